@@ -1,0 +1,37 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Instance is a linked WhatsApp number.
+type Instance struct{ ent.Schema }
+
+// Fields of Instance.
+func (Instance) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("name").MaxLen(100).NotEmpty(),
+		field.String("status").MaxLen(32).NotEmpty(),
+		field.String("status_reason").MaxLen(64).Default(""),
+		field.String("phone_number").MaxLen(32).Default(""),
+		field.String("jid").MaxLen(128).Default(""),
+		field.String("push_name").MaxLen(200).Default(""),
+		field.JSON("metadata", map[string]any{}).Optional(),
+		field.String("proxy_url").MaxLen(2048).Default("").Sensitive(),
+		field.Time("created_at").Immutable(),
+		field.Time("updated_at"),
+		field.Time("last_connected_at").Optional().Nillable(),
+	}
+}
+
+// Indexes of Instance.
+func (Instance) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("subscription_id", "name").Unique(),
+		index.Fields("status"),
+	}
+}

@@ -1,0 +1,19 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+)
+
+// Subscription is a tenant.
+type Subscription struct{ ent.Schema }
+
+// Fields of Subscription.
+func (Subscription) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("tier").MaxLen(16).NotEmpty(),
+		field.Time("created_at").Immutable(),
+		field.Time("updated_at"),
+	}
+}

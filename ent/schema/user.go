@@ -1,0 +1,33 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// User is a person who logs in.
+type User struct{ ent.Schema }
+
+// Fields of User.
+func (User) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("email").MaxLen(254).NotEmpty(),
+		field.String("name").MaxLen(200),
+		field.String("password_hash").MaxLen(255).Sensitive(),
+		field.String("role").MaxLen(16),
+		field.Int("token_version").Default(0),
+		field.Time("created_at").Immutable(),
+		field.Time("updated_at"),
+	}
+}
+
+// Indexes of User.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("email").Unique(),
+		index.Fields("subscription_id"),
+	}
+}

@@ -1,0 +1,89 @@
+package ports
+
+import "time"
+
+// SubscriptionID identifies a tenant (an account).
+type SubscriptionID string
+
+// UserID identifies a user of a subscription.
+type UserID string
+
+// Tier is a subscription's plan; it sets the instance limit and API rate.
+type Tier string
+
+// The tiers.
+const (
+	TierBasic Tier = "basic"
+	TierPro   Tier = "pro"
+	TierMax   Tier = "max"
+)
+
+// Role is a user's role.
+type Role string
+
+// The roles. An admin is a platform operator.
+const (
+	RoleOwner  Role = "owner"
+	RoleMember Role = "member"
+	RoleAdmin  Role = "admin"
+)
+
+// Subscription is a tenant.
+type Subscription struct {
+	ID        SubscriptionID
+	Tier      Tier
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// User is a person who logs in. Email is stored lower-cased.
+type User struct {
+	ID             UserID
+	SubscriptionID SubscriptionID
+	Email          string
+	Name           string
+	PasswordHash   string
+	Role           Role
+	// TokenVersion is carried in every access token; raising it (on a
+	// password change) invalidates all tokens issued before.
+	TokenVersion int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// RefreshToken is a stored refresh token. Only the SHA-256 of the token is
+// kept. Tokens of one login form a family: using a spent token revokes the
+// whole family.
+type RefreshToken struct {
+	ID             string
+	UserID         UserID
+	SubscriptionID SubscriptionID
+	FamilyID       string
+	Hash           []byte
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	UsedAt         *time.Time
+	RevokedAt      *time.Time
+}
+
+// AuditEntry is one line of the audit log. Details never hold secrets.
+type AuditEntry struct {
+	ID             string
+	SubscriptionID SubscriptionID // empty for events without a tenant (unknown email)
+	At             time.Time
+	Action         string
+	ActorUserID    UserID
+	ActorAPIKeyID  APIKeyID
+	TargetType     string
+	TargetID       string
+	IP             string
+	UserAgent      string
+	Details        map[string]any
+}
+
+// SubscriptionSummary is a subscription with its usage, as clients see it.
+type SubscriptionSummary struct {
+	Subscription
+	InstanceLimit int
+	InstancesUsed int
+}
