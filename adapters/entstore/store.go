@@ -1,0 +1,216 @@
+// Package entstore is the database adapter: it implements the store ports of
+// package ports with ent, on SQLite (modernc.org/sqlite, the embedded
+// default) or PostgreSQL (lib/pq), and applies the versioned migrations of
+// ent/migrate/migrations. Ent entities never leave this package.
+package entstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	_ "github.com/lib/pq"  // the "postgres" database/sql driver
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, no cgo
+
+	"github.com/wagate/wagate/ent"
+	"github.com/wagate/wagate/ports"
+)
+
+// Options configure Open.
+type Options struct {
+	// URL is a postgres:// or postgresql:// URL; empty selects SQLite.
+	URL string
+	// DataDir holds the SQLite file wagate.db; it is created (0700) if missing.
+	DataDir string
+	// Log receives migration progress; nil discards it.
+	Log *slog.Logger
+}
+
+// Store is the database. Its methods and the stores it hands out are safe
+// for concurrent use.
+type Store struct {
+	db      *sql.DB
+	client  *ent.Client
+	dialect string
+	log     *slog.Logger
+	stores  ports.Stores
+}
+
+var (
+	_ ports.TxRunner = (*Store)(nil)
+	_ ports.Pinger   = (*Store)(nil)
+)
+
+// Open connects to the database chosen by opts and checks that it answers.
+// It does not migrate: call Migrate.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	db, dia, err := openDB(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", dia, err)
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		db:      db,
+		client:  ent.NewClient(ent.Driver(entsql.OpenDB(dia, db))),
+		dialect: dia,
+		log:     log,
+	}
+	s.stores = ports.Stores{
+		Subscriptions: &subscriptionStore{s},
+		Users:         &userStore{s},
+		Tokens:        &tokenStore{s},
+		Instances:     &instanceStore{s},
+		APIKeys:       &apiKeyStore{s},
+		Audit:         &auditStore{s},
+	}
+	return s, nil
+}
+
+func openDB(opts Options) (*sql.DB, string, error) {
+	if opts.URL == "" {
+		return openSQLite(opts.DataDir)
+	}
+	u, err := url.Parse(opts.URL)
+	if err != nil {
+		// The URL may hold a password: do not echo it.
+		return nil, "", errors.New("open database: the database URL does not parse")
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "postgres", "postgresql":
+		return openPostgres(opts.URL)
+	default:
+		return nil, "", fmt.Errorf("open database: unsupported URL scheme %q (want postgres:// or empty for SQLite)", u.Scheme)
+	}
+}
+
+// sqlitePragmas make every connection enforce foreign keys, wait for the
+// write lock instead of failing, and use WAL so that readers do not block
+// the writer. _txlock=immediate takes the write lock at BEGIN, which
+// serializes write transactions (the instance-limit check relies on it) and
+// avoids lock upgrades that would fail with SQLITE_BUSY. _time_format=sqlite
+// stores times as text that sorts in time order.
+const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+
+func openSQLite(dir string) (*sql.DB, string, error) {
+	if dir == "" {
+		return nil, "", errors.New("open database: no data directory for SQLite")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, "wagate.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas)
+	if err != nil {
+		return nil, "", fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer at a time anyway; a few connections let reads proceed
+	// alongside it under WAL.
+	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
+	return db, dialect.SQLite, nil
+}
+
+func openPostgres(dsn string) (*sql.DB, string, error) {
+	db, err := sql.Open("postgres", dsn)
+	if err != nil {
+		return nil, "", fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, dialect.Postgres, nil
+}
+
+// DB returns the underlying connection pool.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns ent's dialect name: "sqlite3" or "postgres".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.client.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.dialect, err)
+	}
+	return nil
+}
+
+// Stores returns the stores. Called with a context from InTx, they work in
+// that transaction; otherwise each call stands alone.
+func (s *Store) Stores() ports.Stores { return s.stores }
+
+// txKey carries the open transaction in a context.
+type txKey struct{}
+
+type txState struct {
+	owner  *Store
+	client *ent.Client
+}
+
+// InTx runs fn in a transaction: fn's error (or panic) rolls back, nil
+// commits. Inside fn, ctx carries the transaction, so that the stores (and a
+// nested InTx, which joins it) use it.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.Stores) error) (err error) {
+	if s.inTx(ctx) {
+		return fn(ctx, s.stores)
+	}
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	txCtx := context.WithValue(ctx, txKey{}, &txState{owner: s, client: tx.Client()})
+	if err := fn(txCtx, s.stores); err != nil {
+		if rerr := tx.Rollback(); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// inTx reports whether ctx carries one of this store's transactions.
+func (s *Store) inTx(ctx context.Context) bool {
+	st, ok := ctx.Value(txKey{}).(*txState)
+	return ok && st.owner == s
+}
+
+// ent returns the client to use under ctx: the transaction's, if any.
+func (s *Store) ent(ctx context.Context) *ent.Client {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
+		return st.client
+	}
+	return s.client
+}
+
+// postgres reports whether row locks (SELECT … FOR UPDATE) are available.
+// SQLite has none and needs none: its write transactions are serialized.
+func (s *Store) postgres() bool { return s.dialect == dialect.Postgres }
