@@ -1,0 +1,201 @@
+package coretest
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// Store is an in-memory implementation of every store port and of
+// ports.TxRunner. Transactions are serialized: InTx holds the store's lock
+// for the whole of fn, snapshots the state first and puts the snapshot back
+// when fn fails, so a failed transaction leaves no trace. Uniqueness rules
+// and error reasons match the real stores.
+//
+// Inside fn only the stores handed to fn may be used: the lock is not
+// reentrant, and using Stores() there deadlocks.
+type Store struct {
+	// Hook, when set, runs at the start of every store method with the
+	// method's name; a non-nil error is returned instead of running the
+	// method. Tests use it to inject failures and to observe call order. It
+	// runs under the store's lock and must not call the store.
+	Hook func(method string) error
+
+	mu   sync.Mutex
+	data state
+}
+
+// state is everything the store holds. Values are copied on the way in and
+// out and replaced rather than changed in place, so a shallow copy of the
+// maps is a full snapshot.
+type state struct {
+	subs      map[ports.SubscriptionID]ports.Subscription
+	users     map[ports.UserID]ports.User
+	refresh   map[string]ports.RefreshToken
+	denied    map[string]time.Time
+	instances map[ports.InstanceID]ports.Instance
+	keys      map[ports.APIKeyID]ports.APIKey
+	audit     []ports.AuditEntry
+}
+
+// NewStore returns an empty store.
+func NewStore() *Store {
+	return &Store{data: state{
+		subs:      map[ports.SubscriptionID]ports.Subscription{},
+		users:     map[ports.UserID]ports.User{},
+		refresh:   map[string]ports.RefreshToken{},
+		denied:    map[string]time.Time{},
+		instances: map[ports.InstanceID]ports.Instance{},
+		keys:      map[ports.APIKeyID]ports.APIKey{},
+	}}
+}
+
+func (d state) clone() state {
+	return state{
+		subs:      maps.Clone(d.subs),
+		users:     maps.Clone(d.users),
+		refresh:   maps.Clone(d.refresh),
+		denied:    maps.Clone(d.denied),
+		instances: maps.Clone(d.instances),
+		keys:      maps.Clone(d.keys),
+		audit:     slices.Clone(d.audit),
+	}
+}
+
+// view is the store as seen from outside a transaction (each call takes the
+// lock) or from inside one (the lock is already held).
+type view struct {
+	s    *Store
+	inTx bool
+}
+
+var (
+	_ ports.SubscriptionStore = view{}
+	_ ports.UserStore         = view{}
+	_ ports.TokenStore        = view{}
+	_ ports.InstanceStore     = view{}
+	_ ports.APIKeyStore       = view{}
+	_ ports.AuditStore        = view{}
+	_ ports.TxRunner          = (*Store)(nil)
+)
+
+// Stores returns the stores for use outside transactions.
+func (s *Store) Stores() ports.Stores { return view{s: s}.stores() }
+
+func (v view) stores() ports.Stores {
+	return ports.Stores{
+		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v,
+	}
+}
+
+// InTx runs fn with stores bound to one serialized transaction.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.Stores) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	saved := s.data.clone()
+	if err := fn(ctx, view{s: s, inTx: true}.stores()); err != nil {
+		s.data = saved
+		return err
+	}
+	return nil
+}
+
+// enter takes the lock unless a transaction holds it, runs the hook, and
+// returns the state with the function that releases the lock.
+func (v view) enter(method string) (*state, func(), error) {
+	release := func() {}
+	if !v.inTx {
+		v.s.mu.Lock()
+		release = v.s.mu.Unlock
+	}
+	if v.s.Hook != nil {
+		if err := v.s.Hook(method); err != nil {
+			release()
+			return nil, nil, err
+		}
+	}
+	return &v.s.data, release, nil
+}
+
+// Audit returns a copy of every audit entry, oldest first.
+func (s *Store) Audit() []ports.AuditEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.data.audit)
+}
+
+// AuditActions returns the actions of the audit log, oldest first.
+func (s *Store) AuditActions() []string {
+	var out []string
+	for _, e := range s.Audit() {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// SeedAccount creates a subscription of the given tier with an owner user
+// (password hash "seeded") and returns the owner's principal, for tests of
+// modules that need an existing tenant.
+func (s *Store) SeedAccount(ids ports.IDGen, clock ports.Clock, tier ports.Tier, email string) ports.Principal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := clock.Now()
+	sub := ports.Subscription{ID: ports.SubscriptionID(ids.NewID()), Tier: tier, CreatedAt: now, UpdatedAt: now}
+	u := ports.User{
+		ID: ports.UserID(ids.NewID()), SubscriptionID: sub.ID, Email: email, Name: "Seeded",
+		PasswordHash: "seeded", Role: ports.RoleOwner, CreatedAt: now, UpdatedAt: now,
+	}
+	s.data.subs[sub.ID] = sub
+	s.data.users[u.ID] = u
+	return ports.Principal{
+		Kind: ports.PrincipalUser, SubscriptionID: sub.ID, Tier: tier, UserID: u.ID, Role: u.Role,
+		TokenID: ids.NewID(), TokenExpiresAt: now.Add(15 * time.Minute), TokenFamily: ids.NewID(),
+		IP: "192.0.2.1", UserAgent: "coretest",
+	}
+}
+
+// pageOf returns one page of items, which must be in the list's order;
+// the cursor is the id of the last item of the previous page.
+func pageOf[T any](items []T, id func(T) string, req ports.PageRequest) (ports.Page[T], error) {
+	limit := req.Limit
+	if limit <= 0 {
+		limit = ports.DefaultPageLimit
+	}
+	limit = min(limit, ports.MaxPageLimit)
+	start := 0
+	if req.After != "" {
+		i := slices.IndexFunc(items, func(t T) bool { return id(t) == req.After })
+		if i < 0 {
+			return ports.Page[T]{}, ports.Errorf(ports.EInvalid, "invalid cursor")
+		}
+		start = i + 1
+	}
+	end := min(start+limit, len(items))
+	page := ports.Page[T]{Items: slices.Clone(items[start:end])}
+	if end < len(items) && end > start {
+		page.Next = id(items[end-1])
+	}
+	return page, nil
+}
+
+// byAge orders oldest first, ties broken by id.
+func byAge(at1, at2 time.Time, id1, id2 string) int {
+	if c := at1.Compare(at2); c != 0 {
+		return c
+	}
+	if id1 < id2 {
+		return -1
+	}
+	if id1 > id2 {
+		return 1
+	}
+	return 0
+}
+
+func notFound(what string) error { return ports.Errorf(ports.ENotFound, "%s not found", what) }
+
+func timePtr(t time.Time) *time.Time { return &t }

@@ -1,0 +1,280 @@
+// Package sessions manages instances: the records of linked WhatsApp numbers
+// (create within the tier's limit, list, get, update, delete) and, later,
+// their connection lifecycle.
+package sessions
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strings"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// Deps are the ports the service uses.
+type Deps struct {
+	Tx     ports.TxRunner
+	Stores ports.Stores
+	Clock  ports.Clock
+	IDs    ports.IDGen
+	Tiers  ports.TierTable
+	Log    *slog.Logger
+}
+
+// Service is the sessions module.
+type Service struct {
+	d Deps
+}
+
+// New returns a Service. Without a tier table it uses ports.DefaultTiers.
+func New(d Deps) *Service {
+	if len(d.Tiers) == 0 {
+		d.Tiers = ports.DefaultTiers()
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{d: d}
+}
+
+// CreateCmd creates an instance.
+type CreateCmd struct {
+	Name     string
+	Metadata map[string]any
+	ProxyURL string
+}
+
+// UpdateCmd changes an instance; nil fields stay as they are.
+type UpdateCmd struct {
+	Name     *string
+	Metadata *map[string]any
+	ProxyURL *string
+}
+
+// Create makes an instance in status created. EForbidden for API keys;
+// EForbidden (instance_limit_reached) over the tier's limit, also under
+// concurrent creates; EConflict (name_taken); EInvalid. Audited.
+func (s *Service) Create(ctx context.Context, p ports.Principal, cmd CreateCmd) (ports.Instance, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.Instance{}, err
+	}
+	cmd.Name = strings.TrimSpace(cmd.Name)
+	if err := fieldErrors(checkName(cmd.Name), checkMetadata(cmd.Metadata), checkProxyURL(cmd.ProxyURL)); err != nil {
+		return ports.Instance{}, err
+	}
+	var inst ports.Instance
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		// The lock serializes creates of one subscription, so that two
+		// concurrent creates at the limit cannot both see room. The tier is
+		// read from the locked row, not the principal, which may be stale.
+		sub, err := st.Subscriptions.LockSubscription(ctx, p.SubscriptionID)
+		if err != nil {
+			return fmt.Errorf("lock subscription: %w", err)
+		}
+		used, err := st.Instances.CountInstances(ctx, sub.ID)
+		if err != nil {
+			return fmt.Errorf("count instances: %w", err)
+		}
+		if limit := s.limit(sub.Tier); used >= limit {
+			return ports.ReasonError(ports.EForbidden, "instance_limit_reached",
+				fmt.Sprintf("the %s tier allows %d instances", sub.Tier, limit))
+		}
+		now := s.d.Clock.Now()
+		inst = ports.Instance{
+			ID:             ports.InstanceID(s.d.IDs.NewID()),
+			SubscriptionID: sub.ID,
+			Name:           cmd.Name,
+			Status:         ports.StatusCreated,
+			Metadata:       metadataOrEmpty(cmd.Metadata),
+			ProxyURL:       cmd.ProxyURL,
+			CreatedAt:      now,
+			UpdatedAt:      now,
+		}
+		if err := st.Instances.CreateInstance(ctx, sub.ID, inst); err != nil {
+			return fmt.Errorf("create instance: %w", err)
+		}
+		e := s.entry(p, "instance.created", inst.ID)
+		e.Details = map[string]any{"name": inst.Name}
+		return s.audit(ctx, st.Audit, e)
+	})
+	if err != nil {
+		return ports.Instance{}, err
+	}
+	return inst, nil
+}
+
+// List lists the caller's instances, oldest first.
+func (s *Service) List(ctx context.Context, p ports.Principal, page ports.PageRequest) (ports.Page[ports.Instance], error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.Page[ports.Instance]{}, err
+	}
+	out, err := s.d.Stores.Instances.ListInstances(ctx, p.SubscriptionID, page)
+	if err != nil {
+		return ports.Page[ports.Instance]{}, fmt.Errorf("list instances: %w", err)
+	}
+	return out, nil
+}
+
+// Get returns one of the caller's instances; ENotFound otherwise.
+func (s *Service) Get(ctx context.Context, p ports.Principal, id ports.InstanceID) (ports.Instance, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.Instance{}, err
+	}
+	inst, err := s.d.Stores.Instances.GetInstance(ctx, p.SubscriptionID, id)
+	if err != nil {
+		return ports.Instance{}, fmt.Errorf("get instance: %w", err)
+	}
+	return inst, nil
+}
+
+// Update changes name, metadata or proxy. Audited.
+func (s *Service) Update(ctx context.Context, p ports.Principal, id ports.InstanceID, cmd UpdateCmd) (ports.Instance, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.Instance{}, err
+	}
+	if err := validateUpdate(&cmd); err != nil {
+		return ports.Instance{}, err
+	}
+	var out ports.Instance
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		var changed []string
+		var err error
+		out, err = st.Instances.UpdateInstance(ctx, p.SubscriptionID, id, func(i *ports.Instance) error {
+			changed = apply(i, cmd)
+			if len(changed) > 0 {
+				i.UpdatedAt = s.d.Clock.Now()
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("update instance: %w", err)
+		}
+		if len(changed) == 0 {
+			return nil
+		}
+		// Only the names of the changed fields: a proxy URL may carry
+		// credentials, and metadata is the customer's business.
+		e := s.entry(p, "instance.updated", id)
+		e.Details = map[string]any{"fields": changed}
+		return s.audit(ctx, st.Audit, e)
+	})
+	if err != nil {
+		return ports.Instance{}, err
+	}
+	return out, nil
+}
+
+// Delete removes an instance with its keys. Audited.
+func (s *Service) Delete(ctx context.Context, p ports.Principal, id ports.InstanceID) error {
+	if err := p.RequireUser(); err != nil {
+		return err
+	}
+	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		inst, err := st.Instances.GetInstance(ctx, p.SubscriptionID, id)
+		if err != nil {
+			return fmt.Errorf("get instance: %w", err)
+		}
+		if err := st.Instances.DeleteInstance(ctx, p.SubscriptionID, id); err != nil {
+			return fmt.Errorf("delete instance: %w", err)
+		}
+		e := s.entry(p, "instance.deleted", id)
+		e.Details = map[string]any{"name": inst.Name}
+		return s.audit(ctx, st.Audit, e)
+	})
+}
+
+// Own returns an API key's own instance (scope instance:read). EForbidden
+// for users and for keys without the scope.
+func (s *Service) Own(ctx context.Context, p ports.Principal) (ports.Instance, error) {
+	if p.Kind != ports.PrincipalAPIKey {
+		return ports.Instance{}, ports.ReasonError(ports.EForbidden, "forbidden", "this route needs an instance API key")
+	}
+	if err := p.RequireScope(ports.ScopeInstanceRead); err != nil {
+		return ports.Instance{}, err
+	}
+	inst, err := s.d.Stores.Instances.GetInstance(ctx, p.SubscriptionID, p.InstanceID)
+	if err != nil {
+		return ports.Instance{}, fmt.Errorf("get instance: %w", err)
+	}
+	return inst, nil
+}
+
+// limit is the tier's instance limit. A tier missing from the table (removed
+// from the configuration) gets the basic allowance.
+func (s *Service) limit(t ports.Tier) int {
+	if l, ok := s.d.Tiers[t]; ok {
+		return l.Instances
+	}
+	return s.d.Tiers[ports.TierBasic].Instances
+}
+
+// validateUpdate normalizes and checks the fields that are present.
+func validateUpdate(cmd *UpdateCmd) error {
+	var checks []*ports.FieldError
+	if cmd.Name != nil {
+		name := strings.TrimSpace(*cmd.Name)
+		cmd.Name = &name
+		checks = append(checks, checkName(name))
+	}
+	if cmd.Metadata != nil {
+		checks = append(checks, checkMetadata(*cmd.Metadata))
+	}
+	if cmd.ProxyURL != nil {
+		checks = append(checks, checkProxyURL(*cmd.ProxyURL))
+	}
+	return fieldErrors(checks...)
+}
+
+// apply sets the given fields and returns the API names of those that
+// changed.
+func apply(i *ports.Instance, cmd UpdateCmd) []string {
+	var changed []string
+	if cmd.Name != nil && *cmd.Name != i.Name {
+		i.Name = *cmd.Name
+		changed = append(changed, "name")
+	}
+	if cmd.Metadata != nil && !jsonEqual(*cmd.Metadata, i.Metadata) {
+		i.Metadata = metadataOrEmpty(*cmd.Metadata)
+		changed = append(changed, "metadata")
+	}
+	if cmd.ProxyURL != nil && *cmd.ProxyURL != i.ProxyURL {
+		i.ProxyURL = *cmd.ProxyURL
+		changed = append(changed, "proxyUrl")
+	}
+	return changed
+}
+
+// metadataOrEmpty copies m, so that an instance never shares the caller's
+// map, and turns nil into an empty map, which clients see as {}.
+func metadataOrEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return maps.Clone(m)
+}
+
+// entry starts an audit entry about an instance.
+func (s *Service) entry(p ports.Principal, action string, id ports.InstanceID) ports.AuditEntry {
+	return ports.AuditEntry{
+		SubscriptionID: p.SubscriptionID,
+		Action:         action,
+		ActorUserID:    p.UserID,
+		ActorAPIKeyID:  p.APIKeyID,
+		TargetType:     "instance",
+		TargetID:       string(id),
+		IP:             p.IP,
+		UserAgent:      p.UserAgent,
+	}
+}
+
+// audit stamps the entry with an id and the time and stores it.
+func (s *Service) audit(ctx context.Context, st ports.AuditStore, e ports.AuditEntry) error {
+	e.ID = s.d.IDs.NewID()
+	e.At = s.d.Clock.Now()
+	if err := st.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+// Package tenancy holds the accounts side of wagate: registration, login,
+// token refresh with rotation and reuse detection, logout, password changes,
+// tiers and their limits, platform admin operations and the audit log.
+package tenancy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// Config holds the rules that are configurable. New fills zero fields with
+// the defaults of SPEC §3 and §11.
+type Config struct {
+	AccessTTL     time.Duration // 15 min
+	RefreshTTL    time.Duration // 30 days
+	Tiers         ports.TierTable
+	LoginFailures ports.Limit // failed logins per account: 10 per 15 min
+}
+
+// withDefaults fills the zero fields; a zero LoginFailures would otherwise
+// lock every account out.
+func (c Config) withDefaults() Config {
+	if c.AccessTTL <= 0 {
+		c.AccessTTL = 15 * time.Minute
+	}
+	if c.RefreshTTL <= 0 {
+		c.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if len(c.Tiers) == 0 {
+		c.Tiers = ports.DefaultTiers()
+	}
+	if c.LoginFailures.Count <= 0 || c.LoginFailures.Period <= 0 {
+		c.LoginFailures = ports.Limit{Count: 10, Period: 15 * time.Minute}
+	}
+	return c
+}
+
+// Deps are the ports the service uses.
+type Deps struct {
+	Tx      ports.TxRunner
+	Stores  ports.Stores // outside transactions
+	Clock   ports.Clock
+	IDs     ports.IDGen
+	Hasher  ports.PasswordHasher
+	Tokens  ports.TokenIssuer
+	Limiter ports.RateLimiter
+	Log     *slog.Logger
+}
+
+// Service is the tenancy module.
+type Service struct {
+	d     Deps
+	cfg   Config
+	dummy dummyHash
+}
+
+// New returns a Service.
+func New(d Deps, cfg Config) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{d: d, cfg: cfg.withDefaults()}
+}
+
+// Client is where a request came from, for the audit log and rate limits.
+type Client struct {
+	IP        string
+	UserAgent string
+}
+
+// Tokens is a freshly issued token pair.
+type Tokens struct {
+	AccessToken  string
+	RefreshToken string
+	ExpiresIn    time.Duration // of the access token
+}
+
+// Account is a user with their subscription.
+type Account struct {
+	User         ports.User
+	Subscription ports.SubscriptionSummary
+}
+
+// RegisterCmd registers a new account.
+type RegisterCmd struct {
+	Email, Password, Name string
+	Client                Client
+}
+
+// LoginCmd logs a user in.
+type LoginCmd struct {
+	Email, Password string
+	Client          Client
+}
+
+// CreateUserCmd creates a user from the command line or bootstrap config.
+type CreateUserCmd struct {
+	Email, Password, Name string
+	Admin                 bool
+}
+
+// Register validates the input, creates a basic-tier subscription with the
+// user as owner and logs them in. EInvalid with fields; EConflict
+// (email_taken) for a used email.
+func (s *Service) Register(ctx context.Context, cmd RegisterCmd) (Account, Tokens, error) {
+	var toks Tokens
+	a := newAccount{email: cmd.Email, password: cmd.Password, name: cmd.Name, role: ports.RoleOwner}
+	u, sub, err := s.createAccount(ctx, a, func(ctx context.Context, st ports.Stores, u ports.User) error {
+		var err error
+		if toks, err = s.issue(ctx, st, u, s.d.IDs.NewID()); err != nil {
+			return err
+		}
+		return s.audit(ctx, st.Audit, byUser(u, cmd.Client, "auth.register"))
+	})
+	if err != nil {
+		return Account{}, Tokens{}, err
+	}
+	sum := ports.SubscriptionSummary{Subscription: sub, InstanceLimit: s.cfg.Tiers[sub.Tier].Instances}
+	return Account{User: u, Subscription: sum}, toks, nil
+}
+
+// Login checks the password. EUnauthorized (invalid_credentials) for a bad
+// password or unknown email alike; ERateLimited after too many failures for
+// the account, even with the right password, until the window passes.
+func (s *Service) Login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, error) {
+	return s.login(ctx, cmd)
+}
+
+// Refresh spends a refresh token and issues a new pair of the same family.
+// EUnauthorized: unknown (unauthorized), expired (token_expired), spent or
+// revoked (token_revoked; a spent one also revokes its whole family).
+func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (Tokens, error) {
+	return s.refresh(ctx, refreshToken, c)
+}
+
+// Logout denies the caller's access token until it expires and revokes its
+// refresh family (and that of refreshToken, when given and the caller's).
+func (s *Service) Logout(ctx context.Context, p ports.Principal, refreshToken string) error {
+	return s.logout(ctx, p, refreshToken)
+}
+
+// ChangePassword checks the current password, stores the new one and revokes
+// every earlier token of the user. EUnauthorized (invalid_credentials) for a
+// wrong current password; EInvalid for a bad new one.
+func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current, next string) error {
+	return s.changePassword(ctx, p, current, next)
+}
+
+// Me returns the caller's account. EForbidden for API keys.
+func (s *Service) Me(ctx context.Context, p ports.Principal) (Account, error) {
+	if err := p.RequireUser(); err != nil {
+		return Account{}, err
+	}
+	u, err := s.d.Stores.Users.GetUser(ctx, p.UserID)
+	if err != nil {
+		return Account{}, fmt.Errorf("get user: %w", err)
+	}
+	sub, err := s.d.Stores.Subscriptions.GetSubscription(ctx, u.SubscriptionID)
+	if err != nil {
+		return Account{}, fmt.Errorf("get subscription: %w", err)
+	}
+	sum, err := s.summary(ctx, s.d.Stores.Instances, sub)
+	if err != nil {
+		return Account{}, err
+	}
+	return Account{User: withoutSecrets(u), Subscription: sum}, nil
+}
+
+// AuthenticateAccess turns an access token into a principal: signature,
+// expiry, deny-list and token version are checked. EUnauthorized with reason
+// unauthorized, token_expired or token_revoked.
+func (s *Service) AuthenticateAccess(ctx context.Context, token string) (ports.Principal, error) {
+	return s.authenticateAccess(ctx, token)
+}
+
+// CheckAPIRate counts one API request against the caller's subscription
+// (limit by tier). It returns the counter state; ERateLimited (with
+// RetryAfter) when over the limit.
+func (s *Service) CheckAPIRate(ctx context.Context, p ports.Principal) (ports.RateResult, error) {
+	return s.checkAPIRate(ctx, p)
+}
+
+// ListSubscriptions lists every subscription. Admins only.
+func (s *Service) ListSubscriptions(ctx context.Context, p ports.Principal, page ports.PageRequest) (ports.Page[ports.SubscriptionSummary], error) {
+	return s.listSubscriptions(ctx, p, page)
+}
+
+// ChangeTier sets a subscription's tier. Admins only; audited.
+func (s *Service) ChangeTier(ctx context.Context, p ports.Principal, id ports.SubscriptionID, tier ports.Tier) (ports.SubscriptionSummary, error) {
+	return s.changeTier(ctx, p, id, tier)
+}
+
+// ListAudit lists the caller's subscription's audit log, newest first.
+func (s *Service) ListAudit(ctx context.Context, p ports.Principal, page ports.PageRequest) (ports.Page[ports.AuditEntry], error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.Page[ports.AuditEntry]{}, err
+	}
+	out, err := s.d.Stores.Audit.ListAudit(ctx, p.SubscriptionID, page)
+	if err != nil {
+		return ports.Page[ports.AuditEntry]{}, fmt.Errorf("list audit: %w", err)
+	}
+	return out, nil
+}
+
+// CreateUser creates a user with a subscription of their own, for the
+// command line and the bootstrap admin. EConflict (email_taken) if the email
+// exists.
+func (s *Service) CreateUser(ctx context.Context, cmd CreateUserCmd) (ports.User, error) {
+	a := newAccount{email: cmd.Email, password: cmd.Password, name: cmd.Name, role: ports.RoleOwner}
+	if cmd.Admin {
+		a.role = ports.RoleAdmin
+	}
+	u, _, err := s.createAccount(ctx, a, func(ctx context.Context, st ports.Stores, u ports.User) error {
+		e := byUser(u, Client{}, "user.created")
+		e.Details = map[string]any{"role": string(u.Role)}
+		return s.audit(ctx, st.Audit, e)
+	})
+	return u, err
+}

@@ -1,0 +1,127 @@
+package tenancy
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// dummyPassword is hashed once to give logins for unknown emails a hash to
+// verify against, so that they take as long as logins with a wrong password.
+const dummyPassword = "wagate-dummy-password-for-timing"
+
+// dummyHash is computed on first use with the configured hasher, so that its
+// parameters (and cost) match real hashes.
+type dummyHash struct {
+	once sync.Once
+	hash string
+	err  error
+}
+
+func (d *dummyHash) get(h ports.PasswordHasher) (string, error) {
+	d.once.Do(func() { d.hash, d.err = h.Hash(dummyPassword) })
+	return d.hash, d.err
+}
+
+func loginFailKey(email string) string { return "login-fail:" + email }
+
+// checkLockout refuses an account that has had too many failed logins in
+// the current window. The counter is peeked at, not taken: only failures
+// count.
+func (s *Service) checkLockout(ctx context.Context, email string) error {
+	res, err := s.d.Limiter.Peek(ctx, loginFailKey(email), s.cfg.LoginFailures)
+	if err != nil {
+		return fmt.Errorf("check failed logins: %w", err)
+	}
+	if res.Reached || res.Remaining <= 0 {
+		return rateLimited(res.Reset, s.d.Clock.Now(), "too many failed logins for this account; try again later")
+	}
+	return nil
+}
+
+// verifyLogin looks the user up and checks the password. The user is
+// returned even when the password is wrong (for the audit log) and is zero
+// for an unknown email, whose password is still checked against the dummy
+// hash so that both failures take as long.
+func (s *Service) verifyLogin(ctx context.Context, email, password string) (ports.User, bool, error) {
+	u, err := s.d.Stores.Users.GetUserByEmail(ctx, email)
+	switch {
+	case ports.IsCode(err, ports.ENotFound):
+		hash, err := s.dummy.get(s.d.Hasher)
+		if err != nil {
+			return ports.User{}, false, fmt.Errorf("dummy hash: %w", err)
+		}
+		_, _ = s.d.Hasher.Verify(hash, password)
+		return ports.User{}, false, nil
+	case err != nil:
+		return ports.User{}, false, fmt.Errorf("look up user: %w", err)
+	}
+	ok, err := s.d.Hasher.Verify(u.PasswordHash, password)
+	if err != nil {
+		return ports.User{}, false, fmt.Errorf("verify password: %w", err)
+	}
+	return u, ok, nil
+}
+
+// loginFailed counts the failure against the account and audits it. The
+// entry carries the email (never the password) and, when the account
+// exists, lands in its subscription's log.
+func (s *Service) loginFailed(ctx context.Context, email string, u ports.User, c Client) error {
+	if _, err := s.d.Limiter.Take(ctx, loginFailKey(email), s.cfg.LoginFailures); err != nil {
+		return fmt.Errorf("count failed login: %w", err)
+	}
+	e := ports.AuditEntry{
+		SubscriptionID: u.SubscriptionID,
+		Action:         "auth.login_failed",
+		IP:             c.IP,
+		UserAgent:      c.UserAgent,
+		Details:        map[string]any{"email": email},
+	}
+	if u.ID != "" {
+		e.TargetType, e.TargetID = "user", string(u.ID)
+	}
+	return s.audit(ctx, s.d.Stores.Audit, e)
+}
+
+func (s *Service) login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, error) {
+	email := normalizeEmail(cmd.Email)
+	if err := fieldErrors(requireField("email", email), requireField("password", cmd.Password)); err != nil {
+		return ports.User{}, Tokens{}, err
+	}
+	if err := s.checkLockout(ctx, email); err != nil {
+		return ports.User{}, Tokens{}, err
+	}
+	u, ok, err := s.verifyLogin(ctx, email, cmd.Password)
+	if err != nil {
+		return ports.User{}, Tokens{}, err
+	}
+	if !ok {
+		if err := s.loginFailed(ctx, email, u, cmd.Client); err != nil {
+			return ports.User{}, Tokens{}, err
+		}
+		return ports.User{}, Tokens{}, invalidCredentials()
+	}
+	if err := s.d.Limiter.Reset(ctx, loginFailKey(email), s.cfg.LoginFailures); err != nil {
+		return ports.User{}, Tokens{}, fmt.Errorf("reset failed logins: %w", err)
+	}
+	var toks Tokens
+	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		if toks, err = s.issue(ctx, st, u, s.d.IDs.NewID()); err != nil {
+			return err
+		}
+		return s.audit(ctx, st.Audit, byUser(u, cmd.Client, "auth.login"))
+	})
+	if err != nil {
+		return ports.User{}, Tokens{}, err
+	}
+	return withoutSecrets(u), toks, nil
+}
+
+func requireField(field, v string) *ports.FieldError {
+	if v == "" {
+		return &ports.FieldError{Field: field, Message: "is required"}
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package tenancy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// loadRefresh finds a presented refresh token and checks that it can still
+// be used, except for reuse, which only spending it detects atomically.
+func (s *Service) loadRefresh(ctx context.Context, value string) (ports.RefreshToken, error) {
+	if !wellFormedRefresh(value) {
+		return ports.RefreshToken{}, unauthorized()
+	}
+	rt, err := s.d.Stores.Tokens.GetRefreshToken(ctx, hashToken(value))
+	switch {
+	case ports.IsCode(err, ports.ENotFound):
+		return ports.RefreshToken{}, unauthorized()
+	case err != nil:
+		return ports.RefreshToken{}, fmt.Errorf("get refresh token: %w", err)
+	case rt.RevokedAt != nil:
+		return ports.RefreshToken{}, tokenRevoked()
+	case !s.d.Clock.Now().Before(rt.ExpiresAt):
+		return ports.RefreshToken{}, tokenExpired()
+	}
+	return rt, nil
+}
+
+func (s *Service) refresh(ctx context.Context, value string, c Client) (Tokens, error) {
+	rt, err := s.loadRefresh(ctx, value)
+	if err != nil {
+		return Tokens{}, err
+	}
+	u, err := s.d.Stores.Users.GetUser(ctx, rt.UserID)
+	switch {
+	case ports.IsCode(err, ports.ENotFound):
+		return Tokens{}, unauthorized()
+	case err != nil:
+		return Tokens{}, fmt.Errorf("get user: %w", err)
+	}
+	var toks Tokens
+	reused := false
+	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		now := s.d.Clock.Now()
+		err := st.Tokens.UseRefreshToken(ctx, rt.ID, now)
+		if ports.IsCode(err, ports.EConflict) {
+			// A spent token came back: whoever holds it, the family can no
+			// longer be trusted. The revocation is committed, the caller
+			// gets the error after.
+			reused = true
+			if err := st.Tokens.RevokeRefreshFamily(ctx, rt.FamilyID, now); err != nil {
+				return fmt.Errorf("revoke refresh family: %w", err)
+			}
+			e := byUser(u, c, "auth.refresh_reused")
+			e.TargetType, e.TargetID = "refresh_family", rt.FamilyID
+			return s.audit(ctx, st.Audit, e)
+		}
+		if err != nil {
+			return fmt.Errorf("use refresh token: %w", err)
+		}
+		toks, err = s.issue(ctx, st, u, rt.FamilyID)
+		return err
+	})
+	switch {
+	case err != nil:
+		return Tokens{}, err
+	case reused:
+		s.d.Log.WarnContext(ctx, "refresh token reused; family revoked",
+			"userId", rt.UserID, "subscriptionId", rt.SubscriptionID, "family", rt.FamilyID)
+		return Tokens{}, tokenRevoked()
+	}
+	return toks, nil
+}
+
+func (s *Service) logout(ctx context.Context, p ports.Principal, refreshValue string) error {
+	if err := p.RequireUser(); err != nil {
+		return err
+	}
+	// A second family is revoked only when the token is the caller's: an
+	// unknown or foreign token is ignored rather than reported, so that
+	// logout cannot be used to probe tokens.
+	extraFamily := ""
+	if refreshValue != "" && wellFormedRefresh(refreshValue) {
+		rt, err := s.d.Stores.Tokens.GetRefreshToken(ctx, hashToken(refreshValue))
+		switch {
+		case err == nil && rt.UserID == p.UserID:
+			extraFamily = rt.FamilyID
+		case err != nil && !ports.IsCode(err, ports.ENotFound):
+			return fmt.Errorf("get refresh token: %w", err)
+		}
+	}
+	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		now := s.d.Clock.Now()
+		if p.TokenID != "" {
+			if err := st.Tokens.DenyAccessToken(ctx, p.TokenID, p.TokenExpiresAt); err != nil {
+				return fmt.Errorf("deny access token: %w", err)
+			}
+		}
+		for _, fam := range []string{p.TokenFamily, extraFamily} {
+			if fam == "" {
+				continue
+			}
+			if err := st.Tokens.RevokeRefreshFamily(ctx, fam, now); err != nil {
+				return fmt.Errorf("revoke refresh family: %w", err)
+			}
+		}
+		return s.audit(ctx, st.Audit, byPrincipal(p, "auth.logout"))
+	})
+}
+
+func (s *Service) changePassword(ctx context.Context, p ports.Principal, current, next string) error {
+	if err := p.RequireUser(); err != nil {
+		return err
+	}
+	u, err := s.d.Stores.Users.GetUser(ctx, p.UserID)
+	if err != nil {
+		return fmt.Errorf("get user: %w", err)
+	}
+	ok, err := s.d.Hasher.Verify(u.PasswordHash, current)
+	if err != nil {
+		return fmt.Errorf("verify password: %w", err)
+	}
+	if !ok {
+		return invalidCredentials()
+	}
+	if err := fieldErrors(checkPassword("newPassword", next)); err != nil {
+		return err
+	}
+	hash, err := s.d.Hasher.Hash(next)
+	if err != nil {
+		return fmt.Errorf("hash password: %w", err)
+	}
+	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		now := s.d.Clock.Now()
+		// A new token version invalidates every access token issued before;
+		// refresh tokens are revoked outright.
+		_, err := st.Users.UpdateUser(ctx, p.UserID, func(u *ports.User) error {
+			u.PasswordHash = hash
+			u.TokenVersion++
+			u.UpdatedAt = now
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("update user: %w", err)
+		}
+		if err := st.Tokens.RevokeUserRefreshTokens(ctx, p.UserID, now); err != nil {
+			return fmt.Errorf("revoke refresh tokens: %w", err)
+		}
+		e := byPrincipal(p, "auth.password_changed")
+		e.TargetType, e.TargetID = "user", string(p.UserID)
+		return s.audit(ctx, st.Audit, e)
+	})
+}
+
+func (s *Service) authenticateAccess(ctx context.Context, token string) (ports.Principal, error) {
+	c, err := s.d.Tokens.Verify(token)
+	if err != nil {
+		return ports.Principal{}, fmt.Errorf("verify access token: %w", err)
+	}
+	denied, err := s.d.Stores.Tokens.IsAccessTokenDenied(ctx, c.TokenID)
+	switch {
+	case err != nil:
+		return ports.Principal{}, fmt.Errorf("check deny-list: %w", err)
+	case denied:
+		return ports.Principal{}, tokenRevoked()
+	}
+	u, err := s.d.Stores.Users.GetUser(ctx, c.UserID)
+	switch {
+	case ports.IsCode(err, ports.ENotFound):
+		return ports.Principal{}, unauthorized()
+	case err != nil:
+		return ports.Principal{}, fmt.Errorf("get user: %w", err)
+	case u.SubscriptionID != c.SubscriptionID:
+		return ports.Principal{}, unauthorized()
+	case u.TokenVersion != c.TokenVersion:
+		return ports.Principal{}, tokenRevoked()
+	}
+	sub, err := s.d.Stores.Subscriptions.GetSubscription(ctx, u.SubscriptionID)
+	if err != nil {
+		return ports.Principal{}, fmt.Errorf("get subscription: %w", err)
+	}
+	return ports.Principal{
+		Kind:           ports.PrincipalUser,
+		SubscriptionID: sub.ID,
+		Tier:           sub.Tier,
+		UserID:         u.ID,
+		Role:           u.Role, // from the row: a role change applies at once
+		TokenID:        c.TokenID,
+		TokenExpiresAt: c.ExpiresAt,
+		TokenFamily:    c.Family,
+	}, nil
+}
