@@ -1,0 +1,174 @@
+// Package httpgin is wagate's HTTP adapter on Gin: the REST routes of
+// SPEC §3–5 as thin handlers over the core services, problem+json errors
+// from one code→status table, the middleware every request passes (request
+// id, access log, security headers, CORS, body limit, metrics, rate limits,
+// bearer authentication), the operational endpoints (/healthz, /readyz,
+// /metrics) and the OpenAPI document with its /docs page.
+package httpgin
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wagate/wagate/adapters/ratelimit"
+	"github.com/wagate/wagate/core/keys"
+	"github.com/wagate/wagate/core/sessions"
+	"github.com/wagate/wagate/core/tenancy"
+	"github.com/wagate/wagate/ports"
+)
+
+// Services are the core modules the routes call.
+type Services struct {
+	Tenancy  *tenancy.Service
+	Keys     *keys.Service
+	Sessions *sessions.Service
+}
+
+// ReadyCheck is one dependency /readyz asks.
+type ReadyCheck struct {
+	Name  string
+	Check ports.Pinger
+}
+
+// Defaults of Options.
+const (
+	DefaultAuthRatePerMin       = 60
+	DefaultMaxBodyBytes   int64 = 1 << 20
+)
+
+// Options configure the adapter. Zero values get the documented defaults.
+type Options struct {
+	Log *slog.Logger // default: discard
+	// Limiter counts the per-IP auth limit; default: an in-memory one.
+	Limiter        ports.RateLimiter
+	AuthRatePerMin int      // requests per minute per client IP on /auth/*; default 60
+	CORSOrigins    []string // exact origins allowed to call from a browser
+	MaxBodyBytes   int64    // request body limit; default 1 MiB
+	TLS            bool     // served over TLS (directly or behind a TLS proxy): send HSTS
+	Ready          []ReadyCheck
+	// Metrics receives the HTTP metrics and is served at /metrics; default:
+	// a fresh registry.
+	Metrics *prometheus.Registry
+	// TrustedProxies are the CIDRs or IPs whose X-Forwarded-For is believed
+	// for the client IP; none by default.
+	TrustedProxies []string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Limiter == nil {
+		o.Limiter = ratelimit.NewMemory()
+	}
+	if o.AuthRatePerMin <= 0 {
+		o.AuthRatePerMin = DefaultAuthRatePerMin
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Metrics == nil {
+		o.Metrics = prometheus.NewRegistry()
+	}
+	return o
+}
+
+// api holds what the handlers share.
+type api struct {
+	svc Services
+	opt Options
+	log *slog.Logger
+}
+
+// New returns the HTTP handler of wagate.
+func New(svc Services, opt Options) *gin.Engine {
+	opt = opt.withDefaults()
+	a := &api{svc: svc, opt: opt, log: opt.Log}
+
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	// An API answers the path it was asked, not a redirect to a guess.
+	e.RedirectTrailingSlash = false
+	e.RedirectFixedPath = false
+	if err := e.SetTrustedProxies(opt.TrustedProxies); err != nil {
+		// Fall back to trusting no proxy: a client IP from an untrusted
+		// header would let anyone dodge the per-IP limits.
+		opt.Log.Error("invalid trusted proxies; trusting none", slog.Any("error", err))
+		_ = e.SetTrustedProxies(nil)
+	}
+
+	metrics, err := newHTTPMetrics(opt.Metrics)
+	if err != nil {
+		opt.Log.Error("register HTTP metrics", slog.Any("error", err))
+	}
+	e.Use(withRequestID(), securityHeaders(opt.TLS))
+	if metrics != nil {
+		e.Use(metrics.middleware())
+	}
+	e.Use(accessLog(opt.Log), recoverPanics(opt.Log), cors(opt.CORSOrigins), limitBody(opt.MaxBodyBytes, opt.Log))
+
+	e.NoRoute(func(c *gin.Context) {
+		abortWithError(c, a.log, ports.Errorf(ports.ENotFound, "no such route"))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		writeProblem(c, methodNotAllowed(c))
+	})
+	a.routes(e)
+	return e
+}
+
+// methodNotAllowed is the 405 problem; it has no ports code, as no core
+// call can fail that way. Gin has set the Allow header.
+func methodNotAllowed(c *gin.Context) Problem {
+	return Problem{
+		Type:      problemBase + "method_not_allowed",
+		Title:     http.StatusText(http.StatusMethodNotAllowed),
+		Status:    http.StatusMethodNotAllowed,
+		Detail:    "the route does not accept " + c.Request.Method,
+		Code:      "method_not_allowed",
+		RequestID: requestID(c),
+	}
+}
+
+// routes registers every route; openapi.json documents the same list, and a
+// test keeps the two equal.
+func (a *api) routes(e *gin.Engine) {
+	e.GET("/healthz", a.healthz)
+	e.GET("/readyz", a.readyz)
+	e.GET("/metrics", gin.WrapH(a.metricsHandler()))
+	e.GET("/openapi.json", a.openAPI)
+	e.GET("/docs", a.docs)
+
+	v1 := e.Group("/api/v1")
+
+	auth := v1.Group("/auth", a.authIPRate)
+	auth.POST("/register", a.register)
+	auth.POST("/login", a.login)
+	auth.POST("/refresh", a.refresh)
+	authed := auth.Group("", a.authenticate, a.requireUser, a.apiRate)
+	authed.POST("/logout", a.logout)
+	authed.POST("/password", a.changePassword)
+
+	r := v1.Group("", a.authenticate, a.apiRate, a.checkIDs)
+	r.GET("/me", a.me)
+
+	r.POST("/instances", a.createInstance)
+	r.GET("/instances", a.listInstances)
+	r.GET("/instances/:id", a.getInstance)
+	r.PATCH("/instances/:id", a.updateInstance)
+	r.DELETE("/instances/:id", a.deleteInstance)
+
+	r.POST("/instances/:id/api-keys", a.createKey)
+	r.GET("/instances/:id/api-keys", a.listKeys)
+	r.DELETE("/instances/:id/api-keys/:keyId", a.deleteKey)
+	r.GET("/instance", a.ownInstance)
+
+	r.GET("/admin/subscriptions", a.listSubscriptions)
+	r.PATCH("/admin/subscriptions/:id", a.changeTier)
+
+	r.GET("/audit-logs", a.listAudit)
+}
