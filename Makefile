@@ -1,0 +1,45 @@
+# Thin wrappers over go commands. The README's two commands are `make run`
+# and `make test`.
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+export TEST_DATABASE_URL TEST_REDIS_URL
+
+GO ?= go
+
+.PHONY: run test lint bench generate migrate tidy build
+
+## run: start the server on the embedded default (SQLite, no other service)
+run:
+	$(GO) run ./cmd/wagate serve
+
+## test: every test, with the race detector, against local PostgreSQL and Redis
+test:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## lint: go vet, staticcheck and the dependency-direction check
+lint:
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) test -count=1 -run TestDependencyDirection ./test/arch/
+
+## bench: Go benchmarks, then the HTTP load generator on SQLite and PostgreSQL
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./adapters/... ./core/...
+	$(GO) run ./test/bench
+
+## generate: regenerate ent code and a new versioned migration NAME=… (needs PostgreSQL)
+generate:
+	$(GO) generate ./ent
+	$(GO) run ./ent/migrate/gen -name $(or $(NAME),change)
+
+## migrate: apply pending migrations to the configured database
+migrate:
+	$(GO) run ./cmd/wagate migrate
+
+## build: a static binary in ./bin
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/wagate ./cmd/wagate
+
+tidy:
+	$(GO) mod tidy

@@ -1,0 +1,289 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// setting is one WAGATE_* environment variable: its default, what it does,
+// and whether its value must never be printed.
+type setting struct {
+	name, def, help string
+	secret          bool
+}
+
+// settings is every variable wagate reads, in the order --help lists them.
+var settings = []setting{
+	{"WAGATE_ADDR", ":8080", "address the HTTP server listens on", false},
+	{"WAGATE_DATA_DIR", "./data", "directory for the SQLite database and the generated JWT secret", false},
+	{"WAGATE_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty: SQLite in the data dir", true},
+	{"WAGATE_REDIS_URL", "", "Redis URL (redis://…); empty: in-process rate limits", true},
+	{"WAGATE_MIGRATE_ON_START", "auto", "apply pending migrations when serving: auto (only on SQLite), true, false", false},
+	{"WAGATE_JWT_SECRET", "", "HS256 signing secret, at least 32 bytes; empty: generated once and kept in the data dir", true},
+	{"WAGATE_JWT_PREVIOUS_SECRETS", "", "comma-separated earlier secrets still accepted (key rotation)", true},
+	{"WAGATE_ACCESS_TOKEN_TTL", "15m", "lifetime of access tokens", false},
+	{"WAGATE_REFRESH_TOKEN_TTL", "720h", "lifetime of refresh tokens", false},
+	{"WAGATE_TIERS", "basic=5:600,pro=20:3000,max=40:6000", "tier=instances:requestsPerMinute for each tier", false},
+	{"WAGATE_AUTH_RATE_PER_MIN", "60", "requests per minute per client IP on /api/v1/auth/*", false},
+	{"WAGATE_LOGIN_FAILURES", "10/15m", "failed logins per account before it is locked for the window", false},
+	{"WAGATE_MAX_BODY_BYTES", "1048576", "largest accepted request body, in bytes", false},
+	{"WAGATE_CORS_ORIGINS", "", "comma-separated origins allowed by CORS; empty: none", false},
+	{"WAGATE_TRUSTED_PROXIES", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed", false},
+	{"WAGATE_TLS_CERT_FILE", "", "serve HTTPS with this certificate (and turn HSTS on)", false},
+	{"WAGATE_TLS_KEY_FILE", "", "private key of WAGATE_TLS_CERT_FILE", false},
+	{"WAGATE_SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown may take", false},
+	{"WAGATE_LOG_LEVEL", "info", "debug, info, warn or error", false},
+	{"WAGATE_NODE_ID", "", "this node's name in logs; empty: the host name", false},
+	{"WAGATE_BOOTSTRAP_ADMIN_EMAIL", "", "create this platform admin at start if no user has the email", false},
+	{"WAGATE_BOOTSTRAP_ADMIN_PASSWORD", "", "password of the bootstrap admin", true},
+}
+
+// Config is the typed configuration of the server.
+type Config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	RedisURL        string
+	MigrateOnStart  string
+	JWTSecret       string
+	JWTPrevious     []string
+	AccessTTL       time.Duration
+	RefreshTTL      time.Duration
+	Tiers           ports.TierTable
+	AuthRatePerMin  int
+	LoginFailures   ports.Limit
+	MaxBodyBytes    int64
+	CORSOrigins     []string
+	TrustedProxies  []string
+	TLSCertFile     string
+	TLSKeyFile      string
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+	NodeID          string
+	BootstrapEmail  string
+	BootstrapPass   string
+}
+
+// loadConfig reads every setting from getenv, falling back to the defaults.
+func loadConfig(getenv func(string) string) (Config, error) {
+	v := func(name string) string {
+		if s := strings.TrimSpace(getenv(name)); s != "" {
+			return s
+		}
+		for _, st := range settings {
+			if st.name == name {
+				return st.def
+			}
+		}
+		panic("unknown setting " + name) // a programming error, caught by tests
+	}
+	var errs []string
+	fail := func(name string, err error) { errs = append(errs, fmt.Sprintf("%s: %v", name, err)) }
+
+	c := Config{
+		Addr:           v("WAGATE_ADDR"),
+		DataDir:        v("WAGATE_DATA_DIR"),
+		DatabaseURL:    v("WAGATE_DATABASE_URL"),
+		RedisURL:       v("WAGATE_REDIS_URL"),
+		MigrateOnStart: v("WAGATE_MIGRATE_ON_START"),
+		JWTSecret:      v("WAGATE_JWT_SECRET"),
+		JWTPrevious:    splitList(v("WAGATE_JWT_PREVIOUS_SECRETS")),
+		CORSOrigins:    splitList(v("WAGATE_CORS_ORIGINS")),
+		TrustedProxies: splitList(v("WAGATE_TRUSTED_PROXIES")),
+		TLSCertFile:    v("WAGATE_TLS_CERT_FILE"),
+		TLSKeyFile:     v("WAGATE_TLS_KEY_FILE"),
+		NodeID:         v("WAGATE_NODE_ID"),
+		BootstrapEmail: v("WAGATE_BOOTSTRAP_ADMIN_EMAIL"),
+		BootstrapPass:  v("WAGATE_BOOTSTRAP_ADMIN_PASSWORD"),
+	}
+	var err error
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"WAGATE_ACCESS_TOKEN_TTL", &c.AccessTTL},
+		{"WAGATE_REFRESH_TOKEN_TTL", &c.RefreshTTL},
+		{"WAGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+	}
+	for _, d := range durations {
+		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
+			fail(d.name, err)
+		}
+	}
+	if c.Tiers, err = parseTiers(v("WAGATE_TIERS")); err != nil {
+		fail("WAGATE_TIERS", err)
+	}
+	if c.AuthRatePerMin, err = positiveInt(v("WAGATE_AUTH_RATE_PER_MIN")); err != nil {
+		fail("WAGATE_AUTH_RATE_PER_MIN", err)
+	}
+	if c.LoginFailures, err = parseLimit(v("WAGATE_LOGIN_FAILURES")); err != nil {
+		fail("WAGATE_LOGIN_FAILURES", err)
+	}
+	body, err := positiveInt(v("WAGATE_MAX_BODY_BYTES"))
+	if err != nil {
+		fail("WAGATE_MAX_BODY_BYTES", err)
+	}
+	c.MaxBodyBytes = int64(body)
+	if err := c.LogLevel.UnmarshalText([]byte(v("WAGATE_LOG_LEVEL"))); err != nil {
+		fail("WAGATE_LOG_LEVEL", err)
+	}
+	switch c.MigrateOnStart {
+	case "auto", "true", "false":
+	default:
+		fail("WAGATE_MIGRATE_ON_START", fmt.Errorf("got %q, want auto, true or false", c.MigrateOnStart))
+	}
+	if c.DatabaseURL != "" && !isPostgresURL(c.DatabaseURL) {
+		fail("WAGATE_DATABASE_URL", fmt.Errorf("want a postgres:// or postgresql:// URL"))
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		fail("WAGATE_JWT_SECRET", fmt.Errorf("must be at least 32 bytes"))
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		fail("WAGATE_TLS_CERT_FILE", fmt.Errorf("set both the certificate and the key file, or neither"))
+	}
+	if (c.BootstrapEmail == "") != (c.BootstrapPass == "") {
+		fail("WAGATE_BOOTSTRAP_ADMIN_EMAIL", fmt.Errorf("set both the email and the password, or neither"))
+	}
+	if c.NodeID == "" {
+		c.NodeID, _ = os.Hostname()
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, nil
+}
+
+// printHelp writes every setting with its default.
+func printHelp(w io.Writer, usage string) {
+	fmt.Fprintln(w, usage)
+	fmt.Fprintln(w, "\nEnvironment:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, st := range settings {
+		def := st.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", st.name, def, st.help)
+	}
+	tw.Flush()
+}
+
+// logConfig logs the effective settings with secrets masked.
+func logConfig(log *slog.Logger, getenv func(string) string) {
+	attrs := make([]any, 0, len(settings))
+	for _, st := range settings {
+		val := getenv(st.name)
+		if val == "" {
+			val = st.def
+		}
+		if st.secret && val != "" {
+			val = maskSecret(st.name, val)
+		}
+		attrs = append(attrs, slog.String(st.name, val))
+	}
+	log.Info("configuration", slog.Group("config", attrs...))
+}
+
+// maskSecret hides a secret; of a URL only the credentials are hidden so the
+// host stays visible for operators.
+func maskSecret(name, val string) string {
+	if strings.HasSuffix(name, "_URL") {
+		if u, err := url.Parse(val); err == nil && u.Host != "" {
+			if u.User != nil {
+				u.User = url.User("****")
+			}
+			return u.Redacted()
+		}
+	}
+	return "****"
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func positiveDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("got %s, want a positive duration", s)
+	}
+	return d, nil
+}
+
+func positiveInt(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("got %q, want a whole number", s)
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("got %d, want a positive number", n)
+	}
+	return n, nil
+}
+
+// parseLimit reads "count/period", e.g. "10/15m".
+func parseLimit(s string) (ports.Limit, error) {
+	count, period, ok := strings.Cut(s, "/")
+	if !ok {
+		return ports.Limit{}, fmt.Errorf("got %q, want count/period such as 10/15m", s)
+	}
+	n, err := positiveInt(count)
+	if err != nil {
+		return ports.Limit{}, err
+	}
+	d, err := positiveDuration(period)
+	if err != nil {
+		return ports.Limit{}, err
+	}
+	return ports.Limit{Count: n, Period: d}, nil
+}
+
+// parseTiers reads "basic=5:600,pro=20:3000,max=40:6000". Every known tier
+// must be present so that no subscription is left without limits.
+func parseTiers(s string) (ports.TierTable, error) {
+	tt := ports.TierTable{}
+	for _, part := range splitList(s) {
+		name, limits, ok := strings.Cut(part, "=")
+		inst, rate, ok2 := strings.Cut(limits, ":")
+		if !ok || !ok2 {
+			return nil, fmt.Errorf("got %q, want tier=instances:requestsPerMinute", part)
+		}
+		i, err := positiveInt(inst)
+		if err != nil {
+			return nil, err
+		}
+		r, err := positiveInt(rate)
+		if err != nil {
+			return nil, err
+		}
+		tt[ports.Tier(name)] = ports.TierLimits{Instances: i, RequestsPerMinute: r}
+	}
+	for _, t := range []ports.Tier{ports.TierBasic, ports.TierPro, ports.TierMax} {
+		if !tt.Valid(t) {
+			return nil, fmt.Errorf("tier %s is missing", t)
+		}
+	}
+	return tt, nil
+}
+
+func isPostgresURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}

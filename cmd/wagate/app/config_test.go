@@ -1,0 +1,125 @@
+package app
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wagate/wagate/ports"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(envOf(nil))
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	if c.Addr != ":8080" || c.DataDir != "./data" || c.DatabaseURL != "" {
+		t.Errorf("got addr %q dir %q db %q, want :8080 ./data and empty", c.Addr, c.DataDir, c.DatabaseURL)
+	}
+	if c.AccessTTL != 15*time.Minute || c.RefreshTTL != 720*time.Hour {
+		t.Errorf("got TTLs %s/%s, want 15m/720h", c.AccessTTL, c.RefreshTTL)
+	}
+	if got, want := c.Tiers, ports.DefaultTiers(); len(got) != len(want) || got[ports.TierPro] != want[ports.TierPro] {
+		t.Errorf("got tiers %v, want %v", got, want)
+	}
+	if c.LoginFailures != (ports.Limit{Count: 10, Period: 15 * time.Minute}) {
+		t.Errorf("got login failures %v, want 10/15m", c.LoginFailures)
+	}
+	if !migrateOnStart(c) {
+		t.Errorf("got no migration on start for SQLite, want it")
+	}
+}
+
+func TestLoadConfigRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name, key, val, want string
+	}{
+		{"short secret", "WAGATE_JWT_SECRET", "short", "WAGATE_JWT_SECRET"},
+		{"mysql url", "WAGATE_DATABASE_URL", "mysql://x", "WAGATE_DATABASE_URL"},
+		{"bad ttl", "WAGATE_ACCESS_TOKEN_TTL", "soon", "WAGATE_ACCESS_TOKEN_TTL"},
+		{"negative ttl", "WAGATE_REFRESH_TOKEN_TTL", "-1h", "WAGATE_REFRESH_TOKEN_TTL"},
+		{"tier missing", "WAGATE_TIERS", "basic=5:600,max=40:6000", "tier pro is missing"},
+		{"tier malformed", "WAGATE_TIERS", "basic=5", "WAGATE_TIERS"},
+		{"rate zero", "WAGATE_AUTH_RATE_PER_MIN", "0", "WAGATE_AUTH_RATE_PER_MIN"},
+		{"limit malformed", "WAGATE_LOGIN_FAILURES", "10", "WAGATE_LOGIN_FAILURES"},
+		{"log level", "WAGATE_LOG_LEVEL", "loud", "WAGATE_LOG_LEVEL"},
+		{"migrate mode", "WAGATE_MIGRATE_ON_START", "maybe", "WAGATE_MIGRATE_ON_START"},
+		{"half tls", "WAGATE_TLS_CERT_FILE", "cert.pem", "WAGATE_TLS_CERT_FILE"},
+		{"half bootstrap", "WAGATE_BOOTSTRAP_ADMIN_EMAIL", "a@example.com", "WAGATE_BOOTSTRAP_ADMIN_EMAIL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := loadConfig(envOf(map[string]string{tt.key: tt.val}))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfigPostgresDoesNotMigrateByDefault(t *testing.T) {
+	c, err := loadConfig(envOf(map[string]string{"WAGATE_DATABASE_URL": "postgres://u@h/db"}))
+	if err != nil {
+		t.Fatalf("loadConfig: %v", err)
+	}
+	if migrateOnStart(c) {
+		t.Errorf("got migration on start for PostgreSQL in auto mode, want none")
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Run(t.Context(), []string{"serve", "--help"}, envOf(nil), &buf); err != nil {
+		t.Fatalf("serve --help: %v", err)
+	}
+	for _, st := range settings {
+		if !strings.Contains(buf.String(), st.name) {
+			t.Errorf("--help does not list %s", st.name)
+		}
+	}
+}
+
+func TestLogConfigMasksSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	env := map[string]string{
+		"WAGATE_JWT_SECRET":               "0123456789abcdef0123456789abcdef-secret",
+		"WAGATE_DATABASE_URL":             "postgres://user:hunter2@db.internal:5432/wagate",
+		"WAGATE_BOOTSTRAP_ADMIN_PASSWORD": "admin-pass-123",
+	}
+	logConfig(newLogger(&buf, 0, "n1"), envOf(env))
+	out := buf.String()
+	for _, secret := range []string{"-secret", "hunter2", "admin-pass-123"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("logged config contains %q: %s", secret, out)
+		}
+	}
+	if !strings.Contains(out, "db.internal") {
+		t.Errorf("logged config hides the database host; want it visible: %s", out)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Run(t.Context(), []string{"fly"}, envOf(nil), &buf); err == nil {
+		t.Errorf("got no error for an unknown command")
+	}
+}
+
+func TestReadPassword(t *testing.T) {
+	env := envOf(map[string]string{"PW": "from-env"})
+	if p, err := readPassword(env, "PW", false, nil); err != nil || p != "from-env" {
+		t.Errorf("env: got %q, %v, want from-env", p, err)
+	}
+	if p, err := readPassword(env, "", true, strings.NewReader("from-stdin\nrest")); err != nil || p != "from-stdin" {
+		t.Errorf("stdin: got %q, %v, want from-stdin", p, err)
+	}
+	if _, err := readPassword(env, "", false, nil); err == nil {
+		t.Errorf("none: got no error, want one")
+	}
+	if _, err := readPassword(env, "MISSING", false, nil); err == nil {
+		t.Errorf("empty env: got no error, want one")
+	}
+}

@@ -1,0 +1,155 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/wagate/wagate/adapters/httpgin"
+	"github.com/wagate/wagate/core/tenancy"
+	"github.com/wagate/wagate/ports"
+)
+
+// purgeEvery is how often expired refresh tokens and deny-list entries are
+// deleted; they are harmless meanwhile, only taking space.
+const purgeEvery = time.Hour
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := newFlags("serve", stdout)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stdout, cfg.LogLevel, cfg.NodeID)
+	logConfig(log, getenv)
+
+	sys, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer sys.close()
+	if err := bootstrapAdmin(ctx, sys.tenancy, cfg, log); err != nil {
+		return err
+	}
+
+	// Background work runs under its own context so that it outlives the
+	// HTTP server during shutdown and stops only after it.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { sys.keys.Run(bgCtx) })
+	bg.Go(func() { purgeTokens(bgCtx, sys.store.Stores().Tokens, log) })
+	defer func() {
+		stopBackground()
+		bg.Wait()
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ready := []httpgin.ReadyCheck{{Name: "database", Check: sys.store}}
+	if sys.redis != nil {
+		ready = append(ready, httpgin.ReadyCheck{Name: "redis", Check: redisPinger{sys.redis}})
+	}
+	handler := httpgin.New(httpgin.Services{Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions}, httpgin.Options{
+		Log:            log,
+		Limiter:        sys.limiter,
+		AuthRatePerMin: cfg.AuthRatePerMin,
+		CORSOrigins:    cfg.CORSOrigins,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		TLS:            cfg.TLSCertFile != "",
+		Ready:          ready,
+		Metrics:        reg,
+		TrustedProxies: cfg.TrustedProxies,
+	})
+	return serveHTTP(ctx, cfg, log, handler)
+}
+
+// serveHTTP listens (port 0 picks a free port, which is logged) and serves
+// until ctx ends, then stops accepting and lets requests finish.
+func serveHTTP(ctx context.Context, cfg Config, log *slog.Logger, h http.Handler) error {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCertFile != "" {
+			errc <- srv.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.TLSCertFile != "")
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// bootstrapAdmin creates the configured first admin unless the email is
+// already taken (by an earlier start, typically).
+func bootstrapAdmin(ctx context.Context, t *tenancy.Service, cfg Config, log *slog.Logger) error {
+	if cfg.BootstrapEmail == "" {
+		return nil
+	}
+	u, err := t.CreateUser(ctx, tenancy.CreateUserCmd{Email: cfg.BootstrapEmail, Password: cfg.BootstrapPass, Name: "Admin", Admin: true})
+	switch {
+	case err == nil:
+		log.Info("created the bootstrap admin", "userId", u.ID)
+		return nil
+	case ports.IsCode(err, ports.EConflict):
+		return nil
+	default:
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+}
+
+func purgeTokens(ctx context.Context, tokens ports.TokenStore, log *slog.Logger) {
+	t := time.NewTicker(purgeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			n, err := tokens.PurgeExpiredTokens(ctx, now)
+			if err != nil {
+				log.Warn("purge expired tokens", "err", err)
+			} else if n > 0 {
+				log.Info("purged expired tokens", "count", n)
+			}
+		}
+	}
+}

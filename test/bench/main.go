@@ -1,0 +1,227 @@
+// Command bench is wagate's load generator (`make bench`): it starts the real
+// server in-process on SQLite and on PostgreSQL and reports requests/s and
+// p50/p99 latency at a fixed concurrency for login, GET /api/v1/me with a
+// JWT and GET /api/v1/instance with an API key.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/lib/pq"
+
+	"github.com/wagate/wagate/test/testserver"
+)
+
+func main() {
+	conc := flag.Int("c", 32, "concurrent clients")
+	dur := flag.Duration("d", 5*time.Second, "duration of each scenario")
+	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create a scratch database on; empty skips PostgreSQL")
+	flag.Parse()
+	if err := run(*conc, *dur, *pg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(conc int, dur time.Duration, pgURL string) error {
+	fmt.Printf("concurrency %d, %s per scenario\n\n", conc, dur)
+	fmt.Printf("%-10s %-28s %10s %10s %10s %8s\n", "database", "scenario", "req/s", "p50", "p99", "errors")
+	dir, err := os.MkdirTemp("", "wagate-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := benchBackend("sqlite", map[string]string{"WAGATE_DATA_DIR": dir}, conc, dur); err != nil {
+		return err
+	}
+	if pgURL == "" {
+		return nil
+	}
+	dsn, drop, err := scratchDatabase(pgURL)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
+	defer drop()
+	return benchBackend("postgres", map[string]string{
+		"WAGATE_DATA_DIR": dir, "WAGATE_DATABASE_URL": dsn, "WAGATE_MIGRATE_ON_START": "true",
+	}, conc, dur)
+}
+
+func benchBackend(name string, env map[string]string, conc int, dur time.Duration) error {
+	// The benchmark measures the server, not the rate limits.
+	env["WAGATE_AUTH_RATE_PER_MIN"] = "100000000"
+	env["WAGATE_TIERS"] = "basic=5:100000000,pro=20:100000000,max=40:100000000"
+	env["WAGATE_LOG_LEVEL"] = "error"
+	env["WAGATE_JWT_SECRET"] = strings.Repeat("b", 32)
+	srv, err := testserver.Start(context.Background(), env)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+
+	c := &client{base: srv.URL, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}}
+	email := "bench-" + randHex(4) + "@example.com"
+	const password = "correct horse battery"
+	var reg struct {
+		Tokens struct{ AccessToken string } `json:"tokens"`
+	}
+	if err := c.do("POST", "/api/v1/auth/register", "", map[string]string{"email": email, "password": password, "name": "Bench"}, 201, &reg); err != nil {
+		return err
+	}
+	var inst struct{ ID string }
+	if err := c.do("POST", "/api/v1/instances", reg.Tokens.AccessToken, map[string]string{"name": "bench"}, 201, &inst); err != nil {
+		return err
+	}
+	var key struct{ Key string }
+	if err := c.do("POST", "/api/v1/instances/"+inst.ID+"/api-keys", reg.Tokens.AccessToken, map[string]string{"name": "bench"}, 201, &key); err != nil {
+		return err
+	}
+	scenarios := []struct {
+		name string
+		call func() error
+	}{
+		{"POST /auth/login", func() error {
+			return c.do("POST", "/api/v1/auth/login", "", map[string]string{"email": email, "password": password}, 200, nil)
+		}},
+		{"GET /me (JWT)", func() error { return c.do("GET", "/api/v1/me", reg.Tokens.AccessToken, nil, 200, nil) }},
+		{"GET /instance (API key)", func() error { return c.do("GET", "/api/v1/instance", key.Key, nil, 200, nil) }},
+	}
+	for _, s := range scenarios {
+		r := load(conc, dur, s.call)
+		fmt.Printf("%-10s %-28s %10.0f %10s %10s %8d\n", name, s.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors)
+	}
+	return nil
+}
+
+type result struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int64
+}
+
+// load runs call from conc goroutines for dur and summarises the latencies.
+func load(conc int, dur time.Duration, call func() error) result {
+	var (
+		mu       sync.Mutex
+		all      []time.Duration
+		failures atomic.Int64
+		wg       sync.WaitGroup
+	)
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			var mine []time.Duration
+			for time.Now().Before(deadline) {
+				t0 := time.Now()
+				if err := call(); err != nil {
+					failures.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(all)
+	r := result{rps: float64(len(all)) / elapsed.Seconds(), errors: failures.Load()}
+	if len(all) > 0 {
+		r.p50 = all[len(all)/2]
+		r.p99 = all[len(all)*99/100]
+	}
+	return r
+}
+
+type client struct {
+	base string
+	http *http.Client
+}
+
+func (c *client) do(method, path, token string, body any, want int, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: got %d, want %d: %s", method, path, resp.StatusCode, want, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// scratchDatabase creates a database for one run and returns its URL and a
+// function that drops it.
+func scratchDatabase(base string) (string, func(), error) {
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		return "", nil, err
+	}
+	name := "wagate_bench_" + randHex(6)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		admin.Close()
+		return "", nil, err
+	}
+	u.Path = "/" + name
+	drop := func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	}
+	return u.String(), drop, nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
