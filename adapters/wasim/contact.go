@@ -1,0 +1,247 @@
+package wasim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.mau.fi/libsignal/ecc"
+	"go.mau.fi/libsignal/keys/identity"
+	"go.mau.fi/libsignal/keys/prekey"
+	"go.mau.fi/libsignal/protocol"
+	"go.mau.fi/libsignal/session"
+	"go.mau.fi/libsignal/util/optional"
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+	"google.golang.org/protobuf/proto"
+)
+
+// inboxSize bounds what a contact keeps unread; beyond it new messages are
+// dropped (and logged) rather than blocking the network.
+const inboxSize = 1024
+
+// Contact is a scripted account's primary phone (device 0): a separate
+// Signal identity that decrypts what it receives and encrypts what it sends,
+// so tests can assert message content end to end.
+type Contact struct {
+	s     *Server
+	phone string
+	jid   types.JID
+
+	initOnce sync.Once
+	dev      *store.Device
+	initErr  error
+
+	mu    sync.Mutex // serialises Signal operations on dev
+	inbox chan Received
+	work  chan waBinary.Node
+}
+
+// Received is a message as a contact decrypted it.
+type Received struct {
+	ID        string
+	From      string // sender device JID, e.g. 15550100:1@s.whatsapp.net
+	Text      string
+	Caption   string
+	Media     []byte // downloaded and decrypted
+	MimeType  string
+	FileName  string
+	PTT       bool
+	Location  *Location
+	QuotedID  string
+	Timestamp time.Time
+}
+
+// Location is a received location pin.
+type Location struct {
+	Latitude, Longitude float64
+	Name, Address       string
+}
+
+// Contact returns the scripted contact of a phone number (digits, "+…" or a
+// JID), creating it on first use.
+func (s *Server) Contact(phone string) *Contact {
+	phone = digits(phone)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accountLocked(phone)
+	if a.contact == nil {
+		a.contact = &Contact{s: s, phone: phone, jid: types.NewJID(phone, types.DefaultUserServer),
+			inbox: make(chan Received, inboxSize), work: make(chan waBinary.Node, inboxSize)}
+		go a.contact.run()
+	}
+	return a.contact
+}
+
+// Phone is the contact's number.
+func (c *Contact) Phone() string { return c.phone }
+
+// Messages delivers what the contact received, decrypted, in arrival order.
+func (c *Contact) Messages() <-chan Received { return c.inbox }
+
+// signalDevice returns the contact's Signal store, creating its identity on
+// first use. The same identity key signs the devices linked to this phone.
+func (c *Contact) signalDevice() (*store.Device, error) {
+	c.initOnce.Do(func() {
+		c.dev, c.initErr = c.s.contacts.newDevice(context.Background(), c.phone)
+	})
+	return c.dev, c.initErr
+}
+
+// bundle is the contact's public key bundle; only the signed prekey is
+// offered, which libsignal accepts, so no one-time prekeys are tracked.
+func (c *Contact) bundle() (keyBundle, error) {
+	dev, err := c.signalDevice()
+	if err != nil {
+		return keyBundle{}, err
+	}
+	b := keyBundle{regID: dev.RegistrationID, identity: *dev.IdentityKey.Pub}
+	b.skey.id, b.skey.pub, b.skey.sig = dev.SignedPreKey.KeyID, *dev.SignedPreKey.Pub, *dev.SignedPreKey.Signature
+	return b, nil
+}
+
+// bundle returns the key bundle of any device: device 0 is the contact,
+// others are linked devices, whose one-time prekeys are consumed.
+func (s *Server) bundle(jid types.JID) (keyBundle, error) {
+	if !exists(jid.User) {
+		return keyBundle{}, errors.New("no such user")
+	}
+	if jid.Device == 0 {
+		return s.Contact(jid.User).bundle()
+	}
+	s.mu.Lock()
+	d := s.devices[jid]
+	s.mu.Unlock()
+	if d == nil {
+		return keyBundle{}, errors.New("no such device")
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	b := keyBundle{regID: d.regID, identity: d.identity, skey: d.skey}
+	if len(d.prekeys) > 0 {
+		pk := d.prekeys[0]
+		d.prekeys = d.prekeys[1:]
+		b.prekey = &pk
+	}
+	return b, nil
+}
+
+func (b keyBundle) libsignal(device uint16) *prekey.Bundle {
+	pkID, pkPub := optional.NewEmptyUint32(), ecc.ECPublicKeyable(nil)
+	if b.prekey != nil {
+		pkID, pkPub = optional.NewOptionalUint32(b.prekey.id), ecc.NewDjbECPublicKey(b.prekey.pub)
+	}
+	return prekey.NewBundle(b.regID, uint32(device), pkID, b.skey.id, pkPub,
+		ecc.NewDjbECPublicKey(b.skey.pub), b.skey.sig, identity.NewKey(ecc.NewDjbECPublicKey(b.identity)))
+}
+
+// encryptFor encrypts a padded plaintext for one linked device, starting a
+// session from its bundle when there is none yet.
+func (c *Contact) encryptFor(ctx context.Context, d *device, plaintext []byte) (ct []byte, typ string, err error) {
+	dev, err := c.signalDevice()
+	if err != nil {
+		return nil, "", err
+	}
+	addr := d.jid.SignalAddress()
+	builder := session.NewBuilderFromSignal(dev, addr, store.SignalProtobufSerializer)
+	has, err := dev.ContainsSession(ctx, addr)
+	if err != nil {
+		return nil, "", err
+	}
+	if !has {
+		b, err := c.s.bundle(d.jid)
+		if err != nil {
+			return nil, "", fmt.Errorf("bundle of %s: %w", d.jid, err)
+		}
+		if err := builder.ProcessBundle(ctx, b.libsignal(d.jid.Device)); err != nil {
+			return nil, "", fmt.Errorf("process bundle of %s: %w", d.jid, err)
+		}
+	}
+	msg, err := session.NewCipher(builder, addr).Encrypt(ctx, pad(plaintext))
+	if err != nil {
+		return nil, "", fmt.Errorf("encrypt for %s: %w", d.jid, err)
+	}
+	typ = "msg"
+	if msg.Type() == protocol.PREKEY_TYPE {
+		typ = "pkmsg"
+	}
+	return msg.Serialize(), typ, nil
+}
+
+// SendText makes the contact send a text message to every device of `to`
+// (a phone number or JID) and returns nil once it is delivered or queued.
+func (c *Contact) SendText(ctx context.Context, to, text string) error {
+	_, err := c.Send(ctx, to, &waE2E.Message{Conversation: proto.String(text)})
+	return err
+}
+
+// Send encrypts any message for every linked device of `to` and returns
+// its id.
+func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (string, error) {
+	phone := digits(to)
+	devs := c.s.linkedDevices(phone)
+	if len(devs) == 0 {
+		return "", fmt.Errorf("send to %s: no linked device", phone)
+	}
+	plaintext, err := proto.Marshal(msg)
+	if err != nil {
+		return "", fmt.Errorf("send: marshal: %w", err)
+	}
+	typ := "text"
+	if msg.GetConversation() == "" && msg.GetExtendedTextMessage() == nil {
+		typ = "media"
+	}
+	id := newID()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, d := range devs {
+		ct, encType, err := c.encryptFor(ctx, d, plaintext)
+		if err != nil {
+			return "", fmt.Errorf("send to %s: %w", phone, err)
+		}
+		d.deliver(waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{
+			"from": c.jid, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ, "notify": c.pushName(),
+		}, Content: []waBinary.Node{{Tag: "enc", Attrs: waBinary.Attrs{"v": "2", "type": encType}, Content: ct}}})
+	}
+	return id, nil
+}
+
+func (c *Contact) pushName() string {
+	if c.s.opt.PushName != "" {
+		return c.s.opt.PushName
+	}
+	return "Sim " + c.phone
+}
+
+// SendReceipt acknowledges messages from `from` (phone or JID) to all its
+// linked devices: delivered, or read when read is true.
+func (c *Contact) SendReceipt(_ context.Context, from string, ids []string, read bool) error {
+	if len(ids) == 0 {
+		return errors.New("send receipt: no message ids")
+	}
+	attrs := waBinary.Attrs{"from": c.jid, "id": ids[0], "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	if read {
+		attrs["type"] = "read"
+	}
+	n := waBinary.Node{Tag: "receipt", Attrs: attrs}
+	if len(ids) > 1 {
+		items := make([]waBinary.Node, 0, len(ids)-1)
+		for _, id := range ids[1:] {
+			items = append(items, waBinary.Node{Tag: "item", Attrs: waBinary.Attrs{"id": id}})
+		}
+		n.Content = []waBinary.Node{{Tag: "list", Content: items}}
+	}
+	devs := c.s.linkedDevices(digits(from))
+	if len(devs) == 0 {
+		return fmt.Errorf("send receipt to %s: no linked device", from)
+	}
+	for _, d := range devs {
+		d.deliver(n)
+	}
+	return nil
+}

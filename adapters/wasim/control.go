@@ -1,0 +1,165 @@
+package wasim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// Controller is what sandbox mode needs from a simulator, in-process
+// (*Server) or in another process (*Remote).
+type Controller interface {
+	ScanQR(ctx context.Context, qr, phone string) error
+	EnterPairCode(ctx context.Context, phone, code string) error
+	Unlink(ctx context.Context, deviceJID string) error
+	ContactSendText(ctx context.Context, from, to, text string) error
+	// HTTPClient reaches the simulator for whatsmeow's websocket and media.
+	HTTPClient() *http.Client
+}
+
+var (
+	_ Controller = (*Server)(nil)
+	_ Controller = (*Remote)(nil)
+)
+
+// ContactSendText makes the contact `from` send text to `to`.
+func (s *Server) ContactSendText(ctx context.Context, from, to, text string) error {
+	return s.Contact(from).SendText(ctx, to, text)
+}
+
+type controlRequest struct {
+	QR    string `json:"qr,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	Code  string `json:"code,omitempty"`
+	JID   string `json:"jid,omitempty"`
+	To    string `json:"to,omitempty"`
+	Text  string `json:"text,omitempty"`
+	Stop  bool   `json:"stop,omitempty"`
+}
+
+// ControlHandler is the JSON control API served under /_sim/ on the
+// simulator's listener: POST scan {qr,phone}, pair-code {phone,code},
+// unlink {jid}, drop {jid}, stop-pings {jid,stop}, replace {jid} and
+// contacts/{phone}/send-text {to,text}. Errors are 400 with {"error"}.
+func (s *Server) ControlHandler() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, fn func(*http.Request, controlRequest) error) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			var req controlRequest
+			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+				writeControl(w, fmt.Errorf("decode request: %w", err))
+				return
+			}
+			writeControl(w, fn(r, req))
+		})
+	}
+	handle("POST /_sim/scan", func(r *http.Request, q controlRequest) error { return s.ScanQR(r.Context(), q.QR, q.Phone) })
+	handle("POST /_sim/pair-code", func(r *http.Request, q controlRequest) error {
+		return s.EnterPairCode(r.Context(), q.Phone, q.Code)
+	})
+	handle("POST /_sim/unlink", func(r *http.Request, q controlRequest) error { return s.Unlink(r.Context(), q.JID) })
+	handle("POST /_sim/drop", func(_ *http.Request, q controlRequest) error { s.DropConnection(q.JID); return nil })
+	handle("POST /_sim/stop-pings", func(_ *http.Request, q controlRequest) error { s.StopPings(q.JID, q.Stop); return nil })
+	handle("POST /_sim/replace", func(_ *http.Request, q controlRequest) error { s.ReplaceStream(q.JID); return nil })
+	handle("POST /_sim/contacts/{phone}/send-text", func(r *http.Request, q controlRequest) error {
+		return s.ContactSendText(r.Context(), r.PathValue("phone"), q.To, q.Text)
+	})
+	return mux
+}
+
+func writeControl(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "application/json")
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+		return
+	}
+	_, _ = w.Write([]byte(`{"ok":true}` + "\n"))
+}
+
+// Remote drives a simulator running in another process through its
+// control API.
+type Remote struct {
+	addr string
+	http *http.Client
+}
+
+// NewRemote returns a Remote for the simulator listening on addr.
+func NewRemote(addr string) *Remote { return &Remote{addr: addr, http: HTTPClientFor(addr)} }
+
+// HTTPClient reaches the remote simulator whatever the URL's host.
+func (r *Remote) HTTPClient() *http.Client { return HTTPClientFor(r.addr) }
+
+func (r *Remote) ScanQR(ctx context.Context, qr, phone string) error {
+	return r.call(ctx, "/_sim/scan", controlRequest{QR: qr, Phone: phone})
+}
+
+func (r *Remote) EnterPairCode(ctx context.Context, phone, code string) error {
+	return r.call(ctx, "/_sim/pair-code", controlRequest{Phone: phone, Code: code})
+}
+
+func (r *Remote) Unlink(ctx context.Context, deviceJID string) error {
+	return r.call(ctx, "/_sim/unlink", controlRequest{JID: deviceJID})
+}
+
+func (r *Remote) ContactSendText(ctx context.Context, from, to, text string) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text})
+}
+
+// DropConnection, StopPings and ReplaceStream mirror the Server's faults.
+func (r *Remote) DropConnection(ctx context.Context, deviceJID string) error {
+	return r.call(ctx, "/_sim/drop", controlRequest{JID: deviceJID})
+}
+
+func (r *Remote) StopPings(ctx context.Context, deviceJID string, stop bool) error {
+	return r.call(ctx, "/_sim/stop-pings", controlRequest{JID: deviceJID, Stop: stop})
+}
+
+func (r *Remote) ReplaceStream(ctx context.Context, deviceJID string) error {
+	return r.call(ctx, "/_sim/replace", controlRequest{JID: deviceJID})
+}
+
+func (r *Remote) call(ctx context.Context, path string, body controlRequest) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("simulator %s: %w", path, err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+r.addr+path, bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("simulator %s: %w", path, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("simulator %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		return fmt.Errorf("simulator %s: %s (status %d)", path, e.Error, resp.StatusCode)
+	}
+	return nil
+}
+
+// Serve runs a standalone simulator on addr until ctx ends (the
+// `wagate sim --addr` command). Its contacts acknowledge messages after
+// short delays, as SPEC §15 promises sandbox users.
+func Serve(ctx context.Context, addr string, log *slog.Logger) error {
+	s := New(Options{Log: log, ReceiptDelay: time.Second})
+	if err := s.Start(addr); err != nil {
+		return err
+	}
+	if log != nil {
+		log.Info("wasim: simulator listening", "addr", s.Addr())
+	}
+	<-ctx.Done()
+	return s.Close()
+}

@@ -1,0 +1,175 @@
+package wasim
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mau.fi/libsignal/protocol"
+	"go.mau.fi/libsignal/session"
+	"go.mau.fi/util/random"
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+	"google.golang.org/protobuf/proto"
+)
+
+// receive queues a message stanza routed to the contact; run decrypts them
+// one by one, in order, off the sender's connection goroutine.
+func (c *Contact) receive(n waBinary.Node) {
+	select {
+	case c.work <- n:
+	default:
+		c.s.log.Warn("wasim: contact backlog full, message dropped", "phone", c.phone)
+	}
+}
+
+func (c *Contact) run() {
+	for {
+		var n waBinary.Node
+		select {
+		case n = <-c.work:
+		case <-c.s.done:
+			return
+		}
+		r, err := c.open(n)
+		if err != nil {
+			c.s.log.Warn("wasim: contact cannot read message", "phone", c.phone, "err", err)
+			continue
+		}
+		if r == nil {
+			continue // a copy of the sender's own message (DeviceSentMessage)
+		}
+		select {
+		case c.inbox <- *r:
+		default:
+			c.s.log.Warn("wasim: contact inbox full, message dropped", "phone", c.phone)
+		}
+		c.autoAck(r)
+	}
+}
+
+// autoAck acknowledges as a real phone would when Options.ReceiptDelay is
+// set: delivered after the delay, read after twice the delay.
+func (c *Contact) autoAck(r *Received) {
+	delay := c.s.opt.ReceiptDelay
+	if delay <= 0 {
+		return
+	}
+	from := r.From
+	time.AfterFunc(delay, func() { _ = c.SendReceipt(context.Background(), from, []string{r.ID}, false) })
+	time.AfterFunc(2*delay, func() { _ = c.SendReceipt(context.Background(), from, []string{r.ID}, true) })
+}
+
+// open decrypts a message stanza like whatsmeow's decryptDM and turns it
+// into a Received.
+func (c *Contact) open(n waBinary.Node) (*Received, error) {
+	from, _ := n.Attrs["from"].(types.JID)
+	enc, ok := n.GetOptionalChildByTag("enc")
+	if !ok {
+		return nil, errors.New("message without enc")
+	}
+	ct, _ := enc.Content.([]byte)
+	plaintext, err := c.decrypt(from, enc.AttrGetter().OptionalString("type"), ct)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt from %s: %w", from, err)
+	}
+	var msg waE2E.Message
+	if err := proto.Unmarshal(plaintext, &msg); err != nil {
+		return nil, fmt.Errorf("unmarshal message: %w", err)
+	}
+	if msg.GetDeviceSentMessage() != nil {
+		return nil, nil
+	}
+	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Timestamp: time.Now()}
+	c.s.fill(r, &msg)
+	return r, nil
+}
+
+func (c *Contact) decrypt(from types.JID, typ string, ct []byte) ([]byte, error) {
+	dev, err := c.signalDevice()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ctx := context.Background()
+	addr := from.SignalAddress()
+	ser := store.SignalProtobufSerializer
+	cipher := session.NewCipher(session.NewBuilderFromSignal(dev, addr, ser), addr)
+	var pt []byte
+	switch typ {
+	case "pkmsg":
+		msg, perr := protocol.NewPreKeySignalMessageFromBytes(ct, ser.PreKeySignalMessage, ser.SignalMessage)
+		if perr != nil {
+			return nil, perr
+		}
+		pt, err = cipher.DecryptMessage(ctx, msg)
+	case "msg":
+		msg, perr := protocol.NewSignalMessageFromBytes(ct, ser.SignalMessage)
+		if perr != nil {
+			return nil, perr
+		}
+		pt, err = cipher.Decrypt(ctx, msg)
+	default:
+		return nil, fmt.Errorf("unsupported enc type %q", typ)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return unpad(pt)
+}
+
+// pad and unpad mirror whatsmeow's padMessage/unpadMessage (version 2).
+func pad(b []byte) []byte {
+	n := random.Bytes(1)[0] & 0xf
+	if n == 0 {
+		n = 0xf
+	}
+	return append(append([]byte{}, b...), bytes.Repeat([]byte{n}, int(n))...)
+}
+
+func unpad(b []byte) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, errors.New("empty plaintext")
+	}
+	n := int(b[len(b)-1])
+	if n == 0 || n > len(b) || !bytes.Equal(b[len(b)-n:], bytes.Repeat([]byte{byte(n)}, n)) {
+		return nil, errors.New("bad padding")
+	}
+	return b[:len(b)-n], nil
+}
+
+// fill copies the parts tests assert on from a decrypted message.
+func (s *Server) fill(r *Received, m *waE2E.Message) {
+	r.Text = m.GetConversation()
+	if et := m.GetExtendedTextMessage(); et != nil {
+		r.Text = et.GetText()
+		r.QuotedID = et.GetContextInfo().GetStanzaID()
+	}
+	if loc := m.GetLocationMessage(); loc != nil {
+		r.Location = &Location{Latitude: loc.GetDegreesLatitude(), Longitude: loc.GetDegreesLongitude(),
+			Name: loc.GetName(), Address: loc.GetAddress()}
+	}
+	switch {
+	case m.GetImageMessage() != nil:
+		im := m.GetImageMessage()
+		r.Caption, r.MimeType, r.QuotedID = im.GetCaption(), im.GetMimetype(), im.GetContextInfo().GetStanzaID()
+		r.Media = s.openMedia(im, mediaImage)
+	case m.GetVideoMessage() != nil:
+		vm := m.GetVideoMessage()
+		r.Caption, r.MimeType, r.QuotedID = vm.GetCaption(), vm.GetMimetype(), vm.GetContextInfo().GetStanzaID()
+		r.Media = s.openMedia(vm, mediaVideo)
+	case m.GetAudioMessage() != nil:
+		am := m.GetAudioMessage()
+		r.MimeType, r.PTT, r.QuotedID = am.GetMimetype(), am.GetPTT(), am.GetContextInfo().GetStanzaID()
+		r.Media = s.openMedia(am, mediaAudio)
+	case m.GetDocumentMessage() != nil:
+		dm := m.GetDocumentMessage()
+		r.Caption, r.MimeType, r.FileName, r.QuotedID = dm.GetCaption(), dm.GetMimetype(), dm.GetFileName(), dm.GetContextInfo().GetStanzaID()
+		r.Media = s.openMedia(dm, mediaDocument)
+	}
+}

@@ -1,0 +1,93 @@
+package wasim
+
+import (
+	"strconv"
+	"time"
+
+	waBinary "go.mau.fi/whatsmeow/binary"
+	"go.mau.fi/whatsmeow/types"
+)
+
+// handleMessage fans an outgoing message out: each <to jid> of the
+// participants list goes to that device (a linked client, or the contact
+// for device 0), and the sender gets the <ack> SendMessage blocks on.
+func (c *conn) handleMessage(n *waBinary.Node) {
+	ag := n.AttrGetter()
+	id := ag.OptionalString("id")
+	now := strconv.FormatInt(time.Now().Unix(), 10)
+	if c.dev == nil {
+		return
+	}
+	chat, _ := n.Attrs["to"].(types.JID)
+	identity, hasIdentity := n.GetOptionalChildByTag("device-identity")
+	if parts, ok := n.GetOptionalChildByTag("participants"); ok {
+		for _, to := range parts.GetChildren() {
+			target, ok := to.Attrs["jid"].(types.JID)
+			if to.Tag != "to" || !ok {
+				continue
+			}
+			content := to.GetChildren()
+			if hasIdentity {
+				content = append(content, identity)
+			}
+			out := waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{
+				"from": c.dev.jid, "id": id, "t": now, "type": ag.OptionalString("type"),
+			}, Content: content}
+			if target.User == c.dev.jid.User {
+				// A copy for the sender's other devices names the real chat.
+				out.Attrs["recipient"] = chat
+			}
+			c.s.route(target, out)
+		}
+	}
+	ack := waBinary.Node{Tag: "ack", Attrs: waBinary.Attrs{"class": "message", "id": id, "t": now}}
+	if !chat.IsEmpty() {
+		ack.Attrs["from"] = chat
+	}
+	_ = c.send(ack)
+}
+
+// route delivers a stanza to one device: device 0 is the scripted contact,
+// other devices are linked clients (queued while offline).
+func (s *Server) route(target types.JID, n waBinary.Node) {
+	if !exists(target.User) {
+		return
+	}
+	if target.Device == 0 {
+		s.Contact(target.User).receive(n)
+		return
+	}
+	s.mu.Lock()
+	d := s.devices[target]
+	s.mu.Unlock()
+	if d != nil {
+		d.deliver(n)
+	}
+}
+
+// handleReceipt forwards a delivery/read receipt to every linked device of
+// the user it is addressed to (contacts ignore receipts).
+func (c *conn) handleReceipt(n *waBinary.Node) {
+	if c.dev == nil {
+		return
+	}
+	to, ok := n.Attrs["to"].(types.JID)
+	if !ok {
+		return
+	}
+	attrs := waBinary.Attrs{"from": c.dev.jid.ToNonAD(), "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	for _, k := range []string{"id", "type"} {
+		if v := n.AttrGetter().OptionalString(k); v != "" {
+			attrs[k] = v
+		}
+	}
+	if r, ok := n.Attrs["recipient"].(types.JID); ok && to.User == c.dev.jid.User {
+		attrs["recipient"] = r
+	}
+	out := waBinary.Node{Tag: "receipt", Attrs: attrs, Content: n.Content}
+	for _, d := range c.s.linkedDevices(to.User) {
+		if d != c.dev {
+			d.deliver(out)
+		}
+	}
+}
