@@ -1,0 +1,269 @@
+package whatsmeow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	wa "go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/store"
+	"go.mau.fi/whatsmeow/types"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// Connect opens the instance's connection: with opt.JID (or a device linked
+// earlier in this process) it logs in with the stored credentials,
+// otherwise it starts QR pairing. A JID whose credentials are gone (the
+// device was removed) yields a logged_out status.
+func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.ConnectOptions) error {
+	if err := checkProxyURL(opt.ProxyURL); err != nil {
+		return err
+	}
+	s, err := m.session(id)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.active {
+		return nil
+	}
+	dev, err := m.device(ctx, s, opt.JID)
+	if err != nil {
+		return err
+	}
+	if dev == nil {
+		s.q.push(emit{s.status(ports.StatusLoggedOut, "unlinked")})
+		return nil
+	}
+	cli, err := m.newClient(id, dev, opt.ProxyURL)
+	if err != nil {
+		return err
+	}
+	if old := s.cli; old != nil {
+		old.RemoveEventHandlers()
+		old.Disconnect()
+	}
+	s.epoch++
+	epoch := s.epoch
+	cli.AddEventHandler(func(evt any) { s.q.push(waEvent{epoch: epoch, evt: evt}) })
+	s.cli = cli
+	s.active = true
+	s.loggedIn, s.degraded = false, false
+	s.stopPairing()
+	s.q.push(emit{s.status(ports.StatusConnecting, "")})
+	// The connection lives on the manager's context, not the request's.
+	if err := cli.ConnectContext(m.ctx); err != nil {
+		s.giveUp()
+		s.q.push(emit{s.status(ports.StatusDisconnected, "connect_failed")})
+		return ports.Errorf(ports.EUnavailable, "connect to WhatsApp: %v", err)
+	}
+	return nil
+}
+
+// device returns the credentials to connect with: those of jid, those of
+// the device linked earlier by this session, or a new unlinked device.
+// Nil without error: jid's credentials were deleted. Caller holds s.mu.
+func (m *Manager) device(ctx context.Context, s *session, jid string) (*store.Device, error) {
+	if jid == "" {
+		if s.cli != nil && s.cli.Store.ID != nil {
+			return s.cli.Store, nil
+		}
+		return m.container.NewDevice(), nil
+	}
+	parsed, err := types.ParseJID(jid)
+	if err != nil || parsed.User == "" {
+		return nil, ports.Errorf(ports.EInvalid, "the device JID %q is invalid", jid)
+	}
+	dev, err := m.container.GetDevice(ctx, parsed)
+	if err != nil {
+		return nil, fmt.Errorf("load device %s: %w", jid, err)
+	}
+	return dev, nil
+}
+
+func checkProxyURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ports.Errorf(ports.EInvalid, "the proxy URL is invalid")
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5":
+		return nil
+	}
+	return ports.Errorf(ports.EInvalid, "the proxy URL scheme must be http, https or socks5")
+}
+
+// Disconnect closes the connection and keeps the credentials. whatsmeow
+// emits nothing for a disconnect it was asked for: the disconnected
+// status (reason manual) comes from here.
+func (m *Manager) Disconnect(ctx context.Context, id ports.InstanceID) error {
+	s := m.existing(id)
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if !s.active {
+		s.mu.Unlock()
+		return nil
+	}
+	cli := s.cli
+	s.giveUp()
+	s.q.push(emit{s.status(ports.StatusDisconnected, "manual")})
+	s.mu.Unlock()
+	// Closed when Disconnect returns, not only soon after (giveUp's).
+	cli.Disconnect()
+	return nil
+}
+
+// Logout unlinks the device: through WhatsApp when logged in, otherwise by
+// deleting its credentials so that it cannot log in again.
+func (m *Manager) Logout(ctx context.Context, id ports.InstanceID) error {
+	s := m.existing(id)
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	cli, wasActive := s.cli, s.active
+	if cli == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	s.epoch++ // drop the client's events from now on
+	s.active, s.loggedIn, s.degraded = false, false, false
+	s.stopWatchdog()
+	s.stopPairing()
+	s.mu.Unlock()
+
+	linked := cli.Store.ID != nil
+	if linked {
+		if err := unlink(ctx, cli); err != nil {
+			return err
+		}
+	} else {
+		cli.Disconnect()
+	}
+	if linked || wasActive {
+		s.q.push(emit{s.status(ports.StatusLoggedOut, "manual")})
+	}
+	return nil
+}
+
+// unlink asks WhatsApp to remove the device when connected, then makes
+// sure the local credentials are gone either way.
+func unlink(ctx context.Context, cli *wa.Client) error {
+	if cli.IsLoggedIn() {
+		if err := cli.Logout(ctx); err == nil {
+			return nil
+		}
+		// WhatsApp did not answer; the device stays listed on the phone
+		// until it notices, but this side forgets it.
+	}
+	cli.Disconnect()
+	if cli.Store.ID == nil {
+		return nil // whatsmeow deleted it on a LoggedOut
+	}
+	if err := cli.Store.Delete(ctx); err != nil {
+		return fmt.Errorf("delete device credentials: %w", err)
+	}
+	return nil
+}
+
+// PairCode asks WhatsApp for a code to link the device by phone number;
+// only while QR codes are shown. The QR codes stop; the code may be
+// entered within Options.PairCodeTimeout.
+func (m *Manager) PairCode(ctx context.Context, id ports.InstanceID, phone string) (string, error) {
+	digits, err := phoneDigits(phone)
+	if err != nil {
+		return "", err
+	}
+	s := m.existing(id)
+	notAwaiting := ports.ReasonError(ports.EConflict, "not_awaiting_qr", "the instance is not waiting to be linked")
+	if s == nil {
+		return "", notAwaiting
+	}
+	s.mu.Lock()
+	cli, epoch := s.cli, s.epoch
+	awaiting := s.active && s.pair.attempt > 0
+	s.mu.Unlock()
+	if !awaiting {
+		return "", notAwaiting
+	}
+	code, err := cli.PairPhone(ctx, digits, true, wa.PairClientChrome, "Chrome (Linux)")
+	if err != nil {
+		if errors.Is(err, wa.ErrPhoneNumberTooShort) || errors.Is(err, wa.ErrPhoneNumberIsNotInternational) {
+			return "", ports.Errorf(ports.EInvalid, "the phone number is invalid: %v", err)
+		}
+		return "", ports.Errorf(ports.EUnavailable, "ask WhatsApp for a pair code: %v", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.epoch == epoch && s.pair.attempt > 0 {
+		s.pair.byCode = true
+		s.armPairTimer(m.opt.PairCodeTimeout)
+	}
+	return code, nil
+}
+
+// phoneDigits accepts digits with an optional "+" and separators.
+func phoneDigits(phone string) (string, error) {
+	var b strings.Builder
+	for _, r := range phone {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' || r == ' ' || r == '-' || r == '(' || r == ')':
+		default:
+			return "", ports.Errorf(ports.EInvalid, "the phone number %q is invalid", phone)
+		}
+	}
+	d := b.String()
+	if len(d) < 7 || len(d) > 15 || d[0] == '0' {
+		return "", ports.Errorf(ports.EInvalid, "the phone number %q is invalid: digits with the country code", phone)
+	}
+	return d, nil
+}
+
+var _ ports.WADeviceRemover = (*Manager)(nil)
+
+// RemoveDevice unlinks jid's device: through the instance's client when it
+// has one, otherwise by a short connection that asks WhatsApp to remove the
+// device. The local credentials are deleted whatever WhatsApp answers.
+func (m *Manager) RemoveDevice(ctx context.Context, id ports.InstanceID, jid string) error {
+	if s := m.existing(id); s != nil {
+		if cli := s.client(); cli != nil && cli.Store.ID != nil && cli.Store.ID.String() == jid {
+			return m.Logout(ctx, id)
+		}
+	}
+	parsed, err := types.ParseJID(jid)
+	if err != nil || parsed.User == "" {
+		return ports.Errorf(ports.EInvalid, "the device JID %q is invalid", jid)
+	}
+	dev, err := m.container.GetDevice(ctx, parsed)
+	if err != nil {
+		return fmt.Errorf("load device %s: %w", jid, err)
+	}
+	if dev == nil {
+		return nil
+	}
+	cli, err := m.newClient(id, dev, "")
+	if err != nil {
+		return err
+	}
+	cli.EnableAutoReconnect = false
+	if err := cli.ConnectContext(m.ctx); err == nil {
+		cli.WaitForConnection(removeDeviceWait)
+	}
+	return unlink(ctx, cli)
+}
+
+// removeDeviceWait bounds the login before a remove request: past it the
+// device is only forgotten locally.
+const removeDeviceWait = 10 * time.Second
