@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -42,12 +43,18 @@ const (
 // Hasher is a ports.PasswordHasher.
 type Hasher struct {
 	p Params
+	// slots bounds concurrent derivations to the number of CPUs: one lane
+	// keeps one core busy, so more at once would only add latency and 19 MiB
+	// of memory each — a burst of logins must not exhaust memory.
+	slots chan struct{}
 }
 
 var _ ports.PasswordHasher = (*Hasher)(nil)
 
 // New returns a Hasher that makes new hashes with p.
-func New(p Params) *Hasher { return &Hasher{p: p} }
+func New(p Params) *Hasher {
+	return &Hasher{p: p, slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
 
 // Default returns a Hasher with DefaultParams.
 func Default() *Hasher { return New(DefaultParams) }
@@ -62,8 +69,7 @@ func (h *Hasher) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("argon2id salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, h.p.Time, h.p.Memory, h.p.Threads, h.p.KeyLen)
-	return encode(h.p, salt, key), nil
+	return encode(h.p, salt, h.derive(password, salt, h.p)), nil
 }
 
 // Verify recomputes the hash with the parameters and salt stored in it and
@@ -73,8 +79,14 @@ func (h *Hasher) Verify(hash, password string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+	got := h.derive(password, salt, p)
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
+}
+
+func (h *Hasher) derive(password string, salt []byte, p Params) []byte {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, p.KeyLen)
 }
 
 func encode(p Params, salt, key []byte) string {

@@ -134,3 +134,30 @@ func BenchmarkVerifyDefault(b *testing.B) {
 		}
 	}
 }
+
+// TestConcurrentUse: derivations beyond the CPU count wait for a slot
+// rather than fail, and every caller gets the right answer.
+func TestConcurrentUse(t *testing.T) {
+	h := argon2id.New(cheap)
+	hash, err := h.Hash("pw-concurrent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	results := make(chan bool, n)
+	for i := range n {
+		go func() {
+			pw := "pw-concurrent"
+			if i%2 == 1 {
+				pw = "wrong"
+			}
+			ok, err := h.Verify(hash, pw)
+			results <- err == nil && ok == (i%2 == 0)
+		}()
+	}
+	for range n {
+		if !<-results {
+			t.Fatalf("a concurrent Verify gave the wrong answer")
+		}
+	}
+}
