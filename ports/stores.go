@@ -41,7 +41,8 @@ type UserStore interface {
 	CountUsers(ctx context.Context, sub SubscriptionID) (int, error)
 }
 
-// TokenStore keeps refresh tokens and the access-token deny-list.
+// TokenStore keeps refresh tokens and the access-token deny-list (which
+// AccessStore.GetUserAccess reads).
 type TokenStore interface {
 	// CreateRefreshToken stores t; EConflict if the hash exists.
 	CreateRefreshToken(ctx context.Context, t RefreshToken) error
@@ -57,8 +58,6 @@ type TokenStore interface {
 	// DenyAccessToken puts a token id on the deny-list until it expires.
 	// Denying an id twice is not an error.
 	DenyAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
-	// IsAccessTokenDenied reports whether the token id is on the deny-list.
-	IsAccessTokenDenied(ctx context.Context, jti string) (bool, error)
 	// PurgeExpiredTokens deletes refresh tokens and deny-list entries that
 	// expired before the given time; it returns how many rows went.
 	PurgeExpiredTokens(ctx context.Context, before time.Time) (int, error)
@@ -112,6 +111,7 @@ type Stores struct {
 	Instances     InstanceStore
 	APIKeys       APIKeyStore
 	Audit         AuditStore
+	Access        AccessStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

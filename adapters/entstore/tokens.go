@@ -87,11 +87,6 @@ func (st *tokenStore) DenyAccessToken(ctx context.Context, jti string, expiresAt
 	return dbError("deny access token", "denied token", err)
 }
 
-func (st *tokenStore) IsAccessTokenDenied(ctx context.Context, jti string) (bool, error) {
-	ok, err := st.s.ent(ctx).DeniedToken.Query().Where(deniedtoken.ID(jti)).Exist(ctx)
-	return ok, dbError("check denied token", "denied token", err)
-}
-
 // PurgeExpiredTokens deletes both kinds in one transaction so that the
 // count it returns is what went.
 func (st *tokenStore) PurgeExpiredTokens(ctx context.Context, before time.Time) (int, error) {

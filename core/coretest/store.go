@@ -88,7 +88,7 @@ func (s *Store) Stores() ports.Stores { return view{s: s}.stores() }
 
 func (v view) stores() ports.Stores {
 	return ports.Stores{
-		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v,
+		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
 	}
 }
 

@@ -266,17 +266,6 @@ func (v view) DenyAccessToken(_ context.Context, jti string, expiresAt time.Time
 	return nil
 }
 
-// IsAccessTokenDenied reports whether jti is on the deny-list.
-func (v view) IsAccessTokenDenied(_ context.Context, jti string) (bool, error) {
-	d, done, err := v.enter("IsAccessTokenDenied")
-	if err != nil {
-		return false, err
-	}
-	defer done()
-	_, ok := d.denied[jti]
-	return ok, nil
-}
-
 // PurgeExpiredTokens deletes what expired before the given time.
 func (v view) PurgeExpiredTokens(_ context.Context, before time.Time) (int, error) {
 	d, done, err := v.enter("PurgeExpiredTokens")

@@ -132,7 +132,9 @@ func (s *Service) Authenticate(ctx context.Context, key string) (ports.Principal
 		return ports.Principal{}, unauthorized()
 	}
 	hash := hashKey(key)
-	k, err := s.d.Stores.APIKeys.GetAPIKeyByHash(ctx, hash)
+	// One read: the key with its subscription's tier.
+	a, err := s.d.Stores.Access.GetAPIKeyAccess(ctx, hash)
+	k := a.Key
 	switch {
 	case ports.IsCode(err, ports.ENotFound):
 		return ports.Principal{}, unauthorized()
@@ -147,15 +149,11 @@ func (s *Service) Authenticate(ctx context.Context, key string) (ports.Principal
 	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
 		return ports.Principal{}, ports.ReasonError(ports.EUnauthorized, "token_expired", "the API key has expired")
 	}
-	sub, err := s.d.Stores.Subscriptions.GetSubscription(ctx, k.SubscriptionID)
-	if err != nil {
-		return ports.Principal{}, fmt.Errorf("get subscription: %w", err)
-	}
 	s.touches.queue(k.ID, now)
 	return ports.Principal{
 		Kind:           ports.PrincipalAPIKey,
 		SubscriptionID: k.SubscriptionID,
-		Tier:           sub.Tier,
+		Tier:           a.Subscription.Tier,
 		APIKeyID:       k.ID,
 		InstanceID:     k.InstanceID,
 		Scopes:         k.Scopes,

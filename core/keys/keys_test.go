@@ -219,7 +219,7 @@ func TestAuthenticateRejects(t *testing.T) {
 			k := e.create(t, e.inst, keys.CreateCmd{Name: "ci", ExpiresAt: timeAt(e.clock.Now().Add(time.Hour))})
 			lookups := 0
 			e.store.Hook = func(m string) error {
-				if m == "GetAPIKeyByHash" {
+				if m == "GetAPIKeyAccess" {
 					lookups++
 				}
 				return nil

@@ -76,9 +76,14 @@ func (s *Service) summary(ctx context.Context, st ports.InstanceStore, sub ports
 	if err != nil {
 		return ports.SubscriptionSummary{}, fmt.Errorf("count instances: %w", err)
 	}
+	return s.summaryOf(sub, used), nil
+}
+
+// summaryOf adds the tier's limit to a subscription with its usage.
+func (s *Service) summaryOf(sub ports.Subscription, used int) ports.SubscriptionSummary {
 	return ports.SubscriptionSummary{
 		Subscription:  sub,
 		InstanceLimit: s.cfg.Tiers[sub.Tier].Instances,
 		InstancesUsed: used,
-	}, nil
+	}
 }

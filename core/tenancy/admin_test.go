@@ -2,6 +2,7 @@ package tenancy_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/wagate/wagate/core/tenancy"
@@ -123,6 +124,45 @@ func TestMe(t *testing.T) {
 	}
 	_, err = e.svc.Me(ctx, apiKeyPrincipal(acc.Subscription.ID))
 	wantErr(t, err, ports.EForbidden, "forbidden")
+
+	inst := ports.Instance{ID: "inst-1", SubscriptionID: acc.Subscription.ID, Name: "main", Status: ports.StatusCreated}
+	if err := e.store.Stores().Instances.CreateInstance(ctx, acc.Subscription.ID, inst); err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.svc.Me(ctx, e.principal(t, toks.AccessToken))
+	if err != nil {
+		t.Fatalf("me: %v", err)
+	}
+	if got.Subscription.InstancesUsed != 1 {
+		t.Errorf("instances used: got %d, want 1", got.Subscription.InstancesUsed)
+	}
+}
+
+// The reads behind every authenticated request are one store call each:
+// each call is a database round trip.
+func TestHotPathsReadOnce(t *testing.T) {
+	e := newEnv(t, tenancy.Config{})
+	_, toks := e.register(t, "ada@example.com")
+	ctx := context.Background()
+	var calls []string
+	e.store.Hook = func(m string) error {
+		calls = append(calls, m)
+		return nil
+	}
+	p, err := e.svc.AuthenticateAccess(ctx, toks.AccessToken)
+	if err != nil {
+		t.Fatalf("authenticate: %v", err)
+	}
+	if !slices.Equal(calls, []string{"GetUserAccess"}) {
+		t.Errorf("authenticate store calls: got %v, want [GetUserAccess]", calls)
+	}
+	calls = nil
+	if _, err := e.svc.Me(ctx, p); err != nil {
+		t.Fatalf("me: %v", err)
+	}
+	if !slices.Equal(calls, []string{"GetUserAccount"}) {
+		t.Errorf("me store calls: got %v, want [GetUserAccount]", calls)
+	}
 }
 
 func TestListAudit(t *testing.T) {

@@ -155,19 +155,11 @@ func (s *Service) Me(ctx context.Context, p ports.Principal) (Account, error) {
 	if err := p.RequireUser(); err != nil {
 		return Account{}, err
 	}
-	u, err := s.d.Stores.Users.GetUser(ctx, p.UserID)
+	a, err := s.d.Stores.Access.GetUserAccount(ctx, p.SubscriptionID, p.UserID)
 	if err != nil {
-		return Account{}, fmt.Errorf("get user: %w", err)
+		return Account{}, fmt.Errorf("get account: %w", err)
 	}
-	sub, err := s.d.Stores.Subscriptions.GetSubscription(ctx, u.SubscriptionID)
-	if err != nil {
-		return Account{}, fmt.Errorf("get subscription: %w", err)
-	}
-	sum, err := s.summary(ctx, s.d.Stores.Instances, sub)
-	if err != nil {
-		return Account{}, err
-	}
-	return Account{User: withoutSecrets(u), Subscription: sum}, nil
+	return Account{User: withoutSecrets(a.User), Subscription: s.summaryOf(a.Subscription, a.Instances)}, nil
 }
 
 // AuthenticateAccess turns an access token into a principal: signature,

@@ -158,28 +158,22 @@ func (s *Service) authenticateAccess(ctx context.Context, token string) (ports.P
 	if err != nil {
 		return ports.Principal{}, fmt.Errorf("verify access token: %w", err)
 	}
-	denied, err := s.d.Stores.Tokens.IsAccessTokenDenied(ctx, c.TokenID)
-	switch {
-	case err != nil:
-		return ports.Principal{}, fmt.Errorf("check deny-list: %w", err)
-	case denied:
-		return ports.Principal{}, tokenRevoked()
-	}
-	u, err := s.d.Stores.Users.GetUser(ctx, c.UserID)
+	// One read: the deny-list, the user and the tier all sit on the path
+	// of every request.
+	a, err := s.d.Stores.Access.GetUserAccess(ctx, c.UserID, c.TokenID)
 	switch {
 	case ports.IsCode(err, ports.ENotFound):
 		return ports.Principal{}, unauthorized()
 	case err != nil:
-		return ports.Principal{}, fmt.Errorf("get user: %w", err)
-	case u.SubscriptionID != c.SubscriptionID:
+		return ports.Principal{}, fmt.Errorf("get user access: %w", err)
+	case a.Denied:
+		return ports.Principal{}, tokenRevoked()
+	case a.User.SubscriptionID != c.SubscriptionID:
 		return ports.Principal{}, unauthorized()
-	case u.TokenVersion != c.TokenVersion:
+	case a.User.TokenVersion != c.TokenVersion:
 		return ports.Principal{}, tokenRevoked()
 	}
-	sub, err := s.d.Stores.Subscriptions.GetSubscription(ctx, u.SubscriptionID)
-	if err != nil {
-		return ports.Principal{}, fmt.Errorf("get subscription: %w", err)
-	}
+	u, sub := a.User, a.Subscription
 	return ports.Principal{
 		Kind:           ports.PrincipalUser,
 		SubscriptionID: sub.ID,

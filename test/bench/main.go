@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -31,15 +32,26 @@ import (
 func main() {
 	conc := flag.Int("c", 32, "concurrent clients")
 	dur := flag.Duration("d", 5*time.Second, "duration of each scenario")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
+	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite")
 	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create a scratch database on; empty skips PostgreSQL")
 	flag.Parse()
-	if err := run(*conc, *dur, *pg); err != nil {
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*conc, *dur, *sqlite, *pg); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(conc int, dur time.Duration, pgURL string) error {
+func run(conc int, dur time.Duration, sqlite bool, pgURL string) error {
 	fmt.Printf("concurrency %d, %s per scenario\n\n", conc, dur)
 	fmt.Printf("%-10s %-28s %10s %10s %10s %8s\n", "database", "scenario", "req/s", "p50", "p99", "errors")
 	dir, err := os.MkdirTemp("", "wagate-bench-")
@@ -47,8 +59,10 @@ func run(conc int, dur time.Duration, pgURL string) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := benchBackend("sqlite", map[string]string{"WAGATE_DATA_DIR": dir}, conc, dur); err != nil {
-		return err
+	if sqlite {
+		if err := benchBackend("sqlite", map[string]string{"WAGATE_DATA_DIR": dir}, conc, dur); err != nil {
+			return err
+		}
 	}
 	if pgURL == "" {
 		return nil

@@ -117,18 +117,21 @@ func wantRevoked(t *testing.T, f *fixture, want map[string]bool, tokens map[stri
 
 func testDenyList(t *testing.T, f *fixture) {
 	st := f.s.Tokens
+	u := f.user(f.subscription().ID, "ada@example.com")
 	jti := newID()
-	denied, err := st.IsAccessTokenDenied(f.ctx, jti)
-	mustOK(t, "check token", err)
-	if denied {
-		t.Errorf("fresh token denied: got true, want false")
-	}
+	wantDenied(t, f, u.ID, jti, false)
 	mustOK(t, "deny token", st.DenyAccessToken(f.ctx, jti, base.Add(15*time.Minute)))
 	mustOK(t, "deny token twice", st.DenyAccessToken(f.ctx, jti, base.Add(15*time.Minute)))
-	denied, err = st.IsAccessTokenDenied(f.ctx, jti)
-	mustOK(t, "check denied token", err)
-	if !denied {
-		t.Errorf("denied token: got false, want true")
+	wantDenied(t, f, u.ID, jti, true)
+}
+
+// wantDenied checks the deny-list through the read that consults it.
+func wantDenied(t *testing.T, f *fixture, u ports.UserID, jti string, want bool) {
+	t.Helper()
+	a, err := f.s.Access.GetUserAccess(f.ctx, u, jti)
+	mustOK(t, "get user access", err)
+	if a.Denied != want {
+		t.Errorf("token %s denied: got %v, want %v", jti, a.Denied, want)
 	}
 }
 
@@ -154,11 +157,6 @@ func testPurge(t *testing.T, f *fixture) {
 	wantErr(t, "get purged token", err, ports.ENotFound, "")
 	_, err = st.GetRefreshToken(f.ctx, live.Hash)
 	mustOK(t, "get live token", err)
-	for jti, want := range map[string]bool{oldJTI: false, liveJTI: true} {
-		denied, err := st.IsAccessTokenDenied(f.ctx, jti)
-		mustOK(t, "check jti", err)
-		if denied != want {
-			t.Errorf("jti denied after purge: got %v, want %v", denied, want)
-		}
-	}
+	wantDenied(t, f, u.ID, oldJTI, false)
+	wantDenied(t, f, u.ID, liveJTI, true)
 }
