@@ -16,6 +16,7 @@ import (
 	"github.com/wagate/wagate/ent/auditlog"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/instance"
+	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/user"
@@ -83,6 +84,7 @@ func checkColumn(t, c string) error {
 			auditlog.Table:     auditlog.ValidColumn,
 			deniedtoken.Table:  deniedtoken.ValidColumn,
 			instance.Table:     instance.ValidColumn,
+			job.Table:          job.ValidColumn,
 			refreshtoken.Table: refreshtoken.ValidColumn,
 			subscription.Table: subscription.ValidColumn,
 			user.Table:         user.ValidColumn,

@@ -22,6 +22,8 @@ type Tx struct {
 	DeniedToken *DeniedTokenClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
+	// Job is the client for interacting with the Job builders.
+	Job *JobClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Subscription is the client for interacting with the Subscription builders.
@@ -163,6 +165,7 @@ func (tx *Tx) init() {
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
+	tx.Job = NewJobClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.Subscription = NewSubscriptionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
