@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.mau.fi/libsignal/ecc"
+	signallog "go.mau.fi/libsignal/logger"
 	"go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/proto/waCert"
 	"go.mau.fi/whatsmeow/util/keys"
@@ -33,8 +34,23 @@ var (
 // key. whatsmeow.WACertPubKey is process-global, so a process talks either to
 // the real WhatsApp or to simulators, never both; call it before connecting.
 func InstallCert() {
-	installOnce.Do(func() { whatsmeow.WACertPubKey = *rootKey.Pub })
+	installOnce.Do(func() {
+		whatsmeow.WACertPubKey = *rootKey.Pub
+		// libsignal creates its process-global logger lazily on first use, a
+		// data race when two simulators (or contacts) start at once; set a
+		// quiet one here, before anything runs.
+		var l signallog.Loggable = quietSignalLog{}
+		signallog.Setup(&l)
+	})
 }
+
+type quietSignalLog struct{}
+
+func (quietSignalLog) Debug(string, string)   {}
+func (quietSignalLog) Info(string, string)    {}
+func (quietSignalLog) Warning(string, string) {}
+func (quietSignalLog) Error(string, string)   {}
+func (quietSignalLog) Configure(string)       {}
 
 // clamp turns 32 random bytes into a valid Curve25519 private key.
 func clamp(k [32]byte) [32]byte {

@@ -114,6 +114,7 @@ func New(ctx context.Context, opt Options) (*Manager, error) {
 		return nil, errors.New("whatsmeow: no database")
 	}
 	opt.defaults()
+	setupSignalLogging(opt.Log)
 	container, err := newContainer(ctx, opt.DB, opt.Dialect, newLogger(opt.Log.With("component", "whatsmeow_store")))
 	if err != nil {
 		return nil, err

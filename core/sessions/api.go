@@ -1,6 +1,8 @@
 // Package sessions manages instances: the records of linked WhatsApp numbers
-// (create within the tier's limit, list, get, update, delete) and, later,
-// their connection lifecycle.
+// (create within the tier's limit, list, get, update, delete) and their
+// connection lifecycle: connecting and linking through the WhatsApp port,
+// the persisted status with its reason, the instance.status and instance.qr
+// events, reconnecting at start, and contact checks.
 package sessions
 
 import (
@@ -9,6 +11,8 @@ import (
 	"log/slog"
 	"maps"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -21,14 +25,36 @@ type Deps struct {
 	IDs    ports.IDGen
 	Tiers  ports.TierTable
 	Log    *slog.Logger
+
+	WhatsApp      ports.WhatsApp
+	Bus           ports.EventBus
+	Limiter       ports.RateLimiter
+	ContactsLimit ports.Limit // contact checks per instance; stricter than sends
+	// Directory finds instances across subscriptions: the tenant of a
+	// WhatsApp event, the instances to restore at start.
+	Directory ports.InstanceDirectory
 }
+
+// DefaultContactsLimit is the contact-check allowance of an instance when
+// Deps.ContactsLimit is zero: mass lookups get numbers banned.
+var DefaultContactsLimit = ports.Limit{Count: 20, Period: time.Minute}
 
 // Service is the sessions module.
 type Service struct {
 	d Deps
+
+	// mu guards what the service remembers between calls: the QR code on
+	// screen per instance (it is never stored) and the subscription of
+	// each instance seen, so that WhatsApp events need no lookup.
+	mu     sync.Mutex
+	qrs    map[ports.InstanceID]QRCode
+	owners map[ports.InstanceID]ports.SubscriptionID
 }
 
-// New returns a Service. Without a tier table it uses ports.DefaultTiers.
+// New returns a Service. Without a tier table it uses ports.DefaultTiers;
+// without a contacts limit, DefaultContactsLimit. The lifecycle methods
+// need WhatsApp (else EUnavailable), HandleEvent and Restore the
+// Directory; a nil Bus or Limiter turns events or contact-check limits off.
 func New(d Deps) *Service {
 	if len(d.Tiers) == 0 {
 		d.Tiers = ports.DefaultTiers()
@@ -36,7 +62,14 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{d: d}
+	if d.ContactsLimit.Count <= 0 || d.ContactsLimit.Period <= 0 {
+		d.ContactsLimit = DefaultContactsLimit
+	}
+	return &Service{
+		d:      d,
+		qrs:    map[ports.InstanceID]QRCode{},
+		owners: map[ports.InstanceID]ports.SubscriptionID{},
+	}
 }
 
 // CreateCmd creates an instance.
@@ -166,11 +199,19 @@ func (s *Service) Update(ctx context.Context, p ports.Principal, id ports.Instan
 	return out, nil
 }
 
-// Delete removes an instance with its keys. Audited.
+// Delete unlinks the instance's device and removes the instance with its
+// keys. An unlink failure is logged and does not stop the delete: the
+// customer asked for the record to go. Audited.
 func (s *Service) Delete(ctx context.Context, p ports.Principal, id ports.InstanceID) error {
 	if err := p.RequireUser(); err != nil {
 		return err
 	}
+	inst, err := s.d.Stores.Instances.GetInstance(ctx, p.SubscriptionID, id)
+	if err != nil {
+		return fmt.Errorf("get instance: %w", err)
+	}
+	s.release(ctx, inst)
+	defer s.forget(id)
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		inst, err := st.Instances.GetInstance(ctx, p.SubscriptionID, id)
 		if err != nil {

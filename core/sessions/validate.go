@@ -2,6 +2,7 @@ package sessions
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"unicode"
@@ -93,4 +94,53 @@ func jsonEqual(a, b map[string]any) bool {
 	ja, errA := json.Marshal(metadataOrEmpty(a))
 	jb, errB := json.Marshal(metadataOrEmpty(b))
 	return errA == nil && errB == nil && string(ja) == string(jb)
+}
+
+// The phone number rules (SPEC §6, §7).
+const (
+	minPhoneDigits = 7
+	maxPhoneDigits = 15
+	maxPhoneChecks = 50
+	phoneRule      = "must be a phone number in international form: 7 to 15 digits with the country code; +, spaces and dashes are ignored"
+)
+
+// phoneDigits returns the digits of a phone number written with an
+// optional +, spaces and dashes; false if anything else is in it or the
+// digit count is out of range.
+func phoneDigits(phone string) (string, bool) {
+	digits := make([]byte, 0, len(phone))
+	for i := 0; i < len(phone); i++ {
+		switch c := phone[i]; {
+		case c >= '0' && c <= '9':
+			digits = append(digits, c)
+		case c == '+' || c == ' ' || c == '-':
+		default:
+			return "", false
+		}
+	}
+	if len(digits) < minPhoneDigits || len(digits) > maxPhoneDigits {
+		return "", false
+	}
+	return string(digits), true
+}
+
+// checkPhoneList validates a contact check's numbers and returns their
+// digits, in order. Each bad number is a field error of its own.
+func checkPhoneList(phones []string) ([]string, error) {
+	if len(phones) == 0 || len(phones) > maxPhoneChecks {
+		return nil, ports.InvalidFields(ports.FieldError{Field: "phoneNumbers", Message: "must hold 1 to 50 phone numbers"})
+	}
+	digits := make([]string, len(phones))
+	var bad []ports.FieldError
+	for i, p := range phones {
+		d, ok := phoneDigits(p)
+		if !ok {
+			bad = append(bad, ports.FieldError{Field: fmt.Sprintf("phoneNumbers[%d]", i), Message: phoneRule})
+		}
+		digits[i] = d
+	}
+	if len(bad) > 0 {
+		return nil, ports.InvalidFields(bad...)
+	}
+	return digits, nil
 }
