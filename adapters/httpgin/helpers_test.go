@@ -35,12 +35,13 @@ func (uuidIDs) NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // testEnv is the real engine over the real core services, backed by the
 // in-memory fakes of core/coretest.
 type testEnv struct {
-	t       *testing.T
-	engine  *gin.Engine
-	store   *coretest.Store
-	tenancy *tenancy.Service
-	reg     *prometheus.Registry
-	logs    *lockedWriter
+	t        *testing.T
+	engine   *gin.Engine
+	store    *coretest.Store
+	tenancy  *tenancy.Service
+	sessions *sessions.Service
+	reg      *prometheus.Registry
+	logs     *lockedWriter
 }
 
 func newTestEnv(t *testing.T, opt Options) *testEnv {
@@ -50,6 +51,13 @@ func newTestEnv(t *testing.T, opt Options) *testEnv {
 
 // newTestEnvTiers is newTestEnv with the given tier limits.
 func newTestEnvTiers(t *testing.T, opt Options, tiers ports.TierTable) *testEnv {
+	t.Helper()
+	return newTestEnvWA(t, opt, tiers, nil)
+}
+
+// newTestEnvWA is newTestEnvTiers with a WhatsApp adapter (a fake) behind
+// the sessions core, whose events go to opt.Events.
+func newTestEnvWA(t *testing.T, opt Options, tiers ports.TierTable, wa ports.WhatsApp) *testEnv {
 	t.Helper()
 	clock := ports.ClockFunc(time.Now)
 	store := coretest.NewStore()
@@ -64,9 +72,11 @@ func newTestEnvTiers(t *testing.T, opt Options, tiers ports.TierTable) *testEnv 
 		Tiers: tiers, LoginFailures: ports.Limit{Count: 10, Period: 15 * time.Minute},
 	})
 	svc := Services{
-		Tenancy:  ten,
-		Keys:     keys.New(keys.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Log: log}),
-		Sessions: sessions.New(sessions.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Tiers: tiers, Log: log}),
+		Tenancy: ten,
+		Keys:    keys.New(keys.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Log: log}),
+		Sessions: sessions.New(sessions.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Tiers: tiers, Log: log,
+			WhatsApp: wa, Bus: opt.Events, Limiter: coretest.NewLimiter(clock), ContactsLimit: ports.Limit{Count: 2, Period: time.Minute},
+			Directory: store.Directory()}),
 	}
 	if opt.Log == nil {
 		opt.Log = log
@@ -77,7 +87,7 @@ func newTestEnvTiers(t *testing.T, opt Options, tiers ports.TierTable) *testEnv 
 	if opt.Metrics == nil {
 		opt.Metrics = prometheus.NewRegistry()
 	}
-	return &testEnv{t: t, engine: New(svc, opt), store: store, tenancy: ten, reg: opt.Metrics, logs: logs}
+	return &testEnv{t: t, engine: New(svc, opt), store: store, tenancy: ten, sessions: svc.Sessions, reg: opt.Metrics, logs: logs}
 }
 
 // lockedWriter serialises log writes from concurrent requests.

@@ -1,5 +1,6 @@
 // Package httpgin is wagate's HTTP adapter on Gin: the REST routes of
-// SPEC §3–5 as thin handlers over the core services, problem+json errors
+// SPEC §3–5 and §7 as thin handlers over the core services, the realtime
+// event stream (a WebSocket, §10), the sandbox routes (§15), problem+json errors
 // from one code→status table, the middleware every request passes (request
 // id, access log, security headers, CORS, body limit, metrics, rate limits,
 // bearer authentication), the operational endpoints (/healthz, /readyz,
@@ -9,6 +10,7 @@ package httpgin
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +57,18 @@ type Options struct {
 	// TrustedProxies are the CIDRs or IPs whose X-Forwarded-For is believed
 	// for the client IP; none by default.
 	TrustedProxies []string
+	// Events feeds the realtime stream; nil: /events/ws answers 503.
+	Events ports.EventBus
+	// Shutdown is closed when the server starts shutting down: open
+	// streams then close with 1001 (going away). http.Server.Shutdown
+	// does not close hijacked connections, so they must be told.
+	Shutdown <-chan struct{}
+	// PingInterval is how often the stream pings an idle client; default
+	// 30 s.
+	PingInterval time.Duration
+	// Sandbox, when set, is the simulated network of sandbox mode and the
+	// /api/v1/sandbox routes exist; nil (live mode): they do not.
+	Sandbox Simulator
 }
 
 func (o Options) withDefaults() Options {
@@ -72,6 +86,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Metrics == nil {
 		o.Metrics = prometheus.NewRegistry()
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = DefaultPingInterval
 	}
 	return o
 }
@@ -167,8 +184,26 @@ func (a *api) routes(e *gin.Engine) {
 	r.DELETE("/instances/:id/api-keys/:keyId", a.deleteKey)
 	r.GET("/instance", a.ownInstance)
 
+	r.POST("/instances/:id/connect", a.connectInstance)
+	r.GET("/instances/:id/qr", a.instanceQR)
+	r.POST("/instances/:id/pair-code", a.pairCode)
+	r.POST("/instances/:id/disconnect", a.disconnectInstance)
+	r.POST("/instances/:id/logout", a.logoutInstance)
+	r.POST("/instances/:id/contacts/check", a.checkContacts)
+	r.POST("/contacts/check", a.checkContacts)
+
 	r.GET("/admin/subscriptions", a.listSubscriptions)
 	r.PATCH("/admin/subscriptions/:id", a.changeTier)
 
 	r.GET("/audit-logs", a.listAudit)
+
+	// The stream authenticates itself: browsers pass the token in the
+	// query, and API keys are refused.
+	v1.GET("/events/ws", a.authenticateStream, a.apiRate, a.eventStream)
+
+	if a.opt.Sandbox != nil {
+		sb := r.Group("/sandbox/instances/:id")
+		sb.POST("/scan", a.sandboxScan)
+		sb.POST("/inbound", a.sandboxInbound)
+	}
 }

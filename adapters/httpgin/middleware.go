@@ -211,7 +211,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			slog.String("ip", c.ClientIP()),
 		}
 		instance := c.Param("id")
-		if !strings.HasPrefix(routeOf(c), "/api/v1/instances/") {
+		if r := routeOf(c); !strings.HasPrefix(r, "/api/v1/instances/") && !strings.HasPrefix(r, "/api/v1/sandbox/instances/") {
 			instance = ""
 		}
 		if p, ok := principalOf(c); ok {

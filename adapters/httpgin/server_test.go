@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -333,13 +334,16 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
+// TestRoutesMatchOpenAPI checks both modes: in sandbox mode the router has
+// every documented route; in live mode exactly those not marked
+// x-sandbox-only.
 func TestRoutesMatchOpenAPI(t *testing.T) {
-	e := newTestEnv(t, Options{})
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	w := e.do(req{method: "GET", path: "/openapi.json"})
+	sandbox := newTestEnv(t, Options{Sandbox: &fakeSimulator{}})
+	w := sandbox.do(req{method: "GET", path: "/openapi.json"})
 	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		t.Fatalf("got %d %q, want 200 application/json", w.Code, w.Header().Get("Content-Type"))
 	}
@@ -347,31 +351,46 @@ func TestRoutesMatchOpenAPI(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
 		t.Fatalf("got openapi %q, want 3.1", doc.OpenAPI)
 	}
-	documented := map[string]bool{}
+	all, live := map[string]bool{}, map[string]bool{}
 	for path, item := range doc.Paths {
+		sandboxOnly := string(item["x-sandbox-only"]) == "true"
 		for method := range item {
 			switch method {
 			case "get", "put", "post", "delete", "options", "head", "patch", "trace":
-				documented[strings.ToUpper(method)+" "+path] = true
+				k := strings.ToUpper(method) + " " + path
+				all[k] = true
+				if !sandboxOnly {
+					live[k] = true
+				}
 			}
 		}
 	}
+	if len(all) == len(live) {
+		t.Errorf("got no x-sandbox-only routes in openapi.json, want the sandbox routes marked")
+	}
+	compareRoutes(t, "sandbox mode", sandbox.engine, all)
+	compareRoutes(t, "live mode", newTestEnv(t, Options{}).engine, live)
+}
+
+// compareRoutes checks that the engine routes exactly the documented set.
+func compareRoutes(t *testing.T, mode string, e *gin.Engine, documented map[string]bool) {
+	t.Helper()
 	routed := map[string]bool{}
-	for _, r := range e.engine.Routes() {
+	for _, r := range e.Routes() {
 		routed[r.Method+" "+ginToOpenAPI(r.Path)] = true
 	}
 	for k := range routed {
 		if !documented[k] {
-			t.Errorf("route %s is not in openapi.json", k)
+			t.Errorf("%s: route %s is not in openapi.json", mode, k)
 		}
 	}
 	for k := range documented {
 		if !routed[k] {
-			t.Errorf("openapi.json documents %s, which the router does not have", k)
+			t.Errorf("%s: openapi.json documents %s, which the router does not have", mode, k)
 		}
 	}
 	if len(routed) == 0 {
-		t.Fatal("got no routes, want the API's")
+		t.Fatalf("%s: got no routes, want the API's", mode)
 	}
 }
 

@@ -18,7 +18,8 @@ const usage = `usage: wagate <command> [flags]
 commands:
   serve                  run the HTTP server
   migrate [--status]     apply pending database migrations (or list them)
-  admin create-user      create a user: --email, --password-env or --password-stdin, --name, --admin`
+  admin create-user      create a user: --email, --password-env or --password-stdin, --name, --admin
+  sim [--addr HOST:PORT] run a simulated WhatsApp network for sandbox-mode servers (WAGATE_SANDBOX_ADDR)`
 
 // Run runs one subcommand. It returns when the command is done or, for
 // serve, when ctx is cancelled and the server has shut down.
@@ -35,6 +36,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "admin":
 		return runAdmin(ctx, rest, getenv, stdout)
+	case "sim":
+		return runSim(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help":
 		printHelp(stdout, usage)
 		return nil

@@ -2,8 +2,14 @@ package app
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/wagate/wagate/adapters/wasim"
 )
 
 // TestAdminAndMigrateCommands runs the subcommands against a fresh SQLite
@@ -45,5 +51,43 @@ func TestAdminAndMigrateCommands(t *testing.T) {
 	}
 	if _, err = run("admin", "delete-user"); err == nil {
 		t.Errorf("unknown admin command: got no error")
+	}
+}
+
+// TestSimCommand runs `wagate sim` and drives its control API as a
+// sandbox server would, then stops it.
+func TestSimCommand(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, []string{"sim", "--addr", addr}, envOf(nil), io.Discard) }()
+
+	remote := wasim.NewRemote(addr)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		// A code no client shows: the simulator must answer, and refuse.
+		err := remote.ScanQR(ctx, "2@ref,AAAA,BBBB,CCCC", "15550001111")
+		if err != nil && strings.Contains(err.Error(), "status 400") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scan on the simulator: got %v, want its 400 refusal", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("sim: got %v, want a clean stop", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("sim did not stop")
 	}
 }

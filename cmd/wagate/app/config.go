@@ -45,7 +45,18 @@ var settings = []setting{
 	{"WAGATE_NODE_ID", "", "this node's name in logs; empty: the host name", false},
 	{"WAGATE_BOOTSTRAP_ADMIN_EMAIL", "", "create this platform admin at start if no user has the email", false},
 	{"WAGATE_BOOTSTRAP_ADMIN_PASSWORD", "", "password of the bootstrap admin", true},
+	{"WAGATE_WHATSAPP", "live", "live: the real WhatsApp network; sandbox: a simulated one, with the /api/v1/sandbox routes", false},
+	{"WAGATE_SANDBOX_ADDR", "", "sandbox: host:port of a shared `wagate sim`; empty: the simulator runs in-process", false},
+	{"WAGATE_QR_TIMEOUT", "60s", "how long the first QR code of a connect lives", false},
+	{"WAGATE_QR_NEXT_TIMEOUT", "20s", "how long the second and third QR codes live (then the connect gives up)", false},
+	{"WAGATE_CONTACTS_RATE", "30/1m", "contact checks per instance: count/period", false},
 }
+
+// The WhatsApp networks WAGATE_WHATSAPP chooses from.
+const (
+	whatsAppLive    = "live"
+	whatsAppSandbox = "sandbox"
+)
 
 // Config is the typed configuration of the server.
 type Config struct {
@@ -71,6 +82,11 @@ type Config struct {
 	NodeID          string
 	BootstrapEmail  string
 	BootstrapPass   string
+	WhatsApp        string // whatsAppLive or whatsAppSandbox
+	SandboxAddr     string
+	QRTimeout       time.Duration
+	QRNextTimeout   time.Duration
+	ContactsRate    ports.Limit
 }
 
 // loadConfig reads every setting from getenv, falling back to the defaults.
@@ -104,6 +120,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		NodeID:         v("WAGATE_NODE_ID"),
 		BootstrapEmail: v("WAGATE_BOOTSTRAP_ADMIN_EMAIL"),
 		BootstrapPass:  v("WAGATE_BOOTSTRAP_ADMIN_PASSWORD"),
+		WhatsApp:       v("WAGATE_WHATSAPP"),
+		SandboxAddr:    v("WAGATE_SANDBOX_ADDR"),
 	}
 	var err error
 	durations := []struct {
@@ -113,6 +131,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"WAGATE_ACCESS_TOKEN_TTL", &c.AccessTTL},
 		{"WAGATE_REFRESH_TOKEN_TTL", &c.RefreshTTL},
 		{"WAGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
+		{"WAGATE_QR_TIMEOUT", &c.QRTimeout},
+		{"WAGATE_QR_NEXT_TIMEOUT", &c.QRNextTimeout},
 	}
 	for _, d := range durations {
 		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
@@ -127,6 +147,18 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.LoginFailures, err = parseLimit(v("WAGATE_LOGIN_FAILURES")); err != nil {
 		fail("WAGATE_LOGIN_FAILURES", err)
+	}
+	if c.ContactsRate, err = parseLimit(v("WAGATE_CONTACTS_RATE")); err != nil {
+		fail("WAGATE_CONTACTS_RATE", err)
+	}
+	switch c.WhatsApp {
+	case whatsAppLive:
+		if c.SandboxAddr != "" {
+			fail("WAGATE_SANDBOX_ADDR", fmt.Errorf("only used with WAGATE_WHATSAPP=sandbox"))
+		}
+	case whatsAppSandbox:
+	default:
+		fail("WAGATE_WHATSAPP", fmt.Errorf("got %q, want live or sandbox", c.WhatsApp))
 	}
 	body, err := positiveInt(v("WAGATE_MAX_BODY_BYTES"))
 	if err != nil {

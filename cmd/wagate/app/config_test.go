@@ -31,6 +31,19 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if !migrateOnStart(c) {
 		t.Errorf("got no migration on start for SQLite, want it")
 	}
+	if c.WhatsApp != "live" || c.SandboxAddr != "" || c.QRTimeout != time.Minute || c.QRNextTimeout != 20*time.Second {
+		t.Errorf("got whatsapp %q at %q, QR %s/%s, want live, in-process, 1m0s/20s", c.WhatsApp, c.SandboxAddr, c.QRTimeout, c.QRNextTimeout)
+	}
+	if c.ContactsRate != (ports.Limit{Count: 30, Period: time.Minute}) {
+		t.Errorf("got contacts rate %v, want 30/1m", c.ContactsRate)
+	}
+}
+
+func TestLoadConfigSandbox(t *testing.T) {
+	c, err := loadConfig(envOf(map[string]string{"WAGATE_WHATSAPP": "sandbox", "WAGATE_SANDBOX_ADDR": "127.0.0.1:7070"}))
+	if err != nil || c.WhatsApp != "sandbox" || c.SandboxAddr != "127.0.0.1:7070" {
+		t.Fatalf("got %q at %q, %v, want sandbox at 127.0.0.1:7070", c.WhatsApp, c.SandboxAddr, err)
+	}
 }
 
 func TestLoadConfigRejectsBadValues(t *testing.T) {
@@ -49,6 +62,11 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"migrate mode", "WAGATE_MIGRATE_ON_START", "maybe", "WAGATE_MIGRATE_ON_START"},
 		{"half tls", "WAGATE_TLS_CERT_FILE", "cert.pem", "WAGATE_TLS_CERT_FILE"},
 		{"half bootstrap", "WAGATE_BOOTSTRAP_ADMIN_EMAIL", "a@example.com", "WAGATE_BOOTSTRAP_ADMIN_EMAIL"},
+		{"whatsapp mode", "WAGATE_WHATSAPP", "mock", "WAGATE_WHATSAPP"},
+		{"sandbox addr when live", "WAGATE_SANDBOX_ADDR", "127.0.0.1:7070", "WAGATE_SANDBOX_ADDR"},
+		{"qr timeout", "WAGATE_QR_TIMEOUT", "0s", "WAGATE_QR_TIMEOUT"},
+		{"next qr timeout", "WAGATE_QR_NEXT_TIMEOUT", "soon", "WAGATE_QR_NEXT_TIMEOUT"},
+		{"contacts rate", "WAGATE_CONTACTS_RATE", "30", "WAGATE_CONTACTS_RATE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -61,6 +61,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if sys.redis != nil {
 		ready = append(ready, httpgin.ReadyCheck{Name: "redis", Check: redisPinger{sys.redis}})
 	}
+	// Closed when shutdown begins, so that the event streams (hijacked
+	// connections, which http.Server.Shutdown leaves alone) close first.
+	streamsDone := make(chan struct{})
+	var sandbox httpgin.Simulator
+	if sys.sim != nil {
+		sandbox = sys.sim
+	}
 	handler := httpgin.New(httpgin.Services{Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,
@@ -71,13 +78,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Ready:          ready,
 		Metrics:        reg,
 		TrustedProxies: cfg.TrustedProxies,
+		Events:         sys.bus,
+		Shutdown:       streamsDone,
+		Sandbox:        sandbox,
 	})
-	return serveHTTP(ctx, cfg, log, handler)
+	// Instances that were connected reconnect once the API is up, in the
+	// background: a restore of many instances must not delay serving.
+	restore := func() {
+		bg.Go(func() {
+			if err := sys.sessions.Restore(bgCtx); err != nil && bgCtx.Err() == nil {
+				log.Error("restore connections", "err", err)
+			}
+		})
+	}
+	return serveHTTP(ctx, cfg, log, handler, restore, func() { close(streamsDone) })
 }
 
 // serveHTTP listens (port 0 picks a free port, which is logged) and serves
-// until ctx ends, then stops accepting and lets requests finish.
-func serveHTTP(ctx context.Context, cfg Config, log *slog.Logger, h http.Handler) error {
+// until ctx ends, then stops accepting and lets requests finish. started
+// runs once the listener is open; stopping runs when shutdown begins,
+// before the server stops accepting.
+func serveHTTP(ctx context.Context, cfg Config, log *slog.Logger, h http.Handler, started, stopping func()) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -100,6 +121,7 @@ func serveHTTP(ctx context.Context, cfg Config, log *slog.Logger, h http.Handler
 		}
 	}()
 	log.Info("listening", "addr", ln.Addr().String(), "tls", cfg.TLSCertFile != "")
+	started()
 
 	select {
 	case err := <-errc:
@@ -107,6 +129,7 @@ func serveHTTP(ctx context.Context, cfg Config, log *slog.Logger, h http.Handler
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	stopping()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +19,11 @@ import (
 	"github.com/wagate/wagate/adapters/argon2id"
 	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/jwt"
+	"github.com/wagate/wagate/adapters/localbus"
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/adapters/uuidv7"
+	"github.com/wagate/wagate/adapters/wasim"
+	"github.com/wagate/wagate/adapters/whatsmeow"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/tenancy"
@@ -31,9 +35,15 @@ type system struct {
 	store    *entstore.Store
 	redis    *redis.Client // nil on the embedded default
 	limiter  ports.RateLimiter
-	tenancy  *tenancy.Service
-	keys     *keys.Service
-	sessions *sessions.Service
+	bus      *localbus.Bus
+	whatsapp *whatsmeow.Manager
+	// sim is the simulated network of sandbox mode (nil when live);
+	// simServer is set when it runs in this process, which then owns it.
+	sim       wasim.Controller
+	simServer *wasim.Server
+	tenancy   *tenancy.Service
+	keys      *keys.Service
+	sessions  *sessions.Service
 }
 
 // openStore opens the database chosen by the configuration and applies
@@ -130,17 +140,83 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		Tiers: cfg.Tiers, LoginFailures: cfg.LoginFailures,
 	})
 	sys.keys = keys.New(keys.Deps{Tx: st, Stores: stores, Clock: clock, IDs: ids, Log: log})
-	sys.sessions = sessions.New(sessions.Deps{Tx: st, Stores: stores, Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log})
+
+	network, err := sys.openNetwork(cfg, log)
+	if err != nil {
+		sys.close()
+		return nil, err
+	}
+	sys.bus = localbus.New(localbus.Options{Log: log.With("component", "events")})
+	// The adapter reports to the sessions core, which needs the adapter:
+	// the callback reads the variable set just below, before any connect
+	// can produce an event.
+	var sess *sessions.Service
+	sys.whatsapp, err = whatsmeow.New(ctx, whatsmeow.Options{
+		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network,
+		OnEvent: func(e ports.WAEvent) { sess.HandleEvent(e) },
+		Log:     log.With("component", "whatsapp"), Clock: clock,
+		QRFirstTimeout: cfg.QRTimeout, QRTimeout: cfg.QRNextTimeout,
+	})
+	if err != nil {
+		sys.close()
+		return nil, fmt.Errorf("whatsapp: %w", err)
+	}
+	sess = sessions.New(sessions.Deps{
+		Tx: st, Stores: stores, Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
+		WhatsApp: sys.whatsapp, Bus: sys.bus, Limiter: sys.limiter, ContactsLimit: cfg.ContactsRate,
+		Directory: st.Directory(),
+	})
+	sys.sessions = sess
 	return sys, nil
 }
 
-// close releases what build opened, the database last.
+// openNetwork chooses the WhatsApp network: nil, the real one, when live;
+// in sandbox mode the simulator's HTTP client, which every whatsmeow
+// connection then goes through.
+func (s *system) openNetwork(cfg Config, log *slog.Logger) (*http.Client, error) {
+	if cfg.WhatsApp != whatsAppSandbox {
+		return nil, nil
+	}
+	// The simulator signs with its own root certificate; from here on this
+	// process trusts it instead of WhatsApp's.
+	wasim.InstallCert()
+	if cfg.SandboxAddr != "" {
+		s.sim = wasim.NewRemote(cfg.SandboxAddr)
+		log.Info("sandbox mode: using a shared simulator", "addr", cfg.SandboxAddr)
+		return s.sim.HTTPClient(), nil
+	}
+	srv := wasim.New(wasim.Options{Log: log.With("component", "wasim"), ReceiptDelay: sandboxReceiptDelay})
+	if err := srv.Start("127.0.0.1:0"); err != nil {
+		return nil, fmt.Errorf("sandbox simulator: %w", err)
+	}
+	s.sim, s.simServer = srv, srv
+	log.Info("sandbox mode: simulated WhatsApp network in-process", "addr", srv.Addr())
+	return srv.HTTPClient(), nil
+}
+
+// sandboxReceiptDelay is how long the sandbox's contacts take to receive a
+// message (and twice that to read it), as SPEC §15 promises.
+const sandboxReceiptDelay = time.Second
+
+// close releases what build opened: the WhatsApp connections first (their
+// last events still reach the database), then Redis and the database, and
+// the in-process simulator last, so that no client sees its network vanish
+// while still connected.
 func (s *system) close() {
+	if s.whatsapp != nil {
+		s.whatsapp.Close()
+	}
+	if s.bus != nil {
+		s.bus.Close()
+	}
 	if s.redis != nil {
 		s.redis.Close()
 	}
 	if s.store != nil {
 		s.store.Close()
+	}
+	if s.simServer != nil {
+		s.simServer.Close()
 	}
 }
 

@@ -1,0 +1,231 @@
+package httpgin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/gin-gonic/gin"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// The realtime stream of SPEC §10: GET /api/v1/events/ws.
+
+// DefaultPingInterval is how often an idle stream is pinged, so that
+// proxies keep it open and a vanished client is noticed.
+const DefaultPingInterval = 30 * time.Second
+
+// wsWriteTimeout bounds one frame or ping: a client that stops reading is
+// dropped instead of holding the handler.
+const wsWriteTimeout = 10 * time.Second
+
+// eventTypes are the types a client may filter on.
+var eventTypes = map[ports.EventType]bool{
+	ports.EventInstanceStatus: true, ports.EventInstanceQR: true,
+	ports.EventMessageReceived: true, ports.EventMessageStatus: true,
+	ports.EventBulkStatus: true, ports.EventWebhookTest: true,
+}
+
+// EventDTO is the envelope of every event, on webhooks and the stream.
+type EventDTO struct {
+	ID         string    `json:"id"`
+	Type       string    `json:"type"`
+	InstanceID string    `json:"instanceId"`
+	Timestamp  time.Time `json:"timestamp"`
+	Data       any       `json:"data"`
+}
+
+// InstanceStatusDTO is the data of instance.status.
+type InstanceStatusDTO struct {
+	Status         string  `json:"status"`
+	PreviousStatus *string `json:"previousStatus"`
+	Reason         *string `json:"reason"`
+}
+
+// InstanceQRDTO is the data of instance.qr.
+type InstanceQRDTO struct {
+	QR        string    `json:"qr"`
+	Attempt   int       `json:"attempt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// eventDTO converts an event; false for data without a wire form, which
+// must not reach clients under Go field names.
+func eventDTO(e ports.Event) (EventDTO, bool) {
+	out := EventDTO{ID: e.ID, Type: string(e.Type), InstanceID: string(e.InstanceID), Timestamp: e.At.UTC()}
+	switch d := e.Data.(type) {
+	case ports.InstanceStatusData:
+		out.Data = InstanceStatusDTO{Status: string(d.Status), PreviousStatus: optString(string(d.PreviousStatus)), Reason: optString(d.Reason)}
+	case *ports.InstanceStatusData:
+		return eventDTO(ports.Event{ID: e.ID, Type: e.Type, InstanceID: e.InstanceID, At: e.At, Data: *d})
+	case ports.InstanceQRData:
+		out.Data = InstanceQRDTO{QR: d.QR, Attempt: d.Attempt, ExpiresAt: d.ExpiresAt.UTC()}
+	case *ports.InstanceQRData:
+		return eventDTO(ports.Event{ID: e.ID, Type: e.Type, InstanceID: e.InstanceID, At: e.At, Data: *d})
+	case nil:
+		out.Data = map[string]any{}
+	case map[string]any, json.RawMessage:
+		out.Data = d
+	default:
+		return EventDTO{}, false
+	}
+	return out, true
+}
+
+// authenticateStream accepts only a user's access token, from the header
+// or, for browsers (which cannot set headers on a WebSocket), from
+// ?access_token=. The access log never records the query.
+func (a *api) authenticateStream(c *gin.Context) {
+	token, ok := bearerToken(c.GetHeader("Authorization"))
+	if !ok {
+		token = c.Query("access_token")
+	}
+	if token == "" {
+		abortWithError(c, a.log, ports.ReasonError(ports.EUnauthorized, "unauthorized",
+			"send an access token as 'Authorization: Bearer <token>' or ?access_token="))
+		return
+	}
+	if strings.HasPrefix(token, apiKeyPrefix) {
+		abortWithError(c, a.log, ports.ReasonError(ports.EForbidden, "forbidden",
+			"the event stream needs a user's access token, not an API key"))
+		return
+	}
+	p, err := a.svc.Tenancy.AuthenticateAccess(ctx(c), token)
+	if err != nil {
+		abortWithError(c, a.log, err)
+		return
+	}
+	p.IP = c.ClientIP()
+	p.UserAgent = truncate(c.Request.UserAgent(), maxUserAgent)
+	c.Set(keyPrincipal, p)
+	c.Next()
+}
+
+// streamFilter reads ?instanceId= and ?types=. The instance must be the
+// caller's (the core decides: 404 otherwise).
+func (a *api) streamFilter(c *gin.Context) (ports.EventFilter, error) {
+	p := principal(c)
+	f := ports.EventFilter{SubscriptionID: p.SubscriptionID}
+	if id := c.Query("instanceId"); id != "" {
+		if !isUUID(id) {
+			return f, ports.Errorf(ports.ENotFound, "instance not found")
+		}
+		inst, err := a.svc.Sessions.Get(ctx(c), p, ports.InstanceID(id))
+		if err != nil {
+			return f, err
+		}
+		f.InstanceID = inst.ID
+	}
+	if raw := c.Query("types"); raw != "" {
+		for _, s := range strings.Split(raw, ",") {
+			t := ports.EventType(strings.TrimSpace(s))
+			if !eventTypes[t] {
+				return f, ports.InvalidFields(ports.FieldError{Field: "types", Message: "unknown event type " + strings.TrimSpace(s)})
+			}
+			f.Types = append(f.Types, t)
+		}
+	}
+	return f, nil
+}
+
+// eventStream upgrades to a WebSocket and writes every event of the
+// caller's subscription that passes the filter, one JSON text frame each.
+// Everything that can fail with an HTTP answer happens before the upgrade.
+func (a *api) eventStream(c *gin.Context) {
+	if a.opt.Events == nil {
+		a.fail(c, ports.Errorf(ports.EUnavailable, "the event stream is not available"))
+		return
+	}
+	f, err := a.streamFilter(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	subCtx, cancel := context.WithCancel(ctx(c))
+	defer cancel()
+	events, err := a.opt.Events.Subscribe(subCtx, f)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	// net/http clears the server's read and write deadlines on hijack, so
+	// a stream outlives WriteTimeout (a test keeps that true).
+	conn, err := websocket.Accept(c.Writer, c.Request, &websocket.AcceptOptions{OriginPatterns: a.opt.CORSOrigins})
+	if err != nil {
+		// Accept has answered (403 for a foreign origin, 426 for a plain
+		// GET); the handler chain must not write again.
+		c.Abort()
+		return
+	}
+	defer conn.CloseNow()
+	a.pump(conn.CloseRead(subCtx), conn, events, principal(c))
+}
+
+// pump writes events and pings until the client leaves, the bus drops the
+// subscription, or the server shuts down.
+func (a *api) pump(ctx context.Context, conn *websocket.Conn, events <-chan ports.Event, p ports.Principal) {
+	ping := time.NewTicker(a.opt.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return // the client closed, or the request ended
+		case <-a.opt.Shutdown:
+			conn.Close(websocket.StatusGoingAway, "server shutting down; reconnect")
+			return
+		case e, ok := <-events:
+			if !ok {
+				if ctx.Err() == nil {
+					// The bus dropped us for falling behind: events were lost,
+					// and the client must know to reconnect and resync.
+					conn.Close(websocket.StatusTryAgainLater, "too slow; events were dropped, reconnect")
+				}
+				return
+			}
+			if err := a.writeEvent(ctx, conn, e); err != nil {
+				a.streamError(ctx, p, err)
+				return
+			}
+		case <-ping.C:
+			pctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				a.streamError(ctx, p, err)
+				return
+			}
+		}
+	}
+}
+
+// writeEvent sends one event as a text frame; events without a wire form
+// are skipped.
+func (a *api) writeEvent(ctx context.Context, conn *websocket.Conn, e ports.Event) error {
+	dto, ok := eventDTO(e)
+	if !ok {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "event without a wire form skipped",
+			slog.String("type", string(e.Type)), slog.String("instance_id", string(e.InstanceID)))
+		return nil
+	}
+	b, err := json.Marshal(dto)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+	defer cancel()
+	return conn.Write(wctx, websocket.MessageText, b)
+}
+
+// streamError logs why a stream ended, unless the client simply left.
+func (a *api) streamError(ctx context.Context, p ports.Principal, err error) {
+	if ctx.Err() != nil || errors.Is(err, context.Canceled) || websocket.CloseStatus(err) != -1 {
+		return
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "event stream closed",
+		slog.String("subscription_id", string(p.SubscriptionID)), slog.String("error", err.Error()))
+}
