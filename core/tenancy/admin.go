@@ -10,7 +10,8 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-func (s *Service) listSubscriptions(ctx context.Context, p ports.Principal, page ports.PageRequest) (ports.Page[ports.SubscriptionSummary], error) {
+// ListSubscriptions lists every subscription. Admins only.
+func (s *Service) ListSubscriptions(ctx context.Context, p ports.Principal, page ports.PageRequest) (ports.Page[ports.SubscriptionSummary], error) {
 	if err := p.RequireAdmin(); err != nil {
 		return ports.Page[ports.SubscriptionSummary]{}, err
 	}
@@ -29,7 +30,8 @@ func (s *Service) listSubscriptions(ctx context.Context, p ports.Principal, page
 	return out, nil
 }
 
-func (s *Service) changeTier(ctx context.Context, p ports.Principal, id ports.SubscriptionID, tier ports.Tier) (ports.SubscriptionSummary, error) {
+// ChangeTier sets a subscription's tier. Admins only; audited.
+func (s *Service) ChangeTier(ctx context.Context, p ports.Principal, id ports.SubscriptionID, tier ports.Tier) (ports.SubscriptionSummary, error) {
 	if err := p.RequireAdmin(); err != nil {
 		return ports.SubscriptionSummary{}, err
 	}
@@ -83,7 +85,10 @@ func (s *Service) tierNames() string {
 	return strings.Join(names, ", ")
 }
 
-func (s *Service) checkAPIRate(ctx context.Context, p ports.Principal) (ports.RateResult, error) {
+// CheckAPIRate counts one API request against the caller's subscription
+// (limit by tier). It returns the counter state; ERateLimited (with
+// RetryAfter) when over the limit.
+func (s *Service) CheckAPIRate(ctx context.Context, p ports.Principal) (ports.RateResult, error) {
 	lim, ok := s.cfg.Tiers[p.Tier]
 	if !ok {
 		// A tier missing from the table (removed from the configuration)

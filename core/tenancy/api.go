@@ -123,33 +123,6 @@ func (s *Service) Register(ctx context.Context, cmd RegisterCmd) (Account, Token
 	return Account{User: u, Subscription: sum}, toks, nil
 }
 
-// Login checks the password. EUnauthorized (invalid_credentials) for a bad
-// password or unknown email alike; ERateLimited after too many failures for
-// the account, even with the right password, until the window passes.
-func (s *Service) Login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, error) {
-	return s.login(ctx, cmd)
-}
-
-// Refresh spends a refresh token and issues a new pair of the same family.
-// EUnauthorized: unknown (unauthorized), expired (token_expired), spent or
-// revoked (token_revoked; a spent one also revokes its whole family).
-func (s *Service) Refresh(ctx context.Context, refreshToken string, c Client) (Tokens, error) {
-	return s.refresh(ctx, refreshToken, c)
-}
-
-// Logout denies the caller's access token until it expires and revokes its
-// refresh family (and that of refreshToken, when given and the caller's).
-func (s *Service) Logout(ctx context.Context, p ports.Principal, refreshToken string) error {
-	return s.logout(ctx, p, refreshToken)
-}
-
-// ChangePassword checks the current password, stores the new one and revokes
-// every earlier token of the user. EUnauthorized (invalid_credentials) for a
-// wrong current password; EInvalid for a bad new one.
-func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current, next string) error {
-	return s.changePassword(ctx, p, current, next)
-}
-
 // Me returns the caller's account. EForbidden for API keys.
 func (s *Service) Me(ctx context.Context, p ports.Principal) (Account, error) {
 	if err := p.RequireUser(); err != nil {
@@ -160,30 +133,6 @@ func (s *Service) Me(ctx context.Context, p ports.Principal) (Account, error) {
 		return Account{}, fmt.Errorf("get account: %w", err)
 	}
 	return Account{User: withoutSecrets(a.User), Subscription: s.summaryOf(a.Subscription, a.Instances)}, nil
-}
-
-// AuthenticateAccess turns an access token into a principal: signature,
-// expiry, deny-list and token version are checked. EUnauthorized with reason
-// unauthorized, token_expired or token_revoked.
-func (s *Service) AuthenticateAccess(ctx context.Context, token string) (ports.Principal, error) {
-	return s.authenticateAccess(ctx, token)
-}
-
-// CheckAPIRate counts one API request against the caller's subscription
-// (limit by tier). It returns the counter state; ERateLimited (with
-// RetryAfter) when over the limit.
-func (s *Service) CheckAPIRate(ctx context.Context, p ports.Principal) (ports.RateResult, error) {
-	return s.checkAPIRate(ctx, p)
-}
-
-// ListSubscriptions lists every subscription. Admins only.
-func (s *Service) ListSubscriptions(ctx context.Context, p ports.Principal, page ports.PageRequest) (ports.Page[ports.SubscriptionSummary], error) {
-	return s.listSubscriptions(ctx, p, page)
-}
-
-// ChangeTier sets a subscription's tier. Admins only; audited.
-func (s *Service) ChangeTier(ctx context.Context, p ports.Principal, id ports.SubscriptionID, tier ports.Tier) (ports.SubscriptionSummary, error) {
-	return s.changeTier(ctx, p, id, tier)
 }
 
 // ListAudit lists the caller's subscription's audit log, newest first.

@@ -85,7 +85,10 @@ func (s *Service) loginFailed(ctx context.Context, email string, u ports.User, c
 	return s.audit(ctx, s.d.Stores.Audit, e)
 }
 
-func (s *Service) login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, error) {
+// Login checks the password. EUnauthorized (invalid_credentials) for a bad
+// password or unknown email alike; ERateLimited after too many failures for
+// the account, even with the right password, until the window passes.
+func (s *Service) Login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, error) {
 	email := normalizeEmail(cmd.Email)
 	if err := fieldErrors(requireField("email", email), requireField("password", cmd.Password)); err != nil {
 		return ports.User{}, Tokens{}, err

@@ -27,7 +27,14 @@ func (s *Service) loadRefresh(ctx context.Context, value string) (ports.RefreshT
 	return rt, nil
 }
 
-func (s *Service) refresh(ctx context.Context, value string, c Client) (Tokens, error) {
+// Refresh spends a refresh token and issues a new pair of the same family.
+// EUnauthorized: unknown (unauthorized), expired (token_expired), spent or
+// revoked (token_revoked; a spent one also revokes its whole family).
+// EInvalid when no token is given.
+func (s *Service) Refresh(ctx context.Context, value string, c Client) (Tokens, error) {
+	if err := fieldErrors(requireField("refreshToken", value)); err != nil {
+		return Tokens{}, err
+	}
 	rt, err := s.loadRefresh(ctx, value)
 	if err != nil {
 		return Tokens{}, err
@@ -73,7 +80,9 @@ func (s *Service) refresh(ctx context.Context, value string, c Client) (Tokens, 
 	return toks, nil
 }
 
-func (s *Service) logout(ctx context.Context, p ports.Principal, refreshValue string) error {
+// Logout denies the caller's access token until it expires and revokes its
+// refresh family (and that of refreshToken, when given and the caller's).
+func (s *Service) Logout(ctx context.Context, p ports.Principal, refreshValue string) error {
 	if err := p.RequireUser(); err != nil {
 		return err
 	}
@@ -109,7 +118,10 @@ func (s *Service) logout(ctx context.Context, p ports.Principal, refreshValue st
 	})
 }
 
-func (s *Service) changePassword(ctx context.Context, p ports.Principal, current, next string) error {
+// ChangePassword checks the current password, stores the new one and revokes
+// every earlier token of the user. EUnauthorized (invalid_credentials) for a
+// wrong current password; EInvalid for a bad new one.
+func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current, next string) error {
 	if err := p.RequireUser(); err != nil {
 		return err
 	}
@@ -153,7 +165,10 @@ func (s *Service) changePassword(ctx context.Context, p ports.Principal, current
 	})
 }
 
-func (s *Service) authenticateAccess(ctx context.Context, token string) (ports.Principal, error) {
+// AuthenticateAccess turns an access token into a principal: signature,
+// expiry, deny-list and token version are checked. EUnauthorized with reason
+// unauthorized, token_expired or token_revoked.
+func (s *Service) AuthenticateAccess(ctx context.Context, token string) (ports.Principal, error) {
 	c, err := s.d.Tokens.Verify(token)
 	if err != nil {
 		return ports.Principal{}, fmt.Errorf("verify access token: %w", err)

@@ -73,7 +73,6 @@ func TestRefreshRejects(t *testing.T) {
 		advance    time.Duration
 		wantReason string
 	}{
-		{"empty", func(string) string { return "" }, 0, "unauthorized"},
 		{"garbage", func(string) string { return "not-a-token" }, 0, "unauthorized"},
 		{"wrong prefix", func(v string) string { return "xxx_" + v[4:] }, 0, "unauthorized"},
 		{"unknown", func(v string) string { return v[:len(v)-4] + "AAAA" }, 0, "unauthorized"},
@@ -228,7 +227,6 @@ func TestAuthenticateAccess(t *testing.T) {
 	}{
 		{"valid", func(v string) string { return v }, 0, ""},
 		{"garbage", func(string) string { return "garbage" }, 0, "unauthorized"},
-		{"empty", func(string) string { return "" }, 0, "unauthorized"},
 		{"expired", func(v string) string { return v }, 15 * time.Minute, "token_expired"},
 	}
 	for _, tt := range tests {
@@ -313,5 +311,14 @@ func TestCheckAPIRate(t *testing.T) {
 				t.Errorf("next window: got %v, want success", err)
 			}
 		})
+	}
+}
+
+func TestRefreshWithoutTokenIsInvalid(t *testing.T) {
+	e := newEnv(t, tenancy.Config{})
+	_, err := e.svc.Refresh(t.Context(), "", tenancy.Client{})
+	pe := ports.AsError(err)
+	if pe == nil || pe.Code != ports.EInvalid || len(pe.Fields) != 1 || pe.Fields[0].Field != "refreshToken" {
+		t.Fatalf("got %v, want EInvalid on field refreshToken", err)
 	}
 }
