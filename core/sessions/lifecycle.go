@@ -404,10 +404,12 @@ func (s *Service) onQR(ctx context.Context, ev ports.WAEvent) {
 	})
 }
 
-// Restore reconnects, at start, every linked instance that was connected
-// (or connecting) when the server stopped. A failed reconnect is logged
-// and does not stop the others; only failing to list the instances is an
-// error.
+// Restore reconnects, at start, every instance that was connected (or
+// connecting) when the server stopped. A pairing the stop interrupted
+// cannot go on (its QR codes died with the connection), so those instances
+// become disconnected with reason "interrupted" instead of looking stuck.
+// A failed reconnect is logged and does not stop the others; only failing
+// to list the instances is an error.
 func (s *Service) Restore(ctx context.Context) error {
 	if s.d.Directory == nil {
 		return errors.New("restore instances: no instance directory")
@@ -415,13 +417,17 @@ func (s *Service) Restore(ctx context.Context) error {
 	if _, err := s.whatsApp(); err != nil {
 		return fmt.Errorf("restore instances: %w", err)
 	}
-	todo, err := s.linkedActive(ctx)
+	linked, pairing, err := s.activeAtStop(ctx)
 	if err != nil {
 		return err
 	}
+	for _, inst := range pairing {
+		s.HandleEvent(ports.WAEvent{Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
+			Status: &ports.WAStatusChange{Status: ports.StatusDisconnected, Reason: "interrupted"}})
+	}
 	sem := make(chan struct{}, restoreParallelism)
 	var wg sync.WaitGroup
-	for _, inst := range todo {
+	for _, inst := range linked {
 		if ctx.Err() != nil {
 			break // shutting down during the start
 		}
@@ -434,29 +440,30 @@ func (s *Service) Restore(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
-	s.d.Log.Info("instances restored", "count", len(todo))
+	s.d.Log.Info("instances restored", "count", len(linked), "interruptedPairings", len(pairing))
 	return nil
 }
 
-// linkedActive lists the instances to restore: connected or connecting
-// with a linked device. One that was still pairing has nothing to log in
-// with.
-func (s *Service) linkedActive(ctx context.Context) ([]ports.Instance, error) {
-	statuses := []ports.InstanceStatus{ports.StatusConnected, ports.StatusConnecting}
-	var out []ports.Instance
+// activeAtStop lists the instances that were active when the server
+// stopped: those with a linked device to log in with, and those that were
+// still pairing.
+func (s *Service) activeAtStop(ctx context.Context) (linked, pairing []ports.Instance, err error) {
+	statuses := []ports.InstanceStatus{ports.StatusConnected, ports.StatusConnecting, ports.StatusQR}
 	req := ports.PageRequest{Limit: ports.MaxPageLimit}
 	for {
 		page, err := s.d.Directory.ListInstancesByStatus(ctx, statuses, req)
 		if err != nil {
-			return nil, fmt.Errorf("list instances to restore: %w", err)
+			return nil, nil, fmt.Errorf("list instances to restore: %w", err)
 		}
 		for _, inst := range page.Items {
 			if inst.JID != "" {
-				out = append(out, inst)
+				linked = append(linked, inst)
+			} else {
+				pairing = append(pairing, inst)
 			}
 		}
 		if page.Next == "" {
-			return out, nil
+			return linked, pairing, nil
 		}
 		req.After = page.Next
 	}

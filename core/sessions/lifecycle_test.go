@@ -511,8 +511,8 @@ func TestRestore(t *testing.T) {
 		e.instance(t, e.owner, "connecting", ports.StatusConnecting, jid(2)),
 		e.instance(t, e.other, "theirs", ports.StatusConnected, jid(3)),
 	}
-	e.instance(t, e.owner, "pairing", ports.StatusConnecting, "")
-	e.instance(t, e.owner, "qr", ports.StatusQR, "")
+	pairing := e.instance(t, e.owner, "pairing", ports.StatusConnecting, "")
+	qr := e.instance(t, e.owner, "qr", ports.StatusQR, "")
 	e.instance(t, e.owner, "stopped", ports.StatusDisconnected, jid(4))
 	e.instance(t, e.owner, "unlinked", ports.StatusLoggedOut, "")
 	e.instance(t, e.owner, "new", ports.StatusCreated, "")
@@ -530,9 +530,17 @@ func TestRestore(t *testing.T) {
 	slices.Sort(got)
 	slices.Sort(wantCalls)
 	wantStrings(t, "adapter calls", got, wantCalls)
-	if evs := e.bus.take(); len(evs) != 0 {
-		t.Errorf("events: got %d, want none (the adapter reports progress)", len(evs))
+	// Interrupted pairings are closed; restored instances get no event of
+	// ours (the adapter reports their progress).
+	evs := e.bus.take()
+	if len(evs) != 2 {
+		t.Fatalf("events: got %d, want 2 (the interrupted pairings)", len(evs))
 	}
+	byInstance := func(id ports.InstanceID) []ports.Event {
+		return slices.DeleteFunc(slices.Clone(evs), func(ev ports.Event) bool { return ev.InstanceID != id })
+	}
+	wantStrings(t, "pairing events", statusSeq(t, byInstance(pairing.ID), e.owner.SubscriptionID, pairing.ID), []string{"connecting>disconnected/interrupted"})
+	wantStrings(t, "qr events", statusSeq(t, byInstance(qr.ID), e.owner.SubscriptionID, qr.ID), []string{"qr>disconnected/interrupted"})
 	if n := len(e.store.Audit()); n != audits {
 		t.Errorf("audit entries: got %d new, want none for the server's own reconnects", n-audits)
 	}
