@@ -17,6 +17,7 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
+	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/user"
@@ -85,6 +86,7 @@ func checkColumn(t, c string) error {
 			deniedtoken.Table:  deniedtoken.ValidColumn,
 			instance.Table:     instance.ValidColumn,
 			job.Table:          job.ValidColumn,
+			message.Table:      message.ValidColumn,
 			refreshtoken.Table: refreshtoken.ValidColumn,
 			subscription.Table: subscription.ValidColumn,
 			user.Table:         user.ValidColumn,

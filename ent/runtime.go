@@ -8,6 +8,7 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
+	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/schema"
 	"github.com/wagate/wagate/ent/subscription"
@@ -389,6 +390,170 @@ func init() {
 	// job.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	job.IDValidator = func() func(string) error {
 		validators := jobDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	messageFields := schema.Message{}.Fields()
+	_ = messageFields
+	// messageDescSubscriptionID is the schema descriptor for subscription_id field.
+	messageDescSubscriptionID := messageFields[1].Descriptor()
+	// message.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	message.SubscriptionIDValidator = func() func(string) error {
+		validators := messageDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messageDescInstanceID is the schema descriptor for instance_id field.
+	messageDescInstanceID := messageFields[2].Descriptor()
+	// message.InstanceIDValidator is a validator for the "instance_id" field. It is called by the builders before save.
+	message.InstanceIDValidator = func() func(string) error {
+		validators := messageDescInstanceID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(instance_id string) error {
+			for _, fn := range fns {
+				if err := fn(instance_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messageDescDirection is the schema descriptor for direction field.
+	messageDescDirection := messageFields[3].Descriptor()
+	// message.DirectionValidator is a validator for the "direction" field. It is called by the builders before save.
+	message.DirectionValidator = func() func(string) error {
+		validators := messageDescDirection.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(direction string) error {
+			for _, fn := range fns {
+				if err := fn(direction); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messageDescChat is the schema descriptor for chat field.
+	messageDescChat := messageFields[4].Descriptor()
+	// message.DefaultChat holds the default value on creation for the chat field.
+	message.DefaultChat = messageDescChat.Default.(string)
+	// message.ChatValidator is a validator for the "chat" field. It is called by the builders before save.
+	message.ChatValidator = messageDescChat.Validators[0].(func(string) error)
+	// messageDescTo is the schema descriptor for to field.
+	messageDescTo := messageFields[5].Descriptor()
+	// message.DefaultTo holds the default value on creation for the to field.
+	message.DefaultTo = messageDescTo.Default.(string)
+	// message.ToValidator is a validator for the "to" field. It is called by the builders before save.
+	message.ToValidator = messageDescTo.Validators[0].(func(string) error)
+	// messageDescFrom is the schema descriptor for from field.
+	messageDescFrom := messageFields[6].Descriptor()
+	// message.DefaultFrom holds the default value on creation for the from field.
+	message.DefaultFrom = messageDescFrom.Default.(string)
+	// message.FromValidator is a validator for the "from" field. It is called by the builders before save.
+	message.FromValidator = messageDescFrom.Validators[0].(func(string) error)
+	// messageDescType is the schema descriptor for type field.
+	messageDescType := messageFields[7].Descriptor()
+	// message.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	message.TypeValidator = func() func(string) error {
+		validators := messageDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messageDescText is the schema descriptor for text field.
+	messageDescText := messageFields[8].Descriptor()
+	// message.DefaultText holds the default value on creation for the text field.
+	message.DefaultText = messageDescText.Default.(string)
+	// messageDescCaption is the schema descriptor for caption field.
+	messageDescCaption := messageFields[9].Descriptor()
+	// message.DefaultCaption holds the default value on creation for the caption field.
+	message.DefaultCaption = messageDescCaption.Default.(string)
+	// messageDescStatus is the schema descriptor for status field.
+	messageDescStatus := messageFields[10].Descriptor()
+	// message.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	message.StatusValidator = func() func(string) error {
+		validators := messageDescStatus.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(status string) error {
+			for _, fn := range fns {
+				if err := fn(status); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messageDescErrorCode is the schema descriptor for error_code field.
+	messageDescErrorCode := messageFields[11].Descriptor()
+	// message.DefaultErrorCode holds the default value on creation for the error_code field.
+	message.DefaultErrorCode = messageDescErrorCode.Default.(string)
+	// message.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
+	message.ErrorCodeValidator = messageDescErrorCode.Validators[0].(func(string) error)
+	// messageDescErrorMessage is the schema descriptor for error_message field.
+	messageDescErrorMessage := messageFields[12].Descriptor()
+	// message.DefaultErrorMessage holds the default value on creation for the error_message field.
+	message.DefaultErrorMessage = messageDescErrorMessage.Default.(string)
+	// message.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
+	message.ErrorMessageValidator = messageDescErrorMessage.Validators[0].(func(string) error)
+	// messageDescWaMessageID is the schema descriptor for wa_message_id field.
+	messageDescWaMessageID := messageFields[13].Descriptor()
+	// message.DefaultWaMessageID holds the default value on creation for the wa_message_id field.
+	message.DefaultWaMessageID = messageDescWaMessageID.Default.(string)
+	// message.WaMessageIDValidator is a validator for the "wa_message_id" field. It is called by the builders before save.
+	message.WaMessageIDValidator = messageDescWaMessageID.Validators[0].(func(string) error)
+	// messageDescReplyTo is the schema descriptor for reply_to field.
+	messageDescReplyTo := messageFields[14].Descriptor()
+	// message.DefaultReplyTo holds the default value on creation for the reply_to field.
+	message.DefaultReplyTo = messageDescReplyTo.Default.(string)
+	// message.ReplyToValidator is a validator for the "reply_to" field. It is called by the builders before save.
+	message.ReplyToValidator = messageDescReplyTo.Validators[0].(func(string) error)
+	// messageDescAttempts is the schema descriptor for attempts field.
+	messageDescAttempts := messageFields[15].Descriptor()
+	// message.DefaultAttempts holds the default value on creation for the attempts field.
+	message.DefaultAttempts = messageDescAttempts.Default.(int)
+	// messageDescID is the schema descriptor for id field.
+	messageDescID := messageFields[0].Descriptor()
+	// message.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	message.IDValidator = func() func(string) error {
+		validators := messageDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

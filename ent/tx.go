@@ -24,6 +24,8 @@ type Tx struct {
 	Instance *InstanceClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
+	// Message is the client for interacting with the Message builders.
+	Message *MessageClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Subscription is the client for interacting with the Subscription builders.
@@ -166,6 +168,7 @@ func (tx *Tx) init() {
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
+	tx.Message = NewMessageClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.Subscription = NewSubscriptionClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -112,6 +112,7 @@ type Stores struct {
 	APIKeys       APIKeyStore
 	Audit         AuditStore
 	Access        AccessStore
+	Messages      MessageStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

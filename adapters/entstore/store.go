@@ -78,6 +78,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		APIKeys:       &apiKeyStore{s},
 		Audit:         &auditStore{s},
 		Access:        newAccessStore(s),
+		Messages:      &messageStore{s},
 	}
 	return s, nil
 }

@@ -67,6 +67,10 @@ func eventDTO(e ports.Event) (EventDTO, bool) {
 		out.Data = InstanceQRDTO{QR: d.QR, Attempt: d.Attempt, ExpiresAt: d.ExpiresAt.UTC()}
 	case *ports.InstanceQRData:
 		return eventDTO(ports.Event{ID: e.ID, Type: e.Type, InstanceID: e.InstanceID, At: e.At, Data: *d})
+	case ports.MessageStatusData:
+		out.Data = MessageStatusDTO{MessageID: string(d.MessageID), Status: string(d.Status), Error: messageError(d.ErrorCode, d.ErrorMessage)}
+	case ports.Message:
+		out.Data = messageDTO(d)
 	case nil:
 		out.Data = map[string]any{}
 	case map[string]any, json.RawMessage:

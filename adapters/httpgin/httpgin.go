@@ -1,5 +1,5 @@
 // Package httpgin is wagate's HTTP adapter on Gin: the REST routes of
-// SPEC §3–5 and §7 as thin handlers over the core services, the realtime
+// SPEC §3–7 as thin handlers over the core services, the realtime
 // event stream (a WebSocket, §10), the sandbox routes (§15), problem+json errors
 // from one code→status table, the middleware every request passes (request
 // id, access log, security headers, CORS, body limit, metrics, rate limits,
@@ -17,6 +17,7 @@ import (
 
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/core/keys"
+	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
@@ -24,9 +25,10 @@ import (
 
 // Services are the core modules the routes call.
 type Services struct {
-	Tenancy  *tenancy.Service
-	Keys     *keys.Service
-	Sessions *sessions.Service
+	Tenancy   *tenancy.Service
+	Keys      *keys.Service
+	Sessions  *sessions.Service
+	Messaging *messaging.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -191,6 +193,13 @@ func (a *api) routes(e *gin.Engine) {
 	r.POST("/instances/:id/logout", a.logoutInstance)
 	r.POST("/instances/:id/contacts/check", a.checkContacts)
 	r.POST("/contacts/check", a.checkContacts)
+
+	r.POST("/messages/text", a.sendText)
+	r.GET("/messages", a.listMessages)
+	r.GET("/messages/:messageId", a.getMessage)
+	r.POST("/instances/:id/messages/text", a.sendText)
+	r.GET("/instances/:id/messages", a.listMessages)
+	r.GET("/instances/:id/messages/:messageId", a.getMessage)
 
 	r.GET("/admin/subscriptions", a.listSubscriptions)
 	r.PATCH("/admin/subscriptions/:id", a.changeTier)

@@ -79,6 +79,9 @@ func (m *Manager) Send(ctx context.Context, id ports.InstanceID, out ports.WAOut
 	if err != nil {
 		return ports.WASent{}, err
 	}
+	if err := checkRecipient(ctx, cli, to); err != nil {
+		return ports.WASent{}, err
+	}
 	msg, err := message(ctx, cli, out)
 	if err != nil {
 		return ports.WASent{}, err
@@ -88,6 +91,23 @@ func (m *Manager) Send(ctx context.Context, id ports.InstanceID, out ports.WAOut
 		return ports.WASent{}, sendError("send message", err)
 	}
 	return ports.WASent{WAMessageID: resp.ID, Timestamp: resp.Timestamp}, nil
+}
+
+// checkRecipient refuses a user without devices: such a number is not on
+// WhatsApp, and the send would succeed with nobody to deliver to. The
+// device list is cached by whatsmeow, and the send needs it anyway.
+func checkRecipient(ctx context.Context, cli *wa.Client, to types.JID) error {
+	if to.Server != types.DefaultUserServer {
+		return nil
+	}
+	devices, err := cli.GetUserDevices(ctx, []types.JID{to})
+	if err != nil {
+		return sendError("look up the recipient", err)
+	}
+	if len(devices) == 0 {
+		return ports.ReasonError(ports.EInvalid, "recipient_not_on_whatsapp", "the recipient "+to.User+" is not on WhatsApp")
+	}
+	return nil
 }
 
 // message builds the protobuf message of out.

@@ -40,6 +40,7 @@ type state struct {
 	instances map[ports.InstanceID]ports.Instance
 	keys      map[ports.APIKeyID]ports.APIKey
 	audit     []ports.AuditEntry
+	messages  map[ports.MessageID]ports.Message
 }
 
 // NewStore returns an empty store.
@@ -51,6 +52,7 @@ func NewStore() *Store {
 		denied:    map[string]time.Time{},
 		instances: map[ports.InstanceID]ports.Instance{},
 		keys:      map[ports.APIKeyID]ports.APIKey{},
+		messages:  map[ports.MessageID]ports.Message{},
 	}}
 }
 
@@ -63,6 +65,7 @@ func (d state) clone() state {
 		instances: maps.Clone(d.instances),
 		keys:      maps.Clone(d.keys),
 		audit:     slices.Clone(d.audit),
+		messages:  maps.Clone(d.messages),
 	}
 }
 
@@ -89,6 +92,7 @@ func (s *Store) Stores() ports.Stores { return view{s: s}.stores() }
 func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
+		Messages: v,
 	}
 }
 

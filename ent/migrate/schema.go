@@ -152,6 +152,53 @@ var (
 			},
 		},
 	}
+	// MessagesColumns holds the columns for the "messages" table.
+	MessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "instance_id", Type: field.TypeString, Size: 64},
+		{Name: "direction", Type: field.TypeString, Size: 16},
+		{Name: "chat", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "to", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "from", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "type", Type: field.TypeString, Size: 16},
+		{Name: "text", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "caption", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "status", Type: field.TypeString, Size: 16},
+		{Name: "error_code", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "error_message", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "wa_message_id", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "reply_to", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "read_at", Type: field.TypeTime, Nullable: true},
+	}
+	// MessagesTable holds the schema information for the "messages" table.
+	MessagesTable = &schema.Table{
+		Name:       "messages",
+		Columns:    MessagesColumns,
+		PrimaryKey: []*schema.Column{MessagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "message_subscription_id_instance_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[2], MessagesColumns[0]},
+			},
+			{
+				Name:    "message_instance_id_wa_message_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[13]},
+			},
+			{
+				Name:    "message_status_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[10], MessagesColumns[17]},
+			},
+		},
+	}
 	// RefreshTokensColumns holds the columns for the "refresh_tokens" table.
 	RefreshTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -242,6 +289,7 @@ var (
 		DeniedTokensTable,
 		InstancesTable,
 		JobsTable,
+		MessagesTable,
 		RefreshTokensTable,
 		SubscriptionsTable,
 		UsersTable,

@@ -26,7 +26,7 @@ var settings = []setting{
 	{"WAGATE_ADDR", ":8080", "address the HTTP server listens on", false},
 	{"WAGATE_DATA_DIR", "./data", "directory for the SQLite database and the generated JWT secret", false},
 	{"WAGATE_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty: SQLite in the data dir", true},
-	{"WAGATE_REDIS_URL", "", "Redis URL (redis://…); empty: in-process rate limits", true},
+	{"WAGATE_REDIS_URL", "", "Redis URL (redis://…); empty: in-process rate limits and the queue in the database", true},
 	{"WAGATE_MIGRATE_ON_START", "auto", "apply pending migrations when serving: auto (only on SQLite), true, false", false},
 	{"WAGATE_JWT_SECRET", "", "HS256 signing secret, at least 32 bytes; empty: generated once and kept in the data dir", true},
 	{"WAGATE_JWT_PREVIOUS_SECRETS", "", "comma-separated earlier secrets still accepted (key rotation)", true},
@@ -50,6 +50,8 @@ var settings = []setting{
 	{"WAGATE_QR_TIMEOUT", "60s", "how long the first QR code of a connect lives", false},
 	{"WAGATE_QR_NEXT_TIMEOUT", "20s", "how long the second and third QR codes live (then the connect gives up)", false},
 	{"WAGATE_CONTACTS_RATE", "30/1m", "contact checks per instance: count/period", false},
+	{"WAGATE_SEND_DELAY", "1s-3s", "pause between two sends of an instance: min-max (a random value in between), or one duration; 0 turns it off", false},
+	{"WAGATE_SEND_MAX_AGE", "1h", "how long a message waits for a disconnected instance before it fails with instance_not_connected", false},
 }
 
 // The WhatsApp networks WAGATE_WHATSAPP chooses from.
@@ -87,6 +89,9 @@ type Config struct {
 	QRTimeout       time.Duration
 	QRNextTimeout   time.Duration
 	ContactsRate    ports.Limit
+	SendDelayMin    time.Duration
+	SendDelayMax    time.Duration
+	SendMaxAge      time.Duration
 }
 
 // loadConfig reads every setting from getenv, falling back to the defaults.
@@ -133,6 +138,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"WAGATE_SHUTDOWN_TIMEOUT", &c.ShutdownTimeout},
 		{"WAGATE_QR_TIMEOUT", &c.QRTimeout},
 		{"WAGATE_QR_NEXT_TIMEOUT", &c.QRNextTimeout},
+		{"WAGATE_SEND_MAX_AGE", &c.SendMaxAge},
 	}
 	for _, d := range durations {
 		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
@@ -150,6 +156,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.ContactsRate, err = parseLimit(v("WAGATE_CONTACTS_RATE")); err != nil {
 		fail("WAGATE_CONTACTS_RATE", err)
+	}
+	if c.SendDelayMin, c.SendDelayMax, err = parseDelayRange(v("WAGATE_SEND_DELAY")); err != nil {
+		fail("WAGATE_SEND_DELAY", err)
 	}
 	switch c.WhatsApp {
 	case whatsAppLive:
@@ -286,6 +295,24 @@ func parseLimit(s string) (ports.Limit, error) {
 		return ports.Limit{}, err
 	}
 	return ports.Limit{Count: n, Period: d}, nil
+}
+
+// parseDelayRange reads "1s-3s", or one duration such as "2s" or "0".
+func parseDelayRange(s string) (lo, hi time.Duration, err error) {
+	a, b, ranged := strings.Cut(s, "-")
+	if lo, err = time.ParseDuration(strings.TrimSpace(a)); err != nil {
+		return 0, 0, fmt.Errorf("got %q, want min-max such as 1s-3s", s)
+	}
+	hi = lo
+	if ranged {
+		if hi, err = time.ParseDuration(strings.TrimSpace(b)); err != nil {
+			return 0, 0, fmt.Errorf("got %q, want min-max such as 1s-3s", s)
+		}
+	}
+	if lo < 0 || hi < lo {
+		return 0, 0, fmt.Errorf("got %q, want 0 <= min <= max", s)
+	}
+	return lo, hi, nil
 }
 
 // parseTiers reads "basic=5:600,pro=20:3000,max=40:6000". Every known tier

@@ -50,6 +50,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	var bg sync.WaitGroup
 	bg.Go(func() { sys.keys.Run(bgCtx) })
 	bg.Go(func() { purgeTokens(bgCtx, sys.store.Stores().Tokens, log) })
+	// The send workers stop (draining their running jobs) when the
+	// background context ends, after the HTTP server and before the
+	// WhatsApp clients close (sys.close, deferred above).
+	bg.Go(func() {
+		if err := sys.runner.Run(bgCtx); err != nil {
+			log.Error("queue runner", "err", err)
+		}
+	})
+	bg.Go(func() { sys.messaging.RunRelay(bgCtx) })
 	defer func() {
 		stopBackground()
 		bg.Wait()
@@ -68,7 +77,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if sys.sim != nil {
 		sandbox = sys.sim
 	}
-	handler := httpgin.New(httpgin.Services{Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions}, httpgin.Options{
+	handler := httpgin.New(httpgin.Services{
+		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging,
+	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,
 		AuthRatePerMin: cfg.AuthRatePerMin,

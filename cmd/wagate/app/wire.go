@@ -17,14 +17,17 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wagate/wagate/adapters/argon2id"
+	asynqueue "github.com/wagate/wagate/adapters/asynq"
 	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/jwt"
 	"github.com/wagate/wagate/adapters/localbus"
+	"github.com/wagate/wagate/adapters/localqueue"
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/adapters/uuidv7"
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/adapters/whatsmeow"
 	"github.com/wagate/wagate/core/keys"
+	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
@@ -36,6 +39,8 @@ type system struct {
 	redis    *redis.Client // nil on the embedded default
 	limiter  ports.RateLimiter
 	bus      *localbus.Bus
+	queue    ports.Queue
+	runner   ports.Runner
 	whatsapp *whatsmeow.Manager
 	// sim is the simulated network of sandbox mode (nil when live);
 	// simServer is set when it runs in this process, which then owns it.
@@ -44,6 +49,7 @@ type system struct {
 	tenancy   *tenancy.Service
 	keys      *keys.Service
 	sessions  *sessions.Service
+	messaging *messaging.Service
 }
 
 // openStore opens the database chosen by the configuration and applies
@@ -147,13 +153,26 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		return nil, err
 	}
 	sys.bus = localbus.New(localbus.Options{Log: log.With("component", "events")})
-	// The adapter reports to the sessions core, which needs the adapter:
-	// the callback reads the variable set just below, before any connect
-	// can produce an event.
+	if err := sys.openQueue(cfg, log); err != nil {
+		sys.close()
+		return nil, err
+	}
+	// The adapter reports to the sessions and messaging cores, which need
+	// the adapter: the callback reads the variables set just below, before
+	// any connect can produce an event.
 	var sess *sessions.Service
+	var msgs *messaging.Service
+	onEvent := func(e ports.WAEvent) {
+		switch e.Kind {
+		case ports.WAMessage, ports.WAReceipt:
+			msgs.HandleEvent(e)
+		default:
+			sess.HandleEvent(e)
+		}
+	}
 	sys.whatsapp, err = whatsmeow.New(ctx, whatsmeow.Options{
 		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network,
-		OnEvent: func(e ports.WAEvent) { sess.HandleEvent(e) },
+		OnEvent: onEvent,
 		Log:     log.With("component", "whatsapp"), Clock: clock,
 		QRFirstTimeout: cfg.QRTimeout, QRTimeout: cfg.QRNextTimeout,
 	})
@@ -167,7 +186,34 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		Directory: st.Directory(),
 	})
 	sys.sessions = sess
+	msgs = messaging.New(messaging.Deps{
+		Tx: st, Stores: stores, Outbox: st.Outbox(), Directory: st.Directory(), Clock: clock, IDs: ids,
+		Queue: sys.queue, WhatsApp: sys.whatsapp, Bus: sys.bus, Log: log.With("component", "messaging"),
+	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge})
+	msgs.Register(sys.runner)
+	sys.messaging = msgs
 	return sys, nil
+}
+
+// openQueue chooses the job queue: asynq when Redis is configured, else the
+// embedded queue in the database. Both give the same semantics, so nothing
+// else depends on the choice.
+func (s *system) openQueue(cfg Config, log *slog.Logger) error {
+	qlog := log.With("component", "queue")
+	if s.redis != nil {
+		q, err := asynqueue.New(asynqueue.Options{Redis: s.redis, Log: qlog})
+		if err != nil {
+			return fmt.Errorf("queue: %w", err)
+		}
+		s.queue, s.runner = q, q.NewRunner()
+		return nil
+	}
+	q, err := localqueue.New(s.store.DB(), s.store.Dialect(), localqueue.Options{Log: qlog})
+	if err != nil {
+		return fmt.Errorf("queue: %w", err)
+	}
+	s.queue, s.runner = q, q.NewRunner()
+	return nil
 }
 
 // openNetwork chooses the WhatsApp network: nil, the real one, when live;

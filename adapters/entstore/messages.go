@@ -1,0 +1,237 @@
+package entstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/wagate/wagate/ent"
+	"github.com/wagate/wagate/ent/message"
+	"github.com/wagate/wagate/ent/predicate"
+	"github.com/wagate/wagate/ports"
+)
+
+type messageStore struct{ s *Store }
+
+var (
+	_ ports.MessageStore  = (*messageStore)(nil)
+	_ ports.MessageOutbox = (*messageOutbox)(nil)
+)
+
+func (st *messageStore) CreateMessage(ctx context.Context, sub ports.SubscriptionID, m ports.Message) error {
+	err := st.s.ent(ctx).Message.Create().
+		SetID(string(m.ID)).
+		SetSubscriptionID(string(sub)).
+		SetInstanceID(string(m.InstanceID)).
+		SetDirection(string(m.Direction)).
+		SetChat(m.Chat).
+		SetTo(m.To).
+		SetFrom(m.From).
+		SetType(string(m.Type)).
+		SetText(m.Text).
+		SetCaption(m.Caption).
+		SetStatus(string(m.Status)).
+		SetErrorCode(m.ErrorCode).
+		SetErrorMessage(m.ErrorMessage).
+		SetWaMessageID(m.WAMessageID).
+		SetReplyTo(m.ReplyTo).
+		SetAttempts(m.Attempts).
+		SetCreatedAt(dbTime(m.CreatedAt)).
+		SetUpdatedAt(dbTime(m.UpdatedAt)).
+		SetNillableSentAt(dbTimePtr(m.SentAt)).
+		SetNillableDeliveredAt(dbTimePtr(m.DeliveredAt)).
+		SetNillableReadAt(dbTimePtr(m.ReadAt)).
+		Exec(ctx)
+	return dbError("create message", "message", err)
+}
+
+func (st *messageStore) GetMessage(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID) (ports.Message, error) {
+	e, err := st.s.ent(ctx).Message.Query().Where(ownMessage(sub, id)...).Only(ctx)
+	if err != nil {
+		return ports.Message{}, dbError("get message", "message", err)
+	}
+	return toMessage(e), nil
+}
+
+func (st *messageStore) ListMessages(ctx context.Context, sub ports.SubscriptionID, f ports.MessageFilter, page ports.PageRequest) (ports.Page[ports.Message], error) {
+	before, err := decodeCursor(page.After)
+	if err != nil {
+		return ports.Page[ports.Message]{}, err
+	}
+	where := []predicate.Message{message.SubscriptionID(string(sub)), message.InstanceID(string(f.InstanceID))}
+	if f.Direction != "" {
+		where = append(where, message.Direction(string(f.Direction)))
+	}
+	if f.Status != "" {
+		where = append(where, message.Status(string(f.Status)))
+	}
+	if f.Chat != "" {
+		where = append(where, message.Chat(f.Chat))
+	}
+	if !f.Since.IsZero() {
+		where = append(where, message.CreatedAtGTE(dbTime(f.Since)))
+	}
+	if before != "" {
+		// Newest first: the next page holds the older, smaller ids.
+		where = append(where, message.IDLT(before))
+	}
+	limit := pageLimit(page)
+	rows, err := st.s.ent(ctx).Message.Query().Where(where...).
+		Order(ent.Desc(message.FieldID)).Limit(limit + 1).All(ctx)
+	if err != nil {
+		return ports.Page[ports.Message]{}, dbError("list messages", "message", err)
+	}
+	return makePage(rows, limit, toMessage, func(e *ent.Message) string { return e.ID }), nil
+}
+
+func (st *messageStore) FindMessageByWAID(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID, waID string) (ports.Message, error) {
+	if waID == "" {
+		return ports.Message{}, ports.Errorf(ports.ENotFound, "message not found")
+	}
+	e, err := st.s.ent(ctx).Message.Query().
+		Where(message.SubscriptionID(string(sub)), message.InstanceID(string(inst)), message.WaMessageID(waID)).
+		Order(ent.Desc(message.FieldID)).First(ctx)
+	if err != nil {
+		return ports.Message{}, dbError("find message", "message", err)
+	}
+	return toMessage(e), nil
+}
+
+func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID, fn func(*ports.Message) error) (ports.Message, error) {
+	var out ports.Message
+	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
+		q := st.s.ent(ctx).Message.Query().Where(ownMessage(sub, id)...)
+		if st.s.postgres() {
+			q = q.ForUpdate()
+		}
+		e, err := q.Only(ctx)
+		if err != nil {
+			return dbError("update message", "message", err)
+		}
+		m := toMessage(e)
+		if err := fn(&m); err != nil {
+			return err
+		}
+		u := e.Update().
+			SetChat(m.Chat).
+			SetTo(m.To).
+			SetFrom(m.From).
+			SetType(string(m.Type)).
+			SetText(m.Text).
+			SetCaption(m.Caption).
+			SetStatus(string(m.Status)).
+			SetErrorCode(m.ErrorCode).
+			SetErrorMessage(m.ErrorMessage).
+			SetWaMessageID(m.WAMessageID).
+			SetReplyTo(m.ReplyTo).
+			SetAttempts(m.Attempts).
+			SetUpdatedAt(dbTime(m.UpdatedAt))
+		setOptionalTime(m.SentAt, u.SetSentAt, u.ClearSentAt)
+		setOptionalTime(m.DeliveredAt, u.SetDeliveredAt, u.ClearDeliveredAt)
+		setOptionalTime(m.ReadAt, u.SetReadAt, u.ClearReadAt)
+		e, err = u.Save(ctx)
+		if err != nil {
+			return dbError("update message", "message", err)
+		}
+		out = toMessage(e)
+		return nil
+	})
+	return out, err
+}
+
+// ClaimForSend is one conditional UPDATE: the database, not a read before
+// the write, decides which of two concurrent claims wins.
+func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID, at time.Time) (ports.Message, error) {
+	var out ports.Message
+	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
+		c := st.s.ent(ctx)
+		n, err := c.Message.Update().
+			Where(append(ownMessage(sub, id), message.Status(string(ports.MsgQueued)))...).
+			SetStatus(string(ports.MsgSending)).
+			AddAttempts(1).
+			SetUpdatedAt(dbTime(at)).
+			Save(ctx)
+		if err != nil {
+			return dbError("claim message", "message", err)
+		}
+		e, err := c.Message.Query().Where(ownMessage(sub, id)...).Only(ctx)
+		if err != nil {
+			return dbError("claim message", "message", err)
+		}
+		if n == 0 {
+			return ports.Errorf(ports.EConflict, "the message is %s, not queued", e.Status)
+		}
+		out = toMessage(e)
+		return nil
+	})
+	return out, err
+}
+
+// messageOutbox answers the relay's query, which crosses subscriptions on
+// purpose.
+type messageOutbox struct{ s *Store }
+
+// Outbox returns the system-level view of the send backlog.
+func (s *Store) Outbox() ports.MessageOutbox { return &messageOutbox{s} }
+
+func (o *messageOutbox) ListStuck(ctx context.Context, olderThan time.Time, limit int) ([]ports.Message, error) {
+	if limit <= 0 {
+		return []ports.Message{}, nil
+	}
+	rows, err := o.s.ent(ctx).Message.Query().
+		Where(
+			message.Direction(string(ports.DirectionOutbound)),
+			message.Status(string(ports.MsgQueued)),
+			message.UpdatedAtLT(dbTime(olderThan)),
+		).
+		Order(ent.Asc(message.FieldUpdatedAt), ent.Asc(message.FieldID)).
+		Limit(limit).All(ctx)
+	if err != nil {
+		return nil, dbError("list stuck messages", "message", err)
+	}
+	out := make([]ports.Message, len(rows))
+	for i, r := range rows {
+		out[i] = toMessage(r)
+	}
+	return out, nil
+}
+
+// ownMessage selects a message only within its subscription, so that
+// another tenant's id reads as missing.
+func ownMessage(sub ports.SubscriptionID, id ports.MessageID) []predicate.Message {
+	return []predicate.Message{message.ID(string(id)), message.SubscriptionID(string(sub))}
+}
+
+// setOptionalTime sets or clears a nullable time column.
+func setOptionalTime[U any](t *time.Time, set func(time.Time) U, clear func() U) {
+	if t != nil {
+		set(dbTime(*t))
+	} else {
+		clear()
+	}
+}
+
+func toMessage(e *ent.Message) ports.Message {
+	return ports.Message{
+		ID:             ports.MessageID(e.ID),
+		SubscriptionID: ports.SubscriptionID(e.SubscriptionID),
+		InstanceID:     ports.InstanceID(e.InstanceID),
+		Direction:      ports.Direction(e.Direction),
+		Chat:           e.Chat,
+		To:             e.To,
+		From:           e.From,
+		Type:           ports.MessageType(e.Type),
+		Text:           e.Text,
+		Caption:        e.Caption,
+		Status:         ports.MessageStatus(e.Status),
+		ErrorCode:      e.ErrorCode,
+		ErrorMessage:   e.ErrorMessage,
+		WAMessageID:    e.WaMessageID,
+		ReplyTo:        e.ReplyTo,
+		Attempts:       e.Attempts,
+		CreatedAt:      e.CreatedAt.UTC(),
+		UpdatedAt:      e.UpdatedAt.UTC(),
+		SentAt:         utcPtr(e.SentAt),
+		DeliveredAt:    utcPtr(e.DeliveredAt),
+		ReadAt:         utcPtr(e.ReadAt),
+	}
+}

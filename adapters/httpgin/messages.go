@@ -1,0 +1,175 @@
+package httpgin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/wagate/wagate/core/messaging"
+	"github.com/wagate/wagate/ports"
+)
+
+// The message routes of SPEC §6, in both forms: with an API key
+// /api/v1/messages/… (the key names the instance), with a JWT
+// /api/v1/instances/{id}/messages/….
+
+type sendTextReq struct {
+	To      string `json:"to"`
+	Text    string `json:"text"`
+	ReplyTo string `json:"replyTo"`
+}
+
+// AcceptedMessageDTO answers a send.
+type AcceptedMessageDTO struct {
+	ID        string    `json:"id"`
+	Status    string    `json:"status"`
+	To        string    `json:"to"`
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// MessageErrorDTO is why a message failed.
+type MessageErrorDTO struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// MessageDTO is a message (SPEC §6).
+type MessageDTO struct {
+	ID          string           `json:"id"`
+	InstanceID  string           `json:"instanceId"`
+	Direction   string           `json:"direction"`
+	Chat        string           `json:"chat"`
+	To          string           `json:"to"`
+	From        string           `json:"from"`
+	Type        string           `json:"type"`
+	Text        *string          `json:"text"`
+	Caption     *string          `json:"caption"`
+	Status      string           `json:"status"`
+	Error       *MessageErrorDTO `json:"error"`
+	WAMessageID *string          `json:"waMessageId"`
+	ReplyTo     *string          `json:"replyTo"`
+	Attempts    int              `json:"attempts"`
+	CreatedAt   time.Time        `json:"createdAt"`
+	SentAt      *time.Time       `json:"sentAt"`
+	DeliveredAt *time.Time       `json:"deliveredAt"`
+	ReadAt      *time.Time       `json:"readAt"`
+}
+
+// MessageStatusDTO is the data of message.status.
+type MessageStatusDTO struct {
+	MessageID string           `json:"messageId"`
+	Status    string           `json:"status"`
+	Error     *MessageErrorDTO `json:"error,omitempty"`
+}
+
+func messageDTO(m ports.Message) MessageDTO {
+	out := MessageDTO{
+		ID: string(m.ID), InstanceID: string(m.InstanceID), Direction: string(m.Direction),
+		Chat: m.Chat, To: m.To, From: m.From, Type: string(m.Type),
+		Text: optString(m.Text), Caption: optString(m.Caption), Status: string(m.Status),
+		Error: messageError(m.ErrorCode, m.ErrorMessage), WAMessageID: optString(m.WAMessageID),
+		ReplyTo: optString(m.ReplyTo), Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC(),
+		SentAt: optTime(m.SentAt), DeliveredAt: optTime(m.DeliveredAt), ReadAt: optTime(m.ReadAt),
+	}
+	return out
+}
+
+func messageError(code, msg string) *MessageErrorDTO {
+	if code == "" {
+		return nil
+	}
+	return &MessageErrorDTO{Code: code, Message: msg}
+}
+
+// messageInstance is the instance a message route acts on: the path's on
+// the JWT form, the key's own on the API-key form.
+func messageInstance(c *gin.Context) (ports.InstanceID, error) {
+	if id := instanceParam(c); id != "" {
+		return id, nil
+	}
+	p := principal(c)
+	if p.Kind != ports.PrincipalAPIKey {
+		return "", ports.ReasonError(ports.EForbidden, "forbidden",
+			"this route needs an instance API key; with an access token use /api/v1/instances/{id}/messages")
+	}
+	return p.InstanceID, nil
+}
+
+func (a *api) sendText(c *gin.Context) {
+	var req sendTextReq
+	if err := decodeJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	inst, err := messageInstance(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	m, err := a.svc.Messaging.SendText(ctx(c), principal(c), inst, messaging.SendTextCmd{To: req.To, Text: req.Text, ReplyTo: req.ReplyTo})
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, AcceptedMessageDTO{
+		ID: string(m.ID), Status: string(m.Status), To: m.To, Type: string(m.Type), CreatedAt: m.CreatedAt.UTC(),
+	})
+}
+
+func (a *api) listMessages(c *gin.Context) {
+	pr, err := pageRequest(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	f, err := messageFilter(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	inst, err := messageInstance(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	page, err := a.svc.Messaging.List(ctx(c), principal(c), inst, f, pr)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, list(page, messageDTO))
+}
+
+// messageFilter reads ?direction=, ?status=, ?chat= and ?since= (RFC 3339);
+// the core checks the values.
+func messageFilter(c *gin.Context) (ports.MessageFilter, error) {
+	f := ports.MessageFilter{
+		Direction: ports.Direction(c.Query("direction")),
+		Status:    ports.MessageStatus(c.Query("status")),
+		Chat:      c.Query("chat"),
+	}
+	if s := c.Query("since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return f, ports.InvalidFields(ports.FieldError{Field: "since", Message: "must be an RFC 3339 timestamp"})
+		}
+		f.Since = t
+	}
+	return f, nil
+}
+
+func (a *api) getMessage(c *gin.Context) {
+	inst, err := messageInstance(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	m, err := a.svc.Messaging.Get(ctx(c), principal(c), inst, ports.MessageID(c.Param("messageId")))
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, messageDTO(m))
+}

@@ -1,0 +1,179 @@
+package coretest
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wagate/wagate/ports"
+)
+
+var (
+	_ ports.MessageStore  = view{}
+	_ ports.MessageOutbox = view{}
+)
+
+// Outbox returns the system-level view of the send backlog, for use
+// outside transactions.
+func (s *Store) Outbox() ports.MessageOutbox { return view{s: s} }
+
+// cloneMessage copies the time pointers, so that no caller shares them
+// with the stored value.
+func cloneMessage(m ports.Message) ports.Message {
+	for _, t := range []**time.Time{&m.SentAt, &m.DeliveredAt, &m.ReadAt} {
+		if *t != nil {
+			*t = timePtr(**t)
+		}
+	}
+	return m
+}
+
+// stored rounds m's times as the real stores keep them: UTC at
+// microsecond precision.
+func stored(m ports.Message) ports.Message {
+	m = cloneMessage(m)
+	round := func(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+	m.CreatedAt, m.UpdatedAt = round(m.CreatedAt), round(m.UpdatedAt)
+	for _, t := range []*time.Time{m.SentAt, m.DeliveredAt, m.ReadAt} {
+		if t != nil {
+			*t = round(*t)
+		}
+	}
+	return m
+}
+
+// CreateMessage stores m; EConflict if the id exists.
+func (v view) CreateMessage(_ context.Context, sub ports.SubscriptionID, m ports.Message) error {
+	d, done, err := v.enter("CreateMessage")
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, ok := d.messages[m.ID]; ok {
+		return ports.Errorf(ports.EConflict, "message already exists")
+	}
+	m.SubscriptionID = sub
+	d.messages[m.ID] = stored(m)
+	return nil
+}
+
+// GetMessage returns ENotFound if missing or another tenant's.
+func (v view) GetMessage(_ context.Context, sub ports.SubscriptionID, id ports.MessageID) (ports.Message, error) {
+	d, done, err := v.enter("GetMessage")
+	if err != nil {
+		return ports.Message{}, err
+	}
+	defer done()
+	m, ok := d.messages[id]
+	if !ok || m.SubscriptionID != sub {
+		return ports.Message{}, notFound("message")
+	}
+	return cloneMessage(m), nil
+}
+
+// ListMessages pages through one instance's matching messages, newest
+// first.
+func (v view) ListMessages(_ context.Context, sub ports.SubscriptionID, f ports.MessageFilter, page ports.PageRequest) (ports.Page[ports.Message], error) {
+	d, done, err := v.enter("ListMessages")
+	if err != nil {
+		return ports.Page[ports.Message]{}, err
+	}
+	defer done()
+	var match []ports.Message
+	for _, m := range d.messages {
+		if m.SubscriptionID == sub && matches(m, f) {
+			match = append(match, cloneMessage(m))
+		}
+	}
+	// Ids are time-ordered: the largest is the newest.
+	slices.SortFunc(match, func(a, b ports.Message) int { return strings.Compare(string(b.ID), string(a.ID)) })
+	return pageOf(match, func(m ports.Message) string { return string(m.ID) }, page)
+}
+
+func matches(m ports.Message, f ports.MessageFilter) bool {
+	return m.InstanceID == f.InstanceID &&
+		(f.Direction == "" || m.Direction == f.Direction) &&
+		(f.Status == "" || m.Status == f.Status) &&
+		(f.Chat == "" || m.Chat == f.Chat) &&
+		(f.Since.IsZero() || !m.CreatedAt.Before(f.Since.Truncate(time.Microsecond)))
+}
+
+// FindMessageByWAID returns the instance's newest message with WhatsApp's
+// id waID.
+func (v view) FindMessageByWAID(_ context.Context, sub ports.SubscriptionID, inst ports.InstanceID, waID string) (ports.Message, error) {
+	d, done, err := v.enter("FindMessageByWAID")
+	if err != nil {
+		return ports.Message{}, err
+	}
+	defer done()
+	var found *ports.Message
+	for _, m := range d.messages {
+		if waID != "" && m.SubscriptionID == sub && m.InstanceID == inst && m.WAMessageID == waID &&
+			(found == nil || m.ID > found.ID) {
+			found = &m
+		}
+	}
+	if found == nil {
+		return ports.Message{}, notFound("message")
+	}
+	return cloneMessage(*found), nil
+}
+
+// UpdateMessage applies fn to a copy and stores it unless fn fails.
+func (v view) UpdateMessage(_ context.Context, sub ports.SubscriptionID, id ports.MessageID, fn func(*ports.Message) error) (ports.Message, error) {
+	d, done, err := v.enter("UpdateMessage")
+	if err != nil {
+		return ports.Message{}, err
+	}
+	defer done()
+	m, ok := d.messages[id]
+	if !ok || m.SubscriptionID != sub {
+		return ports.Message{}, notFound("message")
+	}
+	m = cloneMessage(m)
+	if err := fn(&m); err != nil {
+		return ports.Message{}, err
+	}
+	m.ID, m.SubscriptionID = id, sub
+	d.messages[id] = stored(m)
+	return cloneMessage(d.messages[id]), nil
+}
+
+// ClaimForSend moves a queued message to sending and counts an attempt.
+func (v view) ClaimForSend(_ context.Context, sub ports.SubscriptionID, id ports.MessageID, at time.Time) (ports.Message, error) {
+	d, done, err := v.enter("ClaimForSend")
+	if err != nil {
+		return ports.Message{}, err
+	}
+	defer done()
+	m, ok := d.messages[id]
+	if !ok || m.SubscriptionID != sub {
+		return ports.Message{}, notFound("message")
+	}
+	if m.Status != ports.MsgQueued {
+		return ports.Message{}, ports.Errorf(ports.EConflict, "the message is %s, not queued", m.Status)
+	}
+	m = cloneMessage(m)
+	m.Status, m.Attempts, m.UpdatedAt = ports.MsgSending, m.Attempts+1, at
+	d.messages[id] = stored(m)
+	return cloneMessage(d.messages[id]), nil
+}
+
+// ListStuck returns queued outbound messages last updated before
+// olderThan, oldest first.
+func (v view) ListStuck(_ context.Context, olderThan time.Time, limit int) ([]ports.Message, error) {
+	d, done, err := v.enter("ListStuck")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	out := []ports.Message{}
+	for _, m := range d.messages {
+		if m.Direction == ports.DirectionOutbound && m.Status == ports.MsgQueued && m.UpdatedAt.Before(olderThan) {
+			out = append(out, cloneMessage(m))
+		}
+	}
+	slices.SortFunc(out, func(a, b ports.Message) int { return byAge(a.UpdatedAt, b.UpdatedAt, string(a.ID), string(b.ID)) })
+	return out[:min(max(limit, 0), len(out))], nil
+}

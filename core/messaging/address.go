@@ -1,0 +1,56 @@
+package messaging
+
+import (
+	"strings"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// The JID servers a message may go to.
+const (
+	userServer  = "s.whatsapp.net"
+	groupServer = "g.us"
+)
+
+// normaliseTo turns a recipient into a JID (SPEC §6): a phone number in
+// international form (digits, an optional +, spaces and dashes ignored;
+// 7–15 digits) becomes digits@s.whatsapp.net; a user or group JID is kept
+// as given.
+func normaliseTo(to string) (string, *ports.FieldError) {
+	bad := &ports.FieldError{Field: "to", Message: "must be a phone number in international form (7–15 digits) or a JID (…@s.whatsapp.net, …@g.us)"}
+	to = strings.TrimSpace(to)
+	if user, server, ok := strings.Cut(to, "@"); ok {
+		switch {
+		case server == userServer && isDigits(user) && len(user) >= 7 && len(user) <= 15:
+			return to, nil
+		case server == groupServer && isGroupID(user):
+			return to, nil
+		}
+		return "", bad
+	}
+	digits := strings.NewReplacer(" ", "", "-", "").Replace(to)
+	digits = strings.TrimPrefix(digits, "+")
+	if !isDigits(digits) || len(digits) < 7 || len(digits) > 15 || digits[0] == '0' {
+		return "", bad
+	}
+	return digits + "@" + userServer, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isGroupID accepts group ids: digits, or the older creator-timestamp form
+// with one dash.
+func isGroupID(s string) bool {
+	a, b, dash := strings.Cut(s, "-")
+	return isDigits(a) && len(s) <= 64 && (!dash || isDigits(b))
+}

@@ -1,0 +1,282 @@
+// Package messaging is the send path and message history of SPEC §6: it
+// accepts text messages, writes each as a queued row and enqueues its send
+// job after the commit (the outbox), runs the send jobs with per-instance
+// pacing, re-enqueues jobs that went missing (the relay), follows delivery
+// and read receipts, and stores inbound messages. Every status move is a
+// message.status event; every inbound message a message.received event.
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// Deps are the ports the service uses.
+type Deps struct {
+	Tx        ports.TxRunner
+	Stores    ports.Stores
+	Outbox    ports.MessageOutbox
+	Directory ports.InstanceDirectory // the tenant of a WhatsApp event
+	Clock     ports.Clock
+	IDs       ports.IDGen
+	Queue     ports.Queue
+	WhatsApp  ports.WhatsApp
+	Bus       ports.EventBus // nil: no events
+	Log       *slog.Logger
+}
+
+// Config tunes sending. Zero values get the defaults.
+type Config struct {
+	// SendDelayMin and SendDelayMax bound the pause between two sends of
+	// one instance (a random value in between); both zero: no pause.
+	SendDelayMin, SendDelayMax time.Duration
+	// MaxAge is how long a message waits for a disconnected instance
+	// before it fails with instance_not_connected; default 1 h.
+	MaxAge time.Duration
+	// RelayEvery is how often the relay looks for messages left behind;
+	// default 5 s. RelayAfter is how long a message must have stayed
+	// queued untouched to count as left behind; default 30 s.
+	RelayEvery, RelayAfter time.Duration
+	// SendConcurrency is how many sends one runner makes at once (of
+	// different instances: each has one in flight); default 8.
+	SendConcurrency int
+}
+
+// Defaults of Config.
+const (
+	DefaultMaxAge          = time.Hour
+	DefaultRelayEvery      = 5 * time.Second
+	DefaultRelayAfter      = 30 * time.Second
+	DefaultSendConcurrency = 8
+)
+
+func (c Config) withDefaults() Config {
+	if c.MaxAge <= 0 {
+		c.MaxAge = DefaultMaxAge
+	}
+	if c.RelayEvery <= 0 {
+		c.RelayEvery = DefaultRelayEvery
+	}
+	if c.RelayAfter <= 0 {
+		c.RelayAfter = DefaultRelayAfter
+	}
+	if c.SendConcurrency <= 0 {
+		c.SendConcurrency = DefaultSendConcurrency
+	}
+	if c.SendDelayMax < c.SendDelayMin {
+		c.SendDelayMax = c.SendDelayMin
+	}
+	return c
+}
+
+// Service is the messaging module.
+type Service struct {
+	d     Deps
+	cfg   Config
+	pace  *pacer
+	mu    sync.Mutex
+	owner map[ports.InstanceID]ports.SubscriptionID // tenants of instances seen in events
+}
+
+// New returns a Service.
+func New(d Deps, cfg Config) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	return &Service{d: d, cfg: cfg, pace: newPacer(cfg.SendDelayMin, cfg.SendDelayMax), owner: map[ports.InstanceID]ports.SubscriptionID{}}
+}
+
+// MaxTextLen is the longest text message, in characters.
+const MaxTextLen = 4096
+
+// SendTextCmd is a text message to send.
+type SendTextCmd struct {
+	To      string // phone number or JID
+	Text    string
+	ReplyTo string // a WhatsApp message id, or one of our message ids of the instance
+}
+
+// SendText accepts a text message for sending: the row is written queued
+// and its job enqueued after the commit. API keys need messages:send and
+// act on their own instance only. EInvalid for bad fields; ENotFound for
+// another tenant's instance; EConflict (instance_not_connected) when the
+// instance was never linked or is logged out.
+func (s *Service) SendText(ctx context.Context, p ports.Principal, inst ports.InstanceID, cmd SendTextCmd) (ports.Message, error) {
+	if err := p.CanActOn(inst); err != nil {
+		return ports.Message{}, err
+	}
+	if err := p.RequireScope(ports.ScopeMessagesSend); err != nil {
+		return ports.Message{}, err
+	}
+	to, toErr := normaliseTo(cmd.To)
+	if err := fieldErrors(toErr, checkText(cmd.Text), checkReplyTo(cmd.ReplyTo)); err != nil {
+		return ports.Message{}, err
+	}
+	var m ports.Message
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		i, err := st.Instances.GetInstance(ctx, p.SubscriptionID, inst)
+		if err != nil {
+			return fmt.Errorf("get instance: %w", err)
+		}
+		if i.Status == ports.StatusCreated || i.Status == ports.StatusLoggedOut {
+			return errNotConnected()
+		}
+		reply, err := s.resolveReply(ctx, st.Messages, p.SubscriptionID, inst, cmd.ReplyTo)
+		if err != nil {
+			return err
+		}
+		now := s.d.Clock.Now()
+		m = ports.Message{
+			ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: p.SubscriptionID, InstanceID: inst,
+			Direction: ports.DirectionOutbound, Chat: to, To: to, From: i.JID, Type: ports.MessageText,
+			Text: cmd.Text, Status: ports.MsgQueued, ReplyTo: reply, CreatedAt: now, UpdatedAt: now,
+		}
+		if err := st.Messages.CreateMessage(ctx, p.SubscriptionID, m); err != nil {
+			return fmt.Errorf("create message: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return ports.Message{}, err
+	}
+	// After the commit: the row is the outbox. Should the enqueue fail,
+	// the message stays queued and the relay enqueues it later, so the
+	// caller still gets its 202.
+	if err := s.enqueue(ctx, m); err != nil {
+		s.d.Log.Warn("enqueue send; the relay will retry", "message", string(m.ID), "err", err)
+	}
+	return m, nil
+}
+
+// resolveReply turns replyTo into WhatsApp's id: one of our message ids of
+// the instance is looked up, anything else is taken as WhatsApp's id.
+func (s *Service) resolveReply(ctx context.Context, st ports.MessageStore, sub ports.SubscriptionID, inst ports.InstanceID, replyTo string) (string, error) {
+	if replyTo == "" {
+		return "", nil
+	}
+	m, err := st.GetMessage(ctx, sub, ports.MessageID(replyTo))
+	switch {
+	case ports.IsCode(err, ports.ENotFound):
+		return replyTo, nil
+	case err != nil:
+		return "", fmt.Errorf("get quoted message: %w", err)
+	case m.InstanceID != inst:
+		return replyTo, nil
+	case m.WAMessageID == "":
+		return "", ports.InvalidFields(ports.FieldError{Field: "replyTo", Message: "the quoted message has not been sent yet"})
+	}
+	return m.WAMessageID, nil
+}
+
+// Get returns one message of the instance; ENotFound for another
+// instance's or tenant's. API keys need messages:read.
+func (s *Service) Get(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.MessageID) (ports.Message, error) {
+	if err := s.canRead(ctx, p, inst); err != nil {
+		return ports.Message{}, err
+	}
+	m, err := s.d.Stores.Messages.GetMessage(ctx, p.SubscriptionID, id)
+	if err != nil {
+		return ports.Message{}, fmt.Errorf("get message: %w", err)
+	}
+	if m.InstanceID != inst {
+		return ports.Message{}, ports.Errorf(ports.ENotFound, "message not found")
+	}
+	return m, nil
+}
+
+// List pages through the instance's messages, newest first. API keys need
+// messages:read. EInvalid for an unknown direction or status.
+func (s *Service) List(ctx context.Context, p ports.Principal, inst ports.InstanceID, f ports.MessageFilter, page ports.PageRequest) (ports.Page[ports.Message], error) {
+	if err := s.canRead(ctx, p, inst); err != nil {
+		return ports.Page[ports.Message]{}, err
+	}
+	if err := checkFilter(&f); err != nil {
+		return ports.Page[ports.Message]{}, err
+	}
+	f.InstanceID = inst
+	out, err := s.d.Stores.Messages.ListMessages(ctx, p.SubscriptionID, f, page)
+	if err != nil {
+		return ports.Page[ports.Message]{}, fmt.Errorf("list messages: %w", err)
+	}
+	return out, nil
+}
+
+// canRead checks the scope and that the instance is the caller's.
+func (s *Service) canRead(ctx context.Context, p ports.Principal, inst ports.InstanceID) error {
+	if err := p.CanActOn(inst); err != nil {
+		return err
+	}
+	if err := p.RequireScope(ports.ScopeMessagesRead); err != nil {
+		return err
+	}
+	if _, err := s.d.Stores.Instances.GetInstance(ctx, p.SubscriptionID, inst); err != nil {
+		return fmt.Errorf("get instance: %w", err)
+	}
+	return nil
+}
+
+func checkFilter(f *ports.MessageFilter) error {
+	var errs []*ports.FieldError
+	switch f.Direction {
+	case "", ports.DirectionInbound, ports.DirectionOutbound:
+	default:
+		errs = append(errs, &ports.FieldError{Field: "direction", Message: "must be inbound or outbound"})
+	}
+	switch f.Status {
+	case "", ports.MsgQueued, ports.MsgSending, ports.MsgSent, ports.MsgDelivered, ports.MsgRead, ports.MsgFailed, ports.MsgReceived:
+	default:
+		errs = append(errs, &ports.FieldError{Field: "status", Message: "is not a message status"})
+	}
+	if f.Chat != "" {
+		chat, err := normaliseTo(f.Chat)
+		if err != nil {
+			err.Field = "chat"
+			errs = append(errs, err)
+		}
+		f.Chat = chat
+	}
+	return fieldErrors(errs...)
+}
+
+func checkText(text string) *ports.FieldError {
+	if n := utf8.RuneCountInString(text); n < 1 || n > MaxTextLen || strings.TrimSpace(text) == "" {
+		return &ports.FieldError{Field: "text", Message: fmt.Sprintf("must be 1 to %d characters", MaxTextLen)}
+	}
+	if !utf8.ValidString(text) {
+		return &ports.FieldError{Field: "text", Message: "must be valid UTF-8"}
+	}
+	return nil
+}
+
+func checkReplyTo(id string) *ports.FieldError {
+	if len(id) > 128 || strings.ContainsAny(id, " \t\r\n") {
+		return &ports.FieldError{Field: "replyTo", Message: "must be a message id"}
+	}
+	return nil
+}
+
+// fieldErrors joins the failed checks into one EInvalid, nil if none failed.
+func fieldErrors(checks ...*ports.FieldError) error {
+	var fields []ports.FieldError
+	for _, c := range checks {
+		if c != nil {
+			fields = append(fields, *c)
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	return ports.InvalidFields(fields...)
+}
+
+func errNotConnected() error {
+	return ports.ReasonError(ports.EConflict, "instance_not_connected", "the instance is not connected to WhatsApp")
+}

@@ -1,0 +1,159 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// eventTimeout bounds the database work of one WhatsApp event: the adapter
+// calls HandleEvent from the instance's event goroutine.
+const eventTimeout = 15 * time.Second
+
+// HandleEvent takes the message events of the WhatsApp adapter: receipts
+// move sent messages forward (never back), inbound texts are stored with
+// status received and announced as message.received. Other kinds are not
+// this module's; the composition root routes them to sessions.
+func (s *Service) HandleEvent(ev ports.WAEvent) {
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+	defer cancel()
+	var err error
+	switch {
+	case ev.Kind == ports.WAReceipt && ev.Receipt != nil:
+		err = s.onReceipt(ctx, ev)
+	case ev.Kind == ports.WAMessage && ev.Message != nil:
+		err = s.onInbound(ctx, ev)
+	default:
+		return
+	}
+	if err != nil {
+		s.d.Log.Error("handle WhatsApp message event", "instance", string(ev.Instance), "kind", string(ev.Kind), "err", err)
+	}
+}
+
+// rank orders the outbound statuses; a receipt only moves a message to a
+// higher rank. Failed messages are left alone.
+var rank = map[ports.MessageStatus]int{
+	ports.MsgQueued: 1, ports.MsgSending: 2, ports.MsgSent: 3, ports.MsgDelivered: 4, ports.MsgRead: 5,
+}
+
+func (s *Service) onReceipt(ctx context.Context, ev ports.WAEvent) error {
+	sub, ok := s.ownerOf(ctx, ev.Instance)
+	if !ok {
+		return nil
+	}
+	r := ev.Receipt
+	to := ports.MsgDelivered
+	if r.Type == ports.ReceiptRead {
+		to = ports.MsgRead
+	}
+	at := r.Timestamp
+	if at.IsZero() {
+		at = s.d.Clock.Now()
+	}
+	for _, waID := range r.WAMessageID {
+		m, err := s.d.Stores.Messages.FindMessageByWAID(ctx, sub, ev.Instance, waID)
+		if ports.IsCode(err, ports.ENotFound) {
+			continue // not one of ours (sent from the phone, or inbound)
+		}
+		if err != nil {
+			return fmt.Errorf("find message %s: %w", waID, err)
+		}
+		if m.Direction != ports.DirectionOutbound || rank[m.Status] == 0 || rank[m.Status] >= rank[to] {
+			continue
+		}
+		moved := false
+		out, err := s.d.Stores.Messages.UpdateMessage(ctx, sub, m.ID, func(m *ports.Message) error {
+			// Checked again under the lock: receipts may race.
+			if rank[m.Status] == 0 || rank[m.Status] >= rank[to] {
+				return nil
+			}
+			moved = true
+			advance(m, to, at)
+			m.UpdatedAt = s.d.Clock.Now()
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("update message %s: %w", m.ID, err)
+		}
+		if moved {
+			s.publishStatus(ctx, out)
+		}
+	}
+	return nil
+}
+
+// advance moves m to delivered or read; a read message was delivered too.
+func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
+	m.Status = to
+	if m.DeliveredAt == nil {
+		m.DeliveredAt = &at
+	}
+	if to == ports.MsgRead && m.ReadAt == nil {
+		m.ReadAt = &at
+	}
+}
+
+// onInbound stores an inbound text once (WhatsApp may deliver it again
+// after a reconnect) and announces it. Media, locations and other kinds
+// are not stored yet.
+func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
+	in := ev.Message
+	if in.Text == "" || in.Media != nil || in.Location != nil {
+		s.d.Log.Debug("inbound message kind not stored", "instance", string(ev.Instance))
+		return nil
+	}
+	sub, ok := s.ownerOf(ctx, ev.Instance)
+	if !ok {
+		return nil
+	}
+	if _, err := s.d.Stores.Messages.FindMessageByWAID(ctx, sub, ev.Instance, in.WAMessageID); err == nil {
+		return nil
+	} else if !ports.IsCode(err, ports.ENotFound) {
+		return fmt.Errorf("find message %s: %w", in.WAMessageID, err)
+	}
+	inst, err := s.d.Stores.Instances.GetInstance(ctx, sub, ev.Instance)
+	if err != nil {
+		return fmt.Errorf("get instance: %w", err)
+	}
+	now := s.d.Clock.Now()
+	at := in.Timestamp
+	if at.IsZero() {
+		at = now
+	}
+	m := ports.Message{
+		ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: sub, InstanceID: ev.Instance,
+		Direction: ports.DirectionInbound, Chat: in.Chat, To: inst.JID, From: in.From,
+		Type: ports.MessageText, Text: in.Text, Status: ports.MsgReceived,
+		WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
+	}
+	if err := s.d.Stores.Messages.CreateMessage(ctx, sub, m); err != nil {
+		return fmt.Errorf("store inbound message: %w", err)
+	}
+	s.publish(ctx, ports.Event{Type: ports.EventMessageReceived, SubscriptionID: sub, InstanceID: ev.Instance, Data: m})
+	return nil
+}
+
+// ownerOf returns the subscription of an instance an event names; false
+// when it is unknown (deleted meanwhile).
+func (s *Service) ownerOf(ctx context.Context, id ports.InstanceID) (ports.SubscriptionID, bool) {
+	s.mu.Lock()
+	sub, ok := s.owner[id]
+	s.mu.Unlock()
+	if ok {
+		return sub, true
+	}
+	inst, err := s.d.Directory.LookupInstance(ctx, id)
+	if err != nil {
+		if !ports.IsCode(err, ports.ENotFound) {
+			s.d.Log.Error("look up the instance of a WhatsApp event", "instance", string(id), "err", err)
+		}
+		return "", false
+	}
+	s.mu.Lock()
+	s.owner[id] = inst.SubscriptionID
+	s.mu.Unlock()
+	return inst.SubscriptionID, true
+}

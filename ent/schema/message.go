@@ -1,0 +1,53 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// Message is an outbound or inbound WhatsApp message of an instance. An
+// outbound row is the outbox of its send job: it is written before the job
+// is enqueued, and the relay re-enqueues rows whose job went missing.
+type Message struct{ ent.Schema }
+
+// Fields of Message.
+func (Message) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("instance_id").MaxLen(64).NotEmpty().Immutable(),
+		// direction is outbound or inbound.
+		field.String("direction").MaxLen(16).NotEmpty().Immutable(),
+		field.String("chat").MaxLen(128).Default(""),
+		field.String("to").MaxLen(128).Default(""),
+		field.String("from").MaxLen(128).Default(""),
+		// type is text, image, document, audio or location.
+		field.String("type").MaxLen(16).NotEmpty(),
+		field.Text("text").Default(""),
+		field.Text("caption").Default(""),
+		field.String("status").MaxLen(16).NotEmpty(),
+		field.String("error_code").MaxLen(64).Default(""),
+		field.String("error_message").MaxLen(1024).Default(""),
+		field.String("wa_message_id").MaxLen(128).Default(""),
+		field.String("reply_to").MaxLen(128).Default(""),
+		field.Int("attempts").Default(0),
+		field.Time("created_at").Immutable(),
+		field.Time("updated_at"),
+		field.Time("sent_at").Optional().Nillable(),
+		field.Time("delivered_at").Optional().Nillable(),
+		field.Time("read_at").Optional().Nillable(),
+	}
+}
+
+// Indexes of Message.
+func (Message) Indexes() []ent.Index {
+	return []ent.Index{
+		// Lists page newest first within one instance (ids are time-ordered).
+		index.Fields("subscription_id", "instance_id", "id"),
+		// Receipts name messages by WhatsApp's id.
+		index.Fields("instance_id", "wa_message_id"),
+		// The relay looks for queued rows left behind.
+		index.Fields("status", "updated_at"),
+	}
+}

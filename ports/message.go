@@ -1,0 +1,118 @@
+package ports
+
+import (
+	"context"
+	"time"
+)
+
+// MessageID identifies a message (ours, not WhatsApp's).
+type MessageID string
+
+// Direction tells sent messages from received ones.
+type Direction string
+
+// The directions.
+const (
+	DirectionOutbound Direction = "outbound"
+	DirectionInbound  Direction = "inbound"
+)
+
+// MessageType is what a message carries (SPEC §6).
+type MessageType string
+
+// The message types.
+const (
+	MessageText     MessageType = "text"
+	MessageImage    MessageType = "image"
+	MessageDocument MessageType = "document"
+	MessageAudio    MessageType = "audio"
+	MessageLocation MessageType = "location"
+)
+
+// MessageStatus is how far a message got. Outbound messages move
+// queued → sending → sent → delivered → read, or end failed; inbound
+// messages are received.
+type MessageStatus string
+
+// The message statuses.
+const (
+	MsgQueued    MessageStatus = "queued"
+	MsgSending   MessageStatus = "sending"
+	MsgSent      MessageStatus = "sent"
+	MsgDelivered MessageStatus = "delivered"
+	MsgRead      MessageStatus = "read"
+	MsgFailed    MessageStatus = "failed"
+	MsgReceived  MessageStatus = "received"
+)
+
+// Message is one outbound or inbound message of an instance. Chat, To and
+// From are JIDs. ErrorCode and ErrorMessage are set when Status is failed.
+type Message struct {
+	ID             MessageID
+	SubscriptionID SubscriptionID
+	InstanceID     InstanceID
+	Direction      Direction
+	Chat, To, From string
+	Type           MessageType
+	Text, Caption  string
+	Status         MessageStatus
+	ErrorCode      string
+	ErrorMessage   string
+	WAMessageID    string // WhatsApp's id, once sent or as received
+	ReplyTo        string // WhatsApp id of the quoted message
+	Attempts       int    // send attempts started
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	SentAt         *time.Time
+	DeliveredAt    *time.Time
+	ReadAt         *time.Time
+}
+
+// MessageFilter selects the messages of one instance; empty fields match
+// all, a zero Since any creation time.
+type MessageFilter struct {
+	InstanceID InstanceID // required
+	Direction  Direction
+	Status     MessageStatus
+	Chat       string
+	Since      time.Time // created at or after
+}
+
+// MessageStore keeps messages. Lists are newest first.
+type MessageStore interface {
+	// CreateMessage stores m; EConflict if the id exists.
+	CreateMessage(ctx context.Context, sub SubscriptionID, m Message) error
+	// GetMessage returns ENotFound if missing or another tenant's.
+	GetMessage(ctx context.Context, sub SubscriptionID, id MessageID) (Message, error)
+	// ListMessages pages through one instance's messages matching f,
+	// newest first. EInvalid for a cursor the store did not make.
+	ListMessages(ctx context.Context, sub SubscriptionID, f MessageFilter, page PageRequest) (Page[Message], error)
+	// FindMessageByWAID returns the instance's message with WhatsApp's id
+	// waID (the newest, should there be several); ENotFound if none.
+	FindMessageByWAID(ctx context.Context, sub SubscriptionID, inst InstanceID, waID string) (Message, error)
+	// UpdateMessage loads the message under a lock, applies fn and saves
+	// it. ENotFound if missing; fn's error aborts the update and is
+	// returned.
+	UpdateMessage(ctx context.Context, sub SubscriptionID, id MessageID, fn func(*Message) error) (Message, error)
+	// ClaimForSend atomically moves a queued message to sending, counts one
+	// attempt and sets UpdatedAt to at, so that of two workers only one
+	// sends it. ENotFound if missing; EConflict if it is not queued.
+	ClaimForSend(ctx context.Context, sub SubscriptionID, id MessageID, at time.Time) (Message, error)
+}
+
+// MessageOutbox is the system-level view of the send backlog, across every
+// subscription, for the relay that re-enqueues the jobs of messages left
+// behind (a crash between commit and enqueue, a queue that lost its data).
+type MessageOutbox interface {
+	// ListStuck returns up to limit outbound messages that are queued and
+	// were last updated before olderThan, oldest first.
+	ListStuck(ctx context.Context, olderThan time.Time, limit int) ([]Message, error)
+}
+
+// MessageStatusData is the data of message.status.
+type MessageStatusData struct {
+	MessageID    MessageID
+	Status       MessageStatus
+	ErrorCode    string // set when failed
+	ErrorMessage string
+}
