@@ -71,6 +71,7 @@ func (c *conn) handleReceipt(n *waBinary.Node) {
 	if c.dev == nil {
 		return
 	}
+	c.s.receipts.mark(n)
 	to, ok := n.Attrs["to"].(types.JID)
 	if !ok {
 		return

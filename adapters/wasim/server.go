@@ -48,6 +48,7 @@ type Server struct {
 	closed   bool
 	done     chan struct{} // closed by Close: stops the contacts' workers
 	contacts *contactStore
+	receipts receiptLog // receipts seen, for WaitReceipt
 }
 
 // New creates a simulator; Start makes it listen.

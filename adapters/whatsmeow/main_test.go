@@ -220,3 +220,15 @@ func isStatus(st ports.InstanceStatus, reason string) func(ports.WAEvent) bool {
 		return ev.Kind == ports.WAStatus && ev.Status.Status == st && (reason == "*" || ev.Status.Reason == reason)
 	}
 }
+
+// waitReceipt waits until the client has acknowledged an inbound message:
+// whatsmeow sends that receipt after handing us the event, and closing the
+// client while it is being written is a data race inside whatsmeow.
+func (e *env) waitReceipt(t *testing.T, msgID string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.sim.WaitReceipt(ctx, msgID); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -233,10 +233,11 @@ func (m *Manager) newClient(id ports.InstanceID, dev *store.Device, proxyURL str
 	// Delivery receipts are only "active" (shown as delivered to the
 	// sender) for an available client; this needs no push name.
 	cli.SetForceActiveDeliveryReceipts(true)
-	// Acks are sent before a message is handed on rather than from a
-	// goroutine of their own; a late ack racing our Disconnect is a data
+	// Acks and receipts are sent from whatsmeow's handler loop rather than
+	// from goroutines of their own. That narrows, but cannot close, a data
 	// race inside whatsmeow (FrameSocket.SendFrame reads the connection
-	// Close clears), and it also makes an ack mean "taken in".
+	// that Close clears) when we disconnect while a receipt is written;
+	// tests wait for the receipt (wasim.WaitReceipt) before closing.
 	cli.SynchronousAck = true
 	if proxyURL != "" && m.opt.HTTPClient == nil {
 		if err := cli.SetProxyAddress(proxyURL); err != nil {

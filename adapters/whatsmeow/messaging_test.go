@@ -82,6 +82,7 @@ func TestInboundTextArrivesAsEvent(t *testing.T) {
 	}
 	ev := e.events.next(t, "inst1", isKind(ports.WAMessage))
 	in := ev.Message
+	e.waitReceipt(t, in.WAMessageID)
 	if in.Text != "hi there" {
 		t.Errorf("got text %q, want %q", in.Text, "hi there")
 	}
@@ -158,6 +159,7 @@ func TestImageRoundTrip(t *testing.T) {
 		t.Fatalf("SendImage: %v", err)
 	}
 	in := e.events.next(t, "inst1", isKind(ports.WAMessage)).Message
+	e.waitReceipt(t, in.WAMessageID)
 	if in.Media == nil || in.Media.Kind != ports.MediaImage || !bytes.Equal(in.Media.Data, back) {
 		t.Fatalf("got media %+v, want the contact's %d image bytes", in.Media, len(back))
 	}
