@@ -23,10 +23,12 @@ lint:
 	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 -run TestDependencyDirection ./test/arch/
 
-## bench: Go benchmarks, then the HTTP load generator on SQLite and PostgreSQL
+## bench: Go benchmarks, the HTTP load generator, then the cost of N connected
+## simulated instances and their restore at start, on SQLite and PostgreSQL
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters/... ./core/...
 	$(GO) run ./test/bench
+	$(GO) run ./test/bench/sessions -n 200
 
 ## generate: regenerate ent code and a new versioned migration NAME=… (needs PostgreSQL)
 generate:
