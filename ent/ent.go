@@ -15,12 +15,15 @@ import (
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
 	"github.com/wagate/wagate/ent/deniedtoken"
+	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/user"
+	"github.com/wagate/wagate/ent/webhookdelivery"
+	"github.com/wagate/wagate/ent/webhookendpoint"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -81,15 +84,18 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:       apikey.ValidColumn,
-			auditlog.Table:     auditlog.ValidColumn,
-			deniedtoken.Table:  deniedtoken.ValidColumn,
-			instance.Table:     instance.ValidColumn,
-			job.Table:          job.ValidColumn,
-			message.Table:      message.ValidColumn,
-			refreshtoken.Table: refreshtoken.ValidColumn,
-			subscription.Table: subscription.ValidColumn,
-			user.Table:         user.ValidColumn,
+			apikey.Table:          apikey.ValidColumn,
+			auditlog.Table:        auditlog.ValidColumn,
+			deniedtoken.Table:     deniedtoken.ValidColumn,
+			idempotencykey.Table:  idempotencykey.ValidColumn,
+			instance.Table:        instance.ValidColumn,
+			job.Table:             job.ValidColumn,
+			message.Table:         message.ValidColumn,
+			refreshtoken.Table:    refreshtoken.ValidColumn,
+			subscription.Table:    subscription.ValidColumn,
+			user.Table:            user.ValidColumn,
+			webhookdelivery.Table: webhookdelivery.ValidColumn,
+			webhookendpoint.Table: webhookendpoint.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -35,6 +35,14 @@ type Message struct {
 	Text string `json:"text,omitempty"`
 	// Caption holds the value of the "caption" field.
 	Caption string `json:"caption,omitempty"`
+	// Latitude holds the value of the "latitude" field.
+	Latitude *float64 `json:"latitude,omitempty"`
+	// Longitude holds the value of the "longitude" field.
+	Longitude *float64 `json:"longitude,omitempty"`
+	// LocationName holds the value of the "location_name" field.
+	LocationName string `json:"location_name,omitempty"`
+	// LocationAddress holds the value of the "location_address" field.
+	LocationAddress string `json:"location_address,omitempty"`
 	// Status holds the value of the "status" field.
 	Status string `json:"status,omitempty"`
 	// ErrorCode holds the value of the "error_code" field.
@@ -65,9 +73,11 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case message.FieldLatitude, message.FieldLongitude:
+			values[i] = new(sql.NullFloat64)
 		case message.FieldAttempts:
 			values[i] = new(sql.NullInt64)
-		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldType, message.FieldText, message.FieldCaption, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo:
+		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo:
 			values[i] = new(sql.NullString)
 		case message.FieldCreatedAt, message.FieldUpdatedAt, message.FieldSentAt, message.FieldDeliveredAt, message.FieldReadAt:
 			values[i] = new(sql.NullTime)
@@ -145,6 +155,32 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field caption", values[i])
 			} else if value.Valid {
 				_m.Caption = value.String
+			}
+		case message.FieldLatitude:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field latitude", values[i])
+			} else if value.Valid {
+				_m.Latitude = new(float64)
+				*_m.Latitude = value.Float64
+			}
+		case message.FieldLongitude:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field longitude", values[i])
+			} else if value.Valid {
+				_m.Longitude = new(float64)
+				*_m.Longitude = value.Float64
+			}
+		case message.FieldLocationName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field location_name", values[i])
+			} else if value.Valid {
+				_m.LocationName = value.String
+			}
+		case message.FieldLocationAddress:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field location_address", values[i])
+			} else if value.Valid {
+				_m.LocationAddress = value.String
 			}
 		case message.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -277,6 +313,22 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("caption=")
 	builder.WriteString(_m.Caption)
+	builder.WriteString(", ")
+	if v := _m.Latitude; v != nil {
+		builder.WriteString("latitude=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.Longitude; v != nil {
+		builder.WriteString("longitude=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("location_name=")
+	builder.WriteString(_m.LocationName)
+	builder.WriteString(", ")
+	builder.WriteString("location_address=")
+	builder.WriteString(_m.LocationAddress)
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(_m.Status)

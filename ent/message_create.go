@@ -117,6 +117,62 @@ func (_c *MessageCreate) SetNillableCaption(v *string) *MessageCreate {
 	return _c
 }
 
+// SetLatitude sets the "latitude" field.
+func (_c *MessageCreate) SetLatitude(v float64) *MessageCreate {
+	_c.mutation.SetLatitude(v)
+	return _c
+}
+
+// SetNillableLatitude sets the "latitude" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableLatitude(v *float64) *MessageCreate {
+	if v != nil {
+		_c.SetLatitude(*v)
+	}
+	return _c
+}
+
+// SetLongitude sets the "longitude" field.
+func (_c *MessageCreate) SetLongitude(v float64) *MessageCreate {
+	_c.mutation.SetLongitude(v)
+	return _c
+}
+
+// SetNillableLongitude sets the "longitude" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableLongitude(v *float64) *MessageCreate {
+	if v != nil {
+		_c.SetLongitude(*v)
+	}
+	return _c
+}
+
+// SetLocationName sets the "location_name" field.
+func (_c *MessageCreate) SetLocationName(v string) *MessageCreate {
+	_c.mutation.SetLocationName(v)
+	return _c
+}
+
+// SetNillableLocationName sets the "location_name" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableLocationName(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetLocationName(*v)
+	}
+	return _c
+}
+
+// SetLocationAddress sets the "location_address" field.
+func (_c *MessageCreate) SetLocationAddress(v string) *MessageCreate {
+	_c.mutation.SetLocationAddress(v)
+	return _c
+}
+
+// SetNillableLocationAddress sets the "location_address" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableLocationAddress(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetLocationAddress(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *MessageCreate) SetStatus(v string) *MessageCreate {
 	_c.mutation.SetStatus(v)
@@ -308,6 +364,14 @@ func (_c *MessageCreate) defaults() {
 		v := message.DefaultCaption
 		_c.mutation.SetCaption(v)
 	}
+	if _, ok := _c.mutation.LocationName(); !ok {
+		v := message.DefaultLocationName
+		_c.mutation.SetLocationName(v)
+	}
+	if _, ok := _c.mutation.LocationAddress(); !ok {
+		v := message.DefaultLocationAddress
+		_c.mutation.SetLocationAddress(v)
+	}
 	if _, ok := _c.mutation.ErrorCode(); !ok {
 		v := message.DefaultErrorCode
 		_c.mutation.SetErrorCode(v)
@@ -393,6 +457,22 @@ func (_c *MessageCreate) check() error {
 	}
 	if _, ok := _c.mutation.Caption(); !ok {
 		return &ValidationError{Name: "caption", err: errors.New(`ent: missing required field "Message.caption"`)}
+	}
+	if _, ok := _c.mutation.LocationName(); !ok {
+		return &ValidationError{Name: "location_name", err: errors.New(`ent: missing required field "Message.location_name"`)}
+	}
+	if v, ok := _c.mutation.LocationName(); ok {
+		if err := message.LocationNameValidator(v); err != nil {
+			return &ValidationError{Name: "location_name", err: fmt.Errorf(`ent: validator failed for field "Message.location_name": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.LocationAddress(); !ok {
+		return &ValidationError{Name: "location_address", err: errors.New(`ent: missing required field "Message.location_address"`)}
+	}
+	if v, ok := _c.mutation.LocationAddress(); ok {
+		if err := message.LocationAddressValidator(v); err != nil {
+			return &ValidationError{Name: "location_address", err: fmt.Errorf(`ent: validator failed for field "Message.location_address": %w`, err)}
+		}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Message.status"`)}
@@ -519,6 +599,22 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Caption(); ok {
 		_spec.SetField(message.FieldCaption, field.TypeString, value)
 		_node.Caption = value
+	}
+	if value, ok := _c.mutation.Latitude(); ok {
+		_spec.SetField(message.FieldLatitude, field.TypeFloat64, value)
+		_node.Latitude = &value
+	}
+	if value, ok := _c.mutation.Longitude(); ok {
+		_spec.SetField(message.FieldLongitude, field.TypeFloat64, value)
+		_node.Longitude = &value
+	}
+	if value, ok := _c.mutation.LocationName(); ok {
+		_spec.SetField(message.FieldLocationName, field.TypeString, value)
+		_node.LocationName = value
+	}
+	if value, ok := _c.mutation.LocationAddress(); ok {
+		_spec.SetField(message.FieldLocationAddress, field.TypeString, value)
+		_node.LocationAddress = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(message.FieldStatus, field.TypeString, value)
@@ -685,6 +781,78 @@ func (u *MessageUpsert) SetCaption(v string) *MessageUpsert {
 // UpdateCaption sets the "caption" field to the value that was provided on create.
 func (u *MessageUpsert) UpdateCaption() *MessageUpsert {
 	u.SetExcluded(message.FieldCaption)
+	return u
+}
+
+// SetLatitude sets the "latitude" field.
+func (u *MessageUpsert) SetLatitude(v float64) *MessageUpsert {
+	u.Set(message.FieldLatitude, v)
+	return u
+}
+
+// UpdateLatitude sets the "latitude" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateLatitude() *MessageUpsert {
+	u.SetExcluded(message.FieldLatitude)
+	return u
+}
+
+// AddLatitude adds v to the "latitude" field.
+func (u *MessageUpsert) AddLatitude(v float64) *MessageUpsert {
+	u.Add(message.FieldLatitude, v)
+	return u
+}
+
+// ClearLatitude clears the value of the "latitude" field.
+func (u *MessageUpsert) ClearLatitude() *MessageUpsert {
+	u.SetNull(message.FieldLatitude)
+	return u
+}
+
+// SetLongitude sets the "longitude" field.
+func (u *MessageUpsert) SetLongitude(v float64) *MessageUpsert {
+	u.Set(message.FieldLongitude, v)
+	return u
+}
+
+// UpdateLongitude sets the "longitude" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateLongitude() *MessageUpsert {
+	u.SetExcluded(message.FieldLongitude)
+	return u
+}
+
+// AddLongitude adds v to the "longitude" field.
+func (u *MessageUpsert) AddLongitude(v float64) *MessageUpsert {
+	u.Add(message.FieldLongitude, v)
+	return u
+}
+
+// ClearLongitude clears the value of the "longitude" field.
+func (u *MessageUpsert) ClearLongitude() *MessageUpsert {
+	u.SetNull(message.FieldLongitude)
+	return u
+}
+
+// SetLocationName sets the "location_name" field.
+func (u *MessageUpsert) SetLocationName(v string) *MessageUpsert {
+	u.Set(message.FieldLocationName, v)
+	return u
+}
+
+// UpdateLocationName sets the "location_name" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateLocationName() *MessageUpsert {
+	u.SetExcluded(message.FieldLocationName)
+	return u
+}
+
+// SetLocationAddress sets the "location_address" field.
+func (u *MessageUpsert) SetLocationAddress(v string) *MessageUpsert {
+	u.Set(message.FieldLocationAddress, v)
+	return u
+}
+
+// UpdateLocationAddress sets the "location_address" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateLocationAddress() *MessageUpsert {
+	u.SetExcluded(message.FieldLocationAddress)
 	return u
 }
 
@@ -973,6 +1141,90 @@ func (u *MessageUpsertOne) SetCaption(v string) *MessageUpsertOne {
 func (u *MessageUpsertOne) UpdateCaption() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateCaption()
+	})
+}
+
+// SetLatitude sets the "latitude" field.
+func (u *MessageUpsertOne) SetLatitude(v float64) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLatitude(v)
+	})
+}
+
+// AddLatitude adds v to the "latitude" field.
+func (u *MessageUpsertOne) AddLatitude(v float64) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.AddLatitude(v)
+	})
+}
+
+// UpdateLatitude sets the "latitude" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateLatitude() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLatitude()
+	})
+}
+
+// ClearLatitude clears the value of the "latitude" field.
+func (u *MessageUpsertOne) ClearLatitude() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearLatitude()
+	})
+}
+
+// SetLongitude sets the "longitude" field.
+func (u *MessageUpsertOne) SetLongitude(v float64) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLongitude(v)
+	})
+}
+
+// AddLongitude adds v to the "longitude" field.
+func (u *MessageUpsertOne) AddLongitude(v float64) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.AddLongitude(v)
+	})
+}
+
+// UpdateLongitude sets the "longitude" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateLongitude() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLongitude()
+	})
+}
+
+// ClearLongitude clears the value of the "longitude" field.
+func (u *MessageUpsertOne) ClearLongitude() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearLongitude()
+	})
+}
+
+// SetLocationName sets the "location_name" field.
+func (u *MessageUpsertOne) SetLocationName(v string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLocationName(v)
+	})
+}
+
+// UpdateLocationName sets the "location_name" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateLocationName() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLocationName()
+	})
+}
+
+// SetLocationAddress sets the "location_address" field.
+func (u *MessageUpsertOne) SetLocationAddress(v string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLocationAddress(v)
+	})
+}
+
+// UpdateLocationAddress sets the "location_address" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateLocationAddress() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLocationAddress()
 	})
 }
 
@@ -1452,6 +1704,90 @@ func (u *MessageUpsertBulk) SetCaption(v string) *MessageUpsertBulk {
 func (u *MessageUpsertBulk) UpdateCaption() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateCaption()
+	})
+}
+
+// SetLatitude sets the "latitude" field.
+func (u *MessageUpsertBulk) SetLatitude(v float64) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLatitude(v)
+	})
+}
+
+// AddLatitude adds v to the "latitude" field.
+func (u *MessageUpsertBulk) AddLatitude(v float64) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.AddLatitude(v)
+	})
+}
+
+// UpdateLatitude sets the "latitude" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateLatitude() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLatitude()
+	})
+}
+
+// ClearLatitude clears the value of the "latitude" field.
+func (u *MessageUpsertBulk) ClearLatitude() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearLatitude()
+	})
+}
+
+// SetLongitude sets the "longitude" field.
+func (u *MessageUpsertBulk) SetLongitude(v float64) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLongitude(v)
+	})
+}
+
+// AddLongitude adds v to the "longitude" field.
+func (u *MessageUpsertBulk) AddLongitude(v float64) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.AddLongitude(v)
+	})
+}
+
+// UpdateLongitude sets the "longitude" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateLongitude() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLongitude()
+	})
+}
+
+// ClearLongitude clears the value of the "longitude" field.
+func (u *MessageUpsertBulk) ClearLongitude() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearLongitude()
+	})
+}
+
+// SetLocationName sets the "location_name" field.
+func (u *MessageUpsertBulk) SetLocationName(v string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLocationName(v)
+	})
+}
+
+// UpdateLocationName sets the "location_name" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateLocationName() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLocationName()
+	})
+}
+
+// SetLocationAddress sets the "location_address" field.
+func (u *MessageUpsertBulk) SetLocationAddress(v string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLocationAddress(v)
+	})
+}
+
+// UpdateLocationAddress sets the "location_address" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateLocationAddress() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLocationAddress()
 	})
 }
 

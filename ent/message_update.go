@@ -112,6 +112,88 @@ func (_u *MessageUpdate) SetNillableCaption(v *string) *MessageUpdate {
 	return _u
 }
 
+// SetLatitude sets the "latitude" field.
+func (_u *MessageUpdate) SetLatitude(v float64) *MessageUpdate {
+	_u.mutation.ResetLatitude()
+	_u.mutation.SetLatitude(v)
+	return _u
+}
+
+// SetNillableLatitude sets the "latitude" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableLatitude(v *float64) *MessageUpdate {
+	if v != nil {
+		_u.SetLatitude(*v)
+	}
+	return _u
+}
+
+// AddLatitude adds value to the "latitude" field.
+func (_u *MessageUpdate) AddLatitude(v float64) *MessageUpdate {
+	_u.mutation.AddLatitude(v)
+	return _u
+}
+
+// ClearLatitude clears the value of the "latitude" field.
+func (_u *MessageUpdate) ClearLatitude() *MessageUpdate {
+	_u.mutation.ClearLatitude()
+	return _u
+}
+
+// SetLongitude sets the "longitude" field.
+func (_u *MessageUpdate) SetLongitude(v float64) *MessageUpdate {
+	_u.mutation.ResetLongitude()
+	_u.mutation.SetLongitude(v)
+	return _u
+}
+
+// SetNillableLongitude sets the "longitude" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableLongitude(v *float64) *MessageUpdate {
+	if v != nil {
+		_u.SetLongitude(*v)
+	}
+	return _u
+}
+
+// AddLongitude adds value to the "longitude" field.
+func (_u *MessageUpdate) AddLongitude(v float64) *MessageUpdate {
+	_u.mutation.AddLongitude(v)
+	return _u
+}
+
+// ClearLongitude clears the value of the "longitude" field.
+func (_u *MessageUpdate) ClearLongitude() *MessageUpdate {
+	_u.mutation.ClearLongitude()
+	return _u
+}
+
+// SetLocationName sets the "location_name" field.
+func (_u *MessageUpdate) SetLocationName(v string) *MessageUpdate {
+	_u.mutation.SetLocationName(v)
+	return _u
+}
+
+// SetNillableLocationName sets the "location_name" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableLocationName(v *string) *MessageUpdate {
+	if v != nil {
+		_u.SetLocationName(*v)
+	}
+	return _u
+}
+
+// SetLocationAddress sets the "location_address" field.
+func (_u *MessageUpdate) SetLocationAddress(v string) *MessageUpdate {
+	_u.mutation.SetLocationAddress(v)
+	return _u
+}
+
+// SetNillableLocationAddress sets the "location_address" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableLocationAddress(v *string) *MessageUpdate {
+	if v != nil {
+		_u.SetLocationAddress(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *MessageUpdate) SetStatus(v string) *MessageUpdate {
 	_u.mutation.SetStatus(v)
@@ -331,6 +413,16 @@ func (_u *MessageUpdate) check() error {
 			return &ValidationError{Name: "type", err: fmt.Errorf(`ent: validator failed for field "Message.type": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LocationName(); ok {
+		if err := message.LocationNameValidator(v); err != nil {
+			return &ValidationError{Name: "location_name", err: fmt.Errorf(`ent: validator failed for field "Message.location_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LocationAddress(); ok {
+		if err := message.LocationAddressValidator(v); err != nil {
+			return &ValidationError{Name: "location_address", err: fmt.Errorf(`ent: validator failed for field "Message.location_address": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := message.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Message.status": %w`, err)}
@@ -388,6 +480,30 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Caption(); ok {
 		_spec.SetField(message.FieldCaption, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Latitude(); ok {
+		_spec.SetField(message.FieldLatitude, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedLatitude(); ok {
+		_spec.AddField(message.FieldLatitude, field.TypeFloat64, value)
+	}
+	if _u.mutation.LatitudeCleared() {
+		_spec.ClearField(message.FieldLatitude, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Longitude(); ok {
+		_spec.SetField(message.FieldLongitude, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedLongitude(); ok {
+		_spec.AddField(message.FieldLongitude, field.TypeFloat64, value)
+	}
+	if _u.mutation.LongitudeCleared() {
+		_spec.ClearField(message.FieldLongitude, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.LocationName(); ok {
+		_spec.SetField(message.FieldLocationName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LocationAddress(); ok {
+		_spec.SetField(message.FieldLocationAddress, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(message.FieldStatus, field.TypeString, value)
@@ -531,6 +647,88 @@ func (_u *MessageUpdateOne) SetCaption(v string) *MessageUpdateOne {
 func (_u *MessageUpdateOne) SetNillableCaption(v *string) *MessageUpdateOne {
 	if v != nil {
 		_u.SetCaption(*v)
+	}
+	return _u
+}
+
+// SetLatitude sets the "latitude" field.
+func (_u *MessageUpdateOne) SetLatitude(v float64) *MessageUpdateOne {
+	_u.mutation.ResetLatitude()
+	_u.mutation.SetLatitude(v)
+	return _u
+}
+
+// SetNillableLatitude sets the "latitude" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableLatitude(v *float64) *MessageUpdateOne {
+	if v != nil {
+		_u.SetLatitude(*v)
+	}
+	return _u
+}
+
+// AddLatitude adds value to the "latitude" field.
+func (_u *MessageUpdateOne) AddLatitude(v float64) *MessageUpdateOne {
+	_u.mutation.AddLatitude(v)
+	return _u
+}
+
+// ClearLatitude clears the value of the "latitude" field.
+func (_u *MessageUpdateOne) ClearLatitude() *MessageUpdateOne {
+	_u.mutation.ClearLatitude()
+	return _u
+}
+
+// SetLongitude sets the "longitude" field.
+func (_u *MessageUpdateOne) SetLongitude(v float64) *MessageUpdateOne {
+	_u.mutation.ResetLongitude()
+	_u.mutation.SetLongitude(v)
+	return _u
+}
+
+// SetNillableLongitude sets the "longitude" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableLongitude(v *float64) *MessageUpdateOne {
+	if v != nil {
+		_u.SetLongitude(*v)
+	}
+	return _u
+}
+
+// AddLongitude adds value to the "longitude" field.
+func (_u *MessageUpdateOne) AddLongitude(v float64) *MessageUpdateOne {
+	_u.mutation.AddLongitude(v)
+	return _u
+}
+
+// ClearLongitude clears the value of the "longitude" field.
+func (_u *MessageUpdateOne) ClearLongitude() *MessageUpdateOne {
+	_u.mutation.ClearLongitude()
+	return _u
+}
+
+// SetLocationName sets the "location_name" field.
+func (_u *MessageUpdateOne) SetLocationName(v string) *MessageUpdateOne {
+	_u.mutation.SetLocationName(v)
+	return _u
+}
+
+// SetNillableLocationName sets the "location_name" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableLocationName(v *string) *MessageUpdateOne {
+	if v != nil {
+		_u.SetLocationName(*v)
+	}
+	return _u
+}
+
+// SetLocationAddress sets the "location_address" field.
+func (_u *MessageUpdateOne) SetLocationAddress(v string) *MessageUpdateOne {
+	_u.mutation.SetLocationAddress(v)
+	return _u
+}
+
+// SetNillableLocationAddress sets the "location_address" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableLocationAddress(v *string) *MessageUpdateOne {
+	if v != nil {
+		_u.SetLocationAddress(*v)
 	}
 	return _u
 }
@@ -767,6 +965,16 @@ func (_u *MessageUpdateOne) check() error {
 			return &ValidationError{Name: "type", err: fmt.Errorf(`ent: validator failed for field "Message.type": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.LocationName(); ok {
+		if err := message.LocationNameValidator(v); err != nil {
+			return &ValidationError{Name: "location_name", err: fmt.Errorf(`ent: validator failed for field "Message.location_name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.LocationAddress(); ok {
+		if err := message.LocationAddressValidator(v); err != nil {
+			return &ValidationError{Name: "location_address", err: fmt.Errorf(`ent: validator failed for field "Message.location_address": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := message.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Message.status": %w`, err)}
@@ -841,6 +1049,30 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if value, ok := _u.mutation.Caption(); ok {
 		_spec.SetField(message.FieldCaption, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Latitude(); ok {
+		_spec.SetField(message.FieldLatitude, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedLatitude(); ok {
+		_spec.AddField(message.FieldLatitude, field.TypeFloat64, value)
+	}
+	if _u.mutation.LatitudeCleared() {
+		_spec.ClearField(message.FieldLatitude, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.Longitude(); ok {
+		_spec.SetField(message.FieldLongitude, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedLongitude(); ok {
+		_spec.AddField(message.FieldLongitude, field.TypeFloat64, value)
+	}
+	if _u.mutation.LongitudeCleared() {
+		_spec.ClearField(message.FieldLongitude, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.LocationName(); ok {
+		_spec.SetField(message.FieldLocationName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LocationAddress(); ok {
+		_spec.SetField(message.FieldLocationAddress, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(message.FieldStatus, field.TypeString, value)

@@ -6,6 +6,7 @@ import (
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
 	"github.com/wagate/wagate/ent/deniedtoken"
+	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
@@ -13,6 +14,8 @@ import (
 	"github.com/wagate/wagate/ent/schema"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/user"
+	"github.com/wagate/wagate/ent/webhookdelivery"
+	"github.com/wagate/wagate/ent/webhookendpoint"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -216,6 +219,108 @@ func init() {
 	// deniedtoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	deniedtoken.IDValidator = func() func(string) error {
 		validators := deniedtokenDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	idempotencykeyFields := schema.IdempotencyKey{}.Fields()
+	_ = idempotencykeyFields
+	// idempotencykeyDescSubscriptionID is the schema descriptor for subscription_id field.
+	idempotencykeyDescSubscriptionID := idempotencykeyFields[1].Descriptor()
+	// idempotencykey.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	idempotencykey.SubscriptionIDValidator = func() func(string) error {
+		validators := idempotencykeyDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescKey is the schema descriptor for key field.
+	idempotencykeyDescKey := idempotencykeyFields[2].Descriptor()
+	// idempotencykey.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	idempotencykey.KeyValidator = func() func(string) error {
+		validators := idempotencykeyDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescRequestHash is the schema descriptor for request_hash field.
+	idempotencykeyDescRequestHash := idempotencykeyFields[3].Descriptor()
+	// idempotencykey.RequestHashValidator is a validator for the "request_hash" field. It is called by the builders before save.
+	idempotencykey.RequestHashValidator = func() func(string) error {
+		validators := idempotencykeyDescRequestHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(request_hash string) error {
+			for _, fn := range fns {
+				if err := fn(request_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescState is the schema descriptor for state field.
+	idempotencykeyDescState := idempotencykeyFields[4].Descriptor()
+	// idempotencykey.StateValidator is a validator for the "state" field. It is called by the builders before save.
+	idempotencykey.StateValidator = func() func(string) error {
+		validators := idempotencykeyDescState.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(state string) error {
+			for _, fn := range fns {
+				if err := fn(state); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// idempotencykeyDescStatus is the schema descriptor for status field.
+	idempotencykeyDescStatus := idempotencykeyFields[5].Descriptor()
+	// idempotencykey.DefaultStatus holds the default value on creation for the status field.
+	idempotencykey.DefaultStatus = idempotencykeyDescStatus.Default.(int)
+	// idempotencykeyDescContentType is the schema descriptor for content_type field.
+	idempotencykeyDescContentType := idempotencykeyFields[6].Descriptor()
+	// idempotencykey.DefaultContentType holds the default value on creation for the content_type field.
+	idempotencykey.DefaultContentType = idempotencykeyDescContentType.Default.(string)
+	// idempotencykey.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	idempotencykey.ContentTypeValidator = idempotencykeyDescContentType.Validators[0].(func(string) error)
+	// idempotencykeyDescID is the schema descriptor for id field.
+	idempotencykeyDescID := idempotencykeyFields[0].Descriptor()
+	// idempotencykey.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	idempotencykey.IDValidator = func() func(string) error {
+		validators := idempotencykeyDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
@@ -503,8 +608,20 @@ func init() {
 	messageDescCaption := messageFields[9].Descriptor()
 	// message.DefaultCaption holds the default value on creation for the caption field.
 	message.DefaultCaption = messageDescCaption.Default.(string)
+	// messageDescLocationName is the schema descriptor for location_name field.
+	messageDescLocationName := messageFields[12].Descriptor()
+	// message.DefaultLocationName holds the default value on creation for the location_name field.
+	message.DefaultLocationName = messageDescLocationName.Default.(string)
+	// message.LocationNameValidator is a validator for the "location_name" field. It is called by the builders before save.
+	message.LocationNameValidator = messageDescLocationName.Validators[0].(func(string) error)
+	// messageDescLocationAddress is the schema descriptor for location_address field.
+	messageDescLocationAddress := messageFields[13].Descriptor()
+	// message.DefaultLocationAddress holds the default value on creation for the location_address field.
+	message.DefaultLocationAddress = messageDescLocationAddress.Default.(string)
+	// message.LocationAddressValidator is a validator for the "location_address" field. It is called by the builders before save.
+	message.LocationAddressValidator = messageDescLocationAddress.Validators[0].(func(string) error)
 	// messageDescStatus is the schema descriptor for status field.
-	messageDescStatus := messageFields[10].Descriptor()
+	messageDescStatus := messageFields[14].Descriptor()
 	// message.StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	message.StatusValidator = func() func(string) error {
 		validators := messageDescStatus.Validators
@@ -522,31 +639,31 @@ func init() {
 		}
 	}()
 	// messageDescErrorCode is the schema descriptor for error_code field.
-	messageDescErrorCode := messageFields[11].Descriptor()
+	messageDescErrorCode := messageFields[15].Descriptor()
 	// message.DefaultErrorCode holds the default value on creation for the error_code field.
 	message.DefaultErrorCode = messageDescErrorCode.Default.(string)
 	// message.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
 	message.ErrorCodeValidator = messageDescErrorCode.Validators[0].(func(string) error)
 	// messageDescErrorMessage is the schema descriptor for error_message field.
-	messageDescErrorMessage := messageFields[12].Descriptor()
+	messageDescErrorMessage := messageFields[16].Descriptor()
 	// message.DefaultErrorMessage holds the default value on creation for the error_message field.
 	message.DefaultErrorMessage = messageDescErrorMessage.Default.(string)
 	// message.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
 	message.ErrorMessageValidator = messageDescErrorMessage.Validators[0].(func(string) error)
 	// messageDescWaMessageID is the schema descriptor for wa_message_id field.
-	messageDescWaMessageID := messageFields[13].Descriptor()
+	messageDescWaMessageID := messageFields[17].Descriptor()
 	// message.DefaultWaMessageID holds the default value on creation for the wa_message_id field.
 	message.DefaultWaMessageID = messageDescWaMessageID.Default.(string)
 	// message.WaMessageIDValidator is a validator for the "wa_message_id" field. It is called by the builders before save.
 	message.WaMessageIDValidator = messageDescWaMessageID.Validators[0].(func(string) error)
 	// messageDescReplyTo is the schema descriptor for reply_to field.
-	messageDescReplyTo := messageFields[14].Descriptor()
+	messageDescReplyTo := messageFields[18].Descriptor()
 	// message.DefaultReplyTo holds the default value on creation for the reply_to field.
 	message.DefaultReplyTo = messageDescReplyTo.Default.(string)
 	// message.ReplyToValidator is a validator for the "reply_to" field. It is called by the builders before save.
 	message.ReplyToValidator = messageDescReplyTo.Validators[0].(func(string) error)
 	// messageDescAttempts is the schema descriptor for attempts field.
-	messageDescAttempts := messageFields[15].Descriptor()
+	messageDescAttempts := messageFields[19].Descriptor()
 	// message.DefaultAttempts holds the default value on creation for the attempts field.
 	message.DefaultAttempts = messageDescAttempts.Default.(int)
 	// messageDescID is the schema descriptor for id field.
@@ -756,6 +873,270 @@ func init() {
 	// user.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	user.IDValidator = func() func(string) error {
 		validators := userDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	webhookdeliveryFields := schema.WebhookDelivery{}.Fields()
+	_ = webhookdeliveryFields
+	// webhookdeliveryDescSubscriptionID is the schema descriptor for subscription_id field.
+	webhookdeliveryDescSubscriptionID := webhookdeliveryFields[1].Descriptor()
+	// webhookdelivery.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	webhookdelivery.SubscriptionIDValidator = func() func(string) error {
+		validators := webhookdeliveryDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescInstanceID is the schema descriptor for instance_id field.
+	webhookdeliveryDescInstanceID := webhookdeliveryFields[2].Descriptor()
+	// webhookdelivery.InstanceIDValidator is a validator for the "instance_id" field. It is called by the builders before save.
+	webhookdelivery.InstanceIDValidator = func() func(string) error {
+		validators := webhookdeliveryDescInstanceID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(instance_id string) error {
+			for _, fn := range fns {
+				if err := fn(instance_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescEndpointID is the schema descriptor for endpoint_id field.
+	webhookdeliveryDescEndpointID := webhookdeliveryFields[3].Descriptor()
+	// webhookdelivery.EndpointIDValidator is a validator for the "endpoint_id" field. It is called by the builders before save.
+	webhookdelivery.EndpointIDValidator = func() func(string) error {
+		validators := webhookdeliveryDescEndpointID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(endpoint_id string) error {
+			for _, fn := range fns {
+				if err := fn(endpoint_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescEventID is the schema descriptor for event_id field.
+	webhookdeliveryDescEventID := webhookdeliveryFields[4].Descriptor()
+	// webhookdelivery.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	webhookdelivery.EventIDValidator = func() func(string) error {
+		validators := webhookdeliveryDescEventID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event_id string) error {
+			for _, fn := range fns {
+				if err := fn(event_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescEventType is the schema descriptor for event_type field.
+	webhookdeliveryDescEventType := webhookdeliveryFields[5].Descriptor()
+	// webhookdelivery.EventTypeValidator is a validator for the "event_type" field. It is called by the builders before save.
+	webhookdelivery.EventTypeValidator = func() func(string) error {
+		validators := webhookdeliveryDescEventType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event_type string) error {
+			for _, fn := range fns {
+				if err := fn(event_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescStatus is the schema descriptor for status field.
+	webhookdeliveryDescStatus := webhookdeliveryFields[7].Descriptor()
+	// webhookdelivery.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	webhookdelivery.StatusValidator = func() func(string) error {
+		validators := webhookdeliveryDescStatus.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(status string) error {
+			for _, fn := range fns {
+				if err := fn(status); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookdeliveryDescAttempts is the schema descriptor for attempts field.
+	webhookdeliveryDescAttempts := webhookdeliveryFields[8].Descriptor()
+	// webhookdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	webhookdelivery.DefaultAttempts = webhookdeliveryDescAttempts.Default.(int)
+	// webhookdeliveryDescLastStatusCode is the schema descriptor for last_status_code field.
+	webhookdeliveryDescLastStatusCode := webhookdeliveryFields[9].Descriptor()
+	// webhookdelivery.DefaultLastStatusCode holds the default value on creation for the last_status_code field.
+	webhookdelivery.DefaultLastStatusCode = webhookdeliveryDescLastStatusCode.Default.(int)
+	// webhookdeliveryDescLastError is the schema descriptor for last_error field.
+	webhookdeliveryDescLastError := webhookdeliveryFields[10].Descriptor()
+	// webhookdelivery.DefaultLastError holds the default value on creation for the last_error field.
+	webhookdelivery.DefaultLastError = webhookdeliveryDescLastError.Default.(string)
+	// webhookdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	webhookdelivery.LastErrorValidator = webhookdeliveryDescLastError.Validators[0].(func(string) error)
+	// webhookdeliveryDescLastResponse is the schema descriptor for last_response field.
+	webhookdeliveryDescLastResponse := webhookdeliveryFields[11].Descriptor()
+	// webhookdelivery.DefaultLastResponse holds the default value on creation for the last_response field.
+	webhookdelivery.DefaultLastResponse = webhookdeliveryDescLastResponse.Default.(string)
+	// webhookdeliveryDescLatencyMs is the schema descriptor for latency_ms field.
+	webhookdeliveryDescLatencyMs := webhookdeliveryFields[12].Descriptor()
+	// webhookdelivery.DefaultLatencyMs holds the default value on creation for the latency_ms field.
+	webhookdelivery.DefaultLatencyMs = webhookdeliveryDescLatencyMs.Default.(int64)
+	// webhookdeliveryDescID is the schema descriptor for id field.
+	webhookdeliveryDescID := webhookdeliveryFields[0].Descriptor()
+	// webhookdelivery.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhookdelivery.IDValidator = func() func(string) error {
+		validators := webhookdeliveryDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	webhookendpointFields := schema.WebhookEndpoint{}.Fields()
+	_ = webhookendpointFields
+	// webhookendpointDescSubscriptionID is the schema descriptor for subscription_id field.
+	webhookendpointDescSubscriptionID := webhookendpointFields[1].Descriptor()
+	// webhookendpoint.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	webhookendpoint.SubscriptionIDValidator = func() func(string) error {
+		validators := webhookendpointDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescInstanceID is the schema descriptor for instance_id field.
+	webhookendpointDescInstanceID := webhookendpointFields[2].Descriptor()
+	// webhookendpoint.InstanceIDValidator is a validator for the "instance_id" field. It is called by the builders before save.
+	webhookendpoint.InstanceIDValidator = func() func(string) error {
+		validators := webhookendpointDescInstanceID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(instance_id string) error {
+			for _, fn := range fns {
+				if err := fn(instance_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescURL is the schema descriptor for url field.
+	webhookendpointDescURL := webhookendpointFields[3].Descriptor()
+	// webhookendpoint.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhookendpoint.URLValidator = func() func(string) error {
+		validators := webhookendpointDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescDescription is the schema descriptor for description field.
+	webhookendpointDescDescription := webhookendpointFields[5].Descriptor()
+	// webhookendpoint.DefaultDescription holds the default value on creation for the description field.
+	webhookendpoint.DefaultDescription = webhookendpointDescDescription.Default.(string)
+	// webhookendpoint.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	webhookendpoint.DescriptionValidator = webhookendpointDescDescription.Validators[0].(func(string) error)
+	// webhookendpointDescEnabled is the schema descriptor for enabled field.
+	webhookendpointDescEnabled := webhookendpointFields[6].Descriptor()
+	// webhookendpoint.DefaultEnabled holds the default value on creation for the enabled field.
+	webhookendpoint.DefaultEnabled = webhookendpointDescEnabled.Default.(bool)
+	// webhookendpointDescSecret is the schema descriptor for secret field.
+	webhookendpointDescSecret := webhookendpointFields[7].Descriptor()
+	// webhookendpoint.SecretValidator is a validator for the "secret" field. It is called by the builders before save.
+	webhookendpoint.SecretValidator = func() func(string) error {
+		validators := webhookendpointDescSecret.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(secret string) error {
+			for _, fn := range fns {
+				if err := fn(secret); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescPreviousSecret is the schema descriptor for previous_secret field.
+	webhookendpointDescPreviousSecret := webhookendpointFields[8].Descriptor()
+	// webhookendpoint.DefaultPreviousSecret holds the default value on creation for the previous_secret field.
+	webhookendpoint.DefaultPreviousSecret = webhookendpointDescPreviousSecret.Default.(string)
+	// webhookendpoint.PreviousSecretValidator is a validator for the "previous_secret" field. It is called by the builders before save.
+	webhookendpoint.PreviousSecretValidator = webhookendpointDescPreviousSecret.Validators[0].(func(string) error)
+	// webhookendpointDescDisabledReason is the schema descriptor for disabled_reason field.
+	webhookendpointDescDisabledReason := webhookendpointFields[14].Descriptor()
+	// webhookendpoint.DefaultDisabledReason holds the default value on creation for the disabled_reason field.
+	webhookendpoint.DefaultDisabledReason = webhookendpointDescDisabledReason.Default.(string)
+	// webhookendpoint.DisabledReasonValidator is a validator for the "disabled_reason" field. It is called by the builders before save.
+	webhookendpoint.DisabledReasonValidator = webhookendpointDescDisabledReason.Validators[0].(func(string) error)
+	// webhookendpointDescID is the schema descriptor for id field.
+	webhookendpointDescID := webhookendpointFields[0].Descriptor()
+	// webhookendpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhookendpoint.IDValidator = func() func(string) error {
+		validators := webhookendpointDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

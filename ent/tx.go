@@ -20,6 +20,8 @@ type Tx struct {
 	AuditLog *AuditLogClient
 	// DeniedToken is the client for interacting with the DeniedToken builders.
 	DeniedToken *DeniedTokenClient
+	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
+	IdempotencyKey *IdempotencyKeyClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
 	// Job is the client for interacting with the Job builders.
@@ -32,6 +34,10 @@ type Tx struct {
 	Subscription *SubscriptionClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// WebhookDelivery is the client for interacting with the WebhookDelivery builders.
+	WebhookDelivery *WebhookDeliveryClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
 
 	// lazily loaded.
 	client     *Client
@@ -166,12 +172,15 @@ func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
+	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.Subscription = NewSubscriptionClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.WebhookDelivery = NewWebhookDeliveryClient(tx.config)
+	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -55,6 +55,7 @@ type Message struct {
 	Chat, To, From string
 	Type           MessageType
 	Text, Caption  string
+	Location       *WALocation // set on location messages
 	Status         MessageStatus
 	ErrorCode      string
 	ErrorMessage   string

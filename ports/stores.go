@@ -113,6 +113,8 @@ type Stores struct {
 	Audit         AuditStore
 	Access        AccessStore
 	Messages      MessageStore
+	Webhooks      WebhookStore
+	Deliveries    DeliveryStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

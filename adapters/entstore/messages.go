@@ -29,6 +29,10 @@ func (st *messageStore) CreateMessage(ctx context.Context, sub ports.Subscriptio
 		SetType(string(m.Type)).
 		SetText(m.Text).
 		SetCaption(m.Caption).
+		SetNillableLatitude(latitude(m.Location)).
+		SetNillableLongitude(longitude(m.Location)).
+		SetLocationName(locationName(m.Location)).
+		SetLocationAddress(locationAddress(m.Location)).
 		SetStatus(string(m.Status)).
 		SetErrorCode(m.ErrorCode).
 		SetErrorMessage(m.ErrorMessage).
@@ -118,6 +122,10 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 			SetType(string(m.Type)).
 			SetText(m.Text).
 			SetCaption(m.Caption).
+			SetNillableLatitude(latitude(m.Location)).
+			SetNillableLongitude(longitude(m.Location)).
+			SetLocationName(locationName(m.Location)).
+			SetLocationAddress(locationAddress(m.Location)).
 			SetStatus(string(m.Status)).
 			SetErrorCode(m.ErrorCode).
 			SetErrorMessage(m.ErrorMessage).
@@ -128,6 +136,9 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 		setOptionalTime(m.SentAt, u.SetSentAt, u.ClearSentAt)
 		setOptionalTime(m.DeliveredAt, u.SetDeliveredAt, u.ClearDeliveredAt)
 		setOptionalTime(m.ReadAt, u.SetReadAt, u.ClearReadAt)
+		if m.Location == nil {
+			u.ClearLatitude().ClearLongitude()
+		}
 		e, err = u.Save(ctx)
 		if err != nil {
 			return dbError("update message", "message", err)
@@ -222,6 +233,7 @@ func toMessage(e *ent.Message) ports.Message {
 		Type:           ports.MessageType(e.Type),
 		Text:           e.Text,
 		Caption:        e.Caption,
+		Location:       toLocation(e),
 		Status:         ports.MessageStatus(e.Status),
 		ErrorCode:      e.ErrorCode,
 		ErrorMessage:   e.ErrorMessage,
@@ -234,4 +246,41 @@ func toMessage(e *ent.Message) ports.Message {
 		DeliveredAt:    utcPtr(e.DeliveredAt),
 		ReadAt:         utcPtr(e.ReadAt),
 	}
+}
+
+// The location columns of a message; nil when it has no location.
+
+func latitude(l *ports.WALocation) *float64 {
+	if l == nil {
+		return nil
+	}
+	return &l.Latitude
+}
+
+func longitude(l *ports.WALocation) *float64 {
+	if l == nil {
+		return nil
+	}
+	return &l.Longitude
+}
+
+func locationName(l *ports.WALocation) string {
+	if l == nil {
+		return ""
+	}
+	return l.Name
+}
+
+func locationAddress(l *ports.WALocation) string {
+	if l == nil {
+		return ""
+	}
+	return l.Address
+}
+
+func toLocation(e *ent.Message) *ports.WALocation {
+	if e.Latitude == nil || e.Longitude == nil {
+		return nil
+	}
+	return &ports.WALocation{Latitude: *e.Latitude, Longitude: *e.Longitude, Name: e.LocationName, Address: e.LocationAddress}
 }

@@ -79,6 +79,8 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Audit:         &auditStore{s},
 		Access:        newAccessStore(s),
 		Messages:      &messageStore{s},
+		Webhooks:      &webhookStore{s},
+		Deliveries:    &deliveryStore{s},
 	}
 	return s, nil
 }

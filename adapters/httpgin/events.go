@@ -184,11 +184,7 @@ func (a *api) pump(ctx context.Context, conn *websocket.Conn, events <-chan port
 			return
 		case e, ok := <-events:
 			if !ok {
-				if ctx.Err() == nil {
-					// The bus dropped us for falling behind: events were lost,
-					// and the client must know to reconnect and resync.
-					conn.Close(websocket.StatusTryAgainLater, "too slow; events were dropped, reconnect")
-				}
+				a.closeDropped(ctx, conn)
 				return
 			}
 			if err := a.writeEvent(ctx, conn, e); err != nil {
@@ -207,18 +203,31 @@ func (a *api) pump(ctx context.Context, conn *websocket.Conn, events <-chan port
 	}
 }
 
+// closeDropped closes a stream whose bus subscription ended. At shutdown the
+// bus closes every subscription right after the shutdown signal, and both
+// may be ready at once: that is still a shutdown, not a slow client.
+func (a *api) closeDropped(ctx context.Context, conn *websocket.Conn) {
+	select {
+	case <-a.opt.Shutdown:
+		conn.Close(websocket.StatusGoingAway, "server shutting down; reconnect")
+		return
+	default:
+	}
+	if ctx.Err() == nil {
+		// The bus dropped us for falling behind: events were lost, and the
+		// client must know to reconnect and resync.
+		conn.Close(websocket.StatusTryAgainLater, "too slow; events were dropped, reconnect")
+	}
+}
+
 // writeEvent sends one event as a text frame; events without a wire form
 // are skipped.
 func (a *api) writeEvent(ctx context.Context, conn *websocket.Conn, e ports.Event) error {
-	dto, ok := eventDTO(e)
-	if !ok {
-		a.log.LogAttrs(ctx, slog.LevelWarn, "event without a wire form skipped",
-			slog.String("type", string(e.Type)), slog.String("instance_id", string(e.InstanceID)))
-		return nil
-	}
-	b, err := json.Marshal(dto)
+	b, err := EncodeEvent(e)
 	if err != nil {
-		return err
+		a.log.LogAttrs(ctx, slog.LevelWarn, "event without a wire form skipped",
+			slog.String("type", string(e.Type)), slog.String("instance_id", string(e.InstanceID)), slog.String("error", err.Error()))
+		return nil
 	}
 	wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
 	defer cancel()

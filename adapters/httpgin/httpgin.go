@@ -16,10 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/wagate/wagate/adapters/ratelimit"
+	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/tenancy"
+	"github.com/wagate/wagate/core/webhooks"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -29,6 +31,11 @@ type Services struct {
 	Keys      *keys.Service
 	Sessions  *sessions.Service
 	Messaging *messaging.Service
+	// Idempotency applies Idempotency-Key to the send routes; nil: the
+	// header is ignored.
+	Idempotency *idempotency.Service
+	// Webhooks is the webhooks module of SPEC §9.
+	Webhooks *webhooks.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -194,12 +201,24 @@ func (a *api) routes(e *gin.Engine) {
 	r.POST("/instances/:id/contacts/check", a.checkContacts)
 	r.POST("/contacts/check", a.checkContacts)
 
-	r.POST("/messages/text", a.sendText)
+	r.POST("/messages/text", a.idempotent, a.sendText)
+	r.POST("/messages/location", a.idempotent, a.sendLocation)
 	r.GET("/messages", a.listMessages)
 	r.GET("/messages/:messageId", a.getMessage)
-	r.POST("/instances/:id/messages/text", a.sendText)
+	r.POST("/instances/:id/messages/text", a.idempotent, a.sendText)
+	r.POST("/instances/:id/messages/location", a.idempotent, a.sendLocation)
 	r.GET("/instances/:id/messages", a.listMessages)
 	r.GET("/instances/:id/messages/:messageId", a.getMessage)
+
+	r.POST("/instances/:id/webhooks", a.createWebhook)
+	r.GET("/instances/:id/webhooks", a.listWebhooks)
+	r.GET("/instances/:id/webhooks/:wid", a.getWebhook)
+	r.PATCH("/instances/:id/webhooks/:wid", a.updateWebhook)
+	r.DELETE("/instances/:id/webhooks/:wid", a.deleteWebhook)
+	r.POST("/instances/:id/webhooks/:wid/rotate-secret", a.rotateWebhookSecret)
+	r.POST("/instances/:id/webhooks/:wid/test", a.testWebhook)
+	r.GET("/instances/:id/webhooks/:wid/deliveries", a.listDeliveries)
+	r.POST("/instances/:id/webhooks/:wid/deliveries/:did/retry", a.retryDelivery)
 
 	r.GET("/admin/subscriptions", a.listSubscriptions)
 	r.PATCH("/admin/subscriptions/:id", a.changeTier)

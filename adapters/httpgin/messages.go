@@ -20,6 +20,14 @@ type sendTextReq struct {
 	ReplyTo string `json:"replyTo"`
 }
 
+type sendLocationReq struct {
+	To        string   `json:"to"`
+	Latitude  *float64 `json:"latitude"`
+	Longitude *float64 `json:"longitude"`
+	Name      string   `json:"name"`
+	Address   string   `json:"address"`
+}
+
 // AcceptedMessageDTO answers a send.
 type AcceptedMessageDTO struct {
 	ID        string    `json:"id"`
@@ -46,6 +54,7 @@ type MessageDTO struct {
 	Type        string           `json:"type"`
 	Text        *string          `json:"text"`
 	Caption     *string          `json:"caption"`
+	Location    *LocationDTO     `json:"location"`
 	Status      string           `json:"status"`
 	Error       *MessageErrorDTO `json:"error"`
 	WAMessageID *string          `json:"waMessageId"`
@@ -55,6 +64,14 @@ type MessageDTO struct {
 	SentAt      *time.Time       `json:"sentAt"`
 	DeliveredAt *time.Time       `json:"deliveredAt"`
 	ReadAt      *time.Time       `json:"readAt"`
+}
+
+// LocationDTO is the pin of a location message.
+type LocationDTO struct {
+	Latitude  float64 `json:"latitude"`
+	Longitude float64 `json:"longitude"`
+	Name      *string `json:"name"`
+	Address   *string `json:"address"`
 }
 
 // MessageStatusDTO is the data of message.status.
@@ -68,12 +85,19 @@ func messageDTO(m ports.Message) MessageDTO {
 	out := MessageDTO{
 		ID: string(m.ID), InstanceID: string(m.InstanceID), Direction: string(m.Direction),
 		Chat: m.Chat, To: m.To, From: m.From, Type: string(m.Type),
-		Text: optString(m.Text), Caption: optString(m.Caption), Status: string(m.Status),
+		Text: optString(m.Text), Caption: optString(m.Caption), Location: locationDTO(m.Location), Status: string(m.Status),
 		Error: messageError(m.ErrorCode, m.ErrorMessage), WAMessageID: optString(m.WAMessageID),
 		ReplyTo: optString(m.ReplyTo), Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC(),
 		SentAt: optTime(m.SentAt), DeliveredAt: optTime(m.DeliveredAt), ReadAt: optTime(m.ReadAt),
 	}
 	return out
+}
+
+func locationDTO(l *ports.WALocation) *LocationDTO {
+	if l == nil {
+		return nil
+	}
+	return &LocationDTO{Latitude: l.Latitude, Longitude: l.Longitude, Name: optString(l.Name), Address: optString(l.Address)}
 }
 
 func messageError(code, msg string) *MessageErrorDTO {
@@ -109,6 +133,28 @@ func (a *api) sendText(c *gin.Context) {
 		return
 	}
 	m, err := a.svc.Messaging.SendText(ctx(c), principal(c), inst, messaging.SendTextCmd{To: req.To, Text: req.Text, ReplyTo: req.ReplyTo})
+	a.accepted(c, m, err)
+}
+
+func (a *api) sendLocation(c *gin.Context) {
+	var req sendLocationReq
+	if err := decodeJSON(c, &req); err != nil {
+		a.fail(c, err)
+		return
+	}
+	inst, err := messageInstance(c)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	m, err := a.svc.Messaging.SendLocation(ctx(c), principal(c), inst, messaging.SendLocationCmd{
+		To: req.To, Latitude: req.Latitude, Longitude: req.Longitude, Name: req.Name, Address: req.Address,
+	})
+	a.accepted(c, m, err)
+}
+
+// accepted answers a send: 202 with the queued message, or the error.
+func (a *api) accepted(c *gin.Context, m ports.Message, err error) {
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -33,39 +33,45 @@ type Store struct {
 // out and replaced rather than changed in place, so a shallow copy of the
 // maps is a full snapshot.
 type state struct {
-	subs      map[ports.SubscriptionID]ports.Subscription
-	users     map[ports.UserID]ports.User
-	refresh   map[string]ports.RefreshToken
-	denied    map[string]time.Time
-	instances map[ports.InstanceID]ports.Instance
-	keys      map[ports.APIKeyID]ports.APIKey
-	audit     []ports.AuditEntry
-	messages  map[ports.MessageID]ports.Message
+	subs       map[ports.SubscriptionID]ports.Subscription
+	users      map[ports.UserID]ports.User
+	refresh    map[string]ports.RefreshToken
+	denied     map[string]time.Time
+	instances  map[ports.InstanceID]ports.Instance
+	keys       map[ports.APIKeyID]ports.APIKey
+	audit      []ports.AuditEntry
+	messages   map[ports.MessageID]ports.Message
+	webhooks   map[ports.WebhookID]ports.WebhookEndpoint
+	deliveries map[ports.DeliveryID]ports.WebhookDelivery
 }
 
 // NewStore returns an empty store.
 func NewStore() *Store {
 	return &Store{data: state{
-		subs:      map[ports.SubscriptionID]ports.Subscription{},
-		users:     map[ports.UserID]ports.User{},
-		refresh:   map[string]ports.RefreshToken{},
-		denied:    map[string]time.Time{},
-		instances: map[ports.InstanceID]ports.Instance{},
-		keys:      map[ports.APIKeyID]ports.APIKey{},
-		messages:  map[ports.MessageID]ports.Message{},
+		subs:       map[ports.SubscriptionID]ports.Subscription{},
+		users:      map[ports.UserID]ports.User{},
+		refresh:    map[string]ports.RefreshToken{},
+		denied:     map[string]time.Time{},
+		instances:  map[ports.InstanceID]ports.Instance{},
+		keys:       map[ports.APIKeyID]ports.APIKey{},
+		messages:   map[ports.MessageID]ports.Message{},
+		webhooks:   map[ports.WebhookID]ports.WebhookEndpoint{},
+		deliveries: map[ports.DeliveryID]ports.WebhookDelivery{},
 	}}
 }
 
 func (d state) clone() state {
 	return state{
-		subs:      maps.Clone(d.subs),
-		users:     maps.Clone(d.users),
-		refresh:   maps.Clone(d.refresh),
-		denied:    maps.Clone(d.denied),
-		instances: maps.Clone(d.instances),
-		keys:      maps.Clone(d.keys),
-		audit:     slices.Clone(d.audit),
-		messages:  maps.Clone(d.messages),
+		subs:       maps.Clone(d.subs),
+		users:      maps.Clone(d.users),
+		refresh:    maps.Clone(d.refresh),
+		denied:     maps.Clone(d.denied),
+		instances:  maps.Clone(d.instances),
+		keys:       maps.Clone(d.keys),
+		audit:      slices.Clone(d.audit),
+		messages:   maps.Clone(d.messages),
+		webhooks:   maps.Clone(d.webhooks),
+		deliveries: maps.Clone(d.deliveries),
 	}
 }
 
@@ -92,7 +98,7 @@ func (s *Store) Stores() ports.Stores { return view{s: s}.stores() }
 func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
-		Messages: v,
+		Messages: v, Webhooks: v, Deliveries: v,
 	}
 }
 

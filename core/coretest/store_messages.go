@@ -18,9 +18,13 @@ var (
 // outside transactions.
 func (s *Store) Outbox() ports.MessageOutbox { return view{s: s} }
 
-// cloneMessage copies the time pointers, so that no caller shares them
-// with the stored value.
+// cloneMessage copies the time and location pointers, so that no caller
+// shares them with the stored value.
 func cloneMessage(m ports.Message) ports.Message {
+	if m.Location != nil {
+		l := *m.Location
+		m.Location = &l
+	}
 	for _, t := range []**time.Time{&m.SentAt, &m.DeliveredAt, &m.ReadAt} {
 		if *t != nil {
 			*t = timePtr(**t)

@@ -110,16 +110,28 @@ type SendTextCmd struct {
 // another tenant's instance; EConflict (instance_not_connected) when the
 // instance was never linked or is logged out.
 func (s *Service) SendText(ctx context.Context, p ports.Principal, inst ports.InstanceID, cmd SendTextCmd) (ports.Message, error) {
-	if err := p.CanActOn(inst); err != nil {
-		return ports.Message{}, err
-	}
-	if err := p.RequireScope(ports.ScopeMessagesSend); err != nil {
+	if err := canSend(p, inst); err != nil {
 		return ports.Message{}, err
 	}
 	to, toErr := normaliseTo(cmd.To)
 	if err := fieldErrors(toErr, checkText(cmd.Text), checkReplyTo(cmd.ReplyTo)); err != nil {
 		return ports.Message{}, err
 	}
+	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageText, Text: cmd.Text}, cmd.ReplyTo)
+}
+
+// canSend checks that the caller may send from the instance.
+func canSend(p ports.Principal, inst ports.InstanceID) error {
+	if err := p.CanActOn(inst); err != nil {
+		return err
+	}
+	return p.RequireScope(ports.ScopeMessagesSend)
+}
+
+// accept writes the outbound message draft (its To, Type and content set,
+// already checked) as queued, with replyTo resolved, and enqueues its job
+// after the commit.
+func (s *Service) accept(ctx context.Context, p ports.Principal, inst ports.InstanceID, draft ports.Message, replyTo string) (ports.Message, error) {
 	var m ports.Message
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		i, err := st.Instances.GetInstance(ctx, p.SubscriptionID, inst)
@@ -129,16 +141,15 @@ func (s *Service) SendText(ctx context.Context, p ports.Principal, inst ports.In
 		if i.Status == ports.StatusCreated || i.Status == ports.StatusLoggedOut {
 			return errNotConnected()
 		}
-		reply, err := s.resolveReply(ctx, st.Messages, p.SubscriptionID, inst, cmd.ReplyTo)
+		reply, err := s.resolveReply(ctx, st.Messages, p.SubscriptionID, inst, replyTo)
 		if err != nil {
 			return err
 		}
 		now := s.d.Clock.Now()
-		m = ports.Message{
-			ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: p.SubscriptionID, InstanceID: inst,
-			Direction: ports.DirectionOutbound, Chat: to, To: to, From: i.JID, Type: ports.MessageText,
-			Text: cmd.Text, Status: ports.MsgQueued, ReplyTo: reply, CreatedAt: now, UpdatedAt: now,
-		}
+		m = draft
+		m.ID, m.SubscriptionID, m.InstanceID = ports.MessageID(s.d.IDs.NewID()), p.SubscriptionID, inst
+		m.Direction, m.Chat, m.From, m.Status = ports.DirectionOutbound, draft.To, i.JID, ports.MsgQueued
+		m.ReplyTo, m.CreatedAt, m.UpdatedAt = reply, now, now
 		if err := st.Messages.CreateMessage(ctx, p.SubscriptionID, m); err != nil {
 			return fmt.Errorf("create message: %w", err)
 		}

@@ -3,7 +3,9 @@ package messaging
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -96,12 +98,16 @@ func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
 	}
 }
 
-// onInbound stores an inbound text once (WhatsApp may deliver it again
-// after a reconnect) and announces it. Media, locations and other kinds
-// are not stored yet.
+// onInbound stores an inbound text or location once (WhatsApp may deliver
+// it again after a reconnect) and announces it. Media and other kinds are
+// not stored yet.
 func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	in := ev.Message
-	if in.Text == "" || in.Media != nil || in.Location != nil {
+	typ := ports.MessageText
+	switch {
+	case in.Location != nil:
+		typ = ports.MessageLocation
+	case in.Text == "" || in.Media != nil:
 		s.d.Log.Debug("inbound message kind not stored", "instance", string(ev.Instance))
 		return nil
 	}
@@ -126,7 +132,7 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	m := ports.Message{
 		ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: sub, InstanceID: ev.Instance,
 		Direction: ports.DirectionInbound, Chat: in.Chat, To: inst.JID, From: in.From,
-		Type: ports.MessageText, Text: in.Text, Status: ports.MsgReceived,
+		Type: typ, Text: in.Text, Location: copyLocation(in.Location), Status: ports.MsgReceived,
 		WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
 	}
 	if err := s.d.Stores.Messages.CreateMessage(ctx, sub, m); err != nil {
@@ -156,4 +162,24 @@ func (s *Service) ownerOf(ctx context.Context, id ports.InstanceID) (ports.Subsc
 	s.owner[id] = inst.SubscriptionID
 	s.mu.Unlock()
 	return inst.SubscriptionID, true
+}
+
+// copyLocation copies an inbound pin, its labels cut to what we store:
+// another client may send longer ones than we accept.
+func copyLocation(l *ports.WALocation) *ports.WALocation {
+	if l == nil {
+		return nil
+	}
+	c := *l
+	c.Name, c.Address = truncate(c.Name, MaxLocationName), truncate(c.Address, MaxLocationAddress)
+	return &c
+}
+
+// truncate cuts s to at most n characters.
+func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }

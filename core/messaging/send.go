@@ -96,7 +96,7 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	}
 	s.publishStatus(ctx, m)
 	slot.sending()
-	sent, err := s.d.WhatsApp.Send(ctx, m.InstanceID, ports.WAOutbound{To: m.To, Text: m.Text, ReplyTo: m.ReplyTo})
+	sent, err := s.d.WhatsApp.Send(ctx, m.InstanceID, outbound(m))
 	switch {
 	case err == nil:
 		return s.finish(ctx, m, func(m *ports.Message) {

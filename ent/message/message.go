@@ -29,6 +29,14 @@ const (
 	FieldText = "text"
 	// FieldCaption holds the string denoting the caption field in the database.
 	FieldCaption = "caption"
+	// FieldLatitude holds the string denoting the latitude field in the database.
+	FieldLatitude = "latitude"
+	// FieldLongitude holds the string denoting the longitude field in the database.
+	FieldLongitude = "longitude"
+	// FieldLocationName holds the string denoting the location_name field in the database.
+	FieldLocationName = "location_name"
+	// FieldLocationAddress holds the string denoting the location_address field in the database.
+	FieldLocationAddress = "location_address"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldErrorCode holds the string denoting the error_code field in the database.
@@ -67,6 +75,10 @@ var Columns = []string{
 	FieldType,
 	FieldText,
 	FieldCaption,
+	FieldLatitude,
+	FieldLongitude,
+	FieldLocationName,
+	FieldLocationAddress,
 	FieldStatus,
 	FieldErrorCode,
 	FieldErrorMessage,
@@ -115,6 +127,14 @@ var (
 	DefaultText string
 	// DefaultCaption holds the default value on creation for the "caption" field.
 	DefaultCaption string
+	// DefaultLocationName holds the default value on creation for the "location_name" field.
+	DefaultLocationName string
+	// LocationNameValidator is a validator for the "location_name" field. It is called by the builders before save.
+	LocationNameValidator func(string) error
+	// DefaultLocationAddress holds the default value on creation for the "location_address" field.
+	DefaultLocationAddress string
+	// LocationAddressValidator is a validator for the "location_address" field. It is called by the builders before save.
+	LocationAddressValidator func(string) error
 	// StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	StatusValidator func(string) error
 	// DefaultErrorCode holds the default value on creation for the "error_code" field.
@@ -190,6 +210,26 @@ func ByText(opts ...sql.OrderTermOption) OrderOption {
 // ByCaption orders the results by the caption field.
 func ByCaption(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCaption, opts...).ToFunc()
+}
+
+// ByLatitude orders the results by the latitude field.
+func ByLatitude(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLatitude, opts...).ToFunc()
+}
+
+// ByLongitude orders the results by the longitude field.
+func ByLongitude(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLongitude, opts...).ToFunc()
+}
+
+// ByLocationName orders the results by the location_name field.
+func ByLocationName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLocationName, opts...).ToFunc()
+}
+
+// ByLocationAddress orders the results by the location_address field.
+func ByLocationAddress(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLocationAddress, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

@@ -109,6 +109,26 @@ func Caption(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldCaption, v))
 }
 
+// Latitude applies equality check predicate on the "latitude" field. It's identical to LatitudeEQ.
+func Latitude(v float64) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLatitude, v))
+}
+
+// Longitude applies equality check predicate on the "longitude" field. It's identical to LongitudeEQ.
+func Longitude(v float64) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLongitude, v))
+}
+
+// LocationName applies equality check predicate on the "location_name" field. It's identical to LocationNameEQ.
+func LocationName(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLocationName, v))
+}
+
+// LocationAddress applies equality check predicate on the "location_address" field. It's identical to LocationAddressEQ.
+func LocationAddress(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLocationAddress, v))
+}
+
 // Status applies equality check predicate on the "status" field. It's identical to StatusEQ.
 func Status(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldStatus, v))
@@ -747,6 +767,236 @@ func CaptionEqualFold(v string) predicate.Message {
 // CaptionContainsFold applies the ContainsFold predicate on the "caption" field.
 func CaptionContainsFold(v string) predicate.Message {
 	return predicate.Message(sql.FieldContainsFold(FieldCaption, v))
+}
+
+// LatitudeEQ applies the EQ predicate on the "latitude" field.
+func LatitudeEQ(v float64) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLatitude, v))
+}
+
+// LatitudeNEQ applies the NEQ predicate on the "latitude" field.
+func LatitudeNEQ(v float64) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldLatitude, v))
+}
+
+// LatitudeIn applies the In predicate on the "latitude" field.
+func LatitudeIn(vs ...float64) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldLatitude, vs...))
+}
+
+// LatitudeNotIn applies the NotIn predicate on the "latitude" field.
+func LatitudeNotIn(vs ...float64) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldLatitude, vs...))
+}
+
+// LatitudeGT applies the GT predicate on the "latitude" field.
+func LatitudeGT(v float64) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldLatitude, v))
+}
+
+// LatitudeGTE applies the GTE predicate on the "latitude" field.
+func LatitudeGTE(v float64) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldLatitude, v))
+}
+
+// LatitudeLT applies the LT predicate on the "latitude" field.
+func LatitudeLT(v float64) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldLatitude, v))
+}
+
+// LatitudeLTE applies the LTE predicate on the "latitude" field.
+func LatitudeLTE(v float64) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldLatitude, v))
+}
+
+// LatitudeIsNil applies the IsNil predicate on the "latitude" field.
+func LatitudeIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldLatitude))
+}
+
+// LatitudeNotNil applies the NotNil predicate on the "latitude" field.
+func LatitudeNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldLatitude))
+}
+
+// LongitudeEQ applies the EQ predicate on the "longitude" field.
+func LongitudeEQ(v float64) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLongitude, v))
+}
+
+// LongitudeNEQ applies the NEQ predicate on the "longitude" field.
+func LongitudeNEQ(v float64) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldLongitude, v))
+}
+
+// LongitudeIn applies the In predicate on the "longitude" field.
+func LongitudeIn(vs ...float64) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldLongitude, vs...))
+}
+
+// LongitudeNotIn applies the NotIn predicate on the "longitude" field.
+func LongitudeNotIn(vs ...float64) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldLongitude, vs...))
+}
+
+// LongitudeGT applies the GT predicate on the "longitude" field.
+func LongitudeGT(v float64) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldLongitude, v))
+}
+
+// LongitudeGTE applies the GTE predicate on the "longitude" field.
+func LongitudeGTE(v float64) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldLongitude, v))
+}
+
+// LongitudeLT applies the LT predicate on the "longitude" field.
+func LongitudeLT(v float64) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldLongitude, v))
+}
+
+// LongitudeLTE applies the LTE predicate on the "longitude" field.
+func LongitudeLTE(v float64) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldLongitude, v))
+}
+
+// LongitudeIsNil applies the IsNil predicate on the "longitude" field.
+func LongitudeIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldLongitude))
+}
+
+// LongitudeNotNil applies the NotNil predicate on the "longitude" field.
+func LongitudeNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldLongitude))
+}
+
+// LocationNameEQ applies the EQ predicate on the "location_name" field.
+func LocationNameEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLocationName, v))
+}
+
+// LocationNameNEQ applies the NEQ predicate on the "location_name" field.
+func LocationNameNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldLocationName, v))
+}
+
+// LocationNameIn applies the In predicate on the "location_name" field.
+func LocationNameIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldLocationName, vs...))
+}
+
+// LocationNameNotIn applies the NotIn predicate on the "location_name" field.
+func LocationNameNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldLocationName, vs...))
+}
+
+// LocationNameGT applies the GT predicate on the "location_name" field.
+func LocationNameGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldLocationName, v))
+}
+
+// LocationNameGTE applies the GTE predicate on the "location_name" field.
+func LocationNameGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldLocationName, v))
+}
+
+// LocationNameLT applies the LT predicate on the "location_name" field.
+func LocationNameLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldLocationName, v))
+}
+
+// LocationNameLTE applies the LTE predicate on the "location_name" field.
+func LocationNameLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldLocationName, v))
+}
+
+// LocationNameContains applies the Contains predicate on the "location_name" field.
+func LocationNameContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldLocationName, v))
+}
+
+// LocationNameHasPrefix applies the HasPrefix predicate on the "location_name" field.
+func LocationNameHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldLocationName, v))
+}
+
+// LocationNameHasSuffix applies the HasSuffix predicate on the "location_name" field.
+func LocationNameHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldLocationName, v))
+}
+
+// LocationNameEqualFold applies the EqualFold predicate on the "location_name" field.
+func LocationNameEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldLocationName, v))
+}
+
+// LocationNameContainsFold applies the ContainsFold predicate on the "location_name" field.
+func LocationNameContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldLocationName, v))
+}
+
+// LocationAddressEQ applies the EQ predicate on the "location_address" field.
+func LocationAddressEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLocationAddress, v))
+}
+
+// LocationAddressNEQ applies the NEQ predicate on the "location_address" field.
+func LocationAddressNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldLocationAddress, v))
+}
+
+// LocationAddressIn applies the In predicate on the "location_address" field.
+func LocationAddressIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldLocationAddress, vs...))
+}
+
+// LocationAddressNotIn applies the NotIn predicate on the "location_address" field.
+func LocationAddressNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldLocationAddress, vs...))
+}
+
+// LocationAddressGT applies the GT predicate on the "location_address" field.
+func LocationAddressGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldLocationAddress, v))
+}
+
+// LocationAddressGTE applies the GTE predicate on the "location_address" field.
+func LocationAddressGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldLocationAddress, v))
+}
+
+// LocationAddressLT applies the LT predicate on the "location_address" field.
+func LocationAddressLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldLocationAddress, v))
+}
+
+// LocationAddressLTE applies the LTE predicate on the "location_address" field.
+func LocationAddressLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldLocationAddress, v))
+}
+
+// LocationAddressContains applies the Contains predicate on the "location_address" field.
+func LocationAddressContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldLocationAddress, v))
+}
+
+// LocationAddressHasPrefix applies the HasPrefix predicate on the "location_address" field.
+func LocationAddressHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldLocationAddress, v))
+}
+
+// LocationAddressHasSuffix applies the HasSuffix predicate on the "location_address" field.
+func LocationAddressHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldLocationAddress, v))
+}
+
+// LocationAddressEqualFold applies the EqualFold predicate on the "location_address" field.
+func LocationAddressEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldLocationAddress, v))
+}
+
+// LocationAddressContainsFold applies the ContainsFold predicate on the "location_address" field.
+func LocationAddressContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldLocationAddress, v))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

@@ -84,6 +84,37 @@ var (
 			},
 		},
 	}
+	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
+	IdempotencyKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "key", Type: field.TypeString, Size: 255},
+		{Name: "request_hash", Type: field.TypeString, Size: 128},
+		{Name: "state", Type: field.TypeString, Size: 16},
+		{Name: "status", Type: field.TypeInt, Default: 0},
+		{Name: "content_type", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "body", Type: field.TypeBytes, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// IdempotencyKeysTable holds the schema information for the "idempotency_keys" table.
+	IdempotencyKeysTable = &schema.Table{
+		Name:       "idempotency_keys",
+		Columns:    IdempotencyKeysColumns,
+		PrimaryKey: []*schema.Column{IdempotencyKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "idempotencykey_subscription_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{IdempotencyKeysColumns[1], IdempotencyKeysColumns[2]},
+			},
+			{
+				Name:    "idempotencykey_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{IdempotencyKeysColumns[9]},
+			},
+		},
+	}
 	// InstancesColumns holds the columns for the "instances" table.
 	InstancesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -164,6 +195,10 @@ var (
 		{Name: "type", Type: field.TypeString, Size: 16},
 		{Name: "text", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "caption", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "latitude", Type: field.TypeFloat64, Nullable: true},
+		{Name: "longitude", Type: field.TypeFloat64, Nullable: true},
+		{Name: "location_name", Type: field.TypeString, Size: 256, Default: ""},
+		{Name: "location_address", Type: field.TypeString, Size: 512, Default: ""},
 		{Name: "status", Type: field.TypeString, Size: 16},
 		{Name: "error_code", Type: field.TypeString, Size: 64, Default: ""},
 		{Name: "error_message", Type: field.TypeString, Size: 1024, Default: ""},
@@ -190,12 +225,12 @@ var (
 			{
 				Name:    "message_instance_id_wa_message_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[13]},
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[17]},
 			},
 			{
 				Name:    "message_status_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[10], MessagesColumns[17]},
+				Columns: []*schema.Column{MessagesColumns[14], MessagesColumns[21]},
 			},
 		},
 	}
@@ -282,17 +317,88 @@ var (
 			},
 		},
 	}
+	// WebhookDeliveriesColumns holds the columns for the "webhook_deliveries" table.
+	WebhookDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "instance_id", Type: field.TypeString, Size: 64},
+		{Name: "endpoint_id", Type: field.TypeString, Size: 64},
+		{Name: "event_id", Type: field.TypeString, Size: 64},
+		{Name: "event_type", Type: field.TypeString, Size: 32},
+		{Name: "payload", Type: field.TypeBytes},
+		{Name: "status", Type: field.TypeString, Size: 16},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_status_code", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "last_response", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "latency_ms", Type: field.TypeInt64, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// WebhookDeliveriesTable holds the schema information for the "webhook_deliveries" table.
+	WebhookDeliveriesTable = &schema.Table{
+		Name:       "webhook_deliveries",
+		Columns:    WebhookDeliveriesColumns,
+		PrimaryKey: []*schema.Column{WebhookDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookdelivery_subscription_id_endpoint_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[3], WebhookDeliveriesColumns[0]},
+			},
+			{
+				Name:    "webhookdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[13]},
+			},
+		},
+	}
+	// WebhookEndpointsColumns holds the columns for the "webhook_endpoints" table.
+	WebhookEndpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "instance_id", Type: field.TypeString, Size: 64},
+		{Name: "url", Type: field.TypeString, Size: 2048},
+		{Name: "events", Type: field.TypeJSON},
+		{Name: "description", Type: field.TypeString, Size: 500, Default: ""},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "secret", Type: field.TypeString, Size: 128},
+		{Name: "previous_secret", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "rotated_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "last_success_at", Type: field.TypeTime, Nullable: true},
+		{Name: "first_failure_at", Type: field.TypeTime, Nullable: true},
+		{Name: "disabled_reason", Type: field.TypeString, Size: 200, Default: ""},
+	}
+	// WebhookEndpointsTable holds the schema information for the "webhook_endpoints" table.
+	WebhookEndpointsTable = &schema.Table{
+		Name:       "webhook_endpoints",
+		Columns:    WebhookEndpointsColumns,
+		PrimaryKey: []*schema.Column{WebhookEndpointsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookendpoint_subscription_id_instance_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookEndpointsColumns[1], WebhookEndpointsColumns[2], WebhookEndpointsColumns[0]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AuditLogsTable,
 		DeniedTokensTable,
+		IdempotencyKeysTable,
 		InstancesTable,
 		JobsTable,
 		MessagesTable,
 		RefreshTokensTable,
 		SubscriptionsTable,
 		UsersTable,
+		WebhookDeliveriesTable,
+		WebhookEndpointsTable,
 	}
 )
 

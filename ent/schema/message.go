@@ -26,6 +26,12 @@ func (Message) Fields() []ent.Field {
 		field.String("type").MaxLen(16).NotEmpty(),
 		field.Text("text").Default(""),
 		field.Text("caption").Default(""),
+		// The pin of a location message; latitude and longitude are set
+		// together, on location messages only.
+		field.Float("latitude").Optional().Nillable(),
+		field.Float("longitude").Optional().Nillable(),
+		field.String("location_name").MaxLen(256).Default(""),
+		field.String("location_address").MaxLen(512).Default(""),
 		field.String("status").MaxLen(16).NotEmpty(),
 		field.String("error_code").MaxLen(64).Default(""),
 		field.String("error_message").MaxLen(1024).Default(""),

@@ -32,6 +32,7 @@ func RunMessages(t *testing.T, open func(t *testing.T) OutboxBackend) {
 		{"ClaimForSend", testMessageClaim},
 		{"ClaimConcurrently", testMessageClaimRace},
 		{"ListStuck", testMessageListStuck},
+		{"Location", testMessageLocation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

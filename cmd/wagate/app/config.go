@@ -52,6 +52,9 @@ var settings = []setting{
 	{"WAGATE_CONTACTS_RATE", "30/1m", "contact checks per instance: count/period", false},
 	{"WAGATE_SEND_DELAY", "1s-3s", "pause between two sends of an instance: min-max (a random value in between), or one duration; 0 turns it off", false},
 	{"WAGATE_SEND_MAX_AGE", "1h", "how long a message waits for a disconnected instance before it fails with instance_not_connected", false},
+	{"WAGATE_WEBHOOK_SCHEDULE", "0s,5s,5m,30m,2h,5h,10h,10h", "webhook retry schedule: the delay before each attempt, comma-separated (±10% jitter); then the delivery is dead", false},
+	{"WAGATE_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may target private and loopback addresses on any port over plain http (local development and tests only)", false},
+	{"WAGATE_WEBHOOK_ALLOW_HTTP", "false", "true: webhooks may use plain http to public addresses", false},
 }
 
 // The WhatsApp networks WAGATE_WHATSAPP chooses from.
@@ -92,6 +95,10 @@ type Config struct {
 	SendDelayMin    time.Duration
 	SendDelayMax    time.Duration
 	SendMaxAge      time.Duration
+	// The webhook settings: the retry schedule and the SSRF guard's options.
+	WebhookSchedule     []time.Duration
+	WebhookAllowPrivate bool
+	WebhookAllowHTTP    bool
 }
 
 // loadConfig reads every setting from getenv, falling back to the defaults.
@@ -159,6 +166,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.SendDelayMin, c.SendDelayMax, err = parseDelayRange(v("WAGATE_SEND_DELAY")); err != nil {
 		fail("WAGATE_SEND_DELAY", err)
+	}
+	if c.WebhookSchedule, err = parseSchedule(v("WAGATE_WEBHOOK_SCHEDULE")); err != nil {
+		fail("WAGATE_WEBHOOK_SCHEDULE", err)
+	}
+	if c.WebhookAllowPrivate, err = strconv.ParseBool(v("WAGATE_WEBHOOK_ALLOW_PRIVATE")); err != nil {
+		fail("WAGATE_WEBHOOK_ALLOW_PRIVATE", fmt.Errorf("want true or false"))
+	}
+	if c.WebhookAllowHTTP, err = strconv.ParseBool(v("WAGATE_WEBHOOK_ALLOW_HTTP")); err != nil {
+		fail("WAGATE_WEBHOOK_ALLOW_HTTP", fmt.Errorf("want true or false"))
 	}
 	switch c.WhatsApp {
 	case whatsAppLive:
@@ -345,4 +361,18 @@ func parseTiers(s string) (ports.TierTable, error) {
 
 func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// parseSchedule reads a comma-separated list of non-negative durations,
+// at least one.
+func parseSchedule(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%q is not a non-negative duration", strings.TrimSpace(part))
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }

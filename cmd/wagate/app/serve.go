@@ -59,6 +59,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	})
 	bg.Go(func() { sys.messaging.RunRelay(bgCtx) })
+	bg.Go(func() { sys.webhooks.RunRelay(bgCtx) })
+	bg.Go(func() { sys.idempotency.RunPurge(bgCtx) })
 	defer func() {
 		stopBackground()
 		bg.Wait()
@@ -79,6 +81,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	handler := httpgin.New(httpgin.Services{
 		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging,
+		Idempotency: sys.idempotency,
+		Webhooks:    sys.webhooks,
 	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,

@@ -19,17 +19,21 @@ import (
 	"github.com/wagate/wagate/adapters/argon2id"
 	asynqueue "github.com/wagate/wagate/adapters/asynq"
 	"github.com/wagate/wagate/adapters/entstore"
+	"github.com/wagate/wagate/adapters/httpgin"
 	"github.com/wagate/wagate/adapters/jwt"
 	"github.com/wagate/wagate/adapters/localbus"
 	"github.com/wagate/wagate/adapters/localqueue"
 	"github.com/wagate/wagate/adapters/ratelimit"
+	"github.com/wagate/wagate/adapters/safehttp"
 	"github.com/wagate/wagate/adapters/uuidv7"
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/adapters/whatsmeow"
+	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/tenancy"
+	"github.com/wagate/wagate/core/webhooks"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -50,6 +54,10 @@ type system struct {
 	keys      *keys.Service
 	sessions  *sessions.Service
 	messaging *messaging.Service
+	// idempotency keeps the Idempotency-Keys of the send routes.
+	idempotency *idempotency.Service
+	// webhooks fans events out to webhook endpoints and delivers them.
+	webhooks *webhooks.Service
 }
 
 // openStore opens the database chosen by the configuration and applies
@@ -157,6 +165,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		sys.close()
 		return nil, err
 	}
+	sys.webhooks = newWebhooks(cfg, st, sys.queue, sys.bus, clock, ids, log)
+	sys.webhooks.Register(sys.runner)
+	// Sessions and messaging publish through the webhooks fan-out, which
+	// forwards every event to the realtime bus.
+	events := sys.webhooks.Publisher()
 	// The adapter reports to the sessions and messaging cores, which need
 	// the adapter: the callback reads the variables set just below, before
 	// any connect can produce an event.
@@ -182,17 +195,36 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	}
 	sess = sessions.New(sessions.Deps{
 		Tx: st, Stores: stores, Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
-		WhatsApp: sys.whatsapp, Bus: sys.bus, Limiter: sys.limiter, ContactsLimit: cfg.ContactsRate,
+		WhatsApp: sys.whatsapp, Bus: events, Limiter: sys.limiter, ContactsLimit: cfg.ContactsRate,
 		Directory: st.Directory(),
 	})
 	sys.sessions = sess
 	msgs = messaging.New(messaging.Deps{
 		Tx: st, Stores: stores, Outbox: st.Outbox(), Directory: st.Directory(), Clock: clock, IDs: ids,
-		Queue: sys.queue, WhatsApp: sys.whatsapp, Bus: sys.bus, Log: log.With("component", "messaging"),
+		Queue: sys.queue, WhatsApp: sys.whatsapp, Bus: events, Log: log.With("component", "messaging"),
 	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge})
 	msgs.Register(sys.runner)
 	sys.messaging = msgs
+	sys.idempotency = idempotency.New(idempotency.Deps{
+		Store: st.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
+	}, idempotency.Config{})
 	return sys, nil
+}
+
+// newWebhooks wires the webhooks core: deliveries go through the
+// SSRF-guarded client, URLs are checked with the same options when saved,
+// and payloads are the envelope the realtime stream sends.
+func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, log *slog.Logger) *webhooks.Service {
+	opt := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
+	return webhooks.New(webhooks.Deps{
+		Tx: st, Stores: st.Stores(), Outbox: st.DeliveryOutbox(), Clock: clock, IDs: ids, Queue: q,
+		CheckURL: func(ctx context.Context, url string) error { return safehttp.CheckURL(ctx, url, opt) },
+		Encode:   httpgin.EncodeEvent,
+		Realtime: bus,
+		HTTP:     safehttp.NewClient(opt),
+		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
+		Log:      log.With("component", "webhooks"),
+	}, webhooks.Config{Schedule: cfg.WebhookSchedule})
 }
 
 // openQueue chooses the job queue: asynq when Redis is configured, else the

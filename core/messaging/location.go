@@ -1,0 +1,72 @@
+package messaging
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"unicode/utf8"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// The longest name and address of a location, in characters.
+const (
+	MaxLocationName    = 256
+	MaxLocationAddress = 512
+)
+
+// SendLocationCmd is a location pin to send. Latitude and Longitude are
+// required, hence pointers: a missing one is not the equator.
+type SendLocationCmd struct {
+	To                  string
+	Latitude, Longitude *float64
+	Name, Address       string
+}
+
+// SendLocation accepts a location message for sending, like SendText:
+// latitude in [-90, 90] and longitude in [-180, 180], both required and
+// finite; name up to 256 and address up to 512 characters. The same
+// errors as SendText.
+func (s *Service) SendLocation(ctx context.Context, p ports.Principal, inst ports.InstanceID, cmd SendLocationCmd) (ports.Message, error) {
+	if err := canSend(p, inst); err != nil {
+		return ports.Message{}, err
+	}
+	to, toErr := normaliseTo(cmd.To)
+	err := fieldErrors(toErr,
+		checkCoordinate("latitude", cmd.Latitude, 90),
+		checkCoordinate("longitude", cmd.Longitude, 180),
+		checkLabel("name", cmd.Name, MaxLocationName),
+		checkLabel("address", cmd.Address, MaxLocationAddress),
+	)
+	if err != nil {
+		return ports.Message{}, err
+	}
+	loc := &ports.WALocation{Latitude: *cmd.Latitude, Longitude: *cmd.Longitude, Name: cmd.Name, Address: cmd.Address}
+	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageLocation, Location: loc}, "")
+}
+
+func checkCoordinate(field string, v *float64, limit float64) *ports.FieldError {
+	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) || *v < -limit || *v > limit {
+		return &ports.FieldError{Field: field, Message: fmt.Sprintf("is required, a number from %v to %v", -limit, limit)}
+	}
+	return nil
+}
+
+func checkLabel(field, v string, maxLen int) *ports.FieldError {
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxLen {
+		return &ports.FieldError{Field: field, Message: fmt.Sprintf("must be at most %d characters of valid UTF-8", maxLen)}
+	}
+	return nil
+}
+
+// outbound is what the worker hands WhatsApp for m.
+func outbound(m ports.Message) ports.WAOutbound {
+	out := ports.WAOutbound{To: m.To, ReplyTo: m.ReplyTo}
+	if m.Type == ports.MessageLocation && m.Location != nil {
+		l := *m.Location
+		out.Location = &l
+		return out
+	}
+	out.Text = m.Text
+	return out
+}

@@ -1,0 +1,334 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// maxLoggedResponse is how much of a receiver's answer the log keeps.
+const maxLoggedResponse = 1024
+
+// refusedMessage is the log's error for a target the SSRF guard refused:
+// the guard's own message may name an internal address.
+const refusedMessage = "refused by the SSRF guard"
+
+// Register registers the delivery handler with a runner.
+func (s *Service) Register(r ports.Runner) {
+	r.Handle(JobDeliver, s.HandleDeliver, ports.HandlerOptions{Concurrency: s.cfg.Concurrency})
+}
+
+// HandleDeliver runs one attempt of a delivery: it claims the attempt,
+// posts the payload signed with the endpoint's current secrets and records
+// the outcome, enqueuing the next attempt on the schedule. The schedule,
+// not the queue, decides retries, so the handler returns nil once the
+// outcome is recorded.
+func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
+	var j deliverJob
+	if err := json.Unmarshal(job.Payload, &j); err != nil || j.Sub == "" || j.ID == "" {
+		return ports.Errorf(ports.EInvalid, "delivery job %s: bad payload", job.ID)
+	}
+	d, err := s.d.Stores.Deliveries.GetDelivery(ctx, j.Sub, j.ID)
+	if ports.IsCode(err, ports.ENotFound) {
+		return nil // its endpoint was deleted
+	}
+	if err != nil {
+		return fmt.Errorf("get delivery %s: %w", j.ID, err)
+	}
+	if d.Status != ports.DeliveryPending || d.Attempts != j.Attempt {
+		return nil // a stale duplicate: the attempt ran already
+	}
+	w, err := s.d.Stores.Webhooks.GetWebhook(ctx, j.Sub, d.EndpointID)
+	if ports.IsCode(err, ports.ENotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get webhook %s: %w", d.EndpointID, err)
+	}
+	if !w.Enabled {
+		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
+			d.Status, d.LastError, d.NextAttemptAt = ports.DeliveryFailed, "the endpoint is disabled", nil
+		})
+	}
+	d, err = s.claim(ctx, d)
+	if errors.Is(err, errStale) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return s.attempt(ctx, d, w)
+}
+
+var errStale = errors.New("stale delivery job")
+
+// claim counts the attempt under the row's lock, so that of two runs of the
+// same job only one posts.
+func (s *Service) claim(ctx context.Context, d ports.WebhookDelivery) (ports.WebhookDelivery, error) {
+	want := d.Attempts
+	out, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
+		if d.Status != ports.DeliveryPending || d.Attempts != want {
+			return errStale
+		}
+		d.Attempts++
+		d.UpdatedAt = s.d.Clock.Now()
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStale) {
+		return out, fmt.Errorf("claim delivery %s: %w", d.ID, err)
+	}
+	return out, err
+}
+
+// result is what one POST gave.
+type result struct {
+	status     int
+	retryAfter string
+	body       []byte
+	err        error
+	latency    time.Duration
+}
+
+// attempt posts d to w and records the outcome.
+func (s *Service) attempt(ctx context.Context, d ports.WebhookDelivery, w ports.WebhookEndpoint) error {
+	now := s.d.Clock.Now()
+	res := s.post(ctx, d, w, now)
+	o := Classify(res.status, res.err, res.retryAfter, now)
+	if o.Kind == Abandoned {
+		// Shutdown: give the attempt back, so that the job's rerun matches.
+		return s.record(ctx, d, func(d *ports.WebhookDelivery) { d.Attempts-- })
+	}
+	reason := o.Reason
+	if res.err != nil && s.d.Refused(res.err) {
+		reason = refusedMessage
+	}
+	log := func(d *ports.WebhookDelivery) {
+		d.LastStatusCode, d.LatencyMS = res.status, res.latency.Milliseconds()
+		d.LastResponse, d.LastError = validUTF8(res.body), trimError(reason)
+	}
+	switch o.Kind {
+	case Delivered:
+		s.endpointOutcome(ctx, w, true, "")
+		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
+			log(d)
+			d.Status, d.NextAttemptAt = ports.DeliveryDelivered, nil
+		})
+	case Disable:
+		s.endpointOutcome(ctx, w, false, "the receiver answered 410 Gone")
+		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
+			log(d)
+			d.Status, d.NextAttemptAt = ports.DeliveryFailed, nil
+		})
+	}
+	disable := ""
+	first := now
+	if w.FirstFailureAt != nil {
+		first = *w.FirstFailureAt
+	}
+	var last time.Time
+	if w.LastSuccessAt != nil {
+		last = *w.LastSuccessAt
+	}
+	if AutoDisable(last, first, now) {
+		disable = "no successful delivery for 5 days"
+	}
+	s.endpointOutcome(ctx, w, false, disable)
+	next, ok := RetryAt(s.cfg.Schedule, d.Attempts, o, now, nil)
+	out, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
+		log(d)
+		d.UpdatedAt = s.d.Clock.Now()
+		if ok && disable == "" {
+			d.NextAttemptAt = &next
+			return nil
+		}
+		d.Status, d.NextAttemptAt = ports.DeliveryDead, nil
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record delivery %s: %w", d.ID, err)
+	}
+	if out.Status == ports.DeliveryPending {
+		if err := s.enqueue(ctx, out); err != nil && !ports.IsCode(err, ports.EConflict) {
+			s.d.Log.Warn("enqueue retry; the relay will retry", "delivery", string(d.ID), "err", err)
+		}
+	}
+	return nil
+}
+
+// post sends the payload. Our trace headers are never sent: the request is
+// built here, with only the Standard Webhooks headers.
+func (s *Service) post(ctx context.Context, d ports.WebhookDelivery, w ports.WebhookEndpoint, now time.Time) result {
+	keys, err := rotation(w).secretsAt(now)
+	if err != nil {
+		return result{err: err}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(d.Payload))
+	if err != nil {
+		return result{err: fmt.Errorf("build request: %w", err)}
+	}
+	for k, v := range Headers(d.EventID, now, d.Payload, keys...) {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "wagate-webhooks/1")
+	start := time.Now()
+	resp, err := s.d.HTTP.Do(req)
+	if err != nil {
+		return result{err: err, latency: time.Since(start)}
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxLoggedResponse))
+	return result{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), body: body, latency: time.Since(start)}
+}
+
+// keyRing is an endpoint's secrets as stored.
+type keyRing struct {
+	current, previous string
+	rotatedAt         time.Time
+}
+
+func rotation(w ports.WebhookEndpoint) keyRing {
+	return keyRing{current: w.Secret, previous: w.PreviousSecret, rotatedAt: w.RotatedAt}
+}
+
+// secretsAt decodes the keys that sign at t (see Rotation.SecretsAt).
+func (k keyRing) secretsAt(t time.Time) ([][]byte, error) {
+	cur, err := DecodeSecret(k.current)
+	if err != nil {
+		return nil, fmt.Errorf("decode webhook secret: %w", err)
+	}
+	r := Rotation{Current: cur, RotatedAt: k.rotatedAt}
+	if k.previous != "" {
+		if r.Previous, err = DecodeSecret(k.previous); err != nil {
+			return nil, fmt.Errorf("decode previous webhook secret: %w", err)
+		}
+	}
+	return r.SecretsAt(t), nil
+}
+
+// endpointOutcome records a success or failure on the endpoint, and
+// disables it when disable names a reason (audited as webhook.disabled).
+// It is best effort: the delivery's own record matters more.
+func (s *Service) endpointOutcome(ctx context.Context, w ports.WebhookEndpoint, ok bool, disable string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	now := s.d.Clock.Now()
+	if ok && w.FirstFailureAt == nil && w.LastSuccessAt != nil && now.Sub(*w.LastSuccessAt) < time.Minute {
+		return // a busy healthy endpoint: spare the write
+	}
+	if !ok && w.FirstFailureAt != nil && disable == "" {
+		return // already failing: the start of the run stays
+	}
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		out, err := st.Webhooks.UpdateWebhook(ctx, w.SubscriptionID, w.ID, func(w *ports.WebhookEndpoint) error {
+			switch {
+			case ok:
+				w.LastSuccessAt, w.FirstFailureAt = &now, nil
+			case w.FirstFailureAt == nil:
+				w.FirstFailureAt = &now
+			}
+			if disable != "" && w.Enabled {
+				w.Enabled, w.DisabledReason = false, disable
+			}
+			w.UpdatedAt = now
+			return nil
+		})
+		if err != nil || disable == "" {
+			return err
+		}
+		e := ports.AuditEntry{
+			SubscriptionID: w.SubscriptionID, Action: "webhook.disabled", TargetType: "webhook", TargetID: string(w.ID),
+			Details: map[string]any{"instanceId": string(out.InstanceID), "reason": disable},
+		}
+		return s.audit(ctx, st.Audit, e)
+	})
+	if err != nil {
+		s.d.Log.Warn("record webhook outcome", "webhook", string(w.ID), "err", err)
+	}
+}
+
+// record applies a change to the delivery's row, even if the run was just
+// abandoned.
+func (s *Service) record(ctx context.Context, d ports.WebhookDelivery, change func(*ports.WebhookDelivery)) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
+		change(d)
+		d.UpdatedAt = s.d.Clock.Now()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record delivery %s: %w", d.ID, err)
+	}
+	return nil
+}
+
+// validUTF8 keeps a response body printable in the JSON log.
+func validUTF8(b []byte) string {
+	return string(bytes.ToValidUTF8(b, []byte(string(utf8.RuneError))))
+}
+
+// Deliveries pages through an endpoint's delivery log, newest first.
+func (s *Service) Deliveries(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.WebhookID, page ports.PageRequest) (ports.Page[ports.WebhookDelivery], error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.Page[ports.WebhookDelivery]{}, err
+	}
+	if _, err := s.endpoint(ctx, s.d.Stores, p.SubscriptionID, inst, id); err != nil {
+		return ports.Page[ports.WebhookDelivery]{}, err
+	}
+	out, err := s.d.Stores.Deliveries.ListDeliveries(ctx, p.SubscriptionID, id, page)
+	if err != nil {
+		return ports.Page[ports.WebhookDelivery]{}, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// Retry replays one delivery now, whatever its status (dead ones too):
+// one more attempt, with the same payload and webhook-id. EConflict while
+// it is still pending; ENotFound for another endpoint's or tenant's.
+func (s *Service) Retry(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.WebhookID, did ports.DeliveryID) (ports.WebhookDelivery, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.WebhookDelivery{}, err
+	}
+	if _, err := s.endpoint(ctx, s.d.Stores, p.SubscriptionID, inst, id); err != nil {
+		return ports.WebhookDelivery{}, err
+	}
+	now := s.d.Clock.Now()
+	d, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, p.SubscriptionID, did, func(d *ports.WebhookDelivery) error {
+		if d.EndpointID != id {
+			return ports.Errorf(ports.ENotFound, "delivery not found")
+		}
+		if d.Status == ports.DeliveryPending {
+			return ports.Errorf(ports.EConflict, "the delivery is pending already")
+		}
+		d.Status, d.NextAttemptAt, d.UpdatedAt = ports.DeliveryPending, &now, now
+		return nil
+	})
+	if err != nil {
+		return ports.WebhookDelivery{}, fmt.Errorf("replay delivery: %w", err)
+	}
+	if err := s.enqueue(ctx, d); err != nil && !ports.IsCode(err, ports.EConflict) {
+		s.d.Log.Warn("enqueue replay; the relay will retry", "delivery", string(d.ID), "err", err)
+	}
+	return d, nil
+}
+
+// trimError keeps a delivery log's error short.
+func trimError(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if len(msg) > maxErrorLen {
+		msg = msg[:maxErrorLen]
+	}
+	return msg
+}
+
+const maxErrorLen = 1000

@@ -1,0 +1,381 @@
+package webhooks
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+	"unicode/utf8"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// URLChecker validates an endpoint URL against the SSRF rules when it is
+// saved: EInvalid with a field message ("must use https"), or EUnavailable
+// when DNS does not answer. The composition root passes the HTTP client
+// adapter's check; the core does not know how addresses are judged.
+type URLChecker func(ctx context.Context, url string) error
+
+// EventEncoder returns the JSON envelope of an event (SPEC §10), the same
+// bytes the realtime stream sends; an error for data without a wire form.
+type EventEncoder func(e ports.Event) ([]byte, error)
+
+// Deps are the ports the service uses.
+type Deps struct {
+	Tx       ports.TxRunner
+	Stores   ports.Stores
+	Outbox   ports.DeliveryOutbox
+	Clock    ports.Clock
+	IDs      ports.IDGen
+	Queue    ports.Queue
+	CheckURL URLChecker
+	Encode   EventEncoder
+	// Realtime is the bus that Publish forwards every event to, after the
+	// fan-out; nil: none.
+	Realtime ports.EventBus
+	// HTTP sends deliveries. It must refuse forbidden addresses at dial
+	// time and not follow redirects; Refused tells its refusals apart.
+	HTTP    *http.Client
+	Refused func(error) bool
+	Log     *slog.Logger
+}
+
+// Config tunes delivery. Zero values get the defaults.
+type Config struct {
+	// Schedule is the retry schedule; nil means DefaultSchedule.
+	Schedule Schedule
+	// RelayEvery is how often the relay looks for deliveries left behind;
+	// default 5 s. RelayAfter is how long past its due time a pending
+	// delivery must be to count as left behind; default 30 s.
+	RelayEvery, RelayAfter time.Duration
+	// Concurrency is how many deliveries one runner makes at once;
+	// default 32.
+	Concurrency int
+}
+
+func (c Config) withDefaults() Config {
+	if len(c.Schedule) == 0 {
+		c.Schedule = DefaultSchedule()
+	}
+	if c.RelayEvery <= 0 {
+		c.RelayEvery = 5 * time.Second
+	}
+	if c.RelayAfter <= 0 {
+		c.RelayAfter = 30 * time.Second
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = 32
+	}
+	return c
+}
+
+// Service is the webhooks module: endpoints, fan-out and delivery.
+type Service struct {
+	d   Deps
+	cfg Config
+}
+
+// New returns a Service.
+func New(d Deps, cfg Config) *Service {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Refused == nil {
+		d.Refused = func(error) bool { return false }
+	}
+	return &Service{d: d, cfg: cfg.withDefaults()}
+}
+
+// MaxEndpoints is how many endpoints one instance may have (SPEC §9).
+const MaxEndpoints = 10
+
+// Field limits.
+const (
+	maxURLLen         = 2048
+	maxDescriptionLen = 500
+)
+
+// CreateCmd creates an endpoint. Enabled nil means enabled.
+type CreateCmd struct {
+	URL         string
+	Events      []string
+	Description string
+	Enabled     *bool
+}
+
+// PatchCmd changes the fields that are not nil.
+type PatchCmd struct {
+	URL         *string
+	Events      []string // nil: unchanged
+	Description *string
+	Enabled     *bool
+}
+
+// Create adds an endpoint to one of the caller's instances and returns it
+// with its secret, the only time the secret is shown besides a rotation.
+// EForbidden for API keys; ENotFound for another tenant's instance;
+// EInvalid for a bad or forbidden URL, events or description; EConflict
+// when the instance has MaxEndpoints already. Audited.
+func (s *Service) Create(ctx context.Context, p ports.Principal, inst ports.InstanceID, cmd CreateCmd) (ports.WebhookEndpoint, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	if cmd.Events == nil {
+		cmd.Events = []string{} // a create must list events
+	}
+	if err := s.validate(ctx, &cmd.URL, cmd.Events, &cmd.Description); err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	secret, err := NewSecret()
+	if err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	now := s.d.Clock.Now()
+	w := ports.WebhookEndpoint{
+		ID: ports.WebhookID(s.d.IDs.NewID()), SubscriptionID: p.SubscriptionID, InstanceID: inst,
+		URL: cmd.URL, Events: cmd.Events, Description: cmd.Description, Enabled: cmd.Enabled == nil || *cmd.Enabled,
+		Secret: secret, CreatedAt: now, UpdatedAt: now,
+	}
+	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		// The subscription's lock serializes creates, so that two at once
+		// cannot both pass the count.
+		if _, err := st.Subscriptions.LockSubscription(ctx, p.SubscriptionID); err != nil {
+			return fmt.Errorf("lock subscription: %w", err)
+		}
+		if _, err := st.Instances.GetInstance(ctx, p.SubscriptionID, inst); err != nil {
+			return fmt.Errorf("get instance: %w", err)
+		}
+		existing, err := st.Webhooks.ListWebhooks(ctx, p.SubscriptionID, inst)
+		if err != nil {
+			return fmt.Errorf("list webhooks: %w", err)
+		}
+		if len(existing) >= MaxEndpoints {
+			return ports.Errorf(ports.EConflict, "an instance has at most %d webhook endpoints", MaxEndpoints)
+		}
+		if err := st.Webhooks.CreateWebhook(ctx, p.SubscriptionID, w); err != nil {
+			return fmt.Errorf("create webhook: %w", err)
+		}
+		e := s.entry(p, "webhook.created", w)
+		e.Details["url"], e.Details["events"] = w.URL, w.Events
+		return s.audit(ctx, st.Audit, e)
+	})
+	if err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	return w, nil
+}
+
+// Get returns one endpoint of the instance, without its secrets.
+func (s *Service) Get(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.WebhookID) (ports.WebhookEndpoint, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	w, err := s.endpoint(ctx, s.d.Stores, p.SubscriptionID, inst, id)
+	if err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	return hideSecrets(w), nil
+}
+
+// List returns the instance's endpoints, oldest first, without secrets.
+func (s *Service) List(ctx context.Context, p ports.Principal, inst ports.InstanceID) ([]ports.WebhookEndpoint, error) {
+	if err := p.RequireUser(); err != nil {
+		return nil, err
+	}
+	if _, err := s.d.Stores.Instances.GetInstance(ctx, p.SubscriptionID, inst); err != nil {
+		return nil, fmt.Errorf("get instance: %w", err)
+	}
+	out, err := s.d.Stores.Webhooks.ListWebhooks(ctx, p.SubscriptionID, inst)
+	if err != nil {
+		return nil, fmt.Errorf("list webhooks: %w", err)
+	}
+	for i := range out {
+		out[i] = hideSecrets(out[i])
+	}
+	return out, nil
+}
+
+// Update changes an endpoint. Enabling it clears the reason the system
+// disabled it, and its failure run. Audited.
+func (s *Service) Update(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.WebhookID, cmd PatchCmd) (ports.WebhookEndpoint, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	if err := s.validate(ctx, cmd.URL, cmd.Events, cmd.Description); err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	var out ports.WebhookEndpoint
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		if _, err := s.endpoint(ctx, st, p.SubscriptionID, inst, id); err != nil {
+			return err
+		}
+		w, err := st.Webhooks.UpdateWebhook(ctx, p.SubscriptionID, id, func(w *ports.WebhookEndpoint) error {
+			applyPatch(w, cmd)
+			w.UpdatedAt = s.d.Clock.Now()
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("update webhook: %w", err)
+		}
+		out = w
+		return s.audit(ctx, st.Audit, s.entry(p, "webhook.updated", w))
+	})
+	if err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	return hideSecrets(out), nil
+}
+
+func applyPatch(w *ports.WebhookEndpoint, cmd PatchCmd) {
+	if cmd.URL != nil {
+		w.URL = *cmd.URL
+	}
+	if cmd.Events != nil {
+		w.Events = cmd.Events
+	}
+	if cmd.Description != nil {
+		w.Description = *cmd.Description
+	}
+	if cmd.Enabled != nil {
+		if *cmd.Enabled && !w.Enabled {
+			w.DisabledReason, w.FirstFailureAt = "", nil
+		}
+		w.Enabled = *cmd.Enabled
+	}
+}
+
+// Delete removes an endpoint and its delivery log. Audited.
+func (s *Service) Delete(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.WebhookID) error {
+	if err := p.RequireUser(); err != nil {
+		return err
+	}
+	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		w, err := s.endpoint(ctx, st, p.SubscriptionID, inst, id)
+		if err != nil {
+			return err
+		}
+		if err := st.Webhooks.DeleteWebhook(ctx, p.SubscriptionID, id); err != nil {
+			return fmt.Errorf("delete webhook: %w", err)
+		}
+		return s.audit(ctx, st.Audit, s.entry(p, "webhook.deleted", w))
+	})
+}
+
+// RotateSecret gives the endpoint a new secret and returns it; the old one
+// keeps signing alongside for RotationOverlap. Audited.
+func (s *Service) RotateSecret(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.WebhookID) (ports.WebhookEndpoint, error) {
+	if err := p.RequireUser(); err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	secret, err := NewSecret()
+	if err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	var out ports.WebhookEndpoint
+	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		if _, err := s.endpoint(ctx, st, p.SubscriptionID, inst, id); err != nil {
+			return err
+		}
+		w, err := st.Webhooks.UpdateWebhook(ctx, p.SubscriptionID, id, func(w *ports.WebhookEndpoint) error {
+			now := s.d.Clock.Now()
+			w.PreviousSecret, w.Secret, w.RotatedAt, w.UpdatedAt = w.Secret, secret, now, now
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("rotate webhook secret: %w", err)
+		}
+		out = w
+		return s.audit(ctx, st.Audit, s.entry(p, "webhook.secret_rotated", w))
+	})
+	if err != nil {
+		return ports.WebhookEndpoint{}, err
+	}
+	out.PreviousSecret = ""
+	return out, nil
+}
+
+// endpoint loads an endpoint of the instance; ENotFound for another
+// instance's or tenant's.
+func (s *Service) endpoint(ctx context.Context, st ports.Stores, sub ports.SubscriptionID, inst ports.InstanceID, id ports.WebhookID) (ports.WebhookEndpoint, error) {
+	w, err := st.Webhooks.GetWebhook(ctx, sub, id)
+	if err != nil {
+		return ports.WebhookEndpoint{}, fmt.Errorf("get webhook: %w", err)
+	}
+	if w.InstanceID != inst {
+		return ports.WebhookEndpoint{}, ports.Errorf(ports.ENotFound, "webhook not found")
+	}
+	return w, nil
+}
+
+func hideSecrets(w ports.WebhookEndpoint) ports.WebhookEndpoint {
+	w.Secret, w.PreviousSecret = "", ""
+	return w
+}
+
+// validate checks the fields a create or patch sets (nil: not set); a
+// create sets them all.
+func (s *Service) validate(ctx context.Context, url *string, events []string, description *string) error {
+	var fields []ports.FieldError
+	if url != nil {
+		if err := s.checkURL(ctx, *url); err != nil {
+			e := ports.AsError(err)
+			if e == nil || e.Code != ports.EInvalid {
+				return err
+			}
+			fields = append(fields, e.Fields...)
+		}
+	}
+	if events != nil {
+		if err := ValidateEvents(events); err != nil {
+			fields = append(fields, ports.AsError(err).Fields...)
+		}
+	}
+	if description != nil && utf8.RuneCountInString(*description) > maxDescriptionLen {
+		fields = append(fields, ports.FieldError{Field: "description", Message: fmt.Sprintf("must be at most %d characters", maxDescriptionLen)})
+	}
+	if len(fields) > 0 {
+		return ports.InvalidFields(fields...)
+	}
+	return nil
+}
+
+// checkURL applies the length rule and the SSRF checker, naming the field.
+func (s *Service) checkURL(ctx context.Context, url string) error {
+	if url == "" || len(url) > maxURLLen {
+		return ports.InvalidFields(ports.FieldError{Field: "url", Message: fmt.Sprintf("must be 1 to %d bytes", maxURLLen)})
+	}
+	if s.d.CheckURL == nil {
+		return nil
+	}
+	err := s.d.CheckURL(ctx, url)
+	if e := ports.AsError(err); e != nil && e.Code == ports.EInvalid {
+		return ports.InvalidFields(ports.FieldError{Field: "url", Message: e.Message})
+	}
+	return err
+}
+
+// entry starts an audit entry about endpoint w by the caller.
+func (s *Service) entry(p ports.Principal, action string, w ports.WebhookEndpoint) ports.AuditEntry {
+	return ports.AuditEntry{
+		SubscriptionID: p.SubscriptionID,
+		Action:         action,
+		ActorUserID:    p.UserID,
+		ActorAPIKeyID:  p.APIKeyID,
+		TargetType:     "webhook",
+		TargetID:       string(w.ID),
+		IP:             p.IP,
+		UserAgent:      p.UserAgent,
+		Details:        map[string]any{"instanceId": string(w.InstanceID)},
+	}
+}
+
+// audit stamps the entry with an id and the time and stores it.
+func (s *Service) audit(ctx context.Context, st ports.AuditStore, e ports.AuditEntry) error {
+	e.ID = s.d.IDs.NewID()
+	e.At = s.d.Clock.Now()
+	if err := st.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}

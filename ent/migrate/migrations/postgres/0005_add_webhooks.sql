@@ -1,0 +1,10 @@
+-- Create "webhook_deliveries" table
+CREATE TABLE "webhook_deliveries" ("id" character varying NOT NULL, "subscription_id" character varying NOT NULL, "instance_id" character varying NOT NULL, "endpoint_id" character varying NOT NULL, "event_id" character varying NOT NULL, "event_type" character varying NOT NULL, "payload" bytea NOT NULL, "status" character varying NOT NULL, "attempts" bigint NOT NULL DEFAULT 0, "last_status_code" bigint NOT NULL DEFAULT 0, "last_error" character varying NOT NULL DEFAULT '', "last_response" text NOT NULL DEFAULT '', "latency_ms" bigint NOT NULL DEFAULT 0, "next_attempt_at" timestamptz NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, PRIMARY KEY ("id"));
+-- Create index "webhookdelivery_status_next_attempt_at" to table: "webhook_deliveries"
+CREATE INDEX "webhookdelivery_status_next_attempt_at" ON "webhook_deliveries" ("status", "next_attempt_at");
+-- Create index "webhookdelivery_subscription_id_endpoint_id_id" to table: "webhook_deliveries"
+CREATE INDEX "webhookdelivery_subscription_id_endpoint_id_id" ON "webhook_deliveries" ("subscription_id", "endpoint_id", "id");
+-- Create "webhook_endpoints" table
+CREATE TABLE "webhook_endpoints" ("id" character varying NOT NULL, "subscription_id" character varying NOT NULL, "instance_id" character varying NOT NULL, "url" character varying NOT NULL, "events" jsonb NOT NULL, "description" character varying NOT NULL DEFAULT '', "enabled" boolean NOT NULL DEFAULT true, "secret" character varying NOT NULL, "previous_secret" character varying NOT NULL DEFAULT '', "rotated_at" timestamptz NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "last_success_at" timestamptz NULL, "first_failure_at" timestamptz NULL, "disabled_reason" character varying NOT NULL DEFAULT '', PRIMARY KEY ("id"));
+-- Create index "webhookendpoint_subscription_id_instance_id_id" to table: "webhook_endpoints"
+CREATE INDEX "webhookendpoint_subscription_id_instance_id_id" ON "webhook_endpoints" ("subscription_id", "instance_id", "id");

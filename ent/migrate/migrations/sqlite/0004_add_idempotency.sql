@@ -1,0 +1,24 @@
+-- Disable the enforcement of foreign-keys constraints
+PRAGMA foreign_keys = off;
+-- Create "new_messages" table
+CREATE TABLE `new_messages` (`id` text NOT NULL, `subscription_id` text NOT NULL, `instance_id` text NOT NULL, `direction` text NOT NULL, `chat` text NOT NULL DEFAULT (''), `to` text NOT NULL DEFAULT (''), `from` text NOT NULL DEFAULT (''), `type` text NOT NULL, `text` text NOT NULL DEFAULT (''), `caption` text NOT NULL DEFAULT (''), `latitude` real NULL, `longitude` real NULL, `location_name` text NOT NULL DEFAULT (''), `location_address` text NOT NULL DEFAULT (''), `status` text NOT NULL, `error_code` text NOT NULL DEFAULT (''), `error_message` text NOT NULL DEFAULT (''), `wa_message_id` text NOT NULL DEFAULT (''), `reply_to` text NOT NULL DEFAULT (''), `attempts` integer NOT NULL DEFAULT (0), `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `sent_at` datetime NULL, `delivered_at` datetime NULL, `read_at` datetime NULL, PRIMARY KEY (`id`));
+-- Copy rows from old table "messages" to new temporary table "new_messages"
+INSERT INTO `new_messages` (`id`, `subscription_id`, `instance_id`, `direction`, `chat`, `to`, `from`, `type`, `text`, `caption`, `status`, `error_code`, `error_message`, `wa_message_id`, `reply_to`, `attempts`, `created_at`, `updated_at`, `sent_at`, `delivered_at`, `read_at`) SELECT `id`, `subscription_id`, `instance_id`, `direction`, `chat`, `to`, `from`, `type`, `text`, `caption`, `status`, `error_code`, `error_message`, `wa_message_id`, `reply_to`, `attempts`, `created_at`, `updated_at`, `sent_at`, `delivered_at`, `read_at` FROM `messages`;
+-- Drop "messages" table after copying rows
+DROP TABLE `messages`;
+-- Rename temporary table "new_messages" to "messages"
+ALTER TABLE `new_messages` RENAME TO `messages`;
+-- Create index "message_subscription_id_instance_id_id" to table: "messages"
+CREATE INDEX `message_subscription_id_instance_id_id` ON `messages` (`subscription_id`, `instance_id`, `id`);
+-- Create index "message_instance_id_wa_message_id" to table: "messages"
+CREATE INDEX `message_instance_id_wa_message_id` ON `messages` (`instance_id`, `wa_message_id`);
+-- Create index "message_status_updated_at" to table: "messages"
+CREATE INDEX `message_status_updated_at` ON `messages` (`status`, `updated_at`);
+-- Create "idempotency_keys" table
+CREATE TABLE `idempotency_keys` (`id` text NOT NULL, `subscription_id` text NOT NULL, `key` text NOT NULL, `request_hash` text NOT NULL, `state` text NOT NULL, `status` integer NOT NULL DEFAULT (0), `content_type` text NOT NULL DEFAULT (''), `body` blob NULL, `created_at` datetime NOT NULL, `expires_at` datetime NOT NULL, PRIMARY KEY (`id`));
+-- Create index "idempotencykey_subscription_id_key" to table: "idempotency_keys"
+CREATE UNIQUE INDEX `idempotencykey_subscription_id_key` ON `idempotency_keys` (`subscription_id`, `key`);
+-- Create index "idempotencykey_expires_at" to table: "idempotency_keys"
+CREATE INDEX `idempotencykey_expires_at` ON `idempotency_keys` (`expires_at`);
+-- Enable back the enforcement of foreign-keys constraints
+PRAGMA foreign_keys = on;

@@ -1,0 +1,47 @@
+package ports
+
+import (
+	"context"
+	"time"
+)
+
+// IdempotencyState is how far the request that first used a key got.
+type IdempotencyState string
+
+// The idempotency states.
+const (
+	IdempotencyInProgress IdempotencyState = "in_progress"
+	IdempotencyDone       IdempotencyState = "done"
+)
+
+// IdempotencyRecord is one Idempotency-Key of a subscription (SPEC §6): the
+// hash of the request that first used it and, once done, its answer.
+type IdempotencyRecord struct {
+	ID             string // this claim of the key; a takeover makes a new one
+	SubscriptionID SubscriptionID
+	Key            string
+	RequestHash    string
+	State          IdempotencyState
+	Status         int // the answer's HTTP status, once done
+	ContentType    string
+	Body           []byte
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// IdempotencyStore keeps idempotency keys, unique per subscription.
+type IdempotencyStore interface {
+	// BeginIdempotency stores r, in progress. If the subscription holds
+	// r.Key already (expired or not), it returns that record and EConflict.
+	BeginIdempotency(ctx context.Context, sub SubscriptionID, r IdempotencyRecord) (IdempotencyRecord, error)
+	// CompleteIdempotency marks the in-progress claim id of key done with
+	// the answer. ENotFound if that claim is not there in progress (it was
+	// released or taken over).
+	CompleteIdempotency(ctx context.Context, sub SubscriptionID, key, id string, status int, contentType string, body []byte) error
+	// ReleaseIdempotency deletes the claim id of key, so that the key can
+	// be used again. A missing claim is not an error.
+	ReleaseIdempotency(ctx context.Context, sub SubscriptionID, key, id string) error
+	// PurgeIdempotency deletes every key, of every subscription, that
+	// expired before the given time; it returns how many went.
+	PurgeIdempotency(ctx context.Context, before time.Time) (int, error)
+}
