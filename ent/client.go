@@ -16,11 +16,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
+	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/user"
@@ -39,6 +41,8 @@ type Client struct {
 	APIKey *APIKeyClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
+	// DailyStat is the client for interacting with the DailyStat builders.
+	DailyStat *DailyStatClient
 	// DeniedToken is the client for interacting with the DeniedToken builders.
 	DeniedToken *DeniedTokenClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
@@ -49,6 +53,8 @@ type Client struct {
 	Job *JobClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// MessageMedia is the client for interacting with the MessageMedia builders.
+	MessageMedia *MessageMediaClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Subscription is the client for interacting with the Subscription builders.
@@ -72,11 +78,13 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
+	c.DailyStat = NewDailyStatClient(c.config)
 	c.DeniedToken = NewDeniedTokenClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.Message = NewMessageClient(c.config)
+	c.MessageMedia = NewMessageMediaClient(c.config)
 	c.RefreshToken = NewRefreshTokenClient(c.config)
 	c.Subscription = NewSubscriptionClient(c.config)
 	c.User = NewUserClient(c.config)
@@ -176,11 +184,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
 		AuditLog:        NewAuditLogClient(cfg),
+		DailyStat:       NewDailyStatClient(cfg),
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		Job:             NewJobClient(cfg),
 		Message:         NewMessageClient(cfg),
+		MessageMedia:    NewMessageMediaClient(cfg),
 		RefreshToken:    NewRefreshTokenClient(cfg),
 		Subscription:    NewSubscriptionClient(cfg),
 		User:            NewUserClient(cfg),
@@ -207,11 +217,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
 		AuditLog:        NewAuditLogClient(cfg),
+		DailyStat:       NewDailyStatClient(cfg),
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		Job:             NewJobClient(cfg),
 		Message:         NewMessageClient(cfg),
+		MessageMedia:    NewMessageMediaClient(cfg),
 		RefreshToken:    NewRefreshTokenClient(cfg),
 		Subscription:    NewSubscriptionClient(cfg),
 		User:            NewUserClient(cfg),
@@ -246,9 +258,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.AuditLog, c.DeniedToken, c.IdempotencyKey, c.Instance, c.Job,
-		c.Message, c.RefreshToken, c.Subscription, c.User, c.WebhookDelivery,
-		c.WebhookEndpoint,
+		c.APIKey, c.AuditLog, c.DailyStat, c.DeniedToken, c.IdempotencyKey, c.Instance,
+		c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription, c.User,
+		c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -258,9 +270,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.AuditLog, c.DeniedToken, c.IdempotencyKey, c.Instance, c.Job,
-		c.Message, c.RefreshToken, c.Subscription, c.User, c.WebhookDelivery,
-		c.WebhookEndpoint,
+		c.APIKey, c.AuditLog, c.DailyStat, c.DeniedToken, c.IdempotencyKey, c.Instance,
+		c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription, c.User,
+		c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -273,6 +285,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AuditLogMutation:
 		return c.AuditLog.mutate(ctx, m)
+	case *DailyStatMutation:
+		return c.DailyStat.mutate(ctx, m)
 	case *DeniedTokenMutation:
 		return c.DeniedToken.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
@@ -283,6 +297,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Job.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
+	case *MessageMediaMutation:
+		return c.MessageMedia.mutate(ctx, m)
 	case *RefreshTokenMutation:
 		return c.RefreshToken.mutate(ctx, m)
 	case *SubscriptionMutation:
@@ -561,6 +577,139 @@ func (c *AuditLogClient) mutate(ctx context.Context, m *AuditLogMutation) (Value
 		return (&AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditLog mutation op: %q", m.Op())
+	}
+}
+
+// DailyStatClient is a client for the DailyStat schema.
+type DailyStatClient struct {
+	config
+}
+
+// NewDailyStatClient returns a client for the DailyStat from the given config.
+func NewDailyStatClient(c config) *DailyStatClient {
+	return &DailyStatClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `dailystat.Hooks(f(g(h())))`.
+func (c *DailyStatClient) Use(hooks ...Hook) {
+	c.hooks.DailyStat = append(c.hooks.DailyStat, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `dailystat.Intercept(f(g(h())))`.
+func (c *DailyStatClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DailyStat = append(c.inters.DailyStat, interceptors...)
+}
+
+// Create returns a builder for creating a DailyStat entity.
+func (c *DailyStatClient) Create() *DailyStatCreate {
+	mutation := newDailyStatMutation(c.config, OpCreate)
+	return &DailyStatCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DailyStat entities.
+func (c *DailyStatClient) CreateBulk(builders ...*DailyStatCreate) *DailyStatCreateBulk {
+	return &DailyStatCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DailyStatClient) MapCreateBulk(slice any, setFunc func(*DailyStatCreate, int)) *DailyStatCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DailyStatCreateBulk{err: fmt.Errorf("calling to DailyStatClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DailyStatCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DailyStatCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DailyStat.
+func (c *DailyStatClient) Update() *DailyStatUpdate {
+	mutation := newDailyStatMutation(c.config, OpUpdate)
+	return &DailyStatUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DailyStatClient) UpdateOne(_m *DailyStat) *DailyStatUpdateOne {
+	mutation := newDailyStatMutation(c.config, OpUpdateOne, withDailyStat(_m))
+	return &DailyStatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DailyStatClient) UpdateOneID(id int) *DailyStatUpdateOne {
+	mutation := newDailyStatMutation(c.config, OpUpdateOne, withDailyStatID(id))
+	return &DailyStatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DailyStat.
+func (c *DailyStatClient) Delete() *DailyStatDelete {
+	mutation := newDailyStatMutation(c.config, OpDelete)
+	return &DailyStatDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DailyStatClient) DeleteOne(_m *DailyStat) *DailyStatDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DailyStatClient) DeleteOneID(id int) *DailyStatDeleteOne {
+	builder := c.Delete().Where(dailystat.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DailyStatDeleteOne{builder}
+}
+
+// Query returns a query builder for DailyStat.
+func (c *DailyStatClient) Query() *DailyStatQuery {
+	return &DailyStatQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDailyStat},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DailyStat entity by its id.
+func (c *DailyStatClient) Get(ctx context.Context, id int) (*DailyStat, error) {
+	return c.Query().Where(dailystat.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DailyStatClient) GetX(ctx context.Context, id int) *DailyStat {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DailyStatClient) Hooks() []Hook {
+	return c.hooks.DailyStat
+}
+
+// Interceptors returns the client interceptors.
+func (c *DailyStatClient) Interceptors() []Interceptor {
+	return c.inters.DailyStat
+}
+
+func (c *DailyStatClient) mutate(ctx context.Context, m *DailyStatMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DailyStatCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DailyStatUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DailyStatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DailyStatDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DailyStat mutation op: %q", m.Op())
 	}
 }
 
@@ -1226,6 +1375,139 @@ func (c *MessageClient) mutate(ctx context.Context, m *MessageMutation) (Value, 
 		return (&MessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Message mutation op: %q", m.Op())
+	}
+}
+
+// MessageMediaClient is a client for the MessageMedia schema.
+type MessageMediaClient struct {
+	config
+}
+
+// NewMessageMediaClient returns a client for the MessageMedia from the given config.
+func NewMessageMediaClient(c config) *MessageMediaClient {
+	return &MessageMediaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `messagemedia.Hooks(f(g(h())))`.
+func (c *MessageMediaClient) Use(hooks ...Hook) {
+	c.hooks.MessageMedia = append(c.hooks.MessageMedia, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `messagemedia.Intercept(f(g(h())))`.
+func (c *MessageMediaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.MessageMedia = append(c.inters.MessageMedia, interceptors...)
+}
+
+// Create returns a builder for creating a MessageMedia entity.
+func (c *MessageMediaClient) Create() *MessageMediaCreate {
+	mutation := newMessageMediaMutation(c.config, OpCreate)
+	return &MessageMediaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of MessageMedia entities.
+func (c *MessageMediaClient) CreateBulk(builders ...*MessageMediaCreate) *MessageMediaCreateBulk {
+	return &MessageMediaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MessageMediaClient) MapCreateBulk(slice any, setFunc func(*MessageMediaCreate, int)) *MessageMediaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MessageMediaCreateBulk{err: fmt.Errorf("calling to MessageMediaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MessageMediaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MessageMediaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for MessageMedia.
+func (c *MessageMediaClient) Update() *MessageMediaUpdate {
+	mutation := newMessageMediaMutation(c.config, OpUpdate)
+	return &MessageMediaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MessageMediaClient) UpdateOne(_m *MessageMedia) *MessageMediaUpdateOne {
+	mutation := newMessageMediaMutation(c.config, OpUpdateOne, withMessageMedia(_m))
+	return &MessageMediaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MessageMediaClient) UpdateOneID(id string) *MessageMediaUpdateOne {
+	mutation := newMessageMediaMutation(c.config, OpUpdateOne, withMessageMediaID(id))
+	return &MessageMediaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for MessageMedia.
+func (c *MessageMediaClient) Delete() *MessageMediaDelete {
+	mutation := newMessageMediaMutation(c.config, OpDelete)
+	return &MessageMediaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MessageMediaClient) DeleteOne(_m *MessageMedia) *MessageMediaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MessageMediaClient) DeleteOneID(id string) *MessageMediaDeleteOne {
+	builder := c.Delete().Where(messagemedia.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MessageMediaDeleteOne{builder}
+}
+
+// Query returns a query builder for MessageMedia.
+func (c *MessageMediaClient) Query() *MessageMediaQuery {
+	return &MessageMediaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMessageMedia},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a MessageMedia entity by its id.
+func (c *MessageMediaClient) Get(ctx context.Context, id string) (*MessageMedia, error) {
+	return c.Query().Where(messagemedia.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MessageMediaClient) GetX(ctx context.Context, id string) *MessageMedia {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MessageMediaClient) Hooks() []Hook {
+	return c.hooks.MessageMedia
+}
+
+// Interceptors returns the client interceptors.
+func (c *MessageMediaClient) Interceptors() []Interceptor {
+	return c.inters.MessageMedia
+}
+
+func (c *MessageMediaClient) mutate(ctx context.Context, m *MessageMediaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MessageMediaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MessageMediaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MessageMediaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MessageMediaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown MessageMedia mutation op: %q", m.Op())
 	}
 }
 
@@ -1897,12 +2179,13 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditLog, DeniedToken, IdempotencyKey, Instance, Job, Message,
-		RefreshToken, Subscription, User, WebhookDelivery, WebhookEndpoint []ent.Hook
+		APIKey, AuditLog, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
+		Message, MessageMedia, RefreshToken, Subscription, User, WebhookDelivery,
+		WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditLog, DeniedToken, IdempotencyKey, Instance, Job, Message,
-		RefreshToken, Subscription, User, WebhookDelivery,
+		APIKey, AuditLog, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
+		Message, MessageMedia, RefreshToken, Subscription, User, WebhookDelivery,
 		WebhookEndpoint []ent.Interceptor
 	}
 )

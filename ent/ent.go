@@ -14,11 +14,13 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
+	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/user"
@@ -86,11 +88,13 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:          apikey.ValidColumn,
 			auditlog.Table:        auditlog.ValidColumn,
+			dailystat.Table:       dailystat.ValidColumn,
 			deniedtoken.Table:     deniedtoken.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			instance.Table:        instance.ValidColumn,
 			job.Table:             job.ValidColumn,
 			message.Table:         message.ValidColumn,
+			messagemedia.Table:    messagemedia.ValidColumn,
 			refreshtoken.Table:    refreshtoken.ValidColumn,
 			subscription.Table:    subscription.ValidColumn,
 			user.Table:            user.ValidColumn,

@@ -13,11 +13,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
+	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/predicate"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
@@ -37,11 +39,13 @@ const (
 	// Node types.
 	TypeAPIKey          = "APIKey"
 	TypeAuditLog        = "AuditLog"
+	TypeDailyStat       = "DailyStat"
 	TypeDeniedToken     = "DeniedToken"
 	TypeIdempotencyKey  = "IdempotencyKey"
 	TypeInstance        = "Instance"
 	TypeJob             = "Job"
 	TypeMessage         = "Message"
+	TypeMessageMedia    = "MessageMedia"
 	TypeRefreshToken    = "RefreshToken"
 	TypeSubscription    = "Subscription"
 	TypeUser            = "User"
@@ -1708,6 +1712,965 @@ func (m *AuditLogMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditLogMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditLog edge %s", name)
+}
+
+// DailyStatMutation represents an operation that mutates the DailyStat nodes in the graph.
+type DailyStatMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	subscription_id *string
+	instance_id     *string
+	day             *time.Time
+	sent            *int64
+	addsent         *int64
+	failed          *int64
+	addfailed       *int64
+	delivered       *int64
+	adddelivered    *int64
+	read            *int64
+	addread         *int64
+	received        *int64
+	addreceived     *int64
+	api_calls       *int64
+	addapi_calls    *int64
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*DailyStat, error)
+	predicates      []predicate.DailyStat
+}
+
+var _ ent.Mutation = (*DailyStatMutation)(nil)
+
+// dailystatOption allows management of the mutation configuration using functional options.
+type dailystatOption func(*DailyStatMutation)
+
+// newDailyStatMutation creates new mutation for the DailyStat entity.
+func newDailyStatMutation(c config, op Op, opts ...dailystatOption) *DailyStatMutation {
+	m := &DailyStatMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDailyStat,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDailyStatID sets the ID field of the mutation.
+func withDailyStatID(id int) dailystatOption {
+	return func(m *DailyStatMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DailyStat
+		)
+		m.oldValue = func(ctx context.Context) (*DailyStat, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DailyStat.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDailyStat sets the old DailyStat of the mutation.
+func withDailyStat(node *DailyStat) dailystatOption {
+	return func(m *DailyStatMutation) {
+		m.oldValue = func(context.Context) (*DailyStat, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DailyStatMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DailyStatMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DailyStatMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DailyStatMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DailyStat.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *DailyStatMutation) SetSubscriptionID(s string) {
+	m.subscription_id = &s
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *DailyStatMutation) SubscriptionID() (r string, exists bool) {
+	v := m.subscription_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldSubscriptionID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *DailyStatMutation) ResetSubscriptionID() {
+	m.subscription_id = nil
+}
+
+// SetInstanceID sets the "instance_id" field.
+func (m *DailyStatMutation) SetInstanceID(s string) {
+	m.instance_id = &s
+}
+
+// InstanceID returns the value of the "instance_id" field in the mutation.
+func (m *DailyStatMutation) InstanceID() (r string, exists bool) {
+	v := m.instance_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstanceID returns the old "instance_id" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldInstanceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstanceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstanceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstanceID: %w", err)
+	}
+	return oldValue.InstanceID, nil
+}
+
+// ResetInstanceID resets all changes to the "instance_id" field.
+func (m *DailyStatMutation) ResetInstanceID() {
+	m.instance_id = nil
+}
+
+// SetDay sets the "day" field.
+func (m *DailyStatMutation) SetDay(t time.Time) {
+	m.day = &t
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *DailyStatMutation) Day() (r time.Time, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldDay(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *DailyStatMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetSent sets the "sent" field.
+func (m *DailyStatMutation) SetSent(i int64) {
+	m.sent = &i
+	m.addsent = nil
+}
+
+// Sent returns the value of the "sent" field in the mutation.
+func (m *DailyStatMutation) Sent() (r int64, exists bool) {
+	v := m.sent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSent returns the old "sent" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldSent(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSent: %w", err)
+	}
+	return oldValue.Sent, nil
+}
+
+// AddSent adds i to the "sent" field.
+func (m *DailyStatMutation) AddSent(i int64) {
+	if m.addsent != nil {
+		*m.addsent += i
+	} else {
+		m.addsent = &i
+	}
+}
+
+// AddedSent returns the value that was added to the "sent" field in this mutation.
+func (m *DailyStatMutation) AddedSent() (r int64, exists bool) {
+	v := m.addsent
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSent resets all changes to the "sent" field.
+func (m *DailyStatMutation) ResetSent() {
+	m.sent = nil
+	m.addsent = nil
+}
+
+// SetFailed sets the "failed" field.
+func (m *DailyStatMutation) SetFailed(i int64) {
+	m.failed = &i
+	m.addfailed = nil
+}
+
+// Failed returns the value of the "failed" field in the mutation.
+func (m *DailyStatMutation) Failed() (r int64, exists bool) {
+	v := m.failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailed returns the old "failed" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldFailed(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailed: %w", err)
+	}
+	return oldValue.Failed, nil
+}
+
+// AddFailed adds i to the "failed" field.
+func (m *DailyStatMutation) AddFailed(i int64) {
+	if m.addfailed != nil {
+		*m.addfailed += i
+	} else {
+		m.addfailed = &i
+	}
+}
+
+// AddedFailed returns the value that was added to the "failed" field in this mutation.
+func (m *DailyStatMutation) AddedFailed() (r int64, exists bool) {
+	v := m.addfailed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailed resets all changes to the "failed" field.
+func (m *DailyStatMutation) ResetFailed() {
+	m.failed = nil
+	m.addfailed = nil
+}
+
+// SetDelivered sets the "delivered" field.
+func (m *DailyStatMutation) SetDelivered(i int64) {
+	m.delivered = &i
+	m.adddelivered = nil
+}
+
+// Delivered returns the value of the "delivered" field in the mutation.
+func (m *DailyStatMutation) Delivered() (r int64, exists bool) {
+	v := m.delivered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDelivered returns the old "delivered" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldDelivered(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDelivered is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDelivered requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDelivered: %w", err)
+	}
+	return oldValue.Delivered, nil
+}
+
+// AddDelivered adds i to the "delivered" field.
+func (m *DailyStatMutation) AddDelivered(i int64) {
+	if m.adddelivered != nil {
+		*m.adddelivered += i
+	} else {
+		m.adddelivered = &i
+	}
+}
+
+// AddedDelivered returns the value that was added to the "delivered" field in this mutation.
+func (m *DailyStatMutation) AddedDelivered() (r int64, exists bool) {
+	v := m.adddelivered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDelivered resets all changes to the "delivered" field.
+func (m *DailyStatMutation) ResetDelivered() {
+	m.delivered = nil
+	m.adddelivered = nil
+}
+
+// SetRead sets the "read" field.
+func (m *DailyStatMutation) SetRead(i int64) {
+	m.read = &i
+	m.addread = nil
+}
+
+// Read returns the value of the "read" field in the mutation.
+func (m *DailyStatMutation) Read() (r int64, exists bool) {
+	v := m.read
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRead returns the old "read" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldRead(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRead is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRead requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRead: %w", err)
+	}
+	return oldValue.Read, nil
+}
+
+// AddRead adds i to the "read" field.
+func (m *DailyStatMutation) AddRead(i int64) {
+	if m.addread != nil {
+		*m.addread += i
+	} else {
+		m.addread = &i
+	}
+}
+
+// AddedRead returns the value that was added to the "read" field in this mutation.
+func (m *DailyStatMutation) AddedRead() (r int64, exists bool) {
+	v := m.addread
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRead resets all changes to the "read" field.
+func (m *DailyStatMutation) ResetRead() {
+	m.read = nil
+	m.addread = nil
+}
+
+// SetReceived sets the "received" field.
+func (m *DailyStatMutation) SetReceived(i int64) {
+	m.received = &i
+	m.addreceived = nil
+}
+
+// Received returns the value of the "received" field in the mutation.
+func (m *DailyStatMutation) Received() (r int64, exists bool) {
+	v := m.received
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReceived returns the old "received" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldReceived(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReceived is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReceived requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReceived: %w", err)
+	}
+	return oldValue.Received, nil
+}
+
+// AddReceived adds i to the "received" field.
+func (m *DailyStatMutation) AddReceived(i int64) {
+	if m.addreceived != nil {
+		*m.addreceived += i
+	} else {
+		m.addreceived = &i
+	}
+}
+
+// AddedReceived returns the value that was added to the "received" field in this mutation.
+func (m *DailyStatMutation) AddedReceived() (r int64, exists bool) {
+	v := m.addreceived
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetReceived resets all changes to the "received" field.
+func (m *DailyStatMutation) ResetReceived() {
+	m.received = nil
+	m.addreceived = nil
+}
+
+// SetAPICalls sets the "api_calls" field.
+func (m *DailyStatMutation) SetAPICalls(i int64) {
+	m.api_calls = &i
+	m.addapi_calls = nil
+}
+
+// APICalls returns the value of the "api_calls" field in the mutation.
+func (m *DailyStatMutation) APICalls() (r int64, exists bool) {
+	v := m.api_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAPICalls returns the old "api_calls" field's value of the DailyStat entity.
+// If the DailyStat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DailyStatMutation) OldAPICalls(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAPICalls is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAPICalls requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAPICalls: %w", err)
+	}
+	return oldValue.APICalls, nil
+}
+
+// AddAPICalls adds i to the "api_calls" field.
+func (m *DailyStatMutation) AddAPICalls(i int64) {
+	if m.addapi_calls != nil {
+		*m.addapi_calls += i
+	} else {
+		m.addapi_calls = &i
+	}
+}
+
+// AddedAPICalls returns the value that was added to the "api_calls" field in this mutation.
+func (m *DailyStatMutation) AddedAPICalls() (r int64, exists bool) {
+	v := m.addapi_calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAPICalls resets all changes to the "api_calls" field.
+func (m *DailyStatMutation) ResetAPICalls() {
+	m.api_calls = nil
+	m.addapi_calls = nil
+}
+
+// Where appends a list predicates to the DailyStatMutation builder.
+func (m *DailyStatMutation) Where(ps ...predicate.DailyStat) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DailyStatMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DailyStatMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DailyStat, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DailyStatMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DailyStatMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DailyStat).
+func (m *DailyStatMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DailyStatMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.subscription_id != nil {
+		fields = append(fields, dailystat.FieldSubscriptionID)
+	}
+	if m.instance_id != nil {
+		fields = append(fields, dailystat.FieldInstanceID)
+	}
+	if m.day != nil {
+		fields = append(fields, dailystat.FieldDay)
+	}
+	if m.sent != nil {
+		fields = append(fields, dailystat.FieldSent)
+	}
+	if m.failed != nil {
+		fields = append(fields, dailystat.FieldFailed)
+	}
+	if m.delivered != nil {
+		fields = append(fields, dailystat.FieldDelivered)
+	}
+	if m.read != nil {
+		fields = append(fields, dailystat.FieldRead)
+	}
+	if m.received != nil {
+		fields = append(fields, dailystat.FieldReceived)
+	}
+	if m.api_calls != nil {
+		fields = append(fields, dailystat.FieldAPICalls)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DailyStatMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case dailystat.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case dailystat.FieldInstanceID:
+		return m.InstanceID()
+	case dailystat.FieldDay:
+		return m.Day()
+	case dailystat.FieldSent:
+		return m.Sent()
+	case dailystat.FieldFailed:
+		return m.Failed()
+	case dailystat.FieldDelivered:
+		return m.Delivered()
+	case dailystat.FieldRead:
+		return m.Read()
+	case dailystat.FieldReceived:
+		return m.Received()
+	case dailystat.FieldAPICalls:
+		return m.APICalls()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DailyStatMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case dailystat.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case dailystat.FieldInstanceID:
+		return m.OldInstanceID(ctx)
+	case dailystat.FieldDay:
+		return m.OldDay(ctx)
+	case dailystat.FieldSent:
+		return m.OldSent(ctx)
+	case dailystat.FieldFailed:
+		return m.OldFailed(ctx)
+	case dailystat.FieldDelivered:
+		return m.OldDelivered(ctx)
+	case dailystat.FieldRead:
+		return m.OldRead(ctx)
+	case dailystat.FieldReceived:
+		return m.OldReceived(ctx)
+	case dailystat.FieldAPICalls:
+		return m.OldAPICalls(ctx)
+	}
+	return nil, fmt.Errorf("unknown DailyStat field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DailyStatMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case dailystat.FieldSubscriptionID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case dailystat.FieldInstanceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstanceID(v)
+		return nil
+	case dailystat.FieldDay:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case dailystat.FieldSent:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSent(v)
+		return nil
+	case dailystat.FieldFailed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailed(v)
+		return nil
+	case dailystat.FieldDelivered:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDelivered(v)
+		return nil
+	case dailystat.FieldRead:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRead(v)
+		return nil
+	case dailystat.FieldReceived:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReceived(v)
+		return nil
+	case dailystat.FieldAPICalls:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAPICalls(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DailyStat field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DailyStatMutation) AddedFields() []string {
+	var fields []string
+	if m.addsent != nil {
+		fields = append(fields, dailystat.FieldSent)
+	}
+	if m.addfailed != nil {
+		fields = append(fields, dailystat.FieldFailed)
+	}
+	if m.adddelivered != nil {
+		fields = append(fields, dailystat.FieldDelivered)
+	}
+	if m.addread != nil {
+		fields = append(fields, dailystat.FieldRead)
+	}
+	if m.addreceived != nil {
+		fields = append(fields, dailystat.FieldReceived)
+	}
+	if m.addapi_calls != nil {
+		fields = append(fields, dailystat.FieldAPICalls)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DailyStatMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case dailystat.FieldSent:
+		return m.AddedSent()
+	case dailystat.FieldFailed:
+		return m.AddedFailed()
+	case dailystat.FieldDelivered:
+		return m.AddedDelivered()
+	case dailystat.FieldRead:
+		return m.AddedRead()
+	case dailystat.FieldReceived:
+		return m.AddedReceived()
+	case dailystat.FieldAPICalls:
+		return m.AddedAPICalls()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DailyStatMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case dailystat.FieldSent:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSent(v)
+		return nil
+	case dailystat.FieldFailed:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailed(v)
+		return nil
+	case dailystat.FieldDelivered:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDelivered(v)
+		return nil
+	case dailystat.FieldRead:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRead(v)
+		return nil
+	case dailystat.FieldReceived:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddReceived(v)
+		return nil
+	case dailystat.FieldAPICalls:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAPICalls(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DailyStat numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DailyStatMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DailyStatMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DailyStatMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown DailyStat nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DailyStatMutation) ResetField(name string) error {
+	switch name {
+	case dailystat.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case dailystat.FieldInstanceID:
+		m.ResetInstanceID()
+		return nil
+	case dailystat.FieldDay:
+		m.ResetDay()
+		return nil
+	case dailystat.FieldSent:
+		m.ResetSent()
+		return nil
+	case dailystat.FieldFailed:
+		m.ResetFailed()
+		return nil
+	case dailystat.FieldDelivered:
+		m.ResetDelivered()
+		return nil
+	case dailystat.FieldRead:
+		m.ResetRead()
+		return nil
+	case dailystat.FieldReceived:
+		m.ResetReceived()
+		return nil
+	case dailystat.FieldAPICalls:
+		m.ResetAPICalls()
+		return nil
+	}
+	return fmt.Errorf("unknown DailyStat field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DailyStatMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DailyStatMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DailyStatMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DailyStatMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DailyStatMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DailyStatMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DailyStatMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown DailyStat unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DailyStatMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown DailyStat edge %s", name)
 }
 
 // DeniedTokenMutation represents an operation that mutates the DeniedToken nodes in the graph.
@@ -6660,6 +7623,752 @@ func (m *MessageMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *MessageMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Message edge %s", name)
+}
+
+// MessageMediaMutation represents an operation that mutates the MessageMedia nodes in the graph.
+type MessageMediaMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *string
+	subscription_id *string
+	mime_type       *string
+	file_name       *string
+	ptt             *bool
+	size            *int64
+	addsize         *int64
+	sha256          *[]byte
+	data            *[]byte
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*MessageMedia, error)
+	predicates      []predicate.MessageMedia
+}
+
+var _ ent.Mutation = (*MessageMediaMutation)(nil)
+
+// messagemediaOption allows management of the mutation configuration using functional options.
+type messagemediaOption func(*MessageMediaMutation)
+
+// newMessageMediaMutation creates new mutation for the MessageMedia entity.
+func newMessageMediaMutation(c config, op Op, opts ...messagemediaOption) *MessageMediaMutation {
+	m := &MessageMediaMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeMessageMedia,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withMessageMediaID sets the ID field of the mutation.
+func withMessageMediaID(id string) messagemediaOption {
+	return func(m *MessageMediaMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *MessageMedia
+		)
+		m.oldValue = func(ctx context.Context) (*MessageMedia, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().MessageMedia.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withMessageMedia sets the old MessageMedia of the mutation.
+func withMessageMedia(node *MessageMedia) messagemediaOption {
+	return func(m *MessageMediaMutation) {
+		m.oldValue = func(context.Context) (*MessageMedia, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m MessageMediaMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m MessageMediaMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of MessageMedia entities.
+func (m *MessageMediaMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *MessageMediaMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *MessageMediaMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().MessageMedia.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *MessageMediaMutation) SetSubscriptionID(s string) {
+	m.subscription_id = &s
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *MessageMediaMutation) SubscriptionID() (r string, exists bool) {
+	v := m.subscription_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldSubscriptionID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *MessageMediaMutation) ResetSubscriptionID() {
+	m.subscription_id = nil
+}
+
+// SetMimeType sets the "mime_type" field.
+func (m *MessageMediaMutation) SetMimeType(s string) {
+	m.mime_type = &s
+}
+
+// MimeType returns the value of the "mime_type" field in the mutation.
+func (m *MessageMediaMutation) MimeType() (r string, exists bool) {
+	v := m.mime_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMimeType returns the old "mime_type" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldMimeType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMimeType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMimeType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMimeType: %w", err)
+	}
+	return oldValue.MimeType, nil
+}
+
+// ResetMimeType resets all changes to the "mime_type" field.
+func (m *MessageMediaMutation) ResetMimeType() {
+	m.mime_type = nil
+}
+
+// SetFileName sets the "file_name" field.
+func (m *MessageMediaMutation) SetFileName(s string) {
+	m.file_name = &s
+}
+
+// FileName returns the value of the "file_name" field in the mutation.
+func (m *MessageMediaMutation) FileName() (r string, exists bool) {
+	v := m.file_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileName returns the old "file_name" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldFileName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileName: %w", err)
+	}
+	return oldValue.FileName, nil
+}
+
+// ResetFileName resets all changes to the "file_name" field.
+func (m *MessageMediaMutation) ResetFileName() {
+	m.file_name = nil
+}
+
+// SetPtt sets the "ptt" field.
+func (m *MessageMediaMutation) SetPtt(b bool) {
+	m.ptt = &b
+}
+
+// Ptt returns the value of the "ptt" field in the mutation.
+func (m *MessageMediaMutation) Ptt() (r bool, exists bool) {
+	v := m.ptt
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPtt returns the old "ptt" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldPtt(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPtt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPtt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPtt: %w", err)
+	}
+	return oldValue.Ptt, nil
+}
+
+// ResetPtt resets all changes to the "ptt" field.
+func (m *MessageMediaMutation) ResetPtt() {
+	m.ptt = nil
+}
+
+// SetSize sets the "size" field.
+func (m *MessageMediaMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *MessageMediaMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *MessageMediaMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *MessageMediaMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *MessageMediaMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetSha256 sets the "sha256" field.
+func (m *MessageMediaMutation) SetSha256(b []byte) {
+	m.sha256 = &b
+}
+
+// Sha256 returns the value of the "sha256" field in the mutation.
+func (m *MessageMediaMutation) Sha256() (r []byte, exists bool) {
+	v := m.sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSha256 returns the old "sha256" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldSha256(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSha256: %w", err)
+	}
+	return oldValue.Sha256, nil
+}
+
+// ResetSha256 resets all changes to the "sha256" field.
+func (m *MessageMediaMutation) ResetSha256() {
+	m.sha256 = nil
+}
+
+// SetData sets the "data" field.
+func (m *MessageMediaMutation) SetData(b []byte) {
+	m.data = &b
+}
+
+// Data returns the value of the "data" field in the mutation.
+func (m *MessageMediaMutation) Data() (r []byte, exists bool) {
+	v := m.data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldData returns the old "data" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldData(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldData: %w", err)
+	}
+	return oldValue.Data, nil
+}
+
+// ResetData resets all changes to the "data" field.
+func (m *MessageMediaMutation) ResetData() {
+	m.data = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *MessageMediaMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *MessageMediaMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *MessageMediaMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the MessageMediaMutation builder.
+func (m *MessageMediaMutation) Where(ps ...predicate.MessageMedia) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the MessageMediaMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *MessageMediaMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.MessageMedia, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *MessageMediaMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *MessageMediaMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (MessageMedia).
+func (m *MessageMediaMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *MessageMediaMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.subscription_id != nil {
+		fields = append(fields, messagemedia.FieldSubscriptionID)
+	}
+	if m.mime_type != nil {
+		fields = append(fields, messagemedia.FieldMimeType)
+	}
+	if m.file_name != nil {
+		fields = append(fields, messagemedia.FieldFileName)
+	}
+	if m.ptt != nil {
+		fields = append(fields, messagemedia.FieldPtt)
+	}
+	if m.size != nil {
+		fields = append(fields, messagemedia.FieldSize)
+	}
+	if m.sha256 != nil {
+		fields = append(fields, messagemedia.FieldSha256)
+	}
+	if m.data != nil {
+		fields = append(fields, messagemedia.FieldData)
+	}
+	if m.created_at != nil {
+		fields = append(fields, messagemedia.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *MessageMediaMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case messagemedia.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case messagemedia.FieldMimeType:
+		return m.MimeType()
+	case messagemedia.FieldFileName:
+		return m.FileName()
+	case messagemedia.FieldPtt:
+		return m.Ptt()
+	case messagemedia.FieldSize:
+		return m.Size()
+	case messagemedia.FieldSha256:
+		return m.Sha256()
+	case messagemedia.FieldData:
+		return m.Data()
+	case messagemedia.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *MessageMediaMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case messagemedia.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case messagemedia.FieldMimeType:
+		return m.OldMimeType(ctx)
+	case messagemedia.FieldFileName:
+		return m.OldFileName(ctx)
+	case messagemedia.FieldPtt:
+		return m.OldPtt(ctx)
+	case messagemedia.FieldSize:
+		return m.OldSize(ctx)
+	case messagemedia.FieldSha256:
+		return m.OldSha256(ctx)
+	case messagemedia.FieldData:
+		return m.OldData(ctx)
+	case messagemedia.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown MessageMedia field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MessageMediaMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case messagemedia.FieldSubscriptionID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case messagemedia.FieldMimeType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMimeType(v)
+		return nil
+	case messagemedia.FieldFileName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileName(v)
+		return nil
+	case messagemedia.FieldPtt:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPtt(v)
+		return nil
+	case messagemedia.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case messagemedia.FieldSha256:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSha256(v)
+		return nil
+	case messagemedia.FieldData:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetData(v)
+		return nil
+	case messagemedia.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MessageMedia field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *MessageMediaMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, messagemedia.FieldSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *MessageMediaMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case messagemedia.FieldSize:
+		return m.AddedSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *MessageMediaMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case messagemedia.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown MessageMedia numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *MessageMediaMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *MessageMediaMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *MessageMediaMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown MessageMedia nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *MessageMediaMutation) ResetField(name string) error {
+	switch name {
+	case messagemedia.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case messagemedia.FieldMimeType:
+		m.ResetMimeType()
+		return nil
+	case messagemedia.FieldFileName:
+		m.ResetFileName()
+		return nil
+	case messagemedia.FieldPtt:
+		m.ResetPtt()
+		return nil
+	case messagemedia.FieldSize:
+		m.ResetSize()
+		return nil
+	case messagemedia.FieldSha256:
+		m.ResetSha256()
+		return nil
+	case messagemedia.FieldData:
+		m.ResetData()
+		return nil
+	case messagemedia.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown MessageMedia field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *MessageMediaMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *MessageMediaMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *MessageMediaMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *MessageMediaMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *MessageMediaMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *MessageMediaMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *MessageMediaMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown MessageMedia unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *MessageMediaMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown MessageMedia edge %s", name)
 }
 
 // RefreshTokenMutation represents an operation that mutates the RefreshToken nodes in the graph.

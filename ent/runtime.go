@@ -5,11 +5,13 @@ package ent
 import (
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
+	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/schema"
 	"github.com/wagate/wagate/ent/subscription"
@@ -212,6 +214,56 @@ func init() {
 			return nil
 		}
 	}()
+	dailystatFields := schema.DailyStat{}.Fields()
+	_ = dailystatFields
+	// dailystatDescSubscriptionID is the schema descriptor for subscription_id field.
+	dailystatDescSubscriptionID := dailystatFields[0].Descriptor()
+	// dailystat.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	dailystat.SubscriptionIDValidator = func() func(string) error {
+		validators := dailystatDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// dailystatDescInstanceID is the schema descriptor for instance_id field.
+	dailystatDescInstanceID := dailystatFields[1].Descriptor()
+	// dailystat.DefaultInstanceID holds the default value on creation for the instance_id field.
+	dailystat.DefaultInstanceID = dailystatDescInstanceID.Default.(string)
+	// dailystat.InstanceIDValidator is a validator for the "instance_id" field. It is called by the builders before save.
+	dailystat.InstanceIDValidator = dailystatDescInstanceID.Validators[0].(func(string) error)
+	// dailystatDescSent is the schema descriptor for sent field.
+	dailystatDescSent := dailystatFields[3].Descriptor()
+	// dailystat.DefaultSent holds the default value on creation for the sent field.
+	dailystat.DefaultSent = dailystatDescSent.Default.(int64)
+	// dailystatDescFailed is the schema descriptor for failed field.
+	dailystatDescFailed := dailystatFields[4].Descriptor()
+	// dailystat.DefaultFailed holds the default value on creation for the failed field.
+	dailystat.DefaultFailed = dailystatDescFailed.Default.(int64)
+	// dailystatDescDelivered is the schema descriptor for delivered field.
+	dailystatDescDelivered := dailystatFields[5].Descriptor()
+	// dailystat.DefaultDelivered holds the default value on creation for the delivered field.
+	dailystat.DefaultDelivered = dailystatDescDelivered.Default.(int64)
+	// dailystatDescRead is the schema descriptor for read field.
+	dailystatDescRead := dailystatFields[6].Descriptor()
+	// dailystat.DefaultRead holds the default value on creation for the read field.
+	dailystat.DefaultRead = dailystatDescRead.Default.(int64)
+	// dailystatDescReceived is the schema descriptor for received field.
+	dailystatDescReceived := dailystatFields[7].Descriptor()
+	// dailystat.DefaultReceived holds the default value on creation for the received field.
+	dailystat.DefaultReceived = dailystatDescReceived.Default.(int64)
+	// dailystatDescAPICalls is the schema descriptor for api_calls field.
+	dailystatDescAPICalls := dailystatFields[8].Descriptor()
+	// dailystat.DefaultAPICalls holds the default value on creation for the api_calls field.
+	dailystat.DefaultAPICalls = dailystatDescAPICalls.Default.(int64)
 	deniedtokenFields := schema.DeniedToken{}.Fields()
 	_ = deniedtokenFields
 	// deniedtokenDescID is the schema descriptor for id field.
@@ -671,6 +723,68 @@ func init() {
 	// message.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	message.IDValidator = func() func(string) error {
 		validators := messageDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	messagemediaFields := schema.MessageMedia{}.Fields()
+	_ = messagemediaFields
+	// messagemediaDescSubscriptionID is the schema descriptor for subscription_id field.
+	messagemediaDescSubscriptionID := messagemediaFields[1].Descriptor()
+	// messagemedia.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	messagemedia.SubscriptionIDValidator = func() func(string) error {
+		validators := messagemediaDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// messagemediaDescMimeType is the schema descriptor for mime_type field.
+	messagemediaDescMimeType := messagemediaFields[2].Descriptor()
+	// messagemedia.DefaultMimeType holds the default value on creation for the mime_type field.
+	messagemedia.DefaultMimeType = messagemediaDescMimeType.Default.(string)
+	// messagemedia.MimeTypeValidator is a validator for the "mime_type" field. It is called by the builders before save.
+	messagemedia.MimeTypeValidator = messagemediaDescMimeType.Validators[0].(func(string) error)
+	// messagemediaDescFileName is the schema descriptor for file_name field.
+	messagemediaDescFileName := messagemediaFields[3].Descriptor()
+	// messagemedia.DefaultFileName holds the default value on creation for the file_name field.
+	messagemedia.DefaultFileName = messagemediaDescFileName.Default.(string)
+	// messagemedia.FileNameValidator is a validator for the "file_name" field. It is called by the builders before save.
+	messagemedia.FileNameValidator = messagemediaDescFileName.Validators[0].(func(string) error)
+	// messagemediaDescPtt is the schema descriptor for ptt field.
+	messagemediaDescPtt := messagemediaFields[4].Descriptor()
+	// messagemedia.DefaultPtt holds the default value on creation for the ptt field.
+	messagemedia.DefaultPtt = messagemediaDescPtt.Default.(bool)
+	// messagemediaDescSize is the schema descriptor for size field.
+	messagemediaDescSize := messagemediaFields[5].Descriptor()
+	// messagemedia.DefaultSize holds the default value on creation for the size field.
+	messagemedia.DefaultSize = messagemediaDescSize.Default.(int64)
+	// messagemediaDescSha256 is the schema descriptor for sha256 field.
+	messagemediaDescSha256 := messagemediaFields[6].Descriptor()
+	// messagemedia.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	messagemedia.Sha256Validator = messagemediaDescSha256.Validators[0].(func([]byte) error)
+	// messagemediaDescID is the schema descriptor for id field.
+	messagemediaDescID := messagemediaFields[0].Descriptor()
+	// messagemedia.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	messagemedia.IDValidator = func() func(string) error {
+		validators := messagemediaDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

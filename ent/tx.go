@@ -18,6 +18,8 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
+	// DailyStat is the client for interacting with the DailyStat builders.
+	DailyStat *DailyStatClient
 	// DeniedToken is the client for interacting with the DeniedToken builders.
 	DeniedToken *DeniedTokenClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
@@ -28,6 +30,8 @@ type Tx struct {
 	Job *JobClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// MessageMedia is the client for interacting with the MessageMedia builders.
+	MessageMedia *MessageMediaClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Subscription is the client for interacting with the Subscription builders.
@@ -171,11 +175,13 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
+	tx.DailyStat = NewDailyStatClient(tx.config)
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
+	tx.MessageMedia = NewMessageMediaClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.Subscription = NewSubscriptionClient(tx.config)
 	tx.User = NewUserClient(tx.config)

@@ -113,8 +113,10 @@ type Stores struct {
 	Audit         AuditStore
 	Access        AccessStore
 	Messages      MessageStore
+	Media         MediaStore
 	Webhooks      WebhookStore
 	Deliveries    DeliveryStore
+	Stats         StatsStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

@@ -79,8 +79,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Audit:         &auditStore{s},
 		Access:        newAccessStore(s),
 		Messages:      &messageStore{s},
+		Media:         &mediaStore{s},
 		Webhooks:      &webhookStore{s},
 		Deliveries:    &deliveryStore{s},
+		Stats:         &statsStore{s},
 	}
 	return s, nil
 }

@@ -24,7 +24,7 @@ func decodeEngine(limit int64, required bool) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	log := slog.New(slog.DiscardHandler)
 	e := gin.New()
-	e.Use(withRequestID(), limitBody(limit, log))
+	e.Use(withRequestID(), limitBody(limit, limit, log))
 	e.POST("/", func(c *gin.Context) {
 		var s sample
 		err := decode(c, &s, required)

@@ -20,6 +20,7 @@ import (
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
+	"github.com/wagate/wagate/core/stats"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/core/webhooks"
 	"github.com/wagate/wagate/ports"
@@ -36,6 +37,9 @@ type Services struct {
 	Idempotency *idempotency.Service
 	// Webhooks is the webhooks module of SPEC §9.
 	Webhooks *webhooks.Service
+	// Stats answers the stats routes and counts API calls; nil: the
+	// routes answer 503 and nothing is counted.
+	Stats *stats.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -60,6 +64,10 @@ type Options struct {
 	MaxBodyBytes   int64    // request body limit; default 1 MiB
 	TLS            bool     // served over TLS (directly or behind a TLS proxy): send HSTS
 	Ready          []ReadyCheck
+	// MaxMediaBytes is the largest file of a media send; the media routes'
+	// body limit is raised to fit it, base64 or multipart. Default
+	// messaging.DefaultMaxMedia.
+	MaxMediaBytes int64
 	// Metrics receives the HTTP metrics and is served at /metrics; default:
 	// a fresh registry.
 	Metrics *prometheus.Registry
@@ -92,6 +100,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.MaxMediaBytes <= 0 {
+		o.MaxMediaBytes = messaging.DefaultMaxMedia
 	}
 	if o.Metrics == nil {
 		o.Metrics = prometheus.NewRegistry()
@@ -135,7 +146,7 @@ func New(svc Services, opt Options) *gin.Engine {
 	if metrics != nil {
 		e.Use(metrics.middleware())
 	}
-	e.Use(accessLog(opt.Log), recoverPanics(opt.Log), cors(opt.CORSOrigins), limitBody(opt.MaxBodyBytes, opt.Log))
+	e.Use(accessLog(opt.Log), recoverPanics(opt.Log), cors(opt.CORSOrigins), limitBody(opt.MaxBodyBytes, mediaBodyLimit(opt), opt.Log))
 
 	e.NoRoute(func(c *gin.Context) {
 		abortWithError(c, a.log, ports.Errorf(ports.ENotFound, "no such route"))
@@ -175,11 +186,11 @@ func (a *api) routes(e *gin.Engine) {
 	auth.POST("/register", a.register)
 	auth.POST("/login", a.login)
 	auth.POST("/refresh", a.refresh)
-	authed := auth.Group("", a.authenticate, a.requireUser, a.apiRate)
+	authed := auth.Group("", a.authenticate, a.countCall, a.requireUser, a.apiRate)
 	authed.POST("/logout", a.logout)
 	authed.POST("/password", a.changePassword)
 
-	r := v1.Group("", a.authenticate, a.apiRate, a.checkIDs)
+	r := v1.Group("", a.authenticate, a.countCall, a.apiRate, a.checkIDs)
 	r.GET("/me", a.me)
 
 	r.POST("/instances", a.createInstance)
@@ -203,12 +214,20 @@ func (a *api) routes(e *gin.Engine) {
 
 	r.POST("/messages/text", a.idempotent, a.sendText)
 	r.POST("/messages/location", a.idempotent, a.sendLocation)
+	r.POST("/messages/image", a.idempotent, a.sendImage)
+	r.POST("/messages/document", a.idempotent, a.sendDocument)
+	r.POST("/messages/audio", a.idempotent, a.sendAudio)
 	r.GET("/messages", a.listMessages)
 	r.GET("/messages/:messageId", a.getMessage)
+	r.GET("/messages/:messageId/media", a.getMedia)
 	r.POST("/instances/:id/messages/text", a.idempotent, a.sendText)
 	r.POST("/instances/:id/messages/location", a.idempotent, a.sendLocation)
+	r.POST("/instances/:id/messages/image", a.idempotent, a.sendImage)
+	r.POST("/instances/:id/messages/document", a.idempotent, a.sendDocument)
+	r.POST("/instances/:id/messages/audio", a.idempotent, a.sendAudio)
 	r.GET("/instances/:id/messages", a.listMessages)
 	r.GET("/instances/:id/messages/:messageId", a.getMessage)
+	r.GET("/instances/:id/messages/:messageId/media", a.getMedia)
 
 	r.POST("/instances/:id/webhooks", a.createWebhook)
 	r.GET("/instances/:id/webhooks", a.listWebhooks)
@@ -225,9 +244,12 @@ func (a *api) routes(e *gin.Engine) {
 
 	r.GET("/audit-logs", a.listAudit)
 
+	r.GET("/stats", a.stats)
+	r.GET("/instances/:id/stats", a.instanceStats)
+
 	// The stream authenticates itself: browsers pass the token in the
 	// query, and API keys are refused.
-	v1.GET("/events/ws", a.authenticateStream, a.apiRate, a.eventStream)
+	v1.GET("/events/ws", a.authenticateStream, a.countCall, a.apiRate, a.eventStream)
 
 	if a.opt.Sandbox != nil {
 		sb := r.Group("/sandbox/instances/:id")

@@ -138,20 +138,47 @@ func cors(origins []string) gin.HandlerFunc {
 	}
 }
 
-// limitBody caps every request body. A declared length over the limit is
-// refused at once; an undeclared one is cut by http.MaxBytesReader, whose
-// error the JSON decoder turns into the same 413.
-func limitBody(limit int64, log *slog.Logger) gin.HandlerFunc {
+// limitBody caps every request body: media sends at mediaLimit, the rest
+// at limit. A declared length over the limit is refused at once; an
+// undeclared one is cut by http.MaxBytesReader, whose error the decoders
+// turn into the same 413. The route is known here: gin matches it before
+// the middleware chain runs.
+func limitBody(limit, mediaLimit int64, log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if c.Request.ContentLength > limit {
-			abortWithError(c, log, tooLarge(limit))
+		max := limit
+		if isMediaSend(c.Request.Method, c.FullPath()) {
+			max = mediaLimit
+		}
+		if c.Request.ContentLength > max {
+			abortWithError(c, log, tooLarge(max))
 			return
 		}
 		if c.Request.Body != nil {
-			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, max)
 		}
 		c.Next()
 	}
+}
+
+// isMediaSend reports whether a route is one of the media sends.
+func isMediaSend(method, route string) bool {
+	if method != http.MethodPost || !strings.HasPrefix(route, "/api/v1/") {
+		return false
+	}
+	for _, kind := range []string{"/messages/image", "/messages/document", "/messages/audio"} {
+		if strings.HasSuffix(route, kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// mediaBodyLimit fits a file of MaxMediaBytes as base64 (4 bytes per 3)
+// plus the other fields, or as a multipart part plus its headers: the file
+// limit itself is applied to the decoded bytes, so that 10 MB means the
+// same in both forms.
+func mediaBodyLimit(o Options) int64 {
+	return max(o.MaxBodyBytes, o.MaxMediaBytes/3*4+64<<10)
 }
 
 func tooLarge(limit int64) error {

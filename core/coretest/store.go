@@ -41,8 +41,10 @@ type state struct {
 	keys       map[ports.APIKeyID]ports.APIKey
 	audit      []ports.AuditEntry
 	messages   map[ports.MessageID]ports.Message
+	media      map[ports.MessageID]ports.MessageMedia
 	webhooks   map[ports.WebhookID]ports.WebhookEndpoint
 	deliveries map[ports.DeliveryID]ports.WebhookDelivery
+	stats      map[statsKey]ports.Counters
 }
 
 // NewStore returns an empty store.
@@ -55,8 +57,10 @@ func NewStore() *Store {
 		instances:  map[ports.InstanceID]ports.Instance{},
 		keys:       map[ports.APIKeyID]ports.APIKey{},
 		messages:   map[ports.MessageID]ports.Message{},
+		media:      map[ports.MessageID]ports.MessageMedia{},
 		webhooks:   map[ports.WebhookID]ports.WebhookEndpoint{},
 		deliveries: map[ports.DeliveryID]ports.WebhookDelivery{},
+		stats:      map[statsKey]ports.Counters{},
 	}}
 }
 
@@ -70,8 +74,10 @@ func (d state) clone() state {
 		keys:       maps.Clone(d.keys),
 		audit:      slices.Clone(d.audit),
 		messages:   maps.Clone(d.messages),
+		media:      maps.Clone(d.media),
 		webhooks:   maps.Clone(d.webhooks),
 		deliveries: maps.Clone(d.deliveries),
+		stats:      maps.Clone(d.stats),
 	}
 }
 
@@ -98,7 +104,7 @@ func (s *Store) Stores() ports.Stores { return view{s: s}.stores() }
 func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
-		Messages: v, Webhooks: v, Deliveries: v,
+		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v,
 	}
 }
 

@@ -29,7 +29,9 @@ type Deps struct {
 	Queue     ports.Queue
 	WhatsApp  ports.WhatsApp
 	Bus       ports.EventBus // nil: no events
-	Log       *slog.Logger
+	// Fetcher downloads URL media; nil: URL media is refused.
+	Fetcher ports.MediaFetcher
+	Log     *slog.Logger
 }
 
 // Config tunes sending. Zero values get the defaults.
@@ -47,6 +49,9 @@ type Config struct {
 	// SendConcurrency is how many sends one runner makes at once (of
 	// different instances: each has one in flight); default 8.
 	SendConcurrency int
+	// MaxMediaBytes is the largest file of a media message; default
+	// 10 MiB.
+	MaxMediaBytes int64
 }
 
 // Defaults of Config.
@@ -69,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendConcurrency <= 0 {
 		c.SendConcurrency = DefaultSendConcurrency
+	}
+	if c.MaxMediaBytes <= 0 {
+		c.MaxMediaBytes = DefaultMaxMedia
 	}
 	if c.SendDelayMax < c.SendDelayMin {
 		c.SendDelayMax = c.SendDelayMin
@@ -132,6 +140,13 @@ func canSend(p ports.Principal, inst ports.InstanceID) error {
 // already checked) as queued, with replyTo resolved, and enqueues its job
 // after the commit.
 func (s *Service) accept(ctx context.Context, p ports.Principal, inst ports.InstanceID, draft ports.Message, replyTo string) (ports.Message, error) {
+	return s.acceptWith(ctx, p, inst, draft, replyTo, nil)
+}
+
+// acceptWith is accept with more to write in the message's transaction
+// (its file), by also, when not nil, once the row is created.
+func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.InstanceID, draft ports.Message, replyTo string,
+	also func(ctx context.Context, st ports.Stores, m ports.Message) error) (ports.Message, error) {
 	var m ports.Message
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		i, err := st.Instances.GetInstance(ctx, p.SubscriptionID, inst)
@@ -152,6 +167,9 @@ func (s *Service) accept(ctx context.Context, p ports.Principal, inst ports.Inst
 		m.ReplyTo, m.CreatedAt, m.UpdatedAt = reply, now, now
 		if err := st.Messages.CreateMessage(ctx, p.SubscriptionID, m); err != nil {
 			return fmt.Errorf("create message: %w", err)
+		}
+		if also != nil {
+			return also(ctx, st, m)
 		}
 		return nil
 	})

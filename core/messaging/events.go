@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 	"time"
@@ -67,7 +68,7 @@ func (s *Service) onReceipt(ctx context.Context, ev ports.WAEvent) error {
 			continue
 		}
 		moved := false
-		out, err := s.d.Stores.Messages.UpdateMessage(ctx, sub, m.ID, func(m *ports.Message) error {
+		out, err := s.updateCounted(ctx, sub, m.ID, func(m *ports.Message) error {
 			// Checked again under the lock: receipts may race.
 			if rank[m.Status] == 0 || rank[m.Status] >= rank[to] {
 				return nil
@@ -98,15 +99,17 @@ func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
 	}
 }
 
-// onInbound stores an inbound text or location once (WhatsApp may deliver
-// it again after a reconnect) and announces it. Media and other kinds are
-// not stored yet.
+// onInbound stores an inbound text, location, image, document or audio
+// once (WhatsApp may deliver it again after a reconnect) and announces it.
+// Other kinds are not stored.
 func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	in := ev.Message
 	typ := ports.MessageText
 	switch {
 	case in.Location != nil:
 		typ = ports.MessageLocation
+	case in.Media != nil && messageType[in.Media.Kind] != "":
+		typ = messageType[in.Media.Kind]
 	case in.Text == "" || in.Media != nil:
 		s.d.Log.Debug("inbound message kind not stored", "instance", string(ev.Instance))
 		return nil
@@ -132,14 +135,42 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	m := ports.Message{
 		ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: sub, InstanceID: ev.Instance,
 		Direction: ports.DirectionInbound, Chat: in.Chat, To: inst.JID, From: in.From,
-		Type: typ, Text: in.Text, Location: copyLocation(in.Location), Status: ports.MsgReceived,
-		WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
+		Type: typ, Text: in.Text, Caption: truncate(in.Caption, MaxCaptionLen), Location: copyLocation(in.Location),
+		Status: ports.MsgReceived, WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
 	}
-	if err := s.d.Stores.Messages.CreateMessage(ctx, sub, m); err != nil {
+	if err := s.storeInbound(ctx, m, in.Media); err != nil {
 		return fmt.Errorf("store inbound message: %w", err)
 	}
 	s.publish(ctx, ports.Event{Type: ports.EventMessageReceived, SubscriptionID: sub, InstanceID: ev.Instance, Data: m})
 	return nil
+}
+
+// storeInbound stores an inbound message, counted, with its file if it
+// has one, in one transaction. A file the adapter could not download is
+// left out: the message is still worth keeping, and its media route
+// answers 404.
+func (s *Service) storeInbound(ctx context.Context, m ports.Message, in *ports.WAMedia) error {
+	if in == nil || len(in.Data) == 0 {
+		return s.createCounted(ctx, m)
+	}
+	sum := sha256.Sum256(in.Data)
+	mimeType := in.MimeType
+	if baseType(mimeType) == "" || len(mimeType) > 128 {
+		mimeType = sniff(in.Data) // what the sender claimed is unusable
+	}
+	md := ports.MessageMedia{
+		MessageID: m.ID, SubscriptionID: m.SubscriptionID, MimeType: mimeType, FileName: sanitiseFileName(in.FileName),
+		PTT: in.PTT, Size: int64(len(in.Data)), SHA256: sum[:], Data: in.Data, CreatedAt: m.CreatedAt,
+	}
+	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		if err := st.Messages.CreateMessage(ctx, m.SubscriptionID, m); err != nil {
+			return err
+		}
+		if err := st.Media.PutMedia(ctx, m.SubscriptionID, md); err != nil {
+			return fmt.Errorf("store media: %w", err)
+		}
+		return s.addStats(ctx, st, m, ports.Counters{Received: 1})
+	})
 }
 
 // ownerOf returns the subscription of an instance an event names; false

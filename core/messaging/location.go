@@ -59,14 +59,19 @@ func checkLabel(field, v string, maxLen int) *ports.FieldError {
 	return nil
 }
 
-// outbound is what the worker hands WhatsApp for m.
-func outbound(m ports.Message) ports.WAOutbound {
+// outbound is what the worker hands WhatsApp for m, with md, its file, on
+// media messages.
+func outbound(m ports.Message, md *ports.MessageMedia) ports.WAOutbound {
 	out := ports.WAOutbound{To: m.To, ReplyTo: m.ReplyTo}
-	if m.Type == ports.MessageLocation && m.Location != nil {
+	switch {
+	case m.Type == ports.MessageLocation && m.Location != nil:
 		l := *m.Location
 		out.Location = &l
-		return out
+	case md != nil:
+		out.Caption = m.Caption
+		out.Media = &ports.WAMedia{Kind: mediaKind(m.Type), Data: md.Data, MimeType: md.MimeType, FileName: md.FileName, PTT: md.PTT}
+	default:
+		out.Text = m.Text
 	}
-	out.Text = m.Text
 	return out
 }

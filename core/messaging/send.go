@@ -87,6 +87,15 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 		// Unlinked since it was accepted: it will not come back by itself.
 		return s.finish(ctx, m, func(m *ports.Message) { s.failed(m, errNotConnected()) })
 	}
+	md, err := s.loadMedia(ctx, m)
+	if ports.IsCode(err, ports.ENotFound) {
+		return s.finish(ctx, m, func(m *ports.Message) {
+			s.failed(m, ports.ReasonError(ports.EInternal, "media_missing", "the file of the message is gone"))
+		})
+	}
+	if err != nil {
+		return err
+	}
 	m, err = s.d.Stores.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, s.d.Clock.Now())
 	if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
 		return nil // another run has it
@@ -96,7 +105,7 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	}
 	s.publishStatus(ctx, m)
 	slot.sending()
-	sent, err := s.d.WhatsApp.Send(ctx, m.InstanceID, outbound(m))
+	sent, err := s.d.WhatsApp.Send(ctx, m.InstanceID, outbound(m, md))
 	switch {
 	case err == nil:
 		return s.finish(ctx, m, func(m *ports.Message) {
@@ -117,6 +126,19 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	// The queue retries with backoff; instance_not_connected is a
 	// conflict for a caller, but for the job it is a wait.
 	return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
+}
+
+// loadMedia returns the file of a media message, read before the claim so
+// that a failed read leaves the message queued; nil for text and location.
+func (s *Service) loadMedia(ctx context.Context, m ports.Message) (*ports.MessageMedia, error) {
+	if mediaKind(m.Type) == "" {
+		return nil, nil
+	}
+	md, err := s.d.Stores.Media.GetMedia(ctx, m.SubscriptionID, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("get media of %s: %w", m.ID, err)
+	}
+	return &md, nil
 }
 
 // retryable reports whether a send error may pass: the instance is only
@@ -150,7 +172,7 @@ func (s *Service) finish(ctx context.Context, m ports.Message, move func(*ports.
 	// The outcome must be recorded even if the run was just abandoned.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	out, err := s.d.Stores.Messages.UpdateMessage(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
+	out, err := s.updateCounted(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
 		move(m)
 		m.UpdatedAt = s.d.Clock.Now()
 		return nil

@@ -33,6 +33,18 @@ func (f AuditLogFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditLogMutation", m)
 }
 
+// The DailyStatFunc type is an adapter to allow the use of ordinary
+// function as DailyStat mutator.
+type DailyStatFunc func(context.Context, *ent.DailyStatMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DailyStatFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DailyStatMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DailyStatMutation", m)
+}
+
 // The DeniedTokenFunc type is an adapter to allow the use of ordinary
 // function as DeniedToken mutator.
 type DeniedTokenFunc func(context.Context, *ent.DeniedTokenMutation) (ent.Value, error)
@@ -91,6 +103,18 @@ func (f MessageFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MessageMutation", m)
+}
+
+// The MessageMediaFunc type is an adapter to allow the use of ordinary
+// function as MessageMedia mutator.
+type MessageMediaFunc func(context.Context, *ent.MessageMediaMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f MessageMediaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.MessageMediaMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.MessageMediaMutation", m)
 }
 
 // The RefreshTokenFunc type is an adapter to allow the use of ordinary

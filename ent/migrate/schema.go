@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -63,6 +64,32 @@ var (
 				Name:    "auditlog_subscription_id_id",
 				Unique:  false,
 				Columns: []*schema.Column{AuditLogsColumns[1], AuditLogsColumns[0]},
+			},
+		},
+	}
+	// DailyStatsColumns holds the columns for the "daily_stats" table.
+	DailyStatsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "instance_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "day", Type: field.TypeTime, SchemaType: map[string]string{"postgres": "date", "sqlite3": "date"}},
+		{Name: "sent", Type: field.TypeInt64, Default: 0},
+		{Name: "failed", Type: field.TypeInt64, Default: 0},
+		{Name: "delivered", Type: field.TypeInt64, Default: 0},
+		{Name: "read", Type: field.TypeInt64, Default: 0},
+		{Name: "received", Type: field.TypeInt64, Default: 0},
+		{Name: "api_calls", Type: field.TypeInt64, Default: 0},
+	}
+	// DailyStatsTable holds the schema information for the "daily_stats" table.
+	DailyStatsTable = &schema.Table{
+		Name:       "daily_stats",
+		Columns:    DailyStatsColumns,
+		PrimaryKey: []*schema.Column{DailyStatsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "dailystat_subscription_id_instance_id_day",
+				Unique:  true,
+				Columns: []*schema.Column{DailyStatsColumns[1], DailyStatsColumns[2], DailyStatsColumns[3]},
 			},
 		},
 	}
@@ -234,6 +261,24 @@ var (
 			},
 		},
 	}
+	// MessageMediaColumns holds the columns for the "message_media" table.
+	MessageMediaColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "mime_type", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "file_name", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "ptt", Type: field.TypeBool, Default: false},
+		{Name: "size", Type: field.TypeInt64, Default: 0},
+		{Name: "sha256", Type: field.TypeBytes, Size: 32},
+		{Name: "data", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// MessageMediaTable holds the schema information for the "message_media" table.
+	MessageMediaTable = &schema.Table{
+		Name:       "message_media",
+		Columns:    MessageMediaColumns,
+		PrimaryKey: []*schema.Column{MessageMediaColumns[0]},
+	}
 	// RefreshTokensColumns holds the columns for the "refresh_tokens" table.
 	RefreshTokensColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -389,11 +434,13 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AuditLogsTable,
+		DailyStatsTable,
 		DeniedTokensTable,
 		IdempotencyKeysTable,
 		InstancesTable,
 		JobsTable,
 		MessagesTable,
+		MessageMediaTable,
 		RefreshTokensTable,
 		SubscriptionsTable,
 		UsersTable,
@@ -403,4 +450,7 @@ var (
 )
 
 func init() {
+	MessageMediaTable.Annotation = &entsql.Annotation{
+		Table: "message_media",
+	}
 }

@@ -12,6 +12,9 @@ type APIKey func(*sql.Selector)
 // AuditLog is the predicate function for auditlog builders.
 type AuditLog func(*sql.Selector)
 
+// DailyStat is the predicate function for dailystat builders.
+type DailyStat func(*sql.Selector)
+
 // DeniedToken is the predicate function for deniedtoken builders.
 type DeniedToken func(*sql.Selector)
 
@@ -26,6 +29,9 @@ type Job func(*sql.Selector)
 
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
+
+// MessageMedia is the predicate function for messagemedia builders.
+type MessageMedia func(*sql.Selector)
 
 // RefreshToken is the predicate function for refreshtoken builders.
 type RefreshToken func(*sql.Selector)

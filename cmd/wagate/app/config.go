@@ -36,6 +36,7 @@ var settings = []setting{
 	{"WAGATE_AUTH_RATE_PER_MIN", "60", "requests per minute per client IP on /api/v1/auth/*", false},
 	{"WAGATE_LOGIN_FAILURES", "10/15m", "failed logins per account before it is locked for the window", false},
 	{"WAGATE_MAX_BODY_BYTES", "1048576", "largest accepted request body, in bytes", false},
+	{"WAGATE_MAX_MEDIA_BYTES", "10485760", "largest file of a media message, in bytes (its routes' body limit fits it)", false},
 	{"WAGATE_CORS_ORIGINS", "", "comma-separated origins allowed by CORS; empty: none", false},
 	{"WAGATE_TRUSTED_PROXIES", "", "comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed", false},
 	{"WAGATE_TLS_CERT_FILE", "", "serve HTTPS with this certificate (and turn HSTS on)", false},
@@ -78,6 +79,7 @@ type Config struct {
 	AuthRatePerMin  int
 	LoginFailures   ports.Limit
 	MaxBodyBytes    int64
+	MaxMediaBytes   int64
 	CORSOrigins     []string
 	TrustedProxies  []string
 	TLSCertFile     string
@@ -190,6 +192,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		fail("WAGATE_MAX_BODY_BYTES", err)
 	}
 	c.MaxBodyBytes = int64(body)
+	media, err := positiveInt(v("WAGATE_MAX_MEDIA_BYTES"))
+	if err != nil {
+		fail("WAGATE_MAX_MEDIA_BYTES", err)
+	}
+	c.MaxMediaBytes = int64(media)
 	if err := c.LogLevel.UnmarshalText([]byte(v("WAGATE_LOG_LEVEL"))); err != nil {
 		fail("WAGATE_LOG_LEVEL", err)
 	}

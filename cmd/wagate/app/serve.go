@@ -61,9 +61,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	bg.Go(func() { sys.messaging.RunRelay(bgCtx) })
 	bg.Go(func() { sys.webhooks.RunRelay(bgCtx) })
 	bg.Go(func() { sys.idempotency.RunPurge(bgCtx) })
+	bg.Go(func() { sys.stats.Run(bgCtx) })
 	defer func() {
 		stopBackground()
 		bg.Wait()
+		// The HTTP server has stopped: no request counts any more, so
+		// this last flush loses none.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := sys.stats.Flush(fctx); err != nil {
+			log.Error("flush API call counts at shutdown", "err", err)
+		}
 	}()
 
 	reg := prometheus.NewRegistry()
@@ -83,12 +91,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging,
 		Idempotency: sys.idempotency,
 		Webhooks:    sys.webhooks,
+		Stats:       sys.stats,
 	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,
 		AuthRatePerMin: cfg.AuthRatePerMin,
 		CORSOrigins:    cfg.CORSOrigins,
 		MaxBodyBytes:   cfg.MaxBodyBytes,
+		MaxMediaBytes:  cfg.MaxMediaBytes,
 		TLS:            cfg.TLSCertFile != "",
 		Ready:          ready,
 		Metrics:        reg,

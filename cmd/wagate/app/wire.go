@@ -32,6 +32,7 @@ import (
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
+	"github.com/wagate/wagate/core/stats"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/core/webhooks"
 	"github.com/wagate/wagate/ports"
@@ -58,6 +59,8 @@ type system struct {
 	idempotency *idempotency.Service
 	// webhooks fans events out to webhook endpoints and delivers them.
 	webhooks *webhooks.Service
+	// stats answers the stats routes and batches the API-call counts.
+	stats *stats.Service
 }
 
 // openStore opens the database chosen by the configuration and applies
@@ -202,9 +205,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	msgs = messaging.New(messaging.Deps{
 		Tx: st, Stores: stores, Outbox: st.Outbox(), Directory: st.Directory(), Clock: clock, IDs: ids,
 		Queue: sys.queue, WhatsApp: sys.whatsapp, Bus: events, Log: log.With("component", "messaging"),
-	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge})
+		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
+		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
+	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
 	msgs.Register(sys.runner)
 	sys.messaging = msgs
+	sys.stats = stats.New(stats.Deps{
+		Stats: stores.Stats, Instances: stores.Instances, Clock: clock, Log: log.With("component", "stats"),
+	}, stats.Config{})
 	sys.idempotency = idempotency.New(idempotency.Deps{
 		Store: st.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
 	}, idempotency.Config{})

@@ -1,0 +1,74 @@
+package stats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wagate/wagate/ports"
+)
+
+// callKey is one counters row of API calls.
+type callKey struct {
+	sub  ports.SubscriptionID
+	inst ports.InstanceID
+	day  time.Time
+}
+
+// CountAPICall notes one authenticated API request of the subscription,
+// against the instance it addressed (empty: none). It only touches memory;
+// Run and Flush write the counts.
+func (s *Service) CountAPICall(sub ports.SubscriptionID, inst ports.InstanceID) {
+	k := callKey{sub: sub, inst: inst, day: ports.StatsDay(s.d.Clock.Now())}
+	s.mu.Lock()
+	s.calls[k]++
+	s.mu.Unlock()
+}
+
+// Run flushes the counted API calls every FlushEvery until ctx ends. The
+// last flush is the caller's, once nothing counts any more (after the
+// HTTP server stopped): see Flush.
+func (s *Service) Run(ctx context.Context) {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
+				s.d.Log.Warn("flush API call counts; kept for the next flush", "err", err)
+			}
+		}
+	}
+}
+
+// Flush writes the API calls counted so far. Counts it could not write
+// are kept for the next flush, and the first error is returned.
+func (s *Service) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	pending := s.calls
+	s.calls = make(map[callKey]int64, len(pending))
+	s.mu.Unlock()
+	var errs []error
+	failed := map[callKey]int64{}
+	for k, n := range pending {
+		if len(errs) > 0 {
+			failed[k] = n // the database is failing: do not try every row
+			continue
+		}
+		if err := s.d.Stats.AddStats(ctx, k.sub, k.inst, k.day, ports.Counters{APICalls: n}); err != nil {
+			errs = append(errs, fmt.Errorf("add API calls of %s: %w", k.sub, err))
+			failed[k] = n
+		}
+	}
+	if len(failed) > 0 {
+		s.mu.Lock()
+		for k, n := range failed {
+			s.calls[k] += n
+		}
+		s.mu.Unlock()
+	}
+	return errors.Join(errs...)
+}

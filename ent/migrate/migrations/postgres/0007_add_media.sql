@@ -1,0 +1,2 @@
+-- Create "message_media" table
+CREATE TABLE "message_media" ("id" character varying NOT NULL, "subscription_id" character varying NOT NULL, "mime_type" character varying NOT NULL DEFAULT '', "file_name" character varying NOT NULL DEFAULT '', "ptt" boolean NOT NULL DEFAULT false, "size" bigint NOT NULL DEFAULT 0, "sha256" bytea NOT NULL, "data" bytea NOT NULL, "created_at" timestamptz NOT NULL, PRIMARY KEY ("id"));

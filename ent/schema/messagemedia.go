@@ -1,0 +1,35 @@
+package schema
+
+import (
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/field"
+)
+
+// MessageMedia is the file of an image, document or audio message, one row
+// per message (its id is the message's). Outbound files are written in the
+// transaction of their message row, so the worker always finds them;
+// inbound ones by the handler that stores the received message.
+type MessageMedia struct{ ent.Schema }
+
+// Annotations of MessageMedia.
+func (MessageMedia) Annotations() []schema.Annotation {
+	return []schema.Annotation{entsql.Annotation{Table: "message_media"}}
+}
+
+// Fields of MessageMedia.
+func (MessageMedia) Fields() []ent.Field {
+	return []ent.Field{
+		// id is the message's id.
+		field.String("id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("mime_type").MaxLen(128).Default(""),
+		field.String("file_name").MaxLen(255).Default(""),
+		field.Bool("ptt").Default(false),
+		field.Int64("size").Default(0),
+		field.Bytes("sha256").MaxLen(32),
+		field.Bytes("data"),
+		field.Time("created_at").Immutable(),
+	}
+}
