@@ -23,6 +23,7 @@ import (
 	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
+	"github.com/wagate/wagate/ent/template"
 	"github.com/wagate/wagate/ent/user"
 	"github.com/wagate/wagate/ent/webhookdelivery"
 	"github.com/wagate/wagate/ent/webhookendpoint"
@@ -97,6 +98,7 @@ func checkColumn(t, c string) error {
 			messagemedia.Table:    messagemedia.ValidColumn,
 			refreshtoken.Table:    refreshtoken.ValidColumn,
 			subscription.Table:    subscription.ValidColumn,
+			template.Table:        template.ValidColumn,
 			user.Table:            user.ValidColumn,
 			webhookdelivery.Table: webhookdelivery.ValidColumn,
 			webhookendpoint.Table: webhookendpoint.ValidColumn,

@@ -15,6 +15,7 @@ import (
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/schema"
 	"github.com/wagate/wagate/ent/subscription"
+	"github.com/wagate/wagate/ent/template"
 	"github.com/wagate/wagate/ent/user"
 	"github.com/wagate/wagate/ent/webhookdelivery"
 	"github.com/wagate/wagate/ent/webhookendpoint"
@@ -915,6 +916,66 @@ func init() {
 	// subscription.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	subscription.IDValidator = func() func(string) error {
 		validators := subscriptionDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	templateFields := schema.Template{}.Fields()
+	_ = templateFields
+	// templateDescSubscriptionID is the schema descriptor for subscription_id field.
+	templateDescSubscriptionID := templateFields[1].Descriptor()
+	// template.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	template.SubscriptionIDValidator = func() func(string) error {
+		validators := templateDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// templateDescName is the schema descriptor for name field.
+	templateDescName := templateFields[2].Descriptor()
+	// template.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	template.NameValidator = func() func(string) error {
+		validators := templateDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// templateDescBody is the schema descriptor for body field.
+	templateDescBody := templateFields[3].Descriptor()
+	// template.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	template.BodyValidator = templateDescBody.Validators[0].(func(string) error)
+	// templateDescID is the schema descriptor for id field.
+	templateDescID := templateFields[0].Descriptor()
+	// template.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	template.IDValidator = func() func(string) error {
+		validators := templateDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

@@ -117,6 +117,7 @@ type Stores struct {
 	Webhooks      WebhookStore
 	Deliveries    DeliveryStore
 	Stats         StatsStore
+	Templates     TemplateStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

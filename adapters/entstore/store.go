@@ -83,6 +83,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Webhooks:      &webhookStore{s},
 		Deliveries:    &deliveryStore{s},
 		Stats:         &statsStore{s},
+		Templates:     &templateStore{s},
 	}
 	return s, nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/stats"
+	"github.com/wagate/wagate/core/templates"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/core/webhooks"
 	"github.com/wagate/wagate/ports"
@@ -40,6 +41,9 @@ type Services struct {
 	// Stats answers the stats routes and counts API calls; nil: the
 	// routes answer 503 and nothing is counted.
 	Stats *stats.Service
+	// Templates is the templates module of SPEC §8; nil: its routes
+	// answer 503.
+	Templates *templates.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -86,6 +90,10 @@ type Options struct {
 	// Sandbox, when set, is the simulated network of sandbox mode and the
 	// /api/v1/sandbox routes exist; nil (live mode): they do not.
 	Sandbox Simulator
+	// QueueUI, when set, is the queue monitor (asynqmon over Redis),
+	// mounted read-only at /admin/queues for platform admins; nil (no
+	// Redis): those routes do not exist.
+	QueueUI http.Handler
 }
 
 func (o Options) withDefaults() Options {
@@ -244,6 +252,13 @@ func (a *api) routes(e *gin.Engine) {
 
 	r.GET("/audit-logs", a.listAudit)
 
+	r.POST("/templates", a.createTemplate)
+	r.GET("/templates", a.listTemplates)
+	r.GET("/templates/:id", a.getTemplate)
+	r.PATCH("/templates/:id", a.updateTemplate)
+	r.DELETE("/templates/:id", a.deleteTemplate)
+	r.POST("/templates/:id/render", a.renderTemplate)
+
 	r.GET("/stats", a.stats)
 	r.GET("/instances/:id/stats", a.instanceStats)
 
@@ -255,5 +270,8 @@ func (a *api) routes(e *gin.Engine) {
 		sb := r.Group("/sandbox/instances/:id")
 		sb.POST("/scan", a.sandboxScan)
 		sb.POST("/inbound", a.sandboxInbound)
+	}
+	if a.opt.QueueUI != nil {
+		a.queueUIRoutes(e)
 	}
 }

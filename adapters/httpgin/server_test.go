@@ -334,16 +334,16 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
-// TestRoutesMatchOpenAPI checks both modes: in sandbox mode the router has
-// every documented route; in live mode exactly those not marked
-// x-sandbox-only.
+// TestRoutesMatchOpenAPI checks every mode: the router has exactly the
+// documented routes, minus those marked x-sandbox-only outside sandbox mode
+// and those marked x-requires-redis without the queue monitor.
 func TestRoutesMatchOpenAPI(t *testing.T) {
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
 		Paths   map[string]map[string]json.RawMessage `json:"paths"`
 	}
-	sandbox := newTestEnv(t, Options{Sandbox: &fakeSimulator{}})
-	w := sandbox.do(req{method: "GET", path: "/openapi.json"})
+	full := newTestEnv(t, Options{Sandbox: &fakeSimulator{}, QueueUI: http.NotFoundHandler()})
+	w := full.do(req{method: "GET", path: "/openapi.json"})
 	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		t.Fatalf("got %d %q, want 200 application/json", w.Code, w.Header().Get("Content-Type"))
 	}
@@ -351,25 +351,45 @@ func TestRoutesMatchOpenAPI(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.1") {
 		t.Fatalf("got openapi %q, want 3.1", doc.OpenAPI)
 	}
-	all, live := map[string]bool{}, map[string]bool{}
-	for path, item := range doc.Paths {
-		sandboxOnly := string(item["x-sandbox-only"]) == "true"
-		for method := range item {
-			switch method {
-			case "get", "put", "post", "delete", "options", "head", "patch", "trace":
-				k := strings.ToUpper(method) + " " + path
-				all[k] = true
-				if !sandboxOnly {
-					live[k] = true
+	modes := []struct {
+		name           string
+		opt            Options
+		sandbox, redis bool
+	}{
+		{"sandbox mode with redis", Options{Sandbox: &fakeSimulator{}, QueueUI: http.NotFoundHandler()}, true, true},
+		{"sandbox mode", Options{Sandbox: &fakeSimulator{}}, true, false},
+		{"live mode with redis", Options{QueueUI: http.NotFoundHandler()}, false, true},
+		{"live mode", Options{}, false, false},
+	}
+	marked := map[string]int{}
+	for _, m := range modes {
+		want := map[string]bool{}
+		for path, item := range doc.Paths {
+			sandboxOnly := string(item["x-sandbox-only"]) == "true"
+			redisOnly := string(item["x-requires-redis"]) == "true"
+			if sandboxOnly {
+				marked["x-sandbox-only"]++
+			}
+			if redisOnly {
+				marked["x-requires-redis"]++
+			}
+			if sandboxOnly && !m.sandbox || redisOnly && !m.redis {
+				continue
+			}
+			for method := range item {
+				switch method {
+				case "get", "put", "post", "delete", "options", "head", "patch", "trace":
+					want[strings.ToUpper(method)+" "+path] = true
 				}
 			}
 		}
+		compareRoutes(t, m.name, newTestEnv(t, m.opt).engine, want)
 	}
-	if len(all) == len(live) {
-		t.Errorf("got no x-sandbox-only routes in openapi.json, want the sandbox routes marked")
+	for _, ext := range []string{"x-sandbox-only", "x-requires-redis"} {
+		if marked[ext] == 0 {
+			t.Errorf("got no %s routes in openapi.json, want them marked", ext)
+		}
 	}
-	compareRoutes(t, "sandbox mode", sandbox.engine, all)
-	compareRoutes(t, "live mode", newTestEnv(t, Options{}).engine, live)
 }
 
 // compareRoutes checks that the engine routes exactly the documented set.
@@ -394,11 +414,15 @@ func compareRoutes(t *testing.T, mode string, e *gin.Engine, documented map[stri
 	}
 }
 
-// ginToOpenAPI turns /a/:id into /a/{id}.
+// ginToOpenAPI turns /a/:id into /a/{id}, and a catch-all /a/*path into
+// /a/{path}.
 func ginToOpenAPI(p string) string {
 	parts := strings.Split(p, "/")
 	for i, s := range parts {
 		if name, ok := strings.CutPrefix(s, ":"); ok {
+			parts[i] = "{" + name + "}"
+		}
+		if name, ok := strings.CutPrefix(s, "*"); ok {
 			parts[i] = "{" + name + "}"
 		}
 	}

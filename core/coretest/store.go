@@ -45,6 +45,7 @@ type state struct {
 	webhooks   map[ports.WebhookID]ports.WebhookEndpoint
 	deliveries map[ports.DeliveryID]ports.WebhookDelivery
 	stats      map[statsKey]ports.Counters
+	templates  map[ports.TemplateID]ports.Template
 }
 
 // NewStore returns an empty store.
@@ -61,6 +62,7 @@ func NewStore() *Store {
 		webhooks:   map[ports.WebhookID]ports.WebhookEndpoint{},
 		deliveries: map[ports.DeliveryID]ports.WebhookDelivery{},
 		stats:      map[statsKey]ports.Counters{},
+		templates:  map[ports.TemplateID]ports.Template{},
 	}}
 }
 
@@ -78,6 +80,7 @@ func (d state) clone() state {
 		webhooks:   maps.Clone(d.webhooks),
 		deliveries: maps.Clone(d.deliveries),
 		stats:      maps.Clone(d.stats),
+		templates:  maps.Clone(d.templates),
 	}
 }
 
@@ -104,7 +107,7 @@ func (s *Store) Stores() ports.Stores { return view{s: s}.stores() }
 func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
-		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v,
+		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v, Templates: v,
 	}
 }
 

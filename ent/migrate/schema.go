@@ -332,6 +332,34 @@ var (
 		Columns:    SubscriptionsColumns,
 		PrimaryKey: []*schema.Column{SubscriptionsColumns[0]},
 	}
+	// TemplatesColumns holds the columns for the "templates" table.
+	TemplatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "body", Type: field.TypeString, Size: 2147483647},
+		{Name: "variables", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// TemplatesTable holds the schema information for the "templates" table.
+	TemplatesTable = &schema.Table{
+		Name:       "templates",
+		Columns:    TemplatesColumns,
+		PrimaryKey: []*schema.Column{TemplatesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "template_subscription_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{TemplatesColumns[1], TemplatesColumns[2]},
+			},
+			{
+				Name:    "template_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{TemplatesColumns[1], TemplatesColumns[0]},
+			},
+		},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -443,6 +471,7 @@ var (
 		MessageMediaTable,
 		RefreshTokensTable,
 		SubscriptionsTable,
+		TemplatesTable,
 		UsersTable,
 		WebhookDeliveriesTable,
 		WebhookEndpointsTable,

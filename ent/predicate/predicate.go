@@ -39,6 +39,9 @@ type RefreshToken func(*sql.Selector)
 // Subscription is the predicate function for subscription builders.
 type Subscription func(*sql.Selector)
 
+// Template is the predicate function for template builders.
+type Template func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
 

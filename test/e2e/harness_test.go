@@ -47,9 +47,11 @@ var (
 	}}
 	postgresRedis = backend{"postgres+redis", func(t *testing.T) map[string]string {
 		env := postgres.env(t)
-		// The server keeps its own key prefix; fresh emails and
-		// subscriptions keep runs apart.
-		env["WAGATE_REDIS_URL"], _ = testdb.Redis(t)
+		// Servers of different tests must not take each other's jobs
+		// from a shared Redis: each gets its own prefix.
+		url, prefix := testdb.Redis(t)
+		env["WAGATE_REDIS_URL"] = url
+		env["WAGATE_REDIS_PREFIX"] = strings.TrimSuffix(prefix, ":")
 		return env
 	}}
 )

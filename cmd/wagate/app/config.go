@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -27,6 +28,7 @@ var settings = []setting{
 	{"WAGATE_DATA_DIR", "./data", "directory for the SQLite database and the generated JWT secret", false},
 	{"WAGATE_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty: SQLite in the data dir", true},
 	{"WAGATE_REDIS_URL", "", "Redis URL (redis://…); empty: in-process rate limits and the queue in the database", true},
+	{"WAGATE_REDIS_PREFIX", "wagate", "names this deployment's queues and keys in Redis; nodes of one deployment share it, separate deployments on one Redis must not", false},
 	{"WAGATE_MIGRATE_ON_START", "auto", "apply pending migrations when serving: auto (only on SQLite), true, false", false},
 	{"WAGATE_JWT_SECRET", "", "HS256 signing secret, at least 32 bytes; empty: generated once and kept in the data dir", true},
 	{"WAGATE_JWT_PREVIOUS_SECRETS", "", "comma-separated earlier secrets still accepted (key rotation)", true},
@@ -70,6 +72,7 @@ type Config struct {
 	DataDir         string
 	DatabaseURL     string
 	RedisURL        string
+	RedisPrefix     string
 	MigrateOnStart  string
 	JWTSecret       string
 	JWTPrevious     []string
@@ -103,6 +106,10 @@ type Config struct {
 	WebhookAllowHTTP    bool
 }
 
+// redisPrefixPattern keeps the prefix free of the ':' and '{}' that Redis
+// key names and asynq's hash tags give meaning to.
+var redisPrefixPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
 // loadConfig reads every setting from getenv, falling back to the defaults.
 func loadConfig(getenv func(string) string) (Config, error) {
 	v := func(name string) string {
@@ -124,6 +131,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		DataDir:        v("WAGATE_DATA_DIR"),
 		DatabaseURL:    v("WAGATE_DATABASE_URL"),
 		RedisURL:       v("WAGATE_REDIS_URL"),
+		RedisPrefix:    v("WAGATE_REDIS_PREFIX"),
 		MigrateOnStart: v("WAGATE_MIGRATE_ON_START"),
 		JWTSecret:      v("WAGATE_JWT_SECRET"),
 		JWTPrevious:    splitList(v("WAGATE_JWT_PREVIOUS_SECRETS")),
@@ -216,6 +224,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if (c.BootstrapEmail == "") != (c.BootstrapPass == "") {
 		fail("WAGATE_BOOTSTRAP_ADMIN_EMAIL", fmt.Errorf("set both the email and the password, or neither"))
+	}
+	if !redisPrefixPattern.MatchString(c.RedisPrefix) {
+		fail("WAGATE_REDIS_PREFIX", fmt.Errorf("got %q, want 1-64 letters, digits, '_', '.' or '-'", c.RedisPrefix))
 	}
 	if c.NodeID == "" {
 		c.NodeID, _ = os.Hostname()

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	asynqueue "github.com/wagate/wagate/adapters/asynq"
 	"github.com/wagate/wagate/adapters/httpgin"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
@@ -87,11 +88,18 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if sys.sim != nil {
 		sandbox = sys.sim
 	}
+	// The queue monitor exists only over Redis: the embedded queue has
+	// no such UI.
+	var queueUI http.Handler
+	if sys.redis != nil {
+		queueUI = asynqueue.NewMonitor(sys.redis, httpgin.QueueUIPath)
+	}
 	handler := httpgin.New(httpgin.Services{
 		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging,
 		Idempotency: sys.idempotency,
 		Webhooks:    sys.webhooks,
 		Stats:       sys.stats,
+		Templates:   sys.templates,
 	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,
@@ -106,6 +114,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Events:         sys.bus,
 		Shutdown:       streamsDone,
 		Sandbox:        sandbox,
+		QueueUI:        queueUI,
 	})
 	// Instances that were connected reconnect once the API is up, in the
 	// background: a restore of many instances must not delay serving.

@@ -33,6 +33,7 @@ import (
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/stats"
+	"github.com/wagate/wagate/core/templates"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/core/webhooks"
 	"github.com/wagate/wagate/ports"
@@ -61,6 +62,8 @@ type system struct {
 	webhooks *webhooks.Service
 	// stats answers the stats routes and batches the API-call counts.
 	stats *stats.Service
+	// templates keeps the message templates of SPEC §8.
+	templates *templates.Service
 }
 
 // openStore opens the database chosen by the configuration and applies
@@ -122,7 +125,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 			sys.close()
 			return nil, fmt.Errorf("connect to redis: %w", err)
 		}
-		if sys.limiter, err = ratelimit.NewRedis(sys.redis, "wagate:rl:"); err != nil {
+		if sys.limiter, err = ratelimit.NewRedis(sys.redis, cfg.RedisPrefix+":rl:"); err != nil {
 			sys.close()
 			return nil, fmt.Errorf("rate limiter: %w", err)
 		}
@@ -216,6 +219,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	sys.idempotency = idempotency.New(idempotency.Deps{
 		Store: st.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
 	}, idempotency.Config{})
+	sys.templates = templates.New(templates.Deps{Tx: st, Stores: stores, Clock: clock, IDs: ids})
 	return sys, nil
 }
 
@@ -241,7 +245,7 @@ func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventB
 func (s *system) openQueue(cfg Config, log *slog.Logger) error {
 	qlog := log.With("component", "queue")
 	if s.redis != nil {
-		q, err := asynqueue.New(asynqueue.Options{Redis: s.redis, Log: qlog})
+		q, err := asynqueue.New(asynqueue.Options{Redis: s.redis, Prefix: cfg.RedisPrefix, Log: qlog})
 		if err != nil {
 			return fmt.Errorf("queue: %w", err)
 		}
