@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,10 @@ type client struct {
 	*whatsmeow.Client
 	events chan any
 	sim    *wasim.Server
+	// loggedOut is set, before the event is queued for the test, when
+	// whatsmeow reports LoggedOut; it then deletes the device on its own
+	// goroutine, so Store.ID must no longer be read.
+	loggedOut atomic.Bool
 }
 
 func newClient(t *testing.T, sim *wasim.Server, dev *store.Device) *client {
@@ -63,6 +68,9 @@ func newClient(t *testing.T, sim *wasim.Server, dev *store.Device) *client {
 	cli.SynchronousAck = true
 	c := &client{Client: cli, events: make(chan any, 256), sim: sim}
 	cli.AddEventHandler(func(evt any) {
+		if _, ok := evt.(*events.LoggedOut); ok {
+			c.loggedOut.Store(true)
+		}
 		select {
 		case c.events <- evt:
 		default:
@@ -78,7 +86,7 @@ func newClient(t *testing.T, sim *wasim.Server, dev *store.Device) *client {
 // is a data race inside whatsmeow; the barrier event orders those sends
 // before the test goroutine under the race detector.
 func (c *client) quiesce(t *testing.T) {
-	if c.Store.ID == nil || !c.IsLoggedIn() || c.sim.Barrier(c.Store.ID.String()) != nil {
+	if c.loggedOut.Load() || c.Store.ID == nil || !c.IsLoggedIn() || c.sim.Barrier(c.Store.ID.String()) != nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
