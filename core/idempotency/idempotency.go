@@ -33,7 +33,6 @@ const MaxKeyLen = 255
 const (
 	DefaultTTL        = 24 * time.Hour
 	DefaultStaleAfter = time.Minute
-	DefaultPurgeEvery = 10 * time.Minute
 )
 
 // Config tunes the service. Zero values get the defaults.
@@ -45,8 +44,6 @@ type Config struct {
 	// request with the key then takes it over. Default 1 min, far above
 	// the few milliseconds a send takes.
 	StaleAfter time.Duration
-	// PurgeEvery is how often RunPurge deletes expired keys; default 10 min.
-	PurgeEvery time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -55,9 +52,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.StaleAfter <= 0 {
 		c.StaleAfter = DefaultStaleAfter
-	}
-	if c.PurgeEvery <= 0 {
-		c.PurgeEvery = DefaultPurgeEvery
 	}
 	return c
 }
@@ -212,29 +206,12 @@ func (c *Claim) Abandon(ctx context.Context) error {
 }
 
 // PurgeOnce deletes the keys that have expired and returns how many went.
+// Begin ignores expired keys anyway; the composition root calls this
+// periodically only to keep the table small.
 func (s *Service) PurgeOnce(ctx context.Context) (int, error) {
 	n, err := s.d.Store.PurgeIdempotency(ctx, s.d.Clock.Now())
 	if err != nil {
 		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}
 	return n, nil
-}
-
-// RunPurge deletes expired keys every PurgeEvery until ctx ends. Begin
-// ignores expired keys anyway; the purge only keeps the table small.
-func (s *Service) RunPurge(ctx context.Context) {
-	t := time.NewTicker(s.cfg.PurgeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.PurgeOnce(ctx); err != nil && ctx.Err() == nil {
-				s.d.Log.Warn("idempotency purge", "err", err)
-			} else if n > 0 {
-				s.d.Log.Debug("idempotency purge", "deleted", n)
-			}
-		}
-	}
 }

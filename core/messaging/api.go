@@ -42,10 +42,9 @@ type Config struct {
 	// MaxAge is how long a message waits for a disconnected instance
 	// before it fails with instance_not_connected; default 1 h.
 	MaxAge time.Duration
-	// RelayEvery is how often the relay looks for messages left behind;
-	// default 5 s. RelayAfter is how long a message must have stayed
-	// queued untouched to count as left behind; default 30 s.
-	RelayEvery, RelayAfter time.Duration
+	// RelayAfter is how long a message must have stayed queued untouched
+	// to count as left behind by RelayOnce; default 30 s.
+	RelayAfter time.Duration
 	// SendConcurrency is how many sends one runner makes at once (of
 	// different instances: each has one in flight); default 8.
 	SendConcurrency int
@@ -57,7 +56,6 @@ type Config struct {
 // Defaults of Config.
 const (
 	DefaultMaxAge          = time.Hour
-	DefaultRelayEvery      = 5 * time.Second
 	DefaultRelayAfter      = 30 * time.Second
 	DefaultSendConcurrency = 8
 )
@@ -65,9 +63,6 @@ const (
 func (c Config) withDefaults() Config {
 	if c.MaxAge <= 0 {
 		c.MaxAge = DefaultMaxAge
-	}
-	if c.RelayEvery <= 0 {
-		c.RelayEvery = DefaultRelayEvery
 	}
 	if c.RelayAfter <= 0 {
 		c.RelayAfter = DefaultRelayAfter

@@ -2,7 +2,6 @@ package messaging
 
 import (
 	"context"
-	"time"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -10,29 +9,12 @@ import (
 // relayBatch bounds the messages one relay pass looks at.
 const relayBatch = 200
 
-// RunRelay re-enqueues, every RelayEvery until ctx ends, the jobs of
-// messages that stayed queued longer than RelayAfter without being
-// touched: the process stopped between commit and enqueue, or the queue
-// lost its data. A job that is still there makes Enqueue answer EConflict,
-// which is the normal case and ignored.
-func (s *Service) RunRelay(ctx context.Context) {
-	t := time.NewTicker(s.cfg.RelayEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.RelayOnce(ctx); err != nil && ctx.Err() == nil {
-				s.d.Log.Warn("message relay", "err", err)
-			} else if n > 0 {
-				s.d.Log.Info("message relay re-enqueued messages", "count", n)
-			}
-		}
-	}
-}
-
-// RelayOnce makes one relay pass and returns how many jobs it enqueued.
+// RelayOnce re-enqueues the jobs of messages that stayed queued longer
+// than RelayAfter without being touched: the process stopped between commit
+// and enqueue, or the queue lost its data. A job that is still there makes
+// Enqueue answer EConflict, which is the normal case and ignored. It
+// returns how many jobs it enqueued; the composition root calls it
+// periodically.
 func (s *Service) RelayOnce(ctx context.Context) (int, error) {
 	stuck, err := s.d.Outbox.ListStuck(ctx, s.d.Clock.Now().Add(-s.cfg.RelayAfter), relayBatch)
 	if err != nil {

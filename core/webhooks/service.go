@@ -45,10 +45,9 @@ type Deps struct {
 type Config struct {
 	// Schedule is the retry schedule; nil means DefaultSchedule.
 	Schedule Schedule
-	// RelayEvery is how often the relay looks for deliveries left behind;
-	// default 5 s. RelayAfter is how long past its due time a pending
-	// delivery must be to count as left behind; default 30 s.
-	RelayEvery, RelayAfter time.Duration
+	// RelayAfter is how long past its due time a pending delivery must be
+	// to count as left behind by RelayOnce; default 30 s.
+	RelayAfter time.Duration
 	// Concurrency is how many deliveries one runner makes at once;
 	// default 32.
 	Concurrency int
@@ -57,9 +56,6 @@ type Config struct {
 func (c Config) withDefaults() Config {
 	if len(c.Schedule) == 0 {
 		c.Schedule = DefaultSchedule()
-	}
-	if c.RelayEvery <= 0 {
-		c.RelayEvery = 5 * time.Second
 	}
 	if c.RelayAfter <= 0 {
 		c.RelayAfter = 30 * time.Second

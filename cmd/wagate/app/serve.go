@@ -20,9 +20,14 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// purgeEvery is how often expired refresh tokens and deny-list entries are
-// deleted; they are harmless meanwhile, only taking space.
-const purgeEvery = time.Hour
+// How often the periodic passes run. The relays pick up jobs lost between
+// a commit and its enqueue (or with Redis's data), so they run often; the
+// purges only reclaim space from expired rows, which are harmless meanwhile.
+const (
+	relayEvery      = 5 * time.Second
+	tokenPurgeEvery = time.Hour
+	idemPurgeEvery  = 10 * time.Minute
+)
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := newFlags("serve", stdout)
@@ -50,7 +55,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { sys.keys.Run(bgCtx) })
-	bg.Go(func() { purgeTokens(bgCtx, sys.store.Stores().Tokens, log) })
+	tokens := sys.store.Stores().Tokens
+	bg.Go(func() {
+		periodic(bgCtx, log, "purge expired tokens", tokenPurgeEvery, func(ctx context.Context) (int, error) {
+			return tokens.PurgeExpiredTokens(ctx, time.Now())
+		})
+	})
 	// The send workers stop (draining their running jobs) when the
 	// background context ends, after the HTTP server and before the
 	// WhatsApp clients close (sys.close, deferred above).
@@ -59,9 +69,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("queue runner", "err", err)
 		}
 	})
-	bg.Go(func() { sys.messaging.RunRelay(bgCtx) })
-	bg.Go(func() { sys.webhooks.RunRelay(bgCtx) })
-	bg.Go(func() { sys.idempotency.RunPurge(bgCtx) })
+	bg.Go(func() { periodic(bgCtx, log, "message relay", relayEvery, sys.messaging.RelayOnce) })
+	bg.Go(func() { periodic(bgCtx, log, "webhook relay", relayEvery, sys.webhooks.RelayOnce) })
+	bg.Go(func() { periodic(bgCtx, log, "idempotency key purge", idemPurgeEvery, sys.idempotency.PurgeOnce) })
 	bg.Go(func() { sys.stats.Run(bgCtx) })
 	defer func() {
 		stopBackground()
@@ -190,23 +200,5 @@ func bootstrapAdmin(ctx context.Context, t *tenancy.Service, cfg Config, log *sl
 		return nil
 	default:
 		return fmt.Errorf("bootstrap admin: %w", err)
-	}
-}
-
-func purgeTokens(ctx context.Context, tokens ports.TokenStore, log *slog.Logger) {
-	t := time.NewTicker(purgeEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			n, err := tokens.PurgeExpiredTokens(ctx, now)
-			if err != nil {
-				log.Warn("purge expired tokens", "err", err)
-			} else if n > 0 {
-				log.Info("purged expired tokens", "count", n)
-			}
-		}
 	}
 }
