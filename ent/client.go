@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/bulk"
 	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
@@ -42,6 +43,8 @@ type Client struct {
 	APIKey *APIKeyClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
+	// Bulk is the client for interacting with the Bulk builders.
+	Bulk *BulkClient
 	// DailyStat is the client for interacting with the DailyStat builders.
 	DailyStat *DailyStatClient
 	// DeniedToken is the client for interacting with the DeniedToken builders.
@@ -81,6 +84,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.AuditLog = NewAuditLogClient(c.config)
+	c.Bulk = NewBulkClient(c.config)
 	c.DailyStat = NewDailyStatClient(c.config)
 	c.DeniedToken = NewDeniedTokenClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
@@ -188,6 +192,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
 		AuditLog:        NewAuditLogClient(cfg),
+		Bulk:            NewBulkClient(cfg),
 		DailyStat:       NewDailyStatClient(cfg),
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
@@ -222,6 +227,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
 		AuditLog:        NewAuditLogClient(cfg),
+		Bulk:            NewBulkClient(cfg),
 		DailyStat:       NewDailyStatClient(cfg),
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
@@ -264,9 +270,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.AuditLog, c.DailyStat, c.DeniedToken, c.IdempotencyKey, c.Instance,
-		c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription, c.Template,
-		c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
+		c.Instance, c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription,
+		c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -276,9 +282,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.AuditLog, c.DailyStat, c.DeniedToken, c.IdempotencyKey, c.Instance,
-		c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription, c.Template,
-		c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
+		c.Instance, c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription,
+		c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -291,6 +297,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *AuditLogMutation:
 		return c.AuditLog.mutate(ctx, m)
+	case *BulkMutation:
+		return c.Bulk.mutate(ctx, m)
 	case *DailyStatMutation:
 		return c.DailyStat.mutate(ctx, m)
 	case *DeniedTokenMutation:
@@ -585,6 +593,139 @@ func (c *AuditLogClient) mutate(ctx context.Context, m *AuditLogMutation) (Value
 		return (&AuditLogDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditLog mutation op: %q", m.Op())
+	}
+}
+
+// BulkClient is a client for the Bulk schema.
+type BulkClient struct {
+	config
+}
+
+// NewBulkClient returns a client for the Bulk from the given config.
+func NewBulkClient(c config) *BulkClient {
+	return &BulkClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `bulk.Hooks(f(g(h())))`.
+func (c *BulkClient) Use(hooks ...Hook) {
+	c.hooks.Bulk = append(c.hooks.Bulk, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `bulk.Intercept(f(g(h())))`.
+func (c *BulkClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Bulk = append(c.inters.Bulk, interceptors...)
+}
+
+// Create returns a builder for creating a Bulk entity.
+func (c *BulkClient) Create() *BulkCreate {
+	mutation := newBulkMutation(c.config, OpCreate)
+	return &BulkCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Bulk entities.
+func (c *BulkClient) CreateBulk(builders ...*BulkCreate) *BulkCreateBulk {
+	return &BulkCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *BulkClient) MapCreateBulk(slice any, setFunc func(*BulkCreate, int)) *BulkCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &BulkCreateBulk{err: fmt.Errorf("calling to BulkClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*BulkCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &BulkCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Bulk.
+func (c *BulkClient) Update() *BulkUpdate {
+	mutation := newBulkMutation(c.config, OpUpdate)
+	return &BulkUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *BulkClient) UpdateOne(_m *Bulk) *BulkUpdateOne {
+	mutation := newBulkMutation(c.config, OpUpdateOne, withBulk(_m))
+	return &BulkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *BulkClient) UpdateOneID(id string) *BulkUpdateOne {
+	mutation := newBulkMutation(c.config, OpUpdateOne, withBulkID(id))
+	return &BulkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Bulk.
+func (c *BulkClient) Delete() *BulkDelete {
+	mutation := newBulkMutation(c.config, OpDelete)
+	return &BulkDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *BulkClient) DeleteOne(_m *Bulk) *BulkDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *BulkClient) DeleteOneID(id string) *BulkDeleteOne {
+	builder := c.Delete().Where(bulk.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &BulkDeleteOne{builder}
+}
+
+// Query returns a query builder for Bulk.
+func (c *BulkClient) Query() *BulkQuery {
+	return &BulkQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeBulk},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Bulk entity by its id.
+func (c *BulkClient) Get(ctx context.Context, id string) (*Bulk, error) {
+	return c.Query().Where(bulk.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *BulkClient) GetX(ctx context.Context, id string) *Bulk {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *BulkClient) Hooks() []Hook {
+	return c.hooks.Bulk
+}
+
+// Interceptors returns the client interceptors.
+func (c *BulkClient) Interceptors() []Interceptor {
+	return c.inters.Bulk
+}
+
+func (c *BulkClient) mutate(ctx context.Context, m *BulkMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&BulkCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&BulkUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&BulkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&BulkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Bulk mutation op: %q", m.Op())
 	}
 }
 
@@ -2320,12 +2461,12 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditLog, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
 		Message, MessageMedia, RefreshToken, Subscription, Template, User,
 		WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditLog, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
 		Message, MessageMedia, RefreshToken, Subscription, Template, User,
 		WebhookDelivery, WebhookEndpoint []ent.Interceptor
 	}

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/bulk"
 	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
@@ -89,6 +90,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:          apikey.ValidColumn,
 			auditlog.Table:        auditlog.ValidColumn,
+			bulk.Table:            bulk.ValidColumn,
 			dailystat.Table:       dailystat.ValidColumn,
 			deniedtoken.Table:     deniedtoken.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,

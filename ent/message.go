@@ -64,7 +64,11 @@ type Message struct {
 	// DeliveredAt holds the value of the "delivered_at" field.
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 	// ReadAt holds the value of the "read_at" field.
-	ReadAt       *time.Time `json:"read_at,omitempty"`
+	ReadAt *time.Time `json:"read_at,omitempty"`
+	// BulkID holds the value of the "bulk_id" field.
+	BulkID *string `json:"bulk_id,omitempty"`
+	// BulkSeq holds the value of the "bulk_seq" field.
+	BulkSeq      *int `json:"bulk_seq,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -75,9 +79,9 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case message.FieldLatitude, message.FieldLongitude:
 			values[i] = new(sql.NullFloat64)
-		case message.FieldAttempts:
+		case message.FieldAttempts, message.FieldBulkSeq:
 			values[i] = new(sql.NullInt64)
-		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo:
+		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo, message.FieldBulkID:
 			values[i] = new(sql.NullString)
 		case message.FieldCreatedAt, message.FieldUpdatedAt, message.FieldSentAt, message.FieldDeliveredAt, message.FieldReadAt:
 			values[i] = new(sql.NullTime)
@@ -251,6 +255,20 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				_m.ReadAt = new(time.Time)
 				*_m.ReadAt = value.Time
 			}
+		case message.FieldBulkID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field bulk_id", values[i])
+			} else if value.Valid {
+				_m.BulkID = new(string)
+				*_m.BulkID = value.String
+			}
+		case message.FieldBulkSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field bulk_seq", values[i])
+			} else if value.Valid {
+				_m.BulkSeq = new(int)
+				*_m.BulkSeq = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -367,6 +385,16 @@ func (_m *Message) String() string {
 	if v := _m.ReadAt; v != nil {
 		builder.WriteString("read_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.BulkID; v != nil {
+		builder.WriteString("bulk_id=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.BulkSeq; v != nil {
+		builder.WriteString("bulk_seq=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

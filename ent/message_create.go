@@ -303,6 +303,34 @@ func (_c *MessageCreate) SetNillableReadAt(v *time.Time) *MessageCreate {
 	return _c
 }
 
+// SetBulkID sets the "bulk_id" field.
+func (_c *MessageCreate) SetBulkID(v string) *MessageCreate {
+	_c.mutation.SetBulkID(v)
+	return _c
+}
+
+// SetNillableBulkID sets the "bulk_id" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableBulkID(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetBulkID(*v)
+	}
+	return _c
+}
+
+// SetBulkSeq sets the "bulk_seq" field.
+func (_c *MessageCreate) SetBulkSeq(v int) *MessageCreate {
+	_c.mutation.SetBulkSeq(v)
+	return _c
+}
+
+// SetNillableBulkSeq sets the "bulk_seq" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableBulkSeq(v *int) *MessageCreate {
+	if v != nil {
+		_c.SetBulkSeq(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MessageCreate) SetID(v string) *MessageCreate {
 	_c.mutation.SetID(v)
@@ -523,6 +551,11 @@ func (_c *MessageCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Message.updated_at"`)}
 	}
+	if v, ok := _c.mutation.BulkID(); ok {
+		if err := message.BulkIDValidator(v); err != nil {
+			return &ValidationError{Name: "bulk_id", err: fmt.Errorf(`ent: validator failed for field "Message.bulk_id": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := message.IDValidator(v); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Message.id": %w`, err)}
@@ -659,6 +692,14 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ReadAt(); ok {
 		_spec.SetField(message.FieldReadAt, field.TypeTime, value)
 		_node.ReadAt = &value
+	}
+	if value, ok := _c.mutation.BulkID(); ok {
+		_spec.SetField(message.FieldBulkID, field.TypeString, value)
+		_node.BulkID = &value
+	}
+	if value, ok := _c.mutation.BulkSeq(); ok {
+		_spec.SetField(message.FieldBulkSeq, field.TypeInt, value)
+		_node.BulkSeq = &value
 	}
 	return _node, _spec
 }
@@ -1028,6 +1069,12 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(message.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.BulkID(); exists {
+			s.SetIgnore(message.FieldBulkID)
+		}
+		if _, exists := u.create.mutation.BulkSeq(); exists {
+			s.SetIgnore(message.FieldBulkSeq)
 		}
 	}))
 	return u
@@ -1590,6 +1637,12 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(message.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.BulkID(); exists {
+				s.SetIgnore(message.FieldBulkID)
+			}
+			if _, exists := b.mutation.BulkSeq(); exists {
+				s.SetIgnore(message.FieldBulkSeq)
 			}
 		}
 	}))

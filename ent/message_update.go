@@ -547,6 +547,12 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ReadAtCleared() {
 		_spec.ClearField(message.FieldReadAt, field.TypeTime)
 	}
+	if _u.mutation.BulkIDCleared() {
+		_spec.ClearField(message.FieldBulkID, field.TypeString)
+	}
+	if _u.mutation.BulkSeqCleared() {
+		_spec.ClearField(message.FieldBulkSeq, field.TypeInt)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{message.Label}
@@ -1115,6 +1121,12 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.ReadAtCleared() {
 		_spec.ClearField(message.FieldReadAt, field.TypeTime)
+	}
+	if _u.mutation.BulkIDCleared() {
+		_spec.ClearField(message.FieldBulkID, field.TypeString)
+	}
+	if _u.mutation.BulkSeqCleared() {
+		_spec.ClearField(message.FieldBulkSeq, field.TypeInt)
 	}
 	_node = &Message{config: _u.config}
 	_spec.Assign = _node.assignValues

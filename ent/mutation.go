@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/bulk"
 	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
@@ -40,6 +41,7 @@ const (
 	// Node types.
 	TypeAPIKey          = "APIKey"
 	TypeAuditLog        = "AuditLog"
+	TypeBulk            = "Bulk"
 	TypeDailyStat       = "DailyStat"
 	TypeDeniedToken     = "DeniedToken"
 	TypeIdempotencyKey  = "IdempotencyKey"
@@ -1714,6 +1716,1235 @@ func (m *AuditLogMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditLogMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditLog edge %s", name)
+}
+
+// BulkMutation represents an operation that mutates the Bulk nodes in the graph.
+type BulkMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *string
+	subscription_id  *string
+	instance_id      *string
+	status           *string
+	template_id      *string
+	text             *string
+	total            *int
+	addtotal         *int
+	pacing_min_ms    *int
+	addpacing_min_ms *int
+	pacing_max_ms    *int
+	addpacing_max_ms *int
+	generation       *int
+	addgeneration    *int
+	scheduled_at     *time.Time
+	created_at       *time.Time
+	updated_at       *time.Time
+	started_at       *time.Time
+	completed_at     *time.Time
+	clearedFields    map[string]struct{}
+	done             bool
+	oldValue         func(context.Context) (*Bulk, error)
+	predicates       []predicate.Bulk
+}
+
+var _ ent.Mutation = (*BulkMutation)(nil)
+
+// bulkOption allows management of the mutation configuration using functional options.
+type bulkOption func(*BulkMutation)
+
+// newBulkMutation creates new mutation for the Bulk entity.
+func newBulkMutation(c config, op Op, opts ...bulkOption) *BulkMutation {
+	m := &BulkMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeBulk,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withBulkID sets the ID field of the mutation.
+func withBulkID(id string) bulkOption {
+	return func(m *BulkMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Bulk
+		)
+		m.oldValue = func(ctx context.Context) (*Bulk, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Bulk.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withBulk sets the old Bulk of the mutation.
+func withBulk(node *Bulk) bulkOption {
+	return func(m *BulkMutation) {
+		m.oldValue = func(context.Context) (*Bulk, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m BulkMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m BulkMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Bulk entities.
+func (m *BulkMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *BulkMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *BulkMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Bulk.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSubscriptionID sets the "subscription_id" field.
+func (m *BulkMutation) SetSubscriptionID(s string) {
+	m.subscription_id = &s
+}
+
+// SubscriptionID returns the value of the "subscription_id" field in the mutation.
+func (m *BulkMutation) SubscriptionID() (r string, exists bool) {
+	v := m.subscription_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubscriptionID returns the old "subscription_id" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldSubscriptionID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubscriptionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubscriptionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubscriptionID: %w", err)
+	}
+	return oldValue.SubscriptionID, nil
+}
+
+// ResetSubscriptionID resets all changes to the "subscription_id" field.
+func (m *BulkMutation) ResetSubscriptionID() {
+	m.subscription_id = nil
+}
+
+// SetInstanceID sets the "instance_id" field.
+func (m *BulkMutation) SetInstanceID(s string) {
+	m.instance_id = &s
+}
+
+// InstanceID returns the value of the "instance_id" field in the mutation.
+func (m *BulkMutation) InstanceID() (r string, exists bool) {
+	v := m.instance_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstanceID returns the old "instance_id" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldInstanceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstanceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstanceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstanceID: %w", err)
+	}
+	return oldValue.InstanceID, nil
+}
+
+// ResetInstanceID resets all changes to the "instance_id" field.
+func (m *BulkMutation) ResetInstanceID() {
+	m.instance_id = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *BulkMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *BulkMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *BulkMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetTemplateID sets the "template_id" field.
+func (m *BulkMutation) SetTemplateID(s string) {
+	m.template_id = &s
+}
+
+// TemplateID returns the value of the "template_id" field in the mutation.
+func (m *BulkMutation) TemplateID() (r string, exists bool) {
+	v := m.template_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTemplateID returns the old "template_id" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldTemplateID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTemplateID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTemplateID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTemplateID: %w", err)
+	}
+	return oldValue.TemplateID, nil
+}
+
+// ResetTemplateID resets all changes to the "template_id" field.
+func (m *BulkMutation) ResetTemplateID() {
+	m.template_id = nil
+}
+
+// SetText sets the "text" field.
+func (m *BulkMutation) SetText(s string) {
+	m.text = &s
+}
+
+// Text returns the value of the "text" field in the mutation.
+func (m *BulkMutation) Text() (r string, exists bool) {
+	v := m.text
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldText returns the old "text" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldText(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldText is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldText requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldText: %w", err)
+	}
+	return oldValue.Text, nil
+}
+
+// ResetText resets all changes to the "text" field.
+func (m *BulkMutation) ResetText() {
+	m.text = nil
+}
+
+// SetTotal sets the "total" field.
+func (m *BulkMutation) SetTotal(i int) {
+	m.total = &i
+	m.addtotal = nil
+}
+
+// Total returns the value of the "total" field in the mutation.
+func (m *BulkMutation) Total() (r int, exists bool) {
+	v := m.total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotal returns the old "total" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotal: %w", err)
+	}
+	return oldValue.Total, nil
+}
+
+// AddTotal adds i to the "total" field.
+func (m *BulkMutation) AddTotal(i int) {
+	if m.addtotal != nil {
+		*m.addtotal += i
+	} else {
+		m.addtotal = &i
+	}
+}
+
+// AddedTotal returns the value that was added to the "total" field in this mutation.
+func (m *BulkMutation) AddedTotal() (r int, exists bool) {
+	v := m.addtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotal resets all changes to the "total" field.
+func (m *BulkMutation) ResetTotal() {
+	m.total = nil
+	m.addtotal = nil
+}
+
+// SetPacingMinMs sets the "pacing_min_ms" field.
+func (m *BulkMutation) SetPacingMinMs(i int) {
+	m.pacing_min_ms = &i
+	m.addpacing_min_ms = nil
+}
+
+// PacingMinMs returns the value of the "pacing_min_ms" field in the mutation.
+func (m *BulkMutation) PacingMinMs() (r int, exists bool) {
+	v := m.pacing_min_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPacingMinMs returns the old "pacing_min_ms" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldPacingMinMs(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPacingMinMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPacingMinMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPacingMinMs: %w", err)
+	}
+	return oldValue.PacingMinMs, nil
+}
+
+// AddPacingMinMs adds i to the "pacing_min_ms" field.
+func (m *BulkMutation) AddPacingMinMs(i int) {
+	if m.addpacing_min_ms != nil {
+		*m.addpacing_min_ms += i
+	} else {
+		m.addpacing_min_ms = &i
+	}
+}
+
+// AddedPacingMinMs returns the value that was added to the "pacing_min_ms" field in this mutation.
+func (m *BulkMutation) AddedPacingMinMs() (r int, exists bool) {
+	v := m.addpacing_min_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPacingMinMs resets all changes to the "pacing_min_ms" field.
+func (m *BulkMutation) ResetPacingMinMs() {
+	m.pacing_min_ms = nil
+	m.addpacing_min_ms = nil
+}
+
+// SetPacingMaxMs sets the "pacing_max_ms" field.
+func (m *BulkMutation) SetPacingMaxMs(i int) {
+	m.pacing_max_ms = &i
+	m.addpacing_max_ms = nil
+}
+
+// PacingMaxMs returns the value of the "pacing_max_ms" field in the mutation.
+func (m *BulkMutation) PacingMaxMs() (r int, exists bool) {
+	v := m.pacing_max_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPacingMaxMs returns the old "pacing_max_ms" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldPacingMaxMs(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPacingMaxMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPacingMaxMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPacingMaxMs: %w", err)
+	}
+	return oldValue.PacingMaxMs, nil
+}
+
+// AddPacingMaxMs adds i to the "pacing_max_ms" field.
+func (m *BulkMutation) AddPacingMaxMs(i int) {
+	if m.addpacing_max_ms != nil {
+		*m.addpacing_max_ms += i
+	} else {
+		m.addpacing_max_ms = &i
+	}
+}
+
+// AddedPacingMaxMs returns the value that was added to the "pacing_max_ms" field in this mutation.
+func (m *BulkMutation) AddedPacingMaxMs() (r int, exists bool) {
+	v := m.addpacing_max_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPacingMaxMs resets all changes to the "pacing_max_ms" field.
+func (m *BulkMutation) ResetPacingMaxMs() {
+	m.pacing_max_ms = nil
+	m.addpacing_max_ms = nil
+}
+
+// SetGeneration sets the "generation" field.
+func (m *BulkMutation) SetGeneration(i int) {
+	m.generation = &i
+	m.addgeneration = nil
+}
+
+// Generation returns the value of the "generation" field in the mutation.
+func (m *BulkMutation) Generation() (r int, exists bool) {
+	v := m.generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGeneration returns the old "generation" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldGeneration(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGeneration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGeneration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGeneration: %w", err)
+	}
+	return oldValue.Generation, nil
+}
+
+// AddGeneration adds i to the "generation" field.
+func (m *BulkMutation) AddGeneration(i int) {
+	if m.addgeneration != nil {
+		*m.addgeneration += i
+	} else {
+		m.addgeneration = &i
+	}
+}
+
+// AddedGeneration returns the value that was added to the "generation" field in this mutation.
+func (m *BulkMutation) AddedGeneration() (r int, exists bool) {
+	v := m.addgeneration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetGeneration resets all changes to the "generation" field.
+func (m *BulkMutation) ResetGeneration() {
+	m.generation = nil
+	m.addgeneration = nil
+}
+
+// SetScheduledAt sets the "scheduled_at" field.
+func (m *BulkMutation) SetScheduledAt(t time.Time) {
+	m.scheduled_at = &t
+}
+
+// ScheduledAt returns the value of the "scheduled_at" field in the mutation.
+func (m *BulkMutation) ScheduledAt() (r time.Time, exists bool) {
+	v := m.scheduled_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScheduledAt returns the old "scheduled_at" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldScheduledAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScheduledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScheduledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScheduledAt: %w", err)
+	}
+	return oldValue.ScheduledAt, nil
+}
+
+// ClearScheduledAt clears the value of the "scheduled_at" field.
+func (m *BulkMutation) ClearScheduledAt() {
+	m.scheduled_at = nil
+	m.clearedFields[bulk.FieldScheduledAt] = struct{}{}
+}
+
+// ScheduledAtCleared returns if the "scheduled_at" field was cleared in this mutation.
+func (m *BulkMutation) ScheduledAtCleared() bool {
+	_, ok := m.clearedFields[bulk.FieldScheduledAt]
+	return ok
+}
+
+// ResetScheduledAt resets all changes to the "scheduled_at" field.
+func (m *BulkMutation) ResetScheduledAt() {
+	m.scheduled_at = nil
+	delete(m.clearedFields, bulk.FieldScheduledAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *BulkMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *BulkMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *BulkMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *BulkMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *BulkMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *BulkMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *BulkMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *BulkMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *BulkMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[bulk.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *BulkMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[bulk.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *BulkMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, bulk.FieldStartedAt)
+}
+
+// SetCompletedAt sets the "completed_at" field.
+func (m *BulkMutation) SetCompletedAt(t time.Time) {
+	m.completed_at = &t
+}
+
+// CompletedAt returns the value of the "completed_at" field in the mutation.
+func (m *BulkMutation) CompletedAt() (r time.Time, exists bool) {
+	v := m.completed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCompletedAt returns the old "completed_at" field's value of the Bulk entity.
+// If the Bulk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *BulkMutation) OldCompletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCompletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCompletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCompletedAt: %w", err)
+	}
+	return oldValue.CompletedAt, nil
+}
+
+// ClearCompletedAt clears the value of the "completed_at" field.
+func (m *BulkMutation) ClearCompletedAt() {
+	m.completed_at = nil
+	m.clearedFields[bulk.FieldCompletedAt] = struct{}{}
+}
+
+// CompletedAtCleared returns if the "completed_at" field was cleared in this mutation.
+func (m *BulkMutation) CompletedAtCleared() bool {
+	_, ok := m.clearedFields[bulk.FieldCompletedAt]
+	return ok
+}
+
+// ResetCompletedAt resets all changes to the "completed_at" field.
+func (m *BulkMutation) ResetCompletedAt() {
+	m.completed_at = nil
+	delete(m.clearedFields, bulk.FieldCompletedAt)
+}
+
+// Where appends a list predicates to the BulkMutation builder.
+func (m *BulkMutation) Where(ps ...predicate.Bulk) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the BulkMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *BulkMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Bulk, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *BulkMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *BulkMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Bulk).
+func (m *BulkMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *BulkMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.subscription_id != nil {
+		fields = append(fields, bulk.FieldSubscriptionID)
+	}
+	if m.instance_id != nil {
+		fields = append(fields, bulk.FieldInstanceID)
+	}
+	if m.status != nil {
+		fields = append(fields, bulk.FieldStatus)
+	}
+	if m.template_id != nil {
+		fields = append(fields, bulk.FieldTemplateID)
+	}
+	if m.text != nil {
+		fields = append(fields, bulk.FieldText)
+	}
+	if m.total != nil {
+		fields = append(fields, bulk.FieldTotal)
+	}
+	if m.pacing_min_ms != nil {
+		fields = append(fields, bulk.FieldPacingMinMs)
+	}
+	if m.pacing_max_ms != nil {
+		fields = append(fields, bulk.FieldPacingMaxMs)
+	}
+	if m.generation != nil {
+		fields = append(fields, bulk.FieldGeneration)
+	}
+	if m.scheduled_at != nil {
+		fields = append(fields, bulk.FieldScheduledAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, bulk.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, bulk.FieldUpdatedAt)
+	}
+	if m.started_at != nil {
+		fields = append(fields, bulk.FieldStartedAt)
+	}
+	if m.completed_at != nil {
+		fields = append(fields, bulk.FieldCompletedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *BulkMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case bulk.FieldSubscriptionID:
+		return m.SubscriptionID()
+	case bulk.FieldInstanceID:
+		return m.InstanceID()
+	case bulk.FieldStatus:
+		return m.Status()
+	case bulk.FieldTemplateID:
+		return m.TemplateID()
+	case bulk.FieldText:
+		return m.Text()
+	case bulk.FieldTotal:
+		return m.Total()
+	case bulk.FieldPacingMinMs:
+		return m.PacingMinMs()
+	case bulk.FieldPacingMaxMs:
+		return m.PacingMaxMs()
+	case bulk.FieldGeneration:
+		return m.Generation()
+	case bulk.FieldScheduledAt:
+		return m.ScheduledAt()
+	case bulk.FieldCreatedAt:
+		return m.CreatedAt()
+	case bulk.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case bulk.FieldStartedAt:
+		return m.StartedAt()
+	case bulk.FieldCompletedAt:
+		return m.CompletedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *BulkMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case bulk.FieldSubscriptionID:
+		return m.OldSubscriptionID(ctx)
+	case bulk.FieldInstanceID:
+		return m.OldInstanceID(ctx)
+	case bulk.FieldStatus:
+		return m.OldStatus(ctx)
+	case bulk.FieldTemplateID:
+		return m.OldTemplateID(ctx)
+	case bulk.FieldText:
+		return m.OldText(ctx)
+	case bulk.FieldTotal:
+		return m.OldTotal(ctx)
+	case bulk.FieldPacingMinMs:
+		return m.OldPacingMinMs(ctx)
+	case bulk.FieldPacingMaxMs:
+		return m.OldPacingMaxMs(ctx)
+	case bulk.FieldGeneration:
+		return m.OldGeneration(ctx)
+	case bulk.FieldScheduledAt:
+		return m.OldScheduledAt(ctx)
+	case bulk.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case bulk.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case bulk.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case bulk.FieldCompletedAt:
+		return m.OldCompletedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Bulk field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BulkMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case bulk.FieldSubscriptionID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubscriptionID(v)
+		return nil
+	case bulk.FieldInstanceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstanceID(v)
+		return nil
+	case bulk.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case bulk.FieldTemplateID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTemplateID(v)
+		return nil
+	case bulk.FieldText:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetText(v)
+		return nil
+	case bulk.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotal(v)
+		return nil
+	case bulk.FieldPacingMinMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPacingMinMs(v)
+		return nil
+	case bulk.FieldPacingMaxMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPacingMaxMs(v)
+		return nil
+	case bulk.FieldGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGeneration(v)
+		return nil
+	case bulk.FieldScheduledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScheduledAt(v)
+		return nil
+	case bulk.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case bulk.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case bulk.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case bulk.FieldCompletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCompletedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Bulk field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *BulkMutation) AddedFields() []string {
+	var fields []string
+	if m.addtotal != nil {
+		fields = append(fields, bulk.FieldTotal)
+	}
+	if m.addpacing_min_ms != nil {
+		fields = append(fields, bulk.FieldPacingMinMs)
+	}
+	if m.addpacing_max_ms != nil {
+		fields = append(fields, bulk.FieldPacingMaxMs)
+	}
+	if m.addgeneration != nil {
+		fields = append(fields, bulk.FieldGeneration)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *BulkMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case bulk.FieldTotal:
+		return m.AddedTotal()
+	case bulk.FieldPacingMinMs:
+		return m.AddedPacingMinMs()
+	case bulk.FieldPacingMaxMs:
+		return m.AddedPacingMaxMs()
+	case bulk.FieldGeneration:
+		return m.AddedGeneration()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *BulkMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case bulk.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotal(v)
+		return nil
+	case bulk.FieldPacingMinMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPacingMinMs(v)
+		return nil
+	case bulk.FieldPacingMaxMs:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPacingMaxMs(v)
+		return nil
+	case bulk.FieldGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGeneration(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Bulk numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *BulkMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(bulk.FieldScheduledAt) {
+		fields = append(fields, bulk.FieldScheduledAt)
+	}
+	if m.FieldCleared(bulk.FieldStartedAt) {
+		fields = append(fields, bulk.FieldStartedAt)
+	}
+	if m.FieldCleared(bulk.FieldCompletedAt) {
+		fields = append(fields, bulk.FieldCompletedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *BulkMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *BulkMutation) ClearField(name string) error {
+	switch name {
+	case bulk.FieldScheduledAt:
+		m.ClearScheduledAt()
+		return nil
+	case bulk.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case bulk.FieldCompletedAt:
+		m.ClearCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Bulk nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *BulkMutation) ResetField(name string) error {
+	switch name {
+	case bulk.FieldSubscriptionID:
+		m.ResetSubscriptionID()
+		return nil
+	case bulk.FieldInstanceID:
+		m.ResetInstanceID()
+		return nil
+	case bulk.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case bulk.FieldTemplateID:
+		m.ResetTemplateID()
+		return nil
+	case bulk.FieldText:
+		m.ResetText()
+		return nil
+	case bulk.FieldTotal:
+		m.ResetTotal()
+		return nil
+	case bulk.FieldPacingMinMs:
+		m.ResetPacingMinMs()
+		return nil
+	case bulk.FieldPacingMaxMs:
+		m.ResetPacingMaxMs()
+		return nil
+	case bulk.FieldGeneration:
+		m.ResetGeneration()
+		return nil
+	case bulk.FieldScheduledAt:
+		m.ResetScheduledAt()
+		return nil
+	case bulk.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case bulk.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case bulk.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case bulk.FieldCompletedAt:
+		m.ResetCompletedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Bulk field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *BulkMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *BulkMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *BulkMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *BulkMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *BulkMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *BulkMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *BulkMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Bulk unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *BulkMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Bulk edge %s", name)
 }
 
 // DailyStatMutation represents an operation that mutates the DailyStat nodes in the graph.
@@ -5884,6 +7115,9 @@ type MessageMutation struct {
 	sent_at          *time.Time
 	delivered_at     *time.Time
 	read_at          *time.Time
+	bulk_id          *string
+	bulk_seq         *int
+	addbulk_seq      *int
 	clearedFields    map[string]struct{}
 	done             bool
 	oldValue         func(context.Context) (*Message, error)
@@ -6985,6 +8219,125 @@ func (m *MessageMutation) ResetReadAt() {
 	delete(m.clearedFields, message.FieldReadAt)
 }
 
+// SetBulkID sets the "bulk_id" field.
+func (m *MessageMutation) SetBulkID(s string) {
+	m.bulk_id = &s
+}
+
+// BulkID returns the value of the "bulk_id" field in the mutation.
+func (m *MessageMutation) BulkID() (r string, exists bool) {
+	v := m.bulk_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBulkID returns the old "bulk_id" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldBulkID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBulkID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBulkID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBulkID: %w", err)
+	}
+	return oldValue.BulkID, nil
+}
+
+// ClearBulkID clears the value of the "bulk_id" field.
+func (m *MessageMutation) ClearBulkID() {
+	m.bulk_id = nil
+	m.clearedFields[message.FieldBulkID] = struct{}{}
+}
+
+// BulkIDCleared returns if the "bulk_id" field was cleared in this mutation.
+func (m *MessageMutation) BulkIDCleared() bool {
+	_, ok := m.clearedFields[message.FieldBulkID]
+	return ok
+}
+
+// ResetBulkID resets all changes to the "bulk_id" field.
+func (m *MessageMutation) ResetBulkID() {
+	m.bulk_id = nil
+	delete(m.clearedFields, message.FieldBulkID)
+}
+
+// SetBulkSeq sets the "bulk_seq" field.
+func (m *MessageMutation) SetBulkSeq(i int) {
+	m.bulk_seq = &i
+	m.addbulk_seq = nil
+}
+
+// BulkSeq returns the value of the "bulk_seq" field in the mutation.
+func (m *MessageMutation) BulkSeq() (r int, exists bool) {
+	v := m.bulk_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBulkSeq returns the old "bulk_seq" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldBulkSeq(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBulkSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBulkSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBulkSeq: %w", err)
+	}
+	return oldValue.BulkSeq, nil
+}
+
+// AddBulkSeq adds i to the "bulk_seq" field.
+func (m *MessageMutation) AddBulkSeq(i int) {
+	if m.addbulk_seq != nil {
+		*m.addbulk_seq += i
+	} else {
+		m.addbulk_seq = &i
+	}
+}
+
+// AddedBulkSeq returns the value that was added to the "bulk_seq" field in this mutation.
+func (m *MessageMutation) AddedBulkSeq() (r int, exists bool) {
+	v := m.addbulk_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearBulkSeq clears the value of the "bulk_seq" field.
+func (m *MessageMutation) ClearBulkSeq() {
+	m.bulk_seq = nil
+	m.addbulk_seq = nil
+	m.clearedFields[message.FieldBulkSeq] = struct{}{}
+}
+
+// BulkSeqCleared returns if the "bulk_seq" field was cleared in this mutation.
+func (m *MessageMutation) BulkSeqCleared() bool {
+	_, ok := m.clearedFields[message.FieldBulkSeq]
+	return ok
+}
+
+// ResetBulkSeq resets all changes to the "bulk_seq" field.
+func (m *MessageMutation) ResetBulkSeq() {
+	m.bulk_seq = nil
+	m.addbulk_seq = nil
+	delete(m.clearedFields, message.FieldBulkSeq)
+}
+
 // Where appends a list predicates to the MessageMutation builder.
 func (m *MessageMutation) Where(ps ...predicate.Message) {
 	m.predicates = append(m.predicates, ps...)
@@ -7019,7 +8372,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 24)
+	fields := make([]string, 0, 26)
 	if m.subscription_id != nil {
 		fields = append(fields, message.FieldSubscriptionID)
 	}
@@ -7092,6 +8445,12 @@ func (m *MessageMutation) Fields() []string {
 	if m.read_at != nil {
 		fields = append(fields, message.FieldReadAt)
 	}
+	if m.bulk_id != nil {
+		fields = append(fields, message.FieldBulkID)
+	}
+	if m.bulk_seq != nil {
+		fields = append(fields, message.FieldBulkSeq)
+	}
 	return fields
 }
 
@@ -7148,6 +8507,10 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.DeliveredAt()
 	case message.FieldReadAt:
 		return m.ReadAt()
+	case message.FieldBulkID:
+		return m.BulkID()
+	case message.FieldBulkSeq:
+		return m.BulkSeq()
 	}
 	return nil, false
 }
@@ -7205,6 +8568,10 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldDeliveredAt(ctx)
 	case message.FieldReadAt:
 		return m.OldReadAt(ctx)
+	case message.FieldBulkID:
+		return m.OldBulkID(ctx)
+	case message.FieldBulkSeq:
+		return m.OldBulkSeq(ctx)
 	}
 	return nil, fmt.Errorf("unknown Message field %s", name)
 }
@@ -7382,6 +8749,20 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetReadAt(v)
 		return nil
+	case message.FieldBulkID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBulkID(v)
+		return nil
+	case message.FieldBulkSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBulkSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)
 }
@@ -7399,6 +8780,9 @@ func (m *MessageMutation) AddedFields() []string {
 	if m.addattempts != nil {
 		fields = append(fields, message.FieldAttempts)
 	}
+	if m.addbulk_seq != nil {
+		fields = append(fields, message.FieldBulkSeq)
+	}
 	return fields
 }
 
@@ -7413,6 +8797,8 @@ func (m *MessageMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedLongitude()
 	case message.FieldAttempts:
 		return m.AddedAttempts()
+	case message.FieldBulkSeq:
+		return m.AddedBulkSeq()
 	}
 	return nil, false
 }
@@ -7443,6 +8829,13 @@ func (m *MessageMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddAttempts(v)
 		return nil
+	case message.FieldBulkSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBulkSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Message numeric field %s", name)
 }
@@ -7465,6 +8858,12 @@ func (m *MessageMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(message.FieldReadAt) {
 		fields = append(fields, message.FieldReadAt)
+	}
+	if m.FieldCleared(message.FieldBulkID) {
+		fields = append(fields, message.FieldBulkID)
+	}
+	if m.FieldCleared(message.FieldBulkSeq) {
+		fields = append(fields, message.FieldBulkSeq)
 	}
 	return fields
 }
@@ -7494,6 +8893,12 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldReadAt:
 		m.ClearReadAt()
+		return nil
+	case message.FieldBulkID:
+		m.ClearBulkID()
+		return nil
+	case message.FieldBulkSeq:
+		m.ClearBulkSeq()
 		return nil
 	}
 	return fmt.Errorf("unknown Message nullable field %s", name)
@@ -7574,6 +8979,12 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldReadAt:
 		m.ResetReadAt()
+		return nil
+	case message.FieldBulkID:
+		m.ResetBulkID()
+		return nil
+	case message.FieldBulkSeq:
+		m.ResetBulkSeq()
 		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)

@@ -5,6 +5,7 @@ package ent
 import (
 	"github.com/wagate/wagate/ent/apikey"
 	"github.com/wagate/wagate/ent/auditlog"
+	"github.com/wagate/wagate/ent/bulk"
 	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
@@ -202,6 +203,106 @@ func init() {
 	// auditlog.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	auditlog.IDValidator = func() func(string) error {
 		validators := auditlogDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	bulkFields := schema.Bulk{}.Fields()
+	_ = bulkFields
+	// bulkDescSubscriptionID is the schema descriptor for subscription_id field.
+	bulkDescSubscriptionID := bulkFields[1].Descriptor()
+	// bulk.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	bulk.SubscriptionIDValidator = func() func(string) error {
+		validators := bulkDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// bulkDescInstanceID is the schema descriptor for instance_id field.
+	bulkDescInstanceID := bulkFields[2].Descriptor()
+	// bulk.InstanceIDValidator is a validator for the "instance_id" field. It is called by the builders before save.
+	bulk.InstanceIDValidator = func() func(string) error {
+		validators := bulkDescInstanceID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(instance_id string) error {
+			for _, fn := range fns {
+				if err := fn(instance_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// bulkDescStatus is the schema descriptor for status field.
+	bulkDescStatus := bulkFields[3].Descriptor()
+	// bulk.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	bulk.StatusValidator = func() func(string) error {
+		validators := bulkDescStatus.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(status string) error {
+			for _, fn := range fns {
+				if err := fn(status); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// bulkDescTemplateID is the schema descriptor for template_id field.
+	bulkDescTemplateID := bulkFields[4].Descriptor()
+	// bulk.DefaultTemplateID holds the default value on creation for the template_id field.
+	bulk.DefaultTemplateID = bulkDescTemplateID.Default.(string)
+	// bulk.TemplateIDValidator is a validator for the "template_id" field. It is called by the builders before save.
+	bulk.TemplateIDValidator = bulkDescTemplateID.Validators[0].(func(string) error)
+	// bulkDescText is the schema descriptor for text field.
+	bulkDescText := bulkFields[5].Descriptor()
+	// bulk.DefaultText holds the default value on creation for the text field.
+	bulk.DefaultText = bulkDescText.Default.(string)
+	// bulkDescTotal is the schema descriptor for total field.
+	bulkDescTotal := bulkFields[6].Descriptor()
+	// bulk.TotalValidator is a validator for the "total" field. It is called by the builders before save.
+	bulk.TotalValidator = bulkDescTotal.Validators[0].(func(int) error)
+	// bulkDescPacingMinMs is the schema descriptor for pacing_min_ms field.
+	bulkDescPacingMinMs := bulkFields[7].Descriptor()
+	// bulk.PacingMinMsValidator is a validator for the "pacing_min_ms" field. It is called by the builders before save.
+	bulk.PacingMinMsValidator = bulkDescPacingMinMs.Validators[0].(func(int) error)
+	// bulkDescPacingMaxMs is the schema descriptor for pacing_max_ms field.
+	bulkDescPacingMaxMs := bulkFields[8].Descriptor()
+	// bulk.PacingMaxMsValidator is a validator for the "pacing_max_ms" field. It is called by the builders before save.
+	bulk.PacingMaxMsValidator = bulkDescPacingMaxMs.Validators[0].(func(int) error)
+	// bulkDescGeneration is the schema descriptor for generation field.
+	bulkDescGeneration := bulkFields[9].Descriptor()
+	// bulk.DefaultGeneration holds the default value on creation for the generation field.
+	bulk.DefaultGeneration = bulkDescGeneration.Default.(int)
+	// bulkDescID is the schema descriptor for id field.
+	bulkDescID := bulkFields[0].Descriptor()
+	// bulk.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	bulk.IDValidator = func() func(string) error {
+		validators := bulkDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),
@@ -719,6 +820,10 @@ func init() {
 	messageDescAttempts := messageFields[19].Descriptor()
 	// message.DefaultAttempts holds the default value on creation for the attempts field.
 	message.DefaultAttempts = messageDescAttempts.Default.(int)
+	// messageDescBulkID is the schema descriptor for bulk_id field.
+	messageDescBulkID := messageFields[25].Descriptor()
+	// message.BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
+	message.BulkIDValidator = messageDescBulkID.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.
 	messageDescID := messageFields[0].Descriptor()
 	// message.IDValidator is a validator for the "id" field. It is called by the builders before save.

@@ -18,6 +18,8 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// AuditLog is the client for interacting with the AuditLog builders.
 	AuditLog *AuditLogClient
+	// Bulk is the client for interacting with the Bulk builders.
+	Bulk *BulkClient
 	// DailyStat is the client for interacting with the DailyStat builders.
 	DailyStat *DailyStatClient
 	// DeniedToken is the client for interacting with the DeniedToken builders.
@@ -177,6 +179,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.AuditLog = NewAuditLogClient(tx.config)
+	tx.Bulk = NewBulkClient(tx.config)
 	tx.DailyStat = NewDailyStatClient(tx.config)
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)

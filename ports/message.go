@@ -67,6 +67,11 @@ type Message struct {
 	SentAt         *time.Time
 	DeliveredAt    *time.Time
 	ReadAt         *time.Time
+	// BulkID and BulkSeq place a bulk send's recipient in its bulk (zero
+	// for other messages). Such a message is sent by the bulk's run, not
+	// by a send job of its own.
+	BulkID  BulkID
+	BulkSeq int
 }
 
 // MessageFilter selects the messages of one instance; empty fields match

@@ -44,6 +44,8 @@ func (st *messageStore) CreateMessage(ctx context.Context, sub ports.Subscriptio
 		SetNillableSentAt(dbTimePtr(m.SentAt)).
 		SetNillableDeliveredAt(dbTimePtr(m.DeliveredAt)).
 		SetNillableReadAt(dbTimePtr(m.ReadAt)).
+		SetNillableBulkID(bulkID(m)).
+		SetNillableBulkSeq(bulkSeq(m)).
 		Exec(ctx)
 	return dbError("create message", "message", err)
 }
@@ -245,7 +247,34 @@ func toMessage(e *ent.Message) ports.Message {
 		SentAt:         utcPtr(e.SentAt),
 		DeliveredAt:    utcPtr(e.DeliveredAt),
 		ReadAt:         utcPtr(e.ReadAt),
+		BulkID:         ports.BulkID(deref(e.BulkID)),
+		BulkSeq:        deref(e.BulkSeq),
 	}
+}
+
+// bulkID and bulkSeq are the bulk columns of m: NULL unless m belongs to a
+// bulk send.
+func bulkID(m ports.Message) *string {
+	if m.BulkID == "" {
+		return nil
+	}
+	id := string(m.BulkID)
+	return &id
+}
+
+func bulkSeq(m ports.Message) *int {
+	if m.BulkID == "" {
+		return nil
+	}
+	return &m.BulkSeq
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // The location columns of a message; nil when it has no location.

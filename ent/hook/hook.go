@@ -33,6 +33,18 @@ func (f AuditLogFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditLogMutation", m)
 }
 
+// The BulkFunc type is an adapter to allow the use of ordinary
+// function as Bulk mutator.
+type BulkFunc func(context.Context, *ent.BulkMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f BulkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.BulkMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.BulkMutation", m)
+}
+
 // The DailyStatFunc type is an adapter to allow the use of ordinary
 // function as DailyStat mutator.
 type DailyStatFunc func(context.Context, *ent.DailyStatMutation) (ent.Value, error)

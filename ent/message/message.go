@@ -59,6 +59,10 @@ const (
 	FieldDeliveredAt = "delivered_at"
 	// FieldReadAt holds the string denoting the read_at field in the database.
 	FieldReadAt = "read_at"
+	// FieldBulkID holds the string denoting the bulk_id field in the database.
+	FieldBulkID = "bulk_id"
+	// FieldBulkSeq holds the string denoting the bulk_seq field in the database.
+	FieldBulkSeq = "bulk_seq"
 	// Table holds the table name of the message in the database.
 	Table = "messages"
 )
@@ -90,6 +94,8 @@ var Columns = []string{
 	FieldSentAt,
 	FieldDeliveredAt,
 	FieldReadAt,
+	FieldBulkID,
+	FieldBulkSeq,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -155,6 +161,8 @@ var (
 	ReplyToValidator func(string) error
 	// DefaultAttempts holds the default value on creation for the "attempts" field.
 	DefaultAttempts int
+	// BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
+	BulkIDValidator func(string) error
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -285,4 +293,14 @@ func ByDeliveredAt(opts ...sql.OrderTermOption) OrderOption {
 // ByReadAt orders the results by the read_at field.
 func ByReadAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldReadAt, opts...).ToFunc()
+}
+
+// ByBulkID orders the results by the bulk_id field.
+func ByBulkID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBulkID, opts...).ToFunc()
+}
+
+// ByBulkSeq orders the results by the bulk_seq field.
+func ByBulkSeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBulkSeq, opts...).ToFunc()
 }

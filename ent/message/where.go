@@ -184,6 +184,16 @@ func ReadAt(v time.Time) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldReadAt, v))
 }
 
+// BulkID applies equality check predicate on the "bulk_id" field. It's identical to BulkIDEQ.
+func BulkID(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldBulkID, v))
+}
+
+// BulkSeq applies equality check predicate on the "bulk_seq" field. It's identical to BulkSeqEQ.
+func BulkSeq(v int) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldBulkSeq, v))
+}
+
 // SubscriptionIDEQ applies the EQ predicate on the "subscription_id" field.
 func SubscriptionIDEQ(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldSubscriptionID, v))
@@ -1592,6 +1602,131 @@ func ReadAtIsNil() predicate.Message {
 // ReadAtNotNil applies the NotNil predicate on the "read_at" field.
 func ReadAtNotNil() predicate.Message {
 	return predicate.Message(sql.FieldNotNull(FieldReadAt))
+}
+
+// BulkIDEQ applies the EQ predicate on the "bulk_id" field.
+func BulkIDEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldBulkID, v))
+}
+
+// BulkIDNEQ applies the NEQ predicate on the "bulk_id" field.
+func BulkIDNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldBulkID, v))
+}
+
+// BulkIDIn applies the In predicate on the "bulk_id" field.
+func BulkIDIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldBulkID, vs...))
+}
+
+// BulkIDNotIn applies the NotIn predicate on the "bulk_id" field.
+func BulkIDNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldBulkID, vs...))
+}
+
+// BulkIDGT applies the GT predicate on the "bulk_id" field.
+func BulkIDGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldBulkID, v))
+}
+
+// BulkIDGTE applies the GTE predicate on the "bulk_id" field.
+func BulkIDGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldBulkID, v))
+}
+
+// BulkIDLT applies the LT predicate on the "bulk_id" field.
+func BulkIDLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldBulkID, v))
+}
+
+// BulkIDLTE applies the LTE predicate on the "bulk_id" field.
+func BulkIDLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldBulkID, v))
+}
+
+// BulkIDContains applies the Contains predicate on the "bulk_id" field.
+func BulkIDContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldBulkID, v))
+}
+
+// BulkIDHasPrefix applies the HasPrefix predicate on the "bulk_id" field.
+func BulkIDHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldBulkID, v))
+}
+
+// BulkIDHasSuffix applies the HasSuffix predicate on the "bulk_id" field.
+func BulkIDHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldBulkID, v))
+}
+
+// BulkIDIsNil applies the IsNil predicate on the "bulk_id" field.
+func BulkIDIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldBulkID))
+}
+
+// BulkIDNotNil applies the NotNil predicate on the "bulk_id" field.
+func BulkIDNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldBulkID))
+}
+
+// BulkIDEqualFold applies the EqualFold predicate on the "bulk_id" field.
+func BulkIDEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldBulkID, v))
+}
+
+// BulkIDContainsFold applies the ContainsFold predicate on the "bulk_id" field.
+func BulkIDContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldBulkID, v))
+}
+
+// BulkSeqEQ applies the EQ predicate on the "bulk_seq" field.
+func BulkSeqEQ(v int) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldBulkSeq, v))
+}
+
+// BulkSeqNEQ applies the NEQ predicate on the "bulk_seq" field.
+func BulkSeqNEQ(v int) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldBulkSeq, v))
+}
+
+// BulkSeqIn applies the In predicate on the "bulk_seq" field.
+func BulkSeqIn(vs ...int) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldBulkSeq, vs...))
+}
+
+// BulkSeqNotIn applies the NotIn predicate on the "bulk_seq" field.
+func BulkSeqNotIn(vs ...int) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldBulkSeq, vs...))
+}
+
+// BulkSeqGT applies the GT predicate on the "bulk_seq" field.
+func BulkSeqGT(v int) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldBulkSeq, v))
+}
+
+// BulkSeqGTE applies the GTE predicate on the "bulk_seq" field.
+func BulkSeqGTE(v int) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldBulkSeq, v))
+}
+
+// BulkSeqLT applies the LT predicate on the "bulk_seq" field.
+func BulkSeqLT(v int) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldBulkSeq, v))
+}
+
+// BulkSeqLTE applies the LTE predicate on the "bulk_seq" field.
+func BulkSeqLTE(v int) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldBulkSeq, v))
+}
+
+// BulkSeqIsNil applies the IsNil predicate on the "bulk_seq" field.
+func BulkSeqIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldBulkSeq))
+}
+
+// BulkSeqNotNil applies the NotNil predicate on the "bulk_seq" field.
+func BulkSeqNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldBulkSeq))
 }
 
 // And groups predicates with the AND operator between them.

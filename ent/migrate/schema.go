@@ -67,6 +67,42 @@ var (
 			},
 		},
 	}
+	// BulksColumns holds the columns for the "bulks" table.
+	BulksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "instance_id", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeString, Size: 16},
+		{Name: "template_id", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "text", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "total", Type: field.TypeInt},
+		{Name: "pacing_min_ms", Type: field.TypeInt},
+		{Name: "pacing_max_ms", Type: field.TypeInt},
+		{Name: "generation", Type: field.TypeInt, Default: 0},
+		{Name: "scheduled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+	}
+	// BulksTable holds the schema information for the "bulks" table.
+	BulksTable = &schema.Table{
+		Name:       "bulks",
+		Columns:    BulksColumns,
+		PrimaryKey: []*schema.Column{BulksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "bulk_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{BulksColumns[1], BulksColumns[0]},
+			},
+			{
+				Name:    "bulk_status_updated_at",
+				Unique:  false,
+				Columns: []*schema.Column{BulksColumns[3], BulksColumns[12]},
+			},
+		},
+	}
 	// DailyStatsColumns holds the columns for the "daily_stats" table.
 	DailyStatsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -237,6 +273,8 @@ var (
 		{Name: "sent_at", Type: field.TypeTime, Nullable: true},
 		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
 		{Name: "read_at", Type: field.TypeTime, Nullable: true},
+		{Name: "bulk_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "bulk_seq", Type: field.TypeInt, Nullable: true},
 	}
 	// MessagesTable holds the schema information for the "messages" table.
 	MessagesTable = &schema.Table{
@@ -258,6 +296,16 @@ var (
 				Name:    "message_status_updated_at",
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[14], MessagesColumns[21]},
+			},
+			{
+				Name:    "message_bulk_id_status_bulk_seq",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[25], MessagesColumns[14], MessagesColumns[26]},
+			},
+			{
+				Name:    "message_instance_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[14], MessagesColumns[0]},
 			},
 		},
 	}
@@ -462,6 +510,7 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		AuditLogsTable,
+		BulksTable,
 		DailyStatsTable,
 		DeniedTokensTable,
 		IdempotencyKeysTable,

@@ -12,6 +12,9 @@ type APIKey func(*sql.Selector)
 // AuditLog is the predicate function for auditlog builders.
 type AuditLog func(*sql.Selector)
 
+// Bulk is the predicate function for bulk builders.
+type Bulk func(*sql.Selector)
+
 // DailyStat is the predicate function for dailystat builders.
 type DailyStat func(*sql.Selector)
 

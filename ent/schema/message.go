@@ -43,6 +43,11 @@ func (Message) Fields() []ent.Field {
 		field.Time("sent_at").Optional().Nillable(),
 		field.Time("delivered_at").Optional().Nillable(),
 		field.Time("read_at").Optional().Nillable(),
+		// A bulk send's recipient: the bulk's id and the recipient's place
+		// in it. Such rows are sent by the bulk's run, not by a send job
+		// of their own.
+		field.String("bulk_id").MaxLen(64).Optional().Nillable().Immutable(),
+		field.Int("bulk_seq").Optional().Nillable().Immutable(),
 	}
 }
 
@@ -55,5 +60,10 @@ func (Message) Indexes() []ent.Index {
 		index.Fields("instance_id", "wa_message_id"),
 		// The relay looks for queued rows left behind.
 		index.Fields("status", "updated_at"),
+		// A bulk's run takes its recipients in order; progress counts
+		// them by status.
+		index.Fields("bulk_id", "status", "bulk_seq"),
+		// Sends of one instance go out in order: the oldest queued first.
+		index.Fields("instance_id", "status", "id"),
 	}
 }

@@ -1,0 +1,4 @@
+package ports
+
+// BulkID identifies a bulk send (SPEC §8).
+type BulkID string
