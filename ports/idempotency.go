@@ -45,3 +45,28 @@ type IdempotencyStore interface {
 	// expired before the given time; it returns how many went.
 	PurgeIdempotency(ctx context.Context, before time.Time) (int, error)
 }
+
+// CreateHook is work a transport asks to be done inside the transaction
+// that creates what its request asked for, given what was created (a
+// Message, say). The HTTP adapter stores the Idempotency-Key answer this
+// way, with the message it stands for: were the answer stored after the
+// commit, a crash in between would leave a message whose key a retry could
+// take over as stale and send a second time.
+type CreateHook func(ctx context.Context, created any) error
+
+type createHookKey struct{}
+
+// WithCreateHook returns ctx carrying h for RunCreateHook.
+func WithCreateHook(ctx context.Context, h CreateHook) context.Context {
+	return context.WithValue(ctx, createHookKey{}, h)
+}
+
+// RunCreateHook runs the hook ctx carries, if any, with what was created.
+// Core modules call it once their rows are written, inside the
+// transaction; its error aborts the transaction.
+func RunCreateHook(ctx context.Context, created any) error {
+	if h, ok := ctx.Value(createHookKey{}).(CreateHook); ok && h != nil {
+		return h(ctx, created)
+	}
+	return nil
+}

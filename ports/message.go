@@ -100,18 +100,32 @@ type MessageStore interface {
 	// it. ENotFound if missing; fn's error aborts the update and is
 	// returned.
 	UpdateMessage(ctx context.Context, sub SubscriptionID, id MessageID, fn func(*Message) error) (Message, error)
-	// ClaimForSend atomically moves a queued message to sending, counts one
-	// attempt and sets UpdatedAt to at, so that of two workers only one
-	// sends it. ENotFound if missing; EConflict if it is not queued.
-	ClaimForSend(ctx context.Context, sub SubscriptionID, id MessageID, at time.Time) (Message, error)
+	// ClaimForSend atomically moves a message that is queued, or sending
+	// with a claim older than staleBefore (UpdatedAt before it: the worker
+	// that claimed it is taken for dead), to sending, counts one attempt
+	// and sets UpdatedAt to at, so that of two workers only one sends it.
+	// A message without WhatsApp's id gets waID as its id in the same
+	// write, before anything is sent; one that has an id keeps it, so
+	// that every send of a message carries the same id and the recipient
+	// drops a repeat. ENotFound if missing or another tenant's; EConflict
+	// if it is in another status or its claim is fresh; EInvalid if waID
+	// is empty.
+	ClaimForSend(ctx context.Context, sub SubscriptionID, id MessageID, at, staleBefore time.Time, waID string) (Message, error)
+	// NextToSend returns the instance's oldest (by id) outbound message
+	// that is queued or sending and not part of a bulk: the message its
+	// send jobs must send next, or wait for when its claim is fresh.
+	// ENotFound if there is none.
+	NextToSend(ctx context.Context, sub SubscriptionID, inst InstanceID) (Message, error)
 }
 
 // MessageOutbox is the system-level view of the send backlog, across every
 // subscription, for the relay that re-enqueues the jobs of messages left
-// behind (a crash between commit and enqueue, a queue that lost its data).
+// behind (a crash between commit and enqueue or during a send, a queue
+// that lost its data).
 type MessageOutbox interface {
-	// ListStuck returns up to limit outbound messages that are queued and
-	// were last updated before olderThan, oldest first.
+	// ListStuck returns up to limit outbound messages that are queued or
+	// sending, were last updated before olderThan and are not part of a
+	// bulk (a bulk's run sends those), oldest update first.
 	ListStuck(ctx context.Context, olderThan time.Time, limit int) ([]Message, error)
 }
 

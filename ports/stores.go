@@ -76,7 +76,8 @@ type InstanceStore interface {
 	// UpdateInstance loads the instance under a lock, applies fn and saves
 	// it. ENotFound if missing; EConflict (name_taken) on a duplicate name.
 	UpdateInstance(ctx context.Context, sub SubscriptionID, id InstanceID, fn func(*Instance) error) (Instance, error)
-	// DeleteInstance removes the instance and its API keys; ENotFound if missing.
+	// DeleteInstance removes the instance, its API keys and its webhook
+	// endpoints with their deliveries, at once; ENotFound if missing.
 	DeleteInstance(ctx context.Context, sub SubscriptionID, id InstanceID) error
 }
 
@@ -118,6 +119,7 @@ type Stores struct {
 	Deliveries    DeliveryStore
 	Stats         StatsStore
 	Templates     TemplateStore
+	Bulks         BulkStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

@@ -94,13 +94,21 @@ type DeliveryStore interface {
 	// it; the lock makes it the claim of an attempt. ENotFound if missing;
 	// fn's error aborts the update and is returned.
 	UpdateDelivery(ctx context.Context, sub SubscriptionID, id DeliveryID, fn func(*WebhookDelivery) error) (WebhookDelivery, error)
+	// NextDue returns the endpoint's oldest pending delivery (smallest id:
+	// ids sort in creation order) whose next attempt is due at or before
+	// now. ENotFound if there is none.
+	NextDue(ctx context.Context, sub SubscriptionID, endpoint WebhookID, now time.Time) (WebhookDelivery, error)
 }
 
-// DeliveryOutbox is the system-level view of the delivery backlog, across
-// every subscription, for the relay that re-enqueues the jobs of
-// deliveries left behind.
+// DeliveryOutbox is the system-level view of webhooks, across every
+// subscription, for the periodic passes: the relay that re-enqueues the
+// jobs of deliveries left behind, and the sweep that disables endpoints
+// failing for too long.
 type DeliveryOutbox interface {
 	// ListDue returns up to limit pending deliveries whose next attempt was
 	// due before dueBefore, oldest due first.
 	ListDue(ctx context.Context, dueBefore time.Time, limit int) ([]WebhookDelivery, error)
+	// ListFailing returns up to limit enabled endpoints whose current run
+	// of failures began at or before since, longest failing first.
+	ListFailing(ctx context.Context, since time.Time, limit int) ([]WebhookEndpoint, error)
 }

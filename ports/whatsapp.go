@@ -30,7 +30,8 @@ type WhatsApp interface {
 	// code) are on WhatsApp. EConflict (instance_not_connected) when the
 	// instance is not connected.
 	CheckNumbers(ctx context.Context, id InstanceID, phones []string) ([]NumberCheck, error)
-	// Send sends one message and returns WhatsApp's id for it.
+	// Send sends one message and returns WhatsApp's id for it (m.ID when
+	// set).
 	// EConflict (instance_not_connected) when not connected; EInvalid for a
 	// recipient WhatsApp refuses.
 	Send(ctx context.Context, id InstanceID, m WAOutbound) (WASent, error)
@@ -75,8 +76,12 @@ type WALocation struct {
 }
 
 // WAOutbound is one message to send. Exactly one of Text, Media or
-// Location is set; Caption goes with Media.
+// Location is set; Caption goes with Media. ID, when set, is the message's
+// WhatsApp id, chosen before the send so that a resend after a crash
+// carries the same id and the recipient drops it as a repeat; empty: the
+// adapter picks one.
 type WAOutbound struct {
+	ID       string
 	To       string // a JID (user@s.whatsapp.net or group@g.us)
 	Text     string
 	Caption  string

@@ -45,7 +45,10 @@ type Options struct {
 	// Prefix names the asynq queues; default "wagate".
 	Prefix string
 	// PollInterval is how often an idle runner looks for jobs, and moves
-	// due delayed jobs and retries to their queue; default 200 ms.
+	// due delayed jobs and retries to their queue; default 50 ms. It is
+	// the latency floor of a job on an idle queue (a webhook's first
+	// attempt waited up to 200 ms at the old default), and costs each
+	// idle job type a few cheap Redis calls a second.
 	PollInterval time.Duration
 	// DrainTimeout is how long Run waits for running handlers after its
 	// ctx ends before abandoning them; default 10 s.
@@ -76,7 +79,7 @@ func New(opts Options) (*Queue, error) {
 		opts.Prefix = "wagate"
 	}
 	if opts.PollInterval <= 0 {
-		opts.PollInterval = 200 * time.Millisecond
+		opts.PollInterval = 50 * time.Millisecond
 	}
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = 10 * time.Second
@@ -132,13 +135,29 @@ func (q *Queue) Enqueue(ctx context.Context, j ports.Job) error {
 // Depth counts the pending, scheduled and retry tasks of each of this
 // prefix's queues; see ports.QueueInspector.
 func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
-	queues, err := q.inspector.Queues()
+	infos, err := q.queueInfos(ctx, "queue depth")
 	if err != nil {
-		return nil, unavailable("queue depth", err)
+		return nil, err
 	}
 	depth := map[string]int{}
+	for typ, info := range infos {
+		if n := info.Pending + info.Scheduled + info.Retry + info.Aggregating; n > 0 {
+			depth[typ] = n
+		}
+	}
+	return depth, nil
+}
+
+// queueInfos returns asynq's information on each of this prefix's queues,
+// by job type. The inspector takes no ctx: ctx is checked between queues.
+func (q *Queue) queueInfos(ctx context.Context, op string) (map[string]*asynq.QueueInfo, error) {
+	queues, err := q.inspector.Queues()
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	infos := map[string]*asynq.QueueInfo{}
 	for _, name := range queues {
-		if err := ctx.Err(); err != nil { // the inspector takes no ctx
+		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		typ, ok := strings.CutPrefix(name, q.opts.Prefix+":")
@@ -150,13 +169,11 @@ func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
-			return nil, unavailable("queue depth", err)
+			return nil, unavailable(op, err)
 		}
-		if n := info.Pending + info.Scheduled + info.Retry + info.Aggregating; n > 0 {
-			depth[typ] = n
-		}
+		infos[typ] = info
 	}
-	return depth, nil
+	return infos, nil
 }
 
 // JobState reports where a job stands; see ports.QueueInspector.

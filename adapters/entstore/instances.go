@@ -118,8 +118,9 @@ func (st *instanceStore) UpdateInstance(ctx context.Context, sub ports.Subscript
 	return out, err
 }
 
-// DeleteInstance removes the keys with the instance in one transaction, so
-// that no key outlives its instance.
+// DeleteInstance removes the keys and the webhooks with the instance in one
+// transaction, so that no key outlives its instance and no event is
+// delivered for an instance that is gone.
 func (st *instanceStore) DeleteInstance(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID) error {
 	return st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
 		c := st.s.ent(ctx)
@@ -133,7 +134,10 @@ func (st *instanceStore) DeleteInstance(ctx context.Context, sub ports.Subscript
 		_, err = c.APIKey.Delete().
 			Where(apikey.SubscriptionID(string(sub)), apikey.InstanceID(string(id))).
 			Exec(ctx)
-		return dbError("delete instance keys", "api key", err)
+		if err != nil {
+			return dbError("delete instance keys", "api key", err)
+		}
+		return deleteInstanceWebhooks(ctx, c, sub, id)
 	})
 }
 

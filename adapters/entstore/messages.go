@@ -18,7 +18,13 @@ var (
 )
 
 func (st *messageStore) CreateMessage(ctx context.Context, sub ports.SubscriptionID, m ports.Message) error {
-	err := st.s.ent(ctx).Message.Create().
+	err := messageCreate(st.s.ent(ctx), sub, m).Exec(ctx)
+	return dbError("create message", "message", err)
+}
+
+// messageCreate is the INSERT of m, alone or in a batch.
+func messageCreate(c *ent.Client, sub ports.SubscriptionID, m ports.Message) *ent.MessageCreate {
+	return c.Message.Create().
 		SetID(string(m.ID)).
 		SetSubscriptionID(string(sub)).
 		SetInstanceID(string(m.InstanceID)).
@@ -45,9 +51,7 @@ func (st *messageStore) CreateMessage(ctx context.Context, sub ports.Subscriptio
 		SetNillableDeliveredAt(dbTimePtr(m.DeliveredAt)).
 		SetNillableReadAt(dbTimePtr(m.ReadAt)).
 		SetNillableBulkID(bulkID(m)).
-		SetNillableBulkSeq(bulkSeq(m)).
-		Exec(ctx)
-	return dbError("create message", "message", err)
+		SetNillableBulkSeq(bulkSeq(m))
 }
 
 func (st *messageStore) GetMessage(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID) (ports.Message, error) {
@@ -152,13 +156,23 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 }
 
 // ClaimForSend is one conditional UPDATE: the database, not a read before
-// the write, decides which of two concurrent claims wins.
-func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID, at time.Time) (ports.Message, error) {
+// the write, decides which of two concurrent claims wins (on PostgreSQL
+// the loser waits for the winner's row lock and then finds the claim
+// fresh; SQLite has one writer). The WhatsApp id is written by a second
+// UPDATE in the same transaction, while the claim's lock is held.
+func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID, at, staleBefore time.Time, waID string) (ports.Message, error) {
+	if waID == "" {
+		return ports.Message{}, ports.Errorf(ports.EInvalid, "claim message: no WhatsApp id")
+	}
 	var out ports.Message
 	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
 		c := st.s.ent(ctx)
+		claimable := message.Or(
+			message.Status(string(ports.MsgQueued)),
+			message.And(message.Status(string(ports.MsgSending)), message.UpdatedAtLT(dbTime(staleBefore))),
+		)
 		n, err := c.Message.Update().
-			Where(append(ownMessage(sub, id), message.Status(string(ports.MsgQueued)))...).
+			Where(append(ownMessage(sub, id), claimable)...).
 			SetStatus(string(ports.MsgSending)).
 			AddAttempts(1).
 			SetUpdatedAt(dbTime(at)).
@@ -166,17 +180,43 @@ func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.Subscription
 		if err != nil {
 			return dbError("claim message", "message", err)
 		}
+		if n == 1 {
+			_, err = c.Message.Update().
+				Where(append(ownMessage(sub, id), message.WaMessageID(""))...).
+				SetWaMessageID(waID).
+				Save(ctx)
+			if err != nil {
+				return dbError("claim message", "message", err)
+			}
+		}
 		e, err := c.Message.Query().Where(ownMessage(sub, id)...).Only(ctx)
 		if err != nil {
 			return dbError("claim message", "message", err)
 		}
 		if n == 0 {
-			return ports.Errorf(ports.EConflict, "the message is %s, not queued", e.Status)
+			return ports.Errorf(ports.EConflict, "the message is %s, not queued or stale", e.Status)
 		}
 		out = toMessage(e)
 		return nil
 	})
 	return out, err
+}
+
+// NextToSend walks the (instance_id, status, id) index.
+func (st *messageStore) NextToSend(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID) (ports.Message, error) {
+	e, err := st.s.ent(ctx).Message.Query().
+		Where(
+			message.InstanceID(string(inst)),
+			message.StatusIn(string(ports.MsgQueued), string(ports.MsgSending)),
+			message.SubscriptionID(string(sub)),
+			message.Direction(string(ports.DirectionOutbound)),
+			message.BulkIDIsNil(),
+		).
+		Order(ent.Asc(message.FieldID)).First(ctx)
+	if err != nil {
+		return ports.Message{}, dbError("next message to send", "message", err)
+	}
+	return toMessage(e), nil
 }
 
 // messageOutbox answers the relay's query, which crosses subscriptions on
@@ -193,8 +233,9 @@ func (o *messageOutbox) ListStuck(ctx context.Context, olderThan time.Time, limi
 	rows, err := o.s.ent(ctx).Message.Query().
 		Where(
 			message.Direction(string(ports.DirectionOutbound)),
-			message.Status(string(ports.MsgQueued)),
+			message.StatusIn(string(ports.MsgQueued), string(ports.MsgSending)),
 			message.UpdatedAtLT(dbTime(olderThan)),
+			message.BulkIDIsNil(),
 		).
 		Order(ent.Asc(message.FieldUpdatedAt), ent.Asc(message.FieldID)).
 		Limit(limit).All(ctx)

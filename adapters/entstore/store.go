@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
-	_ "github.com/lib/pq"  // the "postgres" database/sql driver
+	_ "github.com/lib/pq" // the "postgres" database/sql driver
+	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, no cgo
 
 	"github.com/wagate/wagate/ent"
@@ -32,6 +33,9 @@ type Options struct {
 	DataDir string
 	// Log receives migration progress; nil discards it.
 	Log *slog.Logger
+	// TracerProvider, when set, receives a span per query (otelsql);
+	// nil: the driver is not wrapped.
+	TracerProvider trace.TracerProvider
 }
 
 // Store is the database. Its methods and the stores it hands out are safe
@@ -84,13 +88,14 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		Deliveries:    &deliveryStore{s},
 		Stats:         &statsStore{s},
 		Templates:     &templateStore{s},
+		Bulks:         &bulkStore{s},
 	}
 	return s, nil
 }
 
 func openDB(opts Options) (*sql.DB, string, error) {
 	if opts.URL == "" {
-		return openSQLite(opts.DataDir)
+		return openSQLite(opts.DataDir, opts.TracerProvider)
 	}
 	u, err := url.Parse(opts.URL)
 	if err != nil {
@@ -99,7 +104,7 @@ func openDB(opts Options) (*sql.DB, string, error) {
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "postgres", "postgresql":
-		return openPostgres(opts.URL)
+		return openPostgres(opts.URL, opts.TracerProvider)
 	default:
 		return nil, "", fmt.Errorf("open database: unsupported URL scheme %q (want postgres:// or empty for SQLite)", u.Scheme)
 	}
@@ -114,7 +119,7 @@ func openDB(opts Options) (*sql.DB, string, error) {
 const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 
-func openSQLite(dir string) (*sql.DB, string, error) {
+func openSQLite(dir string, tp trace.TracerProvider) (*sql.DB, string, error) {
 	if dir == "" {
 		return nil, "", errors.New("open database: no data directory for SQLite")
 	}
@@ -122,7 +127,7 @@ func openSQLite(dir string) (*sql.DB, string, error) {
 		return nil, "", fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, "wagate.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+sqlitePragmas)
+	db, err := openSQL("sqlite", "file:"+path+"?"+sqlitePragmas, "sqlite", tp)
 	if err != nil {
 		return nil, "", fmt.Errorf("open %s: %w", path, err)
 	}
@@ -133,8 +138,8 @@ func openSQLite(dir string) (*sql.DB, string, error) {
 	return db, dialect.SQLite, nil
 }
 
-func openPostgres(dsn string) (*sql.DB, string, error) {
-	db, err := sql.Open("postgres", dsn)
+func openPostgres(dsn string, tp trace.TracerProvider) (*sql.DB, string, error) {
+	db, err := openSQL("postgres", dsn, "postgresql", tp)
 	if err != nil {
 		return nil, "", fmt.Errorf("open postgres: %w", err)
 	}

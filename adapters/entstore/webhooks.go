@@ -124,6 +124,26 @@ func (st *webhookStore) DeleteWebhook(ctx context.Context, sub ports.Subscriptio
 	})
 }
 
+// deleteInstanceWebhooks removes an instance's endpoints and their
+// deliveries, within the caller's transaction (the instance's delete). The
+// deliveries go by endpoint, which their index leads with.
+func deleteInstanceWebhooks(ctx context.Context, c *ent.Client, sub ports.SubscriptionID, inst ports.InstanceID) error {
+	ids, err := c.WebhookEndpoint.Query().
+		Where(webhookendpoint.SubscriptionID(string(sub)), webhookendpoint.InstanceID(string(inst))).
+		IDs(ctx)
+	if err != nil || len(ids) == 0 {
+		return dbError("list instance webhooks", "webhook", err)
+	}
+	_, err = c.WebhookDelivery.Delete().
+		Where(webhookdelivery.SubscriptionID(string(sub)), webhookdelivery.EndpointIDIn(ids...)).Exec(ctx)
+	if err != nil {
+		return dbError("delete instance deliveries", "delivery", err)
+	}
+	_, err = c.WebhookEndpoint.Delete().
+		Where(webhookendpoint.SubscriptionID(string(sub)), webhookendpoint.IDIn(ids...)).Exec(ctx)
+	return dbError("delete instance webhooks", "webhook", err)
+}
+
 func (st *deliveryStore) CreateDelivery(ctx context.Context, sub ports.SubscriptionID, d ports.WebhookDelivery) error {
 	err := st.s.ent(ctx).WebhookDelivery.Create().
 		SetID(string(d.ID)).
@@ -224,6 +244,39 @@ func (o *deliveryOutbox) ListDue(ctx context.Context, dueBefore time.Time, limit
 	out := make([]ports.WebhookDelivery, len(rows))
 	for i, r := range rows {
 		out[i] = toDelivery(r)
+	}
+	return out, nil
+}
+
+func (st *deliveryStore) NextDue(ctx context.Context, sub ports.SubscriptionID, endpoint ports.WebhookID, now time.Time) (ports.WebhookDelivery, error) {
+	e, err := st.s.ent(ctx).WebhookDelivery.Query().
+		Where(
+			webhookdelivery.SubscriptionID(string(sub)),
+			webhookdelivery.EndpointID(string(endpoint)),
+			webhookdelivery.Status(string(ports.DeliveryPending)),
+			webhookdelivery.NextAttemptAtLTE(dbTime(now)),
+		).
+		Order(ent.Asc(webhookdelivery.FieldID)).First(ctx)
+	if err != nil {
+		return ports.WebhookDelivery{}, dbError("next due delivery", "delivery", err)
+	}
+	return toDelivery(e), nil
+}
+
+func (o *deliveryOutbox) ListFailing(ctx context.Context, since time.Time, limit int) ([]ports.WebhookEndpoint, error) {
+	if limit <= 0 {
+		return []ports.WebhookEndpoint{}, nil
+	}
+	rows, err := o.s.ent(ctx).WebhookEndpoint.Query().
+		Where(webhookendpoint.Enabled(true), webhookendpoint.FirstFailureAtLTE(dbTime(since))).
+		Order(ent.Asc(webhookendpoint.FieldFirstFailureAt), ent.Asc(webhookendpoint.FieldID)).
+		Limit(limit).All(ctx)
+	if err != nil {
+		return nil, dbError("list failing webhooks", "webhook", err)
+	}
+	out := make([]ports.WebhookEndpoint, len(rows))
+	for i, r := range rows {
+		out[i] = toWebhook(r)
 	}
 	return out, nil
 }

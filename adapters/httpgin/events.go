@@ -71,6 +71,8 @@ func eventDTO(e ports.Event) (EventDTO, bool) {
 		out.Data = MessageStatusDTO{MessageID: string(d.MessageID), Status: string(d.Status), Error: messageError(d.ErrorCode, d.ErrorMessage)}
 	case ports.Message:
 		out.Data = messageDTO(d)
+	case ports.BulkSummary:
+		out.Data = bulkDTO(d)
 	case nil:
 		out.Data = map[string]any{}
 	case map[string]any, json.RawMessage:

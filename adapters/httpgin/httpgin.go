@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/core/idempotency"
@@ -94,6 +95,9 @@ type Options struct {
 	// mounted read-only at /admin/queues for platform admins; nil (no
 	// Redis): those routes do not exist.
 	QueueUI http.Handler
+	// TracerProvider, when set, receives a server span per request
+	// (tracing.go); nil: requests are not traced.
+	TracerProvider trace.TracerProvider
 }
 
 func (o Options) withDefaults() Options {
@@ -150,6 +154,9 @@ func New(svc Services, opt Options) *gin.Engine {
 	if err != nil {
 		opt.Log.Error("register HTTP metrics", slog.Any("error", err))
 	}
+	if opt.TracerProvider != nil {
+		e.Use(tracing(opt.TracerProvider))
+	}
 	e.Use(withRequestID(), securityHeaders(opt.TLS))
 	if metrics != nil {
 		e.Use(metrics.middleware())
@@ -198,7 +205,7 @@ func (a *api) routes(e *gin.Engine) {
 	authed.POST("/logout", a.logout)
 	authed.POST("/password", a.changePassword)
 
-	r := v1.Group("", a.authenticate, a.countCall, a.apiRate, a.checkIDs)
+	r := v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate, a.checkIDs)
 	r.GET("/me", a.me)
 
 	r.POST("/instances", a.createInstance)
@@ -258,6 +265,14 @@ func (a *api) routes(e *gin.Engine) {
 	r.PATCH("/templates/:id", a.updateTemplate)
 	r.DELETE("/templates/:id", a.deleteTemplate)
 	r.POST("/templates/:id/render", a.renderTemplate)
+
+	r.POST("/bulk", a.idempotent, a.createBulk)
+	r.POST("/instances/:id/bulk", a.idempotent, a.createBulk)
+	r.GET("/bulk/:id", a.getBulk)
+	r.POST("/bulk/:id/pause", a.pauseBulk)
+	r.POST("/bulk/:id/resume", a.resumeBulk)
+	r.POST("/bulk/:id/cancel", a.cancelBulk)
+	r.GET("/bulk/:id/messages", a.listBulkMessages)
 
 	r.GET("/stats", a.stats)
 	r.GET("/instances/:id/stats", a.instanceStats)

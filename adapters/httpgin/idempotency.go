@@ -2,6 +2,7 @@ package httpgin
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wagate/wagate/core/idempotency"
+	"github.com/wagate/wagate/ports"
 )
 
 // replayedHeader marks an answer replayed for an Idempotency-Key.
@@ -59,6 +61,18 @@ func (a *api) idempotent(c *gin.Context) {
 func (a *api) runClaimed(c *gin.Context, claim *idempotency.Claim) {
 	rec := &recordingWriter{ResponseWriter: c.Writer}
 	c.Writer = rec
+	var inTx *idempotency.Response // the answer stored in the creating transaction
+	c.Request = c.Request.WithContext(ports.WithCreateHook(ctx(c), func(ctx context.Context, created any) error {
+		resp, ok, err := createdAnswer(created)
+		if !ok || err != nil {
+			return err
+		}
+		if err := claim.Complete(ctx, resp); err != nil {
+			return err
+		}
+		inTx = &resp
+		return nil
+	}))
 	finished := false
 	defer func() {
 		if !finished {
@@ -69,11 +83,28 @@ func (a *api) runClaimed(c *gin.Context, claim *idempotency.Claim) {
 	}()
 	c.Next()
 	finished = true
+	if inTx != nil && inTx.Status == rec.Status() {
+		return // stored with what it reports, in the same transaction
+	}
 	resp := idempotency.Response{Status: rec.Status(), ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()}
 	if err := claim.Finish(ctx(c), resp); err != nil {
 		// The answer has gone out; a retry with the key may run again.
 		a.log.Error("store idempotent answer", "request_id", requestID(c), "error", err.Error())
 	}
+}
+
+// createdAnswer is the answer a handler gives for what a core module
+// created; ok is false for what has no such answer here.
+func createdAnswer(created any) (resp idempotency.Response, ok bool, err error) {
+	switch v := created.(type) {
+	case ports.Message:
+		resp, err = acceptedAnswer(v)
+		return resp, true, err
+	case ports.BulkSummary:
+		resp, err = jsonAnswer(http.StatusAccepted, bulkDTO(v))
+		return resp, true, err
+	}
+	return idempotency.Response{}, false, nil
 }
 
 // readBody reads the whole body (the body limit applies) and puts it back

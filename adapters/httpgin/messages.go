@@ -1,11 +1,14 @@
 package httpgin
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
 )
@@ -159,9 +162,32 @@ func (a *api) accepted(c *gin.Context, m ports.Message, err error) {
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, AcceptedMessageDTO{
+	resp, err := acceptedAnswer(m)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	c.Data(resp.Status, resp.ContentType, resp.Body)
+}
+
+// jsonContentType is what gin's c.JSON sends.
+const jsonContentType = "application/json; charset=utf-8"
+
+// acceptedAnswer is the 202 of a send; the Idempotency-Key answer stored in
+// the message's transaction is the same bytes.
+func acceptedAnswer(m ports.Message) (idempotency.Response, error) {
+	return jsonAnswer(http.StatusAccepted, AcceptedMessageDTO{
 		ID: string(m.ID), Status: string(m.Status), To: m.To, Type: string(m.Type), CreatedAt: m.CreatedAt.UTC(),
 	})
+}
+
+// jsonAnswer encodes an answer as c.JSON would.
+func jsonAnswer(status int, v any) (idempotency.Response, error) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return idempotency.Response{}, fmt.Errorf("encode answer: %w", err)
+	}
+	return idempotency.Response{Status: status, ContentType: jsonContentType, Body: body}, nil
 }
 
 func (a *api) listMessages(c *gin.Context) {

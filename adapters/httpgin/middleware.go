@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -249,6 +250,10 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		}
 		if instance != "" {
 			attrs = append(attrs, slog.String("instance_id", instance))
+		}
+		// Set when tracing is on (tracing.go), to find the request's trace.
+		if sc := trace.SpanContextFromContext(c.Request.Context()); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
 		}
 		level := slog.LevelInfo
 		if c.Writer.Status() >= 500 {

@@ -40,6 +40,7 @@ type Contact struct {
 	mu    sync.Mutex // serialises Signal operations on dev
 	inbox chan Received
 	work  chan waBinary.Node
+	seen  dedup
 }
 
 // Received is a message as a contact decrypted it.
@@ -80,6 +81,11 @@ func (s *Server) Contact(phone string) *Contact {
 
 // Phone is the contact's number.
 func (c *Contact) Phone() string { return c.phone }
+
+// Duplicates counts the messages the contact received again and dropped,
+// as a phone does: a second message with the id of one already received
+// from the same sender (a resend after a crash or a lost answer).
+func (c *Contact) Duplicates() int { return c.seen.count() }
 
 // Messages delivers what the contact received, decrypted, in arrival order.
 func (c *Contact) Messages() <-chan Received { return c.inbox }

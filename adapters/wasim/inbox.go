@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mau.fi/libsignal/protocol"
@@ -43,6 +44,10 @@ func (c *Contact) run() {
 		if r == nil {
 			continue // a copy of the sender's own message (DeviceSentMessage)
 		}
+		if !c.seen.first(r.From, r.ID) {
+			c.autoAck(r) // the sender may still wait for its receipts
+			continue
+		}
 		select {
 		case c.inbox <- *r:
 		default:
@@ -50,6 +55,55 @@ func (c *Contact) run() {
 		}
 		c.autoAck(r)
 	}
+}
+
+// dedupSize bounds the message keys a contact remembers: a resend comes
+// soon after the first send, not thousands of messages later.
+const dedupSize = 4096
+
+// dedup remembers the latest (sender, message id) keys a contact received,
+// to drop repeats like a phone's message store does, and counts them.
+type dedup struct {
+	mu    sync.Mutex
+	keys  map[string]struct{}
+	order []string // oldest first, for eviction
+	dups  int
+}
+
+// first reports whether the message id of the sender (a device JID; any
+// device of the same account counts as the same sender) is new, and
+// remembers it. Messages without an id are always new.
+func (d *dedup) first(from, id string) bool {
+	if id == "" {
+		return true
+	}
+	sender := from
+	if jid, err := types.ParseJID(from); err == nil {
+		sender = jid.ToNonAD().String()
+	}
+	key := sender + "/" + id
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.keys[key]; ok {
+		d.dups++
+		return false
+	}
+	if d.keys == nil {
+		d.keys = map[string]struct{}{}
+	}
+	if len(d.order) >= dedupSize {
+		delete(d.keys, d.order[0])
+		d.order = d.order[1:]
+	}
+	d.keys[key] = struct{}{}
+	d.order = append(d.order, key)
+	return true
+}
+
+func (d *dedup) count() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dups
 }
 
 // autoAck acknowledges as a real phone would when Options.ReceiptDelay is

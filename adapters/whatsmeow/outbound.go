@@ -69,7 +69,9 @@ func (m *Manager) CheckNumbers(ctx context.Context, id ports.InstanceID, phones 
 	return out, nil
 }
 
-// Send sends one message; media is uploaded first.
+// Send sends one message; media is uploaded first. out.ID, when set, is
+// the message's id on the wire, so that a resend carries the same one and
+// the recipient's phone drops it as a repeat.
 func (m *Manager) Send(ctx context.Context, id ports.InstanceID, out ports.WAOutbound) (ports.WASent, error) {
 	to, err := types.ParseJID(out.To)
 	if err != nil || to.User == "" {
@@ -86,7 +88,7 @@ func (m *Manager) Send(ctx context.Context, id ports.InstanceID, out ports.WAOut
 	if err != nil {
 		return ports.WASent{}, err
 	}
-	resp, err := cli.SendMessage(ctx, to, msg)
+	resp, err := cli.SendMessage(ctx, to, msg, wa.SendRequestExtra{ID: types.MessageID(out.ID)})
 	if err != nil {
 		return ports.WASent{}, sendError("send message", err)
 	}

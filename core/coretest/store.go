@@ -46,6 +46,7 @@ type state struct {
 	deliveries map[ports.DeliveryID]ports.WebhookDelivery
 	stats      map[statsKey]ports.Counters
 	templates  map[ports.TemplateID]ports.Template
+	bulks      map[ports.BulkID]ports.Bulk
 }
 
 // NewStore returns an empty store.
@@ -63,6 +64,7 @@ func NewStore() *Store {
 		deliveries: map[ports.DeliveryID]ports.WebhookDelivery{},
 		stats:      map[statsKey]ports.Counters{},
 		templates:  map[ports.TemplateID]ports.Template{},
+		bulks:      map[ports.BulkID]ports.Bulk{},
 	}}
 }
 
@@ -81,6 +83,7 @@ func (d state) clone() state {
 		deliveries: maps.Clone(d.deliveries),
 		stats:      maps.Clone(d.stats),
 		templates:  maps.Clone(d.templates),
+		bulks:      maps.Clone(d.bulks),
 	}
 }
 
@@ -107,7 +110,7 @@ func (s *Store) Stores() ports.Stores { return view{s: s}.stores() }
 func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
-		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v, Templates: v,
+		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v, Templates: v, Bulks: v,
 	}
 }
 

@@ -128,7 +128,7 @@ func (v view) UpdateInstance(_ context.Context, sub ports.SubscriptionID, id por
 	return i, nil
 }
 
-// DeleteInstance removes the instance and its keys.
+// DeleteInstance removes the instance, its keys and its webhooks.
 func (v view) DeleteInstance(_ context.Context, sub ports.SubscriptionID, id ports.InstanceID) error {
 	d, done, err := v.enter("DeleteInstance")
 	if err != nil {
@@ -143,6 +143,16 @@ func (v view) DeleteInstance(_ context.Context, sub ports.SubscriptionID, id por
 	for kid, k := range d.keys {
 		if k.InstanceID == id {
 			delete(d.keys, kid)
+		}
+	}
+	for wid, w := range d.webhooks {
+		if w.InstanceID == id {
+			delete(d.webhooks, wid)
+		}
+	}
+	for did, dl := range d.deliveries {
+		if dl.InstanceID == id {
+			delete(d.deliveries, did)
 		}
 	}
 	return nil

@@ -144,8 +144,13 @@ func (v view) UpdateMessage(_ context.Context, sub ports.SubscriptionID, id port
 	return cloneMessage(d.messages[id]), nil
 }
 
-// ClaimForSend moves a queued message to sending and counts an attempt.
-func (v view) ClaimForSend(_ context.Context, sub ports.SubscriptionID, id ports.MessageID, at time.Time) (ports.Message, error) {
+// ClaimForSend moves a queued message, or a sending one claimed before
+// staleBefore, to sending, counts an attempt and gives it waID unless it
+// has a WhatsApp id.
+func (v view) ClaimForSend(_ context.Context, sub ports.SubscriptionID, id ports.MessageID, at, staleBefore time.Time, waID string) (ports.Message, error) {
+	if waID == "" {
+		return ports.Message{}, ports.Errorf(ports.EInvalid, "claim message: no WhatsApp id")
+	}
 	d, done, err := v.enter("ClaimForSend")
 	if err != nil {
 		return ports.Message{}, err
@@ -155,17 +160,48 @@ func (v view) ClaimForSend(_ context.Context, sub ports.SubscriptionID, id ports
 	if !ok || m.SubscriptionID != sub {
 		return ports.Message{}, notFound("message")
 	}
-	if m.Status != ports.MsgQueued {
-		return ports.Message{}, ports.Errorf(ports.EConflict, "the message is %s, not queued", m.Status)
+	stale := m.Status == ports.MsgSending && m.UpdatedAt.Before(staleBefore.Truncate(time.Microsecond))
+	if m.Status != ports.MsgQueued && !stale {
+		return ports.Message{}, ports.Errorf(ports.EConflict, "the message is %s, not queued or stale", m.Status)
 	}
 	m = cloneMessage(m)
 	m.Status, m.Attempts, m.UpdatedAt = ports.MsgSending, m.Attempts+1, at
+	if m.WAMessageID == "" {
+		m.WAMessageID = waID
+	}
 	d.messages[id] = stored(m)
 	return cloneMessage(d.messages[id]), nil
 }
 
-// ListStuck returns queued outbound messages last updated before
-// olderThan, oldest first.
+// NextToSend returns the instance's oldest outbound message, not of a
+// bulk, that is queued or sending.
+func (v view) NextToSend(_ context.Context, sub ports.SubscriptionID, inst ports.InstanceID) (ports.Message, error) {
+	d, done, err := v.enter("NextToSend")
+	if err != nil {
+		return ports.Message{}, err
+	}
+	defer done()
+	var found *ports.Message
+	for _, m := range d.messages {
+		if m.SubscriptionID == sub && m.InstanceID == inst && pending(m) && (found == nil || m.ID < found.ID) {
+			found = &m
+		}
+	}
+	if found == nil {
+		return ports.Message{}, notFound("message")
+	}
+	return cloneMessage(*found), nil
+}
+
+// pending reports whether m is an outbound message, not of a bulk, that
+// send jobs still have to send.
+func pending(m ports.Message) bool {
+	return m.Direction == ports.DirectionOutbound && m.BulkID == "" &&
+		(m.Status == ports.MsgQueued || m.Status == ports.MsgSending)
+}
+
+// ListStuck returns queued or sending outbound messages, not of a bulk,
+// last updated before olderThan, oldest first.
 func (v view) ListStuck(_ context.Context, olderThan time.Time, limit int) ([]ports.Message, error) {
 	d, done, err := v.enter("ListStuck")
 	if err != nil {
@@ -174,7 +210,7 @@ func (v view) ListStuck(_ context.Context, olderThan time.Time, limit int) ([]po
 	defer done()
 	out := []ports.Message{}
 	for _, m := range d.messages {
-		if m.Direction == ports.DirectionOutbound && m.Status == ports.MsgQueued && m.UpdatedAt.Before(olderThan) {
+		if pending(m) && m.UpdatedAt.Before(olderThan.Truncate(time.Microsecond)) {
 			out = append(out, cloneMessage(m))
 		}
 	}

@@ -195,6 +195,17 @@ func (c *Claim) Finish(ctx context.Context, resp Response) error {
 	return nil
 }
 
+// Complete stores the answer for replay with ctx as it is: called in the
+// transaction that created what the answer reports, the answer commits or
+// rolls back with it. Unlike Finish it keeps every answer it is given.
+func (c *Claim) Complete(ctx context.Context, resp Response) error {
+	err := c.s.d.Store.CompleteIdempotency(ctx, c.sub, c.key, c.id, resp.Status, resp.ContentType, resp.Body)
+	if err != nil {
+		return fmt.Errorf("complete idempotency key: %w", err)
+	}
+	return nil
+}
+
 // Abandon releases the key, so that a retry runs the request again.
 func (c *Claim) Abandon(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

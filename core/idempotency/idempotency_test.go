@@ -215,3 +215,22 @@ func TestPurge(t *testing.T) {
 		t.Errorf("got %d purged (%v), %d left; want 1 purged, 1 left", n, err, e.store.Len())
 	}
 }
+
+// Complete stores the answer at once: a request whose process dies right
+// after its transaction committed is replayed, not run again, even once
+// its claim would count as stale.
+func TestCompleteStoresTheAnswer(t *testing.T) {
+	e := newEnv()
+	c, _, err := e.svc.Begin(t.Context(), e.p, "k", "h1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Complete(t.Context(), accepted); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(idempotency.DefaultStaleAfter + time.Second)
+	c2, replay, err := e.svc.Begin(t.Context(), e.p, "k", "h1")
+	if err != nil || c2 != nil || replay == nil || string(replay.Body) != string(accepted.Body) {
+		t.Errorf("got claim %v, replay %v, err %v; want the stored answer replayed", c2, replay, err)
+	}
+}

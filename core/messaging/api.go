@@ -31,7 +31,13 @@ type Deps struct {
 	Bus       ports.EventBus // nil: no events
 	// Fetcher downloads URL media; nil: URL media is refused.
 	Fetcher ports.MediaFetcher
-	Log     *slog.Logger
+	// Render fills a template for one bulk recipient (templates.Render);
+	// nil: template bulks are refused.
+	Render func(ports.Template, map[string]string) (string, error)
+	// Bulks finds running bulks whose run went missing, for RelayBulks;
+	// nil: no bulk relay.
+	Bulks ports.BulkBacklog
+	Log   *slog.Logger
 }
 
 // Config tunes sending. Zero values get the defaults.
@@ -43,21 +49,35 @@ type Config struct {
 	// before it fails with instance_not_connected; default 1 h.
 	MaxAge time.Duration
 	// RelayAfter is how long a message must have stayed queued untouched
-	// to count as left behind by RelayOnce; default 30 s.
+	// to count as left behind by RelayOnce (a sending one, also
+	// ClaimStaleAfter); default 30 s.
 	RelayAfter time.Duration
 	// SendConcurrency is how many sends one runner makes at once (of
-	// different instances: each has one in flight); default 8.
+	// different instances: each has one in flight); default 32. A send
+	// mostly waits (Signal encryption's store reads, WhatsApp's answer),
+	// so with 8 the workers, not the CPU, capped delivery across many
+	// instances.
 	SendConcurrency int
 	// MaxMediaBytes is the largest file of a media message; default
 	// 10 MiB.
 	MaxMediaBytes int64
+	// SendTimeout bounds one send to WhatsApp, from the claim to its
+	// answer; default 20 s.
+	SendTimeout time.Duration
+	// ClaimStaleAfter is how long a message may stay sending before its
+	// claim counts as left by a dead worker and the message is sent again,
+	// under the same WhatsApp id; default 30 s, and always more than
+	// SendTimeout, so that a live send has given up before it is retaken.
+	ClaimStaleAfter time.Duration
 }
 
 // Defaults of Config.
 const (
 	DefaultMaxAge          = time.Hour
 	DefaultRelayAfter      = 30 * time.Second
-	DefaultSendConcurrency = 8
+	DefaultSendConcurrency = 32
+	DefaultSendTimeout     = 20 * time.Second
+	DefaultClaimStaleAfter = 30 * time.Second
 )
 
 func (c Config) withDefaults() Config {
@@ -72,6 +92,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxMediaBytes <= 0 {
 		c.MaxMediaBytes = DefaultMaxMedia
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = DefaultSendTimeout
+	}
+	if c.ClaimStaleAfter <= 0 {
+		c.ClaimStaleAfter = DefaultClaimStaleAfter
+	}
+	if c.ClaimStaleAfter <= c.SendTimeout {
+		c.ClaimStaleAfter = c.SendTimeout + c.SendTimeout/2
 	}
 	if c.SendDelayMax < c.SendDelayMin {
 		c.SendDelayMax = c.SendDelayMin
@@ -164,9 +193,11 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 			return fmt.Errorf("create message: %w", err)
 		}
 		if also != nil {
-			return also(ctx, st, m)
+			if err := also(ctx, st, m); err != nil {
+				return err
+			}
 		}
-		return nil
+		return ports.RunCreateHook(ctx, m)
 	})
 	if err != nil {
 		return ports.Message{}, err

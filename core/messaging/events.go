@@ -16,7 +16,7 @@ import (
 const eventTimeout = 15 * time.Second
 
 // HandleEvent takes the message events of the WhatsApp adapter: receipts
-// move sent messages forward (never back), inbound texts are stored with
+// move outbound messages forward (never back), those still sending too, inbound texts are stored with
 // status received and announced as message.received. Other kinds are not
 // this module's; the composition root routes them to sessions.
 func (s *Service) HandleEvent(ev ports.WAEvent) {
@@ -37,7 +37,10 @@ func (s *Service) HandleEvent(ev ports.WAEvent) {
 }
 
 // rank orders the outbound statuses; a receipt only moves a message to a
-// higher rank. Failed messages are left alone.
+// higher rank. Failed messages are left alone. A message has its WhatsApp
+// id from its first claim on, so a receipt may overtake the record of its
+// send (the worker is slow to write it, or died after sending): it moves
+// a sending or queued message forward just the same.
 var rank = map[ports.MessageStatus]int{
 	ports.MsgQueued: 1, ports.MsgSending: 2, ports.MsgSent: 3, ports.MsgDelivered: 4, ports.MsgRead: 5,
 }
@@ -88,9 +91,13 @@ func (s *Service) onReceipt(ctx context.Context, ev ports.WAEvent) error {
 	return nil
 }
 
-// advance moves m to delivered or read; a read message was delivered too.
+// advance moves m to delivered or read; a read message was delivered too,
+// and a delivered one was sent, even if its send is not recorded yet.
 func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
 	m.Status = to
+	if m.SentAt == nil {
+		m.SentAt = &at
+	}
 	if m.DeliveredAt == nil {
 		m.DeliveredAt = &at
 	}

@@ -76,6 +76,7 @@ func (b *fakeBus) statuses(id ports.MessageID) []string {
 type env struct {
 	store *coretest.Store
 	clock *coretest.Clock
+	ids   *coretest.IDs
 	wa    *fakeWA
 	queue *fakeQueue
 	bus   *fakeBus
@@ -92,6 +93,7 @@ func newEnv(t *testing.T, status ports.InstanceStatus) *env {
 		queue: &fakeQueue{jobs: map[string]ports.Job{}}, bus: &fakeBus{},
 	}
 	ids := &coretest.IDs{}
+	e.ids = ids
 	e.svc = messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
 		Clock: e.clock, IDs: ids, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus,

@@ -16,7 +16,9 @@ import (
 //
 // A job that finds its instance busy is deferred (ERateLimited, which does
 // not use up an attempt) rather than waiting: a waiting job would hold a
-// worker that other instances' messages need.
+// worker that other instances' messages need. Deferring does not reorder
+// an instance's messages: whichever job holds the slot sends the
+// instance's oldest message (HandleSend).
 type pacer struct {
 	min, max time.Duration
 

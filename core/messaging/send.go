@@ -2,8 +2,14 @@ package messaging
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/wagate/wagate/ports"
@@ -44,13 +50,20 @@ func (s *Service) enqueue(ctx context.Context, m ports.Message) error {
 	return s.d.Queue.Enqueue(ctx, ports.Job{ID: string(m.ID), Type: JobSend, Payload: payload, MaxAttempts: attempts})
 }
 
-// HandleSend runs one send job: it claims the message (queued → sending),
-// sends it and records WhatsApp's id (sent). While the instance is
-// disconnected the message goes back to queued and the job is retried with
-// backoff, until MaxAge has passed (then failed, instance_not_connected). A
-// recipient WhatsApp refuses fails the message. Another send of the same
-// instance in flight, or its pause not yet over, defers the job without
-// using an attempt.
+// HandleSend runs one send job. The job wakes its message's instance
+// rather than naming what to send: holding the instance's turn, it sends
+// the instance's oldest message still to send (queued, or sending with a
+// claim gone stale), so an instance's messages go out in the order they
+// were accepted whichever of their jobs runs first. A run sends at most one
+// message, so N jobs send N messages; a run that finds nothing left (a
+// duplicate job, or the other jobs of the instance were faster) does
+// nothing. While the instance is disconnected the oldest message goes back
+// to queued and the job is retried with backoff, until MaxAge has passed
+// (then failed, instance_not_connected): later messages wait behind it,
+// which is what order means. A recipient WhatsApp refuses fails the
+// message. Another send of the same instance in flight, its pause not yet
+// over, or an oldest message whose claim is still fresh, defers the job
+// without using an attempt.
 func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	var job sendJob
 	if err := json.Unmarshal(d.Payload, &job); err != nil || job.Sub == "" || job.ID == "" {
@@ -58,13 +71,10 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	}
 	m, err := s.d.Stores.Messages.GetMessage(ctx, job.Sub, job.ID)
 	if ports.IsCode(err, ports.ENotFound) {
-		return nil // deleted meanwhile: nothing to send
+		return nil // deleted meanwhile: its instance has nothing of it to send
 	}
 	if err != nil {
 		return fmt.Errorf("get message %s: %w", job.ID, err)
-	}
-	if m.Status != ports.MsgQueued {
-		return nil // a duplicate job of a message that is past queued
 	}
 	slot, err := s.pace.acquire(m.InstanceID)
 	if err != nil {
@@ -74,10 +84,38 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	if err := slot.wait(ctx); err != nil {
 		return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
 	}
-	return s.send(ctx, m, slot)
+	next, err := s.d.Stores.Messages.NextToSend(ctx, job.Sub, m.InstanceID)
+	if ports.IsCode(err, ports.ENotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("next message of %s: %w", m.InstanceID, err)
+	}
+	now := s.d.Clock.Now()
+	if next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(now)) {
+		// Claimed by a worker that may still be sending it (another node,
+		// or one that died a moment ago): the later messages wait until
+		// it is sent or its claim goes stale.
+		wait := max(next.UpdatedAt.Sub(s.staleBefore(now)), 0) + time.Second
+		return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message is being sent", RetryAfter: wait}
+	}
+	return s.send(ctx, next, slot)
 }
 
-// send claims and sends m while holding its instance's slot.
+// staleBefore is the time before which a claim is stale: its worker had
+// SendTimeout to send and ClaimStaleAfter has passed.
+func (s *Service) staleBefore(now time.Time) time.Time {
+	return now.Add(-s.cfg.ClaimStaleAfter)
+}
+
+// send sends m, queued or sending with a stale claim, while holding its
+// instance's slot: it claims m (which gives it its WhatsApp id on the
+// first claim, before anything goes out), sends it under that id within
+// SendTimeout and records the outcome. It returns nil once the outcome is
+// recorded (sent or failed), or when m is not to be sent by this run
+// (another worker holds a fresh claim, or it is past sending);
+// EUnavailable when the instance is only disconnected or WhatsApp did not
+// answer (m is queued again, with its id, for a later try).
 func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	inst, err := s.d.Stores.Instances.GetInstance(ctx, m.SubscriptionID, m.InstanceID)
 	if err != nil && !ports.IsCode(err, ports.ENotFound) {
@@ -85,47 +123,132 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	}
 	if err != nil || inst.Status == ports.StatusCreated || inst.Status == ports.StatusLoggedOut {
 		// Unlinked since it was accepted: it will not come back by itself.
-		return s.finish(ctx, m, func(m *ports.Message) { s.failed(m, errNotConnected()) })
+		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, errNotConnected()) }))
 	}
 	md, err := s.loadMedia(ctx, m)
 	if ports.IsCode(err, ports.ENotFound) {
-		return s.finish(ctx, m, func(m *ports.Message) {
+		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) {
 			s.failed(m, ports.ReasonError(ports.EInternal, "media_missing", "the file of the message is gone"))
-		})
+		}))
 	}
 	if err != nil {
 		return err
 	}
-	m, err = s.d.Stores.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, s.d.Clock.Now())
+	// The deadline starts before the claim, so that the claim is stale
+	// only once this send has certainly given up.
+	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+	defer cancel()
+	now := s.d.Clock.Now()
+	claimed, err := s.d.Stores.Messages.ClaimForSend(sendCtx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
 	if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
-		return nil // another run has it
+		return nil // another run has it, or it is past sending
 	}
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", m.ID, err)
 	}
-	s.publishStatus(ctx, m)
+	if m.Status != ports.MsgSending {
+		s.publishStatus(ctx, claimed) // a reclaim is no news
+	}
 	slot.sending()
-	sent, err := s.d.WhatsApp.Send(ctx, m.InstanceID, outbound(m, md))
+	out := outbound(claimed, md)
+	out.ID = claimed.WAMessageID
+	sent, err := s.d.WhatsApp.Send(sendCtx, claimed.InstanceID, out)
 	switch {
 	case err == nil:
-		return s.finish(ctx, m, func(m *ports.Message) {
-			at := sent.Timestamp
-			if at.IsZero() {
-				at = s.d.Clock.Now()
-			}
-			m.Status, m.WAMessageID, m.SentAt = ports.MsgSent, sent.WAMessageID, &at
-		})
+		return s.finish(ctx, claimed, func(m *ports.Message) bool { return s.sent(m, claimed, sent) })
 	case !retryable(err):
-		return s.finish(ctx, m, func(m *ports.Message) { s.failed(m, err) })
-	case s.d.Clock.Now().Sub(m.CreatedAt) >= s.cfg.MaxAge:
-		return s.finish(ctx, m, func(m *ports.Message) { s.failed(m, err) })
+		return s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) }))
+	case s.d.Clock.Now().Sub(claimed.CreatedAt) >= s.cfg.MaxAge:
+		return s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) }))
 	}
-	if ferr := s.finish(ctx, m, func(m *ports.Message) { m.Status = ports.MsgQueued }); ferr != nil {
+	// Back to queued with its id: should this send have gone out after
+	// all, the next one carries the same id and the recipient drops it.
+	if ferr := s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { m.Status = ports.MsgQueued })); ferr != nil {
 		return ferr
 	}
 	// The queue retries with backoff; instance_not_connected is a
 	// conflict for a caller, but for the job it is a wait.
 	return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
+}
+
+// sent records a send WhatsApp acknowledged. It is true whoever holds the
+// claim by now, so it is recorded unless a receipt moved the message on
+// already (then only its time is filled in) or it failed meanwhile.
+func (s *Service) sent(m *ports.Message, claimed ports.Message, sent ports.WASent) bool {
+	if rank[m.Status] == 0 { // failed meanwhile
+		return false
+	}
+	at := sent.Timestamp
+	if at.IsZero() {
+		at = s.d.Clock.Now()
+	}
+	moved := false
+	if rank[m.Status] < rank[ports.MsgSent] {
+		m.Status, moved = ports.MsgSent, true
+	}
+	if m.SentAt == nil {
+		m.SentAt, moved = &at, true
+	}
+	if sent.WAMessageID != "" && sent.WAMessageID != m.WAMessageID {
+		// The adapter did not use the id it was given: receipts will
+		// name WhatsApp's.
+		s.d.Log.Warn("WhatsApp id of a send differs from the claimed one", "message", string(claimed.ID),
+			"claimed", claimed.WAMessageID, "sent", sent.WAMessageID)
+		m.WAMessageID, moved = sent.WAMessageID, true
+	}
+	return moved
+}
+
+// stillClaimed applies move only while m is sending under the claim this
+// run made (the attempt count is the claim's token): once another worker
+// reclaimed it as stale, or a receipt moved it on, the outcome is theirs.
+func (s *Service) stillClaimed(claimed ports.Message, move func(*ports.Message)) func(*ports.Message) bool {
+	return func(m *ports.Message) bool {
+		if m.Status != ports.MsgSending || m.Attempts != claimed.Attempts {
+			return false
+		}
+		move(m)
+		return true
+	}
+}
+
+// unclaimed applies move only while the message could still be claimed:
+// queued, or sending with a stale claim.
+func (s *Service) unclaimed(move func(*ports.Message)) func(*ports.Message) bool {
+	return func(m *ports.Message) bool {
+		stale := m.Status == ports.MsgSending && m.UpdatedAt.Before(s.staleBefore(s.d.Clock.Now()))
+		if m.Status != ports.MsgQueued && !stale {
+			return false
+		}
+		move(m)
+		return true
+	}
+}
+
+// newWAMessageID returns a new WhatsApp message id in the format of
+// WhatsApp Web (whatsmeow's Client.GenerateMessageID): "3EB0" and the
+// first 9 bytes, upper-case hex, of SHA-256 over the Unix time (8 bytes,
+// big-endian), the sender's user with "@c.us" when known, and 16 random
+// bytes. own is the sending instance's JID; empty leaves the user out.
+func newWAMessageID(now time.Time, own string) string {
+	data := make([]byte, 8, 8+32+16)
+	binary.BigEndian.PutUint64(data, uint64(now.Unix()))
+	if user := jidUser(own); user != "" {
+		data = append(data, user+"@c.us"...)
+	}
+	data = append(data, make([]byte, 16)...)
+	_, _ = rand.Read(data[len(data)-16:]) // never fails (crypto/rand)
+	sum := sha256.Sum256(data)
+	return "3EB0" + strings.ToUpper(hex.EncodeToString(sum[:9]))
+}
+
+// jidUser is the user part of a JID: "15550001" of
+// "15550001:1@s.whatsapp.net".
+func jidUser(jid string) string {
+	user, _, _ := strings.Cut(jid, "@")
+	user, _, _ = strings.Cut(user, ":")
+	user, _, _ = strings.Cut(user, ".")
+	return user
 }
 
 // loadMedia returns the file of a media message, read before the claim so
@@ -167,22 +290,32 @@ func (s *Service) failed(m *ports.Message, err error) {
 	}
 }
 
-// finish applies a status move to m, stores it and announces it.
-func (s *Service) finish(ctx context.Context, m ports.Message, move func(*ports.Message)) error {
+// finish applies a status move to m, stores it and announces it. move
+// reports whether it changed anything; when it did not, nothing is
+// written or announced.
+func (s *Service) finish(ctx context.Context, m ports.Message, move func(*ports.Message) bool) error {
 	// The outcome must be recorded even if the run was just abandoned.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	out, err := s.updateCounted(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
-		move(m)
+		if !move(m) {
+			return errUnchanged
+		}
 		m.UpdatedAt = s.d.Clock.Now()
 		return nil
 	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("record %s: %w", m.ID, err)
 	}
 	s.publishStatus(ctx, out)
 	return nil
 }
+
+// errUnchanged aborts an update that has nothing to write.
+var errUnchanged = errors.New("unchanged")
 
 // publishStatus announces m's status.
 func (s *Service) publishStatus(ctx context.Context, m ports.Message) {

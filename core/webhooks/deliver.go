@@ -27,11 +27,12 @@ func (s *Service) Register(r ports.Runner) {
 	r.Handle(JobDeliver, s.HandleDeliver, ports.HandlerOptions{Concurrency: s.cfg.Concurrency})
 }
 
-// HandleDeliver runs one attempt of a delivery: it claims the attempt,
-// posts the payload signed with the endpoint's current secrets and records
-// the outcome, enqueuing the next attempt on the schedule. The schedule,
-// not the queue, decides retries, so the handler returns nil once the
-// outcome is recorded.
+// HandleDeliver runs a delivery job: under its endpoint's lane, it makes
+// the endpoint's due deliveries oldest first, its own among them (see
+// lanes). Each attempt claims the delivery, posts the payload signed with
+// the endpoint's current secrets and records the outcome, enqueuing the
+// next attempt on the schedule. The schedule, not the queue, decides
+// retries, so the handler returns nil once the outcome is recorded.
 func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
 	var j deliverJob
 	if err := json.Unmarshal(job.Payload, &j); err != nil || j.Sub == "" || j.ID == "" {
@@ -47,7 +48,74 @@ func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
 	if d.Status != ports.DeliveryPending || d.Attempts != j.Attempt {
 		return nil // a stale duplicate: the attempt ran already
 	}
-	w, err := s.d.Stores.Webhooks.GetWebhook(ctx, j.Sub, d.EndpointID)
+	if !s.lanes.acquire(d.EndpointID) {
+		return nil // knocked: the lane's holder makes this delivery too
+	}
+	return s.drain(ctx, d)
+}
+
+// drain makes the endpoint's due deliveries oldest first, until none is
+// due, and gives the lane back; after maxDrain it hands the lane over to a
+// new job instead. own, the job's delivery, counts as due whatever the
+// clock says (the queue ran its job: it is time) and goes when nothing
+// older is due.
+func (s *Service) drain(ctx context.Context, own ports.WebhookDelivery) error {
+	ep := own.EndpointID
+	ownDone := false
+	for range maxDrain {
+		next, err := s.d.Stores.Deliveries.NextDue(ctx, own.SubscriptionID, ep, s.d.Clock.Now())
+		none := ports.IsCode(err, ports.ENotFound)
+		if err != nil && !none {
+			s.lanes.drop(ep)
+			return fmt.Errorf("next delivery of %s: %w", ep, err)
+		}
+		if !ownDone && (none || next.ID >= own.ID) {
+			if none || next.ID != own.ID {
+				next = own
+			}
+			none, ownDone = false, true
+		}
+		if none {
+			if s.lanes.release(ep) {
+				return nil
+			}
+			continue // a job knocked meanwhile: look again
+		}
+		if err := s.deliver(ctx, next); err != nil {
+			s.lanes.drop(ep)
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			s.lanes.drop(ep)
+			return err // shutdown: the attempt was given back
+		}
+	}
+	return s.handOver(ctx, own)
+}
+
+// handOver ends a drain cut short by maxDrain: it enqueues a job for the
+// endpoint's next due delivery (if its own job is still queued, that one
+// will do) and lets the lane go, so that the drain goes on in a new job
+// while other endpoints' jobs get their turn at the workers.
+func (s *Service) handOver(ctx context.Context, own ports.WebhookDelivery) error {
+	defer s.lanes.drop(own.EndpointID)
+	next, err := s.d.Stores.Deliveries.NextDue(ctx, own.SubscriptionID, own.EndpointID, s.d.Clock.Now())
+	if ports.IsCode(err, ports.ENotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("next delivery of %s: %w", own.EndpointID, err)
+	}
+	if err := s.enqueue(ctx, next); err != nil && !ports.IsCode(err, ports.EConflict) {
+		return fmt.Errorf("hand the drain of %s over: %w", own.EndpointID, err)
+	}
+	return nil
+}
+
+// deliver makes one attempt of d, loaded by the caller: a stale d (its
+// attempt made meanwhile, or in flight elsewhere) is left alone.
+func (s *Service) deliver(ctx context.Context, d ports.WebhookDelivery) error {
+	w, err := s.d.Stores.Webhooks.GetWebhook(ctx, d.SubscriptionID, d.EndpointID)
 	if ports.IsCode(err, ports.ENotFound) {
 		return nil
 	}
@@ -55,6 +123,7 @@ func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
 		return fmt.Errorf("get webhook %s: %w", d.EndpointID, err)
 	}
 	if !w.Enabled {
+		s.d.Observer.Dropped(DropEndpointDisabled, 1)
 		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
 			d.Status, d.LastError, d.NextAttemptAt = ports.DeliveryFailed, "the endpoint is disabled", nil
 		})
@@ -72,15 +141,19 @@ func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
 var errStale = errors.New("stale delivery job")
 
 // claim counts the attempt under the row's lock, so that of two runs of the
-// same job only one posts.
+// same job only one posts. The next attempt moves to the end of the lease:
+// no other drain picks the delivery while it is in flight, and if this
+// process dies mid-attempt it is due again when the lease ends.
 func (s *Service) claim(ctx context.Context, d ports.WebhookDelivery) (ports.WebhookDelivery, error) {
 	want := d.Attempts
 	out, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
 		if d.Status != ports.DeliveryPending || d.Attempts != want {
 			return errStale
 		}
+		now := s.d.Clock.Now()
+		lease := now.Add(s.cfg.AttemptLease)
 		d.Attempts++
-		d.UpdatedAt = s.d.Clock.Now()
+		d.UpdatedAt, d.NextAttemptAt = now, &lease
 		return nil
 	})
 	if err != nil && !errors.Is(err, errStale) {
@@ -104,8 +177,9 @@ func (s *Service) attempt(ctx context.Context, d ports.WebhookDelivery, w ports.
 	res := s.post(ctx, d, w, now)
 	o := Classify(res.status, res.err, res.retryAfter, now)
 	if o.Kind == Abandoned {
-		// Shutdown: give the attempt back, so that the job's rerun matches.
-		return s.record(ctx, d, func(d *ports.WebhookDelivery) { d.Attempts-- })
+		// Shutdown: give the attempt back, so that the job's rerun matches,
+		// and end the lease, so that the delivery is due again at once.
+		return s.record(ctx, d, func(d *ports.WebhookDelivery) { d.Attempts--; d.NextAttemptAt = &now })
 	}
 	reason := o.Reason
 	if res.err != nil && s.d.Refused(res.err) {
@@ -117,13 +191,17 @@ func (s *Service) attempt(ctx context.Context, d ports.WebhookDelivery, w ports.
 	}
 	switch o.Kind {
 	case Delivered:
+		s.d.Observer.Attempted(OutcomeDelivered, res.latency)
 		s.endpointOutcome(ctx, w, true, "")
 		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
 			log(d)
 			d.Status, d.NextAttemptAt = ports.DeliveryDelivered, nil
 		})
 	case Disable:
-		s.endpointOutcome(ctx, w, false, "the receiver answered 410 Gone")
+		s.d.Observer.Attempted(OutcomeGone, res.latency)
+		if s.endpointOutcome(ctx, w, false, "the receiver answered 410 Gone") {
+			s.d.Observer.Disabled(DisableGone)
+		}
 		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
 			log(d)
 			d.Status, d.NextAttemptAt = ports.DeliveryFailed, nil
@@ -139,9 +217,11 @@ func (s *Service) attempt(ctx context.Context, d ports.WebhookDelivery, w ports.
 		last = *w.LastSuccessAt
 	}
 	if AutoDisable(last, first, now) {
-		disable = "no successful delivery for 5 days"
+		disable = staleReason
 	}
-	s.endpointOutcome(ctx, w, false, disable)
+	if s.endpointOutcome(ctx, w, false, disable) {
+		s.d.Observer.Disabled(DisableFailing)
+	}
 	next, ok := RetryAt(s.cfg.Schedule, d.Attempts, o, now, nil)
 	out, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
 		log(d)
@@ -155,6 +235,11 @@ func (s *Service) attempt(ctx context.Context, d ports.WebhookDelivery, w ports.
 	})
 	if err != nil {
 		return fmt.Errorf("record delivery %s: %w", d.ID, err)
+	}
+	if out.Status == ports.DeliveryDead {
+		s.d.Observer.Attempted(OutcomeDead, res.latency)
+	} else {
+		s.d.Observer.Attempted(OutcomeFailed, res.latency)
 	}
 	if out.Status == ports.DeliveryPending {
 		if err := s.enqueue(ctx, out); err != nil && !ports.IsCode(err, ports.EConflict) {
@@ -217,18 +302,21 @@ func (k keyRing) secretsAt(t time.Time) ([][]byte, error) {
 
 // endpointOutcome records a success or failure on the endpoint, and
 // disables it when disable names a reason (audited as webhook.disabled).
-// It is best effort: the delivery's own record matters more.
-func (s *Service) endpointOutcome(ctx context.Context, w ports.WebhookEndpoint, ok bool, disable string) {
+// It reports whether it disabled the endpoint. It is best effort: the
+// delivery's own record matters more.
+func (s *Service) endpointOutcome(ctx context.Context, w ports.WebhookEndpoint, ok bool, disable string) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	now := s.d.Clock.Now()
 	if ok && w.FirstFailureAt == nil && w.LastSuccessAt != nil && now.Sub(*w.LastSuccessAt) < time.Minute {
-		return // a busy healthy endpoint: spare the write
+		return false // a busy healthy endpoint: spare the write
 	}
 	if !ok && w.FirstFailureAt != nil && disable == "" {
-		return // already failing: the start of the run stays
+		return false // already failing: the start of the run stays
 	}
+	disabled := false
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		disabled = false // a retried transaction starts over
 		out, err := st.Webhooks.UpdateWebhook(ctx, w.SubscriptionID, w.ID, func(w *ports.WebhookEndpoint) error {
 			switch {
 			case ok:
@@ -238,22 +326,21 @@ func (s *Service) endpointOutcome(ctx context.Context, w ports.WebhookEndpoint, 
 			}
 			if disable != "" && w.Enabled {
 				w.Enabled, w.DisabledReason = false, disable
+				disabled = true
 			}
 			w.UpdatedAt = now
 			return nil
 		})
-		if err != nil || disable == "" {
+		if err != nil || !disabled {
 			return err
 		}
-		e := ports.AuditEntry{
-			SubscriptionID: w.SubscriptionID, Action: "webhook.disabled", TargetType: "webhook", TargetID: string(w.ID),
-			Details: map[string]any{"instanceId": string(out.InstanceID), "reason": disable},
-		}
-		return s.audit(ctx, st.Audit, e)
+		return s.audit(ctx, st.Audit, disabledEntry(out, disable))
 	})
 	if err != nil {
 		s.d.Log.Warn("record webhook outcome", "webhook", string(w.ID), "err", err)
+		return false
 	}
+	return disabled
 }
 
 // record applies a change to the delivery's row, even if the run was just

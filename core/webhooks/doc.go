@@ -3,9 +3,11 @@
 // (https://www.standardwebhooks.com), retried on a schedule and disabled when
 // they keep failing.
 //
-// This part is the pure heart of the module, free of I/O so that every rule
-// is table-tested: secrets and their rotation, signing, the retry schedule,
-// the classification of one delivery attempt, auto-disable, and event
-// filters. The store, the routes, the fan-out and the delivery worker build
-// on it.
+// Its pure heart is free of I/O so that every rule is table-tested:
+// secrets and their rotation, signing, the retry schedule, the
+// classification of one delivery attempt, auto-disable, and event filters.
+// The store, the routes, the fan-out (Publisher), the delivery worker (in
+// creation order per endpoint, see lanes), and the periodic passes (the
+// relay and the auto-disable sweep) build on it. An Observer, implemented
+// by a metrics adapter, is told what deliveries do.
 package webhooks

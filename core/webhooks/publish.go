@@ -35,9 +35,10 @@ var _ ports.EventBus = Publisher{}
 func (s *Service) Publisher() Publisher { return Publisher{s} }
 
 // Publish fans e out to the instance's enabled endpoints whose filter
-// matches, then forwards it to the realtime bus. A fan-out failure is
-// returned after the forward, so that realtime clients still see the
-// event; the publishing modules log it.
+// matches, retrying a failed write for a few seconds (FanOutBackoff), then
+// forwards it to the realtime bus. A fan-out failure is returned after the
+// forward, so that realtime clients still see the event; the publishing
+// modules log it, and the Observer counts it.
 func (p Publisher) Publish(ctx context.Context, e ports.Event) error {
 	s := p.s
 	if e.ID == "" {
@@ -50,7 +51,7 @@ func (p Publisher) Publish(ctx context.Context, e ports.Event) error {
 	// caller's context ends meanwhile.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fanOutTimeout)
 	defer cancel()
-	err := s.fanOut(fctx, e, nil)
+	err := s.fanOutRetrying(fctx, e)
 	if s.d.Realtime != nil {
 		if rerr := s.d.Realtime.Publish(ctx, e); rerr != nil && err == nil {
 			err = rerr
@@ -59,8 +60,37 @@ func (p Publisher) Publish(ctx context.Context, e ports.Event) error {
 	return err
 }
 
-// fanOutTimeout bounds the database work of one event's fan-out.
+// fanOutTimeout bounds the database work of one event's fan-out, its
+// retries included.
 const fanOutTimeout = 10 * time.Second
+
+// fanOutRetrying runs the fan-out of e, trying again after an error that
+// may pass. An event whose fan-out still fails is counted as lost; the
+// caller logs it. A write that committed although it reported an error
+// would be written twice: receivers deduplicate on webhook-id, which is
+// the event's id.
+func (s *Service) fanOutRetrying(ctx context.Context, e ports.Event) error {
+	var err error
+	for _, pause := range s.cfg.FanOutBackoff {
+		if pause > 0 {
+			t := time.NewTimer(pause)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				s.d.Observer.FanOutFailed()
+				return fmt.Errorf("%w (and the fan-out ran out of time: %w)", err, ctx.Err())
+			}
+		}
+		if err = s.fanOut(ctx, e, nil); err == nil || !ports.RetryFor(err).Retry || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		s.d.Observer.FanOutFailed()
+	}
+	return err
+}
 
 // Subscribe is the realtime bus's.
 func (p Publisher) Subscribe(ctx context.Context, f ports.EventFilter) (<-chan ports.Event, error) {
@@ -96,7 +126,8 @@ func (s *Service) fanOut(ctx context.Context, e ports.Event, only *ports.Webhook
 	}
 	payload, err := s.d.Encode(e)
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", e.ID, err)
+		// Invalid, not retried: the same event fails the same way again.
+		return ports.Errorf(ports.EInvalid, "encode event %s: %v", e.ID, err)
 	}
 	now := s.d.Clock.Now()
 	rows := make([]ports.WebhookDelivery, len(targets))

@@ -38,7 +38,9 @@ type Deps struct {
 	// time and not follow redirects; Refused tells its refusals apart.
 	HTTP    *http.Client
 	Refused func(error) bool
-	Log     *slog.Logger
+	// Observer is told about attempts, for metrics; nil: nobody.
+	Observer Observer
+	Log      *slog.Logger
 }
 
 // Config tunes delivery. Zero values get the defaults.
@@ -51,6 +53,21 @@ type Config struct {
 	// Concurrency is how many deliveries one runner makes at once;
 	// default 32.
 	Concurrency int
+	// AttemptLease is how long a claimed attempt keeps its delivery from
+	// other drains; a crash mid-attempt leaves it due again after it.
+	// Default 30 s, and at least twice the HTTP client's timeout.
+	AttemptLease time.Duration
+	// FanOutBackoff is the pause before each try of an event's fan-out;
+	// nil means DefaultFanOutBackoff.
+	FanOutBackoff []time.Duration
+}
+
+// DefaultFanOutBackoff tries a fan-out four times within about 2.6 s: a
+// database that failed a moment ago (a failover, a full pool) often
+// answers a moment later, and an event whose deliveries are not written
+// is lost to its webhooks.
+func DefaultFanOutBackoff() []time.Duration {
+	return []time.Duration{0, 100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
 }
 
 func (c Config) withDefaults() Config {
@@ -63,13 +80,20 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
 	}
+	if len(c.FanOutBackoff) == 0 {
+		c.FanOutBackoff = DefaultFanOutBackoff()
+	}
+	if c.AttemptLease <= 0 {
+		c.AttemptLease = 30 * time.Second
+	}
 	return c
 }
 
 // Service is the webhooks module: endpoints, fan-out and delivery.
 type Service struct {
-	d   Deps
-	cfg Config
+	d     Deps
+	cfg   Config
+	lanes *lanes
 }
 
 // New returns a Service.
@@ -80,7 +104,14 @@ func New(d Deps, cfg Config) *Service {
 	if d.Refused == nil {
 		d.Refused = func(error) bool { return false }
 	}
-	return &Service{d: d, cfg: cfg.withDefaults()}
+	if d.Observer == nil {
+		d.Observer = nopObserver{}
+	}
+	cfg = cfg.withDefaults()
+	if d.HTTP != nil && d.HTTP.Timeout > 0 {
+		cfg.AttemptLease = max(cfg.AttemptLease, 2*d.HTTP.Timeout)
+	}
+	return &Service{d: d, cfg: cfg, lanes: newLanes()}
 }
 
 // MaxEndpoints is how many endpoints one instance may have (SPEC §9).

@@ -80,6 +80,7 @@ type env struct {
 	queue *fakeQueue
 	bus   *fakeBus
 	svc   *webhooks.Service
+	deps  webhooks.Deps
 	p     ports.Principal
 	inst  ports.InstanceID
 	codes chan int // what the receiver answers; 200 when empty
@@ -87,12 +88,13 @@ type env struct {
 	url   string
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv builds a service over fakes; edits change its Deps first.
+func newEnv(t *testing.T, edits ...func(*webhooks.Deps)) *env {
 	t.Helper()
 	e := &env{
 		store: coretest.NewStore(), clock: coretest.NewClock(),
 		queue: &fakeQueue{ids: map[string]bool{}}, bus: &fakeBus{},
-		codes: make(chan int, 20), hits: make(chan http.Header, 20),
+		codes: make(chan int, 20), hits: make(chan http.Header, 500),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e.hits <- r.Header.Clone()
@@ -107,7 +109,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(srv.Close)
 	e.url = srv.URL
 	ids := &coretest.IDs{}
-	e.svc = webhooks.New(webhooks.Deps{
+	deps := webhooks.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.DeliveryOutbox(), Clock: e.clock, IDs: ids,
 		Queue: e.queue, Realtime: e.bus, HTTP: srv.Client(),
 		CheckURL: func(_ context.Context, url string) error {
@@ -120,7 +122,12 @@ func newEnv(t *testing.T) *env {
 			return json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "instanceId": ev.InstanceID})
 		},
 		Refused: func(err error) bool { return errors.Is(err, errRefused) },
-	}, webhooks.Config{Schedule: webhooks.Schedule{0, time.Second, time.Minute}})
+	}
+	for _, edit := range edits {
+		edit(&deps)
+	}
+	e.deps = deps
+	e.svc = webhooks.New(deps, webhooks.Config{Schedule: webhooks.Schedule{0, time.Second, time.Minute}})
 	e.p = e.store.SeedAccount(ids, e.clock, ports.TierBasic, "owner@example.com")
 	e.inst = ports.InstanceID(ids.NewID())
 	inst := ports.Instance{ID: e.inst, SubscriptionID: e.p.SubscriptionID, Name: "one", Status: ports.StatusConnected,

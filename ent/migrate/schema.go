@@ -306,6 +306,9 @@ var (
 				Name:    "message_instance_id_status_id",
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[14], MessagesColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "bulk_id IS NULL",
+				},
 			},
 		},
 	}
@@ -472,6 +475,11 @@ var (
 				Name:    "webhookdelivery_status_next_attempt_at",
 				Unique:  false,
 				Columns: []*schema.Column{WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[13]},
+			},
+			{
+				Name:    "webhookdelivery_endpoint_id_status_id",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[3], WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[0]},
 			},
 		},
 	}

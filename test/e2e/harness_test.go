@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/test/testdb"
 	"github.com/wagate/wagate/test/testserver"
 )
@@ -389,4 +390,31 @@ func (s *server) subscription(t *testing.T, token string) map[string]any {
 	r := s.do(t, "GET", "/api/v1/me", token, nil)
 	wantStatus(t, r, http.StatusOK)
 	return obj(t, r.JSON, "subscription")
+}
+
+// simulator starts an in-process WhatsApp simulator for the test, so that
+// it can read what the simulated contacts received.
+func simulator(t *testing.T, opt wasim.Options) *wasim.Server {
+	t.Helper()
+	sim := wasim.New(opt)
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatalf("start simulator: %v", err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	return sim
+}
+
+// sandboxEnv is the environment of a sandbox server on b behind sim, with
+// pacing off and the auth rate limit out of the way.
+func sandboxEnv(t *testing.T, b backend, sim *wasim.Server) map[string]string {
+	env := map[string]string{
+		"WAGATE_JWT_SECRET":        jwtSecret,
+		"WAGATE_LOG_LEVEL":         "info",
+		"WAGATE_AUTH_RATE_PER_MIN": "100000",
+		"WAGATE_WHATSAPP":          "sandbox",
+		"WAGATE_SANDBOX_ADDR":      sim.Addr(),
+		"WAGATE_SEND_DELAY":        "0",
+	}
+	maps.Copy(env, b.env(t))
+	return env
 }

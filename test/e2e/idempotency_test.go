@@ -15,11 +15,7 @@ import (
 // Idempotent-Replayed; a key is refused with another request; a
 // validation failure replays too; keys belong to a subscription.
 func TestIdempotencyKey(t *testing.T) {
-	sim := wasim.New(wasim.Options{ReceiptDelay: receiptDelay})
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
 	for _, b := range []backend{sqlite, postgres, postgresRedis} {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()

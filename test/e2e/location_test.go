@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -20,31 +19,13 @@ import (
 // inbound pin is stored and emitted; bad coordinates are refused. On each
 // database with the embedded queue, and on PostgreSQL with asynq.
 func TestLocationMessages(t *testing.T) {
-	sim := wasim.New(wasim.Options{ReceiptDelay: receiptDelay})
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
 	for _, b := range []backend{sqlite, postgres, postgresRedis} {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
 			locationMessages(t, b, sim)
 		})
 	}
-}
-
-// sandboxEnv is the configuration of a sandbox server on b behind sim.
-func sandboxEnv(t *testing.T, b backend, sim *wasim.Server) map[string]string {
-	env := map[string]string{
-		"WAGATE_JWT_SECRET":        jwtSecret,
-		"WAGATE_LOG_LEVEL":         "info",
-		"WAGATE_AUTH_RATE_PER_MIN": "100000",
-		"WAGATE_WHATSAPP":          "sandbox",
-		"WAGATE_SANDBOX_ADDR":      sim.Addr(),
-		"WAGATE_SEND_DELAY":        "0",
-	}
-	maps.Copy(env, b.env(t))
-	return env
 }
 
 func locationMessages(t *testing.T, b backend, sim *wasim.Server) {

@@ -38,11 +38,7 @@ var (
 // the limits and type rules hold; an inbound image is downloadable. On each
 // database with the embedded queue, and on PostgreSQL with asynq.
 func TestMediaMessages(t *testing.T) {
-	sim := wasim.New(wasim.Options{ReceiptDelay: receiptDelay})
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
 	for _, b := range []backend{sqlite, postgres, postgresRedis} {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -24,11 +23,7 @@ const receiptDelay = 300 * time.Millisecond
 func TestTextMessages(t *testing.T) {
 	// One in-process simulator for every backend, so that the test can read
 	// what its contacts received.
-	sim := wasim.New(wasim.Options{ReceiptDelay: receiptDelay})
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
 	for _, b := range []backend{sqlite, postgres, postgresRedis} {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
@@ -38,15 +33,7 @@ func TestTextMessages(t *testing.T) {
 }
 
 func textMessages(t *testing.T, b backend, sim *wasim.Server) {
-	env := map[string]string{
-		"WAGATE_JWT_SECRET":        jwtSecret,
-		"WAGATE_LOG_LEVEL":         "info",
-		"WAGATE_AUTH_RATE_PER_MIN": "100000",
-		"WAGATE_WHATSAPP":          "sandbox",
-		"WAGATE_SANDBOX_ADDR":      sim.Addr(),
-		"WAGATE_SEND_DELAY":        "0",
-	}
-	maps.Copy(env, b.env(t))
+	env := sandboxEnv(t, b, sim)
 	s := startOwned(t, b.name, env)
 	a, other := s.register(t), s.register(t)
 	inst := linkedInstance(t, s, a.Access, "messages")

@@ -16,11 +16,7 @@ import (
 // routes refuse other tenants' instances and bad dates.
 
 func TestStats(t *testing.T) {
-	sim := wasim.New(wasim.Options{ReceiptDelay: receiptDelay})
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		t.Fatalf("start simulator: %v", err)
-	}
-	t.Cleanup(func() { sim.Close() })
+	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
 	for _, b := range databases {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()

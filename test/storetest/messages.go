@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +30,9 @@ func RunMessages(t *testing.T, open func(t *testing.T) OutboxBackend) {
 		{"Update", testMessageUpdate},
 		{"ClaimForSend", testMessageClaim},
 		{"ClaimConcurrently", testMessageClaimRace},
+		{"ReclaimStale", testMessageReclaim},
+		{"ReclaimConcurrently", testMessageReclaimRace},
+		{"NextToSend", testMessageNextToSend},
 		{"ListStuck", testMessageListStuck},
 		{"Location", testMessageLocation},
 	}
@@ -209,72 +211,41 @@ func testMessageUpdate(t *testing.T, f *fixture, _ ports.MessageOutbox) {
 	wantCode(t, "update another tenant's message", err, ports.ENotFound)
 }
 
-func testMessageClaim(t *testing.T, f *fixture, _ ports.MessageOutbox) {
-	sub, other := f.subscription(), f.subscription()
-	m := f.message(f.instance(sub.ID, "one"), base, nil)
-	at := base.Add(time.Minute)
-	got, err := f.s.Messages.ClaimForSend(f.ctx, sub.ID, m.ID, at)
-	if err != nil || got.Status != ports.MsgSending || got.Attempts != 1 || !got.UpdatedAt.Equal(at.Truncate(time.Microsecond)) {
-		t.Fatalf("claim: got %s attempts %d updated %v, %v; want sending, 1, %v", got.Status, got.Attempts, got.UpdatedAt, err, at)
-	}
-	_, err = f.s.Messages.ClaimForSend(f.ctx, sub.ID, m.ID, at)
-	wantCode(t, "claim a message being sent", err, ports.EConflict)
-	if again, _ := f.s.Messages.GetMessage(f.ctx, sub.ID, m.ID); again.Attempts != 1 {
-		t.Errorf("after a refused claim: got %d attempts, want 1", again.Attempts)
-	}
-	_, err = f.s.Messages.ClaimForSend(f.ctx, other.ID, m.ID, at)
-	wantCode(t, "claim another tenant's message", err, ports.ENotFound)
-	_, err = f.s.Messages.ClaimForSend(f.ctx, sub.ID, ports.MessageID(newID()), at)
-	wantCode(t, "claim a missing message", err, ports.ENotFound)
-}
-
-// testMessageClaimRace: of many concurrent claims exactly one wins.
-func testMessageClaimRace(t *testing.T, f *fixture, _ ports.MessageOutbox) {
-	sub := f.subscription()
-	m := f.message(f.instance(sub.ID, "one"), base, nil)
-	const n = 8
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	for i := range n {
-		wg.Go(func() { _, errs[i] = f.s.Messages.ClaimForSend(f.ctx, sub.ID, m.ID, base) })
-	}
-	wg.Wait()
-	won := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			won++
-		case !ports.IsCode(err, ports.EConflict):
-			t.Errorf("a losing claim: got %v, want conflict", err)
-		}
-	}
-	got, _ := f.s.Messages.GetMessage(f.ctx, sub.ID, m.ID)
-	if won != 1 || got.Attempts != 1 {
-		t.Errorf("concurrent claims: got %d winners and %d attempts, want 1 and 1", won, got.Attempts)
-	}
-}
-
 func testMessageListStuck(t *testing.T, f *fixture, out ports.MessageOutbox) {
 	a, b := f.subscription(), f.subscription()
 	old1 := f.message(f.instance(a.ID, "a"), base, nil)
-	old2 := f.message(f.instance(b.ID, "b"), base.Add(time.Second), nil)
+	old2 := f.message(f.instance(b.ID, "b"), base.Add(time.Second), func(m *ports.Message) {
+		m.Status, m.WAMessageID, m.Attempts = ports.MsgSending, "3EB0STUCK", 1 // its worker died
+	})
 	f.message(f.instance(a.ID, "c"), base.Add(time.Hour), nil)
 	f.message(f.instance(a.ID, "d"), base, func(m *ports.Message) { m.Status = ports.MsgSent })
 	f.message(f.instance(a.ID, "e"), base, func(m *ports.Message) {
 		m.Direction, m.Status = ports.DirectionInbound, ports.MsgReceived
 	})
+	f.message(f.instance(a.ID, "f"), base, func(m *ports.Message) { m.BulkID, m.BulkSeq = ports.BulkID(newID()), 0 })
+	f.message(f.instance(a.ID, "g"), base, func(m *ports.Message) { m.Status = ports.MsgFailed })
 	got, err := out.ListStuck(f.ctx, base.Add(time.Minute), 10)
 	if err != nil {
 		t.Fatalf("list stuck: %v", err)
 	}
-	var ids []ports.MessageID
-	for _, m := range got {
-		ids = append(ids, m.ID)
+	if d := cmp.Diff([]ports.MessageID{old1.ID, old2.ID}, messageIDs(got)); d != "" {
+		t.Errorf("stuck messages, queued or sending, no bulk recipients, oldest first across tenants (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff([]ports.MessageID{old1.ID, old2.ID}, ids); d != "" {
-		t.Errorf("stuck messages, oldest first across tenants (-want +got):\n%s", d)
+	if len(got) == 2 && got[1].WAMessageID != "3EB0STUCK" {
+		t.Errorf("stuck sending message: got WhatsApp id %q, want 3EB0STUCK", got[1].WAMessageID)
 	}
 	if got, _ := out.ListStuck(f.ctx, base.Add(time.Minute), 1); len(got) != 1 {
 		t.Errorf("list stuck with limit 1: got %d, want 1", len(got))
 	}
+	if got, err := out.ListStuck(f.ctx, base, 10); err != nil || len(got) != 0 {
+		t.Errorf("list stuck before the oldest update: got %d, %v; want none", len(got), err)
+	}
+}
+
+func messageIDs(ms []ports.Message) []ports.MessageID {
+	ids := []ports.MessageID{}
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
 }

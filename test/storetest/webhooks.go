@@ -34,6 +34,9 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) WebhookBackend) {
 		{"DeliveryClaimConcurrently", testDeliveryClaimRace},
 		{"DeliveryListDue", testDeliveryListDue},
 		{"WebhookDeleteCascades", testWebhookDelete},
+		{"DeliveryNextDue", testDeliveryNextDue},
+		{"WebhookListFailing", testWebhookListFailing},
+		{"InstanceDeleteTakesWebhooks", testInstanceDeleteTakesWebhooks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -293,6 +296,115 @@ func testWebhookDelete(t *testing.T, f *fixture, _ ports.DeliveryOutbox) {
 	wantCode(t, "its delivery", errOnly(f.s.Deliveries.GetDelivery(f.ctx, sub.ID, d.ID)), ports.ENotFound)
 	if _, err := f.s.Deliveries.GetDelivery(f.ctx, sub.ID, kept.ID); err != nil {
 		t.Errorf("another endpoint's delivery: got %v, want it kept", err)
+	}
+}
+
+func testDeliveryNextDue(t *testing.T, f *fixture, _ ports.DeliveryOutbox) {
+	sub, other := f.subscription(), f.subscription()
+	inst := f.instance(sub.ID, "one")
+	w, neighbour := f.webhook(inst, base), f.webhook(inst, base)
+	wantCode(t, "no deliveries", errOnly(f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base)), ports.ENotFound)
+	done := f.delivery(w, base)
+	waiting := f.delivery(w, base.Add(time.Hour)) // a retry due later: not due
+	first := f.delivery(w, base.Add(time.Second))
+	second := f.delivery(w, base)
+	f.delivery(neighbour, base)
+	if _, err := f.s.Deliveries.UpdateDelivery(f.ctx, sub.ID, done.ID, func(d *ports.WebhookDelivery) error {
+		d.Status, d.NextAttemptAt = ports.DeliveryDelivered, nil
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	now := base.Add(time.Minute)
+	got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, now)
+	if err != nil || got.ID != first.ID {
+		t.Fatalf("next due: got %s, %v; want %s (the oldest id, not the earliest due)", got.ID, err, first.ID)
+	}
+	if got.EndpointID != w.ID || got.Status != ports.DeliveryPending || string(got.Payload) != string(first.Payload) {
+		t.Errorf("got %+v, want the whole pending row", got)
+	}
+	if got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base.Add(time.Second)); err != nil || got.ID != first.ID {
+		t.Errorf("due exactly now: got %s, %v; want %s", got.ID, err, first.ID)
+	}
+	if got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base); err != nil || got.ID != second.ID {
+		t.Errorf("before the first is due: got %s, %v; want %s", got.ID, err, second.ID)
+	}
+	if got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base.Add(2*time.Hour)); err != nil || got.ID != waiting.ID {
+		t.Errorf("once the retry is due: got %s, %v; want %s", got.ID, err, waiting.ID)
+	}
+	wantCode(t, "another tenant", errOnly(f.s.Deliveries.NextDue(f.ctx, other.ID, w.ID, now)), ports.ENotFound)
+	wantCode(t, "before any is due", errOnly(f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base.Add(-time.Second))), ports.ENotFound)
+}
+
+func testWebhookListFailing(t *testing.T, f *fixture, out ports.DeliveryOutbox) {
+	a, b := f.subscription(), f.subscription()
+	ia, ib := f.instance(a.ID, "a"), f.instance(b.ID, "b")
+	failing := func(inst ports.Instance, since time.Time, enabled bool) ports.WebhookEndpoint {
+		t.Helper()
+		w := f.webhook(inst, base)
+		w, err := f.s.Webhooks.UpdateWebhook(f.ctx, inst.SubscriptionID, w.ID, func(w *ports.WebhookEndpoint) error {
+			w.FirstFailureAt, w.Enabled = &since, enabled
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	later := failing(ia, base.Add(time.Hour), true)
+	oldest := failing(ib, base, true)
+	failing(ia, base, false)                  // disabled already
+	failing(ia, base.Add(48*time.Hour), true) // not failing long enough
+	f.webhook(ia, base)                       // healthy
+	got, err := out.ListFailing(f.ctx, base.Add(24*time.Hour), 10)
+	if err != nil {
+		t.Fatalf("list failing: %v", err)
+	}
+	var ids []ports.WebhookID
+	for _, w := range got {
+		ids = append(ids, w.ID)
+	}
+	if want := []ports.WebhookID{oldest.ID, later.ID}; !cmp.Equal(ids, want) {
+		t.Errorf("failing: got %v, want %v (across tenants, longest failing first)", ids, want)
+	}
+	if len(got) == 2 && (got[1].SubscriptionID != a.ID || got[1].InstanceID != ia.ID) {
+		t.Errorf("got %+v, want the endpoint's tenant and instance", got[1])
+	}
+	if got, _ := out.ListFailing(f.ctx, base.Add(time.Hour), 1); len(got) != 1 || got[0].ID != oldest.ID {
+		t.Errorf("limit 1: got %d, want the oldest", len(got))
+	}
+	if got, _ := out.ListFailing(f.ctx, base.Add(time.Hour), 0); len(got) != 0 {
+		t.Errorf("limit 0: got %d, want 0", len(got))
+	}
+}
+
+func testInstanceDeleteTakesWebhooks(t *testing.T, f *fixture, out ports.DeliveryOutbox) {
+	sub := f.subscription()
+	doomed, kept := f.instance(sub.ID, "doomed"), f.instance(sub.ID, "kept")
+	w1, w2, keep := f.webhook(doomed, base), f.webhook(doomed, base), f.webhook(kept, base)
+	d1, d2, dk := f.delivery(w1, base), f.delivery(w2, base), f.delivery(keep, base)
+	if err := f.s.Instances.DeleteInstance(f.ctx, sub.ID, doomed.ID); err != nil {
+		t.Fatalf("delete instance: %v", err)
+	}
+	for _, w := range []ports.WebhookEndpoint{w1, w2} {
+		wantCode(t, "its webhook", errOnly(f.s.Webhooks.GetWebhook(f.ctx, sub.ID, w.ID)), ports.ENotFound)
+	}
+	for _, d := range []ports.WebhookDelivery{d1, d2} {
+		wantCode(t, "its delivery", errOnly(f.s.Deliveries.GetDelivery(f.ctx, sub.ID, d.ID)), ports.ENotFound)
+	}
+	if ws, err := f.s.Webhooks.ListWebhooks(f.ctx, sub.ID, doomed.ID); err != nil || len(ws) != 0 {
+		t.Errorf("its webhooks: got %d, %v; want none", len(ws), err)
+	}
+	due, err := out.ListDue(f.ctx, base.Add(time.Minute), 10)
+	if err != nil || len(due) != 1 || due[0].ID != dk.ID {
+		t.Errorf("due after the delete: got %v, %v; want only the other instance's", due, err)
+	}
+	if _, err := f.s.Webhooks.GetWebhook(f.ctx, sub.ID, keep.ID); err != nil {
+		t.Errorf("another instance's webhook: got %v, want it kept", err)
+	}
+	// An instance without webhooks deletes as before.
+	if err := f.s.Instances.DeleteInstance(f.ctx, sub.ID, f.instance(sub.ID, "bare").ID); err != nil {
+		t.Errorf("delete an instance without webhooks: %v", err)
 	}
 }
 

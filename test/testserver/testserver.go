@@ -31,6 +31,12 @@ type Server struct {
 // loopback port (found by listening on port 0 and closing again: the log
 // line that names the port may be filtered out by WAGATE_LOG_LEVEL).
 func Start(ctx context.Context, env map[string]string) (*Server, error) {
+	return StartWith(ctx, env, app.Hooks{})
+}
+
+// StartWith is Start with hooks, such as a tracer provider to read the
+// spans from.
+func StartWith(ctx context.Context, env map[string]string, hooks app.Hooks) (*Server, error) {
 	env = maps.Clone(env)
 	if env == nil {
 		env = map[string]string{}
@@ -47,7 +53,7 @@ func Start(ctx context.Context, env map[string]string) (*Server, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Server{URL: "http://" + env["WAGATE_ADDR"], cancel: cancel, done: make(chan error, 1), logs: &logBuffer{}}
 	go func() {
-		err := app.Run(ctx, []string{"serve"}, getenv, pw)
+		err := app.RunWith(ctx, []string{"serve"}, getenv, pw, hooks)
 		pw.CloseWithError(io.EOF)
 		s.done <- err
 	}()

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 const usage = `usage: wagate <command> [flags]
@@ -24,6 +26,20 @@ commands:
 // Run runs one subcommand. It returns when the command is done or, for
 // serve, when ctx is cancelled and the server has shut down.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return RunWith(ctx, args, getenv, stdout, Hooks{})
+}
+
+// Hooks are what a program embedding wagate (the tests) may hand serve in
+// place of what the configuration would choose. The zero value changes
+// nothing.
+type Hooks struct {
+	// TracerProvider receives the spans instead of the exporter of the
+	// OTEL_* variables; tests pass one with an in-memory exporter.
+	TracerProvider trace.TracerProvider
+}
+
+// RunWith is Run with hooks.
+func RunWith(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, hooks Hooks) error {
 	if len(args) == 0 {
 		printHelp(stdout, usage)
 		return errors.New("no command given")
@@ -31,7 +47,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return runServe(ctx, rest, getenv, stdout)
+		return runServe(ctx, rest, getenv, stdout, hooks)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout)
 	case "admin":

@@ -12,6 +12,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/wagate/wagate/adapters/otel"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -58,6 +61,19 @@ var settings = []setting{
 	{"WAGATE_WEBHOOK_SCHEDULE", "0s,5s,5m,30m,2h,5h,10h,10h", "webhook retry schedule: the delay before each attempt, comma-separated (±10% jitter); then the delivery is dead", false},
 	{"WAGATE_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may target private and loopback addresses on any port over plain http (local development and tests only)", false},
 	{"WAGATE_WEBHOOK_ALLOW_HTTP", "false", "true: webhooks may use plain http to public addresses", false},
+
+	// The standard OpenTelemetry variables wagate's tracing reads (SPEC
+	// §11). Tracing is off unless an exporter is configured.
+	{"OTEL_SDK_DISABLED", "false", "true: no tracing, whatever else is set", false},
+	{"OTEL_TRACES_EXPORTER", "", "otlp or none; empty: otlp when an OTLP endpoint is set, else none (tracing off)", false},
+	{"OTEL_EXPORTER_OTLP_ENDPOINT", "", "OTLP/HTTP collector base URL (http(s)://host:4318); spans go to its /v1/traces", false},
+	{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "", "full OTLP/HTTP URL for spans; wins over OTEL_EXPORTER_OTLP_ENDPOINT", false},
+	{"OTEL_EXPORTER_OTLP_HEADERS", "", "key=value,… headers sent with each export (collector credentials)", true},
+	{"OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "only http/protobuf is supported", false},
+	{"OTEL_SERVICE_NAME", "wagate", "service.name of the spans", false},
+	{"OTEL_RESOURCE_ATTRIBUTES", "", "key=value,… more resource attributes (service.instance.id defaults to WAGATE_NODE_ID)", false},
+	{"OTEL_TRACES_SAMPLER", "parentbased_always_on", "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio", false},
+	{"OTEL_TRACES_SAMPLER_ARG", "", "the ratio of the traceidratio samplers, 0 to 1 (default 1)", false},
 }
 
 // The WhatsApp networks WAGATE_WHATSAPP chooses from.
@@ -104,6 +120,11 @@ type Config struct {
 	WebhookSchedule     []time.Duration
 	WebhookAllowPrivate bool
 	WebhookAllowHTTP    bool
+	// Tracing is the OpenTelemetry configuration of the OTEL_* variables.
+	Tracing otel.Config
+	// tracer receives the spans; set by serve (tracing.go), not from the
+	// environment, and nil when tracing is off.
+	tracer trace.TracerProvider
 }
 
 // redisPrefixPattern keeps the prefix free of the ':' and '{}' that Redis
@@ -231,6 +252,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if c.NodeID == "" {
 		c.NodeID, _ = os.Hostname()
 	}
+	c.Tracing = loadTracing(v, c.NodeID, fail)
 	if len(errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}

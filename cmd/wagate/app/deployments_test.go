@@ -17,8 +17,9 @@ import (
 
 const deployDir = "../../../deployments"
 
-// TestDeploymentFilesNameRealSettings fails on a WAGATE_* variable that
-// wagate does not read: a typo there is a setting silently ignored.
+// TestDeploymentFilesNameRealSettings fails on a WAGATE_* or OTEL_*
+// variable that wagate does not read: a typo there is a setting silently
+// ignored.
 func TestDeploymentFilesNameRealSettings(t *testing.T) {
 	known := map[string]bool{}
 	for _, s := range settings {
@@ -30,7 +31,7 @@ func TestDeploymentFilesNameRealSettings(t *testing.T) {
 	}
 	more, _ := filepath.Glob(filepath.Join(deployDir, "kubernetes", "*"))
 	files = append(files, more...)
-	name := regexp.MustCompile(`WAGATE_[A-Z0-9_]+`)
+	name := regexp.MustCompile(`(WAGATE|OTEL)_[A-Z0-9_]+`)
 	seen := 0
 	for _, f := range files {
 		if st, err := os.Stat(f); err != nil || st.IsDir() {
@@ -90,7 +91,7 @@ func TestComposeFile(t *testing.T) {
 	if err := yaml.UnmarshalWithOptions([]byte(read(t, filepath.Join(deployDir, "compose.yaml"))), &doc, yaml.AllowDuplicateMapKey()); err != nil {
 		t.Fatalf("compose.yaml: %v", err)
 	}
-	for _, want := range []string{"postgres", "redis", "migrate"} {
+	for _, want := range []string{"postgres", "redis", "migrate", "jaeger"} {
 		if _, ok := doc.Services[want]; !ok {
 			t.Errorf("compose.yaml has no %s service", want)
 		}

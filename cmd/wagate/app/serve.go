@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	asynqueue "github.com/wagate/wagate/adapters/asynq"
@@ -27,9 +26,12 @@ const (
 	relayEvery      = 5 * time.Second
 	tokenPurgeEvery = time.Hour
 	idemPurgeEvery  = 10 * time.Minute
+	// webhookSweepEvery: an endpoint failing for 5 days is disabled within
+	// minutes of the deadline even when no attempt comes to notice.
+	webhookSweepEvery = 5 * time.Minute
 )
 
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, hooks Hooks) error {
 	fs := newFlags("serve", stdout)
 	if help, err := parseFlags(fs, args); help || err != nil {
 		return err
@@ -40,6 +42,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	log := newLogger(stdout, cfg.LogLevel, cfg.NodeID)
 	logConfig(log, getenv)
+	// Deferred first, so run last: the spans of the shutdown are flushed too.
+	tracer, stopTracing, err := startTracing(ctx, cfg, hooks, log)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
+	cfg.tracer = tracer
 
 	sys, err := build(ctx, cfg, log)
 	if err != nil {
@@ -70,7 +79,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	})
 	bg.Go(func() { periodic(bgCtx, log, "message relay", relayEvery, sys.messaging.RelayOnce) })
+	bg.Go(func() { periodic(bgCtx, log, "bulk relay", relayEvery, sys.messaging.RelayBulks) })
 	bg.Go(func() { periodic(bgCtx, log, "webhook relay", relayEvery, sys.webhooks.RelayOnce) })
+	bg.Go(func() { periodic(bgCtx, log, "webhook auto-disable", webhookSweepEvery, sys.webhooks.DisableStaleOnce) })
 	bg.Go(func() { periodic(bgCtx, log, "idempotency key purge", idemPurgeEvery, sys.idempotency.PurgeOnce) })
 	bg.Go(func() { sys.stats.Run(bgCtx) })
 	defer func() {
@@ -85,7 +96,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 
-	reg := prometheus.NewRegistry()
+	reg := sys.metrics
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ready := []httpgin.ReadyCheck{{Name: "database", Check: sys.store}}
 	if sys.redis != nil {
@@ -125,6 +136,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Shutdown:       streamsDone,
 		Sandbox:        sandbox,
 		QueueUI:        queueUI,
+		TracerProvider: cfg.tracer,
 	})
 	// Instances that were connected reconnect once the API is up, in the
 	// background: a restore of many instances must not delay serving.

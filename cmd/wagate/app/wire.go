@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wagate/wagate/adapters/argon2id"
@@ -23,6 +24,8 @@ import (
 	"github.com/wagate/wagate/adapters/jwt"
 	"github.com/wagate/wagate/adapters/localbus"
 	"github.com/wagate/wagate/adapters/localqueue"
+	"github.com/wagate/wagate/adapters/otel"
+	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/adapters/safehttp"
 	"github.com/wagate/wagate/adapters/uuidv7"
@@ -64,12 +67,18 @@ type system struct {
 	stats *stats.Service
 	// templates keeps the message templates of SPEC §8.
 	templates *templates.Service
+	// metrics is the registry GET /metrics serves; the adapters that
+	// observe the cores register on it.
+	metrics *prometheus.Registry
 }
 
 // openStore opens the database chosen by the configuration and applies
 // migrations when asked to.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*entstore.Store, error) {
-	st, err := entstore.Open(ctx, entstore.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Log: log})
+	st, err := entstore.Open(ctx, entstore.Options{
+		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Log: log,
+		TracerProvider: otel.InTraceOnly(cfg.tracer),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -113,7 +122,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	if err != nil {
 		return nil, err
 	}
-	sys := &system{store: st}
+	sys := &system{store: st, metrics: prometheus.NewRegistry()}
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -121,6 +130,10 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 			return nil, fmt.Errorf("WAGATE_REDIS_URL: %w", err)
 		}
 		sys.redis = redis.NewClient(opt)
+		if err := otel.InstrumentRedis(sys.redis, cfg.tracer); err != nil {
+			sys.close()
+			return nil, fmt.Errorf("trace redis: %w", err)
+		}
 		if err := sys.redis.Ping(ctx).Err(); err != nil {
 			sys.close()
 			return nil, fmt.Errorf("connect to redis: %w", err)
@@ -171,11 +184,26 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		sys.close()
 		return nil, err
 	}
-	sys.webhooks = newWebhooks(cfg, st, sys.queue, sys.bus, clock, ids, log)
+	if err := sys.measureQueue(log.With("component", "metrics")); err != nil {
+		sys.close()
+		return nil, err
+	}
+	// Traced last, outermost: the job spans carry their context in the
+	// jobs, and the capabilities measured above are seen unwrapped.
+	sys.queue, sys.runner = otel.Queue(sys.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(sys.runner, cfg.tracer, queueSystem(cfg))
+	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, sys.bus, clock, ids, sys.metrics, log); err != nil {
+		sys.close()
+		return nil, err
+	}
 	sys.webhooks.Register(sys.runner)
 	// Sessions and messaging publish through the webhooks fan-out, which
-	// forwards every event to the realtime bus.
-	events := sys.webhooks.Publisher()
+	// forwards every event to the realtime bus; the status changes among
+	// them are counted for /metrics on the way.
+	events, err := sys.measureEvents(sys.webhooks.Publisher(), log.With("component", "metrics"))
+	if err != nil {
+		sys.close()
+		return nil, err
+	}
 	// The adapter reports to the sessions and messaging cores, which need
 	// the adapter: the callback reads the variables set just below, before
 	// any connect can produce an event.
@@ -207,11 +235,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	sys.sessions = sess
 	msgs = messaging.New(messaging.Deps{
 		Tx: st, Stores: stores, Outbox: st.Outbox(), Directory: st.Directory(), Clock: clock, IDs: ids,
-		Queue: sys.queue, WhatsApp: sys.whatsapp, Bus: events, Log: log.With("component", "messaging"),
+		Queue: sys.queue, WhatsApp: otel.WhatsApp(sys.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
+		// Bulk recipients' texts are rendered by the templates module.
+		Render: templates.Render, Bulks: st.BulkBacklog(),
 	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
 	msgs.Register(sys.runner)
+	msgs.RegisterBulk(sys.runner)
 	sys.messaging = msgs
 	sys.stats = stats.New(stats.Deps{
 		Stats: stores.Stats, Instances: stores.Instances, Clock: clock, Log: log.With("component", "stats"),
@@ -226,17 +257,23 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 // newWebhooks wires the webhooks core: deliveries go through the
 // SSRF-guarded client, URLs are checked with the same options when saved,
 // and payloads are the envelope the realtime stream sends.
-func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, log *slog.Logger) *webhooks.Service {
+func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, reg prometheus.Registerer, log *slog.Logger) (*webhooks.Service, error) {
 	opt := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
+	metrics, err := prom.NewWebhooks(reg)
+	if err != nil {
+		return nil, fmt.Errorf("webhook metrics: %w", err)
+	}
 	return webhooks.New(webhooks.Deps{
 		Tx: st, Stores: st.Stores(), Outbox: st.DeliveryOutbox(), Clock: clock, IDs: ids, Queue: q,
 		CheckURL: func(ctx context.Context, url string) error { return safehttp.CheckURL(ctx, url, opt) },
 		Encode:   httpgin.EncodeEvent,
 		Realtime: bus,
-		HTTP:     safehttp.NewClient(opt),
+		// Attempts are traced without a trace header reaching the customer.
+		HTTP:     otel.WebhookClient(safehttp.NewClient(opt), cfg.tracer),
 		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
+		Observer: metrics,
 		Log:      log.With("component", "webhooks"),
-	}, webhooks.Config{Schedule: cfg.WebhookSchedule})
+	}, webhooks.Config{Schedule: cfg.WebhookSchedule}), nil
 }
 
 // openQueue chooses the job queue: asynq when Redis is configured, else the
