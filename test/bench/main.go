@@ -1,7 +1,13 @@
 // Command bench is wagate's load generator (`make bench`): it starts the real
-// server in-process on SQLite and on PostgreSQL and reports requests/s and
-// p50/p99 latency at a fixed concurrency for login, GET /api/v1/me with a
-// JWT and GET /api/v1/instance with an API key.
+// server in-process and reports, at a fixed concurrency:
+//
+//   - api: requests/s and p50/p99 latency for login, GET /api/v1/me with a
+//     JWT and GET /api/v1/instance with an API key, on SQLite and PostgreSQL;
+//   - send, deliver, webhooks: the messaging and webhook figures of issue 4
+//     (scenarios.go), on the embedded default (SQLite and its queue) and on
+//     PostgreSQL + Redis, in sandbox mode against a simulator in this process.
+//
+// -scenarios picks which run; -sqlite=false, -pg= and -redis= drop backends.
 package main
 
 import (
@@ -29,26 +35,107 @@ import (
 	"github.com/wagate/wagate/test/testserver"
 )
 
-func main() {
+func main() { os.Exit(bench()) }
+
+// bench runs what the flags ask for and returns the exit code, after its
+// deferred profile writes.
+func bench() int {
 	conc := flag.Int("c", 32, "concurrent clients")
-	dur := flag.Duration("d", 5*time.Second, "duration of each scenario")
+	dur := flag.Duration("d", 5*time.Second, "duration of each timed scenario (and of the paced webhook phase)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (server included) to this file")
-	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite")
-	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create a scratch database on; empty skips PostgreSQL")
+	waitProfile := flag.String("waitprofile", "", "write goroutine profiles every 500 ms into this directory: where the time goes when the process waits (go tool pprof -top -cum DIR/*.pb.gz)")
+	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite (with the embedded queue)")
+	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create scratch databases on; empty skips PostgreSQL")
+	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL of the pg+redis backend of send, deliver and webhooks; empty skips that backend")
+	scenarios := flag.String("scenarios", "api,send,deliver,webhooks", "comma-separated scenarios to run: api, send, deliver, webhooks")
+	var mc msgConfig
+	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
+	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
+	flag.IntVar(&mc.endpoints, "endpoints", 2, "webhook endpoints per instance and event source (SPEC §9 allows 10 per instance in all)")
+	flag.Float64Var(&mc.webhookRate, "webhook-rate", aimWebhookRate, "deliveries/s offered in the paced webhook phase (at most half the burst's rate)")
+	flag.IntVar(&mc.burstEvents, "burst", 500, "events of the webhook burst (an inbound message fans out to -endpoints deliveries)")
+	sources := flag.String("webhook-sources", sourceReceived+","+sourceTest, "event sources of the webhook scenario: received (inbound messages), test (the test route)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
+			return 1
 		}
-		pprof.StartCPUProfile(f)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		defer f.Close()
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*conc, *dur, *sqlite, *pg); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		os.Exit(1)
+	if *waitProfile != "" {
+		stop, err := startWaitProfile(*waitProfile, 500*time.Millisecond)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		defer stop()
 	}
+	chosen := map[string]bool{}
+	for _, s := range strings.Split(*scenarios, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "api", "send", "deliver", "webhooks":
+			chosen[s] = true
+		default:
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, deliver or webhooks)\n", s)
+			return 2
+		}
+	}
+	for _, s := range strings.Split(*sources, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case sourceReceived, sourceTest:
+			mc.sources = append(mc.sources, s)
+		default:
+			fmt.Fprintf(os.Stderr, "bench: unknown webhook source %q (want received or test)\n", s)
+			return 2
+		}
+	}
+	if n := mc.endpoints * len(mc.sources); mc.endpoints < 1 || n > maxEndpoints {
+		fmt.Fprintf(os.Stderr, "bench: -endpoints %d with %d sources makes %d per instance, want 1 to %d\n", mc.endpoints, len(mc.sources), n, maxEndpoints)
+		return 2
+	}
+	mc.conc, mc.dur = *conc, *dur
+	mc.send, mc.deliver, mc.webhooks = chosen["send"], chosen["deliver"], chosen["webhooks"]
+	if err := runAll(chosen["api"], mc, *sqlite, *pg, *redisURL); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	return 0
+}
+
+// runAll runs the API scenarios, then the messaging and webhook ones.
+func runAll(api bool, mc msgConfig, sqlite bool, pgURL, redisURL string) error {
+	if api {
+		if err := run(mc.conc, mc.dur, sqlite, pgURL); err != nil {
+			return err
+		}
+	}
+	if !mc.send && !mc.deliver && !mc.webhooks {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "wagate-bench-messaging-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var backends []backend
+	if sqlite {
+		backends = append(backends, embedded(dir))
+	}
+	if pgURL != "" && redisURL != "" {
+		if err := pingRedis(redisURL); err != nil {
+			fmt.Printf("\nskipping pg+redis: redis does not answer: %v\n", err)
+		} else {
+			backends = append(backends, pgRedis(dir, pgURL, redisURL))
+		}
+	}
+	return runMessaging(backends, mc)
 }
 
 func run(conc int, dur time.Duration, sqlite bool, pgURL string) error {
@@ -172,6 +259,21 @@ type client struct {
 }
 
 func (c *client) do(method, path, token string, body any, want int, out any) error {
+	code, data, err := c.call(method, path, token, body)
+	if err != nil {
+		return err
+	}
+	if code != want {
+		return fmt.Errorf("%s %s: got %d, want %d: %s", method, path, code, want, data)
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// call makes one request and returns the status and body of the answer.
+func (c *client) call(method, path, token string, body any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -179,7 +281,7 @@ func (c *client) do(method, path, token string, body any, want int, out any) err
 	}
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -189,17 +291,11 @@ func (c *client) do(method, path, token string, body any, want int, out any) err
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s: got %d, want %d: %s", method, path, resp.StatusCode, want, data)
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	data, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, data, err
 }
 
 // scratchDatabase creates a database for one run and returns its URL and a
