@@ -36,9 +36,18 @@ var (
 func InstallCert() {
 	installOnce.Do(func() {
 		whatsmeow.WACertPubKey = *rootKey.Pub
-		// libsignal creates its process-global logger lazily on first use, a
-		// data race when two simulators (or contacts) start at once; set a
-		// quiet one here, before anything runs.
+		quietSignalLogging()
+	})
+}
+
+// signalLogOnce guards libsignal's process-global logger, which libsignal
+// creates lazily on first use: a data race when two simulators (or
+// contacts) start at once. Both InstallCert and a simulator's first
+// signature set a quiet one before anything signs.
+var signalLogOnce sync.Once
+
+func quietSignalLogging() {
+	signalLogOnce.Do(func() {
 		var l signallog.Loggable = quietSignalLog{}
 		signallog.Setup(&l)
 	})
@@ -64,6 +73,7 @@ func clamp(k [32]byte) [32]byte {
 // handshake.go: root → intermediate (serial 1) → leaf holding the server's
 // static noise key.
 func certChain(static *keys.KeyPair) ([]byte, error) {
+	quietSignalLogging()
 	inter := keys.NewKeyPair()
 	now := time.Now()
 	interCert, err := signedCert(rootKey, &waCert.CertChain_NoiseCertificate_Details{

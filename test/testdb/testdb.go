@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,15 @@ func Redis(t testing.TB) (redisURL, prefix string) {
 		if err := deletePrefix(ctx, client, prefix); err != nil {
 			t.Errorf("delete redis keys %s*: %v", prefix, err)
 		}
+		// asynq names its keys asynq:{<queue>}:… and lists its queues
+		// in asynq:queues; a server using the prefix (without its
+		// trailing colon) names its queues <prefix>:<type>.
+		if err := deletePrefix(ctx, client, "asynq:{"+prefix); err != nil {
+			t.Errorf("delete asynq keys of %s: %v", prefix, err)
+		}
+		if err := forgetQueues(ctx, client, prefix); err != nil {
+			t.Errorf("forget asynq queues of %s: %v", prefix, err)
+		}
 	})
 	return redisURL, prefix
 }
@@ -105,6 +115,22 @@ func deletePrefix(ctx context.Context, c *redis.Client, prefix string) error {
 	}
 	if len(batch) > 0 {
 		return c.Del(ctx, batch...).Err()
+	}
+	return nil
+}
+
+// forgetQueues removes the prefix's queues from asynq's list of queues.
+func forgetQueues(ctx context.Context, c *redis.Client, prefix string) error {
+	names, err := c.SMembers(ctx, "asynq:queues").Result()
+	if err != nil {
+		return err
+	}
+	for _, q := range names {
+		if strings.HasPrefix(q, prefix) {
+			if err := c.SRem(ctx, "asynq:queues", q).Err(); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
