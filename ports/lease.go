@@ -23,8 +23,9 @@ type Lease struct {
 // by every node of a deployment. Times come from the caller, so that every
 // comparison uses the calling node's clock and tests can move it.
 type LeaseStore interface {
-	// Heartbeat records that node is alive at now; the first call also
-	// records now as its start.
+	// Heartbeat records that node was last alive at now; the first call
+	// also records now as its start. A node that stops records the zero
+	// time, which no LiveNodes call counts.
 	Heartbeat(ctx context.Context, node NodeID, now time.Time) error
 	// LiveNodes returns the nodes whose last heartbeat is after since, in
 	// name order.
