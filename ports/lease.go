@@ -45,3 +45,11 @@ type LeaseStore interface {
 	// Leases returns every lease unexpired at now, expired ones left out.
 	Leases(ctx context.Context, now time.Time) ([]Lease, error)
 }
+
+// WAReleaser is an optional capability of a WhatsApp adapter: close an
+// instance's connection in this process without any status event, so that
+// its stored status stays what it was for the node that takes it over.
+// Not an error when the instance has no connection here.
+type WAReleaser interface {
+	Release(ctx context.Context, id InstanceID) error
+}

@@ -31,7 +31,15 @@ type Deps struct {
 	Bus       ports.EventBus // nil: no events
 	// Fetcher downloads URL media; nil: URL media is refused.
 	Fetcher ports.MediaFetcher
-	Log     *slog.Logger
+	// Owner tells whether this node holds an instance's connection, when
+	// several nodes share the work (core/ownership); nil: it holds all.
+	Owner Owner
+	Log   *slog.Logger
+}
+
+// Owner tells whether this node holds an instance's WhatsApp connection.
+type Owner interface {
+	Owns(id ports.InstanceID) bool
 }
 
 // Config tunes sending. Zero values get the defaults.

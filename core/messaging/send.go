@@ -66,6 +66,9 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	if m.Status != ports.MsgQueued {
 		return nil // a duplicate job of a message that is past queued
 	}
+	if err := s.checkOwner(ctx, m); err != nil {
+		return err
+	}
 	slot, err := s.pace.acquire(m.InstanceID)
 	if err != nil {
 		return err
@@ -75,6 +78,39 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 		return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
 	}
 	return s.send(ctx, m, slot)
+}
+
+// ownerRetry is how soon a send job that reached a node other than its
+// instance's owner comes back: jobs go to any node's workers, so it takes
+// a few tries to land on the owner.
+const ownerRetry = time.Second
+
+// checkOwner sends the job back to the queue when another node holds (or
+// is about to claim) the instance's connection: only the owner sends, so
+// that a takeover never has two nodes sending for one instance. ERateLimited
+// retries without spending an attempt. An instance nobody will connect
+// (not wanted connected), or a message past its MaxAge, goes on to the
+// usual path, which fails or waits it as for one node.
+func (s *Service) checkOwner(ctx context.Context, m ports.Message) error {
+	if s.d.Owner == nil || s.d.Owner.Owns(m.InstanceID) {
+		return nil
+	}
+	if s.d.Clock.Now().Sub(m.CreatedAt) >= s.cfg.MaxAge {
+		return nil
+	}
+	inst, err := s.d.Stores.Instances.GetInstance(ctx, m.SubscriptionID, m.InstanceID)
+	if ports.IsCode(err, ports.ENotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get instance: %w", err)
+	}
+	switch inst.Status {
+	case ports.StatusConnecting, ports.StatusQR, ports.StatusConnected:
+		return &ports.Error{Code: ports.ERateLimited, RetryAfter: ownerRetry,
+			Message: fmt.Sprintf("send %s: instance %s is held by another node", m.ID, m.InstanceID)}
+	}
+	return nil
 }
 
 // send claims and sends m while holding its instance's slot.
