@@ -269,6 +269,44 @@ func (c *cluster) link(p *proc, name string) (string, error) {
 	return id, nil
 }
 
+// sendText queues a text from instance id through node p and returns
+// "<instance>/<message>".
+func (c *cluster) sendText(p *proc, id, to, text string) string {
+	c.t.Helper()
+	code, m := call(c.t, p, "POST", "/api/v1/instances/"+id+"/messages/text", c.token, map[string]any{"to": to, "text": text})
+	if code != http.StatusAccepted && code != http.StatusCreated {
+		c.t.Fatalf("send: %d %v", code, m)
+	}
+	return id + "/" + str(m, "id")
+}
+
+// waitSent waits until every message of queued (as sendText returns
+// them) was sent once: it has left queued and sending with one WhatsApp
+// id, and none failed.
+func (c *cluster) waitSent(p *proc, queued []string, what string) {
+	c.t.Helper()
+	poll(c.t, takeover, what, func() bool {
+		for _, q := range queued {
+			inst, msg, _ := strings.Cut(q, "/")
+			code, m := call(c.t, p, "GET", "/api/v1/instances/"+inst+"/messages/"+msg, c.token, nil)
+			if code != http.StatusOK {
+				c.t.Fatalf("get message: %d %v", code, m)
+			}
+			switch str(m, "status") {
+			case "sent", "delivered", "read":
+				if str(m, "waMessageId") == "" {
+					c.t.Fatalf("message %s sent without a WhatsApp id: %v", msg, m)
+				}
+			case "failed":
+				c.t.Fatalf("message %s failed: %v", msg, m)
+			default:
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // checkOneHolderEach checks that every instance has exactly one live
 // lease, held by one of nodes, and is connected.
 func (c *cluster) checkOneHolderEach(ids []string, nodes ...*proc) map[string]int {
@@ -412,13 +450,7 @@ func TestThreeNodes(t *testing.T) {
 	var queued []string
 	for i, id := range killed {
 		for j := range perKilled {
-			to := fmt.Sprintf("+1555%07d", 1000+i*perKilled+j)
-			code, m := call(t, n0, "POST", "/api/v1/instances/"+id+"/messages/text", c.token,
-				map[string]any{"to": to, "text": "queued across a takeover"})
-			if code != http.StatusAccepted && code != http.StatusCreated {
-				t.Fatalf("send: %d %v", code, m)
-			}
-			queued = append(queued, id+"/"+str(m, "id"))
+			queued = append(queued, c.sendText(n0, id, fmt.Sprintf("+1555%07d", 1000+i*perKilled+j), "queued across a takeover"))
 		}
 	}
 	poll(t, takeover, "node 2's instances held and connected by the survivors", func() bool {
@@ -434,27 +466,20 @@ func TestThreeNodes(t *testing.T) {
 		return true
 	})
 	t.Logf("node 2's %d instances taken over after %v: %v", len(killed), time.Since(killedAt).Round(time.Second), c.checkOneHolderEach(ids, n0, n1))
-	poll(t, takeover, "the messages queued during the takeover sent", func() bool {
-		for _, q := range queued {
-			inst, msg, _ := strings.Cut(q, "/")
-			code, m := call(t, n1, "GET", "/api/v1/instances/"+inst+"/messages/"+msg, c.token, nil)
-			if code != http.StatusOK {
-				t.Fatalf("get message: %d %v", code, m)
-			}
-			switch str(m, "status") {
-			case "sent", "delivered", "read":
-			case "failed":
-				t.Fatalf("message %s failed: %v", msg, m)
-			default:
-				return false
-			}
-		}
-		return true
-	})
+	c.waitSent(n1, queued, "the messages queued during the takeover sent")
 
 	t.Logf("%d messages queued during the takeover sent", len(queued))
 
-	// SIGTERM node 1: it hands over at once; node 0 ends up with all.
+	// SIGTERM node 1 with messages just queued to its instances: it
+	// hands over at once, node 0 ends up with all and sends them.
+	h = c.holders()
+	queued = queued[:0]
+	for _, id := range ids {
+		if h[id] != n1.name {
+			continue
+		}
+		queued = append(queued, c.sendText(n0, id, fmt.Sprintf("+1556%07d", len(queued)), "queued across a handover"))
+	}
 	n1.stop(t, syscall.SIGTERM)
 	stoppedAt := time.Now()
 	if b, _ := os.ReadFile(n1.log); !bytes.Contains(b, []byte("instances handed over")) {
@@ -470,6 +495,8 @@ func TestThreeNodes(t *testing.T) {
 		return true
 	})
 	t.Logf("node 1's instances handed over after %v", time.Since(stoppedAt).Round(100*time.Millisecond))
+	c.waitSent(n0, queued, "the messages queued at the handover sent")
+	t.Logf("%d messages queued at the handover sent", len(queued))
 	if per := c.checkOneHolderEach(ids, n0); per[n0.name] != instances {
 		t.Errorf("instances held by node 0 at the end: got %d, want %d", per[n0.name], instances)
 	}
