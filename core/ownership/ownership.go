@@ -173,14 +173,18 @@ func (s *Service) Tick(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.releaseUnwanted(ctx, active, now)
+	ids := make([]ports.InstanceID, len(active))
+	for i, inst := range active {
+		ids[i] = inst.ID
+	}
+	s.releaseUnwanted(ctx, ids, now)
 	live, err := s.d.Leases.LiveNodes(ctx, now.Add(-s.c.TTL))
 	if err != nil {
 		return fmt.Errorf("live nodes: %w", err)
 	}
 	share := fairShare(len(active), len(live))
-	s.shed(ctx, share, now)
-	return s.claim(ctx, active, share, now)
+	s.shed(ctx, active, share, now)
+	return s.claim(ctx, ids, share, now)
 }
 
 // fairShare is each node's part of n instances: ceil(n / nodes), counting
@@ -232,19 +236,17 @@ func (s *Service) dropExpiring(ctx context.Context, now time.Time) {
 }
 
 // wantedInstances lists the instances that should be connected somewhere.
-func (s *Service) wantedInstances(ctx context.Context) ([]ports.InstanceID, error) {
-	var ids []ports.InstanceID
+func (s *Service) wantedInstances(ctx context.Context) ([]ports.Instance, error) {
+	var all []ports.Instance
 	req := ports.PageRequest{Limit: ports.MaxPageLimit}
 	for {
 		page, err := s.d.Directory.ListInstancesByStatus(ctx, wanted, req)
 		if err != nil {
 			return nil, fmt.Errorf("list wanted instances: %w", err)
 		}
-		for _, inst := range page.Items {
-			ids = append(ids, inst.ID)
-		}
+		all = append(all, page.Items...)
 		if page.Next == "" {
-			return ids, nil
+			return all, nil
 		}
 		req.After = page.Next
 	}
@@ -268,13 +270,23 @@ func (s *Service) releaseUnwanted(ctx context.Context, active []ports.InstanceID
 // shed hands instances back when this node holds more than one above its
 // share (a node joined): the others claim them at their next tick. The
 // slack of one keeps an uneven division from moving instances back and
-// forth.
-func (s *Service) shed(ctx context.Context, share int, now time.Time) {
+// forth. Only linked devices move: a pairing in progress (no device yet)
+// lives in this process, and handing it over would end it.
+func (s *Service) shed(ctx context.Context, active []ports.Instance, share int, now time.Time) {
 	ids := s.Owned()
 	if len(ids) <= share+1 {
 		return
 	}
-	extra := ids[share:]
+	n := len(ids) - share
+	linked := make(map[ports.InstanceID]bool, len(active))
+	for _, inst := range active {
+		linked[inst.ID] = inst.JID != ""
+	}
+	movable := slices.DeleteFunc(ids, func(id ports.InstanceID) bool { return !linked[id] })
+	extra := movable[max(len(movable)-n, 0):]
+	if len(extra) == 0 {
+		return
+	}
 	s.d.Log.Info("handing instances over to other nodes", "count", len(extra), "share", share)
 	for _, id := range extra {
 		s.release(ctx, id, now)

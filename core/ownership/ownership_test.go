@@ -21,10 +21,11 @@ const ttl = 15 * time.Second
 type directory struct {
 	mu       sync.Mutex
 	statuses map[ports.InstanceID]ports.InstanceStatus
+	pairing  map[ports.InstanceID]bool // no device yet: no JID
 }
 
 func newDirectory(n int) *directory {
-	d := &directory{statuses: map[ports.InstanceID]ports.InstanceStatus{}}
+	d := &directory{statuses: map[ports.InstanceID]ports.InstanceStatus{}, pairing: map[ports.InstanceID]bool{}}
 	for i := range n {
 		d.statuses[ports.InstanceID(fmt.Sprintf("inst-%02d", i))] = ports.StatusConnected
 	}
@@ -43,7 +44,11 @@ func (d *directory) ListInstancesByStatus(_ context.Context, statuses []ports.In
 	var p ports.Page[ports.Instance]
 	for _, id := range slices.Sorted(maps.Keys(d.statuses)) {
 		if slices.Contains(statuses, d.statuses[id]) {
-			p.Items = append(p.Items, ports.Instance{ID: id, Status: d.statuses[id]})
+			inst := ports.Instance{ID: id, Status: d.statuses[id], JID: string(id) + "@s.whatsapp.net"}
+			if d.pairing[id] {
+				inst.JID = ""
+			}
+			p.Items = append(p.Items, inst)
 		}
 	}
 	return p, nil
@@ -198,6 +203,37 @@ func TestFairShareToleratesOneExtra(t *testing.T) {
 	c.tick("a", "b")
 	// share ceil(5/2) = 3: a sheds to 3 (5 > 4) and b takes 2.
 	c.wantConnected(map[string]int{"a": 3, "b": 2})
+}
+
+func TestPairingsAreNotShed(t *testing.T) {
+	c := newCluster(t, 4, "a", "b")
+	// a pairs every instance itself (the connects came to it): none has a
+	// device yet, so none may move when b joins.
+	for _, id := range []ports.InstanceID{"inst-00", "inst-01", "inst-02", "inst-03"} {
+		c.dir.mu.Lock()
+		c.dir.pairing[id] = true
+		c.dir.mu.Unlock()
+		if err := c.nodes["a"].Acquire(t.Context(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.tick("b")
+	c.clock.Advance(5 * time.Second)
+	c.tick("a", "b")
+	if n := len(c.nodes["a"].Owned()); n != 4 {
+		t.Errorf("pairings a holds after b joined: got %d, want all 4", n)
+	}
+	// Once linked, they are spread.
+	c.dir.mu.Lock()
+	clear(c.dir.pairing)
+	c.dir.mu.Unlock()
+	c.clock.Advance(5 * time.Second)
+	c.tick("a", "b")
+	c.clock.Advance(5 * time.Second)
+	c.tick("a", "b")
+	if a, b := len(c.nodes["a"].Owned()), len(c.nodes["b"].Owned()); a != 2 || b != 2 {
+		t.Errorf("linked instances held: got a %d, b %d; want 2 each", a, b)
+	}
 }
 
 func TestDeadNodesInstancesAreTakenOver(t *testing.T) {
