@@ -81,6 +81,10 @@ type Service struct {
 	// claim or renewal plus the TTL).
 	mu    sync.Mutex
 	owned map[ports.InstanceID]time.Time
+	// acquired holds when Acquire claimed an instance not yet seen wanted:
+	// its connect sets the status just after, and a tick listing the
+	// instances in between must not take it for one nobody wants.
+	acquired map[ports.InstanceID]time.Time
 
 	sem    chan struct{}
 	adopts sync.WaitGroup
@@ -100,7 +104,10 @@ func New(d Deps, c Config) *Service {
 	if c.AdoptParallelism <= 0 {
 		c.AdoptParallelism = 16
 	}
-	return &Service{d: d, c: c, owned: map[ports.InstanceID]time.Time{}, sem: make(chan struct{}, c.AdoptParallelism)}
+	return &Service{
+		d: d, c: c, owned: map[ports.InstanceID]time.Time{}, acquired: map[ports.InstanceID]time.Time{},
+		sem: make(chan struct{}, c.AdoptParallelism),
+	}
 }
 
 // Node returns this node's name.
@@ -137,6 +144,9 @@ func (s *Service) Acquire(ctx context.Context, id ports.InstanceID) error {
 		return fmt.Errorf("claim %s: %w", id, err)
 	}
 	s.hold(id, now.Add(s.c.TTL))
+	s.mu.Lock()
+	s.acquired[id] = now
+	s.mu.Unlock()
 	return nil
 }
 
@@ -261,7 +271,14 @@ func (s *Service) releaseUnwanted(ctx context.Context, active []ports.InstanceID
 		want[id] = true
 	}
 	for _, id := range s.Owned() {
-		if !want[id] {
+		s.mu.Lock()
+		at, fresh := s.acquired[id]
+		if want[id] || !now.Before(at.Add(s.c.TTL)) {
+			delete(s.acquired, id) // its connect has shown, or never will
+			fresh = false
+		}
+		s.mu.Unlock()
+		if !want[id] && !fresh {
 			s.release(ctx, id, now)
 		}
 	}
@@ -377,6 +394,7 @@ func (s *Service) hold(id ports.InstanceID, until time.Time) {
 func (s *Service) drop(ctx context.Context, id ports.InstanceID) {
 	s.mu.Lock()
 	delete(s.owned, id)
+	delete(s.acquired, id)
 	s.mu.Unlock()
 	s.dropConnection(ctx, id)
 }

@@ -361,6 +361,47 @@ func TestShutdownHandsOverAtOnce(t *testing.T) {
 	c.wantConnected(map[string]int{"a": 4})
 }
 
+// TestAcquiredIsKeptUntilItsConnectShows: a connect through the API
+// claims the lease, then sets the instance connecting; a tick in between
+// sees it not wanted yet and must keep it.
+func TestAcquiredIsKeptUntilItsConnectShows(t *testing.T) {
+	c := newCluster(t, 1, "a")
+	c.dir.set("inst-00", ports.StatusCreated)
+	a := c.nodes["a"]
+	if err := a.Acquire(t.Context(), "inst-00"); err != nil {
+		t.Fatal(err)
+	}
+	c.tick("a")
+	if !a.Owns("inst-00") {
+		t.Fatalf("owns a just acquired instance after a tick: got false, want true")
+	}
+	c.dir.set("inst-00", ports.StatusQR)
+	c.clock.Advance(5 * time.Second)
+	c.tick("a")
+	c.clock.Advance(ttl)
+	c.tick("a")
+	if !a.Owns("inst-00") {
+		t.Errorf("owns the pairing instance: got false, want true")
+	}
+	// A connect that never started (refused) is let go after the TTL.
+	c.dir.set("inst-01", ports.StatusCreated)
+	if err := a.Acquire(t.Context(), "inst-01"); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		c.clock.Advance(5 * time.Second)
+		c.tick("a")
+		if !a.Owns("inst-01") {
+			t.Fatalf("owns an acquired instance within the TTL: got false, want true")
+		}
+	}
+	c.clock.Advance(5 * time.Second)
+	c.tick("a")
+	if a.Owns("inst-01") {
+		t.Errorf("owns an acquired instance never connected: got true, want false")
+	}
+}
+
 func TestAcquire(t *testing.T) {
 	c := newCluster(t, 1, "a", "b")
 	if err := c.nodes["a"].Acquire(t.Context(), "inst-00"); err != nil {

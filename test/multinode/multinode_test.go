@@ -501,8 +501,21 @@ func TestThreeNodes(t *testing.T) {
 		t.Errorf("instances held by node 0 at the end: got %d, want %d", per[n0.name], instances)
 	}
 	// Each instance was claimed by at most one node at any epoch: the log
-	// lines of the claims name every (instance, epoch) once.
+	// lines of the claims name every (instance, epoch) once. And no node
+	// ever found a lease it thought it held taken: none had to let go of
+	// a connection another node already had.
 	checkClaimsUnique(t, n0, n1, n2)
+	for _, p := range c.nodes {
+		b, err := os.ReadFile(p.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, msg := range []string{"instance lease lost", "instance lease not renewed in time"} {
+			if n := bytes.Count(b, []byte(`"msg":"`+msg)); n != 0 {
+				t.Errorf("%s's log: %d × %q, want none", p.name, n, msg)
+			}
+		}
+	}
 }
 
 // checkClaimsUnique reads the "instance claimed" log lines of every node
