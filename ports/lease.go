@@ -8,6 +8,9 @@ import (
 // NodeID names one running wagate process (WAGATE_NODE_ID).
 type NodeID string
 
+// NodeRetention is how long a silent node is remembered.
+const NodeRetention = 24 * time.Hour
+
 // Lease is a node's hold on an instance's WhatsApp connection: only the
 // node named holds it, and only until ExpiresAt unless it renews. Epoch
 // grows by one each time the lease changes node, so that an owner can tell
@@ -25,7 +28,8 @@ type Lease struct {
 type LeaseStore interface {
 	// Heartbeat records that node was last alive at now; the first call
 	// also records now as its start. A node that stops records the zero
-	// time, which no LiveNodes call counts.
+	// time, which no LiveNodes call counts. Nodes silent for NodeRetention
+	// before now are forgotten (restarted pods get new names).
 	Heartbeat(ctx context.Context, node NodeID, now time.Time) error
 	// LiveNodes returns the nodes whose last heartbeat is after since, in
 	// name order.

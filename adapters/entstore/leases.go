@@ -26,11 +26,19 @@ var _ ports.LeaseStore = (*leaseStore)(nil)
 const renewBatch = 500
 
 func (l *leaseStore) Heartbeat(ctx context.Context, n ports.NodeID, now time.Time) error {
-	err := l.s.ent(ctx).Node.Create().
+	c := l.s.ent(ctx)
+	err := c.Node.Create().
 		SetID(string(n)).SetHeartbeatAt(now).SetStartedAt(now).
 		OnConflictColumns(node.FieldID).UpdateHeartbeatAt().
 		Exec(ctx)
-	return dbError("heartbeat", "node", err)
+	if err != nil {
+		return dbError("heartbeat", "node", err)
+	}
+	if now.IsZero() {
+		return nil // leaving: the zero time is no clock to purge by
+	}
+	_, err = c.Node.Delete().Where(node.HeartbeatAtLT(now.Add(-ports.NodeRetention))).Exec(ctx)
+	return dbError("forget silent nodes", "node", err)
 }
 
 func (l *leaseStore) LiveNodes(ctx context.Context, since time.Time) ([]ports.NodeID, error) {

@@ -45,6 +45,13 @@ func (l *Leases) Heartbeat(_ context.Context, n ports.NodeID, now time.Time) err
 	}
 	defer l.mu.Unlock()
 	l.beats[n] = now
+	if !now.IsZero() {
+		for other, at := range l.beats {
+			if at.Before(now.Add(-ports.NodeRetention)) {
+				delete(l.beats, other)
+			}
+		}
+	}
 	return nil
 }
 

@@ -68,6 +68,23 @@ func testHeartbeats(t *testing.T, l ports.LeaseStore) {
 	if diff := cmp.Diff([]ports.NodeID{"node-a", "node-b"}, live); diff != "" {
 		t.Errorf("live nodes after a second heartbeat (-want +got):\n%s", diff)
 	}
+	// A node that leaves records the zero time: no longer live.
+	if err := l.Heartbeat(ctx, "node-a", time.Time{}); err != nil {
+		t.Fatalf("leave: %v", err)
+	}
+	// A day later, a heartbeat forgets the nodes silent since: even the
+	// widest look-back finds only the nodes heard from within a day.
+	later := leaseBase.Add(ports.NodeRetention + time.Minute)
+	if err := l.Heartbeat(ctx, "node-d", later); err != nil {
+		t.Fatalf("heartbeat a day later: %v", err)
+	}
+	live, err = l.LiveNodes(ctx, time.Time{}.Add(time.Second))
+	if err != nil {
+		t.Fatalf("live nodes: %v", err)
+	}
+	if diff := cmp.Diff([]ports.NodeID{"node-d"}, live); diff != "" {
+		t.Errorf("nodes remembered a day later (-want +got):\n%s", diff)
+	}
 }
 
 func testClaim(t *testing.T, l ports.LeaseStore) {
