@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -35,9 +36,14 @@ import (
 
 // How many instances the test links, and the lease TTL of its nodes: short,
 // so that a takeover takes seconds; the 60 s of SPEC §14 bound the waits.
+// The flags measure other sizes: go test ./test/multinode -instances 99
+// -lease-ttl 15s -v logs the takeover time of a third of them.
+var (
+	instancesFlag = flag.Int("instances", 30, "instances to link over the three nodes")
+	leaseTTLFlag  = flag.String("lease-ttl", "6s", "WAGATE_LEASE_TTL of the nodes")
+)
+
 const (
-	instances  = 30
-	leaseTTL   = "6s"
 	takeover   = 60 * time.Second
 	linkWait   = 60 * time.Second
 	jwtSecret  = "multinode-test-secret-0123456789abcdef"
@@ -332,6 +338,7 @@ func TestThreeNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers and links 30 instances")
 	}
+	instances := *instancesFlag
 	dir := t.TempDir()
 	bin := build(t, dir)
 	dbURL := testdb.Postgres(t)
@@ -366,10 +373,10 @@ func TestThreeNodes(t *testing.T) {
 			"WAGATE_JWT_SECRET":        jwtSecret,
 			"WAGATE_WHATSAPP":          "sandbox",
 			"WAGATE_SANDBOX_ADDR":      sim.addr,
-			"WAGATE_LEASE_TTL":         leaseTTL,
+			"WAGATE_LEASE_TTL":         *leaseTTLFlag,
 			"WAGATE_SEND_DELAY":        "0",
 			"WAGATE_AUTH_RATE_PER_MIN": "100000",
-			"WAGATE_TIERS":             "basic=50:100000,pro=50:100000,max=50:100000",
+			"WAGATE_TIERS":             fmt.Sprintf("basic=%d:100000,pro=%d:100000,max=%d:100000", instances, instances, instances),
 			"WAGATE_LOG_LEVEL":         "info",
 		}
 		c.nodes = append(c.nodes, start(t, bin, dir, name, []string{"serve"}, env))
