@@ -214,11 +214,13 @@ func (s *Service) renew(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return fmt.Errorf("renew leases: %w", err)
 	}
+	renewed := make(map[ports.InstanceID]bool, len(kept))
 	for _, id := range kept {
 		s.hold(id, now.Add(s.c.TTL))
+		renewed[id] = true
 	}
 	for _, id := range ids {
-		if !slices.Contains(kept, id) {
+		if !renewed[id] {
 			s.d.Log.Warn("instance lease lost: closing its connection here", "instance", string(id))
 			s.drop(ctx, id)
 		}
