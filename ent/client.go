@@ -21,9 +21,11 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
+	"github.com/wagate/wagate/ent/instancelease"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
+	"github.com/wagate/wagate/ent/node"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/template"
@@ -53,12 +55,16 @@ type Client struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
+	// InstanceLease is the client for interacting with the InstanceLease builders.
+	InstanceLease *InstanceLeaseClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageMedia is the client for interacting with the MessageMedia builders.
 	MessageMedia *MessageMediaClient
+	// Node is the client for interacting with the Node builders.
+	Node *NodeClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Subscription is the client for interacting with the Subscription builders.
@@ -89,9 +95,11 @@ func (c *Client) init() {
 	c.DeniedToken = NewDeniedTokenClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
+	c.InstanceLease = NewInstanceLeaseClient(c.config)
 	c.Job = NewJobClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.MessageMedia = NewMessageMediaClient(c.config)
+	c.Node = NewNodeClient(c.config)
 	c.RefreshToken = NewRefreshTokenClient(c.config)
 	c.Subscription = NewSubscriptionClient(c.config)
 	c.Template = NewTemplateClient(c.config)
@@ -197,9 +205,11 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
+		InstanceLease:   NewInstanceLeaseClient(cfg),
 		Job:             NewJobClient(cfg),
 		Message:         NewMessageClient(cfg),
 		MessageMedia:    NewMessageMediaClient(cfg),
+		Node:            NewNodeClient(cfg),
 		RefreshToken:    NewRefreshTokenClient(cfg),
 		Subscription:    NewSubscriptionClient(cfg),
 		Template:        NewTemplateClient(cfg),
@@ -232,9 +242,11 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
+		InstanceLease:   NewInstanceLeaseClient(cfg),
 		Job:             NewJobClient(cfg),
 		Message:         NewMessageClient(cfg),
 		MessageMedia:    NewMessageMediaClient(cfg),
+		Node:            NewNodeClient(cfg),
 		RefreshToken:    NewRefreshTokenClient(cfg),
 		Subscription:    NewSubscriptionClient(cfg),
 		Template:        NewTemplateClient(cfg),
@@ -271,8 +283,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
-		c.Instance, c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription,
-		c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.Instance, c.InstanceLease, c.Job, c.Message, c.MessageMedia, c.Node,
+		c.RefreshToken, c.Subscription, c.Template, c.User, c.WebhookDelivery,
+		c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -283,8 +296,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
-		c.Instance, c.Job, c.Message, c.MessageMedia, c.RefreshToken, c.Subscription,
-		c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.Instance, c.InstanceLease, c.Job, c.Message, c.MessageMedia, c.Node,
+		c.RefreshToken, c.Subscription, c.Template, c.User, c.WebhookDelivery,
+		c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -307,12 +321,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *InstanceMutation:
 		return c.Instance.mutate(ctx, m)
+	case *InstanceLeaseMutation:
+		return c.InstanceLease.mutate(ctx, m)
 	case *JobMutation:
 		return c.Job.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
 	case *MessageMediaMutation:
 		return c.MessageMedia.mutate(ctx, m)
+	case *NodeMutation:
+		return c.Node.mutate(ctx, m)
 	case *RefreshTokenMutation:
 		return c.RefreshToken.mutate(ctx, m)
 	case *SubscriptionMutation:
@@ -1261,6 +1279,139 @@ func (c *InstanceClient) mutate(ctx context.Context, m *InstanceMutation) (Value
 	}
 }
 
+// InstanceLeaseClient is a client for the InstanceLease schema.
+type InstanceLeaseClient struct {
+	config
+}
+
+// NewInstanceLeaseClient returns a client for the InstanceLease from the given config.
+func NewInstanceLeaseClient(c config) *InstanceLeaseClient {
+	return &InstanceLeaseClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `instancelease.Hooks(f(g(h())))`.
+func (c *InstanceLeaseClient) Use(hooks ...Hook) {
+	c.hooks.InstanceLease = append(c.hooks.InstanceLease, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `instancelease.Intercept(f(g(h())))`.
+func (c *InstanceLeaseClient) Intercept(interceptors ...Interceptor) {
+	c.inters.InstanceLease = append(c.inters.InstanceLease, interceptors...)
+}
+
+// Create returns a builder for creating a InstanceLease entity.
+func (c *InstanceLeaseClient) Create() *InstanceLeaseCreate {
+	mutation := newInstanceLeaseMutation(c.config, OpCreate)
+	return &InstanceLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of InstanceLease entities.
+func (c *InstanceLeaseClient) CreateBulk(builders ...*InstanceLeaseCreate) *InstanceLeaseCreateBulk {
+	return &InstanceLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InstanceLeaseClient) MapCreateBulk(slice any, setFunc func(*InstanceLeaseCreate, int)) *InstanceLeaseCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InstanceLeaseCreateBulk{err: fmt.Errorf("calling to InstanceLeaseClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InstanceLeaseCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InstanceLeaseCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for InstanceLease.
+func (c *InstanceLeaseClient) Update() *InstanceLeaseUpdate {
+	mutation := newInstanceLeaseMutation(c.config, OpUpdate)
+	return &InstanceLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InstanceLeaseClient) UpdateOne(_m *InstanceLease) *InstanceLeaseUpdateOne {
+	mutation := newInstanceLeaseMutation(c.config, OpUpdateOne, withInstanceLease(_m))
+	return &InstanceLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InstanceLeaseClient) UpdateOneID(id string) *InstanceLeaseUpdateOne {
+	mutation := newInstanceLeaseMutation(c.config, OpUpdateOne, withInstanceLeaseID(id))
+	return &InstanceLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for InstanceLease.
+func (c *InstanceLeaseClient) Delete() *InstanceLeaseDelete {
+	mutation := newInstanceLeaseMutation(c.config, OpDelete)
+	return &InstanceLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InstanceLeaseClient) DeleteOne(_m *InstanceLease) *InstanceLeaseDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InstanceLeaseClient) DeleteOneID(id string) *InstanceLeaseDeleteOne {
+	builder := c.Delete().Where(instancelease.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InstanceLeaseDeleteOne{builder}
+}
+
+// Query returns a query builder for InstanceLease.
+func (c *InstanceLeaseClient) Query() *InstanceLeaseQuery {
+	return &InstanceLeaseQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInstanceLease},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a InstanceLease entity by its id.
+func (c *InstanceLeaseClient) Get(ctx context.Context, id string) (*InstanceLease, error) {
+	return c.Query().Where(instancelease.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InstanceLeaseClient) GetX(ctx context.Context, id string) *InstanceLease {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *InstanceLeaseClient) Hooks() []Hook {
+	return c.hooks.InstanceLease
+}
+
+// Interceptors returns the client interceptors.
+func (c *InstanceLeaseClient) Interceptors() []Interceptor {
+	return c.inters.InstanceLease
+}
+
+func (c *InstanceLeaseClient) mutate(ctx context.Context, m *InstanceLeaseMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InstanceLeaseCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InstanceLeaseUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InstanceLeaseUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InstanceLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown InstanceLease mutation op: %q", m.Op())
+	}
+}
+
 // JobClient is a client for the Job schema.
 type JobClient struct {
 	config
@@ -1657,6 +1808,139 @@ func (c *MessageMediaClient) mutate(ctx context.Context, m *MessageMediaMutation
 		return (&MessageMediaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown MessageMedia mutation op: %q", m.Op())
+	}
+}
+
+// NodeClient is a client for the Node schema.
+type NodeClient struct {
+	config
+}
+
+// NewNodeClient returns a client for the Node from the given config.
+func NewNodeClient(c config) *NodeClient {
+	return &NodeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `node.Hooks(f(g(h())))`.
+func (c *NodeClient) Use(hooks ...Hook) {
+	c.hooks.Node = append(c.hooks.Node, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `node.Intercept(f(g(h())))`.
+func (c *NodeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Node = append(c.inters.Node, interceptors...)
+}
+
+// Create returns a builder for creating a Node entity.
+func (c *NodeClient) Create() *NodeCreate {
+	mutation := newNodeMutation(c.config, OpCreate)
+	return &NodeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Node entities.
+func (c *NodeClient) CreateBulk(builders ...*NodeCreate) *NodeCreateBulk {
+	return &NodeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NodeClient) MapCreateBulk(slice any, setFunc func(*NodeCreate, int)) *NodeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NodeCreateBulk{err: fmt.Errorf("calling to NodeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NodeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NodeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Node.
+func (c *NodeClient) Update() *NodeUpdate {
+	mutation := newNodeMutation(c.config, OpUpdate)
+	return &NodeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NodeClient) UpdateOne(_m *Node) *NodeUpdateOne {
+	mutation := newNodeMutation(c.config, OpUpdateOne, withNode(_m))
+	return &NodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NodeClient) UpdateOneID(id string) *NodeUpdateOne {
+	mutation := newNodeMutation(c.config, OpUpdateOne, withNodeID(id))
+	return &NodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Node.
+func (c *NodeClient) Delete() *NodeDelete {
+	mutation := newNodeMutation(c.config, OpDelete)
+	return &NodeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NodeClient) DeleteOne(_m *Node) *NodeDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NodeClient) DeleteOneID(id string) *NodeDeleteOne {
+	builder := c.Delete().Where(node.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NodeDeleteOne{builder}
+}
+
+// Query returns a query builder for Node.
+func (c *NodeClient) Query() *NodeQuery {
+	return &NodeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNode},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Node entity by its id.
+func (c *NodeClient) Get(ctx context.Context, id string) (*Node, error) {
+	return c.Query().Where(node.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NodeClient) GetX(ctx context.Context, id string) *Node {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NodeClient) Hooks() []Hook {
+	return c.hooks.Node
+}
+
+// Interceptors returns the client interceptors.
+func (c *NodeClient) Interceptors() []Interceptor {
+	return c.inters.Node
+}
+
+func (c *NodeClient) mutate(ctx context.Context, m *NodeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NodeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NodeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NodeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NodeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Node mutation op: %q", m.Op())
 	}
 }
 
@@ -2461,14 +2745,14 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
-		Message, MessageMedia, RefreshToken, Subscription, Template, User,
-		WebhookDelivery, WebhookEndpoint []ent.Hook
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance,
+		InstanceLease, Job, Message, MessageMedia, Node, RefreshToken, Subscription,
+		Template, User, WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance, Job,
-		Message, MessageMedia, RefreshToken, Subscription, Template, User,
-		WebhookDelivery, WebhookEndpoint []ent.Interceptor
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance,
+		InstanceLease, Job, Message, MessageMedia, Node, RefreshToken, Subscription,
+		Template, User, WebhookDelivery, WebhookEndpoint []ent.Interceptor
 	}
 )
 

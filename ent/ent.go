@@ -19,9 +19,11 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
+	"github.com/wagate/wagate/ent/instancelease"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
+	"github.com/wagate/wagate/ent/node"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/template"
@@ -95,9 +97,11 @@ func checkColumn(t, c string) error {
 			deniedtoken.Table:     deniedtoken.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			instance.Table:        instance.ValidColumn,
+			instancelease.Table:   instancelease.ValidColumn,
 			job.Table:             job.ValidColumn,
 			message.Table:         message.ValidColumn,
 			messagemedia.Table:    messagemedia.ValidColumn,
+			node.Table:            node.ValidColumn,
 			refreshtoken.Table:    refreshtoken.ValidColumn,
 			subscription.Table:    subscription.ValidColumn,
 			template.Table:        template.ValidColumn,

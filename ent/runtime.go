@@ -10,9 +10,11 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
+	"github.com/wagate/wagate/ent/instancelease"
 	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
+	"github.com/wagate/wagate/ent/node"
 	"github.com/wagate/wagate/ent/refreshtoken"
 	"github.com/wagate/wagate/ent/schema"
 	"github.com/wagate/wagate/ent/subscription"
@@ -592,6 +594,48 @@ func init() {
 			return nil
 		}
 	}()
+	instanceleaseFields := schema.InstanceLease{}.Fields()
+	_ = instanceleaseFields
+	// instanceleaseDescNodeID is the schema descriptor for node_id field.
+	instanceleaseDescNodeID := instanceleaseFields[1].Descriptor()
+	// instancelease.NodeIDValidator is a validator for the "node_id" field. It is called by the builders before save.
+	instancelease.NodeIDValidator = func() func(string) error {
+		validators := instanceleaseDescNodeID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(node_id string) error {
+			for _, fn := range fns {
+				if err := fn(node_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// instanceleaseDescEpoch is the schema descriptor for epoch field.
+	instanceleaseDescEpoch := instanceleaseFields[3].Descriptor()
+	// instancelease.DefaultEpoch holds the default value on creation for the epoch field.
+	instancelease.DefaultEpoch = instanceleaseDescEpoch.Default.(int64)
+	// instanceleaseDescID is the schema descriptor for id field.
+	instanceleaseDescID := instanceleaseFields[0].Descriptor()
+	// instancelease.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	instancelease.IDValidator = func() func(string) error {
+		validators := instanceleaseDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	jobFields := schema.Job{}.Fields()
 	_ = jobFields
 	// jobDescType is the schema descriptor for type field.
@@ -891,6 +935,26 @@ func init() {
 	// messagemedia.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	messagemedia.IDValidator = func() func(string) error {
 		validators := messagemediaDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	nodeFields := schema.Node{}.Fields()
+	_ = nodeFields
+	// nodeDescID is the schema descriptor for id field.
+	nodeDescID := nodeFields[0].Descriptor()
+	// node.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	node.IDValidator = func() func(string) error {
+		validators := nodeDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

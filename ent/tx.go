@@ -28,12 +28,16 @@ type Tx struct {
 	IdempotencyKey *IdempotencyKeyClient
 	// Instance is the client for interacting with the Instance builders.
 	Instance *InstanceClient
+	// InstanceLease is the client for interacting with the InstanceLease builders.
+	InstanceLease *InstanceLeaseClient
 	// Job is the client for interacting with the Job builders.
 	Job *JobClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageMedia is the client for interacting with the MessageMedia builders.
 	MessageMedia *MessageMediaClient
+	// Node is the client for interacting with the Node builders.
+	Node *NodeClient
 	// RefreshToken is the client for interacting with the RefreshToken builders.
 	RefreshToken *RefreshTokenClient
 	// Subscription is the client for interacting with the Subscription builders.
@@ -184,9 +188,11 @@ func (tx *Tx) init() {
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
+	tx.InstanceLease = NewInstanceLeaseClient(tx.config)
 	tx.Job = NewJobClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.MessageMedia = NewMessageMediaClient(tx.config)
+	tx.Node = NewNodeClient(tx.config)
 	tx.RefreshToken = NewRefreshTokenClient(tx.config)
 	tx.Subscription = NewSubscriptionClient(tx.config)
 	tx.Template = NewTemplateClient(tx.config)

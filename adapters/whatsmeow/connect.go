@@ -267,3 +267,28 @@ func (m *Manager) RemoveDevice(ctx context.Context, id ports.InstanceID, jid str
 // removeDeviceWait bounds the login before a remove request: past it the
 // device is only forgotten locally.
 const removeDeviceWait = 10 * time.Second
+
+var _ ports.WAReleaser = (*Manager)(nil)
+
+// Release closes the instance's connection without a status event, for a
+// lease handed to another node: the stored status stays (connected,
+// typically) so that the next holder reconnects it. Later events of the
+// closed client are dropped (the epoch moves on).
+func (m *Manager) Release(ctx context.Context, id ports.InstanceID) error {
+	s := m.existing(id)
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	s.epoch++
+	s.active, s.loggedIn, s.degraded = false, false, false
+	s.stopWatchdog()
+	s.stopPairing()
+	cli := s.cli
+	s.mu.Unlock()
+	if cli != nil {
+		// Closed when Release returns: the next holder may connect now.
+		cli.Disconnect()
+	}
+	return nil
+}

@@ -138,10 +138,42 @@ func newContainer(ctx context.Context, db *sql.DB, dialect string, log slogLogge
 		}
 	}()
 	c = sqlstore.NewWithDB(db, dialect, log)
+	unlock, err := lockUpgrade(ctx, db, dialect)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if err := c.Upgrade(ctx); err != nil {
 		return nil, fmt.Errorf("upgrade whatsmeow tables: %w", err)
 	}
 	return c, nil
+}
+
+// upgradeLockKey names the PostgreSQL advisory lock held around
+// whatsmeow's table upgrade (an arbitrary constant, "wa" in ASCII).
+const upgradeLockKey = 0x7761
+
+// lockUpgrade serializes whatsmeow's table upgrade between processes on
+// PostgreSQL: nodes that start together on an empty database would
+// otherwise create the same tables at once and fail on a duplicate key.
+// The lock is held by one connection taken from the pool while the upgrade
+// runs on others. SQLite has one process: nothing to do.
+func lockUpgrade(ctx context.Context, db *sql.DB, dialect string) (func(), error) {
+	if dialect != "postgres" {
+		return func() {}, nil
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("lock whatsmeow upgrade: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", upgradeLockKey); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("lock whatsmeow upgrade: %w", err)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", upgradeLockKey)
+		conn.Close()
+	}, nil
 }
 
 // session returns the instance's session, creating it and starting its

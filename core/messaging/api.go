@@ -37,7 +37,15 @@ type Deps struct {
 	// Bulks finds running bulks whose run went missing, for RelayBulks;
 	// nil: no bulk relay.
 	Bulks ports.BulkBacklog
+	// Owner tells whether this node holds an instance's connection, when
+	// several nodes share the work (core/ownership); nil: it holds all.
+	Owner Owner
 	Log   *slog.Logger
+}
+
+// Owner tells whether this node holds an instance's WhatsApp connection.
+type Owner interface {
+	Owns(id ports.InstanceID) bool
 }
 
 // Config tunes sending. Zero values get the defaults.

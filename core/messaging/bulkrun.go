@@ -97,6 +97,12 @@ func (s *Service) HandleBulkStep(ctx context.Context, d ports.Delivery) error {
 	if b.Status == ports.BulkScheduled && b.ScheduledAt != nil && now.Before(*b.ScheduledAt) {
 		return &ports.Error{Code: ports.ERateLimited, Message: "the bulk is scheduled later", RetryAfter: b.ScheduledAt.Sub(now)}
 	}
+	if !s.owns(b.InstanceID) {
+		// Only the owner sends: the step comes back until it lands there.
+		if err := s.heldElsewhere(ctx, b.SubscriptionID, b.InstanceID, "bulk "+string(b.ID)); err != nil {
+			return err
+		}
+	}
 	slot, err := s.pace.acquire(b.InstanceID)
 	if err != nil {
 		return err

@@ -76,6 +76,9 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("get message %s: %w", job.ID, err)
 	}
+	if err := s.checkOwner(ctx, m); err != nil {
+		return err
+	}
 	slot, err := s.pace.acquire(m.InstanceID)
 	if err != nil {
 		return err
@@ -107,6 +110,50 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 func (s *Service) staleBefore(now time.Time) time.Time {
 	return now.Add(-s.cfg.ClaimStaleAfter)
 }
+
+// ownerRetry is how soon a send job that reached a node other than its
+// instance's owner comes back: jobs go to any node's workers, so it takes
+// a few tries to land on the owner.
+const ownerRetry = time.Second
+
+// checkOwner sends the job back to the queue when another node holds (or
+// is about to claim) the instance's connection: only the owner sends, so
+// that a takeover never has two nodes sending for one instance. ERateLimited
+// retries without spending an attempt. An instance nobody will connect
+// (not wanted connected), or a message past its MaxAge, goes on to the
+// usual path, which fails or waits it as for one node.
+func (s *Service) checkOwner(ctx context.Context, m ports.Message) error {
+	if s.owns(m.InstanceID) || s.d.Clock.Now().Sub(m.CreatedAt) >= s.cfg.MaxAge {
+		return nil
+	}
+	return s.heldElsewhere(ctx, m.SubscriptionID, m.InstanceID, "send "+string(m.ID))
+}
+
+// owns reports whether this node holds the instance's connection.
+func (s *Service) owns(id ports.InstanceID) bool {
+	return s.d.Owner == nil || s.d.Owner.Owns(id)
+}
+
+// heldElsewhere is ERateLimited when another node holds, or is about to
+// claim, the connection of an instance this node does not own; nil when
+// nobody will (the usual path then fails or waits the work as for one
+// node).
+func (s *Service) heldElsewhere(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID, what string) error {
+	inst, err := s.d.Stores.Instances.GetInstance(ctx, sub, id)
+	if ports.IsCode(err, ports.ENotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("get instance: %w", err)
+	}
+	switch inst.Status {
+	case ports.StatusConnecting, ports.StatusQR, ports.StatusConnected:
+		return &ports.Error{Code: ports.ERateLimited, RetryAfter: ownerRetry,
+			Message: fmt.Sprintf("%s: instance %s is held by another node", what, id)}
+	}
+	return nil
+}
+
 
 // send sends m, queued or sending with a stale claim, while holding its
 // instance's slot: it claims m (which gives it its WhatsApp id on the

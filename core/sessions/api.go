@@ -33,6 +33,16 @@ type Deps struct {
 	// Directory finds instances across subscriptions: the tenant of a
 	// WhatsApp event, the instances to restore at start.
 	Directory ports.InstanceDirectory
+	// Leases, when several nodes share the database, claims an instance
+	// for this node before a connect asked of it (core/ownership); nil:
+	// this node holds every instance.
+	Leases Holder
+}
+
+// Holder claims an instance's lease for this node. EConflict when another
+// node holds it.
+type Holder interface {
+	Acquire(ctx context.Context, id ports.InstanceID) error
 }
 
 // DefaultContactsLimit is the contact-check allowance of an instance when

@@ -37,7 +37,65 @@ func (s *Service) Connect(ctx context.Context, p ports.Principal, id ports.Insta
 	if err != nil {
 		return fmt.Errorf("get instance: %w", err)
 	}
+	if s.d.Leases != nil {
+		err := s.d.Leases.Acquire(ctx, id)
+		switch {
+		case ports.IsCode(err, ports.EConflict) && active(inst.Status):
+			// Connecting or connected through the node that holds it:
+			// connecting again is not an error.
+			return nil
+		case ports.IsCode(err, ports.EConflict):
+			return ports.Errorf(ports.EUnavailable, "the instance is being handed over between nodes: try again in a few seconds")
+		case err != nil:
+			return err
+		}
+	}
 	return s.connect(ctx, inst, &p)
+}
+
+// Adopt connects, on this node, an instance whose lease it has just
+// claimed (core/ownership), as Restore does at start: a linked device logs
+// in again; a pairing whose node went away cannot go on (its QR codes died
+// with that node), so it becomes disconnected with reason "interrupted".
+// An instance no longer wanted connected is left alone. ENotFound if it
+// was deleted.
+func (s *Service) Adopt(ctx context.Context, id ports.InstanceID) error {
+	if s.d.Directory == nil {
+		return errors.New("adopt instance: no instance directory")
+	}
+	inst, err := s.d.Directory.LookupInstance(ctx, id)
+	if err != nil {
+		return fmt.Errorf("look up instance: %w", err)
+	}
+	switch {
+	case !active(inst.Status):
+		return nil
+	case inst.JID == "":
+		s.remember(inst.ID, inst.SubscriptionID)
+		s.HandleEvent(ports.WAEvent{Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
+			Status: &ports.WAStatusChange{Status: ports.StatusDisconnected, Reason: "interrupted"}})
+		return nil
+	}
+	return s.connect(ctx, inst, nil)
+}
+
+// Drop closes the instance's connection on this node without changing its
+// stored status, for a lease that another node takes over. EUnavailable
+// when the WhatsApp adapter cannot close one connection silently.
+func (s *Service) Drop(ctx context.Context, id ports.InstanceID) error {
+	wa, err := s.whatsApp()
+	if err != nil {
+		return err
+	}
+	r, ok := wa.(ports.WAReleaser)
+	if !ok {
+		return ports.Errorf(ports.EUnavailable, "the WhatsApp adapter cannot hand instances over")
+	}
+	s.forgetQR(id)
+	if err := r.Release(ctx, id); err != nil {
+		return fmt.Errorf("release %s: %w", id, err)
+	}
+	return nil
 }
 
 // connect asks the adapter to connect inst; p is the caller to audit, nil

@@ -212,6 +212,26 @@ var (
 			},
 		},
 	}
+	// InstanceLeasesColumns holds the columns for the "instance_leases" table.
+	InstanceLeasesColumns = []*schema.Column{
+		{Name: "instance_id", Type: field.TypeString, Size: 64},
+		{Name: "node_id", Type: field.TypeString, Size: 128},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "epoch", Type: field.TypeInt64, Default: 1},
+	}
+	// InstanceLeasesTable holds the schema information for the "instance_leases" table.
+	InstanceLeasesTable = &schema.Table{
+		Name:       "instance_leases",
+		Columns:    InstanceLeasesColumns,
+		PrimaryKey: []*schema.Column{InstanceLeasesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "instancelease_node_id",
+				Unique:  false,
+				Columns: []*schema.Column{InstanceLeasesColumns[1]},
+			},
+		},
+	}
 	// JobsColumns holds the columns for the "jobs" table.
 	JobsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 128},
@@ -329,6 +349,25 @@ var (
 		Name:       "message_media",
 		Columns:    MessageMediaColumns,
 		PrimaryKey: []*schema.Column{MessageMediaColumns[0]},
+	}
+	// NodesColumns holds the columns for the "nodes" table.
+	NodesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 128},
+		{Name: "heartbeat_at", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime},
+	}
+	// NodesTable holds the schema information for the "nodes" table.
+	NodesTable = &schema.Table{
+		Name:       "nodes",
+		Columns:    NodesColumns,
+		PrimaryKey: []*schema.Column{NodesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "node_heartbeat_at",
+				Unique:  false,
+				Columns: []*schema.Column{NodesColumns[1]},
+			},
+		},
 	}
 	// RefreshTokensColumns holds the columns for the "refresh_tokens" table.
 	RefreshTokensColumns = []*schema.Column{
@@ -523,9 +562,11 @@ var (
 		DeniedTokensTable,
 		IdempotencyKeysTable,
 		InstancesTable,
+		InstanceLeasesTable,
 		JobsTable,
 		MessagesTable,
 		MessageMediaTable,
+		NodesTable,
 		RefreshTokensTable,
 		SubscriptionsTable,
 		TemplatesTable,

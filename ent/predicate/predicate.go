@@ -27,6 +27,9 @@ type IdempotencyKey func(*sql.Selector)
 // Instance is the predicate function for instance builders.
 type Instance func(*sql.Selector)
 
+// InstanceLease is the predicate function for instancelease builders.
+type InstanceLease func(*sql.Selector)
+
 // Job is the predicate function for job builders.
 type Job func(*sql.Selector)
 
@@ -35,6 +38,9 @@ type Message func(*sql.Selector)
 
 // MessageMedia is the predicate function for messagemedia builders.
 type MessageMedia func(*sql.Selector)
+
+// Node is the predicate function for node builders.
+type Node func(*sql.Selector)
 
 // RefreshToken is the predicate function for refreshtoken builders.
 type RefreshToken func(*sql.Selector)

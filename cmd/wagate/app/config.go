@@ -48,7 +48,8 @@ var settings = []setting{
 	{"WAGATE_TLS_KEY_FILE", "", "private key of WAGATE_TLS_CERT_FILE", false},
 	{"WAGATE_SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown may take", false},
 	{"WAGATE_LOG_LEVEL", "info", "debug, info, warn or error", false},
-	{"WAGATE_NODE_ID", "", "this node's name in logs; empty: the host name", false},
+	{"WAGATE_NODE_ID", "", "this node's name in logs and instance leases, unique per node; empty: the host name", false},
+	{"WAGATE_LEASE_TTL", "15s", "how long a node's hold on an instance lasts without renewal (renewed every third of it); a dead node's instances move after about this long", false},
 	{"WAGATE_BOOTSTRAP_ADMIN_EMAIL", "", "create this platform admin at start if no user has the email", false},
 	{"WAGATE_BOOTSTRAP_ADMIN_PASSWORD", "", "password of the bootstrap admin", true},
 	{"WAGATE_WHATSAPP", "live", "live: the real WhatsApp network; sandbox: a simulated one, with the /api/v1/sandbox routes", false},
@@ -116,6 +117,7 @@ type Config struct {
 	SendDelayMin    time.Duration
 	SendDelayMax    time.Duration
 	SendMaxAge      time.Duration
+	LeaseTTL        time.Duration
 	// The webhook settings: the retry schedule and the SSRF guard's options.
 	WebhookSchedule     []time.Duration
 	WebhookAllowPrivate bool
@@ -177,6 +179,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"WAGATE_QR_TIMEOUT", &c.QRTimeout},
 		{"WAGATE_QR_NEXT_TIMEOUT", &c.QRNextTimeout},
 		{"WAGATE_SEND_MAX_AGE", &c.SendMaxAge},
+		{"WAGATE_LEASE_TTL", &c.LeaseTTL},
 	}
 	for _, d := range durations {
 		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
@@ -251,6 +254,15 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.NodeID == "" {
 		c.NodeID, _ = os.Hostname()
+	}
+	if c.NodeID == "" {
+		c.NodeID = "wagate"
+	}
+	if len(c.NodeID) > 128 {
+		fail("WAGATE_NODE_ID", fmt.Errorf("got %d characters, want at most 128", len(c.NodeID)))
+	}
+	if c.LeaseTTL > 0 && c.LeaseTTL < 3*time.Second {
+		fail("WAGATE_LEASE_TTL", fmt.Errorf("got %s, want at least 3s", c.LeaseTTL))
 	}
 	c.Tracing = loadTracing(v, c.NodeID, fail)
 	if len(errs) > 0 {

@@ -87,6 +87,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	defer func() {
 		stopBackground()
 		bg.Wait()
+		// The send workers have drained: hand the instances over before
+		// the WhatsApp clients close (sys.close), so that the other nodes
+		// claim them at their next tick rather than after the lease TTL.
+		hctx, hcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := sys.ownership.Shutdown(hctx); err != nil {
+			log.Error("hand instances over at shutdown", "err", err)
+		}
+		hcancel()
 		// The HTTP server has stopped: no request counts any more, so
 		// this last flush loses none.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -138,13 +146,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		QueueUI:        queueUI,
 		TracerProvider: cfg.tracer,
 	})
-	// Instances that were connected reconnect once the API is up, in the
-	// background: a restore of many instances must not delay serving.
+	// Once the API is up, the lease loop claims this node's share of the
+	// instances that should be connected (all of them on a single node)
+	// and connects them in the background: a start with many instances
+	// must not delay serving.
 	restore := func() {
 		bg.Go(func() {
-			if err := sys.sessions.Restore(bgCtx); err != nil && bgCtx.Err() == nil {
-				log.Error("restore connections", "err", err)
-			}
+			sys.ownership.Run(bgCtx)
+			sys.ownership.Wait()
 		})
 	}
 	return serveHTTP(ctx, cfg, log, handler, restore, func() { close(streamsDone) })

@@ -27,6 +27,7 @@ import (
 	"github.com/wagate/wagate/adapters/otel"
 	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/adapters/ratelimit"
+	"github.com/wagate/wagate/adapters/redisbus"
 	"github.com/wagate/wagate/adapters/safehttp"
 	"github.com/wagate/wagate/adapters/uuidv7"
 	"github.com/wagate/wagate/adapters/wasim"
@@ -34,6 +35,7 @@ import (
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
+	"github.com/wagate/wagate/core/ownership"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/stats"
 	"github.com/wagate/wagate/core/templates"
@@ -44,10 +46,14 @@ import (
 
 // system is every long-lived part of a running wagate, wired together.
 type system struct {
-	store    *entstore.Store
-	redis    *redis.Client // nil on the embedded default
-	limiter  ports.RateLimiter
-	bus      *localbus.Bus
+	store   *entstore.Store
+	redis   *redis.Client // nil on the embedded default
+	limiter ports.RateLimiter
+	bus     *localbus.Bus
+	// shared carries events between nodes through Redis (nil without
+	// Redis); realtime is what modules publish to: shared, or bus alone.
+	shared   *redisbus.Bus
+	realtime ports.EventBus
 	queue    ports.Queue
 	runner   ports.Runner
 	whatsapp *whatsmeow.Manager
@@ -59,6 +65,9 @@ type system struct {
 	keys      *keys.Service
 	sessions  *sessions.Service
 	messaging *messaging.Service
+	// ownership holds this node's instance leases: which WhatsApp
+	// connections it runs, when several nodes share the database.
+	ownership *ownership.Service
 	// idempotency keeps the Idempotency-Keys of the send routes.
 	idempotency *idempotency.Service
 	// webhooks fans events out to webhook endpoints and delivers them.
@@ -180,6 +189,20 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		return nil, err
 	}
 	sys.bus = localbus.New(localbus.Options{Log: log.With("component", "events")})
+	sys.realtime = sys.bus
+	if sys.redis != nil {
+		// Several nodes: a WebSocket client on any of them sees the events
+		// of instances whose connection another node holds.
+		sys.shared, err = redisbus.New(ctx, redisbus.Options{
+			Redis: sys.redis, Prefix: cfg.RedisPrefix, Node: ports.NodeID(cfg.NodeID),
+			Local: sys.bus, Encode: httpgin.EncodeEvent, Log: log.With("component", "events"),
+		})
+		if err != nil {
+			sys.close()
+			return nil, fmt.Errorf("event bus: %w", err)
+		}
+		sys.realtime = sys.shared
+	}
 	if err := sys.openQueue(cfg, log); err != nil {
 		sys.close()
 		return nil, err
@@ -191,7 +214,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	// Traced last, outermost: the job spans carry their context in the
 	// jobs, and the capabilities measured above are seen unwrapped.
 	sys.queue, sys.runner = otel.Queue(sys.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(sys.runner, cfg.tracer, queueSystem(cfg))
-	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, sys.bus, clock, ids, sys.metrics, log); err != nil {
+	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, sys.realtime, clock, ids, sys.metrics, log); err != nil {
 		sys.close()
 		return nil, err
 	}
@@ -209,7 +232,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	// any connect can produce an event.
 	var sess *sessions.Service
 	var msgs *messaging.Service
+	var own *ownership.Service
 	onEvent := func(e ports.WAEvent) {
+		if !own.Owns(e.Instance) {
+			// A connection this node just let go of, reporting late: the
+			// instance's new holder reports for it now.
+			log.Debug("WhatsApp event of an instance held elsewhere dropped", "instance", string(e.Instance), "kind", string(e.Kind))
+			return
+		}
 		switch e.Kind {
 		case ports.WAMessage, ports.WAReceipt:
 			msgs.HandleEvent(e)
@@ -227,15 +257,26 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		sys.close()
 		return nil, fmt.Errorf("whatsapp: %w", err)
 	}
+	// Sessions claims a lease before a connect asked of this node, and the
+	// ownership loop connects through sessions: the holder is filled in
+	// right after both exist, before anything runs.
+	holder := &leaseHolder{}
 	sess = sessions.New(sessions.Deps{
 		Tx: st, Stores: stores, Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
 		WhatsApp: sys.whatsapp, Bus: events, Limiter: sys.limiter, ContactsLimit: cfg.ContactsRate,
-		Directory: st.Directory(),
+		Directory: st.Directory(), Leases: holder,
 	})
 	sys.sessions = sess
+	own = ownership.New(ownership.Deps{
+		Leases: st.Leases(), Directory: st.Directory(), Instances: sess, Clock: clock,
+		Log: log.With("component", "leases"),
+	}, ownership.Config{Node: ports.NodeID(cfg.NodeID), TTL: cfg.LeaseTTL})
+	holder.own = own
+	sys.ownership = own
 	msgs = messaging.New(messaging.Deps{
 		Tx: st, Stores: stores, Outbox: st.Outbox(), Directory: st.Directory(), Clock: clock, IDs: ids,
 		Queue: sys.queue, WhatsApp: otel.WhatsApp(sys.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
+		Owner: own,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
 		// Bulk recipients' texts are rendered by the templates module.
@@ -252,6 +293,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	}, idempotency.Config{})
 	sys.templates = templates.New(templates.Deps{Tx: st, Stores: stores, Clock: clock, IDs: ids})
 	return sys, nil
+}
+
+// leaseHolder hands sessions' lease claims to the ownership service,
+// which is built after sessions because it connects through it.
+type leaseHolder struct{ own *ownership.Service }
+
+func (h *leaseHolder) Acquire(ctx context.Context, id ports.InstanceID) error {
+	return h.own.Acquire(ctx, id)
 }
 
 // newWebhooks wires the webhooks core: deliveries go through the
@@ -332,6 +381,9 @@ const sandboxReceiptDelay = time.Second
 func (s *system) close() {
 	if s.whatsapp != nil {
 		s.whatsapp.Close()
+	}
+	if s.shared != nil {
+		s.shared.Close()
 	}
 	if s.bus != nil {
 		s.bus.Close()

@@ -1,0 +1,83 @@
+package messaging_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wagate/wagate/core/coretest"
+	"github.com/wagate/wagate/core/messaging"
+	"github.com/wagate/wagate/ports"
+)
+
+// owner is a fake messaging.Owner: this node holds what the map says.
+type owner struct {
+	mu   sync.Mutex
+	held map[ports.InstanceID]bool
+}
+
+func (o *owner) Owns(id ports.InstanceID) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.held[id]
+}
+
+func (o *owner) set(id ports.InstanceID, held bool) {
+	o.mu.Lock()
+	o.held[id] = held
+	o.mu.Unlock()
+}
+
+// withOwner rebuilds e's service with an Owner, on the same store.
+func withOwner(e *env) *owner {
+	o := &owner{held: map[ports.InstanceID]bool{}}
+	e.svc = messaging.New(messaging.Deps{
+		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
+		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus, Owner: o,
+	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
+	return o
+}
+
+func TestSendOnlyByTheOwner(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	o := withOwner(e)
+	m := e.send(t, "+15550001111")
+	q := e.queue.jobs[string(m.ID)]
+	err := e.run(t, m.ID)
+	pe := ports.AsError(err)
+	if pe == nil || pe.Code != ports.ERateLimited || pe.RetryAfter <= 0 {
+		t.Fatalf("send on a node that does not own the instance: got %v, want rate_limited with a RetryAfter", err)
+	}
+	if got := e.get(t, m.ID).Status; got != ports.MsgQueued {
+		t.Errorf("status after the refused run: got %s, want queued", got)
+	}
+	if len(e.wa.sent) != 0 {
+		t.Errorf("sends by a non-owner: got %d, want 0", len(e.wa.sent))
+	}
+	// The retry lands on the owner (here: the node got the lease).
+	o.set(e.inst.ID, true)
+	if err := e.svc.HandleSend(t.Context(), ports.Delivery{Job: q, Attempt: 2}); err != nil {
+		t.Fatalf("send by the owner: %v", err)
+	}
+	if got := e.get(t, m.ID).Status; got != ports.MsgSent {
+		t.Errorf("status after the owner's run: got %s, want sent", got)
+	}
+	if len(e.wa.sent) != 1 {
+		t.Errorf("sends: got %d, want 1", len(e.wa.sent))
+	}
+}
+
+func TestSendOfAnInstanceNobodyHoldsTakesTheUsualPath(t *testing.T) {
+	// Disconnected: no node will claim it, so waiting for an owner would
+	// wait forever; the usual not-connected handling applies.
+	e := newEnv(t, ports.StatusDisconnected)
+	withOwner(e)
+	e.wa.send = func(ports.WAOutbound) (ports.WASent, error) {
+		return ports.WASent{}, ports.ReasonError(ports.EConflict, "instance_not_connected", "not connected")
+	}
+	m := e.send(t, "+15550001111")
+	err := e.run(t, m.ID)
+	if pe := ports.AsError(err); pe == nil || pe.Code != ports.EUnavailable {
+		t.Fatalf("send of an unheld disconnected instance: got %v, want unavailable (retry with backoff)", err)
+	}
+}
