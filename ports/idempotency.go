@@ -61,6 +61,13 @@ func WithCreateHook(ctx context.Context, h CreateHook) context.Context {
 	return context.WithValue(ctx, createHookKey{}, h)
 }
 
+// HasCreateHook reports whether ctx carries a hook: a module may then need
+// a transaction it could do without.
+func HasCreateHook(ctx context.Context) bool {
+	h, ok := ctx.Value(createHookKey{}).(CreateHook)
+	return ok && h != nil
+}
+
 // RunCreateHook runs the hook ctx carries, if any, with what was created.
 // Core modules call it once their rows are written, inside the
 // transaction; its error aborts the transaction.

@@ -338,11 +338,26 @@ func (s *Service) CancelBulk(ctx context.Context, p ports.Principal, id ports.Bu
 		}
 		now := s.d.Clock.Now()
 		b.Status, b.CompletedAt = ports.BulkCancelled, &now
-		if _, err := st.Bulks.FailQueued(ctx, b.SubscriptionID, b.ID, "bulk_cancelled", "the bulk was cancelled", now); err != nil {
-			return fmt.Errorf("fail queued recipients: %w", err)
-		}
-		return nil
+		return s.failQueued(ctx, st, *b, "bulk_cancelled", "the bulk was cancelled")
 	}, false)
+}
+
+// failQueued fails b's recipients still queued with code and counts them
+// failed in the statistics, in the caller's transaction: like any message,
+// each counts once, when it fails.
+func (s *Service) failQueued(ctx context.Context, st ports.Stores, b ports.Bulk, code, msg string) error {
+	now := s.d.Clock.Now()
+	n, err := st.Bulks.FailQueued(ctx, b.SubscriptionID, b.ID, code, msg, now)
+	if err != nil {
+		return fmt.Errorf("fail queued recipients: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := st.Stats.AddStats(ctx, b.SubscriptionID, b.InstanceID, now, ports.Counters{Failed: int64(n)}); err != nil {
+		return fmt.Errorf("count failed recipients of %s: %w", b.ID, err)
+	}
+	return nil
 }
 
 // changeBulk applies an owner's status change under the bulk's lock

@@ -350,6 +350,12 @@ func TestBulkCancelKeepsSentMessages(t *testing.T) {
 	if err != nil || c.Counts != (ports.BulkCounts{Sent: 1, Failed: 2}) {
 		t.Errorf("got %+v, %v; want 1 sent and 2 failed", c.Counts, err)
 	}
+	// The cancelled recipients count as failed messages, once.
+	now := e.clock.Now()
+	days, err := e.store.Stores().Stats.QueryStats(t.Context(), e.p.SubscriptionID, e.inst.ID, now.AddDate(0, 0, -1), now.AddDate(0, 0, 1))
+	if err != nil || len(days) != 1 || days[0].Sent != 1 || days[0].Failed != 2 {
+		t.Errorf("statistics: got %+v, %v; want one day with 1 sent and 2 failed", days, err)
+	}
 }
 
 func TestBulkAccessRules(t *testing.T) {

@@ -240,9 +240,8 @@ func (s *Service) endBulk(ctx context.Context, b ports.Bulk, unlinked bool) erro
 			}
 			now := s.d.Clock.Now()
 			if unlinked {
-				e := errNotConnected()
-				if _, err := st.Bulks.FailQueued(ctx, b.SubscriptionID, b.ID, "instance_not_connected", ports.AsError(e).Message, now); err != nil {
-					return fmt.Errorf("fail queued recipients: %w", err)
+				if err := s.failQueued(ctx, st, *cur, "instance_not_connected", ports.AsError(errNotConnected()).Message); err != nil {
+					return err
 				}
 			}
 			cur.Status, cur.CompletedAt, cur.UpdatedAt = ports.BulkCompleted, &now, now

@@ -154,7 +154,6 @@ func (s *Service) heldElsewhere(ctx context.Context, sub ports.SubscriptionID, i
 	return nil
 }
 
-
 // send sends m, queued or sending with a stale claim, while holding its
 // instance's slot: it claims m (which gives it its WhatsApp id on the
 // first claim, before anything goes out), sends it under that id within

@@ -48,7 +48,19 @@ type Deps struct {
 	Directory ports.InstanceDirectory
 	Instances Instances
 	Clock     ports.Clock
-	Log       *slog.Logger
+	// Observer counts claims and losses for metrics; nil: none.
+	Observer Observer
+	Log      *slog.Logger
+}
+
+// Observer is told what happens to this node's leases, for metrics.
+type Observer interface {
+	// Claimed: this node claimed a lease; takeover when another node held
+	// it before (it died, or handed it over at shutdown).
+	Claimed(takeover bool)
+	// Lost: a lease this node held expired or went to another node
+	// before this node renewed it.
+	Lost()
 }
 
 // Config tunes the service. Zero values take the defaults in brackets.
@@ -223,6 +235,9 @@ func (s *Service) renew(ctx context.Context, now time.Time) error {
 		if !renewed[id] {
 			s.d.Log.Warn("instance lease lost: closing its connection here", "instance", string(id))
 			s.drop(ctx, id)
+			if s.d.Observer != nil {
+				s.d.Observer.Lost()
+			}
 		}
 	}
 	return nil
@@ -344,6 +359,9 @@ func (s *Service) claim(ctx context.Context, active []ports.InstanceID, share in
 		s.hold(id, now.Add(s.c.TTL))
 		held++
 		s.d.Log.Info("instance claimed", "instance", string(id), "epoch", l.Epoch, "takeover", l.Epoch > 1)
+		if s.d.Observer != nil {
+			s.d.Observer.Claimed(l.Epoch > 1)
+		}
 		s.adopt(ctx, id)
 	}
 	return nil

@@ -117,17 +117,41 @@ type cluster struct {
 	dir    *directory
 	net    *network
 	nodes  map[string]*ownership.Service
+	seen   *observer
+}
+
+// observer counts what the nodes report for metrics.
+type observer struct {
+	mu                   sync.Mutex
+	news, takeovers, los int
+}
+
+func (o *observer) Claimed(takeover bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if takeover {
+		o.takeovers++
+	} else {
+		o.news++
+	}
+}
+
+func (o *observer) Lost() {
+	o.mu.Lock()
+	o.los++
+	o.mu.Unlock()
 }
 
 func newCluster(t *testing.T, instances int, names ...string) *cluster {
 	c := &cluster{
 		t: t, clock: coretest.NewClock(), leases: coretest.NewLeases(), dir: newDirectory(instances),
 		net:   &network{t: t, conns: map[ports.InstanceID]string{}},
-		nodes: map[string]*ownership.Service{},
+		nodes: map[string]*ownership.Service{}, seen: &observer{},
 	}
 	for _, name := range names {
 		c.nodes[name] = ownership.New(ownership.Deps{
 			Leases: c.leases, Directory: c.dir, Instances: &node{name: name, net: c.net}, Clock: c.clock,
+			Observer: c.seen,
 		}, ownership.Config{Node: ports.NodeID(name), TTL: ttl})
 	}
 	return c
@@ -249,6 +273,7 @@ func TestDeadNodesInstancesAreTakenOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	handedOver := c.seen.takeovers // the first spread moved leases between nodes
 	epochs := map[ports.InstanceID]int64{}
 	for _, l := range before {
 		epochs[l.Instance] = l.Epoch
@@ -286,6 +311,9 @@ func TestDeadNodesInstancesAreTakenOver(t *testing.T) {
 	}
 	if takeovers != 3 {
 		t.Errorf("leases taken over (epoch one up): got %d, want the dead node's 3", takeovers)
+	}
+	if c.seen.news != 9 || c.seen.takeovers-handedOver != 3 {
+		t.Errorf("claims observed: got %d new and %d takeovers since the death, want 9 and 3", c.seen.news, c.seen.takeovers-handedOver)
 	}
 }
 

@@ -91,6 +91,8 @@ func metricsFlow(t *testing.T, b backend) {
 		expect{"wagate_job_duration_seconds", with(deliver, "outcome", "done"), ">=", 1},
 		// Webhook deliveries.
 		expect{"wagate_webhook_attempts_total", map[string]string{"outcome": "delivered"}, ">=", 1},
+		// Lease takeovers (none on one node).
+		expect{"wagate_lease_claims_total", map[string]string{"kind": "takeover"}, "=", 0},
 		// Go runtime and process.
 		expect{"go_goroutines", nil, ">=", 1},
 		expect{"process_cpu_seconds_total", nil, ">=", 0},
@@ -106,6 +108,7 @@ func metricsFlow(t *testing.T, b backend) {
 		"wagate_message_status_changes_total": dto.MetricType_COUNTER,
 		"wagate_session_status_changes_total": dto.MetricType_COUNTER,
 		"wagate_webhook_attempts_total":       dto.MetricType_COUNTER,
+		"wagate_lease_claims_total":           dto.MetricType_COUNTER,
 		"go_goroutines":                       dto.MetricType_GAUGE,
 	})
 
@@ -241,7 +244,7 @@ func wantTypes(t *testing.T, sc scrape, types map[string]dto.MetricType) {
 // fixed kinds, and no value holds anything of a tenant.
 func wantBoundedLabels(t *testing.T, sc scrape, secrets []string) {
 	t.Helper()
-	allowed := []string{"method", "route", "status", "outcome", "reason", "type", "state", "le"}
+	allowed := []string{"method", "route", "status", "outcome", "reason", "type", "state", "kind", "le"}
 	names := make([]string, 0, len(sc))
 	for name := range sc {
 		names = append(names, name)

@@ -267,9 +267,14 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		Directory: st.Directory(), Leases: holder,
 	})
 	sys.sessions = sess
+	leaseMetrics, err := prom.NewLeases(sys.metrics)
+	if err != nil {
+		sys.close()
+		return nil, err
+	}
 	own = ownership.New(ownership.Deps{
 		Leases: st.Leases(), Directory: st.Directory(), Instances: sess, Clock: clock,
-		Log: log.With("component", "leases"),
+		Observer: leaseMetrics, Log: log.With("component", "leases"),
 	}, ownership.Config{Node: ports.NodeID(cfg.NodeID), TTL: cfg.LeaseTTL})
 	holder.own = own
 	sys.ownership = own
