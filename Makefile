@@ -26,11 +26,13 @@ lint:
 ## bench: Go benchmarks, the HTTP load generator (API latency, then sends
 ## accepted next to an INSERT + enqueue baseline, messages delivered across 50
 ## instances and webhook deliveries, on SQLite and on PostgreSQL + Redis), then
-## the cost of N connected simulated instances and their restore at start
+## the cost of N connected simulated instances and their restore at start,
+## then the takeover time of a killed node's instances (PostgreSQL + Redis)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters/... ./core/...
 	$(GO) run ./test/bench
-	$(GO) run ./test/bench/sessions -n 200
+	$(GO) run ./test/bench/sessions -n 1000
+	$(GO) run ./test/bench/takeover -n 100
 
 ## generate: regenerate ent code and a new versioned migration NAME=… (needs PostgreSQL)
 generate:
