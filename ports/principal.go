@@ -72,3 +72,18 @@ func (p Principal) CanActOn(id InstanceID) error {
 	}
 	return nil
 }
+
+// AuditEntry starts an audit entry for an action of p on a target (both
+// may be empty): the tenant, the actor and where the request came from.
+func (p Principal) AuditEntry(action, targetType, targetID string) AuditEntry {
+	return AuditEntry{
+		SubscriptionID: p.SubscriptionID,
+		Action:         action,
+		ActorUserID:    p.UserID,
+		ActorAPIKeyID:  p.APIKeyID,
+		TargetType:     targetType,
+		TargetID:       targetID,
+		IP:             p.IP,
+		UserAgent:      p.UserAgent,
+	}
+}

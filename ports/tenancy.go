@@ -1,6 +1,10 @@
 package ports
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+)
 
 // SubscriptionID identifies a tenant (an account).
 type SubscriptionID string
@@ -86,4 +90,15 @@ type SubscriptionSummary struct {
 	Subscription
 	InstanceLimit int
 	InstancesUsed int
+}
+
+// AppendAudit stamps e with a new id and the time and appends it to st:
+// the one way core modules write their audit entries.
+func AppendAudit(ctx context.Context, st AuditStore, ids IDGen, clock Clock, e AuditEntry) error {
+	e.ID = ids.NewID()
+	e.At = clock.Now()
+	if err := st.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
 }

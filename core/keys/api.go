@@ -179,25 +179,12 @@ func scopeNames(scopes []ports.Scope) []string {
 
 // entry starts an audit entry about key k by the caller.
 func (s *Service) entry(p ports.Principal, action string, k ports.APIKey) ports.AuditEntry {
-	return ports.AuditEntry{
-		SubscriptionID: p.SubscriptionID,
-		Action:         action,
-		ActorUserID:    p.UserID,
-		ActorAPIKeyID:  p.APIKeyID,
-		TargetType:     "api_key",
-		TargetID:       string(k.ID),
-		IP:             p.IP,
-		UserAgent:      p.UserAgent,
-		Details:        map[string]any{"instanceId": string(k.InstanceID)},
-	}
+	e := p.AuditEntry(action, "api_key", string(k.ID))
+	e.Details = map[string]any{"instanceId": string(k.InstanceID)}
+	return e
 }
 
 // audit stamps the entry with an id and the time and stores it.
 func (s *Service) audit(ctx context.Context, st ports.AuditStore, e ports.AuditEntry) error {
-	e.ID = s.d.IDs.NewID()
-	e.At = s.d.Clock.Now()
-	if err := st.AppendAudit(ctx, e); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
+	return ports.AppendAudit(ctx, st, s.d.IDs, s.d.Clock, e)
 }

@@ -308,24 +308,10 @@ func metadataOrEmpty(m map[string]any) map[string]any {
 
 // entry starts an audit entry about an instance.
 func (s *Service) entry(p ports.Principal, action string, id ports.InstanceID) ports.AuditEntry {
-	return ports.AuditEntry{
-		SubscriptionID: p.SubscriptionID,
-		Action:         action,
-		ActorUserID:    p.UserID,
-		ActorAPIKeyID:  p.APIKeyID,
-		TargetType:     "instance",
-		TargetID:       string(id),
-		IP:             p.IP,
-		UserAgent:      p.UserAgent,
-	}
+	return p.AuditEntry(action, "instance", string(id))
 }
 
 // audit stamps the entry with an id and the time and stores it.
 func (s *Service) audit(ctx context.Context, st ports.AuditStore, e ports.AuditEntry) error {
-	e.ID = s.d.IDs.NewID()
-	e.At = s.d.Clock.Now()
-	if err := st.AppendAudit(ctx, e); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
+	return ports.AppendAudit(ctx, st, s.d.IDs, s.d.Clock, e)
 }

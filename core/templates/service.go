@@ -175,25 +175,12 @@ func validate(name, body *string) (string, []string, error) {
 
 // entry starts an audit entry about template t by the caller.
 func entry(p ports.Principal, action string, t ports.Template) ports.AuditEntry {
-	return ports.AuditEntry{
-		SubscriptionID: p.SubscriptionID,
-		Action:         action,
-		ActorUserID:    p.UserID,
-		ActorAPIKeyID:  p.APIKeyID,
-		TargetType:     "template",
-		TargetID:       string(t.ID),
-		IP:             p.IP,
-		UserAgent:      p.UserAgent,
-		Details:        map[string]any{"name": t.Name},
-	}
+	e := p.AuditEntry(action, "template", string(t.ID))
+	e.Details = map[string]any{"name": t.Name}
+	return e
 }
 
 // audit stamps the entry with an id and the time and stores it.
 func (s *Service) audit(ctx context.Context, st ports.AuditStore, e ports.AuditEntry) error {
-	e.ID = s.d.IDs.NewID()
-	e.At = s.d.Clock.Now()
-	if err := st.AppendAudit(ctx, e); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
+	return ports.AppendAudit(ctx, st, s.d.IDs, s.d.Clock, e)
 }

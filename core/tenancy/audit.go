@@ -2,21 +2,13 @@ package tenancy
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/wagate/wagate/ports"
 )
 
 // byPrincipal starts an audit entry for an action of an authenticated user.
 func byPrincipal(p ports.Principal, action string) ports.AuditEntry {
-	return ports.AuditEntry{
-		SubscriptionID: p.SubscriptionID,
-		Action:         action,
-		ActorUserID:    p.UserID,
-		ActorAPIKeyID:  p.APIKeyID,
-		IP:             p.IP,
-		UserAgent:      p.UserAgent,
-	}
+	return p.AuditEntry(action, "", "")
 }
 
 // byUser starts an audit entry for an action of a user who is not yet
@@ -35,10 +27,5 @@ func byUser(u ports.User, c Client, action string) ports.AuditEntry {
 
 // audit stamps the entry with an id and the time and stores it.
 func (s *Service) audit(ctx context.Context, st ports.AuditStore, e ports.AuditEntry) error {
-	e.ID = s.d.IDs.NewID()
-	e.At = s.d.Clock.Now()
-	if err := st.AppendAudit(ctx, e); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
+	return ports.AppendAudit(ctx, st, s.d.IDs, s.d.Clock, e)
 }

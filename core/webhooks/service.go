@@ -384,25 +384,12 @@ func (s *Service) checkURL(ctx context.Context, url string) error {
 
 // entry starts an audit entry about endpoint w by the caller.
 func (s *Service) entry(p ports.Principal, action string, w ports.WebhookEndpoint) ports.AuditEntry {
-	return ports.AuditEntry{
-		SubscriptionID: p.SubscriptionID,
-		Action:         action,
-		ActorUserID:    p.UserID,
-		ActorAPIKeyID:  p.APIKeyID,
-		TargetType:     "webhook",
-		TargetID:       string(w.ID),
-		IP:             p.IP,
-		UserAgent:      p.UserAgent,
-		Details:        map[string]any{"instanceId": string(w.InstanceID)},
-	}
+	e := p.AuditEntry(action, "webhook", string(w.ID))
+	e.Details = map[string]any{"instanceId": string(w.InstanceID)}
+	return e
 }
 
 // audit stamps the entry with an id and the time and stores it.
 func (s *Service) audit(ctx context.Context, st ports.AuditStore, e ports.AuditEntry) error {
-	e.ID = s.d.IDs.NewID()
-	e.At = s.d.Clock.Now()
-	if err := st.AppendAudit(ctx, e); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
+	return ports.AppendAudit(ctx, st, s.d.IDs, s.d.Clock, e)
 }
