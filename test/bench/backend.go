@@ -62,11 +62,16 @@ func pgRedis(dir, pgURL, redisURL string) backend {
 			}
 		}
 		d := filepath.Join(dir, fmt.Sprintf("pg-%d", n))
+		env := map[string]string{
+			"WAGATE_DATA_DIR": d, "WAGATE_DATABASE_URL": dsn, "WAGATE_MIGRATE_ON_START": "true",
+			"WAGATE_REDIS_URL": redisURL, "WAGATE_REDIS_PREFIX": prefix,
+		}
+		// The pool size is the one tuning knob worth comparing runs by.
+		if conns := os.Getenv("WAGATE_DATABASE_MAX_CONNS"); conns != "" {
+			env["WAGATE_DATABASE_MAX_CONNS"] = conns
+		}
 		return store{
-			env: map[string]string{
-				"WAGATE_DATA_DIR": d, "WAGATE_DATABASE_URL": dsn, "WAGATE_MIGRATE_ON_START": "true",
-				"WAGATE_REDIS_URL": redisURL, "WAGATE_REDIS_PREFIX": prefix,
-			},
+			env: env,
 			dataDir: d, dbURL: dsn, redisURL: redisURL, prefix: prefix, drop: dropAll,
 		}, nil
 	}}

@@ -30,6 +30,7 @@ var settings = []setting{
 	{"WAGATE_ADDR", ":8080", "address the HTTP server listens on", false},
 	{"WAGATE_DATA_DIR", "./data", "directory for the SQLite database and the generated JWT secret", false},
 	{"WAGATE_DATABASE_URL", "", "PostgreSQL URL (postgres://…); empty: SQLite in the data dir", true},
+	{"WAGATE_DATABASE_MAX_CONNS", "16", "PostgreSQL connections per node (the pool); mind max_connections across nodes", false},
 	{"WAGATE_REDIS_URL", "", "Redis URL (redis://…); empty: in-process rate limits and the queue in the database", true},
 	{"WAGATE_REDIS_PREFIX", "wagate", "names this deployment's queues and keys in Redis; nodes of one deployment share it, separate deployments on one Redis must not", false},
 	{"WAGATE_MIGRATE_ON_START", "auto", "apply pending migrations when serving: auto (only on SQLite), true, false", false},
@@ -85,39 +86,41 @@ const (
 
 // Config is the typed configuration of the server.
 type Config struct {
-	Addr            string
-	DataDir         string
-	DatabaseURL     string
-	RedisURL        string
-	RedisPrefix     string
-	MigrateOnStart  string
-	JWTSecret       string
-	JWTPrevious     []string
-	AccessTTL       time.Duration
-	RefreshTTL      time.Duration
-	Tiers           ports.TierTable
-	AuthRatePerMin  int
-	LoginFailures   ports.Limit
-	MaxBodyBytes    int64
-	MaxMediaBytes   int64
-	CORSOrigins     []string
-	TrustedProxies  []string
-	TLSCertFile     string
-	TLSKeyFile      string
-	ShutdownTimeout time.Duration
-	LogLevel        slog.Level
-	NodeID          string
-	BootstrapEmail  string
-	BootstrapPass   string
-	WhatsApp        string // whatsAppLive or whatsAppSandbox
-	SandboxAddr     string
-	QRTimeout       time.Duration
-	QRNextTimeout   time.Duration
-	ContactsRate    ports.Limit
-	SendDelayMin    time.Duration
-	SendDelayMax    time.Duration
-	SendMaxAge      time.Duration
-	LeaseTTL        time.Duration
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	// DatabaseMaxConns bounds the PostgreSQL pool of this node.
+	DatabaseMaxConns int
+	RedisURL         string
+	RedisPrefix      string
+	MigrateOnStart   string
+	JWTSecret        string
+	JWTPrevious      []string
+	AccessTTL        time.Duration
+	RefreshTTL       time.Duration
+	Tiers            ports.TierTable
+	AuthRatePerMin   int
+	LoginFailures    ports.Limit
+	MaxBodyBytes     int64
+	MaxMediaBytes    int64
+	CORSOrigins      []string
+	TrustedProxies   []string
+	TLSCertFile      string
+	TLSKeyFile       string
+	ShutdownTimeout  time.Duration
+	LogLevel         slog.Level
+	NodeID           string
+	BootstrapEmail   string
+	BootstrapPass    string
+	WhatsApp         string // whatsAppLive or whatsAppSandbox
+	SandboxAddr      string
+	QRTimeout        time.Duration
+	QRNextTimeout    time.Duration
+	ContactsRate     ports.Limit
+	SendDelayMin     time.Duration
+	SendDelayMax     time.Duration
+	SendMaxAge       time.Duration
+	LeaseTTL         time.Duration
 	// The webhook settings: the retry schedule and the SSRF guard's options.
 	WebhookSchedule     []time.Duration
 	WebhookAllowPrivate bool
@@ -218,6 +221,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	case whatsAppSandbox:
 	default:
 		fail("WAGATE_WHATSAPP", fmt.Errorf("got %q, want live or sandbox", c.WhatsApp))
+	}
+	if c.DatabaseMaxConns, err = positiveInt(v("WAGATE_DATABASE_MAX_CONNS")); err != nil {
+		fail("WAGATE_DATABASE_MAX_CONNS", err)
 	}
 	body, err := positiveInt(v("WAGATE_MAX_BODY_BYTES"))
 	if err != nil {

@@ -85,7 +85,7 @@ type system struct {
 // migrations when asked to.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*entstore.Store, error) {
 	st, err := entstore.Open(ctx, entstore.Options{
-		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Log: log,
+		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Log: log, MaxConns: cfg.DatabaseMaxConns,
 		TracerProvider: otel.InTraceOnly(cfg.tracer),
 	})
 	if err != nil {
