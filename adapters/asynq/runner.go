@@ -136,11 +136,18 @@ func (r *Runner) process(typ string, h handler) asynq.HandlerFunc {
 		if err == nil {
 			return nil
 		}
-		if dec := ports.RetryFor(err); !dec.Retry || dec.CountsAsFailure && d.Attempt >= d.MaxAttempts {
+		dec := ports.RetryFor(err)
+		if !dec.Retry || dec.CountsAsFailure && d.Attempt >= d.MaxAttempts {
 			log.ErrorContext(ctx, "job failed for good", "err", err)
 			return errors.Join(err, asynq.SkipRetry)
 		}
-		log.WarnContext(ctx, "job will be retried", "err", err)
+		// A deferral (rate limited: the instance busy, or held by another
+		// node) is routine, and frequent on several nodes.
+		level := slog.LevelWarn
+		if !dec.CountsAsFailure {
+			level = slog.LevelDebug
+		}
+		log.Log(ctx, level, "job will be retried", "err", err)
 		return err
 	}
 }

@@ -3,6 +3,7 @@ package localqueue
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -205,7 +206,13 @@ func (r *Runner) record(ctx context.Context, c *claimed, h handler, runErr error
 		if delay <= 0 {
 			delay = h.backoff(d.Attempt)
 		}
-		r.q.log.WarnContext(ctx, "job will be retried", append(attrs, "in", delay)...)
+		// A deferral (rate limited: the instance busy, or held by another
+		// node) is routine, and frequent on several nodes.
+		level := slog.LevelWarn
+		if !decision.CountsAsFailure {
+			level = slog.LevelDebug
+		}
+		r.q.log.Log(ctx, level, "job will be retried", append(attrs, "in", delay)...)
 		err = r.q.reschedule(ctx, c, time.Now().Add(delay), !decision.CountsAsFailure, runErr.Error())
 	}
 	if err != nil {

@@ -33,11 +33,16 @@ const (
 	// bulkStepAttempts is the attempt budget of one step: enough for an
 	// instance disconnected for about a day at the capped backoff. Past
 	// it the relay starts a new run.
-	bulkStepAttempts = 1500
+	bulkStepAttempts = 3000
 	// bulkIdleAfter is how long a running bulk may go untouched past its
-	// longest pause before the relay takes its run for lost: more than the
-	// capped backoff of a step waiting for its instance.
-	bulkIdleAfter = 90 * time.Second
+	// longest pause before the relay takes its run for lost: more than
+	// bulkMaxBackoff, since a step waiting for its instance stamps the
+	// bulk each time it runs. It is also how long a run whose step died
+	// with its node (SIGKILL) waits before another node restarts it.
+	bulkIdleAfter = 45 * time.Second
+	// bulkMaxBackoff caps the wait between two runs of a step whose
+	// instance is disconnected.
+	bulkMaxBackoff = 30 * time.Second
 	// bulkTouchEvery is how stale a running bulk's stamp may get before a
 	// step renews it: well within bulkIdleAfter.
 	bulkTouchEvery = 10 * time.Second
@@ -53,7 +58,7 @@ var errStepStale = errors.New("the bulk's run moved on")
 func (s *Service) RegisterBulk(r ports.Runner) {
 	r.Handle(JobBulkStep, s.HandleBulkStep, ports.HandlerOptions{
 		Concurrency: s.cfg.SendConcurrency,
-		Backoff:     func(n int) time.Duration { return min(ports.DefaultBackoff(n), maxBackoff) },
+		Backoff:     func(n int) time.Duration { return min(ports.DefaultBackoff(n), bulkMaxBackoff) },
 	})
 }
 

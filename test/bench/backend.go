@@ -71,7 +71,7 @@ func pgRedis(dir, pgURL, redisURL string) backend {
 			env["WAGATE_DATABASE_MAX_CONNS"] = conns
 		}
 		return store{
-			env: env,
+			env:     env,
 			dataDir: d, dbURL: dsn, redisURL: redisURL, prefix: prefix, drop: dropAll,
 		}, nil
 	}}
