@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wagate/wagate/adapters/wasim"
+	"github.com/wagate/wagate/test/testserver"
 )
 
 // Message crash safety (SPEC §6 and §8, issue 4): a bulk of 1,000
@@ -60,7 +61,7 @@ func messagesSurviveKill(t *testing.T, b backend, mode sendMode) {
 		t.Skip("a crash test of minutes; skipped with -short")
 	}
 	sim := startSim(t, 0)
-	px := startProxy(t, sim.Addr())
+	px := testserver.StartProxy(t, sim.Addr())
 	d := deploy(t, b, px.Addr(), nil)
 	p := startProcess(t, d)
 	c := newClient(p)
@@ -74,15 +75,15 @@ func messagesSurviveKill(t *testing.T, b backend, mode sendMode) {
 	b1 := newBatch(t, sim, mode.name+"-kill", base, mode.recipients)
 	done := mode.start(t, c, inst, b1)
 	b1.waitServed(t, mode.recipients/3-2)
-	px.slow(time.Second)
+	px.Slow(time.Second)
 	b1.waitServed(t, mode.recipients/3)
-	px.hold(true)
+	px.Hold(true)
 	window := b1.inWindow(c, inst)
 	killed := time.Now()
 	kill(t, p)
 	atKill := b1.served()
-	px.slow(0)
-	px.hold(false)
+	px.Slow(0)
+	px.Hold(false)
 	restart(t, p)
 	b1.finish(t, c, inst, mode, done)
 	switch {

@@ -36,7 +36,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +48,7 @@ import (
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/ports"
 	"github.com/wagate/wagate/test/testdb"
+	"github.com/wagate/wagate/test/testserver"
 )
 
 // How many instances the test links, and the lease TTL of its nodes: short,
@@ -79,20 +79,6 @@ const (
 	inProgress    = 3
 	bulkWait      = 4 * time.Minute
 )
-
-// build compiles wagate once into dir.
-func build(t *testing.T, dir string) string {
-	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(dir, "wagate")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/wagate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -371,7 +357,10 @@ func TestThreeNodes(t *testing.T) {
 	}
 	instances := *instancesFlag
 	dir := t.TempDir()
-	bin := build(t, dir)
+	bin, err := testserver.Build(t.Context(), dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dbURL := testdb.Postgres(t)
 	redisURL, prefix := testdb.Redis(t)
 
@@ -401,7 +390,7 @@ func TestThreeNodes(t *testing.T) {
 
 	// Node 2, the one to be killed, reaches the simulator through a
 	// proxy that can hold WhatsApp's answers.
-	px := startProxy(t, sim.Addr())
+	px := testserver.StartProxy(t, sim.Addr())
 	c := &cluster{t: t, leases: st.Leases()}
 	for i := range 3 {
 		name := fmt.Sprintf("node-%d", i)
@@ -512,17 +501,17 @@ func TestThreeNodes(t *testing.T) {
 	// reached its phone; held from then on, it never does, and the
 	// message stays sending with its WhatsApp id when node 2 dies.
 	atSlow, _ := servedOf(ps, killBulks[:victimBulks])
-	px.slow(time.Second)
+	px.Slow(time.Second)
 	poll(t, takeover, "node 2's bulks under way through the slowed proxy", func() bool {
 		n, _ := servedOf(ps, killBulks[:victimBulks])
 		return n >= atSlow+2
 	})
-	px.hold(true)
+	px.Hold(true)
 	window := c.inWindow(n0, ps, killBulks[:victimBulks])
 	n2.stop(t, syscall.SIGKILL)
 	killedAt := time.Now()
-	px.slow(0)
-	px.hold(false)
+	px.Slow(0)
+	px.Hold(false)
 	served, total := servedOf(ps, killBulks)
 	var queued []string
 	for i, id := range killed {

@@ -1,4 +1,4 @@
-package crash
+package testserver
 
 import (
 	"io"
@@ -9,14 +9,14 @@ import (
 	"time"
 )
 
-// proxy is a TCP relay between the server and the simulator that can slow
+// Proxy is a TCP relay between a server and the simulator that can slow
 // down or hold what the simulator sends back. Slowed, a message the server
 // sends reaches its recipient long before WhatsApp's ack, which the send
 // waits for, reaches the server; held from then on, the ack never does. A
 // kill then falls between the send and its record: the case where only
 // the WhatsApp id chosen before the send keeps a resend from being a
 // second message.
-type proxy struct {
+type Proxy struct {
 	ln     net.Listener
 	target string
 	lag    atomic.Int64 // nanoseconds each chunk from the simulator waits
@@ -27,13 +27,15 @@ type proxy struct {
 	conns map[net.Conn]struct{}
 }
 
-func startProxy(t *testing.T, target string) *proxy {
+// StartProxy relays to target from a free loopback port until the test
+// ends.
+func StartProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("proxy: %v", err)
 	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
 	p.cond = sync.NewCond(&p.mu)
 	go p.accept()
 	t.Cleanup(p.close)
@@ -41,18 +43,18 @@ func startProxy(t *testing.T, target string) *proxy {
 }
 
 // Addr is where the server should dial the simulator.
-func (p *proxy) Addr() string { return p.ln.Addr().String() }
+func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
-// hold stops (true) or resumes (false) the simulator-to-server direction
+// Hold stops (true) or resumes (false) the simulator-to-server direction
 // of every connection, present and future.
-func (p *proxy) hold(held bool) {
+func (p *Proxy) Hold(held bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.held = held
 	p.cond.Broadcast()
 }
 
-func (p *proxy) accept() {
+func (p *Proxy) accept() {
 	for {
 		c, err := p.ln.Accept()
 		if err != nil {
@@ -62,7 +64,7 @@ func (p *proxy) accept() {
 	}
 }
 
-func (p *proxy) relay(client net.Conn) {
+func (p *Proxy) relay(client net.Conn) {
 	upstream, err := net.Dial("tcp", p.target)
 	if err != nil {
 		client.Close()
@@ -84,9 +86,9 @@ func (p *proxy) relay(client net.Conn) {
 	<-done // either side gone: close both
 }
 
-// slow makes every chunk the simulator sends from now on wait d before it
+// Slow makes every chunk the simulator sends from now on wait d before it
 // is passed on, in order; 0 passes them on at once.
-func (p *proxy) slow(d time.Duration) { p.lag.Store(int64(d)) }
+func (p *Proxy) Slow(d time.Duration) { p.lag.Store(int64(d)) }
 
 // chunk is bytes from the simulator and when they may go on.
 type chunk struct {
@@ -96,7 +98,7 @@ type chunk struct {
 
 // copyBack copies the simulator's bytes to the server, each chunk after
 // its lag and only while not held.
-func (p *proxy) copyBack(dst, src net.Conn) {
+func (p *Proxy) copyBack(dst, src net.Conn) {
 	chunks := make(chan chunk, 1024)
 	quit := make(chan struct{})
 	defer close(quit)
@@ -129,7 +131,7 @@ func (p *proxy) copyBack(dst, src net.Conn) {
 }
 
 // waitReleased blocks while the proxy holds; false once it is closed.
-func (p *proxy) waitReleased() bool {
+func (p *Proxy) waitReleased() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for p.held && p.conns != nil {
@@ -138,7 +140,7 @@ func (p *proxy) waitReleased() bool {
 	return p.conns != nil
 }
 
-func (p *proxy) track(cs ...net.Conn) bool {
+func (p *Proxy) track(cs ...net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.conns == nil {
@@ -153,7 +155,7 @@ func (p *proxy) track(cs ...net.Conn) bool {
 	return true
 }
 
-func (p *proxy) untrack(cs ...net.Conn) {
+func (p *Proxy) untrack(cs ...net.Conn) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range cs {
@@ -162,7 +164,7 @@ func (p *proxy) untrack(cs ...net.Conn) {
 	}
 }
 
-func (p *proxy) close() {
+func (p *Proxy) close() {
 	p.ln.Close()
 	p.mu.Lock()
 	defer p.mu.Unlock()
