@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -184,7 +185,7 @@ func (s *Service) Create(ctx context.Context, p ports.Principal, inst ports.Inst
 			return fmt.Errorf("create webhook: %w", err)
 		}
 		e := s.entry(p, "webhook.created", w)
-		e.Details["url"], e.Details["events"] = w.URL, w.Events
+		e.Details["events"] = w.Events
 		return s.audit(ctx, st.Audit, e)
 	})
 	if err != nil {
@@ -385,8 +386,27 @@ func (s *Service) checkURL(ctx context.Context, url string) error {
 // entry starts an audit entry about endpoint w by the caller.
 func (s *Service) entry(p ports.Principal, action string, w ports.WebhookEndpoint) ports.AuditEntry {
 	e := p.AuditEntry(action, "webhook", string(w.ID))
-	e.Details = map[string]any{"instanceId": string(w.InstanceID)}
+	e.Details = endpointDetails(w)
 	return e
+}
+
+// endpointDetails are what every audit entry about an endpoint says of it.
+func endpointDetails(w ports.WebhookEndpoint) map[string]any {
+	return map[string]any{"instanceId": string(w.InstanceID), "url": auditURL(w.URL)}
+}
+
+// auditURL is an endpoint URL as the audit log keeps it: without userinfo,
+// query and fragment, where receivers put their tokens
+// (https://…/hook?token=…). The audit log is read by every admin and kept
+// for long; the endpoint itself keeps the whole URL. An unparsable URL
+// (never saved: Create validates) is kept as nothing rather than whole.
+func auditURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.User, u.RawQuery, u.ForceQuery, u.Fragment, u.RawFragment = nil, "", false, "", ""
+	return u.String()
 }
 
 // audit stamps the entry with an id and the time and stores it.

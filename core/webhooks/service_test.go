@@ -349,6 +349,10 @@ func TestDeliveryGoneDisables(t *testing.T) {
 	if actions := e.store.AuditActions(); actions[len(actions)-1] != "webhook.disabled" {
 		t.Errorf("got audit %v, want webhook.disabled last", actions)
 	}
+	entries := e.store.Audit()
+	if d := entries[len(entries)-1].Details; d["url"] != e.url || d["reason"] == "" {
+		t.Errorf("webhook.disabled: got details %v, want the url and a reason", d)
+	}
 }
 
 func TestDeliveryStaleJobIgnored(t *testing.T) {

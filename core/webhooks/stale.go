@@ -74,8 +74,10 @@ func (s *Service) disableStale(ctx context.Context, w ports.WebhookEndpoint, now
 // disabledEntry is the audit entry of an endpoint the system disabled: no
 // actor, the reason in the details.
 func disabledEntry(w ports.WebhookEndpoint, reason string) ports.AuditEntry {
-	return ports.AuditEntry{
+	e := ports.AuditEntry{
 		SubscriptionID: w.SubscriptionID, Action: "webhook.disabled", TargetType: "webhook", TargetID: string(w.ID),
-		Details: map[string]any{"instanceId": string(w.InstanceID), "reason": reason},
+		Details: endpointDetails(w),
 	}
+	e.Details["reason"] = reason
+	return e
 }
