@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -140,10 +141,21 @@ func (s *Service) deliver(ctx context.Context, d ports.WebhookDelivery) error {
 
 var errStale = errors.New("stale delivery job")
 
+// inFlight tells whether an attempt of d is being made. claim writes the
+// lease's end as UpdatedAt + AttemptLease from one reading of the clock,
+// and every later write of the row (the outcome, a shutdown's give-back)
+// sets both anew, so that pair marks a claim without a column of its own.
+// A claim whose lease ran out (its process died) is no longer in flight.
+func (s *Service) inFlight(d ports.WebhookDelivery, now time.Time) bool {
+	return d.Status == ports.DeliveryPending && d.NextAttemptAt != nil &&
+		now.Before(*d.NextAttemptAt) && d.NextAttemptAt.Equal(d.UpdatedAt.Add(s.cfg.AttemptLease))
+}
+
 // claim counts the attempt under the row's lock, so that of two runs of the
 // same job only one posts. The next attempt moves to the end of the lease:
 // no other drain picks the delivery while it is in flight, and if this
-// process dies mid-attempt it is due again when the lease ends.
+// process dies mid-attempt it is due again when the lease ends (inFlight
+// reads the claim from the row).
 func (s *Service) claim(ctx context.Context, d ports.WebhookDelivery) (ports.WebhookDelivery, error) {
 	want := d.Attempts
 	out, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
@@ -379,9 +391,13 @@ func (s *Service) Deliveries(ctx context.Context, p ports.Principal, inst ports.
 	return out, nil
 }
 
-// Retry replays one delivery now, whatever its status (dead ones too):
-// one more attempt, with the same payload and webhook-id. EConflict while
-// it is still pending; ENotFound for another endpoint's or tenant's.
+// Retry makes one delivery's next attempt now, with the same payload and
+// webhook-id: a pending one waiting for a later retry has that attempt
+// brought forward (a user who fixed the receiver wants it now, not in
+// hours); a dead, failed or delivered one is replayed, one more attempt.
+// The attempt goes through the endpoint's lane like any other, so it still
+// waits for older deliveries of the endpoint that are due. EConflict while
+// an attempt is in flight; ENotFound for another endpoint's or tenant's.
 func (s *Service) Retry(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.WebhookID, did ports.DeliveryID) (ports.WebhookDelivery, error) {
 	if err := p.RequireUser(); err != nil {
 		return ports.WebhookDelivery{}, err
@@ -390,21 +406,29 @@ func (s *Service) Retry(ctx context.Context, p ports.Principal, inst ports.Insta
 		return ports.WebhookDelivery{}, err
 	}
 	now := s.d.Clock.Now()
+	waiting := false
 	d, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, p.SubscriptionID, did, func(d *ports.WebhookDelivery) error {
 		if d.EndpointID != id {
 			return ports.Errorf(ports.ENotFound, "delivery not found")
 		}
-		if d.Status == ports.DeliveryPending {
-			return ports.Errorf(ports.EConflict, "the delivery is pending already")
+		if s.inFlight(*d, now) {
+			return ports.Errorf(ports.EConflict, "an attempt of the delivery is in flight; retry once it has ended")
 		}
+		waiting = d.Status == ports.DeliveryPending
 		d.Status, d.NextAttemptAt, d.UpdatedAt = ports.DeliveryPending, &now, now
 		return nil
 	})
 	if err != nil {
-		return ports.WebhookDelivery{}, fmt.Errorf("replay delivery: %w", err)
+		return ports.WebhookDelivery{}, fmt.Errorf("retry delivery: %w", err)
 	}
-	if err := s.enqueue(ctx, d); err != nil && !ports.IsCode(err, ports.EConflict) {
-		s.d.Log.Warn("enqueue replay; the relay will retry", "delivery", string(d.ID), "err", err)
+	jid := jobID(d.ID, d.Attempts)
+	if waiting {
+		// The attempt's job is queued already, for later, under jid: this
+		// one runs now, and whichever runs second finds the attempt made.
+		jid += ":now" + strconv.FormatInt(now.UnixNano(), 36)
+	}
+	if err := s.enqueueAs(ctx, d, jid); err != nil && !ports.IsCode(err, ports.EConflict) {
+		s.d.Log.Warn("enqueue retry now; the relay will retry", "delivery", string(d.ID), "err", err)
 	}
 	return d, nil
 }

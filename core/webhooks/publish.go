@@ -162,11 +162,16 @@ func (s *Service) fanOut(ctx context.Context, e ports.Event, only *ports.Webhook
 // enqueue enqueues the next attempt of d, at d.NextAttemptAt. EConflict
 // means the job is there already.
 func (s *Service) enqueue(ctx context.Context, d ports.WebhookDelivery) error {
+	return s.enqueueAs(ctx, d, jobID(d.ID, d.Attempts))
+}
+
+// enqueueAs enqueues d's next attempt under the job id jid.
+func (s *Service) enqueueAs(ctx context.Context, d ports.WebhookDelivery, jid string) error {
 	payload, err := json.Marshal(deliverJob{Sub: d.SubscriptionID, ID: d.ID, Attempt: d.Attempts})
 	if err != nil {
 		return fmt.Errorf("encode delivery job: %w", err)
 	}
-	j := ports.Job{ID: jobID(d.ID, d.Attempts), Type: JobDeliver, Payload: payload}
+	j := ports.Job{ID: jid, Type: JobDeliver, Payload: payload}
 	if d.NextAttemptAt != nil {
 		j.RunAt = *d.NextAttemptAt
 	}

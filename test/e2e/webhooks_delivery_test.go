@@ -113,6 +113,7 @@ func TestWebhookDelivery(t *testing.T) {
 			t.Run("RetryAfter", func(t *testing.T) { webhookRetryAfter(t, s, a.Access) })
 			t.Run("RedirectNotFollowed", func(t *testing.T) { webhookRedirect(t, s, a.Access) })
 			t.Run("InstanceDeleteTakesWebhooks", func(t *testing.T) { webhookInstanceDelete(t, s, a.Access) })
+			t.Run("RetryNow", func(t *testing.T) { webhookRetryNow(t, s, a.Access) })
 			// Last: it reads the counts the others left.
 			t.Run("Metrics", func(t *testing.T) { webhookMetrics(t, s) })
 		})
@@ -235,6 +236,34 @@ func webhookInstanceDelete(t *testing.T, s *ownedServer, token string) {
 			t.Errorf("the doomed instance's event was attempted %v after the instance was deleted", r.at.Sub(deleted))
 		}
 	}
+}
+
+// webhookRetryNow: "retry now" is a conflict while an attempt is in
+// flight; once that attempt has failed and asked for five minutes, it
+// brings the next attempt forward, and the delivery goes at once.
+func webhookRetryNow(t *testing.T, s *ownedServer, token string) {
+	inst := str(s.createInstance(t, token, "retry-now"), "id")
+	inside, release := make(chan struct{}), make(chan struct{})
+	rc := newRecorder(t, func(seen int, w http.ResponseWriter) {
+		if seen == 1 {
+			inside <- struct{}{}
+			<-release
+			w.Header().Set("Retry-After", "300")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	id, _ := createWebhook(t, s, token, inst, map[string]any{"url": rc.srv.URL, "events": []string{"*"}})
+	evt := testEvent(t, s, token, inst, id)
+	<-inside
+	d := waitDelivery(t, s, token, inst, id, evt, statusAttempts("pending", 1))
+	retry := hookPath(inst, id) + "/deliveries/" + str(d, "id") + "/retry"
+	wantProblem(t, s.do(t, "POST", retry, token, nil), http.StatusConflict, "conflict")
+	close(release)
+	waitDelivery(t, s, token, inst, id, evt, func(d map[string]any) bool {
+		return statusAttempts("pending", 1)(d) && num(d, "lastStatusCode") == http.StatusServiceUnavailable
+	})
+	wantStatus(t, s.do(t, "POST", retry, token, nil), http.StatusAccepted)
+	waitDelivery(t, s, token, inst, id, evt, statusAttempts("delivered", 2))
 }
 
 // webhookMetrics: the delivery families are on /metrics, with the counts
