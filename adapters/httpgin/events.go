@@ -87,10 +87,7 @@ func eventDTO(e ports.Event) (EventDTO, bool) {
 // or, for browsers (which cannot set headers on a WebSocket), from
 // ?access_token=. The access log never records the query.
 func (a *api) authenticateStream(c *gin.Context) {
-	token, ok := bearerToken(c.GetHeader("Authorization"))
-	if !ok {
-		token = c.Query("access_token")
-	}
+	token := streamToken(c)
 	if token == "" {
 		abortWithError(c, a.log, ports.ReasonError(ports.EUnauthorized, "unauthorized",
 			"send an access token as 'Authorization: Bearer <token>' or ?access_token="))
@@ -152,6 +149,13 @@ func (a *api) eventStream(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	p := principal(c)
+	release, err := a.streams.acquire(p.UserID, a.opt.MaxStreamsPerUser)
+	if err != nil {
+		a.fail(c, err)
+		return
+	}
+	defer release()
 	subCtx, cancel := context.WithCancel(ctx(c))
 	defer cancel()
 	events, err := a.opt.Events.Subscribe(subCtx, f)
@@ -169,16 +173,25 @@ func (a *api) eventStream(c *gin.Context) {
 		return
 	}
 	defer conn.CloseNow()
-	a.pump(conn.CloseRead(subCtx), conn, events, principal(c))
+	a.pump(conn.CloseRead(subCtx), conn, events, &credentialCheck{a: a, token: streamToken(c), p: p})
 }
 
 // pump writes events and pings until the client leaves, the bus drops the
-// subscription, or the server shuts down.
-func (a *api) pump(ctx context.Context, conn *websocket.Conn, events <-chan ports.Event, p ports.Principal) {
+// subscription, the server shuts down, or the credential is no longer
+// valid.
+func (a *api) pump(ctx context.Context, conn *websocket.Conn, events <-chan ports.Event, cc *credentialCheck) {
+	p := cc.p
 	ping := time.NewTicker(a.opt.PingInterval)
 	defer ping.Stop()
+	check := time.NewTicker(a.opt.StreamRecheck)
+	defer check.Stop()
 	for {
 		select {
+		case <-check.C:
+			if code, reason, ok := cc.verdict(ctx); !ok {
+				conn.Close(code, reason)
+				return
+			}
 		case <-ctx.Done():
 			return // the client closed, or the request ended
 		case <-a.opt.Shutdown:

@@ -108,11 +108,16 @@ type streamEnv struct {
 	shutdown chan struct{}
 }
 
-func newStreamEnv(t *testing.T) *streamEnv {
+// newStreamEnv starts the env; edits change its Options first.
+func newStreamEnv(t *testing.T, edits ...func(*Options)) *streamEnv {
 	t.Helper()
 	bus, shutdown := newFakeBus(), make(chan struct{})
-	e := newTestEnv(t, Options{Events: bus, Shutdown: shutdown, PingInterval: 50 * time.Millisecond,
-		CORSOrigins: []string{"https://app.example.com"}})
+	opt := Options{Events: bus, Shutdown: shutdown, PingInterval: 50 * time.Millisecond,
+		CORSOrigins: []string{"https://app.example.com"}}
+	for _, edit := range edits {
+		edit(&opt)
+	}
+	e := newTestEnv(t, opt)
 	srv := httptest.NewServer(e.engine)
 	t.Cleanup(srv.Close)
 	return &streamEnv{testEnv: e, bus: bus, srv: srv, shutdown: shutdown}

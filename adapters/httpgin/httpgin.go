@@ -88,6 +88,13 @@ type Options struct {
 	// PingInterval is how often the stream pings an idle client; default
 	// 30 s.
 	PingInterval time.Duration
+	// StreamRecheck is how often an open stream checks its access token
+	// again, closing with 4001 once it is revoked or expired; default
+	// DefaultStreamRecheck.
+	StreamRecheck time.Duration
+	// MaxStreamsPerUser caps a user's open streams on this node; default
+	// DefaultMaxStreamsPerUser.
+	MaxStreamsPerUser int
 	// Sandbox, when set, is the simulated network of sandbox mode and the
 	// /api/v1/sandbox routes exist; nil (live mode): they do not.
 	Sandbox Simulator
@@ -122,20 +129,27 @@ func (o Options) withDefaults() Options {
 	if o.PingInterval <= 0 {
 		o.PingInterval = DefaultPingInterval
 	}
+	if o.StreamRecheck <= 0 {
+		o.StreamRecheck = DefaultStreamRecheck
+	}
+	if o.MaxStreamsPerUser <= 0 {
+		o.MaxStreamsPerUser = DefaultMaxStreamsPerUser
+	}
 	return o
 }
 
 // api holds what the handlers share.
 type api struct {
-	svc Services
-	opt Options
-	log *slog.Logger
+	svc     Services
+	opt     Options
+	log     *slog.Logger
+	streams *streamCounts
 }
 
 // New returns the HTTP handler of wagate.
 func New(svc Services, opt Options) *gin.Engine {
 	opt = opt.withDefaults()
-	a := &api{svc: svc, opt: opt, log: opt.Log}
+	a := &api{svc: svc, opt: opt, log: opt.Log, streams: &streamCounts{open: map[ports.UserID]int{}}}
 
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()

@@ -63,6 +63,8 @@ var settings = []setting{
 	{"WAGATE_WEBHOOK_SCHEDULE", "0s,5s,5m,30m,2h,5h,10h,10h", "webhook retry schedule: the delay before each attempt, comma-separated (±10% jitter); then the delivery is dead", false},
 	{"WAGATE_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may target private and loopback addresses on any port over plain http (local development and tests only)", false},
 	{"WAGATE_WEBHOOK_ALLOW_HTTP", "false", "true: webhooks may use plain http to public addresses", false},
+	{"WAGATE_STREAM_RECHECK", "2s", "how often an open event stream checks its access token again (one query); a revoked or expired one closes it with 4001", false},
+	{"WAGATE_STREAMS_PER_USER", "20", "open event streams per user on each node; more are refused with 429 too_many_streams", false},
 
 	// The standard OpenTelemetry variables wagate's tracing reads (SPEC
 	// §11). Tracing is off unless an exporter is configured.
@@ -125,6 +127,10 @@ type Config struct {
 	WebhookSchedule     []time.Duration
 	WebhookAllowPrivate bool
 	WebhookAllowHTTP    bool
+	// The event stream's guard: how often it rechecks the token, and how
+	// many streams a user may have open on this node.
+	StreamRecheck  time.Duration
+	StreamsPerUser int
 	// Tracing is the OpenTelemetry configuration of the OTEL_* variables.
 	Tracing otel.Config
 	// tracer receives the spans; set by serve (tracing.go), not from the
@@ -183,6 +189,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"WAGATE_QR_NEXT_TIMEOUT", &c.QRNextTimeout},
 		{"WAGATE_SEND_MAX_AGE", &c.SendMaxAge},
 		{"WAGATE_LEASE_TTL", &c.LeaseTTL},
+		{"WAGATE_STREAM_RECHECK", &c.StreamRecheck},
 	}
 	for _, d := range durations {
 		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
@@ -221,6 +228,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	case whatsAppSandbox:
 	default:
 		fail("WAGATE_WHATSAPP", fmt.Errorf("got %q, want live or sandbox", c.WhatsApp))
+	}
+	if c.StreamsPerUser, err = positiveInt(v("WAGATE_STREAMS_PER_USER")); err != nil {
+		fail("WAGATE_STREAMS_PER_USER", err)
 	}
 	if c.DatabaseMaxConns, err = positiveInt(v("WAGATE_DATABASE_MAX_CONNS")); err != nil {
 		fail("WAGATE_DATABASE_MAX_CONNS", err)

@@ -145,6 +145,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Sandbox:        sandbox,
 		QueueUI:        queueUI,
 		TracerProvider: cfg.tracer,
+		// The stream guard: token rechecks and the per-user cap (per node).
+		StreamRecheck:     cfg.StreamRecheck,
+		MaxStreamsPerUser: cfg.StreamsPerUser,
 	})
 	// Once the API is up, the lease loop claims this node's share of the
 	// instances that should be connected (all of them on a single node)
