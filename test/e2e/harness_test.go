@@ -80,15 +80,7 @@ func eachBackend(t *testing.T, extra map[string]string, backends []backend, fn f
 
 func startServer(t *testing.T, b backend, extra map[string]string) *server {
 	t.Helper()
-	env := map[string]string{
-		"WAGATE_JWT_SECRET": jwtSecret,
-		// info, not warn: testserver learns the address from the
-		// "listening" line, which is logged at info.
-		"WAGATE_LOG_LEVEL":         "info",
-		"WAGATE_AUTH_RATE_PER_MIN": "100000",
-	}
-	maps.Copy(env, b.env(t))
-	maps.Copy(env, extra)
+	env := serverEnv(t, b, extra)
 	srv, err := testserver.Start(context.Background(), env)
 	if err != nil {
 		t.Fatalf("start server on %s: %v", b.name, err)
@@ -102,6 +94,21 @@ func startServer(t *testing.T, b backend, extra map[string]string) *server {
 		}
 	})
 	return &server{Server: srv, hc: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// serverEnv is the environment of a server on backend b: the common
+// settings, overridden by extra.
+func serverEnv(t *testing.T, b backend, extra map[string]string) map[string]string {
+	env := map[string]string{
+		"WAGATE_JWT_SECRET": jwtSecret,
+		// info, not warn: testserver learns the address from the
+		// "listening" line, which is logged at info.
+		"WAGATE_LOG_LEVEL":         "info",
+		"WAGATE_AUTH_RATE_PER_MIN": "100000",
+	}
+	maps.Copy(env, b.env(t))
+	maps.Copy(env, extra)
+	return env
 }
 
 // tail returns the last n lines of s.

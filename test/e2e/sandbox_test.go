@@ -497,18 +497,24 @@ func (st *stream) waitFor(t *testing.T, from int, what string, match func(event)
 // closeCode waits for the stream to end and returns its close code.
 func (st *stream) closeCode(t *testing.T) websocket.StatusCode {
 	t.Helper()
-	deadline := time.After(flowWait)
+	return websocket.CloseStatus(st.ended(t, flowWait))
+}
+
+// ended waits up to wait for the stream to end and returns why.
+func (st *stream) ended(t *testing.T, wait time.Duration) error {
+	t.Helper()
+	deadline := time.After(wait)
 	for {
 		st.mu.Lock()
 		changed, done, err := st.changed, st.done, st.err
 		st.mu.Unlock()
 		if done {
-			return websocket.CloseStatus(err)
+			return err
 		}
 		select {
 		case <-changed:
 		case <-deadline:
-			t.Fatal("got an open stream, want it closed")
+			t.Fatalf("got the stream open after %v, want it closed", wait)
 		}
 	}
 }
