@@ -9,7 +9,8 @@ import (
 
 func TestAuditLog(t *testing.T) {
 	t.Parallel()
-	eachBackend(t, nil, databases, func(t *testing.T, s *server) {
+	// Private targets allowed: the webhook below points at loopback.
+	eachBackend(t, map[string]string{"WAGATE_WEBHOOK_ALLOW_PRIVATE": "true"}, databases, func(t *testing.T, s *server) {
 		a := s.register(t)
 		const wrongPassword = "guessing-wrong-42"
 		const newPassword = "the second passphrase"
@@ -19,12 +20,16 @@ func TestAuditLog(t *testing.T) {
 		inst := str(s.createInstance(t, access, "audited"), "id")
 		keyID, key := s.createKey(t, access, inst, map[string]any{"name": "audited key"})
 		wantStatus(t, s.do(t, "DELETE", "/api/v1/instances/"+inst+"/api-keys/"+keyID, access, nil), http.StatusNoContent)
+		const hookToken = "hook-token-in-the-url"
+		wantStatus(t, s.do(t, "POST", "/api/v1/instances/"+inst+"/webhooks", access, map[string]any{
+			"url": "http://127.0.0.1:9/in?token=" + hookToken + "#" + hookToken, "events": []string{"*"},
+		}), http.StatusCreated)
 		wantStatus(t, s.do(t, "POST", "/api/v1/auth/password", access, map[string]any{"currentPassword": a.Password, "newPassword": newPassword}), http.StatusNoContent)
 		latest, latestRefresh := s.login(t, a.Email, newPassword)
 
 		r := s.do(t, "GET", "/api/v1/audit-logs?limit=200", latest, nil)
 		entries, _ := list(t, r)
-		for _, secret := range []string{a.Password, newPassword, wrongPassword, key, a.Access, a.Refresh, access, refresh, latest, latestRefresh} {
+		for _, secret := range []string{a.Password, newPassword, wrongPassword, key, a.Access, a.Refresh, access, refresh, latest, latestRefresh, hookToken} {
 			if strings.Contains(string(r.Body), secret) {
 				t.Errorf("the audit log contains a secret (%.12s…)", secret)
 			}
@@ -63,6 +68,10 @@ func TestAuditLog(t *testing.T) {
 		}
 		if e := find(entries, func(a string) bool { return has(a, "key") && has(a, "creat") }); e != nil && str(e, "targetId") != keyID {
 			t.Errorf("got key creation entry %v, want target %s", e, keyID)
+		}
+
+		if e := find(entries, func(a string) bool { return a == "webhook.created" }); e == nil || str(obj(t, e, "details"), "url") != "http://127.0.0.1:9/in" {
+			t.Errorf("got webhook.created entry %v, want its url without query and fragment", e)
 		}
 
 		// Newest first.

@@ -314,7 +314,7 @@ func webhookDeadReplay(t *testing.T, s *ownedServer, token, inst string) {
 	if got := last.header.Get("webhook-id"); got != evt {
 		t.Errorf("replay: got webhook-id %q, want %q", got, evt)
 	}
-	// A delivered one is replayable too; a pending one is not.
+	// A delivered one is replayable too.
 	wantStatus(t, s.do(t, "POST", hookPath(inst, id)+"/deliveries/"+str(d, "id")+"/retry", token, nil), http.StatusAccepted)
 }
 
