@@ -128,14 +128,29 @@ func (s *Server) completePairing(ctx context.Context, c *conn, phone string, adv
 	if err != nil {
 		return fmt.Errorf("pair: %w", err)
 	}
+	return awaitPairSign(ctx, c, p)
+}
+
+// awaitPairSign waits for the client's answer to pair-success. An answer
+// that came wins over a closed connection: handlePairSign reports done and
+// then sends the 515 that makes the client drop the connection, so when
+// this goroutine runs late both are ready and select would pick either.
+func awaitPairSign(ctx context.Context, c *conn, p *pairing) error {
 	select {
 	case err := <-p.done:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("pair: %w", ctx.Err())
 	case <-c.ctx.Done():
-		return errors.New("pair: client disconnected")
 	}
+	select {
+	case err := <-p.done:
+		return err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pair: %w", err)
+	}
+	return errors.New("pair: client disconnected")
 }
 
 // signedIdentity builds the ADVSignedDeviceIdentityHMAC the phone sends in

@@ -32,7 +32,7 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 	if s.active {
 		return nil
 	}
-	dev, err := m.device(ctx, s, opt.JID)
+	dev, known, err := m.device(ctx, s, opt.JID)
 	if err != nil {
 		return err
 	}
@@ -52,6 +52,7 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 	epoch := s.epoch
 	cli.AddEventHandler(func(evt any) { s.q.push(waEvent{epoch: epoch, evt: evt}) })
 	s.cli = cli
+	s.dev = known
 	s.active = true
 	s.loggedIn, s.degraded = false, false
 	s.stopPairing()
@@ -65,25 +66,30 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 	return nil
 }
 
-// device returns the credentials to connect with: those of jid, those of
-// the device linked earlier by this session, or a new unlinked device.
-// Nil without error: jid's credentials were deleted. Caller holds s.mu.
-func (m *Manager) device(ctx context.Context, s *session, jid string) (*store.Device, error) {
+// device returns the credentials to connect with, and what is known of
+// them: those of jid, those of the device linked earlier by this session,
+// or a new unlinked device. Nil without error: jid's credentials were
+// deleted. Caller holds s.mu.
+func (m *Manager) device(ctx context.Context, s *session, jid string) (*store.Device, linkedDevice, error) {
 	if jid == "" {
-		if s.cli != nil && s.cli.Store.ID != nil {
-			return s.cli.Store, nil
+		if s.cli != nil && !s.dev.jid.IsEmpty() {
+			return s.cli.Store, s.dev, nil
 		}
-		return m.container.NewDevice(), nil
+		return m.container.NewDevice(), linkedDevice{}, nil
 	}
 	parsed, err := types.ParseJID(jid)
 	if err != nil || parsed.User == "" {
-		return nil, ports.Errorf(ports.EInvalid, "the device JID %q is invalid", jid)
+		return nil, linkedDevice{}, ports.Errorf(ports.EInvalid, "the device JID %q is invalid", jid)
 	}
 	dev, err := m.container.GetDevice(ctx, parsed)
 	if err != nil {
-		return nil, fmt.Errorf("load device %s: %w", jid, err)
+		return nil, linkedDevice{}, fmt.Errorf("load device %s: %w", jid, err)
 	}
-	return dev, nil
+	if dev == nil {
+		return nil, linkedDevice{}, nil
+	}
+	// No client uses the device yet: its fields are safe to read.
+	return dev, linkedDevice{jid: *dev.ID, pushName: dev.PushName}, nil
 }
 
 func checkProxyURL(raw string) error {
@@ -131,20 +137,21 @@ func (m *Manager) Logout(ctx context.Context, id ports.InstanceID) error {
 		return nil
 	}
 	s.mu.Lock()
-	cli, wasActive := s.cli, s.active
+	cli, wasActive, jid := s.cli, s.active, s.dev.jid
 	if cli == nil {
 		s.mu.Unlock()
 		return nil
 	}
 	s.epoch++ // drop the client's events from now on
 	s.active, s.loggedIn, s.degraded = false, false, false
+	s.dev = linkedDevice{}
 	s.stopWatchdog()
 	s.stopPairing()
 	s.mu.Unlock()
 
-	linked := cli.Store.ID != nil
+	linked := !jid.IsEmpty()
 	if linked {
-		if err := unlink(ctx, cli); err != nil {
+		if err := m.unlink(ctx, cli, jid); err != nil {
 			return err
 		}
 	} else {
@@ -156,9 +163,9 @@ func (m *Manager) Logout(ctx context.Context, id ports.InstanceID) error {
 	return nil
 }
 
-// unlink asks WhatsApp to remove the device when connected, then makes
-// sure the local credentials are gone either way.
-func unlink(ctx context.Context, cli *wa.Client) error {
+// unlink asks WhatsApp to remove the device jid when connected, then
+// makes sure the local credentials are gone either way.
+func (m *Manager) unlink(ctx context.Context, cli *wa.Client, jid types.JID) error {
 	if cli.IsLoggedIn() {
 		if err := cli.Logout(ctx); err == nil {
 			return nil
@@ -167,10 +174,9 @@ func unlink(ctx context.Context, cli *wa.Client) error {
 		// until it notices, but this side forgets it.
 	}
 	cli.Disconnect()
-	if cli.Store.ID == nil {
-		return nil // whatsmeow deleted it on a LoggedOut
-	}
-	if err := cli.Store.Delete(ctx); err != nil {
+	// By jid rather than through cli.Store, whose ID whatsmeow may be
+	// clearing on a LoggedOut; rows already deleted are no error.
+	if err := m.container.DeleteDevice(ctx, &store.Device{ID: &jid}); err != nil {
 		return fmt.Errorf("delete device credentials: %w", err)
 	}
 	return nil
@@ -238,7 +244,7 @@ var _ ports.WADeviceRemover = (*Manager)(nil)
 // device. The local credentials are deleted whatever WhatsApp answers.
 func (m *Manager) RemoveDevice(ctx context.Context, id ports.InstanceID, jid string) error {
 	if s := m.existing(id); s != nil {
-		if cli := s.client(); cli != nil && cli.Store.ID != nil && cli.Store.ID.String() == jid {
+		if own := s.deviceJID(); !own.IsEmpty() && own.String() == jid {
 			return m.Logout(ctx, id)
 		}
 	}
@@ -261,7 +267,7 @@ func (m *Manager) RemoveDevice(ctx context.Context, id ports.InstanceID, jid str
 	if err := cli.ConnectContext(m.ctx); err == nil {
 		cli.WaitForConnection(removeDeviceWait)
 	}
-	return unlink(ctx, cli)
+	return m.unlink(ctx, cli, parsed)
 }
 
 // removeDeviceWait bounds the login before a remove request: past it the

@@ -30,6 +30,7 @@ func (s *session) handleWA(ctx context.Context, it waEvent) []ports.WAEvent {
 		return s.onQR(evt.Codes)
 	case *events.PairSuccess:
 		s.stopPairing()
+		s.dev = linkedDevice{jid: evt.ID}
 		return []ports.WAEvent{s.status(ports.StatusConnecting, "paired")}
 	case *events.PairError:
 		s.giveUp()
@@ -41,8 +42,12 @@ func (s *session) handleWA(ctx context.Context, it waEvent) []ports.WAEvent {
 		return []ports.WAEvent{s.connectedStatus(false)}
 	case *events.Disconnected:
 		return s.onDisconnected()
+	case *events.PushNameSetting:
+		s.dev.pushName = evt.Action.GetName()
+		return nil
 	case *events.LoggedOut:
-		// whatsmeow has deleted the credentials already.
+		// whatsmeow deletes the credentials.
+		s.dev = linkedDevice{}
 		s.giveUp()
 		return []ports.WAEvent{s.status(ports.StatusLoggedOut, "unlinked")}
 	case *events.StreamReplaced:
@@ -73,7 +78,7 @@ func (s *session) handleWA(ctx context.Context, it waEvent) []ports.WAEvent {
 // onDisconnected: a linked device reconnects by itself (whatsmeow's auto
 // reconnect); an unlinked one does not, which ends the pairing.
 func (s *session) onDisconnected() []ports.WAEvent {
-	if s.cli.Store.ID == nil {
+	if s.dev.jid.IsEmpty() {
 		s.giveUp()
 		return []ports.WAEvent{s.status(ports.StatusDisconnected, "network")}
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	wa "go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/types"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -30,6 +31,19 @@ type session struct {
 	degraded bool // keepalives failing
 	watchdog *time.Timer
 	pair     pairing
+	// dev is the adapter's own copy of what it knows of the device:
+	// whatsmeow writes Store.ID and Store.PushName on its goroutines (when
+	// it pairs, logs out or syncs settings), so reading them from ours is
+	// a data race. It comes from the store before a connect and from
+	// whatsmeow's events after.
+	dev linkedDevice
+}
+
+// linkedDevice is the device a session connects with; a zero jid: not
+// linked (yet, or any more).
+type linkedDevice struct {
+	jid      types.JID
+	pushName string
 }
 
 // pairing is the QR (or pair code) state of a connect of an unlinked
@@ -128,12 +142,19 @@ func (s *session) status(st ports.InstanceStatus, reason string) ports.WAEvent {
 func (s *session) connectedStatus(degraded bool) ports.WAEvent {
 	ev := s.status(ports.StatusConnected, "")
 	ev.Status.Degraded = degraded
-	if id := s.cli.Store.ID; id != nil {
-		ev.Status.JID = id.String()
-		ev.Status.PhoneNumber = id.User
+	if jid := s.dev.jid; !jid.IsEmpty() {
+		ev.Status.JID = jid.String()
+		ev.Status.PhoneNumber = jid.User
 	}
-	ev.Status.PushName = s.cli.Store.PushName
+	ev.Status.PushName = s.dev.pushName
 	return ev
+}
+
+// deviceJID returns the linked device's JID, empty when not linked.
+func (s *session) deviceJID() types.JID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dev.jid
 }
 
 // giveUp ends the current connect attempt: later events of its client are
