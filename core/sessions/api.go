@@ -30,6 +30,9 @@ type Deps struct {
 	Bus           ports.EventBus
 	Limiter       ports.RateLimiter
 	ContactsLimit ports.Limit // contact checks per instance; stricter than sends
+	// CheckProxyURL applies the SSRF rules to a proxy URL when it is saved:
+	// the server connects to it. Nil: any proxy (tests only).
+	CheckProxyURL ports.URLChecker
 	// Directory finds instances across subscriptions: the tenant of a
 	// WhatsApp event, the instances to restore at start.
 	Directory ports.InstanceDirectory
@@ -107,6 +110,9 @@ func (s *Service) Create(ctx context.Context, p ports.Principal, cmd CreateCmd) 
 	if err := fieldErrors(checkName(cmd.Name), checkMetadata(cmd.Metadata), checkProxyURL(cmd.ProxyURL)); err != nil {
 		return ports.Instance{}, err
 	}
+	if err := s.checkProxyTarget(ctx, &cmd.ProxyURL); err != nil {
+		return ports.Instance{}, err
+	}
 	var inst ports.Instance
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		// The lock serializes creates of one subscription, so that two
@@ -180,6 +186,9 @@ func (s *Service) Update(ctx context.Context, p ports.Principal, id ports.Instan
 	if err := validateUpdate(&cmd); err != nil {
 		return ports.Instance{}, err
 	}
+	if err := s.checkProxyTarget(ctx, cmd.ProxyURL); err != nil {
+		return ports.Instance{}, err
+	}
 	var out ports.Instance
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		var changed []string
@@ -207,6 +216,16 @@ func (s *Service) Update(ctx context.Context, p ports.Principal, id ports.Instan
 		return ports.Instance{}, err
 	}
 	return out, nil
+}
+
+// checkProxyTarget applies the SSRF rules to a proxy URL being saved
+// (nil or empty: none), after its form was checked: the DNS lookup is
+// spent only on a URL that could be used.
+func (s *Service) checkProxyTarget(ctx context.Context, raw *string) error {
+	if raw == nil || *raw == "" {
+		return nil
+	}
+	return s.d.CheckProxyURL.CheckField(ctx, "proxyUrl", *raw)
 }
 
 // Delete unlinks the instance's device and removes the instance with its
