@@ -30,6 +30,10 @@ type Deps struct {
 	Bus           ports.EventBus
 	Limiter       ports.RateLimiter
 	ContactsLimit ports.Limit // contact checks per instance; stricter than sends
+	// PairCodeLimit and PairCodeSubscriptionLimit bound the pair codes
+	// asked for per instance and per subscription.
+	PairCodeLimit             ports.Limit
+	PairCodeSubscriptionLimit ports.Limit
 	// CheckProxyURL applies the SSRF rules to a proxy URL when it is saved:
 	// the server connects to it. Nil: any proxy (tests only).
 	CheckProxyURL ports.URLChecker
@@ -52,6 +56,13 @@ type Holder interface {
 // Deps.ContactsLimit is zero: mass lookups get numbers banned.
 var DefaultContactsLimit = ports.Limit{Count: 20, Period: time.Minute}
 
+// The pair-code allowances when Deps leaves them zero: enough to retry a
+// mistyped number, too few to spam strangers with linking prompts.
+var (
+	DefaultPairCodeLimit             = ports.Limit{Count: 3, Period: 10 * time.Minute}
+	DefaultPairCodeSubscriptionLimit = ports.Limit{Count: 10, Period: time.Hour}
+)
+
 // Service is the sessions module.
 type Service struct {
 	d Deps
@@ -65,9 +76,10 @@ type Service struct {
 }
 
 // New returns a Service. Without a tier table it uses ports.DefaultTiers;
-// without a contacts limit, DefaultContactsLimit. The lifecycle methods
-// need WhatsApp (else EUnavailable), HandleEvent and Restore the
-// Directory; a nil Bus or Limiter turns events or contact-check limits off.
+// without limits, the Default*Limit values. The lifecycle methods need
+// WhatsApp (else EUnavailable), HandleEvent and Restore the Directory; a
+// nil Bus or Limiter turns events or the contact-check and pair-code limits
+// off.
 func New(d Deps) *Service {
 	if len(d.Tiers) == 0 {
 		d.Tiers = ports.DefaultTiers()
@@ -75,9 +87,9 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	if d.ContactsLimit.Count <= 0 || d.ContactsLimit.Period <= 0 {
-		d.ContactsLimit = DefaultContactsLimit
-	}
+	d.ContactsLimit = limitOr(d.ContactsLimit, DefaultContactsLimit)
+	d.PairCodeLimit = limitOr(d.PairCodeLimit, DefaultPairCodeLimit)
+	d.PairCodeSubscriptionLimit = limitOr(d.PairCodeSubscriptionLimit, DefaultPairCodeSubscriptionLimit)
 	return &Service{
 		d:      d,
 		qrs:    map[ports.InstanceID]QRCode{},

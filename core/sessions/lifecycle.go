@@ -184,8 +184,10 @@ func (s *Service) QR(ctx context.Context, p ports.Principal, id ports.InstanceID
 }
 
 // PairCode asks for a code to link by phone number. EInvalid for a bad
-// phone number; EConflict (not_awaiting_qr) unless the instance is pairing.
-// The QR codes stop once a code is handed out.
+// phone number; EConflict (not_awaiting_qr) unless the instance is pairing;
+// ERateLimited past the instance's or the subscription's allowance (each
+// code sends a linking prompt to someone's phone). The QR codes stop once a
+// code is handed out.
 func (s *Service) PairCode(ctx context.Context, p ports.Principal, id ports.InstanceID, phone string) (string, error) {
 	if err := p.RequireUser(); err != nil {
 		return "", err
@@ -204,6 +206,9 @@ func (s *Service) PairCode(ctx context.Context, p ports.Principal, id ports.Inst
 	}
 	if inst.Status != ports.StatusQR {
 		return "", errNotAwaitingQR()
+	}
+	if err := s.takePairCode(ctx, inst); err != nil {
+		return "", err
 	}
 	code, err := wa.PairCode(ctx, id, digits)
 	if err != nil {
@@ -344,26 +349,6 @@ func (s *Service) CheckContacts(ctx context.Context, p ports.Principal, id ports
 		out[i] = ports.NumberCheck{PhoneNumber: phones[i], Exists: r.Exists, JID: r.JID}
 	}
 	return out, nil
-}
-
-// takeContactCheck counts one check against the instance's allowance.
-func (s *Service) takeContactCheck(ctx context.Context, id ports.InstanceID) error {
-	if s.d.Limiter == nil {
-		return nil
-	}
-	res, err := s.d.Limiter.Take(ctx, "contacts:"+string(id), s.d.ContactsLimit)
-	if err != nil {
-		return fmt.Errorf("rate limit contact checks: %w", err)
-	}
-	if !res.Reached {
-		return nil
-	}
-	// Whole seconds (Retry-After has no fractions), rounded up so that a
-	// client that waits exactly that long finds the window passed.
-	wait := max(res.Reset.Sub(s.d.Clock.Now()), time.Second)
-	e := ports.ReasonError(ports.ERateLimited, "rate_limited", "too many contact checks for this instance; try again later")
-	e.RetryAfter = (wait + time.Second - 1).Truncate(time.Second)
-	return e
 }
 
 // HandleEvent takes an event of the WhatsApp adapter: it persists status

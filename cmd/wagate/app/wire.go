@@ -269,6 +269,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		WhatsApp: sys.whatsapp, Bus: events, Limiter: sys.limiter, ContactsLimit: cfg.ContactsRate,
 		Directory: st.Directory(), Leases: holder,
 		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, guard) },
+		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
 	})
 	sys.sessions = sess
 	leaseMetrics, err := prom.NewLeases(sys.metrics)
