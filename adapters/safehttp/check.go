@@ -20,15 +20,8 @@ import (
 // be re-pointed at any time); the client returned by NewClient checks again on
 // every connection.
 func CheckURL(ctx context.Context, raw string, o Options) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ports.Errorf(ports.EInvalid, "must be a valid URL")
-	}
 	p := newPolicy(o, allowedPorts)
-	if err := p.checkURL(u); err != nil {
-		return ports.Errorf(ports.EInvalid, "%s", err)
-	}
-	return p.checkResolution(ctx, u.Hostname())
+	return p.check(ctx, raw, p.checkURL)
 }
 
 // checkResolution refuses a host name that currently resolves to any
@@ -52,4 +45,27 @@ func (p *policy) checkResolution(ctx context.Context, host string) error {
 		}
 	}
 	return nil
+}
+
+// CheckProxyURL validates the URL of a proxy that a tenant wants the server
+// to connect through: the rules of CheckURL on where it points, but on any
+// port and whatever its scheme and credentials (a proxy's scheme and
+// password are its own business; the caller checks the schemes it can use).
+// Same errors as CheckURL.
+func CheckProxyURL(ctx context.Context, raw string, o Options) error {
+	p := newPolicy(o, nil)
+	return p.check(ctx, raw, p.checkTarget)
+}
+
+// check parses raw, applies the rules that need no DNS, then the host's
+// current resolution.
+func (p *policy) check(ctx context.Context, raw string, rules func(*url.URL) error) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ports.Errorf(ports.EInvalid, "must be a valid URL")
+	}
+	if err := rules(u); err != nil {
+		return ports.Errorf(ports.EInvalid, "%s", err)
+	}
+	return p.checkResolution(ctx, u.Hostname())
 }

@@ -75,3 +75,14 @@ func (p *policy) control(network, address string, c syscall.RawConn) error {
 	}
 	return nil
 }
+
+// DialFunc dials a network address, like net.Dialer.DialContext.
+type DialFunc func(ctx context.Context, network, address string) (net.Conn, error)
+
+// NewProxyDialer returns the dialer for connections to tenants' proxies: any
+// port, but the guard runs on every address about to be connected, so a
+// proxy name re-pointed at an internal address after CheckProxyURL is
+// refused (ErrForbiddenAddress) before a packet is sent.
+func NewProxyDialer(o Options) DialFunc {
+	return newPolicy(o, nil).dialContext
+}

@@ -53,6 +53,12 @@ func (p *policy) checkURL(u *url.URL) error {
 	if u.User != nil {
 		return errors.New("must not contain credentials")
 	}
+	return p.checkTarget(u)
+}
+
+// checkTarget applies the rules on where a URL points: host, port, literal
+// addresses in any spelling and internal host names.
+func (p *policy) checkTarget(u *url.URL) error {
 	if u.Hostname() == "" {
 		return errors.New("must include a host")
 	}

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -35,6 +36,11 @@ type Options struct {
 	// (websocket and media) and proxies are ignored: the simulator's client
 	// in sandbox mode and tests. Nil: the real network.
 	HTTPClient *http.Client
+	// ProxyDial opens every connection to an instance's proxy: the
+	// composition root passes the SSRF-guarded dialer, so that a proxy name
+	// pointing at an internal address is refused at connect. Nil: a plain
+	// net.Dialer.
+	ProxyDial func(ctx context.Context, network, address string) (net.Conn, error)
 	// OnEvent receives the events of all instances from one goroutine per
 	// instance: in order for an instance, concurrently across instances.
 	// It should be quick: the instance's next events wait for it.
@@ -61,6 +67,9 @@ type Options struct {
 func (o *Options) defaults() {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.ProxyDial == nil {
+		o.ProxyDial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	}
 	if o.OnEvent == nil {
 		o.OnEvent = func(ports.WAEvent) {}
@@ -272,9 +281,13 @@ func (m *Manager) newClient(id ports.InstanceID, dev *store.Device, proxyURL str
 	// tests wait for the receipt (wasim.WaitReceipt) before closing.
 	cli.SynchronousAck = true
 	if proxyURL != "" && m.opt.HTTPClient == nil {
-		if err := cli.SetProxyAddress(proxyURL); err != nil {
+		h, err := proxyClient(proxyURL, m.opt.ProxyDial)
+		if err != nil {
 			return nil, ports.Errorf(ports.EInvalid, "the proxy URL is invalid: %v", err)
 		}
+		cli.SetPreLoginHTTPClient(h)
+		cli.SetWebsocketHTTPClient(h)
+		cli.SetMediaHTTPClient(h)
 	}
 	if h := m.opt.HTTPClient; h != nil {
 		// After any proxy setting: the setters replace the transports.

@@ -30,6 +30,13 @@ type Deps struct {
 	Bus           ports.EventBus
 	Limiter       ports.RateLimiter
 	ContactsLimit ports.Limit // contact checks per instance; stricter than sends
+	// PairCodeLimit and PairCodeSubscriptionLimit bound the pair codes
+	// asked for per instance and per subscription.
+	PairCodeLimit             ports.Limit
+	PairCodeSubscriptionLimit ports.Limit
+	// CheckProxyURL applies the SSRF rules to a proxy URL when it is saved:
+	// the server connects to it. Nil: any proxy (tests only).
+	CheckProxyURL ports.URLChecker
 	// Directory finds instances across subscriptions: the tenant of a
 	// WhatsApp event, the instances to restore at start.
 	Directory ports.InstanceDirectory
@@ -49,6 +56,13 @@ type Holder interface {
 // Deps.ContactsLimit is zero: mass lookups get numbers banned.
 var DefaultContactsLimit = ports.Limit{Count: 20, Period: time.Minute}
 
+// The pair-code allowances when Deps leaves them zero: enough to retry a
+// mistyped number, too few to spam strangers with linking prompts.
+var (
+	DefaultPairCodeLimit             = ports.Limit{Count: 3, Period: 10 * time.Minute}
+	DefaultPairCodeSubscriptionLimit = ports.Limit{Count: 10, Period: time.Hour}
+)
+
 // Service is the sessions module.
 type Service struct {
 	d Deps
@@ -62,9 +76,10 @@ type Service struct {
 }
 
 // New returns a Service. Without a tier table it uses ports.DefaultTiers;
-// without a contacts limit, DefaultContactsLimit. The lifecycle methods
-// need WhatsApp (else EUnavailable), HandleEvent and Restore the
-// Directory; a nil Bus or Limiter turns events or contact-check limits off.
+// without limits, the Default*Limit values. The lifecycle methods need
+// WhatsApp (else EUnavailable), HandleEvent and Restore the Directory; a
+// nil Bus or Limiter turns events or the contact-check and pair-code limits
+// off.
 func New(d Deps) *Service {
 	if len(d.Tiers) == 0 {
 		d.Tiers = ports.DefaultTiers()
@@ -72,9 +87,9 @@ func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	if d.ContactsLimit.Count <= 0 || d.ContactsLimit.Period <= 0 {
-		d.ContactsLimit = DefaultContactsLimit
-	}
+	d.ContactsLimit = limitOr(d.ContactsLimit, DefaultContactsLimit)
+	d.PairCodeLimit = limitOr(d.PairCodeLimit, DefaultPairCodeLimit)
+	d.PairCodeSubscriptionLimit = limitOr(d.PairCodeSubscriptionLimit, DefaultPairCodeSubscriptionLimit)
 	return &Service{
 		d:      d,
 		qrs:    map[ports.InstanceID]QRCode{},
@@ -105,6 +120,9 @@ func (s *Service) Create(ctx context.Context, p ports.Principal, cmd CreateCmd) 
 	}
 	cmd.Name = strings.TrimSpace(cmd.Name)
 	if err := fieldErrors(checkName(cmd.Name), checkMetadata(cmd.Metadata), checkProxyURL(cmd.ProxyURL)); err != nil {
+		return ports.Instance{}, err
+	}
+	if err := s.checkProxyTarget(ctx, &cmd.ProxyURL); err != nil {
 		return ports.Instance{}, err
 	}
 	var inst ports.Instance
@@ -180,6 +198,9 @@ func (s *Service) Update(ctx context.Context, p ports.Principal, id ports.Instan
 	if err := validateUpdate(&cmd); err != nil {
 		return ports.Instance{}, err
 	}
+	if err := s.checkProxyTarget(ctx, cmd.ProxyURL); err != nil {
+		return ports.Instance{}, err
+	}
 	var out ports.Instance
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		var changed []string
@@ -207,6 +228,16 @@ func (s *Service) Update(ctx context.Context, p ports.Principal, id ports.Instan
 		return ports.Instance{}, err
 	}
 	return out, nil
+}
+
+// checkProxyTarget applies the SSRF rules to a proxy URL being saved
+// (nil or empty: none), after its form was checked: the DNS lookup is
+// spent only on a URL that could be used.
+func (s *Service) checkProxyTarget(ctx context.Context, raw *string) error {
+	if raw == nil || *raw == "" {
+		return nil
+	}
+	return s.d.CheckProxyURL.CheckField(ctx, "proxyUrl", *raw)
 }
 
 // Delete unlinks the instance's device and removes the instance with its

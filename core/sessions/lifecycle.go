@@ -184,8 +184,10 @@ func (s *Service) QR(ctx context.Context, p ports.Principal, id ports.InstanceID
 }
 
 // PairCode asks for a code to link by phone number. EInvalid for a bad
-// phone number; EConflict (not_awaiting_qr) unless the instance is pairing.
-// The QR codes stop once a code is handed out.
+// phone number; EConflict (not_awaiting_qr) unless the instance is pairing;
+// ERateLimited past the instance's or the subscription's allowance (each
+// code sends a linking prompt to someone's phone). The QR codes stop once a
+// code is handed out.
 func (s *Service) PairCode(ctx context.Context, p ports.Principal, id ports.InstanceID, phone string) (string, error) {
 	if err := p.RequireUser(); err != nil {
 		return "", err
@@ -204,6 +206,9 @@ func (s *Service) PairCode(ctx context.Context, p ports.Principal, id ports.Inst
 	}
 	if inst.Status != ports.StatusQR {
 		return "", errNotAwaitingQR()
+	}
+	if err := s.takePairCode(ctx, inst); err != nil {
+		return "", err
 	}
 	code, err := wa.PairCode(ctx, id, digits)
 	if err != nil {
@@ -346,26 +351,6 @@ func (s *Service) CheckContacts(ctx context.Context, p ports.Principal, id ports
 	return out, nil
 }
 
-// takeContactCheck counts one check against the instance's allowance.
-func (s *Service) takeContactCheck(ctx context.Context, id ports.InstanceID) error {
-	if s.d.Limiter == nil {
-		return nil
-	}
-	res, err := s.d.Limiter.Take(ctx, "contacts:"+string(id), s.d.ContactsLimit)
-	if err != nil {
-		return fmt.Errorf("rate limit contact checks: %w", err)
-	}
-	if !res.Reached {
-		return nil
-	}
-	// Whole seconds (Retry-After has no fractions), rounded up so that a
-	// client that waits exactly that long finds the window passed.
-	wait := max(res.Reset.Sub(s.d.Clock.Now()), time.Second)
-	e := ports.ReasonError(ports.ERateLimited, "rate_limited", "too many contact checks for this instance; try again later")
-	e.RetryAfter = (wait + time.Second - 1).Truncate(time.Second)
-	return e
-}
-
 // HandleEvent takes an event of the WhatsApp adapter: it persists status
 // changes and publishes instance.status and instance.qr events. It is the
 // adapter's OnEvent callback: it writes to the database (the adapter calls
@@ -385,36 +370,47 @@ func (s *Service) HandleEvent(ev ports.WAEvent) {
 }
 
 // onStatus persists a connection status with the linked device's details.
+// Status qr waits for its first code (onQR stores it then): stored before
+// the code is held, a client polling the instance would see qr and get
+// not_awaiting_qr from GET /qr.
 func (s *Service) onStatus(ctx context.Context, ev ports.WAEvent) {
-	sub, ok := s.ownerOf(ctx, ev.Instance)
-	if !ok {
+	c := ev.Status
+	if c.Status == ports.StatusQR && !s.holdsQR(ev.Instance) {
 		return
 	}
-	c := ev.Status
 	if c.Status != ports.StatusQR {
 		s.forgetQR(ev.Instance)
 	}
-	at := ev.At
+	s.persistStatus(ctx, ev.Instance, c, ev.At)
+}
+
+// persistStatus stores a status reported for instance id at at (zero:
+// now) and announces it if it changed.
+func (s *Service) persistStatus(ctx context.Context, id ports.InstanceID, c *ports.WAStatusChange, at time.Time) {
+	sub, ok := s.ownerOf(ctx, id)
+	if !ok {
+		return
+	}
 	if at.IsZero() {
 		at = s.d.Clock.Now()
 	}
-	change, err := s.transition(ctx, s.d.Stores.Instances, sub, ev.Instance, func(i *ports.Instance) {
+	change, err := s.transition(ctx, s.d.Stores.Instances, sub, id, func(i *ports.Instance) {
 		applyStatus(i, c, at)
 	})
 	if ports.IsCode(err, ports.ENotFound) {
 		// Deleted while its connection was still reporting.
-		s.forget(ev.Instance)
+		s.forget(id)
 		return
 	}
 	if err != nil {
-		s.d.Log.Error("persist instance status", "instance", string(ev.Instance), "status", string(c.Status), "err", err)
+		s.d.Log.Error("persist instance status", "instance", string(id), "status", string(c.Status), "err", err)
 		return
 	}
 	if c.Degraded {
-		s.d.Log.Warn("instance keepalives failing", "instance", string(ev.Instance))
+		s.d.Log.Warn("instance keepalives failing", "instance", string(id))
 	}
 	if change.changed {
-		s.d.Log.Info("instance status", "instance", string(ev.Instance), "status", string(c.Status),
+		s.d.Log.Info("instance status", "instance", string(id), "status", string(c.Status),
 			"previous", string(change.prev), "reason", c.Reason)
 	}
 	s.publishStatus(ctx, change)
@@ -444,7 +440,9 @@ func applyStatus(i *ports.Instance, c *ports.WAStatusChange, at time.Time) {
 	}
 }
 
-// onQR keeps the code for GET /qr and announces it.
+// onQR keeps the code for GET /qr, then stores status qr (a change only
+// for the first code of a pairing), then announces the code: whoever sees
+// the status can fetch the code.
 func (s *Service) onQR(ctx context.Context, ev ports.WAEvent) {
 	sub, ok := s.ownerOf(ctx, ev.Instance)
 	if !ok {
@@ -454,6 +452,7 @@ func (s *Service) onQR(ctx context.Context, ev ports.WAEvent) {
 	s.mu.Lock()
 	s.qrs[ev.Instance] = qr
 	s.mu.Unlock()
+	s.persistStatus(ctx, ev.Instance, &ports.WAStatusChange{Status: ports.StatusQR}, ev.At)
 	s.publish(ctx, ports.Event{
 		Type:           ports.EventInstanceQR,
 		SubscriptionID: sub,
@@ -636,6 +635,14 @@ func (s *Service) remember(id ports.InstanceID, sub ports.SubscriptionID) {
 	s.mu.Lock()
 	s.owners[id] = sub
 	s.mu.Unlock()
+}
+
+// holdsQR reports whether a QR code of id is held for GET /qr.
+func (s *Service) holdsQR(id ports.InstanceID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.qrs[id]
+	return ok
 }
 
 func (s *Service) forgetQR(id ports.InstanceID) {

@@ -20,7 +20,9 @@ const (
 	maxProxyURLLen    = 2048
 )
 
-var proxySchemes = map[string]bool{"http": true, "https": true, "socks5": true, "socks5h": true}
+// proxySchemes are those the WhatsApp adapter can dial through (whatsmeow
+// has no socks5h: a URL saved with it would only fail at connect).
+var proxySchemes = map[string]bool{"http": true, "https": true, "socks5": true}
 
 // checkName checks an already trimmed instance name.
 func checkName(name string) *ports.FieldError {
@@ -62,7 +64,7 @@ func checkProxyURL(raw string) *ports.FieldError {
 	if raw == "" {
 		return nil
 	}
-	bad := &ports.FieldError{Field: "proxyUrl", Message: "must be an http, https, socks5 or socks5h URL with a host"}
+	bad := &ports.FieldError{Field: "proxyUrl", Message: "must be an http, https or socks5 URL with a host"}
 	if len(raw) > maxProxyURLLen {
 		return &ports.FieldError{Field: "proxyUrl", Message: "must be at most 2048 characters"}
 	}

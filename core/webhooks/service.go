@@ -12,12 +12,6 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// URLChecker validates an endpoint URL against the SSRF rules when it is
-// saved: EInvalid with a field message ("must use https"), or EUnavailable
-// when DNS does not answer. The composition root passes the HTTP client
-// adapter's check; the core does not know how addresses are judged.
-type URLChecker func(ctx context.Context, url string) error
-
 // EventEncoder returns the JSON envelope of an event (SPEC §10), the same
 // bytes the realtime stream sends; an error for data without a wire form.
 type EventEncoder func(e ports.Event) ([]byte, error)
@@ -30,7 +24,7 @@ type Deps struct {
 	Clock    ports.Clock
 	IDs      ports.IDGen
 	Queue    ports.Queue
-	CheckURL URLChecker
+	CheckURL ports.URLChecker
 	Encode   EventEncoder
 	// Realtime is the bus that Publish forwards every event to, after the
 	// fan-out; nil: none.
@@ -373,14 +367,7 @@ func (s *Service) checkURL(ctx context.Context, url string) error {
 	if url == "" || len(url) > maxURLLen {
 		return ports.InvalidFields(ports.FieldError{Field: "url", Message: fmt.Sprintf("must be 1 to %d bytes", maxURLLen)})
 	}
-	if s.d.CheckURL == nil {
-		return nil
-	}
-	err := s.d.CheckURL(ctx, url)
-	if e := ports.AsError(err); e != nil && e.Code == ports.EInvalid {
-		return ports.InvalidFields(ports.FieldError{Field: "url", Message: e.Message})
-	}
-	return err
+	return s.d.CheckURL.CheckField(ctx, "url", url)
 }
 
 // entry starts an audit entry about endpoint w by the caller.

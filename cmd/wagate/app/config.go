@@ -58,10 +58,12 @@ var settings = []setting{
 	{"WAGATE_QR_TIMEOUT", "60s", "how long the first QR code of a connect lives", false},
 	{"WAGATE_QR_NEXT_TIMEOUT", "20s", "how long the second and third QR codes live (then the connect gives up)", false},
 	{"WAGATE_CONTACTS_RATE", "30/1m", "contact checks per instance: count/period", false},
+	{"WAGATE_PAIR_CODE_RATE", "3/10m", "pair codes per instance: count/period (each sends a linking prompt to a phone)", false},
+	{"WAGATE_PAIR_CODE_SUBSCRIPTION_RATE", "10/1h", "pair codes per subscription, all its instances together: count/period", false},
 	{"WAGATE_SEND_DELAY", "1s-3s", "pause between two sends of an instance: min-max (a random value in between), or one duration; 0 turns it off", false},
 	{"WAGATE_SEND_MAX_AGE", "1h", "how long a message waits for a disconnected instance before it fails with instance_not_connected", false},
 	{"WAGATE_WEBHOOK_SCHEDULE", "0s,5s,5m,30m,2h,5h,10h,10h", "webhook retry schedule: the delay before each attempt, comma-separated (±10% jitter); then the delivery is dead", false},
-	{"WAGATE_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may target private and loopback addresses on any port over plain http (local development and tests only)", false},
+	{"WAGATE_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may target private and loopback addresses on any port over plain http, and instance proxies may be private (local development and tests only)", false},
 	{"WAGATE_WEBHOOK_ALLOW_HTTP", "false", "true: webhooks may use plain http to public addresses", false},
 	{"WAGATE_STREAM_RECHECK", "2s", "how often an open event stream checks its access token again (one query); a revoked or expired one closes it with 4001", false},
 	{"WAGATE_STREAMS_PER_USER", "20", "open event streams per user on each node; more are refused with 429 too_many_streams", false},
@@ -119,6 +121,8 @@ type Config struct {
 	QRTimeout        time.Duration
 	QRNextTimeout    time.Duration
 	ContactsRate     ports.Limit
+	PairCodeRate     ports.Limit
+	PairCodeSubRate  ports.Limit
 	SendDelayMin     time.Duration
 	SendDelayMax     time.Duration
 	SendMaxAge       time.Duration
@@ -207,6 +211,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.ContactsRate, err = parseLimit(v("WAGATE_CONTACTS_RATE")); err != nil {
 		fail("WAGATE_CONTACTS_RATE", err)
+	}
+	if c.PairCodeRate, err = parseLimit(v("WAGATE_PAIR_CODE_RATE")); err != nil {
+		fail("WAGATE_PAIR_CODE_RATE", err)
+	}
+	if c.PairCodeSubRate, err = parseLimit(v("WAGATE_PAIR_CODE_SUBSCRIPTION_RATE")); err != nil {
+		fail("WAGATE_PAIR_CODE_SUBSCRIPTION_RATE", err)
 	}
 	if c.SendDelayMin, c.SendDelayMax, err = parseDelayRange(v("WAGATE_SEND_DELAY")); err != nil {
 		fail("WAGATE_SEND_DELAY", err)

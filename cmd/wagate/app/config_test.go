@@ -37,6 +37,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.ContactsRate != (ports.Limit{Count: 30, Period: time.Minute}) {
 		t.Errorf("got contacts rate %v, want 30/1m", c.ContactsRate)
 	}
+	if c.PairCodeRate != (ports.Limit{Count: 3, Period: 10 * time.Minute}) || c.PairCodeSubRate != (ports.Limit{Count: 10, Period: time.Hour}) {
+		t.Errorf("got pair code rates %v and %v, want 3/10m and 10/1h", c.PairCodeRate, c.PairCodeSubRate)
+	}
 }
 
 func TestLoadConfigSandbox(t *testing.T) {

@@ -247,8 +247,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 			sess.HandleEvent(e)
 		}
 	}
+	// Instance proxies are tenant-chosen destinations like webhooks: the
+	// same SSRF guard and switch apply, when saved and when dialled.
+	guard := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate}
 	sys.whatsapp, err = whatsmeow.New(ctx, whatsmeow.Options{
-		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network,
+		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network, ProxyDial: safehttp.NewProxyDialer(guard),
 		OnEvent: onEvent,
 		Log:     log.With("component", "whatsapp"), Clock: clock,
 		QRFirstTimeout: cfg.QRTimeout, QRTimeout: cfg.QRNextTimeout,
@@ -265,6 +268,8 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		Tx: st, Stores: stores, Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
 		WhatsApp: sys.whatsapp, Bus: events, Limiter: sys.limiter, ContactsLimit: cfg.ContactsRate,
 		Directory: st.Directory(), Leases: holder,
+		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, guard) },
+		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
 	})
 	sys.sessions = sess
 	leaseMetrics, err := prom.NewLeases(sys.metrics)
