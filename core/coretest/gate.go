@@ -48,11 +48,19 @@ func (h *GatedHasher) RunAtGate(n int, call func() error) []error {
 	return errs
 }
 
-// Reasons counts errs by their ports.Error reason ("" for nil).
+// Reasons counts errs by their ports.Error reason: "" for nil, the text
+// of any other error.
 func Reasons(errs []error) map[string]int {
 	counts := map[string]int{}
 	for _, err := range errs {
-		counts[ports.AsError(err).Reason]++
+		switch e := ports.AsError(err); {
+		case e != nil:
+			counts[e.Reason]++
+		case err != nil:
+			counts[err.Error()]++
+		default:
+			counts[""]++
+		}
 	}
 	return counts
 }
