@@ -7,9 +7,9 @@ import "context"
 // are most of the cost. Users come back without their password hash.
 type AccessStore interface {
 	// GetUserAccess returns the user with their subscription and whether
-	// the access token id jti is on the deny-list. ENotFound if there is
-	// no such user.
-	GetUserAccess(ctx context.Context, id UserID, jti string) (UserAccess, error)
+	// the access token id jti or its refresh family is on the deny-list.
+	// ENotFound if there is no such user.
+	GetUserAccess(ctx context.Context, id UserID, jti, family string) (UserAccess, error)
 	// GetUserAccount returns the subscription's user with the subscription
 	// and how many instances it has. ENotFound if the user is missing or
 	// another tenant's.
@@ -23,7 +23,7 @@ type AccessStore interface {
 type UserAccess struct {
 	User         User
 	Subscription Subscription
-	Denied       bool // the token id is on the deny-list
+	Denied       bool // the token id or its family is on the deny-list
 }
 
 // UserAccount is a user with their subscription and its usage.

@@ -55,8 +55,9 @@ type TokenStore interface {
 	RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error
 	// RevokeUserRefreshTokens revokes every unrevoked token of the user.
 	RevokeUserRefreshTokens(ctx context.Context, user UserID, at time.Time) error
-	// DenyAccessToken puts a token id on the deny-list until it expires.
-	// Denying an id twice is not an error.
+	// DenyAccessToken puts an id on the deny-list until expiresAt: a
+	// token's jti denies that token, a refresh family's id every access
+	// token of the family. Denying an id twice is not an error.
 	DenyAccessToken(ctx context.Context, jti string, expiresAt time.Time) error
 	// PurgeExpiredTokens deletes refresh tokens and deny-list entries that
 	// expired before the given time; it returns how many rows went.

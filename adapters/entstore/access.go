@@ -38,7 +38,7 @@ const (
 	keyColumns  = `k.id, k.subscription_id, k.instance_id, k.name, k.prefix, k.hash, k.scopes, k.created_at, k.expires_at, k.last_used_at`
 
 	userAccessSQL = `SELECT ` + userColumns + `, ` + subColumns + `,
-		EXISTS (SELECT 1 FROM denied_tokens d WHERE d.id = ?)
+		EXISTS (SELECT 1 FROM denied_tokens d WHERE d.id IN (?, ?))
 		FROM users u JOIN subscriptions s ON s.id = u.subscription_id
 		WHERE u.id = ?`
 	userAccountSQL = `SELECT ` + userColumns + `, ` + subColumns + `,
@@ -77,9 +77,9 @@ func rebind(dia, q string) string {
 	return b.String()
 }
 
-func (st *accessStore) GetUserAccess(ctx context.Context, id ports.UserID, jti string) (ports.UserAccess, error) {
+func (st *accessStore) GetUserAccess(ctx context.Context, id ports.UserID, jti, family string) (ports.UserAccess, error) {
 	var a ports.UserAccess
-	err := st.s.queryRow(ctx, st.queries.userAccess, []any{jti, string(id)}, func(sc scanner) error {
+	err := st.s.queryRow(ctx, st.queries.userAccess, []any{jti, family, string(id)}, func(sc scanner) error {
 		return scanUserAndSub(sc, &a.User, &a.Subscription, &a.Denied)
 	})
 	return a, accessError("get user access", "user", err)

@@ -122,6 +122,11 @@ func TestInstancesAndKeysFlow(t *testing.T) {
 	if p.Errors[0].Field != "expiresAt" {
 		t.Fatalf("got errors %+v, want field expiresAt", p.Errors)
 	}
+	// An explicit empty list is not the default of all scopes.
+	p = wantProblem(t, e.do(req{method: "POST", path: path + "/api-keys", token: access, body: `{"name":"x","scopes":[]}`}), 422, "validation_failed")
+	if len(p.Errors) != 1 || p.Errors[0].Field != "scopes" {
+		t.Fatalf("scopes []: got errors %+v, want field scopes", p.Errors)
+	}
 	w = e.do(req{method: "GET", path: path + "/api-keys", token: access})
 	if w.Code != 200 || strings.Contains(w.Body.String(), `"key"`) || !strings.Contains(w.Body.String(), key.ID) {
 		t.Fatalf("list keys: got %d %s, want the key listed without its value", w.Code, w.Body)

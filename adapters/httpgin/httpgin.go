@@ -76,6 +76,9 @@ type Options struct {
 	// Metrics receives the HTTP metrics and is served at /metrics; default:
 	// a fresh registry.
 	Metrics *prometheus.Registry
+	// MetricsToken, when set, is the Bearer token /metrics requires;
+	// empty: /metrics is open.
+	MetricsToken string
 	// TrustedProxies are the CIDRs or IPs whose X-Forwarded-For is believed
 	// for the client IP; none by default.
 	TrustedProxies []string
@@ -205,7 +208,7 @@ func methodNotAllowed(c *gin.Context) Problem {
 func (a *api) routes(e *gin.Engine) {
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
-	e.GET("/metrics", gin.WrapH(a.metricsHandler()))
+	e.GET("/metrics", a.metricsAuth, gin.WrapH(a.metricsHandler()))
 	e.GET("/openapi.json", a.openAPI)
 	e.GET("/docs", a.docs)
 

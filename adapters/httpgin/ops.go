@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	_ "embed"
 	"encoding/base64"
 	"log/slog"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // readyTimeout bounds each readiness check: a load balancer polling
@@ -53,6 +57,26 @@ func (a *api) readyz(c *gin.Context) {
 		}
 	}
 	c.JSON(code, gin.H{"status": status, "checks": results})
+}
+
+// metricsAuth asks for the operator's token on /metrics when one is set:
+// the metrics describe the whole system (every tenant's sessions and queue
+// depths), not something for whoever reaches the port. SHA-256 digests are
+// compared in constant time, so the answer's timing tells nothing about the
+// token, not even its length.
+func (a *api) metricsAuth(c *gin.Context) {
+	if a.opt.MetricsToken == "" {
+		c.Next()
+		return
+	}
+	token, ok := bearerToken(c.GetHeader("Authorization"))
+	got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(a.opt.MetricsToken))
+	if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+		abortWithError(c, a.log, ports.ReasonError(ports.EUnauthorized, "unauthorized",
+			"send the metrics token as 'Authorization: Bearer <token>'"))
+		return
+	}
+	c.Next()
 }
 
 func (a *api) metricsHandler() http.Handler {

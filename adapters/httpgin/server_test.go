@@ -271,6 +271,30 @@ func TestReadyz(t *testing.T) {
 	}
 }
 
+// With a metrics token set, /metrics answers only a scraper that sends it;
+// without one (TestMetrics) it stays open.
+func TestMetricsToken(t *testing.T) {
+	e := newTestEnv(t, Options{MetricsToken: "scrape-me-0123456789"})
+	for name, r := range map[string]req{
+		"no header":      {method: "GET", path: "/metrics"},
+		"wrong token":    {method: "GET", path: "/metrics", token: "scrape-me-0123456788"},
+		"token prefix":   {method: "GET", path: "/metrics", token: "scrape-me"},
+		"another scheme": {method: "GET", path: "/metrics", header: map[string]string{"Authorization": "Basic c2NyYXBlLW1lLTAxMjM0NTY3ODk="}},
+	} {
+		w := e.do(r)
+		if w.Code != http.StatusUnauthorized || !strings.HasPrefix(w.Header().Get("Content-Type"), "application/problem+json") {
+			t.Errorf("%s: got %d %s, want 401 problem+json", name, w.Code, w.Header().Get("Content-Type"))
+		}
+		if strings.Contains(w.Body.String(), "wagate_http_requests_total") {
+			t.Errorf("%s: got the metrics in a refusal", name)
+		}
+	}
+	w := e.do(req{method: "GET", path: "/metrics", token: "scrape-me-0123456789"})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "wagate_http_requests_total") {
+		t.Fatalf("right token: got %d, want 200 with the metrics", w.Code)
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	e := newTestEnv(t, Options{})
 	e.do(req{method: "GET", path: "/healthz"})

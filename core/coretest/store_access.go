@@ -9,8 +9,8 @@ import (
 var _ ports.AccessStore = view{}
 
 // GetUserAccess returns the user (without password hash), the subscription
-// and whether jti is denied; ENotFound if the user is missing.
-func (v view) GetUserAccess(_ context.Context, id ports.UserID, jti string) (ports.UserAccess, error) {
+// and whether jti or family is denied; ENotFound if the user is missing.
+func (v view) GetUserAccess(_ context.Context, id ports.UserID, jti, family string) (ports.UserAccess, error) {
 	d, done, err := v.enter("GetUserAccess")
 	if err != nil {
 		return ports.UserAccess{}, err
@@ -21,6 +21,9 @@ func (v view) GetUserAccess(_ context.Context, id ports.UserID, jti string) (por
 		return ports.UserAccess{}, err
 	}
 	_, denied := d.denied[jti]
+	if _, fam := d.denied[family]; fam {
+		denied = true
+	}
 	return ports.UserAccess{User: u, Subscription: sub, Denied: denied}, nil
 }
 

@@ -36,7 +36,8 @@ func New(d Deps) *Service {
 	return &Service{d: d, touches: newToucher()}
 }
 
-// CreateCmd creates a key. Nil Scopes means all scopes.
+// CreateCmd creates a key. Nil Scopes means all scopes; an empty, non-nil
+// list is invalid.
 type CreateCmd struct {
 	Name      string
 	Scopes    []ports.Scope

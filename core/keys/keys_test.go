@@ -71,7 +71,6 @@ func TestCreateValidation(t *testing.T) {
 		wantFields []string
 	}{
 		{"defaults to all scopes", func(time.Time) keys.CreateCmd { return keys.CreateCmd{Name: "ci"} }, ports.AllScopes, nil},
-		{"empty scopes mean all", func(time.Time) keys.CreateCmd { return keys.CreateCmd{Name: "ci", Scopes: []ports.Scope{}} }, ports.AllScopes, nil},
 		{"chosen scopes", func(time.Time) keys.CreateCmd {
 			return keys.CreateCmd{Name: "ci", Scopes: []ports.Scope{ports.ScopeMessagesSend}}
 		}, []ports.Scope{ports.ScopeMessagesSend}, nil},
@@ -85,6 +84,7 @@ func TestCreateValidation(t *testing.T) {
 		{"unknown scope", func(time.Time) keys.CreateCmd {
 			return keys.CreateCmd{Name: "ci", Scopes: []ports.Scope{"admin:all"}}
 		}, nil, []string{"scopes"}},
+		{"empty scopes are not all", func(time.Time) keys.CreateCmd { return keys.CreateCmd{Name: "ci", Scopes: []ports.Scope{}} }, nil, []string{"scopes"}},
 		{"duplicate scope", func(time.Time) keys.CreateCmd {
 			return keys.CreateCmd{Name: "ci", Scopes: []ports.Scope{ports.ScopeMessagesRead, ports.ScopeMessagesRead}}
 		}, nil, []string{"scopes"}},

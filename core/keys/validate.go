@@ -25,11 +25,19 @@ func validate(cmd *CreateCmd, now time.Time) error {
 	case strings.IndexFunc(cmd.Name, unicode.IsControl) >= 0:
 		fields = append(fields, ports.FieldError{Field: "name", Message: "must not contain control characters"})
 	}
-	cmd.Scopes = slices.Clone(cmd.Scopes) // the key must not share the caller's slice
-	if len(cmd.Scopes) == 0 {
+	// Only an absent list means the default: an empty one is a key that
+	// may do nothing, almost surely a mistake, and reading it as "all"
+	// would hand out every scope to a caller who asked for none.
+	switch {
+	case cmd.Scopes == nil:
 		cmd.Scopes = slices.Clone(ports.AllScopes)
-	} else if msg := checkScopes(cmd.Scopes); msg != "" {
-		fields = append(fields, ports.FieldError{Field: "scopes", Message: msg})
+	case len(cmd.Scopes) == 0:
+		fields = append(fields, ports.FieldError{Field: "scopes", Message: "must name at least one scope; leave it out for all scopes"})
+	default:
+		cmd.Scopes = slices.Clone(cmd.Scopes) // the key must not share the caller's slice
+		if msg := checkScopes(cmd.Scopes); msg != "" {
+			fields = append(fields, ports.FieldError{Field: "scopes", Message: msg})
+		}
 	}
 	if cmd.ExpiresAt != nil && !cmd.ExpiresAt.After(now) {
 		fields = append(fields, ports.FieldError{Field: "expiresAt", Message: "must be in the future"})

@@ -30,16 +30,22 @@ func newEnv(t *testing.T, cfg tenancy.Config) *env {
 		ids:    &coretest.IDs{},
 	}
 	e.limiter = coretest.NewLimiter(e.clock)
-	e.svc = tenancy.New(tenancy.Deps{
+	e.svc = e.service(cfg, e.hasher)
+	return e
+}
+
+// service returns another Service over the env's store, clock and limiter,
+// checking passwords with h.
+func (e *env) service(cfg tenancy.Config, h ports.PasswordHasher) *tenancy.Service {
+	return tenancy.New(tenancy.Deps{
 		Tx:      e.store,
 		Stores:  e.store.Stores(),
 		Clock:   e.clock,
 		IDs:     e.ids,
-		Hasher:  e.hasher,
+		Hasher:  h,
 		Tokens:  coretest.NewTokenIssuer(e.clock),
 		Limiter: e.limiter,
 	}, cfg)
-	return e
 }
 
 // register creates an account or fails the test.

@@ -27,15 +27,18 @@ func (d *dummyHash) get(h ports.PasswordHasher) (string, error) {
 
 func loginFailKey(email string) string { return "login-fail:" + email }
 
-// checkLockout refuses an account that has had too many failed logins in
-// the current window. The counter is peeked at, not taken: only failures
-// count.
-func (s *Service) checkLockout(ctx context.Context, email string) error {
-	res, err := s.d.Limiter.Peek(ctx, loginFailKey(email), s.cfg.LoginFailures)
+// takeAttempt counts the attempt against the account before its password
+// is checked and refuses it once the window's count is over the limit. The
+// count is one atomic increment in the limiter, so parallel guesses cannot
+// all pass a check made before any of them is counted: at most the limit
+// of attempts per window reach the password. A success clears the count,
+// so in effect only failures add up.
+func (s *Service) takeAttempt(ctx context.Context, email string) error {
+	res, err := s.d.Limiter.Take(ctx, loginFailKey(email), s.cfg.LoginFailures)
 	if err != nil {
-		return fmt.Errorf("check failed logins: %w", err)
+		return fmt.Errorf("count login attempt: %w", err)
 	}
-	if res.Reached || res.Remaining <= 0 {
+	if res.Reached {
 		return rateLimited(res.Reset, s.d.Clock.Now(), "too many failed logins for this account; try again later")
 	}
 	return nil
@@ -65,13 +68,10 @@ func (s *Service) verifyLogin(ctx context.Context, email, password string) (port
 	return u, ok, nil
 }
 
-// loginFailed counts the failure against the account and audits it. The
-// entry carries the email (never the password) and, when the account
-// exists, lands in its subscription's log.
+// loginFailed audits the failure (takeAttempt has counted it). The entry
+// carries the email (never the password) and, when the account exists,
+// lands in its subscription's log.
 func (s *Service) loginFailed(ctx context.Context, email string, u ports.User, c Client) error {
-	if _, err := s.d.Limiter.Take(ctx, loginFailKey(email), s.cfg.LoginFailures); err != nil {
-		return fmt.Errorf("count failed login: %w", err)
-	}
 	e := ports.AuditEntry{
 		SubscriptionID: u.SubscriptionID,
 		Action:         "auth.login_failed",
@@ -93,7 +93,7 @@ func (s *Service) Login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, 
 	if err := fieldErrors(requireField("email", email), requireField("password", cmd.Password)); err != nil {
 		return ports.User{}, Tokens{}, err
 	}
-	if err := s.checkLockout(ctx, email); err != nil {
+	if err := s.takeAttempt(ctx, email); err != nil {
 		return ports.User{}, Tokens{}, err
 	}
 	u, ok, err := s.verifyLogin(ctx, email, cmd.Password)

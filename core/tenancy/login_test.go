@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
 )
@@ -151,5 +152,23 @@ func TestLoginLockoutIsPerAccount(t *testing.T) {
 	wantErr(t, err, ports.ERateLimited, "rate_limited")
 	if _, _, err := e.svc.Login(ctx, tenancy.LoginCmd{Email: "bob@example.com", Password: "correct horse"}); err != nil {
 		t.Fatalf("other account: got %v, want success", err)
+	}
+}
+
+// Guesses sent together must not get more password checks than the
+// lockout allows: each is counted before its password is verified.
+func TestLoginLockoutHoldsForParallelGuesses(t *testing.T) {
+	const guesses = 30
+	e := newEnv(t, tenancy.Config{})
+	e.register(t, "ada@example.com")
+	h := coretest.NewGatedHasher(guesses)
+	svc := e.service(tenancy.Config{}, h)
+	errs := h.RunAtGate(guesses, func() error {
+		_, _, err := svc.Login(context.Background(), tenancy.LoginCmd{Email: "ada@example.com", Password: "wrong horse"})
+		return err
+	})
+	counts := coretest.Reasons(errs)
+	if counts["invalid_credentials"] > 10 || counts["invalid_credentials"]+counts["rate_limited"] != guesses {
+		t.Fatalf("got %v, want at most 10 invalid_credentials and the rest rate_limited", counts)
 	}
 }

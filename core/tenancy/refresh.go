@@ -3,6 +3,7 @@ package tenancy
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -56,8 +57,8 @@ func (s *Service) Refresh(ctx context.Context, value string, c Client) (Tokens, 
 			// longer be trusted. The revocation is committed, the caller
 			// gets the error after.
 			reused = true
-			if err := st.Tokens.RevokeRefreshFamily(ctx, rt.FamilyID, now); err != nil {
-				return fmt.Errorf("revoke refresh family: %w", err)
+			if err := s.revokeFamily(ctx, st, rt.FamilyID, now); err != nil {
+				return err
 			}
 			e := byUser(u, c, "auth.refresh_reused")
 			e.TargetType, e.TargetID = "refresh_family", rt.FamilyID
@@ -78,6 +79,21 @@ func (s *Service) Refresh(ctx context.Context, value string, c Client) (Tokens, 
 		return Tokens{}, tokenRevoked()
 	}
 	return toks, nil
+}
+
+// revokeFamily revokes the family's refresh tokens and denies its access
+// tokens. The family's id goes on the access-token deny-list, which every
+// request reads from the database, so the tokens are refused at once on
+// every node rather than living out their TTL. It stays there for one
+// access TTL from now, past the expiry of any token the family issued.
+func (s *Service) revokeFamily(ctx context.Context, st ports.Stores, family string, now time.Time) error {
+	if err := st.Tokens.RevokeRefreshFamily(ctx, family, now); err != nil {
+		return fmt.Errorf("revoke refresh family: %w", err)
+	}
+	if err := st.Tokens.DenyAccessToken(ctx, family, now.Add(s.cfg.AccessTTL)); err != nil {
+		return fmt.Errorf("deny family access tokens: %w", err)
+	}
+	return nil
 }
 
 // Logout denies the caller's access token until it expires and revokes its
@@ -110,8 +126,8 @@ func (s *Service) Logout(ctx context.Context, p ports.Principal, refreshValue st
 			if fam == "" {
 				continue
 			}
-			if err := st.Tokens.RevokeRefreshFamily(ctx, fam, now); err != nil {
-				return fmt.Errorf("revoke refresh family: %w", err)
+			if err := s.revokeFamily(ctx, st, fam, now); err != nil {
+				return err
 			}
 		}
 		return s.audit(ctx, st.Audit, byPrincipal(p, "auth.logout"))
@@ -175,7 +191,7 @@ func (s *Service) AuthenticateAccess(ctx context.Context, token string) (ports.P
 	}
 	// One read: the deny-list, the user and the tier all sit on the path
 	// of every request.
-	a, err := s.d.Stores.Access.GetUserAccess(ctx, c.UserID, c.TokenID)
+	a, err := s.d.Stores.Access.GetUserAccess(ctx, c.UserID, c.TokenID, c.Family)
 	switch {
 	case ports.IsCode(err, ports.ENotFound):
 		return ports.Principal{}, unauthorized()

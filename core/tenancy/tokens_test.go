@@ -54,6 +54,14 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 	if _, err := e.svc.Refresh(ctx, other.RefreshToken, client); err != nil {
 		t.Errorf("other family: got %v, want success", err)
 	}
+	// The family's access tokens, old and new, are refused at once rather
+	// than living out their 15 minutes; another family's are not.
+	for name, access := range map[string]string{"first": first.AccessToken, "second": second.AccessToken} {
+		if _, err := e.svc.AuthenticateAccess(ctx, access); err == nil || ports.AsError(err).Reason != "token_revoked" {
+			t.Errorf("%s access token of the reused family: got %v, want token_revoked", name, err)
+		}
+	}
+	e.principal(t, other.AccessToken)
 
 	var reused *ports.AuditEntry
 	for _, a := range e.store.Audit() {

@@ -100,6 +100,8 @@ func testInvalidKey(t *testing.T, s *server) {
 	path := "/api/v1/instances/" + str(s.createInstance(t, a.Access, "bad keys"), "id") + "/api-keys"
 	wantFieldError(t, s.do(t, "POST", path, a.Access, map[string]any{"name": ""}), "name")
 	wantFieldError(t, s.do(t, "POST", path, a.Access, map[string]any{"name": "x", "scopes": []string{"everything"}}), "scopes")
+	// An explicit empty list must not mean the default of every scope.
+	wantFieldError(t, s.do(t, "POST", path, a.Access, map[string]any{"name": "x", "scopes": []string{}}), "scopes")
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	wantFieldError(t, s.do(t, "POST", path, a.Access, map[string]any{"name": "x", "expiresAt": past}), "expiresAt")
 }

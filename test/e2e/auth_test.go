@@ -149,6 +149,9 @@ func testRefresh(t *testing.T, s *server) {
 	// Reusing the spent token is theft: it fails and kills the family.
 	wantProblem(t, s.do(t, "POST", "/api/v1/auth/refresh", "", map[string]any{"refreshToken": a.Refresh}), http.StatusUnauthorized, "token_revoked")
 	wantProblem(t, s.do(t, "POST", "/api/v1/auth/refresh", "", map[string]any{"refreshToken": refresh2}), http.StatusUnauthorized, "token_revoked")
+	// The family's access tokens die with it, not 15 minutes later.
+	wantProblem(t, s.do(t, "GET", "/api/v1/me", access2, nil), http.StatusUnauthorized, "token_revoked")
+	wantProblem(t, s.do(t, "GET", "/api/v1/me", a.Access, nil), http.StatusUnauthorized, "token_revoked")
 
 	wantProblem(t, s.do(t, "POST", "/api/v1/auth/refresh", "", map[string]any{"refreshToken": "garbage"}), http.StatusUnauthorized, "unauthorized")
 	// A missing token is a missing field, not bad credentials.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"testing"
 )
 
@@ -47,6 +48,28 @@ func TestAccountRateLimits(t *testing.T) {
 			s.login(t, other.Email, other.Password)
 			// Issued tokens are not affected.
 			wantStatus(t, s.do(t, "GET", "/api/v1/me", a.Access, nil), http.StatusOK)
+		})
+
+		t.Run("parallel login guesses", func(t *testing.T) {
+			t.Parallel()
+			a := s.register(t)
+			statuses := make(chan int, 30)
+			var wg sync.WaitGroup
+			for i := range 30 {
+				wg.Go(func() {
+					r := s.do(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": a.Email, "password": "parallel guess " + strconv.Itoa(i)})
+					statuses <- r.Status
+				})
+			}
+			wg.Wait()
+			close(statuses)
+			counts := map[int]int{}
+			for st := range statuses {
+				counts[st]++
+			}
+			if counts[http.StatusUnauthorized] > 10 || counts[http.StatusUnauthorized]+counts[http.StatusTooManyRequests] != 30 {
+				t.Fatalf("got statuses %v for 30 parallel wrong passwords, want at most 10 401 and the rest 429", counts)
+			}
 		})
 
 		t.Run("per-subscription API rate", func(t *testing.T) {

@@ -20,19 +20,19 @@ func testUserAccess(t *testing.T, f *fixture) {
 	u := f.user(sub.ID, "ada@example.com")
 	jti := newID()
 
-	got, err := st.GetUserAccess(f.ctx, u.ID, jti)
+	got, err := st.GetUserAccess(f.ctx, u.ID, jti, "")
 	mustOK(t, "get user access", err)
 	diff(t, "user access", ports.UserAccess{User: withoutHash(u), Subscription: sub}, got)
 	wantUTC(t, "user created at", got.User.CreatedAt)
 	wantUTC(t, "subscription created at", got.Subscription.CreatedAt)
 
 	mustOK(t, "deny token", f.s.Tokens.DenyAccessToken(f.ctx, jti, base.Add(15*time.Minute)))
-	got, err = st.GetUserAccess(f.ctx, u.ID, jti)
+	got, err = st.GetUserAccess(f.ctx, u.ID, jti, "")
 	mustOK(t, "get user access with a denied token", err)
 	if !got.Denied {
 		t.Errorf("denied: got false, want true")
 	}
-	got, err = st.GetUserAccess(f.ctx, u.ID, newID())
+	got, err = st.GetUserAccess(f.ctx, u.ID, newID(), "")
 	mustOK(t, "get user access with another token", err)
 	if got.Denied {
 		t.Errorf("denied for another token: got true, want false")
@@ -49,14 +49,14 @@ func testUserAccess(t *testing.T, f *fixture) {
 		return nil
 	})
 	mustOK(t, "update user", err)
-	got, err = st.GetUserAccess(f.ctx, u.ID, jti)
+	got, err = st.GetUserAccess(f.ctx, u.ID, jti, "")
 	mustOK(t, "get user access after changes", err)
 	if got.Subscription.Tier != ports.TierMax || got.User.TokenVersion != u.TokenVersion+1 {
 		t.Errorf("after changes: got tier %q, version %d; want %q, %d",
 			got.Subscription.Tier, got.User.TokenVersion, ports.TierMax, u.TokenVersion+1)
 	}
 
-	_, err = st.GetUserAccess(f.ctx, ports.UserID(newID()), jti)
+	_, err = st.GetUserAccess(f.ctx, ports.UserID(newID()), jti, "")
 	wantErr(t, "get access of a missing user", err, ports.ENotFound, "")
 }
 
@@ -65,7 +65,7 @@ func testUserAccessInTx(t *testing.T, f *fixture) {
 	jti := newID()
 	err := f.b.InTx(f.ctx, func(ctx context.Context, s ports.Stores) error {
 		mustOK(t, "deny token", s.Tokens.DenyAccessToken(ctx, jti, base.Add(15*time.Minute)))
-		got, err := s.Access.GetUserAccess(ctx, u.ID, jti)
+		got, err := s.Access.GetUserAccess(ctx, u.ID, jti, "")
 		mustOK(t, "get user access in the transaction", err)
 		if !got.Denied {
 			t.Errorf("denied inside the transaction: got false, want true")

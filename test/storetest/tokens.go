@@ -119,19 +119,27 @@ func testDenyList(t *testing.T, f *fixture) {
 	st := f.s.Tokens
 	u := f.user(f.subscription().ID, "ada@example.com")
 	jti := newID()
-	wantDenied(t, f, u.ID, jti, false)
+	wantDenied(t, f, u.ID, jti, "", false)
 	mustOK(t, "deny token", st.DenyAccessToken(f.ctx, jti, base.Add(15*time.Minute)))
 	mustOK(t, "deny token twice", st.DenyAccessToken(f.ctx, jti, base.Add(15*time.Minute)))
-	wantDenied(t, f, u.ID, jti, true)
+	wantDenied(t, f, u.ID, jti, "", true)
+
+	// A denied family denies every access token of the family, whatever
+	// its jti; other families are not touched.
+	fam, other := newID(), newID()
+	wantDenied(t, f, u.ID, newID(), fam, false)
+	mustOK(t, "deny family", st.DenyAccessToken(f.ctx, fam, base.Add(15*time.Minute)))
+	wantDenied(t, f, u.ID, newID(), fam, true)
+	wantDenied(t, f, u.ID, newID(), other, false)
 }
 
 // wantDenied checks the deny-list through the read that consults it.
-func wantDenied(t *testing.T, f *fixture, u ports.UserID, jti string, want bool) {
+func wantDenied(t *testing.T, f *fixture, u ports.UserID, jti, family string, want bool) {
 	t.Helper()
-	a, err := f.s.Access.GetUserAccess(f.ctx, u, jti)
+	a, err := f.s.Access.GetUserAccess(f.ctx, u, jti, family)
 	mustOK(t, "get user access", err)
 	if a.Denied != want {
-		t.Errorf("token %s denied: got %v, want %v", jti, a.Denied, want)
+		t.Errorf("token %s of family %q denied: got %v, want %v", jti, family, a.Denied, want)
 	}
 }
 
@@ -157,6 +165,6 @@ func testPurge(t *testing.T, f *fixture) {
 	wantErr(t, "get purged token", err, ports.ENotFound, "")
 	_, err = st.GetRefreshToken(f.ctx, live.Hash)
 	mustOK(t, "get live token", err)
-	wantDenied(t, f, u.ID, oldJTI, false)
-	wantDenied(t, f, u.ID, liveJTI, true)
+	wantDenied(t, f, u.ID, oldJTI, "", false)
+	wantDenied(t, f, u.ID, liveJTI, "", true)
 }

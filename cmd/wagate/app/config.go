@@ -49,6 +49,7 @@ var settings = []setting{
 	{"WAGATE_TLS_KEY_FILE", "", "private key of WAGATE_TLS_CERT_FILE", false},
 	{"WAGATE_SHUTDOWN_TIMEOUT", "15s", "how long a graceful shutdown may take", false},
 	{"WAGATE_LOG_LEVEL", "info", "debug, info, warn or error", false},
+	{"WAGATE_METRICS_TOKEN", "", "GET /metrics requires 'Authorization: Bearer <this token>'; empty: /metrics is open to anyone who reaches the port", true},
 	{"WAGATE_NODE_ID", "", "this node's name in logs and instance leases, unique per node; empty: the host name", false},
 	{"WAGATE_LEASE_TTL", "15s", "how long a node's hold on an instance lasts without renewal (renewed every third of it); a dead node's instances move after about this long", false},
 	{"WAGATE_BOOTSTRAP_ADMIN_EMAIL", "", "create this platform admin at start if no user has the email", false},
@@ -113,6 +114,7 @@ type Config struct {
 	TLSKeyFile       string
 	ShutdownTimeout  time.Duration
 	LogLevel         slog.Level
+	MetricsToken     string // empty: /metrics is open
 	NodeID           string
 	BootstrapEmail   string
 	BootstrapPass    string
@@ -180,6 +182,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		BootstrapPass:  v("WAGATE_BOOTSTRAP_ADMIN_PASSWORD"),
 		WhatsApp:       v("WAGATE_WHATSAPP"),
 		SandboxAddr:    v("WAGATE_SANDBOX_ADDR"),
+		MetricsToken:   v("WAGATE_METRICS_TOKEN"),
 	}
 	var err error
 	durations := []struct {
@@ -274,6 +277,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if (c.BootstrapEmail == "") != (c.BootstrapPass == "") {
 		fail("WAGATE_BOOTSTRAP_ADMIN_EMAIL", fmt.Errorf("set both the email and the password, or neither"))
+	}
+	// A token with a space could never be sent as one Bearer word.
+	if strings.ContainsAny(c.MetricsToken, " \t") {
+		fail("WAGATE_METRICS_TOKEN", fmt.Errorf("must be one word, without spaces"))
 	}
 	if !redisPrefixPattern.MatchString(c.RedisPrefix) {
 		fail("WAGATE_REDIS_PREFIX", fmt.Errorf("got %q, want 1-64 letters, digits, '_', '.' or '-'", c.RedisPrefix))

@@ -70,6 +70,7 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"qr timeout", "WAGATE_QR_TIMEOUT", "0s", "WAGATE_QR_TIMEOUT"},
 		{"next qr timeout", "WAGATE_QR_NEXT_TIMEOUT", "soon", "WAGATE_QR_NEXT_TIMEOUT"},
 		{"contacts rate", "WAGATE_CONTACTS_RATE", "30", "WAGATE_CONTACTS_RATE"},
+		{"metrics token of two words", "WAGATE_METRICS_TOKEN", "two words", "WAGATE_METRICS_TOKEN"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,10 +110,11 @@ func TestLogConfigMasksSecrets(t *testing.T) {
 		"WAGATE_JWT_SECRET":               "0123456789abcdef0123456789abcdef-secret",
 		"WAGATE_DATABASE_URL":             "postgres://user:hunter2@db.internal:5432/wagate",
 		"WAGATE_BOOTSTRAP_ADMIN_PASSWORD": "admin-pass-123",
+		"WAGATE_METRICS_TOKEN":            "scrape-token-456",
 	}
 	logConfig(newLogger(&buf, 0, "n1"), envOf(env))
 	out := buf.String()
-	for _, secret := range []string{"-secret", "hunter2", "admin-pass-123"} {
+	for _, secret := range []string{"-secret", "hunter2", "admin-pass-123", "scrape-token-456"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("logged config contains %q: %s", secret, out)
 		}

@@ -139,6 +139,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		TLS:            cfg.TLSCertFile != "",
 		Ready:          ready,
 		Metrics:        reg,
+		MetricsToken:   cfg.MetricsToken,
 		TrustedProxies: cfg.TrustedProxies,
 		Events:         sys.bus,
 		Shutdown:       streamsDone,
