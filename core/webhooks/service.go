@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -358,8 +357,11 @@ func (s *Service) validate(ctx context.Context, url *string, events []string, de
 			fields = append(fields, ports.AsError(err).Fields...)
 		}
 	}
-	if description != nil && utf8.RuneCountInString(*description) > maxDescriptionLen {
-		fields = append(fields, ports.FieldError{Field: "description", Message: fmt.Sprintf("must be at most %d characters", maxDescriptionLen)})
+	if description != nil {
+		// A description is shown like a name, so it follows the name rule.
+		if fe := ports.CheckName("description", *description, maxDescriptionLen); fe != nil {
+			fields = append(fields, *fe)
+		}
 	}
 	if len(fields) > 0 {
 		return ports.InvalidFields(fields...)
@@ -371,6 +373,9 @@ func (s *Service) validate(ctx context.Context, url *string, events []string, de
 func (s *Service) checkURL(ctx context.Context, url string) error {
 	if url == "" || len(url) > maxURLLen {
 		return ports.InvalidFields(ports.FieldError{Field: "url", Message: fmt.Sprintf("must be 1 to %d bytes", maxURLLen)})
+	}
+	if !ports.ValidText(url) {
+		return ports.InvalidFields(ports.FieldError{Field: "url", Message: "must be valid UTF-8 without NUL characters"})
 	}
 	if s.d.CheckURL == nil {
 		return nil
