@@ -81,7 +81,7 @@ func (w *shapeWalker) object(path string, t reflect.Type) error {
 		if err := checkJSONText(at, key); err != nil {
 			return err
 		}
-		if seen[key] {
+		if seen[key] { // keys are valid text from here on, safe to echo
 			return ports.InvalidFields(ports.FieldError{Field: at, Message: "duplicate field"})
 		}
 		seen[key] = true
@@ -162,7 +162,7 @@ func checkJSONText(path, s string) error {
 	if path == "" {
 		return errInvalidJSON("the body must be a JSON object")
 	}
-	return ports.InvalidFields(ports.FieldError{Field: path, Message: "must be valid UTF-8 without NUL characters"})
+	return ports.InvalidFields(ports.FieldError{Field: ports.CleanText(path), Message: "must be valid UTF-8 without NUL characters"})
 }
 
 // hasLoneSurrogate reports whether body holds a \uD800–\uDFFF escape that
