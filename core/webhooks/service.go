@@ -371,11 +371,11 @@ func (s *Service) validate(ctx context.Context, url *string, events []string, de
 
 // checkURL applies the length rule and the SSRF checker, naming the field.
 func (s *Service) checkURL(ctx context.Context, url string) error {
-	if url == "" || len(url) > maxURLLen {
-		return ports.InvalidFields(ports.FieldError{Field: "url", Message: fmt.Sprintf("must be 1 to %d bytes", maxURLLen)})
+	if url == "" {
+		return ports.InvalidFields(ports.FieldError{Field: "url", Message: "is required"})
 	}
-	if !ports.ValidText(url) {
-		return ports.InvalidFields(ports.FieldError{Field: "url", Message: "must be valid UTF-8 without NUL characters"})
+	if fe := ports.CheckText("url", url, maxURLLen); fe != nil {
+		return ports.InvalidFields(*fe)
 	}
 	if s.d.CheckURL == nil {
 		return nil
