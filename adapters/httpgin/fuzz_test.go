@@ -29,11 +29,11 @@ type nopQueue struct{}
 func (nopQueue) Enqueue(context.Context, ports.Job) error { return nil }
 
 // fuzzEnv is the router with every JSON-body module behind it, an account,
-// an instance and a template to aim the routes at.
+// an instance, a template and a webhook to aim the routes at.
 type fuzzEnv struct {
-	env               *testEnv
-	token, inst, tmpl string
-	jsonRoutes, lists []string
+	env                   *testEnv
+	token, inst, tmpl, wh string
+	jsonRoutes, lists     []string
 }
 
 func newFuzzEnv(t *testing.T) *fuzzEnv {
@@ -50,12 +50,14 @@ func newFuzzEnv(t *testing.T) *fuzzEnv {
 	f.inst = f.create("/api/v1/instances", `{"name":"fuzz"}`)
 	f.tmpl = f.create("/api/v1/templates", `{"name":"t","body":"Hi {{name}}"}`)
 	i, tp := "/api/v1/instances/"+f.inst, "/api/v1/templates/"+f.tmpl
+	f.wh = f.create(i+"/webhooks", `{"url":"https://example.com/h","events":["message.received"]}`)
 	f.jsonRoutes = []string{
 		"POST /api/v1/auth/register", "POST /api/v1/auth/login", "POST /api/v1/auth/refresh",
 		"POST /api/v1/auth/password", "POST /api/v1/instances", "PATCH " + i, "POST " + i + "/api-keys",
 		"POST " + i + "/messages/text", "POST " + i + "/messages/location", "POST " + i + "/messages/image",
 		"POST " + i + "/messages/document", "POST " + i + "/messages/audio", "POST " + i + "/webhooks",
 		"POST /api/v1/templates", "PATCH " + tp, "POST " + tp + "/render", "POST " + i + "/bulk",
+		"PATCH " + i + "/webhooks/" + f.wh, "POST " + i + "/pair-code", "POST " + i + "/contacts/check",
 	}
 	f.lists = []string{"/api/v1/instances", i + "/api-keys", i + "/messages", i + "/webhooks",
 		"/api/v1/templates", "/api/v1/bulk", "/api/v1/messages"}
