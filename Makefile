@@ -7,7 +7,7 @@ export TEST_DATABASE_URL TEST_REDIS_URL
 
 GO ?= go
 
-.PHONY: run test lint bench generate migrate tidy build
+.PHONY: run test lint bench generate migrate tidy build fuzz
 
 ## run: start the server on the embedded default (SQLite, no other service)
 run:
@@ -22,6 +22,17 @@ lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 -run TestDependencyDirection ./test/arch/
+
+## fuzz: each fuzz target for FUZZTIME (the seed corpus in testdata/fuzz
+## also runs in `make test`); new failing inputs land in testdata/fuzz
+FUZZTIME ?= 60s
+FUZZ_TARGETS := ./adapters/httpgin:FuzzRequests ./adapters/httpgin:FuzzMultipart
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg || exit 1; \
+	done
 
 ## bench: Go benchmarks, the HTTP load generator (API latency, then sends
 ## accepted next to an INSERT + enqueue baseline, messages delivered across 50

@@ -2,7 +2,6 @@ package entstore
 
 import (
 	"encoding/base64"
-	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -28,11 +27,23 @@ func decodeCursor(after string) (string, error) {
 	if after == "" {
 		return "", nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(after)
-	if err != nil || len(b) == 0 || len(b) > 64 || !utf8.Valid(b) {
+	// Strict: one encoding of each cursor, and only what encodeCursor makes
+	// (ids and sequence numbers are printable ASCII), so that no NUL or
+	// other byte PostgreSQL refuses reaches a query.
+	b, err := base64.RawURLEncoding.Strict().DecodeString(after)
+	if err != nil || len(b) == 0 || len(b) > 64 || !printableASCII(b) {
 		return "", ports.InvalidFields(ports.FieldError{Field: "cursor", Message: "not a cursor of this list"})
 	}
 	return string(b), nil
+}
+
+func printableASCII(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 func encodeCursor(id string) string {

@@ -60,10 +60,12 @@ func bearerToken(h string) (string, bool) {
 }
 
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if len(s) > n {
+		s = strings.ToValidUTF8(s[:n], "")
 	}
-	return strings.ToValidUTF8(s[:n], "")
+	// Headers may carry any byte but NUL; the audit log must hold them on
+	// every database, so a short value is cleaned too.
+	return ports.CleanText(s)
 }
 
 // principalOf returns the caller that authenticate stored.

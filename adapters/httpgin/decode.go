@@ -1,7 +1,7 @@
 package httpgin
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -22,6 +23,10 @@ import (
 //   - no body: 400 invalid_json
 //   - a Content-Type other than application/json: 415 unsupported_media_type
 //   - malformed JSON, a non-object body, or anything after the object: 400 invalid_json
+//   - a body that is not UTF-8 (or holds a lone surrogate escape): 400 invalid_json
+//   - a field named in another case, or given twice: 422 validation_failed,
+//     errors[{field, "unknown field" | "duplicate field"}]
+//   - a string with NUL: 422 validation_failed, errors[{field, …}] (ports.ValidText)
 //   - an unknown field: 422 validation_failed, errors[{field, "unknown field"}]
 //   - a field of the wrong type: 422 validation_failed, errors[{field, "must be a <type>"}]
 //     (the body is well-formed JSON, only that field is wrong)
@@ -39,17 +44,31 @@ func decode(c *gin.Context, dst any, required bool) error {
 	if c.Request.Body == nil || c.Request.Body == http.NoBody {
 		return emptyBody(required)
 	}
-	br := bufio.NewReader(c.Request.Body)
-	if _, err := br.Peek(1); err != nil {
-		if errors.Is(err, io.EOF) {
-			return emptyBody(required)
-		}
-		return readError(err)
+	body, err := readAll(c.Request.Body)
+	if err != nil {
+		return err
+	}
+	if len(body) == 0 {
+		return emptyBody(required)
 	}
 	if err := checkJSONType(c.GetHeader("Content-Type")); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(br)
+	// JSON is UTF-8 (RFC 8259); encoding/json would turn anything else
+	// into U+FFFD without a word, and the client would never know.
+	if !utf8.Valid(body) || hasLoneSurrogate(body) {
+		return errInvalidJSON("the body is not valid UTF-8")
+	}
+	if err := decodeStrict(body, dst); err != nil {
+		return err
+	}
+	return checkShape(body, dst)
+}
+
+// decodeStrict decodes body into dst, refusing unknown fields and anything
+// after the object.
+func decodeStrict(body []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)

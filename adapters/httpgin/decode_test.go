@@ -62,6 +62,17 @@ func TestDecode(t *testing.T) {
 		{"no content type", `{"name":"a"}`, "", 415, "unsupported_media_type", ""},
 		{"form content type", `name=a`, "application/x-www-form-urlencoded", 415, "unsupported_media_type", ""},
 		{"empty body", ``, "application/json", 400, "invalid_json", ""},
+		{"field in another case", `{"Name":"a"}`, "application/json", 422, "validation_failed", "Name"},
+		{"nested field in another case", `{"inner":{"FLAG":true}}`, "application/json", 422, "validation_failed", "inner.FLAG"},
+		{"duplicate key", `{"name":"a","name":"b"}`, "application/json", 422, "validation_failed", "name"},
+		{"duplicate by case", `{"name":"a","NAME":"b"}`, "application/json", 422, "validation_failed", "NAME"},
+		{"duplicate nested key", `{"inner":{"flag":true,"flag":false}}`, "application/json", 422, "validation_failed", "inner.flag"},
+		{"NUL escape", `{"name":"a\u0000b"}`, "application/json", 422, "validation_failed", "name"},
+		{"invalid UTF-8", "{\"name\":\"a\xffb\"}", "application/json", 400, "invalid_json", ""},
+		{"lone high surrogate", `{"name":"\ud800"}`, "application/json", 400, "invalid_json", ""},
+		{"lone low surrogate", `{"name":"x\udc00"}`, "application/json", 400, "invalid_json", ""},
+		{"surrogate pair", `{"name":"\ud83d\ude00"}`, "application/json", 200, "", ""},
+		{"escaped backslash before u", `{"name":"\\ud800"}`, "application/json", 200, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

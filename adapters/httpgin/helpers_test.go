@@ -59,6 +59,14 @@ func newTestEnvTiers(t *testing.T, opt Options, tiers ports.TierTable) *testEnv 
 // the sessions core, whose events go to opt.Events.
 func newTestEnvWA(t *testing.T, opt Options, tiers ports.TierTable, wa ports.WhatsApp) *testEnv {
 	t.Helper()
+	return newTestEnvWith(t, opt, tiers, wa, nil)
+}
+
+// newTestEnvWith is newTestEnvWA whose services more may complete (nil:
+// tenancy, keys and sessions only) over the same store and clock.
+func newTestEnvWith(t *testing.T, opt Options, tiers ports.TierTable, wa ports.WhatsApp,
+	more func(*Services, *coretest.Store, ports.Clock)) *testEnv {
+	t.Helper()
 	clock := ports.ClockFunc(time.Now)
 	store := coretest.NewStore()
 	logs := &lockedWriter{w: &bytes.Buffer{}}
@@ -77,6 +85,9 @@ func newTestEnvWA(t *testing.T, opt Options, tiers ports.TierTable, wa ports.Wha
 		Sessions: sessions.New(sessions.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Tiers: tiers, Log: log,
 			WhatsApp: wa, Bus: opt.Events, Limiter: coretest.NewLimiter(clock), ContactsLimit: ports.Limit{Count: 2, Period: time.Minute},
 			Directory: store.Directory()}),
+	}
+	if more != nil {
+		more(&svc, store, clock)
 	}
 	if opt.Log == nil {
 		opt.Log = log

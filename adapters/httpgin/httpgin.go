@@ -212,7 +212,7 @@ func (a *api) routes(e *gin.Engine) {
 	e.GET("/openapi.json", a.openAPI)
 	e.GET("/docs", a.docs)
 
-	v1 := e.Group("/api/v1")
+	v1 := e.Group("/api/v1", a.checkQuery)
 
 	auth := v1.Group("/auth", a.authIPRate)
 	auth.POST("/register", a.register)

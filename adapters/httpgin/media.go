@@ -98,6 +98,7 @@ func readMultipart(body io.Reader, boundary string, max int64) (sendMediaReq, []
 		return req, nil, errInvalidJSON("the multipart body has no boundary")
 	}
 	mr := multipart.NewReader(body, boundary)
+	seen := map[string]bool{}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -107,10 +108,10 @@ func readMultipart(body io.Reader, boundary string, max int64) (sendMediaReq, []
 			return req, nil, multipartError(err)
 		}
 		name := part.FormName()
+		if err := checkPartName(name, seen); err != nil {
+			return req, nil, err
+		}
 		if name == "file" {
-			if file != nil {
-				return req, nil, ports.InvalidFields(ports.FieldError{Field: "file", Message: "send one file"})
-			}
 			if file, err = safehttp.ReadBody(part, max); err != nil {
 				return req, nil, multipartError(err)
 			}
@@ -124,6 +125,9 @@ func readMultipart(body io.Reader, boundary string, max int64) (sendMediaReq, []
 		if err != nil {
 			return req, nil, ports.InvalidFields(ports.FieldError{Field: name, Message: "is too long"})
 		}
+		if fe := ports.CheckText(name, string(v), maxFieldBytes); fe != nil {
+			return req, nil, ports.InvalidFields(*fe)
+		}
 		if err := setFormField(&req, name, string(v)); err != nil {
 			return req, nil, err
 		}
@@ -132,6 +136,19 @@ func readMultipart(body io.Reader, boundary string, max int64) (sendMediaReq, []
 		return req, nil, ports.InvalidFields(ports.FieldError{Field: "file", Message: "is required: upload the file as the part named file"})
 	}
 	return req, file, nil
+}
+
+// checkPartName applies the JSON form's rules to a part's name: a name,
+// and each name once.
+func checkPartName(name string, seen map[string]bool) error {
+	switch {
+	case ports.CheckName("field", name, 64) != nil:
+		return ports.InvalidFields(ports.FieldError{Field: ports.CleanText(name), Message: "unknown field"})
+	case seen[name]:
+		return ports.InvalidFields(ports.FieldError{Field: name, Message: "duplicate field"})
+	}
+	seen[name] = true
+	return nil
 }
 
 // setFormField sets one text field of a multipart send.

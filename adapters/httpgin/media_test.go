@@ -82,3 +82,25 @@ func TestReadMultipart(t *testing.T) {
 		t.Errorf("no file: got %v, want invalid", err)
 	}
 }
+
+// The multipart form follows the JSON form's text rule and strictness.
+func TestReadMultipartTextRule(t *testing.T) {
+	part := func(name, v string) string {
+		return "--b\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + v + "\r\n"
+	}
+	file := "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\nJPEG\r\n--b--\r\n"
+	for _, tc := range []struct{ name, body, field string }{
+		{"NUL in caption", part("caption", "a\x00b") + file, "caption"},
+		{"invalid UTF-8 in to", part("to", "+1555\xff") + file, "to"},
+		{"duplicate field", part("to", "+15550001111") + part("to", "+15550002222") + file, "to"},
+		{"second file", file[:len(file)-7] + "\r\n" + file, "file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := readMultipart(strings.NewReader(tc.body), "b", 100)
+			e := ports.AsError(err)
+			if e == nil || e.Code != ports.EInvalid || len(e.Fields) != 1 || e.Fields[0].Field != tc.field {
+				t.Fatalf("got %v, want invalid on field %s", err, tc.field)
+			}
+		})
+	}
+}

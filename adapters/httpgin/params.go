@@ -2,6 +2,7 @@ package httpgin
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -10,6 +11,30 @@ import (
 
 // maxCursor bounds the opaque cursor a client may echo back.
 const maxCursor = 512
+
+// maxQueryValue bounds every query parameter: none of ours needs more (an
+// access token is far shorter), and a longer one is a mistake or a probe.
+const maxQueryValue = 4096
+
+// checkQuery applies the text rule (ports.CheckText) to every query
+// parameter before any handler sees it, so that no route passes a NUL or
+// invalid UTF-8 to a store: 422 naming the parameter.
+func (a *api) checkQuery(c *gin.Context) {
+	for name, values := range c.Request.URL.Query() {
+		if !ports.ValidText(name) {
+			abortWithError(c, a.log, ports.InvalidFields(ports.FieldError{Field: "query",
+				Message: "parameter names must be valid UTF-8 without NUL characters"}))
+			return
+		}
+		for _, v := range values {
+			if fe := ports.CheckText(name, v, maxQueryValue); fe != nil {
+				abortWithError(c, a.log, ports.InvalidFields(*fe))
+				return
+			}
+		}
+	}
+	c.Next()
+}
 
 // pageRequest reads ?limit= and ?cursor= (SPEC §2).
 func pageRequest(c *gin.Context) (ports.PageRequest, error) {
@@ -22,11 +47,14 @@ func pageRequest(c *gin.Context) (ports.PageRequest, error) {
 		}
 		pr.Limit = n
 	}
-	if len(pr.After) > maxCursor {
+	// Cursors are base64url: anything else was not made by this API.
+	if len(pr.After) > maxCursor || strings.Trim(pr.After, base64URL) != "" {
 		return pr, ports.InvalidFields(ports.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
 	}
 	return pr, nil
 }
+
+const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // listBody is the shape of every list response.
 type listBody[T any] struct {

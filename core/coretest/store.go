@@ -192,7 +192,7 @@ func pageOf[T any](items []T, id func(T) string, req ports.PageRequest) (ports.P
 	if req.After != "" {
 		i := slices.IndexFunc(items, func(t T) bool { return id(t) == req.After })
 		if i < 0 {
-			return ports.Page[T]{}, ports.Errorf(ports.EInvalid, "invalid cursor")
+			return ports.Page[T]{}, ports.InvalidFields(ports.FieldError{Field: "cursor", Message: "not a cursor of this list"})
 		}
 		start = i + 1
 	}

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -17,13 +15,10 @@ const maxNameLen = 100
 func validate(cmd *CreateCmd, now time.Time) error {
 	var fields []ports.FieldError
 	cmd.Name = strings.TrimSpace(cmd.Name)
-	switch n := utf8.RuneCountInString(cmd.Name); {
-	case n == 0:
+	if cmd.Name == "" {
 		fields = append(fields, ports.FieldError{Field: "name", Message: "is required"})
-	case n > maxNameLen:
-		fields = append(fields, ports.FieldError{Field: "name", Message: "must be at most 100 characters"})
-	case strings.IndexFunc(cmd.Name, unicode.IsControl) >= 0:
-		fields = append(fields, ports.FieldError{Field: "name", Message: "must not contain control characters"})
+	} else if fe := ports.CheckName("name", cmd.Name, maxNameLen); fe != nil {
+		fields = append(fields, *fe)
 	}
 	// Only an absent list means the default: an empty one is a key that
 	// may do nothing, almost surely a mistake, and reading it as "all"

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -154,7 +153,7 @@ func (s *Service) SendText(ctx context.Context, p ports.Principal, inst ports.In
 		return ports.Message{}, err
 	}
 	to, toErr := normaliseTo(cmd.To)
-	if err := fieldErrors(toErr, checkText(cmd.Text), checkReplyTo(cmd.ReplyTo)); err != nil {
+	if err := ports.FieldErrors(toErr, checkText(cmd.Text), checkReplyTo(cmd.ReplyTo)); err != nil {
 		return ports.Message{}, err
 	}
 	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageText, Text: cmd.Text}, cmd.ReplyTo)
@@ -316,38 +315,26 @@ func checkFilter(f *ports.MessageFilter) error {
 		}
 		f.Chat = chat
 	}
-	return fieldErrors(errs...)
+	return ports.FieldErrors(errs...)
 }
 
 func checkText(text string) *ports.FieldError {
-	if n := utf8.RuneCountInString(text); n < 1 || n > MaxTextLen || strings.TrimSpace(text) == "" {
-		return &ports.FieldError{Field: "text", Message: fmt.Sprintf("must be 1 to %d characters", MaxTextLen)}
+	if fe := ports.CheckText("text", text, MaxTextLen); fe != nil {
+		return fe
 	}
-	if !utf8.ValidString(text) {
-		return &ports.FieldError{Field: "text", Message: "must be valid UTF-8"}
+	if strings.TrimSpace(text) == "" {
+		return &ports.FieldError{Field: "text", Message: fmt.Sprintf("must be 1 to %d characters", MaxTextLen)}
 	}
 	return nil
 }
 
+// checkReplyTo accepts what a WhatsApp message id can be: short, printable,
+// without spaces.
 func checkReplyTo(id string) *ports.FieldError {
-	if len(id) > 128 || strings.ContainsAny(id, " \t\r\n") {
+	if len(id) > 128 || ports.CheckName("replyTo", id, 128) != nil || strings.ContainsAny(id, " ") {
 		return &ports.FieldError{Field: "replyTo", Message: "must be a message id"}
 	}
 	return nil
-}
-
-// fieldErrors joins the failed checks into one EInvalid, nil if none failed.
-func fieldErrors(checks ...*ports.FieldError) error {
-	var fields []ports.FieldError
-	for _, c := range checks {
-		if c != nil {
-			fields = append(fields, *c)
-		}
-	}
-	if len(fields) == 0 {
-		return nil
-	}
-	return ports.InvalidFields(fields...)
 }
 
 func errNotConnected() error {

@@ -129,7 +129,7 @@ func (s *Service) checkBulk(cmd CreateBulkCmd, now time.Time) (BulkPacing, []str
 	case cmd.TemplateID == "" && cmd.Text == "":
 		errs.add("text", "templateId or text is required")
 	case cmd.TemplateID != "":
-		if len(cmd.TemplateID) > 64 || strings.ContainsAny(string(cmd.TemplateID), " \t\r\n/") {
+		if len(cmd.TemplateID) > 64 || !ports.ValidText(string(cmd.TemplateID)) || strings.ContainsAny(string(cmd.TemplateID), " \t\r\n/") {
 			errs.add("templateId", "is not a template id")
 		}
 	default:
@@ -206,8 +206,8 @@ func checkVariables(tpl ports.TemplateID, vars map[string]string) string {
 		if k == "" || utf8.RuneCountInString(k) > MaxVariableLen || utf8.RuneCountInString(v) > MaxVariableLen {
 			return fmt.Sprintf("names must be 1 to %d characters, values at most %d", MaxVariableLen, MaxVariableLen)
 		}
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return "must be valid UTF-8"
+		if !ports.ValidText(k) || !ports.ValidText(v) {
+			return "must be valid UTF-8 without NUL characters"
 		}
 	}
 	return ""

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -110,7 +109,7 @@ func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
 // once (WhatsApp may deliver it again after a reconnect) and announces it.
 // Other kinds are not stored.
 func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
-	in := ev.Message
+	in := cleanInbound(ev.Message)
 	typ := ports.MessageText
 	switch {
 	case in.Location != nil:
@@ -213,9 +212,24 @@ func copyLocation(l *ports.WALocation) *ports.WALocation {
 	return &c
 }
 
+// cleanInbound returns a copy of in whose text every store can hold
+// (ports.CleanText): a contact's message is kept whatever bytes it carries.
+func cleanInbound(in *ports.WAInbound) *ports.WAInbound {
+	c := *in
+	for _, f := range []*string{&c.WAMessageID, &c.Chat, &c.From, &c.PushName, &c.Text, &c.Caption, &c.ReplyTo} {
+		*f = ports.CleanText(*f)
+	}
+	if c.Location != nil {
+		loc := *c.Location
+		loc.Name, loc.Address = ports.CleanText(loc.Name), ports.CleanText(loc.Address)
+		c.Location = &loc
+	}
+	return &c
+}
+
 // truncate cuts s to at most n characters.
 func truncate(s string, n int) string {
-	s = strings.ToValidUTF8(s, "")
+	s = ports.CleanText(s)
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}

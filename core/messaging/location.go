@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -32,7 +31,7 @@ func (s *Service) SendLocation(ctx context.Context, p ports.Principal, inst port
 		return ports.Message{}, err
 	}
 	to, toErr := normaliseTo(cmd.To)
-	err := fieldErrors(toErr,
+	err := ports.FieldErrors(toErr,
 		checkCoordinate("latitude", cmd.Latitude, 90),
 		checkCoordinate("longitude", cmd.Longitude, 180),
 		checkLabel("name", cmd.Name, MaxLocationName),
@@ -53,10 +52,7 @@ func checkCoordinate(field string, v *float64, limit float64) *ports.FieldError 
 }
 
 func checkLabel(field, v string, maxLen int) *ports.FieldError {
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > maxLen {
-		return &ports.FieldError{Field: field, Message: fmt.Sprintf("must be at most %d characters of valid UTF-8", maxLen)}
-	}
-	return nil
+	return ports.CheckText(field, v, maxLen)
 }
 
 // outbound is what the worker hands WhatsApp for m, with md, its file, on

@@ -16,6 +16,7 @@ import (
 const (
 	MaxCaptionLen   = 1024
 	MaxFileNameLen  = 255
+	maxMimeTypeLen  = 255
 	DefaultMaxMedia = 10 << 20 // bytes of one file
 )
 
@@ -76,7 +77,8 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 	if name == "" {
 		name = cmd.Media.FileName
 	}
-	if err := fieldErrors(toErr, checkCaption(kind, cmd.Caption), checkFileName(name), checkMediaSource(cmd.Media)); err != nil {
+	if err := ports.FieldErrors(toErr, checkCaption(kind, cmd.Caption), checkFileName(name), checkMediaSource(cmd.Media),
+		ports.CheckText("media.mimeType", cmd.Media.MimeType, maxMimeTypeLen)); err != nil {
 		return ports.Message{}, err
 	}
 	data, err := s.mediaBytes(ctx, cmd.Media)
@@ -154,10 +156,8 @@ func checkMediaSource(in MediaInput) *ports.FieldError {
 		return &ports.FieldError{Field: "media", Message: "is required: a url, base64 data or an uploaded file"}
 	case in.URL != "" && !strings.HasPrefix(in.URL, "http://") && !strings.HasPrefix(in.URL, "https://"):
 		return &ports.FieldError{Field: "media.url", Message: "must be an http or https URL"}
-	case len(in.URL) > 2048:
-		return &ports.FieldError{Field: "media.url", Message: "must be at most 2048 characters"}
 	}
-	return nil
+	return ports.CheckText("media.url", in.URL, 2048)
 }
 
 func checkCaption(kind ports.WAMediaKind, caption string) *ports.FieldError {
@@ -168,10 +168,7 @@ func checkCaption(kind ports.WAMediaKind, caption string) *ports.FieldError {
 }
 
 func checkFileName(name string) *ports.FieldError {
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxFileNameLen {
-		return &ports.FieldError{Field: "filename", Message: fmt.Sprintf("must be at most %d characters of valid UTF-8", MaxFileNameLen)}
-	}
-	return nil
+	return ports.CheckText("filename", name, MaxFileNameLen)
 }
 
 // sanitiseFileName keeps the last path element of name, without control

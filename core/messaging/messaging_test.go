@@ -388,3 +388,34 @@ func TestReplyToResolvesOurID(t *testing.T) {
 		t.Errorf("reply to a WhatsApp id: got %q, want it kept", raw.ReplyTo)
 	}
 }
+
+// An inbound message with text PostgreSQL cannot hold (NUL, invalid UTF-8)
+// is cleaned and kept, never dropped: it is the contact's message.
+func TestInboundTextCleaned(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+		WAMessageID: "3EB0\x00NUL", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net",
+		Text: "hi\x00there \xff", ReplyTo: "3EB0\x00Q",
+	}})
+	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+		WAMessageID: "3EB0LOC", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net",
+		Location: &ports.WALocation{Latitude: 1, Longitude: 2, Name: "caf\x00é", Address: "\xc3"},
+	}})
+	page, err := e.svc.List(t.Context(), e.p, e.inst.ID, ports.MessageFilter{Direction: ports.DirectionInbound}, ports.PageRequest{})
+	if err != nil || len(page.Items) != 2 {
+		t.Fatalf("inbound messages: got %d, %v; want 2", len(page.Items), err)
+	}
+	for _, m := range page.Items {
+		for _, s := range []string{m.Text, m.WAMessageID, m.ReplyTo, m.Chat, m.From, m.Caption} {
+			if !ports.ValidText(s) {
+				t.Errorf("message %s holds %q, want clean text", m.ID, s)
+			}
+		}
+		if m.Type == ports.MessageText && m.Text != "hithere \uFFFD" {
+			t.Errorf("text: got %q, want %q", m.Text, "hithere \uFFFD")
+		}
+		if m.Type == ports.MessageLocation && (m.Location.Name != "café" || m.Location.Address != "\uFFFD") {
+			t.Errorf("location: got %q, %q; want café, U+FFFD", m.Location.Name, m.Location.Address)
+		}
+	}
+}

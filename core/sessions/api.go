@@ -119,7 +119,7 @@ func (s *Service) Create(ctx context.Context, p ports.Principal, cmd CreateCmd) 
 		return ports.Instance{}, err
 	}
 	cmd.Name = strings.TrimSpace(cmd.Name)
-	if err := fieldErrors(checkName(cmd.Name), checkMetadata(cmd.Metadata), checkProxyURL(cmd.ProxyURL)); err != nil {
+	if err := ports.FieldErrors(checkName(cmd.Name), checkMetadata(cmd.Metadata), checkProxyURL(cmd.ProxyURL)); err != nil {
 		return ports.Instance{}, err
 	}
 	if err := s.checkProxyTarget(ctx, &cmd.ProxyURL); err != nil {
@@ -306,7 +306,7 @@ func validateUpdate(cmd *UpdateCmd) error {
 	if cmd.ProxyURL != nil {
 		checks = append(checks, checkProxyURL(*cmd.ProxyURL))
 	}
-	return fieldErrors(checks...)
+	return ports.FieldErrors(checks...)
 }
 
 // apply sets the given fields and returns the API names of those that

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -26,15 +24,10 @@ var proxySchemes = map[string]bool{"http": true, "https": true, "socks5": true}
 
 // checkName checks an already trimmed instance name.
 func checkName(name string) *ports.FieldError {
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
+	if name == "" {
 		return &ports.FieldError{Field: "name", Message: "is required"}
-	case n > maxNameLen:
-		return &ports.FieldError{Field: "name", Message: "must be at most 100 characters"}
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return &ports.FieldError{Field: "name", Message: "must not contain control characters"}
 	}
-	return nil
+	return ports.CheckName("name", name, maxNameLen)
 }
 
 // checkMetadata bounds the free-form metadata so that it cannot be used as
@@ -43,9 +36,12 @@ func checkMetadata(m map[string]any) *ports.FieldError {
 	if len(m) > maxMetadataKeys {
 		return &ports.FieldError{Field: "metadata", Message: "must have at most 50 keys"}
 	}
-	for k := range m {
-		if n := utf8.RuneCountInString(k); n == 0 || n > maxMetadataKeyLen {
-			return &ports.FieldError{Field: "metadata", Message: "keys must be 1 to 64 characters"}
+	for k, v := range m {
+		if k == "" || ports.CheckName("metadata", k, maxMetadataKeyLen) != nil {
+			return &ports.FieldError{Field: "metadata", Message: "keys must be names of 1 to 64 characters"}
+		}
+		if !validJSONText(v) {
+			return &ports.FieldError{Field: "metadata." + k, Message: "must be valid UTF-8 without NUL characters"}
 		}
 	}
 	b, err := json.Marshal(m)
@@ -58,6 +54,28 @@ func checkMetadata(m map[string]any) *ports.FieldError {
 	return nil
 }
 
+// validJSONText reports whether every string in a decoded JSON value, keys
+// included, follows the text rule.
+func validJSONText(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return ports.ValidText(v)
+	case []any:
+		for _, e := range v {
+			if !validJSONText(e) {
+				return false
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if !ports.ValidText(k) || !validJSONText(e) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // checkProxyURL accepts an empty value (no proxy) or an absolute URL of a
 // proxy scheme that the WhatsApp client can dial.
 func checkProxyURL(raw string) *ports.FieldError {
@@ -65,29 +83,14 @@ func checkProxyURL(raw string) *ports.FieldError {
 		return nil
 	}
 	bad := &ports.FieldError{Field: "proxyUrl", Message: "must be an http, https or socks5 URL with a host"}
-	if len(raw) > maxProxyURLLen {
-		return &ports.FieldError{Field: "proxyUrl", Message: "must be at most 2048 characters"}
+	if fe := ports.CheckText("proxyUrl", raw, maxProxyURLLen); fe != nil {
+		return fe
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !proxySchemes[strings.ToLower(u.Scheme)] || u.Hostname() == "" || u.Opaque != "" {
 		return bad
 	}
 	return nil
-}
-
-// fieldErrors returns an EInvalid error for the failed checks, nil if none
-// failed.
-func fieldErrors(checks ...*ports.FieldError) error {
-	var fields []ports.FieldError
-	for _, fe := range checks {
-		if fe != nil {
-			fields = append(fields, *fe)
-		}
-	}
-	if len(fields) == 0 {
-		return nil
-	}
-	return ports.InvalidFields(fields...)
 }
 
 // jsonEqual compares two metadata maps as the client sees them: by their

@@ -46,6 +46,9 @@ func parse(body string) (parsed, error) {
 	if n := utf8.RuneCountInString(body); n == 0 || n > MaxBodyChars {
 		return parsed{}, bodyError(fmt.Sprintf("must be 1 to %d characters", MaxBodyChars))
 	}
+	if fe := ports.CheckText("body", body, MaxBodyChars); fe != nil {
+		return parsed{}, bodyError(fe.Message)
+	}
 	var p parsed
 	var lit strings.Builder
 	seen := map[string]bool{}

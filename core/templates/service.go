@@ -157,6 +157,8 @@ func validate(name, body *string) (string, []string, error) {
 		trimmed = strings.TrimSpace(*name)
 		if n := utf8.RuneCountInString(trimmed); n == 0 || n > MaxNameChars {
 			fields = append(fields, ports.FieldError{Field: "name", Message: fmt.Sprintf("must be 1 to %d characters", MaxNameChars)})
+		} else if fe := ports.CheckName("name", trimmed, MaxNameChars); fe != nil {
+			fields = append(fields, *fe)
 		}
 	}
 	var vars []string

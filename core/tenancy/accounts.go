@@ -19,7 +19,7 @@ type newAccount struct {
 func (a *newAccount) validate() error {
 	a.email = normalizeEmail(a.email)
 	a.name = strings.TrimSpace(a.name)
-	return fieldErrors(checkEmail(a.email), checkPassword("password", a.password), checkName(a.name))
+	return ports.FieldErrors(checkEmail(a.email), checkPassword("password", a.password), checkName(a.name))
 }
 
 // createAccount creates a basic-tier subscription and its first user in one

@@ -90,7 +90,9 @@ func (s *Service) loginFailed(ctx context.Context, email string, u ports.User, c
 // the account, even with the right password, until the window passes.
 func (s *Service) Login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, error) {
 	email := normalizeEmail(cmd.Email)
-	if err := fieldErrors(requireField("email", email), requireField("password", cmd.Password)); err != nil {
+	// Bounded before any work: an unbounded email would otherwise reach the
+	// lockout counter's key and the audit log.
+	if err := ports.FieldErrors(requireField("email", email, maxEmailLen), requireField("password", cmd.Password, maxLoginPasswordLen)); err != nil {
 		return ports.User{}, Tokens{}, err
 	}
 	if err := s.takeAttempt(ctx, email); err != nil {
@@ -122,9 +124,10 @@ func (s *Service) Login(ctx context.Context, cmd LoginCmd) (ports.User, Tokens, 
 	return withoutSecrets(u), toks, nil
 }
 
-func requireField(field, v string) *ports.FieldError {
+// requireField checks a field that must be given, within max characters.
+func requireField(field, v string, max int) *ports.FieldError {
 	if v == "" {
 		return &ports.FieldError{Field: field, Message: "is required"}
 	}
-	return nil
+	return ports.CheckText(field, v, max)
 }

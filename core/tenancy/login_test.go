@@ -172,3 +172,33 @@ func TestLoginLockoutHoldsForParallelGuesses(t *testing.T) {
 		t.Fatalf("got %v, want at most 10 invalid_credentials and the rest rate_limited", counts)
 	}
 }
+
+// An oversized or NUL-bearing email or password is refused before any
+// work: no hash, no failed-login counter, no audit row (a probe's 900 KB
+// email wrote a 900 KB audit row and a 900 KB Redis key).
+func TestLoginBoundsInputBeforeWork(t *testing.T) {
+	long := strings.Repeat("a", 900_000) + "@example.com"
+	for _, tc := range []struct {
+		name, email, pass, field string
+	}{
+		{"huge email", long, "correct horse", "email"},
+		{"email of 255 characters", strings.Repeat("é", 243) + "@example.com", "correct horse", "email"},
+		{"huge password", "ada@example.com", strings.Repeat("p", 1025), "password"},
+		{"NUL in email", "ada\x00@example.com", "correct horse", "email"},
+		{"invalid UTF-8 password", "ada@example.com", "pass\xffword", "password"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, tenancy.Config{})
+			e.register(t, "ada@example.com")
+			before, audits := e.hasher.Verifies(), len(e.store.Audit())
+			_, _, err := e.svc.Login(context.Background(), tenancy.LoginCmd{Email: tc.email, Password: tc.pass, Client: client})
+			wantFields(t, err, tc.field)
+			if got := e.hasher.Verifies() - before; got != 0 {
+				t.Errorf("password verifications: got %d, want 0", got)
+			}
+			if got := len(e.store.Audit()) - audits; got != 0 {
+				t.Errorf("audit entries: got %d new, want 0", got)
+			}
+		})
+	}
+}

@@ -33,7 +33,7 @@ func (s *Service) loadRefresh(ctx context.Context, value string) (ports.RefreshT
 // revoked (token_revoked; a spent one also revokes its whole family).
 // EInvalid when no token is given.
 func (s *Service) Refresh(ctx context.Context, value string, c Client) (Tokens, error) {
-	if err := fieldErrors(requireField("refreshToken", value)); err != nil {
+	if err := ports.FieldErrors(requireField("refreshToken", value, maxTokenLen)); err != nil {
 		return Tokens{}, err
 	}
 	rt, err := s.loadRefresh(ctx, value)
@@ -145,6 +145,9 @@ func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current
 	if err != nil {
 		return fmt.Errorf("get user: %w", err)
 	}
+	if err := ports.FieldErrors(requireField("currentPassword", current, maxLoginPasswordLen)); err != nil {
+		return err
+	}
 	ok, err := s.d.Hasher.Verify(u.PasswordHash, current)
 	if err != nil {
 		return fmt.Errorf("verify password: %w", err)
@@ -152,7 +155,7 @@ func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current
 	if !ok {
 		return invalidCredentials()
 	}
-	if err := fieldErrors(checkPassword("newPassword", next)); err != nil {
+	if err := ports.FieldErrors(checkPassword("newPassword", next)); err != nil {
 		return err
 	}
 	hash, err := s.d.Hasher.Hash(next)

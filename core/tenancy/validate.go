@@ -3,7 +3,6 @@ package tenancy
 import (
 	"net/mail"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
@@ -15,6 +14,12 @@ const (
 	minPasswordLen = 8
 	maxPasswordLen = 128
 	maxNameLen     = 200
+	// maxLoginPasswordLen bounds a password given to be checked (login,
+	// password change): looser than maxPasswordLen, so a future rule change
+	// cannot lock anyone out, but bounded before the hash is computed.
+	maxLoginPasswordLen = 1024
+	// maxTokenLen bounds a refresh token given back; ours are far shorter.
+	maxTokenLen = 512
 )
 
 // normalizeEmail is the form emails are stored and compared in.
@@ -24,11 +29,11 @@ func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 // (no display name, no angle brackets) whose domain has a dot: net/mail
 // alone accepts "a@localhost", which no customer mailbox uses.
 func checkEmail(email string) *ports.FieldError {
-	switch {
-	case email == "":
+	if email == "" {
 		return &ports.FieldError{Field: "email", Message: "is required"}
-	case len(email) > maxEmailLen:
-		return &ports.FieldError{Field: "email", Message: "must be at most 254 characters"}
+	}
+	if fe := ports.CheckText("email", email, maxEmailLen); fe != nil {
+		return fe
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Name != "" || addr.Address != email {
@@ -44,6 +49,9 @@ func checkEmail(email string) *ports.FieldError {
 // checkPassword counts characters, not bytes, so that non-ASCII passwords
 // get the length a person expects.
 func checkPassword(field, password string) *ports.FieldError {
+	if !ports.ValidText(password) {
+		return &ports.FieldError{Field: field, Message: "must be valid UTF-8 without NUL characters"}
+	}
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < minPasswordLen:
@@ -56,29 +64,8 @@ func checkPassword(field, password string) *ports.FieldError {
 
 // checkName checks an already trimmed display name.
 func checkName(name string) *ports.FieldError {
-	n := utf8.RuneCountInString(name)
-	switch {
-	case n == 0:
+	if name == "" {
 		return &ports.FieldError{Field: "name", Message: "is required"}
-	case n > maxNameLen:
-		return &ports.FieldError{Field: "name", Message: "must be at most 200 characters"}
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return &ports.FieldError{Field: "name", Message: "must not contain control characters"}
 	}
-	return nil
-}
-
-// fieldErrors returns an EInvalid error for the failed checks, nil if none
-// failed.
-func fieldErrors(checks ...*ports.FieldError) error {
-	var fields []ports.FieldError
-	for _, fe := range checks {
-		if fe != nil {
-			fields = append(fields, *fe)
-		}
-	}
-	if len(fields) == 0 {
-		return nil
-	}
-	return ports.InvalidFields(fields...)
+	return ports.CheckName("name", name, maxNameLen)
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-	"unicode/utf8"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -353,8 +352,11 @@ func (s *Service) validate(ctx context.Context, url *string, events []string, de
 			fields = append(fields, ports.AsError(err).Fields...)
 		}
 	}
-	if description != nil && utf8.RuneCountInString(*description) > maxDescriptionLen {
-		fields = append(fields, ports.FieldError{Field: "description", Message: fmt.Sprintf("must be at most %d characters", maxDescriptionLen)})
+	if description != nil {
+		// A description is shown like a name, so it follows the name rule.
+		if fe := ports.CheckName("description", *description, maxDescriptionLen); fe != nil {
+			fields = append(fields, *fe)
+		}
 	}
 	if len(fields) > 0 {
 		return ports.InvalidFields(fields...)
@@ -364,8 +366,11 @@ func (s *Service) validate(ctx context.Context, url *string, events []string, de
 
 // checkURL applies the length rule and the SSRF checker, naming the field.
 func (s *Service) checkURL(ctx context.Context, url string) error {
-	if url == "" || len(url) > maxURLLen {
-		return ports.InvalidFields(ports.FieldError{Field: "url", Message: fmt.Sprintf("must be 1 to %d bytes", maxURLLen)})
+	if url == "" {
+		return ports.InvalidFields(ports.FieldError{Field: "url", Message: "is required"})
+	}
+	if fe := ports.CheckText("url", url, maxURLLen); fe != nil {
+		return ports.InvalidFields(*fe)
 	}
 	return s.d.CheckURL.CheckField(ctx, "url", url)
 }

@@ -12,11 +12,11 @@ type APIKey struct{ ent.Schema }
 // Fields of APIKey.
 func (APIKey) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("instance_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("name").MaxLen(100).NotEmpty(),
-		field.String("prefix").MaxLen(16).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("instance_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("name").MaxRuneLen(100).NotEmpty(),
+		field.String("prefix").MaxRuneLen(16).NotEmpty().Immutable(),
 		field.Bytes("hash").MaxLen(32).NotEmpty().Immutable().Sensitive(),
 		field.Strings("scopes"),
 		field.Time("created_at").Immutable(),

@@ -12,16 +12,16 @@ type AuditLog struct{ ent.Schema }
 // Fields of AuditLog.
 func (AuditLog) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).Default("").Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).Default("").Immutable(),
 		field.Time("at").Immutable(),
-		field.String("action").MaxLen(64).NotEmpty().Immutable(),
-		field.String("actor_user_id").MaxLen(64).Default("").Immutable(),
-		field.String("actor_api_key_id").MaxLen(64).Default("").Immutable(),
-		field.String("target_type").MaxLen(32).Default("").Immutable(),
-		field.String("target_id").MaxLen(64).Default("").Immutable(),
-		field.String("ip").MaxLen(64).Default("").Immutable(),
-		field.String("user_agent").MaxLen(512).Default("").Immutable(),
+		field.String("action").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("actor_user_id").MaxRuneLen(64).Default("").Immutable(),
+		field.String("actor_api_key_id").MaxRuneLen(64).Default("").Immutable(),
+		field.String("target_type").MaxRuneLen(32).Default("").Immutable(),
+		field.String("target_id").MaxRuneLen(64).Default("").Immutable(),
+		field.String("ip").MaxRuneLen(64).Default("").Immutable(),
+		field.String("user_agent").MaxRuneLen(512).Default("").Immutable(),
 		field.JSON("details", map[string]any{}).Optional().Immutable(),
 	}
 }

@@ -17,12 +17,12 @@ type Bulk struct{ ent.Schema }
 // Fields of Bulk.
 func (Bulk) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("instance_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("instance_id").MaxRuneLen(64).NotEmpty().Immutable(),
 		// status is scheduled, running, paused, completed or cancelled.
-		field.String("status").MaxLen(16).NotEmpty(),
-		field.String("template_id").MaxLen(64).Default(""),
+		field.String("status").MaxRuneLen(16).NotEmpty(),
+		field.String("template_id").MaxRuneLen(64).Default(""),
 		field.Text("text").Default(""),
 		field.Int("total").NonNegative(),
 		// The pause between two sends, a random value in between.

@@ -15,9 +15,9 @@ type DailyStat struct{ ent.Schema }
 // Fields of DailyStat.
 func (DailyStat) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
 		// instance_id is empty for API calls made outside any instance.
-		field.String("instance_id").MaxLen(64).Default("").Immutable(),
+		field.String("instance_id").MaxRuneLen(64).Default("").Immutable(),
 		field.Time("day").Immutable().SchemaType(map[string]string{dialect.Postgres: "date", dialect.SQLite: "date"}),
 		field.Int64("sent").Default(0),
 		field.Int64("failed").Default(0),

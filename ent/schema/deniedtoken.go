@@ -12,7 +12,7 @@ type DeniedToken struct{ ent.Schema }
 // Fields of DeniedToken. The id is the token's jti.
 func (DeniedToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
 		field.Time("expires_at").Immutable(),
 	}
 }

@@ -17,14 +17,14 @@ func (IdempotencyKey) Fields() []ent.Field {
 	return []ent.Field{
 		// id names one claim of the key, so that a late writer whose
 		// claim was taken over cannot complete or release the new one.
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("key").MaxLen(255).NotEmpty().Immutable(),
-		field.String("request_hash").MaxLen(128).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("key").MaxRuneLen(255).NotEmpty().Immutable(),
+		field.String("request_hash").MaxRuneLen(128).NotEmpty().Immutable(),
 		// state is in_progress or done.
-		field.String("state").MaxLen(16).NotEmpty(),
+		field.String("state").MaxRuneLen(16).NotEmpty(),
 		field.Int("status").Default(0),
-		field.String("content_type").MaxLen(128).Default(""),
+		field.String("content_type").MaxRuneLen(128).Default(""),
 		field.Bytes("body").Optional(),
 		field.Time("created_at").Immutable(),
 		field.Time("expires_at"),

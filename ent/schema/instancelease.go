@@ -16,8 +16,8 @@ type InstanceLease struct{ ent.Schema }
 // Fields of InstanceLease.
 func (InstanceLease) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").StorageKey("instance_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("node_id").MaxLen(128).NotEmpty(),
+		field.String("id").StorageKey("instance_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("node_id").MaxRuneLen(128).NotEmpty(),
 		field.Time("expires_at"),
 		// epoch counts the changes of owner: a fencing token.
 		field.Int64("epoch").Default(1),

@@ -13,12 +13,12 @@ type Job struct{ ent.Schema }
 // Fields of Job.
 func (Job) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(128).NotEmpty().Immutable(),
-		field.String("type").MaxLen(100).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(128).NotEmpty().Immutable(),
+		field.String("type").MaxRuneLen(100).NotEmpty().Immutable(),
 		field.Bytes("payload").Optional().Immutable(),
 		field.JSON("trace", map[string]string{}).Optional().Immutable(),
 		// state is pending, running or dead.
-		field.String("state").MaxLen(16).NotEmpty(),
+		field.String("state").MaxRuneLen(16).NotEmpty(),
 		field.Int("attempts").Default(0),
 		field.Int("max_attempts"),
 		field.Time("run_at"),
@@ -27,7 +27,7 @@ func (Job) Fields() []ent.Field {
 		field.Time("locked_until").Optional().Nillable(),
 		// claim identifies the current run, so that a runner that lost its
 		// lease cannot complete or reschedule the job another run holds.
-		field.String("claim").MaxLen(64).Default(""),
+		field.String("claim").MaxRuneLen(64).Default(""),
 		field.Text("last_error").Default(""),
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),

@@ -15,29 +15,29 @@ type Message struct{ ent.Schema }
 // Fields of Message.
 func (Message) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("instance_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("instance_id").MaxRuneLen(64).NotEmpty().Immutable(),
 		// direction is outbound or inbound.
-		field.String("direction").MaxLen(16).NotEmpty().Immutable(),
-		field.String("chat").MaxLen(128).Default(""),
-		field.String("to").MaxLen(128).Default(""),
-		field.String("from").MaxLen(128).Default(""),
+		field.String("direction").MaxRuneLen(16).NotEmpty().Immutable(),
+		field.String("chat").MaxRuneLen(128).Default(""),
+		field.String("to").MaxRuneLen(128).Default(""),
+		field.String("from").MaxRuneLen(128).Default(""),
 		// type is text, image, document, audio or location.
-		field.String("type").MaxLen(16).NotEmpty(),
+		field.String("type").MaxRuneLen(16).NotEmpty(),
 		field.Text("text").Default(""),
 		field.Text("caption").Default(""),
 		// The pin of a location message; latitude and longitude are set
 		// together, on location messages only.
 		field.Float("latitude").Optional().Nillable(),
 		field.Float("longitude").Optional().Nillable(),
-		field.String("location_name").MaxLen(256).Default(""),
-		field.String("location_address").MaxLen(512).Default(""),
-		field.String("status").MaxLen(16).NotEmpty(),
-		field.String("error_code").MaxLen(64).Default(""),
-		field.String("error_message").MaxLen(1024).Default(""),
-		field.String("wa_message_id").MaxLen(128).Default(""),
-		field.String("reply_to").MaxLen(128).Default(""),
+		field.String("location_name").MaxRuneLen(256).Default(""),
+		field.String("location_address").MaxRuneLen(512).Default(""),
+		field.String("status").MaxRuneLen(16).NotEmpty(),
+		field.String("error_code").MaxRuneLen(64).Default(""),
+		field.String("error_message").MaxRuneLen(1024).Default(""),
+		field.String("wa_message_id").MaxRuneLen(128).Default(""),
+		field.String("reply_to").MaxRuneLen(128).Default(""),
 		field.Int("attempts").Default(0),
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),
@@ -47,7 +47,7 @@ func (Message) Fields() []ent.Field {
 		// A bulk send's recipient: the bulk's id and the recipient's place
 		// in it. Such rows are sent by the bulk's run, not by a send job
 		// of their own.
-		field.String("bulk_id").MaxLen(64).Optional().Nillable().Immutable(),
+		field.String("bulk_id").MaxRuneLen(64).Optional().Nillable().Immutable(),
 		field.Int("bulk_seq").Optional().Nillable().Immutable(),
 	}
 }

@@ -22,10 +22,10 @@ func (MessageMedia) Annotations() []schema.Annotation {
 func (MessageMedia) Fields() []ent.Field {
 	return []ent.Field{
 		// id is the message's id.
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("mime_type").MaxLen(128).Default(""),
-		field.String("file_name").MaxLen(255).Default(""),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("mime_type").MaxRuneLen(128).Default(""),
+		field.String("file_name").MaxRuneLen(255).Default(""),
 		field.Bool("ptt").Default(false),
 		field.Int64("size").Default(0),
 		field.Bytes("sha256").MaxLen(32),

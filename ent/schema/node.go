@@ -14,7 +14,7 @@ type Node struct{ ent.Schema }
 // Fields of Node.
 func (Node) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(128).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(128).NotEmpty().Immutable(),
 		field.Time("heartbeat_at"),
 		field.Time("started_at"),
 	}

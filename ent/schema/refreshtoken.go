@@ -12,10 +12,10 @@ type RefreshToken struct{ ent.Schema }
 // Fields of RefreshToken.
 func (RefreshToken) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("user_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("family_id").MaxLen(64).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("user_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("family_id").MaxRuneLen(64).NotEmpty().Immutable(),
 		field.Bytes("hash").MaxLen(32).NotEmpty().Immutable().Sensitive(),
 		field.Time("created_at").Immutable(),
 		field.Time("expires_at").Immutable(),

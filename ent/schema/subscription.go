@@ -11,8 +11,8 @@ type Subscription struct{ ent.Schema }
 // Fields of Subscription.
 func (Subscription) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("tier").MaxLen(16).NotEmpty(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("tier").MaxRuneLen(16).NotEmpty(),
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),
 	}

@@ -15,9 +15,9 @@ type Template struct{ ent.Schema }
 // Fields of Template.
 func (Template) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("name").MaxLen(100).NotEmpty(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("name").MaxRuneLen(100).NotEmpty(),
 		field.Text("body").NotEmpty(),
 		field.JSON("variables", []string{}),
 		field.Time("created_at").Immutable(),

@@ -12,12 +12,12 @@ type User struct{ ent.Schema }
 // Fields of User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("email").MaxLen(254).NotEmpty(),
-		field.String("name").MaxLen(200),
-		field.String("password_hash").MaxLen(255).Sensitive(),
-		field.String("role").MaxLen(16),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("email").MaxRuneLen(254).NotEmpty(),
+		field.String("name").MaxRuneLen(200),
+		field.String("password_hash").MaxRuneLen(255).Sensitive(),
+		field.String("role").MaxRuneLen(16),
 		field.Int("token_version").Default(0),
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),

@@ -14,21 +14,21 @@ type WebhookEndpoint struct{ ent.Schema }
 // Fields of WebhookEndpoint.
 func (WebhookEndpoint) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("instance_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("url").MaxLen(2048).NotEmpty(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("instance_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("url").MaxRuneLen(2048).NotEmpty(),
 		field.JSON("events", []string{}),
-		field.String("description").MaxLen(500).Default(""),
+		field.String("description").MaxRuneLen(500).Default(""),
 		field.Bool("enabled").Default(true),
-		field.String("secret").MaxLen(128).NotEmpty().Sensitive(),
-		field.String("previous_secret").MaxLen(128).Default("").Sensitive(),
+		field.String("secret").MaxRuneLen(128).NotEmpty().Sensitive(),
+		field.String("previous_secret").MaxRuneLen(128).Default("").Sensitive(),
 		field.Time("rotated_at").Optional().Nillable(),
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),
 		field.Time("last_success_at").Optional().Nillable(),
 		field.Time("first_failure_at").Optional().Nillable(),
-		field.String("disabled_reason").MaxLen(200).Default(""),
+		field.String("disabled_reason").MaxRuneLen(200).Default(""),
 	}
 }
 
@@ -48,18 +48,18 @@ type WebhookDelivery struct{ ent.Schema }
 // Fields of WebhookDelivery.
 func (WebhookDelivery) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("subscription_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("instance_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("endpoint_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("event_id").MaxLen(64).NotEmpty().Immutable(),
-		field.String("event_type").MaxLen(32).NotEmpty().Immutable(),
+		field.String("id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("subscription_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("instance_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("endpoint_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("event_id").MaxRuneLen(64).NotEmpty().Immutable(),
+		field.String("event_type").MaxRuneLen(32).NotEmpty().Immutable(),
 		field.Bytes("payload").Immutable(),
 		// status is pending, delivered, failed or dead.
-		field.String("status").MaxLen(16).NotEmpty(),
+		field.String("status").MaxRuneLen(16).NotEmpty(),
 		field.Int("attempts").Default(0),
 		field.Int("last_status_code").Default(0),
-		field.String("last_error").MaxLen(1024).Default(""),
+		field.String("last_error").MaxRuneLen(1024).Default(""),
 		field.Text("last_response").Default(""),
 		field.Int64("latency_ms").Default(0),
 		field.Time("next_attempt_at").Optional().Nillable(),

@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"APIKeyAccess", testAPIKeyAccess},
 		{"PageLimits", testPageLimits},
 		{"BadCursor", testBadCursor},
+		{"NULCursor", testNULCursor},
+		{"RuneLengths", testRuneLengths},
 		{"TxCommitAndRollback", testTx},
 		{"TxNested", testTxNested},
 		{"InstanceLimitRace", testInstanceLimitRace},
