@@ -212,7 +212,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		return nil, err
 	}
 	// Traced last, outermost: the job spans carry their context in the
-	// jobs, and the capabilities measured above are seen unwrapped.
+	// jobs.
 	sys.queue, sys.runner = otel.Queue(sys.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(sys.runner, cfg.tracer, queueSystem(cfg))
 	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, sys.realtime, clock, ids, sys.metrics, log); err != nil {
 		sys.close()
