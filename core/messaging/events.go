@@ -20,6 +20,12 @@ const eventTimeout = 15 * time.Second
 // status received and announced as message.received. Other kinds are not
 // this module's; the composition root routes them to sessions.
 func (s *Service) HandleEvent(ev ports.WAEvent) {
+	if !s.owns(ev.Instance) {
+		// A connection this node just let go of, reporting late: the
+		// instance's new holder reports for it now.
+		s.d.Log.Debug("WhatsApp event of an instance held elsewhere dropped", "instance", string(ev.Instance), "kind", string(ev.Kind))
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	var err error
