@@ -186,7 +186,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	sys.buildMessaging(cfg, clock, ids, events, log)
 	sys.stats = stats.New(stats.Deps{
 		Stats: st.Stores().Stats, Instances: st.Stores().Instances, Clock: clock, Log: log.With("component", "stats"),
-	}, stats.Config{})
+	})
 	sys.idempotency = idempotency.New(idempotency.Deps{
 		Store: st.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
 	}, idempotency.Config{})
