@@ -1,5 +1,5 @@
 // Package localqueue is the embedded job queue: durable in wagate's own
-// database (the jobs table of ent/schema/job.go, on SQLite or PostgreSQL),
+// database (the jobs table of ent/migrate/jobs.go, on SQLite or PostgreSQL),
 // so that a single binary needs no Redis. It implements ports.Queue,
 // ports.Runner and ports.JobCounter.
 //
