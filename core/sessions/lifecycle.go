@@ -370,6 +370,7 @@ func (s *Service) takeContactCheck(ctx context.Context, id ports.InstanceID) err
 // changes and publishes instance.status and instance.qr events. It is the
 // adapter's OnEvent callback: it writes to the database (the adapter calls
 // it from its own goroutine) but never waits for event subscribers.
+// Events of an instance this node does not hold (Deps.Owner) are dropped.
 func (s *Service) HandleEvent(ev ports.WAEvent) {
 	if s.d.Owner != nil && !s.d.Owner.Owns(ev.Instance) {
 		// A connection this node just let go of, reporting late: the
