@@ -15,10 +15,12 @@ import (
 	"github.com/wagate/wagate/adapters/otel"
 	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/adapters/safehttp"
+	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/ownership"
 	"github.com/wagate/wagate/core/sessions"
+	"github.com/wagate/wagate/core/stats"
 	"github.com/wagate/wagate/core/templates"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/core/webhooks"
@@ -127,4 +129,17 @@ func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventB
 		Observer: metrics,
 		Log:      log.With("component", "webhooks"),
 	}, webhooks.Config{Schedule: cfg.WebhookSchedule}), nil
+}
+
+// buildStoreOnly wires the modules that need only the store: statistics,
+// Idempotency-Keys and templates.
+func (s *system) buildStoreOnly(clock ports.Clock, ids ports.IDGen, log *slog.Logger) {
+	stores := s.store.Stores()
+	s.stats = stats.New(stats.Deps{
+		Stats: stores.Stats, Instances: stores.Instances, Clock: clock, Log: log.With("component", "stats"),
+	})
+	s.idempotency = idempotency.New(idempotency.Deps{
+		Store: s.store.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
+	}, idempotency.Config{})
+	s.templates = templates.New(templates.Deps{Tx: s.store, Stores: stores, Clock: clock, IDs: ids})
 }

@@ -155,12 +155,6 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	if err := sys.openQueue(cfg, log); err != nil {
 		return nil, err
 	}
-	if err := sys.measureQueue(log.With("component", "metrics")); err != nil {
-		return nil, err
-	}
-	// Traced last, outermost: the job spans carry their context in the
-	// jobs.
-	sys.queue, sys.runner = otel.Queue(sys.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(sys.runner, cfg.tracer, queueSystem(cfg))
 	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, sys.realtime, clock, ids, sys.metrics, log); err != nil {
 		return nil, err
 	}
@@ -184,13 +178,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 		return nil, err
 	}
 	sys.buildMessaging(cfg, clock, ids, events, log)
-	sys.stats = stats.New(stats.Deps{
-		Stats: st.Stores().Stats, Instances: st.Stores().Instances, Clock: clock, Log: log.With("component", "stats"),
-	})
-	sys.idempotency = idempotency.New(idempotency.Deps{
-		Store: st.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
-	}, idempotency.Config{})
-	sys.templates = templates.New(templates.Deps{Tx: st, Stores: st.Stores(), Clock: clock, IDs: ids})
+	sys.buildStoreOnly(clock, ids, log)
 	return sys, nil
 }
 
@@ -239,10 +227,24 @@ func (s *system) openBus(ctx context.Context, cfg Config, log *slog.Logger) erro
 	return nil
 }
 
-// openQueue chooses the job queue: asynq when Redis is configured, else the
-// embedded queue in the database. Both give the same semantics, so nothing
-// else depends on the choice.
+// openQueue chooses the job queue, then measures and traces it.
 func (s *system) openQueue(cfg Config, log *slog.Logger) error {
+	if err := s.chooseQueue(cfg, log); err != nil {
+		return err
+	}
+	if err := s.measureQueue(log.With("component", "metrics")); err != nil {
+		return err
+	}
+	// Traced last, outermost: the job spans carry their context in the
+	// jobs.
+	s.queue, s.runner = otel.Queue(s.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(s.runner, cfg.tracer, queueSystem(cfg))
+	return nil
+}
+
+// chooseQueue chooses the job queue: asynq when Redis is configured, else
+// the embedded queue in the database. Both give the same semantics, so
+// nothing else depends on the choice.
+func (s *system) chooseQueue(cfg Config, log *slog.Logger) error {
 	qlog := log.With("component", "queue")
 	if s.redis != nil {
 		q, err := asynqueue.New(asynqueue.Options{Redis: s.redis, Prefix: cfg.RedisPrefix, Log: qlog})
