@@ -22,7 +22,6 @@ import (
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
-	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/node"
@@ -57,8 +56,6 @@ type Client struct {
 	Instance *InstanceClient
 	// InstanceLease is the client for interacting with the InstanceLease builders.
 	InstanceLease *InstanceLeaseClient
-	// Job is the client for interacting with the Job builders.
-	Job *JobClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageMedia is the client for interacting with the MessageMedia builders.
@@ -96,7 +93,6 @@ func (c *Client) init() {
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.InstanceLease = NewInstanceLeaseClient(c.config)
-	c.Job = NewJobClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.MessageMedia = NewMessageMediaClient(c.config)
 	c.Node = NewNodeClient(c.config)
@@ -206,7 +202,6 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
-		Job:             NewJobClient(cfg),
 		Message:         NewMessageClient(cfg),
 		MessageMedia:    NewMessageMediaClient(cfg),
 		Node:            NewNodeClient(cfg),
@@ -243,7 +238,6 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
-		Job:             NewJobClient(cfg),
 		Message:         NewMessageClient(cfg),
 		MessageMedia:    NewMessageMediaClient(cfg),
 		Node:            NewNodeClient(cfg),
@@ -283,9 +277,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
-		c.Instance, c.InstanceLease, c.Job, c.Message, c.MessageMedia, c.Node,
-		c.RefreshToken, c.Subscription, c.Template, c.User, c.WebhookDelivery,
-		c.WebhookEndpoint,
+		c.Instance, c.InstanceLease, c.Message, c.MessageMedia, c.Node, c.RefreshToken,
+		c.Subscription, c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -296,9 +289,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
-		c.Instance, c.InstanceLease, c.Job, c.Message, c.MessageMedia, c.Node,
-		c.RefreshToken, c.Subscription, c.Template, c.User, c.WebhookDelivery,
-		c.WebhookEndpoint,
+		c.Instance, c.InstanceLease, c.Message, c.MessageMedia, c.Node, c.RefreshToken,
+		c.Subscription, c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -323,8 +315,6 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Instance.mutate(ctx, m)
 	case *InstanceLeaseMutation:
 		return c.InstanceLease.mutate(ctx, m)
-	case *JobMutation:
-		return c.Job.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
 	case *MessageMediaMutation:
@@ -1409,139 +1399,6 @@ func (c *InstanceLeaseClient) mutate(ctx context.Context, m *InstanceLeaseMutati
 		return (&InstanceLeaseDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown InstanceLease mutation op: %q", m.Op())
-	}
-}
-
-// JobClient is a client for the Job schema.
-type JobClient struct {
-	config
-}
-
-// NewJobClient returns a client for the Job from the given config.
-func NewJobClient(c config) *JobClient {
-	return &JobClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `job.Hooks(f(g(h())))`.
-func (c *JobClient) Use(hooks ...Hook) {
-	c.hooks.Job = append(c.hooks.Job, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `job.Intercept(f(g(h())))`.
-func (c *JobClient) Intercept(interceptors ...Interceptor) {
-	c.inters.Job = append(c.inters.Job, interceptors...)
-}
-
-// Create returns a builder for creating a Job entity.
-func (c *JobClient) Create() *JobCreate {
-	mutation := newJobMutation(c.config, OpCreate)
-	return &JobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of Job entities.
-func (c *JobClient) CreateBulk(builders ...*JobCreate) *JobCreateBulk {
-	return &JobCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *JobClient) MapCreateBulk(slice any, setFunc func(*JobCreate, int)) *JobCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &JobCreateBulk{err: fmt.Errorf("calling to JobClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*JobCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &JobCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for Job.
-func (c *JobClient) Update() *JobUpdate {
-	mutation := newJobMutation(c.config, OpUpdate)
-	return &JobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *JobClient) UpdateOne(_m *Job) *JobUpdateOne {
-	mutation := newJobMutation(c.config, OpUpdateOne, withJob(_m))
-	return &JobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *JobClient) UpdateOneID(id string) *JobUpdateOne {
-	mutation := newJobMutation(c.config, OpUpdateOne, withJobID(id))
-	return &JobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for Job.
-func (c *JobClient) Delete() *JobDelete {
-	mutation := newJobMutation(c.config, OpDelete)
-	return &JobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *JobClient) DeleteOne(_m *Job) *JobDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *JobClient) DeleteOneID(id string) *JobDeleteOne {
-	builder := c.Delete().Where(job.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &JobDeleteOne{builder}
-}
-
-// Query returns a query builder for Job.
-func (c *JobClient) Query() *JobQuery {
-	return &JobQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypeJob},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a Job entity by its id.
-func (c *JobClient) Get(ctx context.Context, id string) (*Job, error) {
-	return c.Query().Where(job.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *JobClient) GetX(ctx context.Context, id string) *Job {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// Hooks returns the client hooks.
-func (c *JobClient) Hooks() []Hook {
-	return c.hooks.Job
-}
-
-// Interceptors returns the client interceptors.
-func (c *JobClient) Interceptors() []Interceptor {
-	return c.inters.Job
-}
-
-func (c *JobClient) mutate(ctx context.Context, m *JobMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&JobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&JobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&JobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&JobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown Job mutation op: %q", m.Op())
 	}
 }
 
@@ -2746,12 +2603,12 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 type (
 	hooks struct {
 		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance,
-		InstanceLease, Job, Message, MessageMedia, Node, RefreshToken, Subscription,
+		InstanceLease, Message, MessageMedia, Node, RefreshToken, Subscription,
 		Template, User, WebhookDelivery, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance,
-		InstanceLease, Job, Message, MessageMedia, Node, RefreshToken, Subscription,
+		InstanceLease, Message, MessageMedia, Node, RefreshToken, Subscription,
 		Template, User, WebhookDelivery, WebhookEndpoint []ent.Interceptor
 	}
 )

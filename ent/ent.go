@@ -20,7 +20,6 @@ import (
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
-	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/node"
@@ -98,7 +97,6 @@ func checkColumn(t, c string) error {
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			instance.Table:        instance.ValidColumn,
 			instancelease.Table:   instancelease.ValidColumn,
-			job.Table:             job.ValidColumn,
 			message.Table:         message.ValidColumn,
 			messagemedia.Table:    messagemedia.ValidColumn,
 			node.Table:            node.ValidColumn,

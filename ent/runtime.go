@@ -11,7 +11,6 @@ import (
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
-	"github.com/wagate/wagate/ent/job"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/node"
@@ -623,76 +622,6 @@ func init() {
 	// instancelease.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	instancelease.IDValidator = func() func(string) error {
 		validators := instanceleaseDescID.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(id string) error {
-			for _, fn := range fns {
-				if err := fn(id); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	jobFields := schema.Job{}.Fields()
-	_ = jobFields
-	// jobDescType is the schema descriptor for type field.
-	jobDescType := jobFields[1].Descriptor()
-	// job.TypeValidator is a validator for the "type" field. It is called by the builders before save.
-	job.TypeValidator = func() func(string) error {
-		validators := jobDescType.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(_type string) error {
-			for _, fn := range fns {
-				if err := fn(_type); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// jobDescState is the schema descriptor for state field.
-	jobDescState := jobFields[4].Descriptor()
-	// job.StateValidator is a validator for the "state" field. It is called by the builders before save.
-	job.StateValidator = func() func(string) error {
-		validators := jobDescState.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(state string) error {
-			for _, fn := range fns {
-				if err := fn(state); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// jobDescAttempts is the schema descriptor for attempts field.
-	jobDescAttempts := jobFields[5].Descriptor()
-	// job.DefaultAttempts holds the default value on creation for the attempts field.
-	job.DefaultAttempts = jobDescAttempts.Default.(int)
-	// jobDescClaim is the schema descriptor for claim field.
-	jobDescClaim := jobFields[9].Descriptor()
-	// job.DefaultClaim holds the default value on creation for the claim field.
-	job.DefaultClaim = jobDescClaim.Default.(string)
-	// job.ClaimValidator is a validator for the "claim" field. It is called by the builders before save.
-	job.ClaimValidator = jobDescClaim.Validators[0].(func(string) error)
-	// jobDescLastError is the schema descriptor for last_error field.
-	jobDescLastError := jobFields[10].Descriptor()
-	// job.DefaultLastError holds the default value on creation for the last_error field.
-	job.DefaultLastError = jobDescLastError.Default.(string)
-	// jobDescID is the schema descriptor for id field.
-	jobDescID := jobFields[0].Descriptor()
-	// job.IDValidator is a validator for the "id" field. It is called by the builders before save.
-	job.IDValidator = func() func(string) error {
-		validators := jobDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

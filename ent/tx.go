@@ -30,8 +30,6 @@ type Tx struct {
 	Instance *InstanceClient
 	// InstanceLease is the client for interacting with the InstanceLease builders.
 	InstanceLease *InstanceLeaseClient
-	// Job is the client for interacting with the Job builders.
-	Job *JobClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageMedia is the client for interacting with the MessageMedia builders.
@@ -189,7 +187,6 @@ func (tx *Tx) init() {
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.InstanceLease = NewInstanceLeaseClient(tx.config)
-	tx.Job = NewJobClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.MessageMedia = NewMessageMediaClient(tx.config)
 	tx.Node = NewNodeClient(tx.config)

@@ -24,9 +24,8 @@ type JobCounts struct {
 	Dead    int // failed for good, kept a while for inspection
 }
 
-// JobCounter is an optional capability of a Queue, for metrics: unlike
-// QueueInspector.Depth it tells due jobs from delayed ones, and counts
-// running and dead jobs too.
+// JobCounter is an optional capability of a Queue, for metrics: it tells
+// due jobs from delayed ones, and counts running and dead jobs too.
 type JobCounter interface {
 	// CountJobs returns the counts of each job type that has any jobs.
 	// EUnavailable if the queue's storage does not answer.

@@ -104,26 +104,17 @@ type Runner interface {
 	Run(ctx context.Context) error
 }
 
-// JobState is where a job stands in its queue.
+// JobState is where a job stands in its queue, as both queues report it
+// to the conformance suite (test/queuetest), which watches jobs retry and
+// die through it.
 type JobState string
 
-// The job states an inspector reports. A completed job is gone (ENotFound).
+// The job states. A completed job is gone (ENotFound).
 const (
 	JobPending JobState = "pending" // waiting to run, now or later (delayed, or a retry)
 	JobRunning JobState = "running" // claimed by a runner, or left by one that crashed
 	JobDead    JobState = "dead"    // failed for good; kept a while for inspection
 )
-
-// QueueInspector is an optional capability of a Queue, for metrics and
-// operations.
-type QueueInspector interface {
-	// Depth returns, per job type, how many jobs are pending (ready, delayed
-	// or waiting for a retry). Types with none may be absent.
-	Depth(ctx context.Context) (map[string]int, error)
-	// JobState returns the state of a job; ENotFound if there is no such
-	// job (it never existed, or it completed).
-	JobState(ctx context.Context, jobType, id string) (JobState, error)
-}
 
 // RetryDecision is what becomes of a job whose handler returned an error.
 type RetryDecision struct {

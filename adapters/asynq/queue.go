@@ -1,5 +1,5 @@
 // Package asynqueue is the Redis job queue, on hibiken/asynq. It implements
-// ports.Queue, ports.Runner and ports.QueueInspector with the semantics the
+// ports.Queue, ports.Runner and ports.JobCounter with the semantics the
 // embedded queue (adapters/localqueue) has, so that either can be chosen by
 // configuration.
 //
@@ -65,10 +65,7 @@ type Queue struct {
 	inspector *asynq.Inspector
 }
 
-var (
-	_ ports.Queue          = (*Queue)(nil)
-	_ ports.QueueInspector = (*Queue)(nil)
-)
+var _ ports.Queue = (*Queue)(nil)
 
 // New returns a queue on opts.Redis. It does not contact Redis.
 func New(opts Options) (*Queue, error) {
@@ -133,7 +130,7 @@ func (q *Queue) Enqueue(ctx context.Context, j ports.Job) error {
 }
 
 // Depth counts the pending, scheduled and retry tasks of each of this
-// prefix's queues; see ports.QueueInspector.
+// prefix's queues; the conformance suite (test/queuetest) checks it.
 func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
 	infos, err := q.queueInfos(ctx, "queue depth")
 	if err != nil {
@@ -176,7 +173,8 @@ func (q *Queue) queueInfos(ctx context.Context, op string) (map[string]*asynq.Qu
 	return infos, nil
 }
 
-// JobState reports where a job stands; see ports.QueueInspector.
+// JobState reports where a job stands; the conformance suite
+// (test/queuetest) watches jobs through it.
 func (q *Queue) JobState(ctx context.Context, jobType, id string) (ports.JobState, error) {
 	info, err := q.inspector.GetTaskInfo(q.QueueName(jobType), id)
 	switch {

@@ -1,7 +1,7 @@
 // Package localqueue is the embedded job queue: durable in wagate's own
-// database (the jobs table of ent/schema/job.go, on SQLite or PostgreSQL),
+// database (the jobs table of ent/migrate/jobs.go, on SQLite or PostgreSQL),
 // so that a single binary needs no Redis. It implements ports.Queue,
-// ports.Runner and ports.QueueInspector.
+// ports.Runner and ports.JobCounter.
 //
 // Runners poll each job type at a short interval and are woken at once by
 // an Enqueue in the same process. A claim is one atomic UPDATE … RETURNING
@@ -67,10 +67,7 @@ type Queue struct {
 	wake map[string]map[chan struct{}]struct{} // runners' wake-up channels by job type
 }
 
-var (
-	_ ports.Queue          = (*Queue)(nil)
-	_ ports.QueueInspector = (*Queue)(nil)
-)
+var _ ports.Queue = (*Queue)(nil)
 
 // The job states stored in the jobs table.
 const (
@@ -148,7 +145,8 @@ func (q *Queue) Enqueue(ctx context.Context, j ports.Job) error {
 	return nil
 }
 
-// Depth counts pending jobs per type; see ports.QueueInspector.
+// Depth counts pending jobs per type; the conformance suite
+// (test/queuetest) watches jobs through it.
 func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
 	rows, err := q.db.QueryContext(ctx, q.rebind(`SELECT type, count(*) FROM jobs WHERE state = ? GROUP BY type`), statePending)
 	if err != nil {
@@ -170,7 +168,8 @@ func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
 	return depth, nil
 }
 
-// JobState reports where a job stands; see ports.QueueInspector.
+// JobState reports where a job stands; the conformance suite
+// (test/queuetest) watches jobs through it.
 func (q *Queue) JobState(ctx context.Context, jobType, id string) (ports.JobState, error) {
 	var state string
 	err := q.db.QueryRowContext(ctx, q.rebind(`SELECT state FROM jobs WHERE id = ? AND type = ?`), id, jobType).Scan(&state)

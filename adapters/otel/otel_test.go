@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wagate/wagate/ports"
+	"github.com/wagate/wagate/test/capstest"
 )
 
 // recorder is a tracer provider whose spans the test reads back.
@@ -82,13 +83,6 @@ type fakeQueue struct{ jobs []ports.Job }
 func (q *fakeQueue) Enqueue(_ context.Context, j ports.Job) error {
 	q.jobs = append(q.jobs, j)
 	return nil
-}
-
-type inspectableQueue struct{ fakeQueue }
-
-func (inspectableQueue) Depth(context.Context) (map[string]int, error) { return nil, nil }
-func (inspectableQueue) JobState(context.Context, string, string) (ports.JobState, error) {
-	return ports.JobPending, nil
 }
 
 type fakeRunner struct{ handlers map[string]ports.Handler }
@@ -184,15 +178,8 @@ func TestRunnerWithoutProducer(t *testing.T) {
 // nothing.
 func TestDecoratorsKeepCapabilities(t *testing.T) {
 	tp, _ := recorder(t)
-	if _, ok := Queue(&inspectableQueue{}, tp, "asynq").(ports.QueueInspector); !ok {
-		t.Error("the traced queue hides QueueInspector")
-	}
-	if _, ok := Queue(&fakeQueue{}, tp, "asynq").(ports.QueueInspector); ok {
-		t.Error("the traced queue claims a QueueInspector its queue lacks")
-	}
-	if _, ok := WhatsApp(&fakeWhatsApp{}, tp).(ports.WADeviceRemover); !ok {
-		t.Error("the traced WhatsApp hides WADeviceRemover")
-	}
+	capstest.Queue(t, func(q ports.Queue) ports.Queue { return Queue(q, tp, "asynq") })
+	capstest.WhatsApp(t, func(w ports.WhatsApp) ports.WhatsApp { return WhatsApp(w, tp) })
 	q, r, wa := &fakeQueue{}, &fakeRunner{}, &fakeWhatsApp{}
 	if Queue(q, nil, "x") != ports.Queue(q) || Runner(r, nil, "x") != ports.Runner(r) || WhatsApp(wa, nil) != ports.WhatsApp(wa) {
 		t.Error("a nil provider decorated something")
@@ -211,7 +198,6 @@ type fakeWhatsApp struct {
 func (f *fakeWhatsApp) Send(context.Context, ports.InstanceID, ports.WAOutbound) (ports.WASent, error) {
 	return ports.WASent{WAMessageID: "wa-1"}, f.err
 }
-func (f *fakeWhatsApp) RemoveDevice(context.Context, ports.InstanceID, string) error { return nil }
 
 func TestWhatsAppSendSpan(t *testing.T) {
 	tp, exp := recorder(t)

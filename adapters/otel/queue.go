@@ -37,31 +37,16 @@ type tracedQueue struct {
 	system string
 }
 
-// inspectingQueue keeps the optional ports.QueueInspector of the queue it
-// decorates visible.
-type inspectingQueue struct {
-	*tracedQueue
-	ports.QueueInspector
-}
-
-var (
-	_ ports.Queue          = (*tracedQueue)(nil)
-	_ ports.QueueInspector = (*inspectingQueue)(nil)
-)
+var _ ports.Queue = (*tracedQueue)(nil)
 
 // Queue decorates q with producer spans; system names the queue's
-// technology (asynq, localqueue). The result keeps q's QueueInspector but
-// no other optional capability: decorate last, after whatever looks for
-// one. With a nil tp it returns q itself.
+// technology (asynq, localqueue). The result keeps q's optional
+// capabilities. With a nil tp it returns q itself.
 func Queue(q ports.Queue, tp trace.TracerProvider, system string) ports.Queue {
 	if tp == nil {
 		return q
 	}
-	t := &tracedQueue{next: q, tracer: tp.Tracer(ScopeName), system: system}
-	if in, ok := q.(ports.QueueInspector); ok {
-		return &inspectingQueue{tracedQueue: t, QueueInspector: in}
-	}
-	return t
+	return ports.KeepQueueCapabilities(&tracedQueue{next: q, tracer: tp.Tracer(ScopeName), system: system}, q)
 }
 
 // Enqueue implements ports.Queue. The span's context goes into a copy of

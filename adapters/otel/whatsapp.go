@@ -24,28 +24,15 @@ type tracedWhatsApp struct {
 	tracer trace.Tracer
 }
 
-// removingWhatsApp keeps the optional ports.WADeviceRemover visible.
-type removingWhatsApp struct {
-	*tracedWhatsApp
-	ports.WADeviceRemover
-}
+var _ ports.WhatsApp = (*tracedWhatsApp)(nil)
 
-var (
-	_ ports.WhatsApp        = (*tracedWhatsApp)(nil)
-	_ ports.WADeviceRemover = (*removingWhatsApp)(nil)
-)
-
-// WhatsApp decorates w with a span around Send. With a nil tp it returns
-// w itself.
+// WhatsApp decorates w with a span around Send; the result keeps w's
+// optional capabilities. With a nil tp it returns w itself.
 func WhatsApp(w ports.WhatsApp, tp trace.TracerProvider) ports.WhatsApp {
 	if tp == nil {
 		return w
 	}
-	t := &tracedWhatsApp{WhatsApp: w, tracer: tp.Tracer(ScopeName)}
-	if r, ok := w.(ports.WADeviceRemover); ok {
-		return &removingWhatsApp{tracedWhatsApp: t, WADeviceRemover: r}
-	}
-	return t
+	return ports.KeepWhatsAppCapabilities(&tracedWhatsApp{WhatsApp: w, tracer: tp.Tracer(ScopeName)}, w)
 }
 
 // Send implements ports.WhatsApp.

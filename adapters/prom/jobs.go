@@ -82,9 +82,11 @@ func (j *Jobs) Types() []string {
 	return slices.Clone(j.types)
 }
 
-// Queue returns q stamping each job with the time it becomes due. The
-// result is only a ports.Queue: ask q itself for its other capabilities.
-func (j *Jobs) Queue(q ports.Queue) ports.Queue { return stampingQueue{next: q, now: j.now} }
+// Queue returns q stamping each job with the time it becomes due; the
+// result keeps q's optional capabilities.
+func (j *Jobs) Queue(q ports.Queue) ports.Queue {
+	return ports.KeepQueueCapabilities(stampingQueue{next: q, now: j.now}, q)
+}
 
 // Runner returns r measuring the handlers registered with it. Job types
 // come from the code that registers handlers, a fixed set, so they are

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/ports"
+	"github.com/wagate/wagate/test/capstest"
 )
 
 // recordingQueue keeps what was enqueued.
@@ -32,6 +33,16 @@ func (r *recordingRunner) Handle(jobType string, h ports.Handler, _ ports.Handle
 }
 
 func (r *recordingRunner) Run(context.Context) error { return nil }
+
+// The stamping queue keeps the queue's optional capabilities: the
+// queue depth gauge looks for JobCounter on it.
+func TestJobsQueueKeepsCapabilities(t *testing.T) {
+	jobs, err := prom.NewJobs(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	capstest.Queue(t, jobs.Queue)
+}
 
 func TestJobsStampDueTime(t *testing.T) {
 	jobs, err := prom.NewJobs(prometheus.NewRegistry())

@@ -78,12 +78,6 @@ func newSession(m *Manager, id ports.InstanceID) *session {
 	return &session{m: m, id: id, q: newQueue()}
 }
 
-func (s *session) client() *wa.Client {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cli
-}
-
 // connectedClient returns the client if it is logged in. whatsmeow's
 // IsLoggedIn stays true after a Disconnect we asked for, so the session's
 // own state decides, with the socket's.

@@ -17,8 +17,15 @@ const eventTimeout = 15 * time.Second
 // HandleEvent takes the message events of the WhatsApp adapter: receipts
 // move outbound messages forward (never back), those still sending too, inbound texts are stored with
 // status received and announced as message.received. Other kinds are not
-// this module's; the composition root routes them to sessions.
+// this module's; the composition root routes them to sessions. Events of
+// an instance this node does not hold (Deps.Owner) are dropped.
 func (s *Service) HandleEvent(ev ports.WAEvent) {
+	if !s.owns(ev.Instance) {
+		// A connection this node just let go of, reporting late: the
+		// instance's new holder reports for it now.
+		s.d.Log.Debug("WhatsApp event of an instance held elsewhere dropped", "instance", string(ev.Instance), "kind", string(ev.Kind))
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	var err error

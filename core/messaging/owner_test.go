@@ -1,7 +1,6 @@
 package messaging_test
 
 import (
-	"sync"
 	"testing"
 	"time"
 
@@ -10,27 +9,9 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// owner is a fake messaging.Owner: this node holds what the map says.
-type owner struct {
-	mu   sync.Mutex
-	held map[ports.InstanceID]bool
-}
-
-func (o *owner) Owns(id ports.InstanceID) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.held[id]
-}
-
-func (o *owner) set(id ports.InstanceID, held bool) {
-	o.mu.Lock()
-	o.held[id] = held
-	o.mu.Unlock()
-}
-
 // withOwner rebuilds e's service with an Owner, on the same store.
-func withOwner(e *env) *owner {
-	o := &owner{held: map[ports.InstanceID]bool{}}
+func withOwner(e *env) *coretest.Owner {
+	o := &coretest.Owner{}
 	e.svc = messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
 		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus, Owner: o,
@@ -55,7 +36,7 @@ func TestSendOnlyByTheOwner(t *testing.T) {
 		t.Errorf("sends by a non-owner: got %d, want 0", len(e.wa.sent))
 	}
 	// The retry lands on the owner (here: the node got the lease).
-	o.set(e.inst.ID, true)
+	o.Set(e.inst.ID, true)
 	if err := e.svc.HandleSend(t.Context(), ports.Delivery{Job: q, Attempt: 2}); err != nil {
 		t.Fatalf("send by the owner: %v", err)
 	}

@@ -30,7 +30,8 @@ import (
 )
 
 // Instances connects and disconnects instances on this node. The sessions
-// module implements it.
+// module implements it, and needs this service to claim a lease before a
+// connect: SetInstances gives it to the service once both exist.
 type Instances interface {
 	// Adopt connects an instance whose lease this node just claimed, the
 	// way a restart reconnects it: from its stored device. ENotFound if it
@@ -46,7 +47,6 @@ type Instances interface {
 type Deps struct {
 	Leases    ports.LeaseStore
 	Directory ports.InstanceDirectory
-	Instances Instances
 	Clock     ports.Clock
 	// Observer counts claims and losses for metrics; nil: none.
 	Observer Observer
@@ -85,8 +85,9 @@ var wanted = []ports.InstanceStatus{ports.StatusConnecting, ports.StatusQR, port
 
 // Service runs this node's side of the leases.
 type Service struct {
-	d Deps
-	c Config
+	d         Deps
+	c         Config
+	instances Instances // see SetInstances
 
 	// mu guards owned: for each instance this node holds, the moment its
 	// lease ends by this node's clock (the start of the last successful
@@ -121,6 +122,12 @@ func New(d Deps, c Config) *Service {
 		sem: make(chan struct{}, c.AdoptParallelism),
 	}
 }
+
+// SetInstances gives the service what connects and drops instances. Call
+// it once, before Run, Tick or Shutdown: it is not a Deps field because
+// the sessions module that implements it is built with this service's
+// Acquire and Owns, so one of the two has to come second.
+func (s *Service) SetInstances(in Instances) { s.instances = in }
 
 // Node returns this node's name.
 func (s *Service) Node() ports.NodeID { return s.c.Node }
@@ -380,7 +387,7 @@ func (s *Service) adopt(ctx context.Context, id ports.InstanceID) {
 		if !s.Owns(id) {
 			return // lost or shed while waiting
 		}
-		err := s.d.Instances.Adopt(ctx, id)
+		err := s.instances.Adopt(ctx, id)
 		if err == nil && !s.Owns(id) {
 			// Lost or shed while connecting: the drop may have come
 			// before the connection, so close it again.
@@ -420,7 +427,7 @@ func (s *Service) drop(ctx context.Context, id ports.InstanceID) {
 }
 
 func (s *Service) dropConnection(ctx context.Context, id ports.InstanceID) {
-	if err := s.d.Instances.Drop(ctx, id); err != nil {
+	if err := s.instances.Drop(ctx, id); err != nil {
 		s.d.Log.Error("close the connection of an instance let go", "instance", string(id), "err", err)
 	}
 }

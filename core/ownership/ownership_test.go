@@ -149,10 +149,11 @@ func newCluster(t *testing.T, instances int, names ...string) *cluster {
 		nodes: map[string]*ownership.Service{}, seen: &observer{},
 	}
 	for _, name := range names {
-		c.nodes[name] = ownership.New(ownership.Deps{
-			Leases: c.leases, Directory: c.dir, Instances: &node{name: name, net: c.net}, Clock: c.clock,
-			Observer: c.seen,
+		s := ownership.New(ownership.Deps{
+			Leases: c.leases, Directory: c.dir, Clock: c.clock, Observer: c.seen,
 		}, ownership.Config{Node: ports.NodeID(name), TTL: ttl})
+		s.SetInstances(&node{name: name, net: c.net})
+		c.nodes[name] = s
 	}
 	return c
 }

@@ -44,12 +44,21 @@ type Deps struct {
 	// for this node before a connect asked of it (core/ownership); nil:
 	// this node holds every instance.
 	Leases Holder
+	// Owner tells whether this node holds an instance's connection, so
+	// that the late events of one it let go of are left to the new
+	// holder (core/ownership); nil: this node holds every instance.
+	Owner Owner
 }
 
 // Holder claims an instance's lease for this node. EConflict when another
 // node holds it.
 type Holder interface {
 	Acquire(ctx context.Context, id ports.InstanceID) error
+}
+
+// Owner tells whether this node holds an instance's WhatsApp connection.
+type Owner interface {
+	Owns(id ports.InstanceID) bool
 }
 
 // DefaultContactsLimit is the contact-check allowance of an instance when

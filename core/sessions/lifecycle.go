@@ -72,7 +72,7 @@ func (s *Service) Adopt(ctx context.Context, id ports.InstanceID) error {
 		return nil
 	case inst.JID == "":
 		s.remember(inst.ID, inst.SubscriptionID)
-		s.HandleEvent(ports.WAEvent{Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
+		s.handle(ports.WAEvent{Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
 			Status: &ports.WAStatusChange{Status: ports.StatusDisconnected, Reason: "interrupted"}})
 		return nil
 	}
@@ -355,7 +355,20 @@ func (s *Service) CheckContacts(ctx context.Context, p ports.Principal, id ports
 // changes and publishes instance.status and instance.qr events. It is the
 // adapter's OnEvent callback: it writes to the database (the adapter calls
 // it from its own goroutine) but never waits for event subscribers.
+// Events of an instance this node does not hold (Deps.Owner) are dropped.
 func (s *Service) HandleEvent(ev ports.WAEvent) {
+	if s.d.Owner != nil && !s.d.Owner.Owns(ev.Instance) {
+		// A connection this node just let go of, reporting late: the
+		// instance's new holder reports for it now.
+		s.d.Log.Debug("WhatsApp event of an instance held elsewhere dropped", "instance", string(ev.Instance), "kind", string(ev.Kind))
+		return
+	}
+	s.handle(ev)
+}
+
+// handle takes an event this node's to handle: one of the adapter's, or
+// one the module makes itself.
+func (s *Service) handle(ev ports.WAEvent) {
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	switch {
@@ -479,7 +492,7 @@ func (s *Service) Restore(ctx context.Context) error {
 		return err
 	}
 	for _, inst := range pairing {
-		s.HandleEvent(ports.WAEvent{Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
+		s.handle(ports.WAEvent{Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
 			Status: &ports.WAStatusChange{Status: ports.StatusDisconnected, Reason: "interrupted"}})
 	}
 	sem := make(chan struct{}, restoreParallelism)

@@ -18,30 +18,12 @@ type callKey struct {
 
 // CountAPICall notes one authenticated API request of the subscription,
 // against the instance it addressed (empty: none). It only touches memory;
-// Run and Flush write the counts.
+// Flush writes the counts.
 func (s *Service) CountAPICall(sub ports.SubscriptionID, inst ports.InstanceID) {
 	k := callKey{sub: sub, inst: inst, day: ports.StatsDay(s.d.Clock.Now())}
 	s.mu.Lock()
 	s.calls[k]++
 	s.mu.Unlock()
-}
-
-// Run flushes the counted API calls every FlushEvery until ctx ends. The
-// last flush is the caller's, once nothing counts any more (after the
-// HTTP server stopped): see Flush.
-func (s *Service) Run(ctx context.Context) {
-	t := time.NewTicker(s.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.Flush(ctx); err != nil && ctx.Err() == nil {
-				s.d.Log.Warn("flush API call counts; kept for the next flush", "err", err)
-			}
-		}
-	}
 }
 
 // Flush writes the API calls counted so far. Counts it could not write

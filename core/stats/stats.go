@@ -24,34 +24,22 @@ type Deps struct {
 	Log       *slog.Logger
 }
 
-// Config tunes the service. Zero values get the defaults.
-type Config struct {
-	// FlushEvery is how often the counted API calls are written; default
-	// 5 s. What a crash loses is at most this much of the counts.
-	FlushEvery time.Duration
-}
-
-// DefaultFlushEvery is the default of Config.FlushEvery.
-const DefaultFlushEvery = 5 * time.Second
-
 // Service is the statistics module.
 type Service struct {
-	d     Deps
-	every time.Duration
+	d Deps
 
 	mu    sync.Mutex
 	calls map[callKey]int64 // API calls not yet written
 }
 
-// New returns a Service.
-func New(d Deps, cfg Config) *Service {
+// New returns a Service. Its counts reach the database when Flush runs:
+// the composition root calls it every few seconds (what a crash loses is
+// at most that much of the counts) and once at shutdown.
+func New(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	if cfg.FlushEvery <= 0 {
-		cfg.FlushEvery = DefaultFlushEvery
-	}
-	return &Service{d: d, every: cfg.FlushEvery, calls: map[callKey]int64{}}
+	return &Service{d: d, calls: map[callKey]int64{}}
 }
 
 // Range limits of a query.

@@ -1,7 +1,6 @@
 package stats_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{store: coretest.NewStore(), clock: coretest.NewClock()} // 2025-01-02
 	ids := &coretest.IDs{}
-	e.svc = stats.New(stats.Deps{Stats: e.store.Stores().Stats, Instances: e.store.Stores().Instances, Clock: e.clock}, stats.Config{})
+	e.svc = stats.New(stats.Deps{Stats: e.store.Stores().Stats, Instances: e.store.Stores().Instances, Clock: e.clock})
 	e.user = e.store.SeedAccount(ids, e.clock, ports.TierBasic, "a@example.com")
 	e.other = e.store.SeedAccount(ids, e.clock, ports.TierBasic, "b@example.com")
 	mk := func(p ports.Principal, name string) ports.InstanceID {
@@ -196,27 +195,6 @@ func TestAPICallsKeptWhenFlushFails(t *testing.T) {
 	if got := apiCalls(t, e, fresh, ""); got != 3 {
 		t.Errorf("got %d API calls, want 3 (none lost)", got)
 	}
-}
-
-func TestRunFlushesPeriodically(t *testing.T) {
-	store, clock := coretest.NewStore(), coretest.NewClock()
-	svc := stats.New(stats.Deps{Stats: store.Stores().Stats, Instances: store.Stores().Instances, Clock: clock}, stats.Config{FlushEvery: time.Millisecond})
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { svc.Run(ctx); close(done) }()
-	svc.CountAPICall("sub_a", "inst_1")
-	for {
-		rows, err := store.Stores().Stats.QueryStats(t.Context(), "sub_a", "", clock.Now(), clock.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(rows) == 1 && rows[0].APICalls == 1 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	<-done
 }
 
 func apiCalls(t *testing.T, e *env, sub ports.SubscriptionID, inst ports.InstanceID) int64 {

@@ -232,40 +232,6 @@ var (
 			},
 		},
 	}
-	// JobsColumns holds the columns for the "jobs" table.
-	JobsColumns = []*schema.Column{
-		{Name: "id", Type: field.TypeString, Size: 128},
-		{Name: "type", Type: field.TypeString, Size: 100},
-		{Name: "payload", Type: field.TypeBytes, Nullable: true},
-		{Name: "trace", Type: field.TypeJSON, Nullable: true},
-		{Name: "state", Type: field.TypeString, Size: 16},
-		{Name: "attempts", Type: field.TypeInt, Default: 0},
-		{Name: "max_attempts", Type: field.TypeInt},
-		{Name: "run_at", Type: field.TypeTime},
-		{Name: "locked_until", Type: field.TypeTime, Nullable: true},
-		{Name: "claim", Type: field.TypeString, Size: 64, Default: ""},
-		{Name: "last_error", Type: field.TypeString, Size: 2147483647, Default: ""},
-		{Name: "created_at", Type: field.TypeTime},
-		{Name: "updated_at", Type: field.TypeTime},
-	}
-	// JobsTable holds the schema information for the "jobs" table.
-	JobsTable = &schema.Table{
-		Name:       "jobs",
-		Columns:    JobsColumns,
-		PrimaryKey: []*schema.Column{JobsColumns[0]},
-		Indexes: []*schema.Index{
-			{
-				Name:    "job_type_state_run_at",
-				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[1], JobsColumns[4], JobsColumns[7]},
-			},
-			{
-				Name:    "job_state_updated_at",
-				Unique:  false,
-				Columns: []*schema.Column{JobsColumns[4], JobsColumns[12]},
-			},
-		},
-	}
 	// MessagesColumns holds the columns for the "messages" table.
 	MessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -563,7 +529,6 @@ var (
 		IdempotencyKeysTable,
 		InstancesTable,
 		InstanceLeasesTable,
-		JobsTable,
 		MessagesTable,
 		MessageMediaTable,
 		NodesTable,

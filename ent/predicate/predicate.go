@@ -30,9 +30,6 @@ type Instance func(*sql.Selector)
 // InstanceLease is the predicate function for instancelease builders.
 type InstanceLease func(*sql.Selector)
 
-// Job is the predicate function for job builders.
-type Job func(*sql.Selector)
-
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
 

@@ -1,5 +1,5 @@
 // Package queuetest is the conformance suite of the job queue port
-// (ports.Queue, ports.Runner, ports.QueueInspector). Its runners, in the
+// (ports.Queue, ports.Runner). Its runners, in the
 // _test files, run it against the embedded queue on SQLite and PostgreSQL
 // and against asynq on Redis.
 package queuetest
@@ -23,10 +23,17 @@ type Adapter struct {
 	NewRunner func() ports.Runner
 }
 
-// Queue is what the suite needs of a queue: the port and its inspector.
+// Queue is what the suite needs of a queue: the port, and a look inside
+// to see jobs wait, retry and die. No module needs the look inside, so it
+// is the suite's, not a port's.
 type Queue interface {
 	ports.Queue
-	ports.QueueInspector
+	// Depth returns, per job type, how many jobs are pending (ready,
+	// delayed or waiting for a retry). Types with none may be absent.
+	Depth(ctx context.Context) (map[string]int, error)
+	// JobState returns the state of a job; ENotFound if there is no such
+	// job (it never existed, or it completed).
+	JobState(ctx context.Context, jobType, id string) (ports.JobState, error)
 }
 
 // settle is how long the suite waits to see that nothing more happens

@@ -8,7 +8,7 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// measureQueue puts the job metrics around the queue openQueue chose:
+// measureQueue puts the job metrics around the queue chooseQueue chose:
 // jobs are stamped with their due time when enqueued and timed when run
 // (wagate_job_*), and the queue itself is counted at scrape time
 // (wagate_queue_jobs). Call it before any handler is registered.

@@ -6,9 +6,52 @@ import (
 	"time"
 )
 
-// periodic runs one pass of fn every interval until ctx ends. The relays
-// and purges of several modules share this loop; each module only offers
-// its single pass, so the schedule is decided here, in one place.
+// How often the periodic passes run. The relays pick up jobs lost between
+// a commit and its enqueue (or with Redis's data), so they run often; the
+// purges only reclaim space from expired rows, which are harmless meanwhile.
+const (
+	relayEvery      = 5 * time.Second
+	tokenPurgeEvery = time.Hour
+	idemPurgeEvery  = 10 * time.Minute
+	// webhookSweepEvery: an endpoint failing for 5 days is disabled within
+	// minutes of the deadline even when no attempt comes to notice.
+	webhookSweepEvery = 5 * time.Minute
+	// statsFlushEvery bounds what a crash loses of the API call counts.
+	statsFlushEvery = 5 * time.Second
+)
+
+// pass is one module's periodic step: fn does one pass and returns how
+// many rows it moved.
+type pass struct {
+	name  string
+	every time.Duration
+	fn    func(context.Context) (int, error)
+}
+
+// passes are every timed background step of the modules, scheduled here
+// in one place; each module only offers its single pass. Two loops stay in
+// their modules because they are not schedules: the API keys' lastUsedAt
+// writer drains the touches requests queue, as they come; the ownership
+// lease loop ticks at once at start, then at a third of the lease TTL,
+// which its correctness (renewing before a lease expires) depends on.
+func (s *system) passes() []pass {
+	tokens := s.store.Stores().Tokens
+	return []pass{
+		{"purge expired tokens", tokenPurgeEvery, func(ctx context.Context) (int, error) {
+			return tokens.PurgeExpiredTokens(ctx, time.Now())
+		}},
+		{"message relay", relayEvery, s.messaging.RelayOnce},
+		{"bulk relay", relayEvery, s.messaging.RelayBulks},
+		{"webhook relay", relayEvery, s.webhooks.RelayOnce},
+		{"webhook auto-disable", webhookSweepEvery, s.webhooks.DisableStaleOnce},
+		{"idempotency key purge", idemPurgeEvery, s.idempotency.PurgeOnce},
+		{"flush API call counts; kept for the next flush", statsFlushEvery, func(ctx context.Context) (int, error) {
+			return 0, s.stats.Flush(ctx)
+		}},
+	}
+}
+
+// periodic runs one pass of fn every interval until ctx ends.
 func periodic(ctx context.Context, log *slog.Logger, name string, every time.Duration, fn func(context.Context) (int, error)) {
 	t := time.NewTicker(every)
 	defer t.Stop()

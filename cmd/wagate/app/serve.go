@@ -19,18 +19,6 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// How often the periodic passes run. The relays pick up jobs lost between
-// a commit and its enqueue (or with Redis's data), so they run often; the
-// purges only reclaim space from expired rows, which are harmless meanwhile.
-const (
-	relayEvery      = 5 * time.Second
-	tokenPurgeEvery = time.Hour
-	idemPurgeEvery  = 10 * time.Minute
-	// webhookSweepEvery: an endpoint failing for 5 days is disabled within
-	// minutes of the deadline even when no attempt comes to notice.
-	webhookSweepEvery = 5 * time.Minute
-)
-
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer, hooks Hooks) error {
 	fs := newFlags("serve", stdout)
 	if help, err := parseFlags(fs, args); help || err != nil {
@@ -64,12 +52,6 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var bg sync.WaitGroup
 	bg.Go(func() { sys.keys.Run(bgCtx) })
-	tokens := sys.store.Stores().Tokens
-	bg.Go(func() {
-		periodic(bgCtx, log, "purge expired tokens", tokenPurgeEvery, func(ctx context.Context) (int, error) {
-			return tokens.PurgeExpiredTokens(ctx, time.Now())
-		})
-	})
 	// The send workers stop (draining their running jobs) when the
 	// background context ends, after the HTTP server and before the
 	// WhatsApp clients close (sys.close, deferred above).
@@ -78,12 +60,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("queue runner", "err", err)
 		}
 	})
-	bg.Go(func() { periodic(bgCtx, log, "message relay", relayEvery, sys.messaging.RelayOnce) })
-	bg.Go(func() { periodic(bgCtx, log, "bulk relay", relayEvery, sys.messaging.RelayBulks) })
-	bg.Go(func() { periodic(bgCtx, log, "webhook relay", relayEvery, sys.webhooks.RelayOnce) })
-	bg.Go(func() { periodic(bgCtx, log, "webhook auto-disable", webhookSweepEvery, sys.webhooks.DisableStaleOnce) })
-	bg.Go(func() { periodic(bgCtx, log, "idempotency key purge", idemPurgeEvery, sys.idempotency.PurgeOnce) })
-	bg.Go(func() { sys.stats.Run(bgCtx) })
+	for _, p := range sys.passes() {
+		bg.Go(func() { periodic(bgCtx, log, p.name, p.every, p.fn) })
+	}
 	defer func() {
 		stopBackground()
 		bg.Wait()

@@ -17,15 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/wagate/wagate/adapters/argon2id"
 	asynqueue "github.com/wagate/wagate/adapters/asynq"
 	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/httpgin"
-	"github.com/wagate/wagate/adapters/jwt"
 	"github.com/wagate/wagate/adapters/localbus"
 	"github.com/wagate/wagate/adapters/localqueue"
 	"github.com/wagate/wagate/adapters/otel"
-	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/adapters/redisbus"
 	"github.com/wagate/wagate/adapters/safehttp"
@@ -126,96 +123,40 @@ func migrateOnStart(cfg Config) bool {
 
 // build wires the adapters to the core. The store, queue and WhatsApp
 // choices all happen here.
-func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
+func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err error) {
 	st, err := openStore(ctx, cfg, log, migrateOnStart(cfg))
 	if err != nil {
 		return nil, err
 	}
 	sys := &system{store: st, metrics: prometheus.NewRegistry()}
-	if cfg.RedisURL != "" {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+	// One cleanup for every step below: a step that fails leaves what the
+	// earlier ones opened to close.
+	defer func() {
 		if err != nil {
 			sys.close()
-			return nil, fmt.Errorf("WAGATE_REDIS_URL: %w", err)
 		}
-		sys.redis = redis.NewClient(opt)
-		if err := otel.InstrumentRedis(sys.redis, cfg.tracer); err != nil {
-			sys.close()
-			return nil, fmt.Errorf("trace redis: %w", err)
-		}
-		if err := sys.redis.Ping(ctx).Err(); err != nil {
-			sys.close()
-			return nil, fmt.Errorf("connect to redis: %w", err)
-		}
-		if sys.limiter, err = ratelimit.NewRedis(sys.redis, cfg.RedisPrefix+":rl:"); err != nil {
-			sys.close()
-			return nil, fmt.Errorf("rate limiter: %w", err)
-		}
-	} else {
-		sys.limiter = ratelimit.NewMemory()
-	}
-
-	secret, err := jwtSecret(cfg, log)
-	if err != nil {
-		sys.close()
+	}()
+	if err := sys.openRedis(ctx, cfg); err != nil {
 		return nil, err
-	}
-	previous := make([][]byte, 0, len(cfg.JWTPrevious))
-	for _, p := range cfg.JWTPrevious {
-		previous = append(previous, []byte(p))
 	}
 	// Microseconds are what PostgreSQL keeps; rounding here makes a value
 	// read back equal to the one first returned.
 	clock := ports.ClockFunc(func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) })
-	issuer, err := jwt.New(jwt.Options{Secret: secret, Previous: previous, Clock: clock})
-	if err != nil {
-		sys.close()
-		return nil, fmt.Errorf("jwt: %w", err)
-	}
 	ids := uuidv7.New()
-	stores := st.Stores()
-	sys.tenancy = tenancy.New(tenancy.Deps{
-		Tx: st, Stores: stores, Clock: clock, IDs: ids, Hasher: argon2id.Default(),
-		Tokens: issuer, Limiter: sys.limiter, Log: log,
-	}, tenancy.Config{
-		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
-		Tiers: cfg.Tiers, LoginFailures: cfg.LoginFailures,
-	})
-	sys.keys = keys.New(keys.Deps{Tx: st, Stores: stores, Clock: clock, IDs: ids, Log: log})
-
+	if err := sys.buildAccounts(cfg, clock, ids, log); err != nil {
+		return nil, err
+	}
 	network, err := sys.openNetwork(cfg, log)
 	if err != nil {
-		sys.close()
 		return nil, err
 	}
-	sys.bus = localbus.New(localbus.Options{Log: log.With("component", "events")})
-	sys.realtime = sys.bus
-	if sys.redis != nil {
-		// Several nodes: a WebSocket client on any of them sees the events
-		// of instances whose connection another node holds.
-		sys.shared, err = redisbus.New(ctx, redisbus.Options{
-			Redis: sys.redis, Prefix: cfg.RedisPrefix, Node: ports.NodeID(cfg.NodeID),
-			Local: sys.bus, Encode: httpgin.EncodeEvent, Log: log.With("component", "events"),
-		})
-		if err != nil {
-			sys.close()
-			return nil, fmt.Errorf("event bus: %w", err)
-		}
-		sys.realtime = sys.shared
+	if err := sys.openBus(ctx, cfg, log); err != nil {
+		return nil, err
 	}
 	if err := sys.openQueue(cfg, log); err != nil {
-		sys.close()
 		return nil, err
 	}
-	if err := sys.measureQueue(log.With("component", "metrics")); err != nil {
-		sys.close()
-		return nil, err
-	}
-	// Traced last, outermost: the job spans carry their context in the
-	// jobs, and the capabilities measured above are seen unwrapped.
-	sys.queue, sys.runner = otel.Queue(sys.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(sys.runner, cfg.tracer, queueSystem(cfg))
 	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, sys.realtime, clock, ids, sys.metrics, log); err != nil {
-		sys.close()
 		return nil, err
 	}
 	sys.webhooks.Register(sys.runner)
@@ -224,121 +165,87 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 	// them are counted for /metrics on the way.
 	events, err := sys.measureEvents(sys.webhooks.Publisher(), log.With("component", "metrics"))
 	if err != nil {
-		sys.close()
 		return nil, err
 	}
-	// The adapter reports to the sessions and messaging cores, which need
-	// the adapter: the callback reads the variables set just below, before
-	// any connect can produce an event.
-	var sess *sessions.Service
-	var msgs *messaging.Service
-	var own *ownership.Service
-	onEvent := func(e ports.WAEvent) {
-		if !own.Owns(e.Instance) {
-			// A connection this node just let go of, reporting late: the
-			// instance's new holder reports for it now.
-			log.Debug("WhatsApp event of an instance held elsewhere dropped", "instance", string(e.Instance), "kind", string(e.Kind))
-			return
-		}
-		switch e.Kind {
-		case ports.WAMessage, ports.WAReceipt:
-			msgs.HandleEvent(e)
-		default:
-			sess.HandleEvent(e)
-		}
-	}
-	// Instance proxies are tenant-chosen destinations like webhooks: the
-	// same SSRF guard and switch apply, when saved and when dialled.
-	guard := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate}
-	sys.whatsapp, err = whatsmeow.New(ctx, whatsmeow.Options{
-		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network, ProxyDial: safehttp.NewProxyDialer(guard),
-		OnEvent: onEvent,
+	if sys.whatsapp, err = whatsmeow.New(ctx, whatsmeow.Options{
+		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network, ProxyDial: safehttp.NewProxyDialer(proxyGuard(cfg)),
+		OnEvent: sys.routeWhatsAppEvent,
 		Log:     log.With("component", "whatsapp"), Clock: clock,
 		QRFirstTimeout: cfg.QRTimeout, QRTimeout: cfg.QRNextTimeout,
-	})
-	if err != nil {
-		sys.close()
+	}); err != nil {
 		return nil, fmt.Errorf("whatsapp: %w", err)
 	}
-	// Sessions claims a lease before a connect asked of this node, and the
-	// ownership loop connects through sessions: the holder is filled in
-	// right after both exist, before anything runs.
-	holder := &leaseHolder{}
-	sess = sessions.New(sessions.Deps{
-		Tx: st, Stores: stores, Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
-		WhatsApp: sys.whatsapp, Bus: events, Limiter: sys.limiter, ContactsLimit: cfg.ContactsRate,
-		Directory: st.Directory(), Leases: holder,
-		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, guard) },
-		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
-	})
-	sys.sessions = sess
-	leaseMetrics, err := prom.NewLeases(sys.metrics)
-	if err != nil {
-		sys.close()
+	if err := sys.buildSessions(cfg, clock, ids, events, log); err != nil {
 		return nil, err
 	}
-	own = ownership.New(ownership.Deps{
-		Leases: st.Leases(), Directory: st.Directory(), Instances: sess, Clock: clock,
-		Observer: leaseMetrics, Log: log.With("component", "leases"),
-	}, ownership.Config{Node: ports.NodeID(cfg.NodeID), TTL: cfg.LeaseTTL})
-	holder.own = own
-	sys.ownership = own
-	msgs = messaging.New(messaging.Deps{
-		Tx: st, Stores: stores, Outbox: st.Outbox(), Directory: st.Directory(), Clock: clock, IDs: ids,
-		Queue: sys.queue, WhatsApp: otel.WhatsApp(sys.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
-		Owner: own,
-		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
-		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
-		// Bulk recipients' texts are rendered by the templates module.
-		Render: templates.Render, Bulks: st.BulkBacklog(),
-	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
-	msgs.Register(sys.runner)
-	msgs.RegisterBulk(sys.runner)
-	sys.messaging = msgs
-	sys.stats = stats.New(stats.Deps{
-		Stats: stores.Stats, Instances: stores.Instances, Clock: clock, Log: log.With("component", "stats"),
-	}, stats.Config{})
-	sys.idempotency = idempotency.New(idempotency.Deps{
-		Store: st.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
-	}, idempotency.Config{})
-	sys.templates = templates.New(templates.Deps{Tx: st, Stores: stores, Clock: clock, IDs: ids})
+	sys.buildMessaging(cfg, clock, ids, events, log)
+	sys.buildStoreOnly(clock, ids, log)
 	return sys, nil
 }
 
-// leaseHolder hands sessions' lease claims to the ownership service,
-// which is built after sessions because it connects through it.
-type leaseHolder struct{ own *ownership.Service }
-
-func (h *leaseHolder) Acquire(ctx context.Context, id ports.InstanceID) error {
-	return h.own.Acquire(ctx, id)
-}
-
-// newWebhooks wires the webhooks core: deliveries go through the
-// SSRF-guarded client, URLs are checked with the same options when saved,
-// and payloads are the envelope the realtime stream sends.
-func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, reg prometheus.Registerer, log *slog.Logger) (*webhooks.Service, error) {
-	opt := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
-	metrics, err := prom.NewWebhooks(reg)
-	if err != nil {
-		return nil, fmt.Errorf("webhook metrics: %w", err)
+// openRedis connects to Redis when it is configured, and chooses the rate
+// limiter: shared by all nodes through Redis, else in memory.
+func (s *system) openRedis(ctx context.Context, cfg Config) error {
+	if cfg.RedisURL == "" {
+		s.limiter = ratelimit.NewMemory()
+		return nil
 	}
-	return webhooks.New(webhooks.Deps{
-		Tx: st, Stores: st.Stores(), Outbox: st.DeliveryOutbox(), Clock: clock, IDs: ids, Queue: q,
-		CheckURL: func(ctx context.Context, url string) error { return safehttp.CheckURL(ctx, url, opt) },
-		Encode:   httpgin.EncodeEvent,
-		Realtime: bus,
-		// Attempts are traced without a trace header reaching the customer.
-		HTTP:     otel.WebhookClient(safehttp.NewClient(opt), cfg.tracer),
-		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
-		Observer: metrics,
-		Log:      log.With("component", "webhooks"),
-	}, webhooks.Config{Schedule: cfg.WebhookSchedule}), nil
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("WAGATE_REDIS_URL: %w", err)
+	}
+	s.redis = redis.NewClient(opt)
+	if err := otel.InstrumentRedis(s.redis, cfg.tracer); err != nil {
+		return fmt.Errorf("trace redis: %w", err)
+	}
+	if err := s.redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("connect to redis: %w", err)
+	}
+	if s.limiter, err = ratelimit.NewRedis(s.redis, cfg.RedisPrefix+":rl:"); err != nil {
+		return fmt.Errorf("rate limiter: %w", err)
+	}
+	return nil
 }
 
-// openQueue chooses the job queue: asynq when Redis is configured, else the
-// embedded queue in the database. Both give the same semantics, so nothing
-// else depends on the choice.
+// openBus chooses the realtime bus: in-process, and shared between nodes
+// through Redis when it is configured.
+func (s *system) openBus(ctx context.Context, cfg Config, log *slog.Logger) error {
+	s.bus = localbus.New(localbus.Options{Log: log.With("component", "events")})
+	s.realtime = s.bus
+	if s.redis == nil {
+		return nil
+	}
+	// Several nodes: a WebSocket client on any of them sees the events of
+	// instances whose connection another node holds.
+	shared, err := redisbus.New(ctx, redisbus.Options{
+		Redis: s.redis, Prefix: cfg.RedisPrefix, Node: ports.NodeID(cfg.NodeID),
+		Local: s.bus, Encode: httpgin.EncodeEvent, Log: log.With("component", "events"),
+	})
+	if err != nil {
+		return fmt.Errorf("event bus: %w", err)
+	}
+	s.shared, s.realtime = shared, shared
+	return nil
+}
+
+// openQueue chooses the job queue, then measures and traces it.
 func (s *system) openQueue(cfg Config, log *slog.Logger) error {
+	if err := s.chooseQueue(cfg, log); err != nil {
+		return err
+	}
+	if err := s.measureQueue(log.With("component", "metrics")); err != nil {
+		return err
+	}
+	// Traced last, outermost: the job spans carry their context in the
+	// jobs.
+	s.queue, s.runner = otel.Queue(s.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(s.runner, cfg.tracer, queueSystem(cfg))
+	return nil
+}
+
+// chooseQueue chooses the job queue: asynq when Redis is configured, else
+// the embedded queue in the database. Both give the same semantics, so
+// nothing else depends on the choice.
+func (s *system) chooseQueue(cfg Config, log *slog.Logger) error {
 	qlog := log.With("component", "queue")
 	if s.redis != nil {
 		q, err := asynqueue.New(asynqueue.Options{Redis: s.redis, Prefix: cfg.RedisPrefix, Log: qlog})

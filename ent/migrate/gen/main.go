@@ -141,13 +141,18 @@ func diff(ctx context.Context, drv dialect.Driver, dir, name string, stdout io.W
 	if err != nil {
 		return err
 	}
-	err = migrate.NewSchema(drv).NamedDiff(ctx, name,
+	m, err := schema.NewMigrate(drv,
 		schema.WithDir(local),
 		schema.WithFormatter(format),
 		schema.WithMigrationMode(schema.ModeReplay),
 		schema.WithDialect(drv.Dialect()),
 		schema.WithErrNoPlan(true),
 	)
+	if err != nil {
+		return err
+	}
+	// AllTables, not ent's Tables: the jobs table has no ent schema.
+	err = m.NamedDiff(ctx, name, migrate.AllTables...)
 	switch {
 	case errors.Is(err, atlasmigrate.ErrNoPlan):
 		fmt.Fprintf(stdout, "%s: no changes\n", dir)

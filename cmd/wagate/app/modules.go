@@ -1,0 +1,154 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/wagate/wagate/adapters/argon2id"
+	"github.com/wagate/wagate/adapters/entstore"
+	"github.com/wagate/wagate/adapters/httpgin"
+	"github.com/wagate/wagate/adapters/jwt"
+	"github.com/wagate/wagate/adapters/otel"
+	"github.com/wagate/wagate/adapters/prom"
+	"github.com/wagate/wagate/adapters/safehttp"
+	"github.com/wagate/wagate/core/idempotency"
+	"github.com/wagate/wagate/core/keys"
+	"github.com/wagate/wagate/core/messaging"
+	"github.com/wagate/wagate/core/ownership"
+	"github.com/wagate/wagate/core/sessions"
+	"github.com/wagate/wagate/core/stats"
+	"github.com/wagate/wagate/core/templates"
+	"github.com/wagate/wagate/core/tenancy"
+	"github.com/wagate/wagate/core/webhooks"
+	"github.com/wagate/wagate/ports"
+)
+
+// The core modules' wiring: which ports each gets, built by build (wire.go)
+// once the adapters are open.
+
+// buildAccounts wires the accounts (tenancy, with its access tokens) and
+// the instance API keys.
+func (s *system) buildAccounts(cfg Config, clock ports.Clock, ids ports.IDGen, log *slog.Logger) error {
+	secret, err := jwtSecret(cfg, log)
+	if err != nil {
+		return err
+	}
+	previous := make([][]byte, 0, len(cfg.JWTPrevious))
+	for _, p := range cfg.JWTPrevious {
+		previous = append(previous, []byte(p))
+	}
+	issuer, err := jwt.New(jwt.Options{Secret: secret, Previous: previous, Clock: clock})
+	if err != nil {
+		return fmt.Errorf("jwt: %w", err)
+	}
+	stores := s.store.Stores()
+	s.tenancy = tenancy.New(tenancy.Deps{
+		Tx: s.store, Stores: stores, Clock: clock, IDs: ids, Hasher: argon2id.Default(),
+		Tokens: issuer, Limiter: s.limiter, Log: log,
+	}, tenancy.Config{
+		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
+		Tiers: cfg.Tiers, LoginFailures: cfg.LoginFailures,
+	})
+	s.keys = keys.New(keys.Deps{Tx: s.store, Stores: stores, Clock: clock, IDs: ids, Log: log})
+	return nil
+}
+
+// routeWhatsAppEvent hands an event of the WhatsApp adapter to the module
+// it belongs to; each module leaves alone the events of instances this
+// node does not hold. build sets both modules before it returns, and no
+// connection (so no event) exists before then.
+func (s *system) routeWhatsAppEvent(e ports.WAEvent) {
+	switch e.Kind {
+	case ports.WAMessage, ports.WAReceipt:
+		s.messaging.HandleEvent(e)
+	default:
+		s.sessions.HandleEvent(e)
+	}
+}
+
+// buildSessions wires the instances' lifecycle and this node's leases.
+// Sessions claims a lease before a connect asked of this node, and the
+// lease loop connects through sessions: ownership comes first, since
+// claiming and checking a lease need nothing else, and gets sessions once
+// it exists, before anything runs.
+func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, events ports.EventBus, log *slog.Logger) error {
+	leaseMetrics, err := prom.NewLeases(s.metrics)
+	if err != nil {
+		return err
+	}
+	s.ownership = ownership.New(ownership.Deps{
+		Leases: s.store.Leases(), Directory: s.store.Directory(), Clock: clock,
+		Observer: leaseMetrics, Log: log.With("component", "leases"),
+	}, ownership.Config{Node: ports.NodeID(cfg.NodeID), TTL: cfg.LeaseTTL})
+	s.sessions = sessions.New(sessions.Deps{
+		Tx: s.store, Stores: s.store.Stores(), Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
+		WhatsApp: s.whatsapp, Bus: events, Limiter: s.limiter, ContactsLimit: cfg.ContactsRate,
+		Directory: s.store.Directory(), Leases: s.ownership, Owner: s.ownership,
+		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, proxyGuard(cfg)) },
+		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
+	})
+	s.ownership.SetInstances(s.sessions)
+	return nil
+}
+
+// buildMessaging wires the sends, receipts and bulks, and registers their
+// jobs.
+func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, events ports.EventBus, log *slog.Logger) {
+	s.messaging = messaging.New(messaging.Deps{
+		Tx: s.store, Stores: s.store.Stores(), Outbox: s.store.Outbox(), Directory: s.store.Directory(), Clock: clock, IDs: ids,
+		Queue: s.queue, WhatsApp: otel.WhatsApp(s.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
+		Owner: s.ownership,
+		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
+		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
+		// Bulk recipients' texts are rendered by the templates module.
+		Render: templates.Render, Bulks: s.store.BulkBacklog(),
+	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
+	s.messaging.Register(s.runner)
+	s.messaging.RegisterBulk(s.runner)
+}
+
+// newWebhooks wires the webhooks core: deliveries go through the
+// SSRF-guarded client, URLs are checked with the same options when saved,
+// and payloads are the envelope the realtime stream sends.
+func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, reg prometheus.Registerer, log *slog.Logger) (*webhooks.Service, error) {
+	opt := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
+	metrics, err := prom.NewWebhooks(reg)
+	if err != nil {
+		return nil, fmt.Errorf("webhook metrics: %w", err)
+	}
+	return webhooks.New(webhooks.Deps{
+		Tx: st, Stores: st.Stores(), Outbox: st.DeliveryOutbox(), Clock: clock, IDs: ids, Queue: q,
+		CheckURL: func(ctx context.Context, url string) error { return safehttp.CheckURL(ctx, url, opt) },
+		Encode:   httpgin.EncodeEvent,
+		Realtime: bus,
+		// Attempts are traced without a trace header reaching the customer.
+		HTTP:     otel.WebhookClient(safehttp.NewClient(opt), cfg.tracer),
+		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
+		Observer: metrics,
+		Log:      log.With("component", "webhooks"),
+	}, webhooks.Config{Schedule: cfg.WebhookSchedule}), nil
+}
+
+// buildStoreOnly wires the modules that need only the store: statistics,
+// Idempotency-Keys and templates.
+func (s *system) buildStoreOnly(clock ports.Clock, ids ports.IDGen, log *slog.Logger) {
+	stores := s.store.Stores()
+	s.stats = stats.New(stats.Deps{
+		Stats: stores.Stats, Instances: stores.Instances, Clock: clock, Log: log.With("component", "stats"),
+	})
+	s.idempotency = idempotency.New(idempotency.Deps{
+		Store: s.store.Idempotency(), Clock: clock, IDs: ids, Log: log.With("component", "idempotency"),
+	}, idempotency.Config{})
+	s.templates = templates.New(templates.Deps{Tx: s.store, Stores: stores, Clock: clock, IDs: ids})
+}
+
+// proxyGuard is the SSRF guard of instance proxies: they are tenant-chosen
+// destinations like webhooks, so the same rules and switch apply, when
+// saved and when dialled.
+func proxyGuard(cfg Config) safehttp.Options {
+	return safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate}
+}
