@@ -201,7 +201,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.
 	}
 	tx, err := s.client.Tx(ctx)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return dbError("begin transaction", "transaction", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -217,7 +217,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.
 		return err
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return dbError("commit", "transaction", err)
 	}
 	return nil
 }
