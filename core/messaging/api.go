@@ -185,8 +185,8 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 	if err != nil {
 		return ports.Message{}, fmt.Errorf("get instance: %w", err)
 	}
-	if i.Status == ports.StatusCreated || i.Status == ports.StatusLoggedOut {
-		return ports.Message{}, errNotConnected()
+	if i.Status.Unlinked() {
+		return ports.Message{}, ports.ErrNotConnected()
 	}
 	reply, err := s.resolveReply(ctx, s.d.Stores.Messages, p.SubscriptionID, inst, replyTo)
 	if err != nil {
@@ -335,8 +335,4 @@ func checkReplyTo(id string) *ports.FieldError {
 		return &ports.FieldError{Field: "replyTo", Message: "must be a message id"}
 	}
 	return nil
-}
-
-func errNotConnected() error {
-	return ports.ReasonError(ports.EConflict, "instance_not_connected", "the instance is not connected to WhatsApp")
 }

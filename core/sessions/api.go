@@ -65,7 +65,8 @@ var (
 
 // Service is the sessions module.
 type Service struct {
-	d Deps
+	d      Deps
+	events ports.EventPublisher
 
 	// mu guards what the service remembers between calls: the QR code on
 	// screen per instance (it is never stored) and the subscription of
@@ -92,6 +93,7 @@ func New(d Deps) *Service {
 	d.PairCodeSubscriptionLimit = limitOr(d.PairCodeSubscriptionLimit, DefaultPairCodeSubscriptionLimit)
 	return &Service{
 		d:      d,
+		events: ports.EventPublisher{Bus: d.Bus, IDs: d.IDs, Clock: d.Clock, Log: d.Log},
 		qrs:    map[ports.InstanceID]QRCode{},
 		owners: map[ports.InstanceID]ports.SubscriptionID{},
 	}

@@ -23,7 +23,7 @@ func (s *Service) Connect(ctx context.Context, p ports.Principal, id ports.Insta
 	if s.d.Leases != nil {
 		err := s.d.Leases.Acquire(ctx, id)
 		switch {
-		case ports.IsCode(err, ports.EConflict) && active(inst.Status):
+		case ports.IsCode(err, ports.EConflict) && inst.Status.WantsConnection():
 			// Connecting or connected through the node that holds it:
 			// connecting again is not an error.
 			return nil
@@ -51,7 +51,7 @@ func (s *Service) Adopt(ctx context.Context, id ports.InstanceID) error {
 		return fmt.Errorf("look up instance: %w", err)
 	}
 	switch {
-	case !active(inst.Status):
+	case !inst.Status.WantsConnection():
 		return nil
 	case inst.JID == "":
 		s.remember(inst.ID, inst.SubscriptionID)
@@ -94,14 +94,14 @@ func (s *Service) connect(ctx context.Context, inst ports.Instance, p *ports.Pri
 		return err
 	}
 	s.remember(inst.ID, inst.SubscriptionID)
-	starting := !active(inst.Status)
+	starting := !inst.Status.WantsConnection()
 	var change statusChange
 	if starting || p != nil {
 		err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 			if starting {
 				var err error
 				change, err = s.transition(ctx, st.Instances, inst.SubscriptionID, inst.ID, func(i *ports.Instance) {
-					if !active(i.Status) {
+					if !i.Status.WantsConnection() {
 						i.Status, i.StatusReason = ports.StatusConnecting, ""
 					}
 				})
@@ -120,7 +120,7 @@ func (s *Service) connect(ctx context.Context, inst ports.Instance, p *ports.Pri
 		s.publishStatus(ctx, change)
 	}
 	opt := ports.ConnectOptions{ProxyURL: inst.ProxyURL, JID: inst.JID}
-	if inst.Status == ports.StatusCreated || inst.Status == ports.StatusLoggedOut {
+	if inst.Status.Unlinked() {
 		opt.JID = "" // never linked, or unlinked: pair a new device
 	}
 	if err := wa.Connect(ctx, inst.ID, opt); err != nil {
@@ -152,9 +152,4 @@ func (s *Service) whatsApp() (ports.WhatsApp, error) {
 		return nil, ports.Errorf(ports.EUnavailable, "WhatsApp is not available on this server")
 	}
 	return s.d.WhatsApp, nil
-}
-
-// active reports whether a connection is wanted and under way.
-func active(st ports.InstanceStatus) bool {
-	return st == ports.StatusConnecting || st == ports.StatusQR || st == ports.StatusConnected
 }

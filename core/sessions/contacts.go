@@ -32,7 +32,7 @@ func (s *Service) CheckContacts(ctx context.Context, p ports.Principal, id ports
 		return nil, fmt.Errorf("get instance: %w", err)
 	}
 	if inst.Status != ports.StatusConnected {
-		return nil, ports.ReasonError(ports.EConflict, "instance_not_connected", "the instance is not connected to WhatsApp")
+		return nil, ports.ErrNotConnected()
 	}
 	if err := s.takeContactCheck(ctx, id); err != nil {
 		return nil, err

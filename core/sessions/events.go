@@ -113,7 +113,7 @@ func (s *Service) onQR(ctx context.Context, ev ports.WAEvent) {
 	s.qrs[ev.Instance] = qr
 	s.mu.Unlock()
 	s.persistStatus(ctx, ev.Instance, &ports.WAStatusChange{Status: ports.StatusQR}, ev.At)
-	s.publish(ctx, ports.Event{
+	s.events.Publish(ctx, ports.Event{
 		Type:           ports.EventInstanceQR,
 		SubscriptionID: sub,
 		InstanceID:     ev.Instance,

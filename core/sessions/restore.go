@@ -57,10 +57,9 @@ func (s *Service) Restore(ctx context.Context) error {
 // stopped: those with a linked device to log in with, and those that were
 // still pairing.
 func (s *Service) activeAtStop(ctx context.Context) (linked, pairing []ports.Instance, err error) {
-	statuses := []ports.InstanceStatus{ports.StatusConnected, ports.StatusConnecting, ports.StatusQR}
 	req := ports.PageRequest{Limit: ports.MaxPageLimit}
 	for {
-		page, err := s.d.Directory.ListInstancesByStatus(ctx, statuses, req)
+		page, err := s.d.Directory.ListInstancesByStatus(ctx, ports.ConnectionWanted(), req)
 		if err != nil {
 			return nil, nil, fmt.Errorf("list instances to restore: %w", err)
 		}

@@ -52,7 +52,7 @@ func (s *Service) stop(ctx context.Context, p ports.Principal, id ports.Instance
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		var err error
 		change, err = s.transition(ctx, st.Instances, p.SubscriptionID, id, func(i *ports.Instance) {
-			if i.Status != ports.StatusCreated && i.Status != ports.StatusLoggedOut {
+			if !i.Status.Unlinked() {
 				set(i)
 			}
 		})
@@ -88,7 +88,7 @@ func (s *Service) release(ctx context.Context, inst ports.Instance) {
 	switch {
 	case inst.JID != "":
 		err = s.unlink(ctx, s.d.WhatsApp, inst)
-	case active(inst.Status):
+	case inst.Status.WantsConnection():
 		err = s.d.WhatsApp.Disconnect(ctx, inst.ID)
 	}
 	if err != nil {
