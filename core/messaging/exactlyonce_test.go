@@ -278,7 +278,7 @@ func TestReceiptOvertakesTheSend(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.run(t, m.ID) }()
 	waID := <-inFlight
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAReceipt,
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAReceipt,
 		Receipt: &ports.WAReceiptEvent{Type: ports.ReceiptDelivered, WAMessageID: []string{waID}}})
 	if got := e.get(t, m.ID); got.Status != ports.MsgDelivered || got.SentAt == nil || got.DeliveredAt == nil {
 		t.Errorf("receipt while sending: got %s sent %v delivered %v, want delivered with both times", got.Status, got.SentAt, got.DeliveredAt)

@@ -97,7 +97,7 @@ func TestSendLocationReachesWhatsApp(t *testing.T) {
 func TestInboundLocationStored(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	pin := ports.WALocation{Latitude: 48.8584, Longitude: 2.2945, Name: strings.Repeat("n", 300), Address: "Champ de Mars"}
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0LOC", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Location: &pin,
 	}})
 	page, err := e.svc.List(t.Context(), e.p, e.inst.ID, ports.MessageFilter{Direction: ports.DirectionInbound}, ports.PageRequest{})

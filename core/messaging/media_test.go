@@ -197,7 +197,7 @@ func TestSendMediaFromURL(t *testing.T) {
 
 func TestInboundMediaStored(t *testing.T) {
 	e := newMediaEnv(t, nil)
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, At: e.clock.Now(), Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, At: e.clock.Now(), Message: &ports.WAInbound{
 		WAMessageID: "3EB0IMG", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Caption: "from me",
 		Media: &ports.WAMedia{Kind: ports.MediaImage, Data: png, MimeType: "image/png"},
 	}})

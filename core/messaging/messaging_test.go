@@ -312,7 +312,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	receipt := func(typ ports.WAReceiptType, ids ...string) {
-		e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: ids}})
+		e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: ids}})
 	}
 	receipt(ports.ReceiptRead, "3EB0SENT", "unknown")
 	receipt(ports.ReceiptDelivered, "3EB0SENT")
@@ -327,7 +327,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 
 func TestInboundStoredOnce(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	ev := ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	ev := ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0IN", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Text: "hi",
 	}}
 	e.svc.HandleEvent(ev)
@@ -393,11 +393,11 @@ func TestReplyToResolvesOurID(t *testing.T) {
 // is cleaned and kept, never dropped: it is the contact's message.
 func TestInboundTextCleaned(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0\x00NUL", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net",
 		Text: "hi\x00there \xff", ReplyTo: "3EB0\x00Q",
 	}})
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0LOC", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net",
 		Location: &ports.WALocation{Latitude: 1, Longitude: 2, Name: "caf\x00é", Address: "\xc3"},
 	}})

@@ -25,7 +25,7 @@ func (e *env) counters(t *testing.T) ports.Counters {
 // inbound deliveries add nothing; a state counts when first reached.
 func TestStatsCountEachMessageOnce(t *testing.T) {
 	receipt := func(e *env, typ ports.WAReceiptType) {
-		e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: []string{"3EB0SENT"}}})
+		e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: []string{"3EB0SENT"}}})
 	}
 	unavailable := ports.Errorf(ports.EUnavailable, "timeout")
 	tests := []struct {
@@ -79,7 +79,7 @@ func TestStatsCountEachMessageOnce(t *testing.T) {
 			receipt(e, ports.ReceiptDelivered)
 		}, ports.Counters{Sent: 1, Delivered: 1, Read: 1}},
 		{"inbound delivered twice", func(t *testing.T, e *env) {
-			ev := ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+			ev := ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 				WAMessageID: "3EB0IN", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Text: "hi",
 			}}
 			e.svc.HandleEvent(ev)

@@ -54,8 +54,7 @@ func (s *Service) Adopt(ctx context.Context, id ports.InstanceID) error {
 	case !inst.Status.WantsConnection():
 		return nil
 	case inst.JID == "":
-		s.remember(inst.ID, inst.SubscriptionID)
-		s.HandleEvent(ports.WAEvent{Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
+		s.HandleEvent(ports.WAEvent{Subscription: inst.SubscriptionID, Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
 			Status: &ports.WAStatusChange{Status: ports.StatusDisconnected, Reason: "interrupted"}})
 		return nil
 	}
@@ -93,7 +92,6 @@ func (s *Service) connect(ctx context.Context, inst ports.Instance, p *ports.Pri
 	if err != nil {
 		return err
 	}
-	s.remember(inst.ID, inst.SubscriptionID)
 	starting := !inst.Status.WantsConnection()
 	var change statusChange
 	if starting || p != nil {
@@ -119,7 +117,7 @@ func (s *Service) connect(ctx context.Context, inst ports.Instance, p *ports.Pri
 		}
 		s.publishStatus(ctx, change)
 	}
-	opt := ports.ConnectOptions{ProxyURL: inst.ProxyURL, JID: inst.JID}
+	opt := ports.ConnectOptions{ProxyURL: inst.ProxyURL, JID: inst.JID, Subscription: inst.SubscriptionID}
 	if inst.Status.Unlinked() {
 		opt.JID = "" // never linked, or unlinked: pair a new device
 	}

@@ -41,16 +41,14 @@ func (s *Service) onStatus(ctx context.Context, ev ports.WAEvent) {
 	if c.Status != ports.StatusQR {
 		s.forgetQR(ev.Instance)
 	}
-	s.persistStatus(ctx, ev.Instance, c, ev.At)
+	s.persistStatus(ctx, ev.Subscription, ev.Instance, c, ev.At)
 }
 
-// persistStatus stores a status reported for instance id at at (zero:
-// now) and announces it if it changed.
-func (s *Service) persistStatus(ctx context.Context, id ports.InstanceID, c *ports.WAStatusChange, at time.Time) {
-	sub, ok := s.ownerOf(ctx, id)
-	if !ok {
-		return
-	}
+// persistStatus stores a status reported for instance id of sub at at
+// (zero: now) and announces it if it changed. False: the instance is gone
+// (deleted while its connection was still reporting).
+func (s *Service) persistStatus(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID,
+	c *ports.WAStatusChange, at time.Time) bool {
 	if at.IsZero() {
 		at = s.d.Clock.Now()
 	}
@@ -58,13 +56,12 @@ func (s *Service) persistStatus(ctx context.Context, id ports.InstanceID, c *por
 		applyStatus(i, c, at)
 	})
 	if ports.IsCode(err, ports.ENotFound) {
-		// Deleted while its connection was still reporting.
-		s.forget(id)
-		return
+		s.forgetQR(id)
+		return false
 	}
 	if err != nil {
 		s.d.Log.Error("persist instance status", "instance", string(id), "status", string(c.Status), "err", err)
-		return
+		return true
 	}
 	if c.Degraded {
 		s.d.Log.Warn("instance keepalives failing", "instance", string(id))
@@ -74,6 +71,7 @@ func (s *Service) persistStatus(ctx context.Context, id ports.InstanceID, c *por
 			"previous", string(change.prev), "reason", c.Reason)
 	}
 	s.publishStatus(ctx, change)
+	return true
 }
 
 // applyStatus sets a reported status. The device's details come with
@@ -102,20 +100,18 @@ func applyStatus(i *ports.Instance, c *ports.WAStatusChange, at time.Time) {
 
 // onQR keeps the code for GET /qr, then stores status qr (a change only
 // for the first code of a pairing), then announces the code: whoever sees
-// the status can fetch the code.
+// the status can fetch the code. A deleted instance's code is dropped.
 func (s *Service) onQR(ctx context.Context, ev ports.WAEvent) {
-	sub, ok := s.ownerOf(ctx, ev.Instance)
-	if !ok {
-		return
-	}
 	qr := QRCode{Code: ev.QR.Code, Attempt: ev.QR.Attempt, ExpiresAt: ev.QR.ExpiresAt}
 	s.mu.Lock()
 	s.qrs[ev.Instance] = qr
 	s.mu.Unlock()
-	s.persistStatus(ctx, ev.Instance, &ports.WAStatusChange{Status: ports.StatusQR}, ev.At)
+	if !s.persistStatus(ctx, ev.Subscription, ev.Instance, &ports.WAStatusChange{Status: ports.StatusQR}, ev.At) {
+		return
+	}
 	s.events.Publish(ctx, ports.Event{
 		Type:           ports.EventInstanceQR,
-		SubscriptionID: sub,
+		SubscriptionID: ev.Subscription,
 		InstanceID:     ev.Instance,
 		Data:           ports.InstanceQRData{QR: qr.Code, Attempt: qr.Attempt, ExpiresAt: qr.ExpiresAt},
 	})

@@ -259,3 +259,12 @@ func wantStrings(t *testing.T, what string, got, want []string) {
 		t.Errorf("%s: got %q, want %q", what, got, want)
 	}
 }
+
+// handle delivers ev as the adapter does, stamped with the subscription
+// of its instance (none for an instance that is gone).
+func (e *lifeEnv) handle(ev ports.WAEvent) {
+	if inst, err := e.store.Directory().LookupInstance(context.Background(), ev.Instance); err == nil {
+		ev.Subscription = inst.SubscriptionID
+	}
+	e.svc.HandleEvent(ev)
+}

@@ -51,7 +51,7 @@ func TestLifecycleHidesOtherTenants(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newLifeEnv(t)
 			theirs := e.instance(t, e.other, "theirs", ports.StatusQR, "")
-			e.svc.HandleEvent(qrEvent(theirs.ID, "2@their-code", 1, coretest.Epoch.Add(time.Minute)))
+			e.handle(qrEvent(theirs.ID, "2@their-code", 1, coretest.Epoch.Add(time.Minute)))
 			e.bus.take()
 			wantErr(t, tc.call(e, e.owner, theirs.ID), ports.ENotFound, "")
 			wantErr(t, tc.call(e, e.owner, "no-such-instance"), ports.ENotFound, "")
@@ -118,11 +118,11 @@ func TestConnectStatusOnceWhenAdapterReportsItToo(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusDisconnected, "")
 	// The adapter reports connecting itself before Connect returns.
-	e.wa.onConnect = func(id ports.InstanceID) { e.svc.HandleEvent(status(id, ports.StatusConnecting, "")) }
+	e.wa.onConnect = func(id ports.InstanceID) { e.handle(status(id, ports.StatusConnecting, "")) }
 	if err := e.svc.Connect(context.Background(), e.owner, inst.ID); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	e.svc.HandleEvent(status(inst.ID, ports.StatusConnecting, ""))
+	e.handle(status(inst.ID, ports.StatusConnecting, ""))
 	wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), []string{"disconnected>connecting/"})
 }
 
@@ -175,7 +175,7 @@ func TestStatusEvents(t *testing.T) {
 		status(inst.ID, ports.StatusConnecting, "network"),
 		connected(inst.ID, jid, ""),
 	} {
-		e.svc.HandleEvent(ev)
+		e.handle(ev)
 	}
 	evs := e.bus.take()
 	wantStrings(t, "events", statusSeq(t, evs, inst.SubscriptionID, inst.ID), []string{
@@ -204,7 +204,7 @@ func TestStatusEvents(t *testing.T) {
 func TestStatusEventUnlinkedClearsJID(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
-	e.svc.HandleEvent(status(inst.ID, ports.StatusLoggedOut, "unlinked"))
+	e.handle(status(inst.ID, ports.StatusLoggedOut, "unlinked"))
 	got := e.get(t, e.owner, inst.ID)
 	if got.Status != ports.StatusLoggedOut || got.StatusReason != "unlinked" || got.JID != "" {
 		t.Errorf("instance: got %s/%s jid %q, want logged_out/unlinked without a JID", got.Status, got.StatusReason, got.JID)
@@ -216,14 +216,14 @@ func TestEventsOfUnknownInstancesAreDropped(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
 	// Known to the service (cached owner), then deleted.
-	e.svc.HandleEvent(status(inst.ID, ports.StatusConnecting, "network"))
+	e.handle(status(inst.ID, ports.StatusConnecting, "network"))
 	if err := e.svc.Delete(context.Background(), e.owner, inst.ID); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 	e.bus.take()
 	for _, id := range []ports.InstanceID{inst.ID, "never-existed"} {
-		e.svc.HandleEvent(status(id, ports.StatusConnected, ""))
-		e.svc.HandleEvent(qrEvent(id, "2@code", 1, coretest.Epoch.Add(time.Minute)))
+		e.handle(status(id, ports.StatusConnected, ""))
+		e.handle(qrEvent(id, "2@code", 1, coretest.Epoch.Add(time.Minute)))
 	}
 	if evs := e.bus.take(); len(evs) != 0 {
 		t.Errorf("events: got %d, want none", len(evs))
@@ -237,11 +237,11 @@ func TestQR(t *testing.T) {
 	_, err := e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr")
 
-	e.svc.HandleEvent(status(inst.ID, ports.StatusQR, ""))
+	e.handle(status(inst.ID, ports.StatusQR, ""))
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr") // no code yet
 
-	e.svc.HandleEvent(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
+	e.handle(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
 	got, err := e.svc.QR(ctx, e.owner, inst.ID)
 	if err != nil || got.Code != "2@code-1" || got.Attempt != 1 {
 		t.Fatalf("qr: got %+v, %v; want code 2@code-1, attempt 1", got, err)
@@ -250,18 +250,18 @@ func TestQR(t *testing.T) {
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr") // expired
 
-	e.svc.HandleEvent(qrEvent(inst.ID, "2@code-2", 2, e.clock.Now().Add(20*time.Second)))
+	e.handle(qrEvent(inst.ID, "2@code-2", 2, e.clock.Now().Add(20*time.Second)))
 	got, err = e.svc.QR(ctx, e.owner, inst.ID)
 	if err != nil || got.Code != "2@code-2" || got.Attempt != 2 {
 		t.Fatalf("qr: got %+v, %v; want code 2@code-2, attempt 2", got, err)
 	}
 
-	e.svc.HandleEvent(connected(inst.ID, "4915112345678:7@s.whatsapp.net", "Ada"))
+	e.handle(connected(inst.ID, "4915112345678:7@s.whatsapp.net", "Ada"))
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr")
 	// A code that outlives its status must not come back with the next
 	// pairing's status before its own code.
-	e.svc.HandleEvent(status(inst.ID, ports.StatusQR, ""))
+	e.handle(status(inst.ID, ports.StatusQR, ""))
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr")
 }
@@ -289,8 +289,8 @@ func TestPairCode(t *testing.T) {
 	t.Run("pairing", func(t *testing.T) {
 		e := newLifeEnv(t)
 		inst := e.instance(t, e.owner, "sales", ports.StatusCreated, "")
-		e.svc.HandleEvent(status(inst.ID, ports.StatusQR, ""))
-		e.svc.HandleEvent(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
+		e.handle(status(inst.ID, ports.StatusQR, ""))
+		e.handle(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
 		code, err := e.svc.PairCode(ctx, e.owner, inst.ID, "+49 151-1234567")
 		if err != nil || code != "ABCD-EFGH" {
 			t.Fatalf("pair code: got %q, %v; want ABCD-EFGH", code, err)
@@ -331,7 +331,7 @@ func TestDisconnect(t *testing.T) {
 			}
 			// The adapter's own report of the same status adds nothing.
 			if tc.wantEvent != nil {
-				e.svc.HandleEvent(status(inst.ID, ports.StatusDisconnected, "manual"))
+				e.handle(status(inst.ID, ports.StatusDisconnected, "manual"))
 			}
 			wantStrings(t, "adapter calls", e.log.take(), []string{"disconnect " + string(inst.ID)})
 			wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), tc.wantEvent)
@@ -545,7 +545,7 @@ func TestRestore(t *testing.T) {
 		t.Errorf("audit entries: got %d new, want none for the server's own reconnects", n-audits)
 	}
 	// Restored instances' events find their tenant.
-	e.svc.HandleEvent(status(want[2].ID, ports.StatusConnecting, "network"))
+	e.handle(status(want[2].ID, ports.StatusConnecting, "network"))
 	wantStrings(t, "events", statusSeq(t, e.bus.take(), e.other.SubscriptionID, want[2].ID), []string{"connected>connecting/network"})
 }
 
@@ -617,9 +617,9 @@ func TestConcurrentEventsAndCalls(t *testing.T) {
 	for _, id := range ids {
 		wg.Go(func() {
 			for n := range 20 {
-				e.svc.HandleEvent(status(id, ports.StatusQR, ""))
-				e.svc.HandleEvent(qrEvent(id, fmt.Sprint("2@code-", n), 1, coretest.Epoch.Add(time.Minute)))
-				e.svc.HandleEvent(connected(id, "4915112345678:7@s.whatsapp.net", "Ada"))
+				e.handle(status(id, ports.StatusQR, ""))
+				e.handle(qrEvent(id, fmt.Sprint("2@code-", n), 1, coretest.Epoch.Add(time.Minute)))
+				e.handle(connected(id, "4915112345678:7@s.whatsapp.net", "Ada"))
 			}
 		})
 		wg.Go(func() {

@@ -43,7 +43,6 @@ func (s *Service) stop(ctx context.Context, p ports.Principal, id ports.Instance
 	if err != nil {
 		return fmt.Errorf("get instance: %w", err)
 	}
-	s.remember(id, inst.SubscriptionID)
 	if err := call(ctx, wa, inst); err != nil {
 		return fmt.Errorf("%s %s: %w", action, id, err)
 	}
