@@ -61,7 +61,7 @@ func TestQRVisibleWithItsStatus(t *testing.T) {
 	if got := e.get(t, e.owner, inst.ID).Status; got != ports.StatusQR {
 		t.Errorf("status: got %s, want qr", got)
 	}
-	wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), []string{
+	wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID), []string{
 		"created>connecting/", "connecting>qr/", "instance.qr",
 	})
 }
