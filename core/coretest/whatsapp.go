@@ -19,7 +19,7 @@ var _ ports.WhatsApp = (*WhatsApp)(nil)
 // and keeps every message sent in Sent. Set the fields before the code
 // under test runs; they are read under the fake's lock.
 type WhatsApp struct {
-	Log *CallLog
+	Log *CallLog // nil: calls are not logged
 	// ConnectErr is what Connect returns per instance; none: nil.
 	ConnectErr map[ports.InstanceID]error
 	// OnConnect runs after a successful Connect, as the adapter's first
@@ -39,6 +39,13 @@ type WhatsApp struct {
 	mu sync.Mutex
 }
 
+// log writes c to Log, if there is one.
+func (f *WhatsApp) log(c string) {
+	if f.Log != nil {
+		f.Log.Add(c)
+	}
+}
+
 // NewWhatsApp returns a fake that logs to log (a new one when nil).
 func NewWhatsApp(log *CallLog) *WhatsApp {
 	if log == nil {
@@ -49,7 +56,7 @@ func NewWhatsApp(log *CallLog) *WhatsApp {
 
 // Connect logs the call and returns ConnectErr[id].
 func (f *WhatsApp) Connect(_ context.Context, id ports.InstanceID, opt ports.ConnectOptions) error {
-	f.Log.Add(fmt.Sprintf("connect %s jid=%s proxy=%s", id, opt.JID, opt.ProxyURL))
+	f.log(fmt.Sprintf("connect %s jid=%s proxy=%s", id, opt.JID, opt.ProxyURL))
 	f.mu.Lock()
 	err, hook := f.ConnectErr[id], f.OnConnect
 	f.mu.Unlock()
@@ -61,7 +68,7 @@ func (f *WhatsApp) Connect(_ context.Context, id ports.InstanceID, opt ports.Con
 
 // PairCode logs the call and answers a fixed code.
 func (f *WhatsApp) PairCode(_ context.Context, id ports.InstanceID, phone string) (string, error) {
-	f.Log.Add(fmt.Sprintf("pair-code %s %s", id, phone))
+	f.log(fmt.Sprintf("pair-code %s %s", id, phone))
 	if err := f.Failure(); err != nil {
 		return "", err
 	}
@@ -70,19 +77,19 @@ func (f *WhatsApp) PairCode(_ context.Context, id ports.InstanceID, phone string
 
 // Disconnect logs the call.
 func (f *WhatsApp) Disconnect(_ context.Context, id ports.InstanceID) error {
-	f.Log.Add("disconnect " + string(id))
+	f.log("disconnect " + string(id))
 	return f.Failure()
 }
 
 // Logout logs the call.
 func (f *WhatsApp) Logout(_ context.Context, id ports.InstanceID) error {
-	f.Log.Add("logout " + string(id))
+	f.log("logout " + string(id))
 	return f.Failure()
 }
 
 // CheckNumbers logs the call and answers from Exists.
 func (f *WhatsApp) CheckNumbers(_ context.Context, id ports.InstanceID, phones []string) ([]ports.NumberCheck, error) {
-	f.Log.Add(fmt.Sprintf("check %s %s", id, strings.Join(phones, ",")))
+	f.log(fmt.Sprintf("check %s %s", id, strings.Join(phones, ",")))
 	if err := f.Failure(); err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func TestStatsCountEachMessageOnce(t *testing.T) {
 	}{
 		{"sent after two retries", func(t *testing.T, e *env) {
 			calls := 0
-			e.wa.send = func(ports.WAOutbound) (ports.WASent, error) {
+			e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) {
 				if calls++; calls < 3 {
 					return ports.WASent{}, unavailable
 				}
@@ -51,7 +51,7 @@ func TestStatsCountEachMessageOnce(t *testing.T) {
 			}
 		}, ports.Counters{Sent: 1}},
 		{"failed once", func(t *testing.T, e *env) {
-			e.wa.send = func(ports.WAOutbound) (ports.WASent, error) {
+			e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) {
 				return ports.WASent{}, ports.ReasonError(ports.EInvalid, "recipient_not_on_whatsapp", "no")
 			}
 			m := e.send(t, "+99950001111")
@@ -123,9 +123,7 @@ func TestStatsRolledBackWithTheMove(t *testing.T) {
 
 // requeue puts the send job of id back, as a queue retry would.
 func (e *env) requeue(id ports.MessageID) {
-	e.queue.mu.Lock()
-	defer e.queue.mu.Unlock()
-	if _, ok := e.queue.jobs[string(id)]; !ok {
-		e.queue.jobs[string(id)] = ports.Job{ID: string(id), Type: "message.send", Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(id) + `"}`)}
+	if _, ok := e.queue.Job(string(id)); !ok {
+		e.queue.Put(ports.Job{ID: string(id), Type: "message.send", Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(id) + `"}`)})
 	}
 }
