@@ -79,12 +79,6 @@ func newSession(m *Manager, id ports.InstanceID) *session {
 	return &session{m: m, id: id, q: newQueue()}
 }
 
-func (s *session) client() *wa.Client {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cli
-}
-
 // subscription returns the tenant to stamp on the instance's events. It is
 // read once per batch: Connect sets it before queueing anything.
 func (s *session) subscription() ports.SubscriptionID {
