@@ -54,7 +54,8 @@ func (s *Service) Adopt(ctx context.Context, id ports.InstanceID) error {
 	case !inst.Status.WantsConnection():
 		return nil
 	case inst.JID == "":
-		s.HandleEvent(ports.WAEvent{Subscription: inst.SubscriptionID, Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
+		s.HandleEvent(ports.WAEvent{Subscription: inst.SubscriptionID, Instance: inst.ID,
+			Kind: ports.WAStatus, At: s.d.Clock.Now(),
 			Status: &ports.WAStatusChange{Status: ports.StatusDisconnected, Reason: "interrupted"}})
 		return nil
 	}

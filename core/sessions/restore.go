@@ -31,7 +31,8 @@ func (s *Service) Restore(ctx context.Context) error {
 		return err
 	}
 	for _, inst := range pairing {
-		s.HandleEvent(ports.WAEvent{Subscription: inst.SubscriptionID, Instance: inst.ID, Kind: ports.WAStatus, At: s.d.Clock.Now(),
+		s.HandleEvent(ports.WAEvent{Subscription: inst.SubscriptionID, Instance: inst.ID,
+			Kind: ports.WAStatus, At: s.d.Clock.Now(),
 			Status: &ports.WAStatusChange{Status: ports.StatusDisconnected, Reason: "interrupted"}})
 	}
 	sem := make(chan struct{}, restoreParallelism)
