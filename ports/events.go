@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"log/slog"
 	"time"
 )
 
@@ -62,4 +63,28 @@ type EventBus interface {
 	// Subscribe returns a channel of matching events until ctx ends; then the
 	// channel is closed. EInvalid without a SubscriptionID.
 	Subscribe(ctx context.Context, f EventFilter) (<-chan Event, error)
+}
+
+// EventPublisher announces what a module did: it stamps each event with an
+// id and the time and hands it to Bus. The zero Bus drops events, for
+// servers and tests without realtime subscribers.
+type EventPublisher struct {
+	Bus   EventBus
+	IDs   IDGen
+	Clock Clock
+	Log   *slog.Logger
+}
+
+// Publish stamps e and hands it to the bus, which never waits. A failure
+// loses one realtime event; it is logged, not returned, since what caused
+// the event has happened.
+func (p EventPublisher) Publish(ctx context.Context, e Event) {
+	if p.Bus == nil {
+		return
+	}
+	e.ID = "evt_" + p.IDs.NewID()
+	e.At = p.Clock.Now()
+	if err := p.Bus.Publish(ctx, e); err != nil {
+		p.Log.Warn("publish event", "type", string(e.Type), "instance", string(e.InstanceID), "err", err)
+	}
 }

@@ -41,6 +41,9 @@ type WhatsApp interface {
 type ConnectOptions struct {
 	ProxyURL string // http(s):// or socks5:// proxy; empty: direct
 	JID      string // the linked device, when the instance was linked before
+	// Subscription owns the instance; the adapter stamps it on the
+	// instance's events, so that handlers need no lookup to find the tenant.
+	Subscription SubscriptionID
 }
 
 // NumberCheck is the answer for one phone number.
@@ -108,14 +111,17 @@ const (
 )
 
 // WAEvent is something that happened on an instance's connection.
+// Subscription is the one given to the instance's Connect: handlers act
+// within that tenant.
 type WAEvent struct {
-	Instance InstanceID
-	Kind     WAEventKind
-	At       time.Time
-	Status   *WAStatusChange
-	QR       *WAQRCode
-	Message  *WAInbound
-	Receipt  *WAReceiptEvent
+	Subscription SubscriptionID
+	Instance     InstanceID
+	Kind         WAEventKind
+	At           time.Time
+	Status       *WAStatusChange
+	QR           *WAQRCode
+	Message      *WAInbound
+	Receipt      *WAReceiptEvent
 }
 
 // WAStatusChange is a new connection status. Linked-device details are set

@@ -93,9 +93,13 @@ func newLifecycleEnv(t *testing.T) *lifecycleEnv {
 	return &lifecycleEnv{testEnv: e, wa: wa, sim: sim}
 }
 
-// play hands the sessions core an adapter event.
+// play hands the sessions core an adapter event, stamped with its
+// instance's subscription as the adapter does.
 func (e *lifecycleEnv) play(ev ports.WAEvent) {
 	ev.At = time.Now()
+	if inst, err := e.store.Directory().LookupInstance(context.Background(), ev.Instance); err == nil {
+		ev.Subscription = inst.SubscriptionID
+	}
 	e.sessions.HandleEvent(ev)
 }
 

@@ -140,3 +140,7 @@ func ceilSeconds(d time.Duration) int {
 	s := int(math.Ceil(d.Seconds()))
 	return max(s, 1)
 }
+
+// fail ends a handler's request with err. The handlers are thin: decode,
+// one core call, convert. Validation and authorization happen in the core.
+func (a *api) fail(c *gin.Context, err error) { abortWithError(c, a.log, err) }

@@ -88,11 +88,11 @@ func (a *api) sandboxInbound(c *gin.Context) {
 		return
 	}
 	if inst.Status != ports.StatusConnected || inst.PhoneNumber == "" {
-		a.fail(c, ports.ReasonError(ports.EConflict, "instance_not_connected", "the instance is not connected"))
+		a.fail(c, ports.ReasonError(ports.EConflict, ports.ReasonNotConnected, "the instance is not connected"))
 		return
 	}
 	if err := a.opt.Sandbox.ContactSendText(ctx(c), req.From, inst.PhoneNumber, req.Text); err != nil {
-		a.fail(c, ports.ReasonError(ports.EConflict, "instance_not_connected", "the simulated contact could not reach the instance: "+err.Error()))
+		a.fail(c, ports.ReasonError(ports.EConflict, ports.ReasonNotConnected, "the simulated contact could not reach the instance: "+err.Error()))
 		return
 	}
 	c.JSON(http.StatusAccepted, inboundResp{Status: "sent"})

@@ -29,6 +29,7 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sub = opt.Subscription
 	if s.active {
 		return nil
 	}

@@ -21,18 +21,14 @@ func (m *Manager) loggedIn(id ports.InstanceID) (*wa.Client, error) {
 			return cli, nil
 		}
 	}
-	return nil, errNotConnected()
-}
-
-func errNotConnected() error {
-	return ports.ReasonError(ports.EConflict, "instance_not_connected", "the instance is not connected to WhatsApp")
+	return nil, ports.ErrNotConnected()
 }
 
 // sendError translates whatsmeow's errors at the boundary.
 func sendError(op string, err error) error {
 	switch {
 	case errors.Is(err, wa.ErrNotConnected), errors.Is(err, wa.ErrNotLoggedIn):
-		return errNotConnected()
+		return ports.ErrNotConnected()
 	case errors.Is(err, wa.ErrRecipientADJID), errors.Is(err, wa.ErrUnknownServer):
 		return ports.Errorf(ports.EInvalid, "%s: %v", op, err)
 	}

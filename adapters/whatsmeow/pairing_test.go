@@ -155,3 +155,18 @@ func TestConnectWithDeletedDeviceIsLoggedOut(t *testing.T) {
 	}
 	e.events.next(t, "inst1", isStatus(ports.StatusLoggedOut, "unlinked"))
 }
+
+// Handlers find the tenant on the event itself: every event of a
+// connection carries the subscription its Connect named.
+func TestEventsCarryTheSubscription(t *testing.T) {
+	e := newEnv(t)
+	if err := e.m.Connect(context.Background(), "inst1", ports.ConnectOptions{Subscription: "sub-1"}); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	e.events.next(t, "inst1", isKind(ports.WAQR))
+	for _, ev := range e.events.all("inst1") {
+		if ev.Subscription != "sub-1" {
+			t.Errorf("%s: got subscription %q, want sub-1", describe(ev), ev.Subscription)
+		}
+	}
+}

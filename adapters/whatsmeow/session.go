@@ -22,7 +22,8 @@ type session struct {
 	q  *queue
 
 	mu  sync.Mutex
-	cli *wa.Client // the latest client; nil before the first Connect
+	sub ports.SubscriptionID // the instance's tenant, from Connect
+	cli *wa.Client           // the latest client; nil before the first Connect
 	// epoch numbers the connect attempts: events and timers of an earlier
 	// one (a client replaced or given up) are dropped.
 	epoch    uint64
@@ -78,6 +79,14 @@ func newSession(m *Manager, id ports.InstanceID) *session {
 	return &session{m: m, id: id, q: newQueue()}
 }
 
+// subscription returns the tenant to stamp on the instance's events. It is
+// read once per batch: Connect sets it before queueing anything.
+func (s *session) subscription() ports.SubscriptionID {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sub
+}
+
 // connectedClient returns the client if it is logged in. whatsmeow's
 // IsLoggedIn stays true after a Disconnect we asked for, so the session's
 // own state decides, with the socket's.
@@ -97,8 +106,10 @@ func (s *session) run(ctx context.Context) {
 		if !ok {
 			return
 		}
+		sub := s.subscription()
 		for _, it := range items {
 			for _, ev := range s.handle(ctx, it) {
+				ev.Subscription = sub
 				s.m.opt.OnEvent(ev)
 			}
 		}

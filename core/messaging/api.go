@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wagate/wagate/ports"
@@ -19,10 +18,12 @@ import (
 
 // Deps are the ports the service uses.
 type Deps struct {
-	Tx        ports.TxRunner
-	Stores    ports.Stores
-	Outbox    ports.MessageOutbox
-	Directory ports.InstanceDirectory // the tenant of a WhatsApp event
+	Tx     ports.TxRunner
+	Stores ports.Stores
+	Outbox ports.MessageOutbox
+	// Directory is no longer read: WhatsApp events carry their tenant.
+	// Left for the composition root's wiring; remove both together.
+	Directory ports.InstanceDirectory
 	Clock     ports.Clock
 	IDs       ports.IDGen
 	Queue     ports.Queue
@@ -117,11 +118,9 @@ func (c Config) withDefaults() Config {
 
 // Service is the messaging module.
 type Service struct {
-	d     Deps
-	cfg   Config
-	pace  *pacer
-	mu    sync.Mutex
-	owner map[ports.InstanceID]ports.SubscriptionID // tenants of instances seen in events
+	d    Deps
+	cfg  Config
+	pace *pacer
 }
 
 // New returns a Service.
@@ -130,7 +129,7 @@ func New(d Deps, cfg Config) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg = cfg.withDefaults()
-	return &Service{d: d, cfg: cfg, pace: newPacer(cfg.SendDelayMin, cfg.SendDelayMax), owner: map[ports.InstanceID]ports.SubscriptionID{}}
+	return &Service{d: d, cfg: cfg, pace: newPacer(cfg.SendDelayMin, cfg.SendDelayMax)}
 }
 
 // MaxTextLen is the longest text message, in characters.
@@ -185,8 +184,8 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 	if err != nil {
 		return ports.Message{}, fmt.Errorf("get instance: %w", err)
 	}
-	if i.Status == ports.StatusCreated || i.Status == ports.StatusLoggedOut {
-		return ports.Message{}, errNotConnected()
+	if i.Status.Unlinked() {
+		return ports.Message{}, ports.ErrNotConnected()
 	}
 	reply, err := s.resolveReply(ctx, s.d.Stores.Messages, p.SubscriptionID, inst, replyTo)
 	if err != nil {
@@ -335,8 +334,4 @@ func checkReplyTo(id string) *ports.FieldError {
 		return &ports.FieldError{Field: "replyTo", Message: "must be a message id"}
 	}
 	return nil
-}
-
-func errNotConnected() error {
-	return ports.ReasonError(ports.EConflict, "instance_not_connected", "the instance is not connected to WhatsApp")
 }

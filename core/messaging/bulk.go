@@ -85,8 +85,8 @@ func (s *Service) CreateBulk(ctx context.Context, p ports.Principal, inst ports.
 		if err != nil {
 			return fmt.Errorf("get instance: %w", err)
 		}
-		if i.Status == ports.StatusCreated || i.Status == ports.StatusLoggedOut {
-			return errNotConnected()
+		if i.Status.Unlinked() {
+			return ports.ErrNotConnected()
 		}
 		texts, err := s.bulkTexts(ctx, st, p.SubscriptionID, cmd)
 		if err != nil {

@@ -60,12 +60,10 @@ func (e *env) createBulk(t *testing.T, cmd messaging.CreateBulkCmd) ports.BulkSu
 
 // stepJobs returns the ids of the bulk step jobs waiting, sorted.
 func (e *env) stepJobs() []string {
-	e.queue.mu.Lock()
-	defer e.queue.mu.Unlock()
 	var out []string
-	for id, j := range e.queue.jobs {
+	for _, j := range e.queue.Jobs() {
 		if j.Type == messaging.JobBulkStep {
-			out = append(out, id)
+			out = append(out, j.ID)
 		}
 	}
 	slices.Sort(out)
@@ -75,10 +73,7 @@ func (e *env) stepJobs() []string {
 // step takes the step job id out of the queue and runs it.
 func (e *env) step(t *testing.T, id string) error {
 	t.Helper()
-	e.queue.mu.Lock()
-	j, ok := e.queue.jobs[id]
-	delete(e.queue.jobs, id)
-	e.queue.mu.Unlock()
+	j, ok := e.queue.Take(id)
 	if !ok {
 		t.Fatalf("no job %s; jobs %v", id, e.stepJobs())
 	}
@@ -110,11 +105,9 @@ func (e *env) bulk(t *testing.T, id ports.BulkID) ports.BulkSummary {
 }
 
 // bulkStatuses lists the statuses of the bulk.status events of a bulk.
-func (b *fakeBus) bulkStatuses(id ports.BulkID) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func bulkStatuses(b *coretest.Bus, id ports.BulkID) []string {
 	var out []string
-	for _, e := range b.events {
+	for _, e := range b.Events() {
 		if d, ok := e.Data.(ports.BulkSummary); ok && d.ID == id && e.Type == ports.EventBulkStatus {
 			out = append(out, string(d.Status))
 		}
@@ -266,7 +259,7 @@ func TestBulkRunsToCompletion(t *testing.T) {
 	}
 	e.drain(t, 10)
 	var texts []string
-	for _, m := range e.wa.sent {
+	for _, m := range e.wa.Sent {
 		texts = append(texts, m.Text)
 	}
 	if got, want := strings.Join(texts, "|"), "Hi Ann|Hi Bob|Hi Cy"; got != want {
@@ -276,7 +269,7 @@ func TestBulkRunsToCompletion(t *testing.T) {
 	if got.Status != ports.BulkCompleted || got.CompletedAt == nil || got.Counts != (ports.BulkCounts{Sent: 3}) {
 		t.Errorf("got %s %+v completed %v, want completed with 3 sent", got.Status, got.Counts, got.CompletedAt)
 	}
-	if got, want := e.bus.bulkStatuses(b.ID), []string{"running", "completed"}; !slices.Equal(got, want) {
+	if got, want := bulkStatuses(e.bus, b.ID), []string{"running", "completed"}; !slices.Equal(got, want) {
 		t.Errorf("got bulk.status %v, want %v", got, want)
 	}
 	page, err := e.svc.ListBulkMessages(t.Context(), e.p, b.ID, ports.PageRequest{Limit: 2})
@@ -323,10 +316,10 @@ func TestBulkTransitions(t *testing.T) {
 		}
 	}
 	e.drain(t, 5) // the steps left find the bulk cancelled
-	if len(e.wa.sent) != 0 {
-		t.Errorf("got %d sends after cancel, want none", len(e.wa.sent))
+	if len(e.wa.Sent) != 0 {
+		t.Errorf("got %d sends after cancel, want none", len(e.wa.Sent))
 	}
-	if got, want := e.bus.bulkStatuses(b.ID), []string{"running", "paused", "running", "cancelled"}; !slices.Equal(got, want) {
+	if got, want := bulkStatuses(e.bus, b.ID), []string{"running", "paused", "running", "cancelled"}; !slices.Equal(got, want) {
 		t.Errorf("got bulk.status %v, want %v", got, want)
 	}
 
@@ -399,12 +392,12 @@ func TestBulkOldGenerationStops(t *testing.T) {
 	if err := e.step(t, old[0]); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.wa.sent) != 0 {
-		t.Fatalf("the old generation's step sent %d, want nothing", len(e.wa.sent))
+	if len(e.wa.Sent) != 0 {
+		t.Fatalf("the old generation's step sent %d, want nothing", len(e.wa.Sent))
 	}
 	e.drain(t, 5)
-	if got := e.bulk(t, b.ID); got.Status != ports.BulkCompleted || got.Counts.Sent != 2 || len(e.wa.sent) != 2 {
-		t.Errorf("got %s %+v with %d sends, want completed with 2 sent once each", got.Status, got.Counts, len(e.wa.sent))
+	if got := e.bulk(t, b.ID); got.Status != ports.BulkCompleted || got.Counts.Sent != 2 || len(e.wa.Sent) != 2 {
+		t.Errorf("got %s %+v with %d sends, want completed with 2 sent once each", got.Status, got.Counts, len(e.wa.Sent))
 	}
 }
 
@@ -415,8 +408,8 @@ func TestBulkPausedStepSendsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.drain(t, 3)
-	if len(e.wa.sent) != 0 {
-		t.Errorf("got %d sends while paused, want none", len(e.wa.sent))
+	if len(e.wa.Sent) != 0 {
+		t.Errorf("got %d sends while paused, want none", len(e.wa.Sent))
 	}
 }
 
@@ -428,7 +421,7 @@ func TestBulkScheduled(t *testing.T) {
 		t.Fatalf("got %s started %v, want scheduled, not started", b.Status, b.StartedAt)
 	}
 	jobs := e.stepJobs()
-	if len(jobs) != 1 || !e.queue.jobs[jobs[0]].RunAt.Equal(at) {
+	if len(jobs) != 1 || !e.pending(jobs[0]).RunAt.Equal(at) {
 		t.Fatalf("got jobs %v, want one step at %v", jobs, at)
 	}
 	// Run early (a queue may not, but a relay could): it waits.
@@ -436,14 +429,14 @@ func TestBulkScheduled(t *testing.T) {
 	if pe := ports.AsError(err); pe == nil || pe.Code != ports.ERateLimited || pe.RetryAfter != time.Hour {
 		t.Fatalf("early step: got %v, want ERateLimited after 1h", err)
 	}
-	e.queue.jobs[jobs[0]] = ports.Job{ID: jobs[0], Type: messaging.JobBulkStep, Payload: []byte(fmt.Sprintf(`{"sub":%q,"id":%q,"gen":0}`, e.p.SubscriptionID, b.ID))}
+	e.queue.Put(ports.Job{ID: jobs[0], Type: messaging.JobBulkStep, Payload: []byte(fmt.Sprintf(`{"sub":%q,"id":%q,"gen":0}`, e.p.SubscriptionID, b.ID))})
 	e.clock.Advance(time.Hour)
 	e.drain(t, 5)
 	got := e.bulk(t, b.ID)
 	if got.Status != ports.BulkCompleted || got.StartedAt == nil || !got.StartedAt.Equal(at) || got.Counts.Sent != 1 {
 		t.Errorf("got %s started %v %+v, want completed, started at %v", got.Status, got.StartedAt, got.Counts, at)
 	}
-	if got, want := e.bus.bulkStatuses(b.ID), []string{"scheduled", "running", "completed"}; !slices.Equal(got, want) {
+	if got, want := bulkStatuses(e.bus, b.ID), []string{"scheduled", "running", "completed"}; !slices.Equal(got, want) {
 		t.Errorf("got bulk.status %v, want %v", got, want)
 	}
 }
@@ -463,7 +456,7 @@ func TestBulkInstanceOutage(t *testing.T) {
 	// Hours later the instance is still away: the step waits, nothing fails.
 	e.clock.Advance(3 * time.Hour)
 	job := e.stepJobs()[0]
-	saved := e.queue.jobs[job]
+	saved := e.pending(job)
 	if err := e.step(t, job); !ports.IsCode(err, ports.EUnavailable) {
 		t.Fatalf("disconnected: got %v, want EUnavailable", err)
 	}
@@ -472,7 +465,7 @@ func TestBulkInstanceOutage(t *testing.T) {
 	}
 	// It comes back: the retried step sends; then it is logged out.
 	setStatus(ports.StatusConnected)
-	e.queue.jobs[job] = saved
+	e.queue.Put(saved)
 	if err := e.step(t, job); err != nil {
 		t.Fatal(err)
 	}
@@ -492,8 +485,8 @@ func TestRelayBulksRestartsLostRuns(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
 	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(2), Pacing: &messaging.BulkPacing{Max: time.Second}})
 	lost := e.stepJobs()[0]
-	lostJob := e.queue.jobs[lost]
-	delete(e.queue.jobs, lost) // the queue lost it
+	lostJob := e.pending(lost)
+	e.queue.Take(lost) // the queue lost it
 	if n, err := e.svc.RelayBulks(t.Context()); n != 0 || err != nil {
 		t.Fatalf("fresh bulk: got %d, %v; want nothing relayed", n, err)
 	}
@@ -505,12 +498,12 @@ func TestRelayBulksRestartsLostRuns(t *testing.T) {
 	if err := e.svc.HandleBulkStep(t.Context(), ports.Delivery{Job: lostJob, Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if len(e.wa.sent) != 0 {
-		t.Fatalf("the replaced run sent %d, want nothing", len(e.wa.sent))
+	if len(e.wa.Sent) != 0 {
+		t.Fatalf("the replaced run sent %d, want nothing", len(e.wa.Sent))
 	}
 	e.drain(t, 5)
-	if got := e.bulk(t, b.ID); got.Status != ports.BulkCompleted || len(e.wa.sent) != 2 {
-		t.Errorf("got %s with %d sends, want completed with 2", got.Status, len(e.wa.sent))
+	if got := e.bulk(t, b.ID); got.Status != ports.BulkCompleted || len(e.wa.Sent) != 2 {
+		t.Errorf("got %s with %d sends, want completed with 2", got.Status, len(e.wa.Sent))
 	}
 	if n, err := e.svc.RelayBulks(t.Context()); n != 0 || err != nil {
 		t.Errorf("completed bulk: got %d, %v; want nothing relayed", n, err)
@@ -527,14 +520,14 @@ func TestBulkResumesAfterStaleClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := e.stepJobs()[0]
-	saved := e.queue.jobs[job]
+	saved := e.pending(job)
 	if err := e.step(t, job); !ports.IsCode(err, ports.ERateLimited) {
 		t.Fatalf("fresh claim: got %v, want ERateLimited (wait for it)", err)
 	}
 	e.clock.Advance(time.Hour)
-	e.queue.jobs[job] = saved
+	e.queue.Put(saved)
 	e.drain(t, 5)
-	if len(e.wa.sent) != 2 || e.wa.sent[0].ID != "3EB0CLAIMED" {
-		t.Errorf("got sends %+v, want 2, the first under its claimed id", e.wa.sent)
+	if len(e.wa.Sent) != 2 || e.wa.Sent[0].ID != "3EB0CLAIMED" {
+		t.Errorf("got sends %+v, want 2, the first under its claimed id", e.wa.Sent)
 	}
 }

@@ -155,7 +155,7 @@ func (s *Service) step(ctx context.Context, b ports.Bulk, slot *slot) (*ports.Bu
 		return nil, s.endBulk(ctx, b, true)
 	case err != nil:
 		return nil, fmt.Errorf("get instance: %w", err)
-	case inst.Status == ports.StatusCreated || inst.Status == ports.StatusLoggedOut:
+	case inst.Status.Unlinked():
 		return nil, s.endBulk(ctx, b, true)
 	case inst.Status != ports.StatusConnected:
 		// Waiting here rather than in the send path: a recipient queued
@@ -245,7 +245,7 @@ func (s *Service) endBulk(ctx context.Context, b ports.Bulk, unlinked bool) erro
 			}
 			now := s.d.Clock.Now()
 			if unlinked {
-				if err := s.failQueued(ctx, st, *cur, "instance_not_connected", ports.AsError(errNotConnected()).Message); err != nil {
+				if err := s.failQueued(ctx, st, *cur, ports.ReasonNotConnected, ports.ErrNotConnected().Message); err != nil {
 					return err
 				}
 			}

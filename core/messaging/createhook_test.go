@@ -38,7 +38,7 @@ func TestCreateHookRunsInTheMessageTransaction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Items) != 1 || len(e.queue.jobs) != 1 {
-		t.Errorf("got %d messages and %d jobs, want only the first send's", len(page.Items), len(e.queue.jobs))
+	if len(page.Items) != 1 || e.queue.Len() != 1 {
+		t.Errorf("got %d messages and %d jobs, want only the first send's", len(page.Items), e.queue.Len())
 	}
 }

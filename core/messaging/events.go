@@ -52,10 +52,7 @@ var rank = map[ports.MessageStatus]int{
 }
 
 func (s *Service) onReceipt(ctx context.Context, ev ports.WAEvent) error {
-	sub, ok := s.ownerOf(ctx, ev.Instance)
-	if !ok {
-		return nil
-	}
+	sub := ev.Subscription
 	r := ev.Receipt
 	to := ports.MsgDelivered
 	if r.Type == ports.ReceiptRead {
@@ -127,16 +124,16 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 		s.d.Log.Debug("inbound message kind not stored", "instance", string(ev.Instance))
 		return nil
 	}
-	sub, ok := s.ownerOf(ctx, ev.Instance)
-	if !ok {
-		return nil
-	}
+	sub := ev.Subscription
 	if _, err := s.d.Stores.Messages.FindMessageByWAID(ctx, sub, ev.Instance, in.WAMessageID); err == nil {
 		return nil
 	} else if !ports.IsCode(err, ports.ENotFound) {
 		return fmt.Errorf("find message %s: %w", in.WAMessageID, err)
 	}
 	inst, err := s.d.Stores.Instances.GetInstance(ctx, sub, ev.Instance)
+	if ports.IsCode(err, ports.ENotFound) {
+		return nil // deleted meanwhile
+	}
 	if err != nil {
 		return fmt.Errorf("get instance: %w", err)
 	}
@@ -184,28 +181,6 @@ func (s *Service) storeInbound(ctx context.Context, m ports.Message, in *ports.W
 		}
 		return s.addStats(ctx, st, m, ports.Counters{Received: 1})
 	})
-}
-
-// ownerOf returns the subscription of an instance an event names; false
-// when it is unknown (deleted meanwhile).
-func (s *Service) ownerOf(ctx context.Context, id ports.InstanceID) (ports.SubscriptionID, bool) {
-	s.mu.Lock()
-	sub, ok := s.owner[id]
-	s.mu.Unlock()
-	if ok {
-		return sub, true
-	}
-	inst, err := s.d.Directory.LookupInstance(ctx, id)
-	if err != nil {
-		if !ports.IsCode(err, ports.ENotFound) {
-			s.d.Log.Error("look up the instance of a WhatsApp event", "instance", string(id), "err", err)
-		}
-		return "", false
-	}
-	s.mu.Lock()
-	s.owner[id] = inst.SubscriptionID
-	s.mu.Unlock()
-	return inst.SubscriptionID, true
 }
 
 // copyLocation copies an inbound pin, its labels cut to what we store:

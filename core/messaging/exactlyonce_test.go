@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
 )
@@ -29,23 +30,21 @@ func (e *env) claimAsDeadWorker(t *testing.T, m ports.Message, waID string) port
 	return c
 }
 
-// ids lists the WhatsApp ids the fake was asked to send under.
-func (f *fakeWA) ids() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]string, len(f.sent))
-	for i, m := range f.sent {
+// sentIDs lists the WhatsApp ids the fake was asked to send under.
+func sentIDs(wa *coretest.WhatsApp) []string {
+	sent := wa.Sends()
+	out := make([]string, len(sent))
+	for i, m := range sent {
 		out[i] = m.ID
 	}
 	return out
 }
 
-// tos lists the recipients of the sends, in order.
-func (f *fakeWA) tos() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]string, len(f.sent))
-	for i, m := range f.sent {
+// sentTo lists the recipients of the sends, in order.
+func sentTo(wa *coretest.WhatsApp) []string {
+	sent := wa.Sends()
+	out := make([]string, len(sent))
+	for i, m := range sent {
 		out[i] = strings.TrimSuffix(m.To, "@s.whatsapp.net")
 	}
 	return out
@@ -53,13 +52,13 @@ func (f *fakeWA) tos() []string {
 
 func TestSendUsesTheClaimedWhatsAppID(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	e.wa.send = echo
+	e.wa.SendFunc = echo
 	m := e.send(t, "+15550001111")
 	if err := e.run(t, m.ID); err != nil {
 		t.Fatalf("handle send: %v", err)
 	}
 	got := e.get(t, m.ID)
-	if ids := e.wa.ids(); len(ids) != 1 || ids[0] == "" || got.WAMessageID != ids[0] || got.Status != ports.MsgSent {
+	if ids := sentIDs(e.wa); len(ids) != 1 || ids[0] == "" || got.WAMessageID != ids[0] || got.Status != ports.MsgSent {
 		t.Errorf("got %s with id %q after sends under %q, want sent under the one id given to WhatsApp", got.Status, got.WAMessageID, ids)
 	}
 	if !strings.HasPrefix(got.WAMessageID, "3EB0") || len(got.WAMessageID) != 22 {
@@ -72,7 +71,7 @@ func TestSendUsesTheClaimedWhatsAppID(t *testing.T) {
 // sent again under the id of the first claim.
 func TestStaleClaimResentWithTheSameID(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	e.wa.send = echo
+	e.wa.SendFunc = echo
 	m := e.send(t, "+15550001111")
 	e.claimAsDeadWorker(t, m, "3EB0DEADWORKER")
 
@@ -80,8 +79,8 @@ func TestStaleClaimResentWithTheSameID(t *testing.T) {
 	if d := ports.RetryFor(err); !ports.IsCode(err, ports.ERateLimited) || !d.Retry || d.CountsAsFailure {
 		t.Errorf("a job while the claim is fresh: got %v, want deferred without using an attempt", err)
 	}
-	if got := e.get(t, m.ID); got.Status != ports.MsgSending || got.Attempts != 1 || len(e.wa.sent) != 0 {
-		t.Fatalf("fresh claim: got %s, %d attempts, %d sends; want left sending, 1 attempt, no send", got.Status, got.Attempts, len(e.wa.sent))
+	if got := e.get(t, m.ID); got.Status != ports.MsgSending || got.Attempts != 1 || len(e.wa.Sent) != 0 {
+		t.Fatalf("fresh claim: got %s, %d attempts, %d sends; want left sending, 1 attempt, no send", got.Status, got.Attempts, len(e.wa.Sent))
 	}
 
 	e.clock.Advance(messaging.DefaultClaimStaleAfter + time.Second)
@@ -90,13 +89,13 @@ func TestStaleClaimResentWithTheSameID(t *testing.T) {
 		t.Fatalf("a job once the claim is stale: %v", err)
 	}
 	got := e.get(t, m.ID)
-	if d := cmp.Diff([]string{"3EB0DEADWORKER"}, e.wa.ids()); d != "" {
+	if d := cmp.Diff([]string{"3EB0DEADWORKER"}, sentIDs(e.wa)); d != "" {
 		t.Errorf("ids sent under (-want +got):\n%s", d)
 	}
 	if got.Status != ports.MsgSent || got.WAMessageID != "3EB0DEADWORKER" || got.Attempts != 2 || got.SentAt == nil {
 		t.Errorf("got %s %q after %d attempts, sent at %v; want sent 3EB0DEADWORKER after 2, with a time", got.Status, got.WAMessageID, got.Attempts, got.SentAt)
 	}
-	if s := strings.Join(e.bus.statuses(m.ID), ">"); s != "sent" {
+	if s := strings.Join(statuses(e.bus, m.ID), ">"); s != "sent" {
 		t.Errorf("got status events %s, want only sent (the reclaim is no news)", s)
 	}
 }
@@ -106,7 +105,7 @@ func TestStaleClaimResentWithTheSameID(t *testing.T) {
 func TestRetryKeepsTheID(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	calls := 0
-	e.wa.send = func(out ports.WAOutbound) (ports.WASent, error) {
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
 		if calls++; calls == 1 {
 			return ports.WASent{}, ports.Errorf(ports.EUnavailable, "no answer")
 		}
@@ -123,7 +122,7 @@ func TestRetryKeepsTheID(t *testing.T) {
 	if err := e.run(t, m.ID); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	ids := e.wa.ids()
+	ids := sentIDs(e.wa)
 	if len(ids) != 2 || ids[0] != ids[1] || e.get(t, m.ID).WAMessageID != ids[0] {
 		t.Errorf("got sends under %q and the message recorded %q, want two sends under its one id", ids, e.get(t, m.ID).WAMessageID)
 	}
@@ -134,7 +133,7 @@ func TestRetryKeepsTheID(t *testing.T) {
 func TestOrderOldestFirst(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	inFlight, unblock := make(chan struct{}), make(chan struct{})
-	e.wa.send = func(out ports.WAOutbound) (ports.WASent, error) {
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
 		if strings.HasPrefix(out.To, "15550000000") {
 			close(inFlight)
 			<-unblock
@@ -164,12 +163,12 @@ func TestOrderOldestFirst(t *testing.T) {
 		}
 	}
 	want := []string{"15550000000", "15550000001", "15550000002", "15550000003"}
-	if d := cmp.Diff(want, e.wa.tos()); d != "" {
+	if d := cmp.Diff(want, sentTo(e.wa)); d != "" {
 		t.Errorf("send order (-want +got):\n%s", d)
 	}
 	e.requeue(later[0].ID)
-	if err := e.run(t, later[0].ID); err != nil || len(e.wa.sent) != 4 {
-		t.Errorf("a job with nothing left: got %v and %d sends, want nil and 4", err, len(e.wa.sent))
+	if err := e.run(t, later[0].ID); err != nil || len(e.wa.Sent) != 4 {
+		t.Errorf("a job with nothing left: got %v and %d sends, want nil and 4", err, len(e.wa.Sent))
 	}
 }
 
@@ -178,7 +177,7 @@ func TestOrderOldestFirst(t *testing.T) {
 func TestOrderWaitsForDisconnected(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	connected := false
-	e.wa.send = func(out ports.WAOutbound) (ports.WASent, error) {
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
 		if !connected {
 			return ports.WASent{}, ports.ReasonError(ports.EConflict, "instance_not_connected", "not connected")
 		}
@@ -188,7 +187,7 @@ func TestOrderWaitsForDisconnected(t *testing.T) {
 	if err := e.run(t, second.ID); !ports.IsCode(err, ports.EUnavailable) {
 		t.Fatalf("the second message's job while disconnected: got %v, want unavailable (a retry)", err)
 	}
-	if d := cmp.Diff([]string{"15550000001"}, e.wa.tos()); d != "" {
+	if d := cmp.Diff([]string{"15550000001"}, sentTo(e.wa)); d != "" {
 		t.Errorf("tried while disconnected (-want +got):\n%s", d)
 	}
 	connected = true
@@ -198,7 +197,7 @@ func TestOrderWaitsForDisconnected(t *testing.T) {
 			t.Fatalf("after the reconnect: %v", err)
 		}
 	}
-	if d := cmp.Diff([]string{"15550000001", "15550000001", "15550000002"}, e.wa.tos()); d != "" {
+	if d := cmp.Diff([]string{"15550000001", "15550000001", "15550000002"}, sentTo(e.wa)); d != "" {
 		t.Errorf("send order (-want +got):\n%s", d)
 	}
 	if a, b := e.get(t, first.ID), e.get(t, second.ID); a.Status != ports.MsgSent || b.Status != ports.MsgSent {
@@ -224,13 +223,13 @@ func (e *env) bulkMessage(t *testing.T, to string) ports.Message {
 
 func TestSendJobsSkipBulkRecipients(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	e.wa.send = echo
+	e.wa.SendFunc = echo
 	bulk := e.bulkMessage(t, "15550000009@s.whatsapp.net")
 	m := e.send(t, "+15550000001")
 	if err := e.run(t, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"15550000001"}, e.wa.tos()); d != "" {
+	if d := cmp.Diff([]string{"15550000001"}, sentTo(e.wa)); d != "" {
 		t.Errorf("sent (-want +got):\n%s", d)
 	}
 	if got := e.get(t, bulk.ID); got.Status != ports.MsgQueued {
@@ -240,9 +239,9 @@ func TestSendJobsSkipBulkRecipients(t *testing.T) {
 
 func TestRelayPicksUpStaleSendingSkipsBulk(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	e.wa.send = echo
+	e.wa.SendFunc = echo
 	m := e.send(t, "+15550001111")
-	delete(e.queue.jobs, string(m.ID)) // the process died during the send
+	e.queue.Take(string(m.ID)) // the process died during the send
 	e.claimAsDeadWorker(t, m, "3EB0RELAYED")
 	e.bulkMessage(t, "15550000009@s.whatsapp.net")
 	if n, err := e.svc.RelayOnce(t.Context()); err != nil || n != 0 {
@@ -252,8 +251,8 @@ func TestRelayPicksUpStaleSendingSkipsBulk(t *testing.T) {
 	if n, err := e.svc.RelayOnce(t.Context()); err != nil || n != 1 {
 		t.Fatalf("relay of a stale claim: got %d, %v; want 1 (not the bulk recipient)", n, err)
 	}
-	if _, ok := e.queue.jobs[string(m.ID)]; !ok || len(e.queue.jobs) != 1 {
-		t.Fatalf("got jobs %v, want only the stale message's", e.queue.jobs)
+	if _, ok := e.queue.Job(string(m.ID)); !ok || e.queue.Len() != 1 {
+		t.Fatalf("got jobs %v, want only the stale message's", e.queue.Jobs())
 	}
 	if err := e.run(t, m.ID); err != nil {
 		t.Fatal(err)
@@ -269,7 +268,7 @@ func TestRelayPicksUpStaleSendingSkipsBulk(t *testing.T) {
 func TestReceiptOvertakesTheSend(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	inFlight, unblock := make(chan string), make(chan struct{})
-	e.wa.send = func(out ports.WAOutbound) (ports.WASent, error) {
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
 		inFlight <- out.ID
 		<-unblock
 		return echo(out)
@@ -278,7 +277,7 @@ func TestReceiptOvertakesTheSend(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.run(t, m.ID) }()
 	waID := <-inFlight
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAReceipt,
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAReceipt,
 		Receipt: &ports.WAReceiptEvent{Type: ports.ReceiptDelivered, WAMessageID: []string{waID}}})
 	if got := e.get(t, m.ID); got.Status != ports.MsgDelivered || got.SentAt == nil || got.DeliveredAt == nil {
 		t.Errorf("receipt while sending: got %s sent %v delivered %v, want delivered with both times", got.Status, got.SentAt, got.DeliveredAt)
@@ -290,7 +289,7 @@ func TestReceiptOvertakesTheSend(t *testing.T) {
 	if got := e.get(t, m.ID); got.Status != ports.MsgDelivered {
 		t.Errorf("after the send is recorded: got %s, want still delivered", got.Status)
 	}
-	if s := strings.Join(e.bus.statuses(m.ID), ">"); s != "sending>delivered" {
+	if s := strings.Join(statuses(e.bus, m.ID), ">"); s != "sending>delivered" {
 		t.Errorf("got status events %s, want sending>delivered", s)
 	}
 	if c := e.counters(t); c.Sent != 1 || c.Delivered != 1 {
@@ -298,18 +297,15 @@ func TestReceiptOvertakesTheSend(t *testing.T) {
 	}
 }
 
-// stallWA is a node's WhatsApp that stalls in its send until released,
-// then reports that WhatsApp did not answer.
-type stallWA struct {
-	ports.WhatsApp
-	inFlight chan string
-	release  chan struct{}
-}
-
-func (w *stallWA) Send(_ context.Context, _ ports.InstanceID, m ports.WAOutbound) (ports.WASent, error) {
-	w.inFlight <- m.ID
-	<-w.release
-	return ports.WASent{}, ports.Errorf(ports.EUnavailable, "no answer")
+// stallingWhatsApp is a node's WhatsApp that stalls in its send, telling
+// inFlight the message's id, until release is closed; then it reports that
+// WhatsApp did not answer.
+func stallingWhatsApp(inFlight chan<- string, release <-chan struct{}) *coretest.WhatsApp {
+	return &coretest.WhatsApp{SendFunc: func(m ports.WAOutbound) (ports.WASent, error) {
+		inFlight <- m.ID
+		<-release
+		return ports.WASent{}, ports.Errorf(ports.EUnavailable, "no answer")
+	}}
 }
 
 // TestLateOutcomeOfAReclaimedSend: two nodes. The first stalls in its
@@ -317,8 +313,9 @@ func (w *stallWA) Send(_ context.Context, _ ports.InstanceID, m ports.WAOutbound
 // records it sent. The first's failure, arriving late, changes nothing.
 func TestLateOutcomeOfAReclaimedSend(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	e.wa.send = echo
-	stall := &stallWA{inFlight: make(chan string, 1), release: make(chan struct{})}
+	e.wa.SendFunc = echo
+	inFlight, release := make(chan string, 1), make(chan struct{})
+	stall := stallingWhatsApp(inFlight, release)
 	first := messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
 		Clock: e.clock, IDs: e.ids, Queue: e.queue, WhatsApp: stall,
@@ -326,18 +323,18 @@ func TestLateOutcomeOfAReclaimedSend(t *testing.T) {
 	m := e.send(t, "+15550001111")
 	done := make(chan error, 1)
 	go func() { done <- first.HandleSend(context.Background(), e.job(m.ID)) }()
-	stalledID := <-stall.inFlight
+	stalledID := <-inFlight
 
 	e.clock.Advance(messaging.DefaultClaimStaleAfter + time.Second)
 	if err := e.svc.HandleSend(t.Context(), e.job(m.ID)); err != nil {
 		t.Fatalf("the second node: %v", err)
 	}
-	close(stall.release)
+	close(release)
 	if err := <-done; !ports.IsCode(err, ports.EUnavailable) {
 		t.Fatalf("the first node: got %v, want its unavailable", err)
 	}
 	got := e.get(t, m.ID)
-	if d := cmp.Diff([]string{stalledID}, e.wa.ids()); d != "" {
+	if d := cmp.Diff([]string{stalledID}, sentIDs(e.wa)); d != "" {
 		t.Errorf("the second node's sends (-want +got):\n%s", d)
 	}
 	if got.Status != ports.MsgSent || got.WAMessageID != stalledID || got.Attempts != 2 {

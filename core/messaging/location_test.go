@@ -86,8 +86,8 @@ func TestSendLocationReachesWhatsApp(t *testing.T) {
 		t.Fatalf("handle send: %v", err)
 	}
 	want := ports.WALocation{Latitude: -33.8568, Longitude: 151.2153, Name: "Opera House", Address: "Bennelong Point"}
-	if len(e.wa.sent) != 1 || e.wa.sent[0].Location == nil || *e.wa.sent[0].Location != want || e.wa.sent[0].Text != "" {
-		t.Fatalf("got sends %+v, want one location %+v without text", e.wa.sent, want)
+	if len(e.wa.Sent) != 1 || e.wa.Sent[0].Location == nil || *e.wa.Sent[0].Location != want || e.wa.Sent[0].Text != "" {
+		t.Fatalf("got sends %+v, want one location %+v without text", e.wa.Sent, want)
 	}
 	if got := e.get(t, m.ID); got.Status != ports.MsgSent || got.Location == nil || *got.Location != want {
 		t.Errorf("got %s %+v, want sent with the pin kept", got.Status, got.Location)
@@ -97,7 +97,7 @@ func TestSendLocationReachesWhatsApp(t *testing.T) {
 func TestInboundLocationStored(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	pin := ports.WALocation{Latitude: 48.8584, Longitude: 2.2945, Name: strings.Repeat("n", 300), Address: "Champ de Mars"}
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0LOC", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Location: &pin,
 	}})
 	page, err := e.svc.List(t.Context(), e.p, e.inst.ID, ports.MessageFilter{Direction: ports.DirectionInbound}, ports.PageRequest{})
@@ -110,7 +110,7 @@ func TestInboundLocationStored(t *testing.T) {
 		t.Errorf("got %s %+v, want a location with the pin, its name cut to %d", m.Type, m.Location, messaging.MaxLocationName)
 	}
 	var emitted *ports.Message
-	for _, ev := range e.bus.events {
+	for _, ev := range e.bus.Events() {
 		if d, ok := ev.Data.(ports.Message); ok && ev.Type == ports.EventMessageReceived {
 			emitted = &d
 		}

@@ -68,23 +68,23 @@ func TestSendMediaReachesWhatsApp(t *testing.T) {
 			t.Fatalf("run %s: %v", id, err)
 		}
 	}
-	if len(e.wa.sent) != 3 {
-		t.Fatalf("got %d sends, want 3", len(e.wa.sent))
+	if len(e.wa.Sent) != 3 {
+		t.Fatalf("got %d sends, want 3", len(e.wa.Sent))
 	}
 	want := []ports.WAMedia{
 		{Kind: ports.MediaImage, Data: png, MimeType: "image/png"},
 		{Kind: ports.MediaDocument, Data: pdf, MimeType: "application/pdf", FileName: "q3 report.pdf"},
 		{Kind: ports.MediaAudio, Data: opus, MimeType: "audio/ogg; codecs=opus", PTT: true},
 	}
-	for i, out := range e.wa.sent {
+	for i, out := range e.wa.Sent {
 		got := out.Media
 		if got == nil || got.Kind != want[i].Kind || !bytes.Equal(got.Data, want[i].Data) || got.MimeType != want[i].MimeType ||
 			got.FileName != want[i].FileName || got.PTT != want[i].PTT || out.Text != "" {
 			t.Errorf("send %d: got %+v, want media %+v", i, got, want[i])
 		}
 	}
-	if e.wa.sent[0].Caption != "look ✓" {
-		t.Errorf("image caption: got %q, want %q", e.wa.sent[0].Caption, "look ✓")
+	if e.wa.Sent[0].Caption != "look ✓" {
+		t.Errorf("image caption: got %q, want %q", e.wa.Sent[0].Caption, "look ✓")
 	}
 	md, err := e.svc.GetMedia(ctx, e.p, e.inst.ID, doc.ID)
 	if err != nil || !bytes.Equal(md.Data, pdf) || md.Size != int64(len(pdf)) || len(md.SHA256) != 32 {
@@ -121,8 +121,8 @@ func TestSendMediaValidation(t *testing.T) {
 			if strings.Join(got, ",") != tc.fields {
 				t.Errorf("got %v (fields %v), want invalid fields %s", err, got, tc.fields)
 			}
-			if len(e.queue.jobs) != 0 {
-				t.Errorf("got %d jobs, want none", len(e.queue.jobs))
+			if e.queue.Len() != 0 {
+				t.Errorf("got %d jobs, want none", e.queue.Len())
 			}
 		})
 	}
@@ -190,14 +190,14 @@ func TestSendMediaFromURL(t *testing.T) {
 	if err := e.run(t, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.wa.sent[0].Media; got == nil || !bytes.Equal(got.Data, png) {
+	if got := e.wa.Sent[0].Media; got == nil || !bytes.Equal(got.Data, png) {
 		t.Errorf("sent: got %+v, want the fetched PNG", got)
 	}
 }
 
 func TestInboundMediaStored(t *testing.T) {
 	e := newMediaEnv(t, nil)
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, At: e.clock.Now(), Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, At: e.clock.Now(), Message: &ports.WAInbound{
 		WAMessageID: "3EB0IMG", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Caption: "from me",
 		Media: &ports.WAMedia{Kind: ports.MediaImage, Data: png, MimeType: "image/png"},
 	}})

@@ -1,9 +1,7 @@
 package messaging_test
 
 import (
-	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,60 +10,10 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// fakeWA answers Send with send; the other methods are not used here.
-type fakeWA struct {
-	ports.WhatsApp
-	mu   sync.Mutex
-	sent []ports.WAOutbound
-	send func(ports.WAOutbound) (ports.WASent, error)
-}
-
-func (f *fakeWA) Send(_ context.Context, _ ports.InstanceID, m ports.WAOutbound) (ports.WASent, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, m)
-	return f.send(m)
-}
-
-// fakeQueue records jobs and refuses a pending id as the real queues do.
-type fakeQueue struct {
-	mu   sync.Mutex
-	jobs map[string]ports.Job
-}
-
-func (q *fakeQueue) Enqueue(_ context.Context, j ports.Job) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, ok := q.jobs[j.ID]; ok {
-		return ports.Errorf(ports.EConflict, "job exists")
-	}
-	q.jobs[j.ID] = j
-	return nil
-}
-
-// fakeBus records events.
-type fakeBus struct {
-	mu     sync.Mutex
-	events []ports.Event
-}
-
-func (b *fakeBus) Publish(_ context.Context, e ports.Event) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.events = append(b.events, e)
-	return nil
-}
-
-func (b *fakeBus) Subscribe(context.Context, ports.EventFilter) (<-chan ports.Event, error) {
-	return nil, ports.Errorf(ports.EUnsupported, "not in tests")
-}
-
 // statuses lists the message.status moves of one message.
-func (b *fakeBus) statuses(id ports.MessageID) []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+func statuses(b *coretest.Bus, id ports.MessageID) []string {
 	var out []string
-	for _, e := range b.events {
+	for _, e := range b.Events() {
 		if d, ok := e.Data.(ports.MessageStatusData); ok && d.MessageID == id {
 			out = append(out, string(d.Status))
 		}
@@ -77,9 +25,9 @@ type env struct {
 	store *coretest.Store
 	clock *coretest.Clock
 	ids   *coretest.IDs
-	wa    *fakeWA
-	queue *fakeQueue
-	bus   *fakeBus
+	wa    *coretest.WhatsApp
+	queue *coretest.Queue
+	bus   *coretest.Bus
 	svc   *messaging.Service
 	p     ports.Principal
 	inst  ports.Instance
@@ -89,8 +37,8 @@ func newEnv(t *testing.T, status ports.InstanceStatus) *env {
 	t.Helper()
 	e := &env{
 		store: coretest.NewStore(), clock: coretest.NewClock(),
-		wa:    &fakeWA{send: func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{WAMessageID: "3EB0SENT"}, nil }},
-		queue: &fakeQueue{jobs: map[string]ports.Job{}}, bus: &fakeBus{},
+		wa:    &coretest.WhatsApp{SendFunc: func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{WAMessageID: "3EB0SENT"}, nil }},
+		queue: &coretest.Queue{}, bus: &coretest.Bus{},
 	}
 	ids := &coretest.IDs{}
 	e.ids = ids
@@ -118,14 +66,17 @@ func (e *env) send(t *testing.T, to string) ports.Message {
 
 func (e *env) run(t *testing.T, id ports.MessageID) error {
 	t.Helper()
-	e.queue.mu.Lock()
-	j, ok := e.queue.jobs[string(id)]
-	delete(e.queue.jobs, string(id))
-	e.queue.mu.Unlock()
+	j, ok := e.queue.Take(string(id))
 	if !ok {
 		t.Fatalf("no job for message %s", id)
 	}
 	return e.svc.HandleSend(t.Context(), ports.Delivery{Job: j, Attempt: 1})
+}
+
+// pending returns the queued job id; the zero Job if there is none.
+func (e *env) pending(id string) ports.Job {
+	j, _ := e.queue.Job(id)
+	return j
 }
 
 func (e *env) get(t *testing.T, id ports.MessageID) ports.Message {
@@ -197,16 +148,16 @@ func TestSendTextRefusals(t *testing.T) {
 	if _, err := e.svc.SendText(t.Context(), key, e.inst.ID, messaging.SendTextCmd{To: "+15550001111", Text: "hi"}); !ports.IsCode(err, ports.EForbidden) {
 		t.Errorf("a key without messages:send: got %v, want forbidden", err)
 	}
-	if len(e.queue.jobs) != 0 {
-		t.Errorf("refused sends: got %d jobs, want none", len(e.queue.jobs))
+	if e.queue.Len() != 0 {
+		t.Errorf("refused sends: got %d jobs, want none", e.queue.Len())
 	}
 }
 
 func TestSendEnqueuesAfterCommitAndSends(t *testing.T) {
 	e := newEnv(t, ports.StatusDisconnected)
 	m := e.send(t, "+15550001111")
-	if j, ok := e.queue.jobs[string(m.ID)]; !ok || j.Type != messaging.JobSend {
-		t.Fatalf("got jobs %v, want a %s job with the message id", e.queue.jobs, messaging.JobSend)
+	if j, ok := e.queue.Job(string(m.ID)); !ok || j.Type != messaging.JobSend {
+		t.Fatalf("got jobs %v, want a %s job with the message id", e.queue.Jobs(), messaging.JobSend)
 	}
 	if err := e.run(t, m.ID); err != nil {
 		t.Fatalf("handle send: %v", err)
@@ -215,13 +166,13 @@ func TestSendEnqueuesAfterCommitAndSends(t *testing.T) {
 	if got.Status != ports.MsgSent || got.WAMessageID != "3EB0SENT" || got.SentAt == nil || got.Attempts != 1 {
 		t.Errorf("got %s wa %q sentAt %v attempts %d, want sent 3EB0SENT with a time and 1 attempt", got.Status, got.WAMessageID, got.SentAt, got.Attempts)
 	}
-	if s := strings.Join(e.bus.statuses(m.ID), ">"); s != "sending>sent" {
+	if s := strings.Join(statuses(e.bus, m.ID), ">"); s != "sending>sent" {
 		t.Errorf("got status events %s, want sending>sent", s)
 	}
 	// A duplicate run of the same job sends nothing.
 	_ = e.queue.Enqueue(t.Context(), ports.Job{ID: string(m.ID), Type: messaging.JobSend, Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(m.ID) + `"}`)})
-	if err := e.run(t, m.ID); err != nil || len(e.wa.sent) != 1 {
-		t.Errorf("a second run: got %v and %d sends, want nil and 1", err, len(e.wa.sent))
+	if err := e.run(t, m.ID); err != nil || len(e.wa.Sent) != 1 {
+		t.Errorf("a second run: got %v and %d sends, want nil and 1", err, len(e.wa.Sent))
 	}
 }
 
@@ -245,7 +196,7 @@ func TestSendOutcomes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t, ports.StatusConnected)
-			e.wa.send = func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{}, tc.err }
+			e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{}, tc.err }
 			m := e.send(t, "+15550001111")
 			e.clock.Advance(tc.age)
 			err := e.run(t, m.ID)
@@ -273,8 +224,8 @@ func TestSendFailsWhenInstanceUnlinked(t *testing.T) {
 	if err := e.run(t, m.ID); err != nil {
 		t.Fatalf("handle send: %v", err)
 	}
-	if got := e.get(t, m.ID); got.Status != ports.MsgFailed || got.ErrorCode != "instance_not_connected" || len(e.wa.sent) != 0 {
-		t.Errorf("got %s/%q with %d sends, want failed/instance_not_connected without a send", got.Status, got.ErrorCode, len(e.wa.sent))
+	if got := e.get(t, m.ID); got.Status != ports.MsgFailed || got.ErrorCode != "instance_not_connected" || len(e.wa.Sent) != 0 {
+		t.Errorf("got %s/%q with %d sends, want failed/instance_not_connected without a send", got.Status, got.ErrorCode, len(e.wa.Sent))
 	}
 }
 
@@ -284,7 +235,7 @@ func TestPacingOneInFlight(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	first, second := e.send(t, "+15550001111"), e.send(t, "+15550002222")
 	inFlight, unblock := make(chan struct{}), make(chan struct{})
-	e.wa.send = func(ports.WAOutbound) (ports.WASent, error) {
+	e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) {
 		close(inFlight)
 		<-unblock
 		return ports.WASent{WAMessageID: "3EB0A"}, nil
@@ -312,7 +263,7 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	receipt := func(typ ports.WAReceiptType, ids ...string) {
-		e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: ids}})
+		e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: ids}})
 	}
 	receipt(ports.ReceiptRead, "3EB0SENT", "unknown")
 	receipt(ports.ReceiptDelivered, "3EB0SENT")
@@ -320,14 +271,14 @@ func TestReceiptsMoveForwardOnly(t *testing.T) {
 	if got.Status != ports.MsgRead || got.ReadAt == nil || got.DeliveredAt == nil {
 		t.Errorf("after read then delivered: got %s read %v delivered %v, want read with both times", got.Status, got.ReadAt, got.DeliveredAt)
 	}
-	if s := strings.Join(e.bus.statuses(m.ID), ">"); s != "sending>sent>read" {
+	if s := strings.Join(statuses(e.bus, m.ID), ">"); s != "sending>sent>read" {
 		t.Errorf("got status events %s, want sending>sent>read", s)
 	}
 }
 
 func TestInboundStoredOnce(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	ev := ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	ev := ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0IN", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Text: "hi",
 	}}
 	e.svc.HandleEvent(ev)
@@ -341,7 +292,7 @@ func TestInboundStoredOnce(t *testing.T) {
 		t.Errorf("got %+v, want a received text to the instance", m)
 	}
 	received := 0
-	for _, ev := range e.bus.events {
+	for _, ev := range e.bus.Events() {
 		if ev.Type == ports.EventMessageReceived {
 			received++
 		}
@@ -354,7 +305,7 @@ func TestInboundStoredOnce(t *testing.T) {
 func TestRelayReenqueuesLostJobs(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	m := e.send(t, "+15550001111")
-	delete(e.queue.jobs, string(m.ID)) // the queue lost it
+	e.queue.Take(string(m.ID)) // the queue lost it
 	if n, err := e.svc.RelayOnce(t.Context()); err != nil || n != 0 {
 		t.Errorf("relay of a fresh message: got %d, %v; want 0 (not yet left behind)", n, err)
 	}
@@ -393,11 +344,11 @@ func TestReplyToResolvesOurID(t *testing.T) {
 // is cleaned and kept, never dropped: it is the contact's message.
 func TestInboundTextCleaned(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0\x00NUL", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net",
 		Text: "hi\x00there \xff", ReplyTo: "3EB0\x00Q",
 	}})
-	e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+	e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 		WAMessageID: "3EB0LOC", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net",
 		Location: &ports.WALocation{Latitude: 1, Longitude: 2, Name: "caf\x00é", Address: "\xc3"},
 	}})

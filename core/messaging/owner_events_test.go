@@ -12,7 +12,7 @@ func TestEventsOnlyOfHeldInstances(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	o := withOwner(e)
 	inbound := func(waID string) ports.WAEvent {
-		return ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+		return ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 			WAMessageID: waID, Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Text: "hi",
 		}}
 	}

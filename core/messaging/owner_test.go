@@ -23,7 +23,7 @@ func TestSendOnlyByTheOwner(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	o := withOwner(e)
 	m := e.send(t, "+15550001111")
-	q := e.queue.jobs[string(m.ID)]
+	q, _ := e.queue.Job(string(m.ID))
 	err := e.run(t, m.ID)
 	pe := ports.AsError(err)
 	if pe == nil || pe.Code != ports.ERateLimited || pe.RetryAfter <= 0 {
@@ -32,8 +32,8 @@ func TestSendOnlyByTheOwner(t *testing.T) {
 	if got := e.get(t, m.ID).Status; got != ports.MsgQueued {
 		t.Errorf("status after the refused run: got %s, want queued", got)
 	}
-	if len(e.wa.sent) != 0 {
-		t.Errorf("sends by a non-owner: got %d, want 0", len(e.wa.sent))
+	if len(e.wa.Sent) != 0 {
+		t.Errorf("sends by a non-owner: got %d, want 0", len(e.wa.Sent))
 	}
 	// The retry lands on the owner (here: the node got the lease).
 	o.Set(e.inst.ID, true)
@@ -43,8 +43,8 @@ func TestSendOnlyByTheOwner(t *testing.T) {
 	if got := e.get(t, m.ID).Status; got != ports.MsgSent {
 		t.Errorf("status after the owner's run: got %s, want sent", got)
 	}
-	if len(e.wa.sent) != 1 {
-		t.Errorf("sends: got %d, want 1", len(e.wa.sent))
+	if len(e.wa.Sent) != 1 {
+		t.Errorf("sends: got %d, want 1", len(e.wa.Sent))
 	}
 }
 
@@ -53,7 +53,7 @@ func TestSendOfAnInstanceNobodyHoldsTakesTheUsualPath(t *testing.T) {
 	// wait forever; the usual not-connected handling applies.
 	e := newEnv(t, ports.StatusDisconnected)
 	withOwner(e)
-	e.wa.send = func(ports.WAOutbound) (ports.WASent, error) {
+	e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) {
 		return ports.WASent{}, ports.ReasonError(ports.EConflict, "instance_not_connected", "not connected")
 	}
 	m := e.send(t, "+15550001111")

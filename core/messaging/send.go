@@ -148,8 +148,7 @@ func (s *Service) heldElsewhere(ctx context.Context, sub ports.SubscriptionID, i
 	if err != nil {
 		return fmt.Errorf("get instance: %w", err)
 	}
-	switch inst.Status {
-	case ports.StatusConnecting, ports.StatusQR, ports.StatusConnected:
+	if inst.Status.WantsConnection() {
 		return &ports.Error{Code: ports.ERateLimited, RetryAfter: ownerRetry,
 			Message: fmt.Sprintf("%s: instance %s is held by another node", what, id)}
 	}
@@ -169,9 +168,9 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	if err != nil && !ports.IsCode(err, ports.ENotFound) {
 		return fmt.Errorf("get instance: %w", err)
 	}
-	if err != nil || inst.Status == ports.StatusCreated || inst.Status == ports.StatusLoggedOut {
+	if err != nil || inst.Status.Unlinked() {
 		// Unlinked since it was accepted: it will not come back by itself.
-		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, errNotConnected()) }))
+		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, ports.ErrNotConnected()) }))
 	}
 	md, err := s.loadMedia(ctx, m)
 	if ports.IsCode(err, ports.ENotFound) {
@@ -315,7 +314,7 @@ func (s *Service) loadMedia(ctx context.Context, m ports.Message) (*ports.Messag
 // retryable reports whether a send error may pass: the instance is only
 // disconnected, or WhatsApp did not answer.
 func retryable(err error) bool {
-	if e := ports.AsError(err); e != nil && e.Reason == "instance_not_connected" {
+	if e := ports.AsError(err); e != nil && e.Reason == ports.ReasonNotConnected {
 		return true
 	}
 	return ports.RetryFor(err).Retry
@@ -373,15 +372,7 @@ func (s *Service) publishStatus(ctx context.Context, m ports.Message) {
 	})
 }
 
-// publish stamps e and hands it to the bus. A failure loses one realtime
-// event; it is logged, since what caused the event has happened.
+// publish stamps e and hands it to the bus (ports.EventPublisher).
 func (s *Service) publish(ctx context.Context, e ports.Event) {
-	if s.d.Bus == nil {
-		return
-	}
-	e.ID = "evt_" + s.d.IDs.NewID()
-	e.At = s.d.Clock.Now()
-	if err := s.d.Bus.Publish(ctx, e); err != nil {
-		s.d.Log.Warn("publish event", "type", string(e.Type), "instance", string(e.InstanceID), "err", err)
-	}
+	ports.EventPublisher{Bus: s.d.Bus, IDs: s.d.IDs, Clock: s.d.Clock, Log: s.d.Log}.Publish(ctx, e)
 }

@@ -25,7 +25,7 @@ func (e *env) counters(t *testing.T) ports.Counters {
 // inbound deliveries add nothing; a state counts when first reached.
 func TestStatsCountEachMessageOnce(t *testing.T) {
 	receipt := func(e *env, typ ports.WAReceiptType) {
-		e.svc.HandleEvent(ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: []string{"3EB0SENT"}}})
+		e.svc.HandleEvent(ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAReceipt, Receipt: &ports.WAReceiptEvent{Type: typ, WAMessageID: []string{"3EB0SENT"}}})
 	}
 	unavailable := ports.Errorf(ports.EUnavailable, "timeout")
 	tests := []struct {
@@ -35,7 +35,7 @@ func TestStatsCountEachMessageOnce(t *testing.T) {
 	}{
 		{"sent after two retries", func(t *testing.T, e *env) {
 			calls := 0
-			e.wa.send = func(ports.WAOutbound) (ports.WASent, error) {
+			e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) {
 				if calls++; calls < 3 {
 					return ports.WASent{}, unavailable
 				}
@@ -51,7 +51,7 @@ func TestStatsCountEachMessageOnce(t *testing.T) {
 			}
 		}, ports.Counters{Sent: 1}},
 		{"failed once", func(t *testing.T, e *env) {
-			e.wa.send = func(ports.WAOutbound) (ports.WASent, error) {
+			e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) {
 				return ports.WASent{}, ports.ReasonError(ports.EInvalid, "recipient_not_on_whatsapp", "no")
 			}
 			m := e.send(t, "+99950001111")
@@ -79,7 +79,7 @@ func TestStatsCountEachMessageOnce(t *testing.T) {
 			receipt(e, ports.ReceiptDelivered)
 		}, ports.Counters{Sent: 1, Delivered: 1, Read: 1}},
 		{"inbound delivered twice", func(t *testing.T, e *env) {
-			ev := ports.WAEvent{Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
+			ev := ports.WAEvent{Subscription: e.p.SubscriptionID, Instance: e.inst.ID, Kind: ports.WAMessage, Message: &ports.WAInbound{
 				WAMessageID: "3EB0IN", Chat: "15550002222@s.whatsapp.net", From: "15550002222@s.whatsapp.net", Text: "hi",
 			}}
 			e.svc.HandleEvent(ev)
@@ -123,9 +123,7 @@ func TestStatsRolledBackWithTheMove(t *testing.T) {
 
 // requeue puts the send job of id back, as a queue retry would.
 func (e *env) requeue(id ports.MessageID) {
-	e.queue.mu.Lock()
-	defer e.queue.mu.Unlock()
-	if _, ok := e.queue.jobs[string(id)]; !ok {
-		e.queue.jobs[string(id)] = ports.Job{ID: string(id), Type: "message.send", Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(id) + `"}`)}
+	if _, ok := e.queue.Job(string(id)); !ok {
+		e.queue.Put(ports.Job{ID: string(id), Type: "message.send", Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(id) + `"}`)})
 	}
 }

@@ -80,9 +80,6 @@ type Config struct {
 // DefaultTTL is the lease lifetime when Config.TTL is zero.
 const DefaultTTL = 15 * time.Second
 
-// wanted are the statuses of an instance that should have a connection.
-var wanted = []ports.InstanceStatus{ports.StatusConnecting, ports.StatusQR, ports.StatusConnected}
-
 // Service runs this node's side of the leases.
 type Service struct {
 	d         Deps
@@ -274,7 +271,7 @@ func (s *Service) wantedInstances(ctx context.Context) ([]ports.Instance, error)
 	var all []ports.Instance
 	req := ports.PageRequest{Limit: ports.MaxPageLimit}
 	for {
-		page, err := s.d.Directory.ListInstancesByStatus(ctx, wanted, req)
+		page, err := s.d.Directory.ListInstancesByStatus(ctx, ports.ConnectionWanted(), req)
 		if err != nil {
 			return nil, fmt.Errorf("list wanted instances: %w", err)
 		}

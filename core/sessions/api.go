@@ -37,8 +37,8 @@ type Deps struct {
 	// CheckProxyURL applies the SSRF rules to a proxy URL when it is saved:
 	// the server connects to it. Nil: any proxy (tests only).
 	CheckProxyURL ports.URLChecker
-	// Directory finds instances across subscriptions: the tenant of a
-	// WhatsApp event, the instances to restore at start.
+	// Directory finds instances across subscriptions: one whose lease
+	// this node claimed, the instances to restore at start.
 	Directory ports.InstanceDirectory
 	// Leases, when several nodes share the database, claims an instance
 	// for this node before a connect asked of it (core/ownership); nil:
@@ -74,19 +74,17 @@ var (
 
 // Service is the sessions module.
 type Service struct {
-	d Deps
+	d      Deps
+	events ports.EventPublisher
 
-	// mu guards what the service remembers between calls: the QR code on
-	// screen per instance (it is never stored) and the subscription of
-	// each instance seen, so that WhatsApp events need no lookup.
-	mu     sync.Mutex
-	qrs    map[ports.InstanceID]QRCode
-	owners map[ports.InstanceID]ports.SubscriptionID
+	// mu guards the QR code on screen per instance: it is never stored.
+	mu  sync.Mutex
+	qrs map[ports.InstanceID]QRCode
 }
 
 // New returns a Service. Without a tier table it uses ports.DefaultTiers;
 // without limits, the Default*Limit values. The lifecycle methods need
-// WhatsApp (else EUnavailable), HandleEvent and Restore the Directory; a
+// WhatsApp (else EUnavailable), Adopt and Restore the Directory; a
 // nil Bus or Limiter turns events or the contact-check and pair-code limits
 // off.
 func New(d Deps) *Service {
@@ -101,8 +99,8 @@ func New(d Deps) *Service {
 	d.PairCodeSubscriptionLimit = limitOr(d.PairCodeSubscriptionLimit, DefaultPairCodeSubscriptionLimit)
 	return &Service{
 		d:      d,
+		events: ports.EventPublisher{Bus: d.Bus, IDs: d.IDs, Clock: d.Clock, Log: d.Log},
 		qrs:    map[ports.InstanceID]QRCode{},
-		owners: map[ports.InstanceID]ports.SubscriptionID{},
 	}
 }
 
@@ -261,7 +259,7 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, id ports.Instan
 		return fmt.Errorf("get instance: %w", err)
 	}
 	s.release(ctx, inst)
-	defer s.forget(id)
+	defer s.forgetQR(id)
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		inst, err := st.Instances.GetInstance(ctx, p.SubscriptionID, id)
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,139 +13,22 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// fakeWA is a hand-written ports.WhatsApp that records its calls in a log
-// it may share with the store's hook, so that tests see the order of both.
-type fakeWA struct {
-	log *callLog
-
-	mu         sync.Mutex
-	connectErr map[ports.InstanceID]error
-	err        error // returned by every other call when set
-	onConnect  func(ports.InstanceID)
-	exists     map[string]bool // digits → on WhatsApp
-}
-
-var _ ports.WhatsApp = (*fakeWA)(nil)
-
-func (f *fakeWA) Connect(_ context.Context, id ports.InstanceID, opt ports.ConnectOptions) error {
-	f.log.add(fmt.Sprintf("connect %s jid=%s proxy=%s", id, opt.JID, opt.ProxyURL))
-	f.mu.Lock()
-	err, hook := f.connectErr[id], f.onConnect
-	f.mu.Unlock()
-	if err == nil && hook != nil {
-		hook(id)
-	}
-	return err
-}
-
-func (f *fakeWA) PairCode(_ context.Context, id ports.InstanceID, phone string) (string, error) {
-	f.log.add(fmt.Sprintf("pair-code %s %s", id, phone))
-	if err := f.failure(); err != nil {
-		return "", err
-	}
-	return "ABCD-EFGH", nil
-}
-
-func (f *fakeWA) Disconnect(_ context.Context, id ports.InstanceID) error {
-	f.log.add("disconnect " + string(id))
-	return f.failure()
-}
-
-func (f *fakeWA) Logout(_ context.Context, id ports.InstanceID) error {
-	f.log.add("logout " + string(id))
-	return f.failure()
-}
-
-func (f *fakeWA) CheckNumbers(_ context.Context, id ports.InstanceID, phones []string) ([]ports.NumberCheck, error) {
-	f.log.add(fmt.Sprintf("check %s %s", id, strings.Join(phones, ",")))
-	if err := f.failure(); err != nil {
-		return nil, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]ports.NumberCheck, len(phones))
-	for i, p := range phones {
-		out[i] = ports.NumberCheck{PhoneNumber: p}
-		if f.exists[p] {
-			out[i].Exists, out[i].JID = true, p+"@s.whatsapp.net"
-		}
-	}
-	return out, nil
-}
-
-func (f *fakeWA) Send(context.Context, ports.InstanceID, ports.WAOutbound) (ports.WASent, error) {
-	return ports.WASent{}, ports.Errorf(ports.EUnsupported, "the fake does not send")
-}
-
-func (f *fakeWA) failure() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.err
-}
-
 // removerWA adds the optional ports.WADeviceRemover.
-type removerWA struct{ *fakeWA }
+type removerWA struct{ *coretest.WhatsApp }
 
 var _ ports.WADeviceRemover = removerWA{}
 
 func (f removerWA) RemoveDevice(_ context.Context, id ports.InstanceID, jid string) error {
-	f.log.add(fmt.Sprintf("remove-device %s %s", id, jid))
-	return f.failure()
-}
-
-// callLog is an ordered, concurrency-safe list of calls.
-type callLog struct {
-	mu    sync.Mutex
-	calls []string
-}
-
-func (l *callLog) add(c string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.calls = append(l.calls, c)
-}
-
-// take returns the calls so far and starts a new list.
-func (l *callLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.calls
-	l.calls = nil
-	return out
-}
-
-// recordingBus is a ports.EventBus that keeps what is published.
-type recordingBus struct {
-	mu     sync.Mutex
-	events []ports.Event
-}
-
-func (b *recordingBus) Publish(_ context.Context, e ports.Event) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.events = append(b.events, e)
-	return nil
-}
-
-func (b *recordingBus) Subscribe(context.Context, ports.EventFilter) (<-chan ports.Event, error) {
-	return nil, ports.Errorf(ports.EUnsupported, "the recording bus has no subscribers")
-}
-
-// take returns the events so far and starts a new list.
-func (b *recordingBus) take() []ports.Event {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := b.events
-	b.events = nil
-	return out
+	f.Log.Add(fmt.Sprintf("remove-device %s %s", id, jid))
+	return f.Failure()
 }
 
 // lifeEnv is a service wired to fakes for the lifecycle tests.
 type lifeEnv struct {
 	*env
-	wa    *fakeWA
-	log   *callLog
-	bus   *recordingBus
+	wa    *coretest.WhatsApp
+	log   *coretest.CallLog
+	bus   *coretest.Bus
 	other ports.Principal // a user of another subscription
 }
 
@@ -161,10 +43,10 @@ func contactsLimit(n int) lifeOpt {
 
 func newLifeEnv(t *testing.T, opts ...lifeOpt) *lifeEnv {
 	t.Helper()
-	log := &callLog{}
+	log := &coretest.CallLog{}
 	e := &lifeEnv{
 		env: &env{store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{}},
-		wa:  &fakeWA{log: log, exists: map[string]bool{}}, log: log, bus: &recordingBus{},
+		wa:  coretest.NewWhatsApp(log), log: log, bus: &coretest.Bus{},
 	}
 	d := sessions.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: e.ids,
@@ -258,4 +140,13 @@ func wantStrings(t *testing.T, what string, got, want []string) {
 	if !slices.Equal(got, want) {
 		t.Errorf("%s: got %q, want %q", what, got, want)
 	}
+}
+
+// handle delivers ev as the adapter does, stamped with the subscription
+// of its instance (none for an instance that is gone).
+func (e *lifeEnv) handle(ev ports.WAEvent) {
+	if inst, err := e.store.Directory().LookupInstance(context.Background(), ev.Instance); err == nil {
+		ev.Subscription = inst.SubscriptionID
+	}
+	e.svc.HandleEvent(ev)
 }

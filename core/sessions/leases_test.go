@@ -5,18 +5,19 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/ports"
 )
 
 // releaserWA adds the optional ports.WAReleaser.
-type releaserWA struct{ *fakeWA }
+type releaserWA struct{ *coretest.WhatsApp }
 
 var _ ports.WAReleaser = releaserWA{}
 
 func (f releaserWA) Release(_ context.Context, id ports.InstanceID) error {
-	f.log.add("release " + string(id))
-	return f.failure()
+	f.Log.Add("release " + string(id))
+	return f.Failure()
 }
 
 func withReleaser(d *sessions.Deps, e *lifeEnv) { d.WhatsApp = releaserWA{e.wa} }
@@ -49,7 +50,7 @@ func TestAdopt(t *testing.T) {
 		}
 	}
 	// Only the linked device logs in again; the stopped one stays so.
-	wantStrings(t, "adapter calls", e.log.take(), []string{fmt.Sprintf("connect %s jid=%s proxy=socks5://proxy:1080", linked.ID, jid)})
+	wantStrings(t, "adapter calls", e.log.Take(), []string{fmt.Sprintf("connect %s jid=%s proxy=socks5://proxy:1080", linked.ID, jid)})
 	// A pairing whose node went away cannot go on.
 	if got := e.get(t, e.owner, pairing.ID); got.Status != ports.StatusDisconnected || got.StatusReason != "interrupted" {
 		t.Errorf("adopted pairing: got %s/%s, want disconnected/interrupted", got.Status, got.StatusReason)
@@ -68,12 +69,12 @@ func TestDrop(t *testing.T) {
 	if err := e.svc.Drop(t.Context(), inst.ID); err != nil {
 		t.Fatalf("drop: %v", err)
 	}
-	wantStrings(t, "adapter calls", e.log.take(), []string{"release " + string(inst.ID)})
+	wantStrings(t, "adapter calls", e.log.Take(), []string{"release " + string(inst.ID)})
 	// The stored status stays for the next holder, and nothing is announced.
 	if got := e.get(t, e.owner, inst.ID); got.Status != ports.StatusConnected {
 		t.Errorf("status after drop: got %s, want connected", got.Status)
 	}
-	if evs := e.bus.take(); len(evs) != 0 {
+	if evs := e.bus.Take(); len(evs) != 0 {
 		t.Errorf("events of a drop: got %d, want none", len(evs))
 	}
 	// An adapter that cannot hand over says so.
@@ -93,7 +94,7 @@ func TestConnectClaimsTheLease(t *testing.T) {
 	if len(h.acquired) != 1 || h.acquired[0] != inst.ID {
 		t.Errorf("leases acquired: got %v, want [%s]", h.acquired, inst.ID)
 	}
-	if calls := e.log.take(); len(calls) != 1 {
+	if calls := e.log.Take(); len(calls) != 1 {
 		t.Errorf("adapter calls: got %q, want one connect", calls)
 	}
 }
@@ -112,7 +113,7 @@ func TestConnectHeldElsewhere(t *testing.T) {
 	if err := e.svc.Connect(t.Context(), e.owner, stopped.ID); !ports.IsCode(err, ports.EUnavailable) {
 		t.Errorf("connect an instance still held elsewhere: got %v, want unavailable", err)
 	}
-	if calls := e.log.take(); len(calls) != 0 {
+	if calls := e.log.Take(); len(calls) != 0 {
 		t.Errorf("adapter calls: got %q, want none", calls)
 	}
 	// Another tenant's instance is not found before any lease is touched.

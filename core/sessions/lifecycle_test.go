@@ -51,12 +51,12 @@ func TestLifecycleHidesOtherTenants(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newLifeEnv(t)
 			theirs := e.instance(t, e.other, "theirs", ports.StatusQR, "")
-			e.svc.HandleEvent(qrEvent(theirs.ID, "2@their-code", 1, coretest.Epoch.Add(time.Minute)))
-			e.bus.take()
+			e.handle(qrEvent(theirs.ID, "2@their-code", 1, coretest.Epoch.Add(time.Minute)))
+			e.bus.Take()
 			wantErr(t, tc.call(e, e.owner, theirs.ID), ports.ENotFound, "")
 			wantErr(t, tc.call(e, e.owner, "no-such-instance"), ports.ENotFound, "")
-			wantStrings(t, "adapter calls", e.log.take(), nil)
-			if evs := e.bus.take(); len(evs) != 0 {
+			wantStrings(t, "adapter calls", e.log.Take(), nil)
+			if evs := e.bus.Take(); len(evs) != 0 {
 				t.Errorf("events: got %d, want none", len(evs))
 			}
 			if got := e.get(t, e.other, theirs.ID).Status; got != ports.StatusQR {
@@ -73,7 +73,7 @@ func TestLifecycleForbidsAPIKeys(t *testing.T) {
 			inst := e.instance(t, e.owner, "sales", ports.StatusQR, "")
 			key := keyPrincipal(inst, ports.AllScopes...)
 			wantErr(t, tc.call(e, key, inst.ID), ports.EForbidden, "forbidden")
-			wantStrings(t, "adapter calls", e.log.take(), nil)
+			wantStrings(t, "adapter calls", e.log.Take(), nil)
 		})
 	}
 }
@@ -101,9 +101,9 @@ func TestConnect(t *testing.T) {
 			if err := e.svc.Connect(context.Background(), e.owner, inst.ID); err != nil {
 				t.Fatalf("connect: %v", err)
 			}
-			wantStrings(t, "adapter calls", e.log.take(),
+			wantStrings(t, "adapter calls", e.log.Take(),
 				[]string{fmt.Sprintf("connect %s jid=%s proxy=socks5://proxy:1080", inst.ID, tc.wantCall)})
-			wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), tc.wantEvent)
+			wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID), tc.wantEvent)
 			if got := e.get(t, e.owner, inst.ID).Status; got != tc.wantState {
 				t.Errorf("status: got %s, want %s", got, tc.wantState)
 			}
@@ -118,12 +118,12 @@ func TestConnectStatusOnceWhenAdapterReportsItToo(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusDisconnected, "")
 	// The adapter reports connecting itself before Connect returns.
-	e.wa.onConnect = func(id ports.InstanceID) { e.svc.HandleEvent(status(id, ports.StatusConnecting, "")) }
+	e.wa.OnConnect = func(id ports.InstanceID) { e.handle(status(id, ports.StatusConnecting, "")) }
 	if err := e.svc.Connect(context.Background(), e.owner, inst.ID); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	e.svc.HandleEvent(status(inst.ID, ports.StatusConnecting, ""))
-	wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), []string{"disconnected>connecting/"})
+	e.handle(status(inst.ID, ports.StatusConnecting, ""))
+	wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID), []string{"disconnected>connecting/"})
 }
 
 func TestConnectRefusedPutsStatusBack(t *testing.T) {
@@ -135,13 +135,13 @@ func TestConnectRefusedPutsStatusBack(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e.wa.connectErr = map[ports.InstanceID]error{inst.ID: ports.Errorf(ports.EInvalid, "the proxy URL is invalid")}
+	e.wa.ConnectErr = map[ports.InstanceID]error{inst.ID: ports.Errorf(ports.EInvalid, "the proxy URL is invalid")}
 	wantErr(t, e.svc.Connect(context.Background(), e.owner, inst.ID), ports.EInvalid, "")
 	got := e.get(t, e.owner, inst.ID)
 	if got.Status != ports.StatusDisconnected || got.StatusReason != "qr_timeout" {
 		t.Errorf("status: got %s/%s, want disconnected/qr_timeout", got.Status, got.StatusReason)
 	}
-	wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID),
+	wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID),
 		[]string{"disconnected>connecting/", "connecting>disconnected/qr_timeout"})
 }
 
@@ -175,9 +175,9 @@ func TestStatusEvents(t *testing.T) {
 		status(inst.ID, ports.StatusConnecting, "network"),
 		connected(inst.ID, jid, ""),
 	} {
-		e.svc.HandleEvent(ev)
+		e.handle(ev)
 	}
-	evs := e.bus.take()
+	evs := e.bus.Take()
 	wantStrings(t, "events", statusSeq(t, evs, inst.SubscriptionID, inst.ID), []string{
 		"created>connecting/",
 		"connecting>qr/",
@@ -204,28 +204,28 @@ func TestStatusEvents(t *testing.T) {
 func TestStatusEventUnlinkedClearsJID(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
-	e.svc.HandleEvent(status(inst.ID, ports.StatusLoggedOut, "unlinked"))
+	e.handle(status(inst.ID, ports.StatusLoggedOut, "unlinked"))
 	got := e.get(t, e.owner, inst.ID)
 	if got.Status != ports.StatusLoggedOut || got.StatusReason != "unlinked" || got.JID != "" {
 		t.Errorf("instance: got %s/%s jid %q, want logged_out/unlinked without a JID", got.Status, got.StatusReason, got.JID)
 	}
-	wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), []string{"connected>logged_out/unlinked"})
+	wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID), []string{"connected>logged_out/unlinked"})
 }
 
 func TestEventsOfUnknownInstancesAreDropped(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
 	// Known to the service (cached owner), then deleted.
-	e.svc.HandleEvent(status(inst.ID, ports.StatusConnecting, "network"))
+	e.handle(status(inst.ID, ports.StatusConnecting, "network"))
 	if err := e.svc.Delete(context.Background(), e.owner, inst.ID); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	e.bus.take()
+	e.bus.Take()
 	for _, id := range []ports.InstanceID{inst.ID, "never-existed"} {
-		e.svc.HandleEvent(status(id, ports.StatusConnected, ""))
-		e.svc.HandleEvent(qrEvent(id, "2@code", 1, coretest.Epoch.Add(time.Minute)))
+		e.handle(status(id, ports.StatusConnected, ""))
+		e.handle(qrEvent(id, "2@code", 1, coretest.Epoch.Add(time.Minute)))
 	}
-	if evs := e.bus.take(); len(evs) != 0 {
+	if evs := e.bus.Take(); len(evs) != 0 {
 		t.Errorf("events: got %d, want none", len(evs))
 	}
 }
@@ -237,11 +237,11 @@ func TestQR(t *testing.T) {
 	_, err := e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr")
 
-	e.svc.HandleEvent(status(inst.ID, ports.StatusQR, ""))
+	e.handle(status(inst.ID, ports.StatusQR, ""))
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr") // no code yet
 
-	e.svc.HandleEvent(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
+	e.handle(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
 	got, err := e.svc.QR(ctx, e.owner, inst.ID)
 	if err != nil || got.Code != "2@code-1" || got.Attempt != 1 {
 		t.Fatalf("qr: got %+v, %v; want code 2@code-1, attempt 1", got, err)
@@ -250,18 +250,18 @@ func TestQR(t *testing.T) {
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr") // expired
 
-	e.svc.HandleEvent(qrEvent(inst.ID, "2@code-2", 2, e.clock.Now().Add(20*time.Second)))
+	e.handle(qrEvent(inst.ID, "2@code-2", 2, e.clock.Now().Add(20*time.Second)))
 	got, err = e.svc.QR(ctx, e.owner, inst.ID)
 	if err != nil || got.Code != "2@code-2" || got.Attempt != 2 {
 		t.Fatalf("qr: got %+v, %v; want code 2@code-2, attempt 2", got, err)
 	}
 
-	e.svc.HandleEvent(connected(inst.ID, "4915112345678:7@s.whatsapp.net", "Ada"))
+	e.handle(connected(inst.ID, "4915112345678:7@s.whatsapp.net", "Ada"))
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr")
 	// A code that outlives its status must not come back with the next
 	// pairing's status before its own code.
-	e.svc.HandleEvent(status(inst.ID, ports.StatusQR, ""))
+	e.handle(status(inst.ID, ports.StatusQR, ""))
 	_, err = e.svc.QR(ctx, e.owner, inst.ID)
 	wantErr(t, err, ports.EConflict, "not_awaiting_qr")
 }
@@ -274,7 +274,7 @@ func TestPairCode(t *testing.T) {
 			inst := e.instance(t, e.owner, "sales", ports.StatusQR, "")
 			_, err := e.svc.PairCode(ctx, e.owner, inst.ID, phone)
 			wantFields(t, err, "phoneNumber")
-			wantStrings(t, "adapter calls", e.log.take(), nil)
+			wantStrings(t, "adapter calls", e.log.Take(), nil)
 		})
 	}
 	for _, st := range []ports.InstanceStatus{ports.StatusCreated, ports.StatusConnecting, ports.StatusConnected, ports.StatusDisconnected} {
@@ -283,19 +283,19 @@ func TestPairCode(t *testing.T) {
 			inst := e.instance(t, e.owner, "sales", st, "")
 			_, err := e.svc.PairCode(ctx, e.owner, inst.ID, "+49 151 1234567")
 			wantErr(t, err, ports.EConflict, "not_awaiting_qr")
-			wantStrings(t, "adapter calls", e.log.take(), nil)
+			wantStrings(t, "adapter calls", e.log.Take(), nil)
 		})
 	}
 	t.Run("pairing", func(t *testing.T) {
 		e := newLifeEnv(t)
 		inst := e.instance(t, e.owner, "sales", ports.StatusCreated, "")
-		e.svc.HandleEvent(status(inst.ID, ports.StatusQR, ""))
-		e.svc.HandleEvent(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
+		e.handle(status(inst.ID, ports.StatusQR, ""))
+		e.handle(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
 		code, err := e.svc.PairCode(ctx, e.owner, inst.ID, "+49 151-1234567")
 		if err != nil || code != "ABCD-EFGH" {
 			t.Fatalf("pair code: got %q, %v; want ABCD-EFGH", code, err)
 		}
-		wantStrings(t, "adapter calls", e.log.take(), []string{"pair-code " + string(inst.ID) + " 491511234567"})
+		wantStrings(t, "adapter calls", e.log.Take(), []string{"pair-code " + string(inst.ID) + " 491511234567"})
 		// The adapter stops showing QR codes once a pair code is out.
 		_, err = e.svc.QR(ctx, e.owner, inst.ID)
 		wantErr(t, err, ports.EConflict, "not_awaiting_qr")
@@ -303,7 +303,7 @@ func TestPairCode(t *testing.T) {
 	t.Run("adapter refuses", func(t *testing.T) {
 		e := newLifeEnv(t)
 		inst := e.instance(t, e.owner, "sales", ports.StatusQR, "")
-		e.wa.err = ports.ReasonError(ports.EConflict, "not_awaiting_qr", "not pairing")
+		e.wa.Err = ports.ReasonError(ports.EConflict, "not_awaiting_qr", "not pairing")
 		_, err := e.svc.PairCode(ctx, e.owner, inst.ID, "4915112345678")
 		wantErr(t, err, ports.EConflict, "not_awaiting_qr")
 	})
@@ -331,10 +331,10 @@ func TestDisconnect(t *testing.T) {
 			}
 			// The adapter's own report of the same status adds nothing.
 			if tc.wantEvent != nil {
-				e.svc.HandleEvent(status(inst.ID, ports.StatusDisconnected, "manual"))
+				e.handle(status(inst.ID, ports.StatusDisconnected, "manual"))
 			}
-			wantStrings(t, "adapter calls", e.log.take(), []string{"disconnect " + string(inst.ID)})
-			wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), tc.wantEvent)
+			wantStrings(t, "adapter calls", e.log.Take(), []string{"disconnect " + string(inst.ID)})
+			wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID), tc.wantEvent)
 			got := e.get(t, e.owner, inst.ID)
 			if s := string(got.Status) + "/" + got.StatusReason; s != tc.wantState || got.JID != jid {
 				t.Errorf("instance: got %s jid %q, want %s jid %q", s, got.JID, tc.wantState, jid)
@@ -349,7 +349,7 @@ func TestDisconnect(t *testing.T) {
 func TestDisconnectAdapterError(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
-	e.wa.err = ports.Errorf(ports.EUnavailable, "shutting down")
+	e.wa.Err = ports.Errorf(ports.EUnavailable, "shutting down")
 	wantErr(t, e.svc.Disconnect(context.Background(), e.owner, inst.ID), ports.EUnavailable, "")
 	if got := e.get(t, e.owner, inst.ID).Status; got != ports.StatusConnected {
 		t.Errorf("status: got %s, want connected", got)
@@ -379,8 +379,8 @@ func TestLogout(t *testing.T) {
 			if err := e.svc.Logout(context.Background(), e.owner, inst.ID); err != nil {
 				t.Fatalf("logout: %v", err)
 			}
-			wantStrings(t, "adapter calls", e.log.take(), []string{fmt.Sprintf(tc.wantCall, inst.ID)})
-			wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID),
+			wantStrings(t, "adapter calls", e.log.Take(), []string{fmt.Sprintf(tc.wantCall, inst.ID)})
+			wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID),
 				[]string{string(tc.status) + ">logged_out/manual"})
 			got := e.get(t, e.owner, inst.ID)
 			if got.Status != ports.StatusLoggedOut || got.StatusReason != "manual" || got.JID != "" {
@@ -396,7 +396,7 @@ func TestLogout(t *testing.T) {
 func TestLogoutAdapterError(t *testing.T) {
 	e := newLifeEnv(t, withRemover)
 	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
-	e.wa.err = errors.New("database gone")
+	e.wa.Err = errors.New("database gone")
 	if err := e.svc.Logout(context.Background(), e.owner, inst.ID); err == nil {
 		t.Fatal("logout: got nil error, want the adapter's")
 	}
@@ -412,7 +412,7 @@ func TestCheckContacts(t *testing.T) {
 	sibling := e.instance(t, e.owner, "support", ports.StatusConnected, "4915187654321:2@s.whatsapp.net")
 	offline := e.instance(t, e.owner, "offline", ports.StatusDisconnected, "4915100000000:2@s.whatsapp.net")
 	theirs := e.instance(t, e.other, "theirs", ports.StatusConnected, "4470000000000:1@s.whatsapp.net")
-	e.wa.exists["4915111111111"] = true
+	e.wa.Exists["4915111111111"] = true
 	many := make([]string, 51)
 	for i := range many {
 		many[i] = fmt.Sprintf("+49151%07d", i)
@@ -439,7 +439,7 @@ func TestCheckContacts(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e.log.take()
+			e.log.Take()
 			got, err := e.svc.CheckContacts(ctx, tc.p, tc.id, tc.phones)
 			switch {
 			case tc.fields != nil:
@@ -448,13 +448,13 @@ func TestCheckContacts(t *testing.T) {
 				wantErr(t, err, tc.code, tc.reason)
 			}
 			if tc.code != "" {
-				wantStrings(t, "adapter calls", e.log.take(), nil)
+				wantStrings(t, "adapter calls", e.log.Take(), nil)
 				return
 			}
 			if err != nil {
 				t.Fatalf("check: %v", err)
 			}
-			wantStrings(t, "adapter calls", e.log.take(), []string{"check " + string(tc.id) + " 4915111111111,4915122222222"})
+			wantStrings(t, "adapter calls", e.log.Take(), []string{"check " + string(tc.id) + " 4915111111111,4915122222222"})
 			want := []ports.NumberCheck{
 				{PhoneNumber: "+49 1511-1111111", Exists: true, JID: "4915111111111@s.whatsapp.net"},
 				{PhoneNumber: "4915122222222"},
@@ -469,7 +469,7 @@ func TestCheckContacts(t *testing.T) {
 func TestCheckContactsAdapterNotConnected(t *testing.T) {
 	e := newLifeEnv(t)
 	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
-	e.wa.err = ports.ReasonError(ports.EConflict, "instance_not_connected", "not connected")
+	e.wa.Err = ports.ReasonError(ports.EConflict, "instance_not_connected", "not connected")
 	_, err := e.svc.CheckContacts(context.Background(), e.owner, inst.ID, []string{"4915111111111"})
 	wantErr(t, err, ports.EConflict, "instance_not_connected")
 }
@@ -517,7 +517,7 @@ func TestRestore(t *testing.T) {
 	e.instance(t, e.owner, "unlinked", ports.StatusLoggedOut, "")
 	e.instance(t, e.owner, "new", ports.StatusCreated, "")
 	// One refusal does not stop the others.
-	e.wa.connectErr = map[ports.InstanceID]error{want[0].ID: ports.Errorf(ports.EUnavailable, "network down")}
+	e.wa.ConnectErr = map[ports.InstanceID]error{want[0].ID: ports.Errorf(ports.EUnavailable, "network down")}
 	audits := len(e.store.Audit())
 	if err := e.svc.Restore(context.Background()); err != nil {
 		t.Fatalf("restore: %v", err)
@@ -526,13 +526,13 @@ func TestRestore(t *testing.T) {
 	for _, inst := range want {
 		wantCalls = append(wantCalls, fmt.Sprintf("connect %s jid=%s proxy=socks5://proxy:1080", inst.ID, inst.JID))
 	}
-	got := e.log.take()
+	got := e.log.Take()
 	slices.Sort(got)
 	slices.Sort(wantCalls)
 	wantStrings(t, "adapter calls", got, wantCalls)
 	// Interrupted pairings are closed; restored instances get no event of
 	// ours (the adapter reports their progress).
-	evs := e.bus.take()
+	evs := e.bus.Take()
 	if len(evs) != 2 {
 		t.Fatalf("events: got %d, want 2 (the interrupted pairings)", len(evs))
 	}
@@ -545,8 +545,8 @@ func TestRestore(t *testing.T) {
 		t.Errorf("audit entries: got %d new, want none for the server's own reconnects", n-audits)
 	}
 	// Restored instances' events find their tenant.
-	e.svc.HandleEvent(status(want[2].ID, ports.StatusConnecting, "network"))
-	wantStrings(t, "events", statusSeq(t, e.bus.take(), e.other.SubscriptionID, want[2].ID), []string{"connected>connecting/network"})
+	e.handle(status(want[2].ID, ports.StatusConnecting, "network"))
+	wantStrings(t, "events", statusSeq(t, e.bus.Take(), e.other.SubscriptionID, want[2].ID), []string{"connected>connecting/network"})
 }
 
 func TestRestoreListFailure(t *testing.T) {
@@ -583,11 +583,11 @@ func TestDeleteUnlinks(t *testing.T) {
 			e := newLifeEnv(t, tc.opts...)
 			inst := e.instance(t, e.owner, "sales", tc.status, tc.jid)
 			if tc.fail {
-				e.wa.err = errors.New("WhatsApp did not answer")
+				e.wa.Err = errors.New("WhatsApp did not answer")
 			}
 			e.store.Hook = func(method string) error {
 				if method == "DeleteInstance" {
-					e.log.add("store delete")
+					e.log.Add("store delete")
 				}
 				return nil
 			}
@@ -598,7 +598,7 @@ func TestDeleteUnlinks(t *testing.T) {
 			if tc.wantCall != "" {
 				want = append([]string{fmt.Sprintf(tc.wantCall, inst.ID)}, want...)
 			}
-			wantStrings(t, "calls", e.log.take(), want)
+			wantStrings(t, "calls", e.log.Take(), want)
 			_, err := e.store.Stores().Instances.GetInstance(context.Background(), e.owner.SubscriptionID, inst.ID)
 			wantErr(t, err, ports.ENotFound, "")
 		})
@@ -617,9 +617,9 @@ func TestConcurrentEventsAndCalls(t *testing.T) {
 	for _, id := range ids {
 		wg.Go(func() {
 			for n := range 20 {
-				e.svc.HandleEvent(status(id, ports.StatusQR, ""))
-				e.svc.HandleEvent(qrEvent(id, fmt.Sprint("2@code-", n), 1, coretest.Epoch.Add(time.Minute)))
-				e.svc.HandleEvent(connected(id, "4915112345678:7@s.whatsapp.net", "Ada"))
+				e.handle(status(id, ports.StatusQR, ""))
+				e.handle(qrEvent(id, fmt.Sprint("2@code-", n), 1, coretest.Epoch.Add(time.Minute)))
+				e.handle(connected(id, "4915112345678:7@s.whatsapp.net", "Ada"))
 			}
 		})
 		wg.Go(func() {

@@ -57,7 +57,7 @@ func TestPairCodeRateLimit(t *testing.T) {
 	if err := pair(e.other, other.ID); err != nil {
 		t.Errorf("another subscription: got %v, want its own allowance", err)
 	}
-	calls := e.log.take()
+	calls := e.log.Take()
 	if len(calls) != 4 {
 		t.Errorf("adapter calls: got %q, want the 4 codes allowed", calls)
 	}

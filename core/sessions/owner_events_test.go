@@ -18,12 +18,12 @@ func TestEventsOnlyOfHeldInstances(t *testing.T) {
 	o := &coretest.Owner{}
 	e := newLifeEnv(t, withOwner(o))
 	inst := e.instance(t, e.owner, "phone", ports.StatusConnected, "4915100000001:1@s.whatsapp.net")
-	e.svc.HandleEvent(status(inst.ID, ports.StatusDisconnected, "network"))
+	e.handle(status(inst.ID, ports.StatusDisconnected, "network"))
 	if got := e.get(t, e.owner, inst.ID).Status; got != ports.StatusConnected {
 		t.Errorf("status after an event of an instance held elsewhere: got %s, want connected", got)
 	}
 	o.Set(inst.ID, true)
-	e.svc.HandleEvent(status(inst.ID, ports.StatusDisconnected, "network"))
+	e.handle(status(inst.ID, ports.StatusDisconnected, "network"))
 	if got := e.get(t, e.owner, inst.ID).Status; got != ports.StatusDisconnected {
 		t.Errorf("status after an event of a held instance: got %s, want disconnected", got)
 	}

@@ -51,9 +51,9 @@ func TestQRVisibleWithItsStatus(t *testing.T) {
 	if err := e.svc.Connect(ctx, e.owner, inst.ID); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	e.svc.HandleEvent(status(inst.ID, ports.StatusConnecting, ""))
-	e.svc.HandleEvent(status(inst.ID, ports.StatusQR, ""))
-	e.svc.HandleEvent(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
+	e.handle(status(inst.ID, ports.StatusConnecting, ""))
+	e.handle(status(inst.ID, ports.StatusQR, ""))
+	e.handle(qrEvent(inst.ID, "2@code-1", 1, e.clock.Now().Add(time.Minute)))
 
 	if len(atQR) != 1 || atQR[0] != nil {
 		t.Fatalf("QR when status qr was stored: got %v, want one store of qr with the code already held", atQR)
@@ -61,7 +61,7 @@ func TestQRVisibleWithItsStatus(t *testing.T) {
 	if got := e.get(t, e.owner, inst.ID).Status; got != ports.StatusQR {
 		t.Errorf("status: got %s, want qr", got)
 	}
-	wantStrings(t, "events", statusSeq(t, e.bus.take(), inst.SubscriptionID, inst.ID), []string{
+	wantStrings(t, "events", statusSeq(t, e.bus.Take(), inst.SubscriptionID, inst.ID), []string{
 		"created>connecting/", "connecting>qr/", "instance.qr",
 	})
 }

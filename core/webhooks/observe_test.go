@@ -119,7 +119,7 @@ func TestFanOutRetriesThenCountsLoss(t *testing.T) {
 	if obs.lost != 1 || fails != 7 {
 		t.Errorf("got %d lost after %d tries, want 1 lost after 3 tries", obs.lost, 10-fails)
 	}
-	if n := len(e.bus.events); n != 2 {
+	if n := len(e.bus.Events()); n != 2 {
 		t.Errorf("realtime got %d events, want both, lost to webhooks or not", n)
 	}
 }

@@ -14,16 +14,12 @@ import (
 
 // takeNewest removes and returns the newest job, as a queue running jobs
 // in parallel may well start it first.
-func (q *fakeQueue) takeNewest(t *testing.T) ports.Job {
+func (e *env) takeNewest(t *testing.T) ports.Job {
 	t.Helper()
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.jobs) == 0 {
+	j, ok := e.queue.TakeNewest()
+	if !ok {
 		t.Fatal("got no job, want one")
 	}
-	j := q.jobs[len(q.jobs)-1]
-	q.jobs = q.jobs[:len(q.jobs)-1]
-	delete(q.ids, j.ID)
 	return j
 }
 
@@ -60,14 +56,14 @@ func TestDeliveryInCreationOrder(t *testing.T) {
 		want = append(want, e.publish(t, ports.EventInstanceStatus).ID)
 	}
 	// The newest job runs first: it makes the older deliveries before its own.
-	j := e.queue.takeNewest(t)
+	j := e.takeNewest(t)
 	if err := e.svc.HandleDeliver(t.Context(), ports.Delivery{Job: j, Attempt: 1}); err != nil {
 		t.Fatalf("handle %s: %v", j.ID, err)
 	}
 	if got := e.hitIDs(); !sameIDs(got, want) {
 		t.Errorf("got webhook-ids %v, want %v (creation order)", got, want)
 	}
-	for e.queue.len() > 0 { // the older jobs find their deliveries made
+	for e.queue.Len() > 0 { // the older jobs find their deliveries made
 		e.run(t)
 	}
 	if got := e.hitIDs(); len(got) != 0 {
@@ -88,7 +84,7 @@ func TestDeliveryWaitingForRetryIsPassed(t *testing.T) {
 	e.run(t) // fails; its retry waits a second
 	second := e.publish(t, ports.EventInstanceStatus)
 	// The retry's delivery is older, but not due: the new one passes.
-	if err := e.svc.HandleDeliver(t.Context(), ports.Delivery{Job: e.queue.takeNewest(t), Attempt: 1}); err != nil {
+	if err := e.svc.HandleDeliver(t.Context(), ports.Delivery{Job: e.takeNewest(t), Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := e.hitIDs(), []string{first.ID, second.ID}; !sameIDs(got, want) {
@@ -107,7 +103,7 @@ func TestDeliveryOverdueRetryGoesFirst(t *testing.T) {
 	e.codes <- 500
 	first := e.publish(t, ports.EventInstanceStatus)
 	e.run(t) // fails; its retry is due in a second
-	retry := e.queue.take(t)
+	retry := e.take(t)
 	e.clock.Advance(2 * time.Second)
 	second := e.publish(t, ports.EventInstanceStatus)
 	e.run(t) // the retry is due and older: it goes first
@@ -153,7 +149,7 @@ func TestDeliveryOneInFlightPerEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := e.publish(t, ports.EventInstanceStatus)
-	held := e.queue.take(t)
+	held := e.take(t)
 	var wg sync.WaitGroup
 	var heldErr error
 	wg.Go(func() { heldErr = e.svc.HandleDeliver(context.Background(), ports.Delivery{Job: held, Attempt: 1}) })
@@ -198,7 +194,7 @@ func TestDeliveryInFlightElsewhereIsLeftAlone(t *testing.T) {
 	e := newEnv(t)
 	w := e.create(t, "*")
 	first := e.publish(t, ports.EventInstanceStatus)
-	stale := e.queue.take(t)
+	stale := e.take(t)
 	// Another node claims the first delivery and is still posting it.
 	d := e.deliveryOf(t, w.ID, first.ID)
 	lease := e.clock.Now().Add(30 * time.Second)
@@ -248,7 +244,7 @@ func TestDeliveryDrainHandsOver(t *testing.T) {
 	for range events {
 		want = append(want, e.publish(t, ports.EventInstanceStatus).ID)
 	}
-	j := e.queue.takeNewest(t)
+	j := e.takeNewest(t)
 	if err := e.svc.HandleDeliver(t.Context(), ports.Delivery{Job: j, Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +254,7 @@ func TestDeliveryDrainHandsOver(t *testing.T) {
 	}
 	// The oldest job left in the queue is the older deliveries' own or
 	// the hand-over: either drains the rest.
-	for e.queue.len() > 0 {
+	for e.queue.Len() > 0 {
 		e.run(t)
 	}
 	if got := append(first, e.hitIDs()...); !sameIDs(got, want) {

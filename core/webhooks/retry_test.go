@@ -14,10 +14,8 @@ import (
 // dueJobs counts the queued jobs of delivery d that are due at now.
 func (e *env) dueJobs(t *testing.T, d ports.DeliveryID, now time.Time) int {
 	t.Helper()
-	e.queue.mu.Lock()
-	defer e.queue.mu.Unlock()
 	n := 0
-	for _, j := range e.queue.jobs {
+	for _, j := range e.queue.Jobs() {
 		var p struct{ ID ports.DeliveryID }
 		if err := json.Unmarshal(j.Payload, &p); err != nil {
 			t.Fatal(err)
@@ -68,11 +66,11 @@ func TestRetryNow(t *testing.T) {
 		}, "", 3},
 		{"delivered", func(t *testing.T, e *env, _ ports.DeliveryID) { e.run(t) }, "", 1},
 		{"in flight", func(t *testing.T, e *env, d ports.DeliveryID) {
-			e.queue.take(t)
+			e.take(t)
 			e.claimed(t, d)
 		}, ports.EConflict, 1},
 		{"claimed by a process that died", func(t *testing.T, e *env, d ports.DeliveryID) {
-			e.queue.take(t)
+			e.take(t)
 			e.claimed(t, d)
 			e.clock.Advance(31 * time.Second)
 		}, "", 1},
@@ -121,7 +119,7 @@ func TestRetryNowPostsOnce(t *testing.T) {
 	if _, err := e.svc.Retry(t.Context(), e.p, e.inst, w.ID, did); err != nil {
 		t.Fatalf("retry: %v", err)
 	}
-	for e.queue.len() > 0 {
+	for e.queue.Len() > 0 {
 		e.run(t)
 	}
 	if len(e.hits) != 1 {
@@ -156,7 +154,7 @@ func TestRetryNowInFlight(t *testing.T) {
 	w := e.create(t, "*")
 	e.codes <- 500
 	e.publish(t, ports.EventInstanceStatus)
-	j := e.queue.take(t)
+	j := e.take(t)
 	done := make(chan error)
 	go func() { done <- e.svc.HandleDeliver(context.Background(), ports.Delivery{Job: j, Attempt: 1}) }()
 	<-held.started

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,59 +15,14 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// fakeQueue records jobs and refuses a pending id as the real queues do.
-type fakeQueue struct {
-	mu   sync.Mutex
-	jobs []ports.Job
-	ids  map[string]bool
-}
-
-func (q *fakeQueue) Enqueue(_ context.Context, j ports.Job) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.ids[j.ID] {
-		return ports.Errorf(ports.EConflict, "job exists")
-	}
-	q.ids[j.ID] = true
-	q.jobs = append(q.jobs, j)
-	return nil
-}
-
 // take removes and returns the oldest job.
-func (q *fakeQueue) take(t *testing.T) ports.Job {
+func (e *env) take(t *testing.T) ports.Job {
 	t.Helper()
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.jobs) == 0 {
+	j, ok := e.queue.TakeOldest()
+	if !ok {
 		t.Fatal("got no job, want one")
 	}
-	j := q.jobs[0]
-	q.jobs = q.jobs[1:]
-	delete(q.ids, j.ID)
 	return j
-}
-
-func (q *fakeQueue) len() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return len(q.jobs)
-}
-
-// fakeBus records the events forwarded to the realtime bus.
-type fakeBus struct {
-	mu     sync.Mutex
-	events []ports.Event
-}
-
-func (b *fakeBus) Publish(_ context.Context, e ports.Event) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.events = append(b.events, e)
-	return nil
-}
-
-func (b *fakeBus) Subscribe(context.Context, ports.EventFilter) (<-chan ports.Event, error) {
-	return nil, ports.Errorf(ports.EUnsupported, "not in tests")
 }
 
 // errRefused stands for the HTTP adapter's SSRF refusal.
@@ -77,8 +31,8 @@ var errRefused = errors.New("dial 10.0.0.1:443: forbidden address")
 type env struct {
 	store *coretest.Store
 	clock *coretest.Clock
-	queue *fakeQueue
-	bus   *fakeBus
+	queue *coretest.Queue
+	bus   *coretest.Bus
 	svc   *webhooks.Service
 	deps  webhooks.Deps
 	p     ports.Principal
@@ -93,7 +47,7 @@ func newEnv(t *testing.T, edits ...func(*webhooks.Deps)) *env {
 	t.Helper()
 	e := &env{
 		store: coretest.NewStore(), clock: coretest.NewClock(),
-		queue: &fakeQueue{ids: map[string]bool{}}, bus: &fakeBus{},
+		queue: &coretest.Queue{}, bus: &coretest.Bus{},
 		codes: make(chan int, 20), hits: make(chan http.Header, 500),
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +104,7 @@ func (e *env) create(t *testing.T, events ...string) ports.WebhookEndpoint {
 // run takes the oldest job and handles it.
 func (e *env) run(t *testing.T) {
 	t.Helper()
-	j := e.queue.take(t)
+	j := e.take(t)
 	if err := e.svc.HandleDeliver(t.Context(), ports.Delivery{Job: j, Attempt: 1}); err != nil {
 		t.Fatalf("handle %s: %v", j.ID, err)
 	}
@@ -171,9 +125,8 @@ func (e *env) publish(t *testing.T, typ ports.EventType) ports.Event {
 	if err := e.svc.Publisher().Publish(t.Context(), ev); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	e.bus.mu.Lock()
-	defer e.bus.mu.Unlock()
-	return e.bus.events[len(e.bus.events)-1]
+	events := e.bus.Events()
+	return events[len(events)-1]
 }
 
 func TestCreateValidates(t *testing.T) {
@@ -260,10 +213,10 @@ func TestFanOut(t *testing.T) {
 	if n := len(e.deliveries(t, status.ID)) + len(e.deliveries(t, off.ID)); n != 0 {
 		t.Errorf("filtered and disabled endpoints: got %d deliveries, want 0", n)
 	}
-	if e.queue.len() != 1 {
-		t.Fatalf("got %d jobs, want 1", e.queue.len())
+	if e.queue.Len() != 1 {
+		t.Fatalf("got %d jobs, want 1", e.queue.Len())
 	}
-	j := e.queue.take(t)
+	j := e.take(t)
 	d := e.deliveries(t, all.ID)[0]
 	if j.Type != webhooks.JobDeliver || j.ID != string(d.ID)+":0" || d.EventID != ev.ID || d.Status != ports.DeliveryPending {
 		t.Errorf("got job %s %s for %+v, want %s:0 for a pending delivery of %s", j.Type, j.ID, d, d.ID, ev.ID)
@@ -314,8 +267,8 @@ func TestDeliveryDeadThenReplay(t *testing.T) {
 		e.run(t)
 	}
 	d := e.deliveries(t, w.ID)[0]
-	if d.Status != ports.DeliveryDead || d.Attempts != 3 || d.LastError != "HTTP 500" || e.queue.len() != 0 {
-		t.Fatalf("got %+v with %d jobs, want dead after 3 attempts and no job", d, e.queue.len())
+	if d.Status != ports.DeliveryDead || d.Attempts != 3 || d.LastError != "HTTP 500" || e.queue.Len() != 0 {
+		t.Fatalf("got %+v with %d jobs, want dead after 3 attempts and no job", d, e.queue.Len())
 	}
 	if _, err := e.svc.Retry(t.Context(), e.p, e.inst, w.ID, d.ID); err != nil {
 		t.Fatalf("retry: %v", err)
@@ -324,7 +277,7 @@ func TestDeliveryDeadThenReplay(t *testing.T) {
 	if _, err := e.svc.Retry(t.Context(), e.p, e.inst, w.ID, d.ID); err != nil {
 		t.Errorf("retry a replay not yet attempted: got %v, want it accepted", err)
 	}
-	for e.queue.len() > 0 {
+	for e.queue.Len() > 0 {
 		e.run(t)
 	}
 	if d := e.deliveries(t, w.ID)[0]; d.Status != ports.DeliveryDelivered || d.Attempts != 4 {
@@ -362,7 +315,7 @@ func TestDeliveryStaleJobIgnored(t *testing.T) {
 	e := newEnv(t)
 	w := e.create(t, "*")
 	e.publish(t, ports.EventInstanceStatus)
-	j := e.queue.take(t)
+	j := e.take(t)
 	for range 2 { // a duplicate run of the same job does not post again
 		if err := e.svc.HandleDeliver(t.Context(), ports.Delivery{Job: j, Attempt: 1}); err != nil {
 			t.Fatal(err)
@@ -408,7 +361,7 @@ func TestRefusedByGuard(t *testing.T) {
 		Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: &coretest.IDs{Prefix: "x-"}, Queue: e.queue,
 		HTTP: refusing, Refused: func(err error) bool { return errors.Is(err, errRefused) },
 	}, webhooks.Config{Schedule: webhooks.Schedule{0, time.Second}})
-	if err := svc.HandleDeliver(t.Context(), ports.Delivery{Job: e.queue.take(t), Attempt: 1}); err != nil {
+	if err := svc.HandleDeliver(t.Context(), ports.Delivery{Job: e.take(t), Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
 	d := e.deliveries(t, w.ID)[0]
@@ -425,7 +378,7 @@ func TestRelayReenqueuesLost(t *testing.T) {
 	e := newEnv(t)
 	e.create(t, "*")
 	e.publish(t, ports.EventInstanceStatus)
-	e.queue.take(t) // the queue lost it
+	e.take(t) // the queue lost it
 	if n, err := e.svc.RelayOnce(t.Context()); err != nil || n != 0 {
 		t.Errorf("too early: got %d, %v; want 0", n, err)
 	}
