@@ -99,17 +99,24 @@ func (a *api) createBulk(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
+	cmd.Idempotency = idempotencyClaim(c, createdBulkAnswer)
 	b, err := a.svc.Messaging.CreateBulk(ctx(c), principal(c), inst, cmd)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	resp, err := jsonAnswer(http.StatusAccepted, bulkDTO(b))
+	resp, err := createdBulkAnswer(b)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
 	c.Data(resp.Status, resp.ContentType, resp.Body)
+}
+
+// createdBulkAnswer is the 202 of a bulk; the Idempotency-Key answer
+// stored in the bulk's transaction is the same bytes.
+func createdBulkAnswer(b ports.BulkSummary) (ports.IdempotencyAnswer, error) {
+	return jsonAnswer(http.StatusAccepted, bulkDTO(b))
 }
 
 // command converts the request; EInvalid for a scheduledAt that is not

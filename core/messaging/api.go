@@ -141,6 +141,9 @@ type SendTextCmd struct {
 	To      string // phone number or JID
 	Text    string
 	ReplyTo string // a WhatsApp message id, or one of our message ids of the instance
+	// Idempotency, when set, records the request's answer in the
+	// message's transaction.
+	Idempotency *ports.IdempotencyClaim[ports.Message]
 }
 
 // SendText accepts a text message for sending: the row is written queued
@@ -156,7 +159,7 @@ func (s *Service) SendText(ctx context.Context, p ports.Principal, inst ports.In
 	if err := ports.FieldErrors(toErr, checkText(cmd.Text), checkReplyTo(cmd.ReplyTo)); err != nil {
 		return ports.Message{}, err
 	}
-	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageText, Text: cmd.Text}, cmd.ReplyTo)
+	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageText, Text: cmd.Text}, cmd.ReplyTo, cmd.Idempotency)
 }
 
 // canSend checks that the caller may send from the instance.
@@ -168,16 +171,17 @@ func canSend(p ports.Principal, inst ports.InstanceID) error {
 }
 
 // accept writes the outbound message draft (its To, Type and content set,
-// already checked) as queued, with replyTo resolved, and enqueues its job
-// after the commit.
-func (s *Service) accept(ctx context.Context, p ports.Principal, inst ports.InstanceID, draft ports.Message, replyTo string) (ports.Message, error) {
-	return s.acceptWith(ctx, p, inst, draft, replyTo, nil)
+// already checked) as queued, with replyTo resolved and the claim's answer
+// recorded (a nil claim: none), and enqueues its job after the commit.
+func (s *Service) accept(ctx context.Context, p ports.Principal, inst ports.InstanceID, draft ports.Message, replyTo string,
+	claim *ports.IdempotencyClaim[ports.Message]) (ports.Message, error) {
+	return s.acceptWith(ctx, p, inst, draft, replyTo, claim, nil)
 }
 
 // acceptWith is accept with more to write in the message's transaction
 // (its file), by also, when not nil, once the row is created.
 func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.InstanceID, draft ports.Message, replyTo string,
-	also func(ctx context.Context, st ports.Stores, m ports.Message) error) (ports.Message, error) {
+	claim *ports.IdempotencyClaim[ports.Message], also func(ctx context.Context, st ports.Stores, m ports.Message) error) (ports.Message, error) {
 	// The checks read outside the write: an instance logged out a moment
 	// after its check fails the message at send time, as one logged out
 	// after the write would.
@@ -206,12 +210,12 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 				return err
 			}
 		}
-		return ports.RunCreateHook(ctx, m)
+		return claim.Record(ctx, st.Idempotency, p.SubscriptionID, m)
 	}
 	// A lone INSERT needs no transaction around it (two round trips to
 	// the database fewer on the hottest route); a file or an
 	// Idempotency-Key answer must commit with the message.
-	if also == nil && !ports.HasCreateHook(ctx) {
+	if also == nil && claim == nil {
 		err = write(ctx, s.d.Stores)
 	} else {
 		err = s.d.Tx.InTx(ctx, write)

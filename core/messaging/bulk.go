@@ -48,6 +48,9 @@ type CreateBulkCmd struct {
 	Recipients  []BulkRecipient
 	ScheduledAt *time.Time  // nil: start now
 	Pacing      *BulkPacing // nil: the instance's send delay
+	// Idempotency, when set, records the request's answer in the bulk's
+	// transaction.
+	Idempotency *ports.IdempotencyClaim[ports.BulkSummary]
 }
 
 // CreateBulk accepts a bulk send: the bulk and one queued message per
@@ -103,7 +106,7 @@ func (s *Service) CreateBulk(ctx context.Context, p ports.Principal, inst ports.
 		if err := st.Bulks.CreateBulk(ctx, p.SubscriptionID, b, msgs); err != nil {
 			return fmt.Errorf("create bulk: %w", err)
 		}
-		return ports.RunCreateHook(ctx, ports.BulkSummary{Bulk: b, Counts: ports.BulkCounts{Queued: b.Total}})
+		return cmd.Idempotency.Record(ctx, st.Idempotency, p.SubscriptionID, ports.BulkSummary{Bulk: b, Counts: ports.BulkCounts{Queued: b.Total}})
 	})
 	if err != nil {
 		return ports.BulkSummary{}, err

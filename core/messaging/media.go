@@ -40,6 +40,8 @@ type SendMediaCmd struct {
 	FileName string
 	PTT      bool
 	Media    MediaInput
+	// Idempotency is as in SendTextCmd.
+	Idempotency *ports.IdempotencyClaim[ports.Message]
 }
 
 // SendImage accepts a JPEG, PNG or WebP image with an optional caption.
@@ -98,7 +100,7 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 		Size: int64(len(data)), SHA256: sum[:], Data: data,
 	}
 	draft := ports.Message{To: to, Type: messageType[kind], Caption: cmd.Caption}
-	return s.acceptWith(ctx, p, inst, draft, "", func(ctx context.Context, st ports.Stores, m ports.Message) error {
+	return s.acceptWith(ctx, p, inst, draft, "", cmd.Idempotency, func(ctx context.Context, st ports.Stores, m ports.Message) error {
 		md.MessageID, md.SubscriptionID, md.CreatedAt = m.ID, m.SubscriptionID, m.CreatedAt
 		if err := st.Media.PutMedia(ctx, m.SubscriptionID, md); err != nil {
 			return fmt.Errorf("store media: %w", err)
