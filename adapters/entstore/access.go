@@ -20,7 +20,7 @@ import (
 // several round trips. The SQL is plain enough for both dialects; only the
 // placeholders differ (see rebind).
 type accessStore struct {
-	s *conn
+	s       *conn
 	queries accessQueries
 }
 
