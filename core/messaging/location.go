@@ -31,7 +31,7 @@ func (s *Service) SendLocation(ctx context.Context, p ports.Principal, inst port
 	if err := canSend(p, inst); err != nil {
 		return ports.Message{}, err
 	}
-	to, toErr := normaliseTo(cmd.To)
+	to, toErr := NormaliseTo(cmd.To)
 	err := ports.FieldErrors(toErr,
 		checkCoordinate("latitude", cmd.Latitude, 90),
 		checkCoordinate("longitude", cmd.Longitude, 180),

@@ -74,7 +74,7 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 	if err := canSend(p, inst); err != nil {
 		return ports.Message{}, err
 	}
-	to, toErr := normaliseTo(cmd.To)
+	to, toErr := NormaliseTo(cmd.To)
 	name := cmd.FileName
 	if name == "" {
 		name = cmd.Media.FileName
@@ -216,4 +216,17 @@ func mediaKind(t ports.MessageType) ports.WAMediaKind {
 		}
 	}
 	return ""
+}
+
+// loadMedia returns the file of a media message, read before the claim so
+// that a failed read leaves the message queued; nil for text and location.
+func (s *Service) loadMedia(ctx context.Context, m ports.Message) (*ports.MessageMedia, error) {
+	if mediaKind(m.Type) == "" {
+		return nil, nil
+	}
+	md, err := s.d.Stores.Media.GetMedia(ctx, m.SubscriptionID, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("get media of %s: %w", m.ID, err)
+	}
+	return &md, nil
 }

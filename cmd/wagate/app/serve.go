@@ -79,7 +79,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	})
 	bg.Go(func() { periodic(bgCtx, log, "message relay", relayEvery, sys.messaging.RelayOnce) })
-	bg.Go(func() { periodic(bgCtx, log, "bulk relay", relayEvery, sys.messaging.RelayBulks) })
+	bg.Go(func() { periodic(bgCtx, log, "bulk relay", relayEvery, sys.bulks.Relay) })
 	bg.Go(func() { periodic(bgCtx, log, "webhook relay", relayEvery, sys.webhooks.RelayOnce) })
 	bg.Go(func() { periodic(bgCtx, log, "webhook auto-disable", webhookSweepEvery, sys.webhooks.DisableStaleOnce) })
 	bg.Go(func() { periodic(bgCtx, log, "idempotency key purge", idemPurgeEvery, sys.idempotency.PurgeOnce) })
@@ -124,7 +124,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		queueUI = asynqueue.NewMonitor(sys.redis, httpgin.QueueUIPath)
 	}
 	handler := httpgin.New(httpgin.Services{
-		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging,
+		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging, Bulks: sys.bulks,
 		Idempotency: sys.idempotency,
 		Webhooks:    sys.webhooks,
 		Stats:       sys.stats,

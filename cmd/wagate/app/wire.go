@@ -32,6 +32,7 @@ import (
 	"github.com/wagate/wagate/adapters/uuidv7"
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/adapters/whatsmeow"
+	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -65,6 +66,7 @@ type system struct {
 	keys      *keys.Service
 	sessions  *sessions.Service
 	messaging *messaging.Service
+	bulks     *bulks.Service
 	// ownership holds this node's instance leases: which WhatsApp
 	// connections it runs, when several nodes share the database.
 	ownership *ownership.Service
@@ -289,12 +291,15 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		Owner: own,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
-		// Bulk recipients' texts are rendered by the templates module.
-		Render: templates.Render, Bulks: st.BulkBacklog(),
 	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
 	msgs.Register(sys.runner)
-	msgs.RegisterBulk(sys.runner)
 	sys.messaging = msgs
+	sys.bulks = bulks.New(bulks.Deps{
+		Tx: st, Stores: stores, Sender: msgs, Clock: clock, IDs: ids, Queue: sys.queue, Bus: events,
+		// Recipients' texts are rendered by the templates module.
+		Render: templates.Render, Backlog: st.BulkBacklog(), Log: log.With("component", "bulks"),
+	}, bulks.Config{PacingMin: cfg.SendDelayMin, PacingMax: cfg.SendDelayMax})
+	sys.bulks.Register(sys.runner)
 	sys.stats = stats.New(stats.Deps{
 		Stats: stores.Stats, Instances: stores.Instances, Clock: clock, Log: log.With("component", "stats"),
 	}, stats.Config{})
