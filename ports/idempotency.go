@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -46,34 +47,41 @@ type IdempotencyStore interface {
 	PurgeIdempotency(ctx context.Context, before time.Time) (int, error)
 }
 
-// CreateHook is work a transport asks to be done inside the transaction
-// that creates what its request asked for, given what was created (a
-// Message, say). The HTTP adapter stores the Idempotency-Key answer this
-// way, with the message it stands for: were the answer stored after the
-// commit, a crash in between would leave a message whose key a retry could
-// take over as stale and send a second time.
-type CreateHook func(ctx context.Context, created any) error
-
-type createHookKey struct{}
-
-// WithCreateHook returns ctx carrying h for RunCreateHook.
-func WithCreateHook(ctx context.Context, h CreateHook) context.Context {
-	return context.WithValue(ctx, createHookKey{}, h)
+// IdempotencyAnswer is the answer stored for an Idempotency-Key and
+// replayed to its repeats. The core keeps it as the transport rendered it.
+type IdempotencyAnswer struct {
+	Status      int // the transport's status code
+	ContentType string
+	Body        []byte
 }
 
-// HasCreateHook reports whether ctx carries a hook: a module may then need
-// a transaction it could do without.
-func HasCreateHook(ctx context.Context) bool {
-	h, ok := ctx.Value(createHookKey{}).(CreateHook)
-	return ok && h != nil
+// IdempotencyClaim is a request's claim of an Idempotency-Key, handed to
+// the core command that creates what the request asks for (T: a Message, a
+// BulkSummary). The command records the answer in the transaction that
+// creates it: were the answer stored after the commit, a crash in between
+// would leave a resource whose key a retry could take over as stale and
+// create a second time.
+type IdempotencyClaim[T any] struct {
+	Key string
+	ID  string // the claim's IdempotencyRecord.ID
+	// Answer renders the answer to what was created; it runs inside the
+	// transaction, and its error aborts it.
+	Answer func(created T) (IdempotencyAnswer, error)
 }
 
-// RunCreateHook runs the hook ctx carries, if any, with what was created.
-// Core modules call it once their rows are written, inside the
-// transaction; its error aborts the transaction.
-func RunCreateHook(ctx context.Context, created any) error {
-	if h, ok := ctx.Value(createHookKey{}).(CreateHook); ok && h != nil {
-		return h(ctx, created)
+// Record stores the answer to created as the claim's through st, the
+// creating transaction's store. A nil claim records nothing. ENotFound if
+// the claim is no longer in progress (released or taken over).
+func (c *IdempotencyClaim[T]) Record(ctx context.Context, st IdempotencyStore, sub SubscriptionID, created T) error {
+	if c == nil {
+		return nil
+	}
+	a, err := c.Answer(created)
+	if err != nil {
+		return err
+	}
+	if err := st.CompleteIdempotency(ctx, sub, c.Key, c.ID, a.Status, a.ContentType, a.Body); err != nil {
+		return fmt.Errorf("complete idempotency key: %w", err)
 	}
 	return nil
 }

@@ -121,11 +121,16 @@ type Stores struct {
 	Stats         StatsStore
 	Templates     TemplateStore
 	Bulks         BulkStore
+	Idempotency   IdempotencyStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.
 // fn's error rolls back and is returned; side effects outside the database
-// belong after InTx returns.
+// belong after InTx returns. Only the stores handed to fn take part in the
+// transaction: ctx carries none, so other stores used inside fn (and a
+// nested InTx) work outside it, and writing through them while fn runs may
+// wait for the transaction to end (SQLite has one writer). Pass fn's
+// stores down to whatever must join the transaction.
 type TxRunner interface {
 	InTx(ctx context.Context, fn func(ctx context.Context, s Stores) error) error
 }

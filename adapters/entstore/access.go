@@ -20,7 +20,7 @@ import (
 // several round trips. The SQL is plain enough for both dialects; only the
 // placeholders differ (see rebind).
 type accessStore struct {
-	s       *Store
+	s       *conn
 	queries accessQueries
 }
 
@@ -50,7 +50,7 @@ const (
 		WHERE k.hash = ?`
 )
 
-func newAccessStore(s *Store) *accessStore {
+func newAccessStore(s *conn) *accessStore {
 	return &accessStore{s: s, queries: accessQueries{
 		userAccess:   rebind(s.dialect, userAccessSQL),
 		userAccount:  rebind(s.dialect, userAccountSQL),

@@ -9,12 +9,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type apiKeyStore struct{ s *Store }
+type apiKeyStore struct{ s *conn }
 
 var _ ports.APIKeyStore = (*apiKeyStore)(nil)
 
 func (st *apiKeyStore) CreateAPIKey(ctx context.Context, k ports.APIKey) error {
-	err := st.s.ent(ctx).APIKey.Create().
+	err := st.s.client.APIKey.Create().
 		SetID(string(k.ID)).
 		SetSubscriptionID(string(k.SubscriptionID)).
 		SetInstanceID(string(k.InstanceID)).
@@ -35,7 +35,7 @@ func (st *apiKeyStore) ListAPIKeys(ctx context.Context, sub ports.SubscriptionID
 		return ports.Page[ports.APIKey]{}, err
 	}
 	limit := pageLimit(page)
-	q := st.s.ent(ctx).APIKey.Query().
+	q := st.s.client.APIKey.Query().
 		Where(apikey.SubscriptionID(string(sub)), apikey.InstanceID(string(inst))).
 		Order(ent.Asc(apikey.FieldID)).
 		Limit(limit + 1)
@@ -50,7 +50,7 @@ func (st *apiKeyStore) ListAPIKeys(ctx context.Context, sub ports.SubscriptionID
 }
 
 func (st *apiKeyStore) DeleteAPIKey(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID, id ports.APIKeyID) error {
-	n, err := st.s.ent(ctx).APIKey.Delete().
+	n, err := st.s.client.APIKey.Delete().
 		Where(apikey.ID(string(id)), apikey.SubscriptionID(string(sub)), apikey.InstanceID(string(inst))).
 		Exec(ctx)
 	if err != nil {
@@ -63,7 +63,7 @@ func (st *apiKeyStore) DeleteAPIKey(ctx context.Context, sub ports.SubscriptionI
 }
 
 func (st *apiKeyStore) GetAPIKeyByHash(ctx context.Context, hash []byte) (ports.APIKey, error) {
-	e, err := st.s.ent(ctx).APIKey.Query().Where(apikey.Hash(hash)).Only(ctx)
+	e, err := st.s.client.APIKey.Query().Where(apikey.Hash(hash)).Only(ctx)
 	if err != nil {
 		return ports.APIKey{}, dbError("get api key", "api key", err)
 	}
@@ -71,7 +71,7 @@ func (st *apiKeyStore) GetAPIKeyByHash(ctx context.Context, hash []byte) (ports.
 }
 
 func (st *apiKeyStore) TouchAPIKey(ctx context.Context, id ports.APIKeyID, at time.Time) error {
-	_, err := st.s.ent(ctx).APIKey.Update().
+	_, err := st.s.client.APIKey.Update().
 		Where(apikey.ID(string(id))).
 		SetLastUsedAt(dbTime(at)).
 		Save(ctx)

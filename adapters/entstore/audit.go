@@ -8,12 +8,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type auditStore struct{ s *Store }
+type auditStore struct{ s *conn }
 
 var _ ports.AuditStore = (*auditStore)(nil)
 
 func (st *auditStore) AppendAudit(ctx context.Context, e ports.AuditEntry) error {
-	c := st.s.ent(ctx).AuditLog.Create().
+	c := st.s.client.AuditLog.Create().
 		SetID(e.ID).
 		SetSubscriptionID(string(e.SubscriptionID)).
 		SetAt(dbTime(e.At)).
@@ -38,7 +38,7 @@ func (st *auditStore) ListAudit(ctx context.Context, sub ports.SubscriptionID, p
 		return ports.Page[ports.AuditEntry]{}, err
 	}
 	limit := pageLimit(page)
-	q := st.s.ent(ctx).AuditLog.Query().
+	q := st.s.client.AuditLog.Query().
 		Where(auditlog.SubscriptionID(string(sub))).
 		Order(ent.Desc(auditlog.FieldID)).
 		Limit(limit + 1)

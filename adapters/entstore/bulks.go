@@ -12,7 +12,7 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type bulkStore struct{ s *Store }
+type bulkStore struct{ s *conn }
 
 var (
 	_ ports.BulkStore   = (*bulkStore)(nil)
@@ -31,9 +31,10 @@ func (st *bulkStore) recipientBatch() int {
 }
 
 func (st *bulkStore) CreateBulk(ctx context.Context, sub ports.SubscriptionID, b ports.Bulk, recipients []ports.Message) error {
-	// One transaction for the bulk and every batch: joins the caller's.
-	return st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		c := st.s.ent(ctx)
+	// One transaction for the bulk and every batch: the caller's, when these
+	// stores are bound to one.
+	return st.s.inTx(ctx, func(tx *conn) error {
+		c := tx.client
 		err := c.Bulk.Create().
 			SetID(string(b.ID)).
 			SetSubscriptionID(string(sub)).
@@ -71,7 +72,7 @@ func (st *bulkStore) CreateBulk(ctx context.Context, sub ports.SubscriptionID, b
 }
 
 func (st *bulkStore) GetBulk(ctx context.Context, sub ports.SubscriptionID, id ports.BulkID) (ports.Bulk, error) {
-	e, err := st.s.ent(ctx).Bulk.Query().Where(ownBulk(sub, id)...).Only(ctx)
+	e, err := st.s.client.Bulk.Query().Where(ownBulk(sub, id)...).Only(ctx)
 	if err != nil {
 		return ports.Bulk{}, dbError("get bulk", "bulk", err)
 	}
@@ -80,9 +81,9 @@ func (st *bulkStore) GetBulk(ctx context.Context, sub ports.SubscriptionID, id p
 
 func (st *bulkStore) UpdateBulk(ctx context.Context, sub ports.SubscriptionID, id ports.BulkID, fn func(*ports.Bulk) error) (ports.Bulk, error) {
 	var out ports.Bulk
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		q := st.s.ent(ctx).Bulk.Query().Where(ownBulk(sub, id)...)
-		if st.s.postgres() {
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		q := tx.client.Bulk.Query().Where(ownBulk(sub, id)...)
+		if tx.postgres() {
 			q = q.ForUpdate()
 		}
 		e, err := q.Only(ctx)
@@ -116,7 +117,7 @@ func (st *bulkStore) CountBulk(ctx context.Context, sub ports.SubscriptionID, id
 		Status string `json:"status"`
 		Count  int    `json:"count"`
 	}
-	err := st.s.ent(ctx).Message.Query().
+	err := st.s.client.Message.Query().
 		Where(message.BulkID(string(id)), message.SubscriptionID(string(sub))).
 		GroupBy(message.FieldStatus).
 		Aggregate(ent.Count()).
@@ -143,7 +144,7 @@ func (st *bulkStore) CountBulk(ctx context.Context, sub ports.SubscriptionID, id
 }
 
 func (st *bulkStore) NextRecipient(ctx context.Context, sub ports.SubscriptionID, id ports.BulkID) (ports.Message, error) {
-	e, err := st.s.ent(ctx).Message.Query().
+	e, err := st.s.client.Message.Query().
 		Where(
 			message.BulkID(string(id)),
 			message.SubscriptionID(string(sub)),
@@ -158,7 +159,7 @@ func (st *bulkStore) NextRecipient(ctx context.Context, sub ports.SubscriptionID
 }
 
 func (st *bulkStore) FailQueued(ctx context.Context, sub ports.SubscriptionID, id ports.BulkID, code, msg string, at time.Time) (int, error) {
-	n, err := st.s.ent(ctx).Message.Update().
+	n, err := st.s.client.Message.Update().
 		Where(message.BulkID(string(id)), message.SubscriptionID(string(sub)), message.Status(string(ports.MsgQueued))).
 		SetStatus(string(ports.MsgFailed)).
 		SetErrorCode(code).
@@ -186,7 +187,7 @@ func (st *bulkStore) ListBulkMessages(ctx context.Context, sub ports.Subscriptio
 		where = append(where, message.BulkSeqGT(seq))
 	}
 	limit := pageLimit(page)
-	rows, err := st.s.ent(ctx).Message.Query().Where(where...).
+	rows, err := st.s.client.Message.Query().Where(where...).
 		Order(ent.Asc(message.FieldBulkSeq)).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return ports.Page[ports.Message]{}, dbError("list bulk messages", "message", err)
@@ -196,16 +197,16 @@ func (st *bulkStore) ListBulkMessages(ctx context.Context, sub ports.Subscriptio
 
 // bulkBacklog answers the bulk relay's query, which crosses subscriptions
 // on purpose.
-type bulkBacklog struct{ s *Store }
+type bulkBacklog struct{ s *conn }
 
 // BulkBacklog returns the system-level view of running bulks.
-func (s *Store) BulkBacklog() ports.BulkBacklog { return &bulkBacklog{s} }
+func (s *Store) BulkBacklog() ports.BulkBacklog { return &bulkBacklog{s.pool} }
 
 func (b *bulkBacklog) ListIdleBulks(ctx context.Context, olderThan time.Time, limit int) ([]ports.Bulk, error) {
 	if limit <= 0 {
 		return []ports.Bulk{}, nil
 	}
-	rows, err := b.s.ent(ctx).Bulk.Query().
+	rows, err := b.s.client.Bulk.Query().
 		Where(
 			bulk.StatusIn(string(ports.BulkRunning), string(ports.BulkScheduled)),
 			bulk.UpdatedAtLT(dbTime(olderThan)),

@@ -11,12 +11,12 @@ import (
 
 // statusCounts answers the metrics' counts, across subscriptions on
 // purpose.
-type statusCounts struct{ s *Store }
+type statusCounts struct{ s *conn }
 
 var _ ports.StatusCounts = (*statusCounts)(nil)
 
 // StatusCounts returns the system-wide counts GET /metrics reports.
-func (s *Store) StatusCounts() ports.StatusCounts { return &statusCounts{s} }
+func (s *Store) StatusCounts() ports.StatusCounts { return &statusCounts{s.pool} }
 
 // statusCount is one row of a GROUP BY status.
 type statusCount struct {
@@ -28,7 +28,7 @@ type statusCount struct {
 // index on status serves; the table holds at most a few per tenant.
 func (c *statusCounts) CountInstancesByStatus(ctx context.Context) (map[ports.InstanceStatus]int, error) {
 	var rows []statusCount
-	err := c.s.ent(ctx).Instance.Query().
+	err := c.s.client.Instance.Query().
 		GroupBy(instance.FieldStatus).
 		Aggregate(ent.Count()).
 		Scan(ctx, &rows)
@@ -55,7 +55,7 @@ func (c *statusCounts) CountMessagesByStatus(ctx context.Context, statuses ...po
 		names[i] = string(st)
 	}
 	var rows []statusCount
-	err := c.s.ent(ctx).Message.Query().
+	err := c.s.client.Message.Query().
 		Where(message.StatusIn(names...)).
 		GroupBy(message.FieldStatus).
 		Aggregate(ent.Count()).

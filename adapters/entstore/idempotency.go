@@ -12,15 +12,15 @@ import (
 // idempotencyStore keeps Idempotency-Keys; the unique index on
 // (subscription_id, key) decides which of two concurrent first requests
 // wins.
-type idempotencyStore struct{ s *Store }
+type idempotencyStore struct{ s *conn }
 
 var _ ports.IdempotencyStore = (*idempotencyStore)(nil)
 
 // Idempotency returns the idempotency-key store.
-func (s *Store) Idempotency() ports.IdempotencyStore { return &idempotencyStore{s} }
+func (s *Store) Idempotency() ports.IdempotencyStore { return &idempotencyStore{s.pool} }
 
 func (st *idempotencyStore) BeginIdempotency(ctx context.Context, sub ports.SubscriptionID, r ports.IdempotencyRecord) (ports.IdempotencyRecord, error) {
-	err := st.s.ent(ctx).IdempotencyKey.Create().
+	err := st.s.client.IdempotencyKey.Create().
 		SetID(r.ID).
 		SetSubscriptionID(string(sub)).
 		SetKey(r.Key).
@@ -37,7 +37,7 @@ func (st *idempotencyStore) BeginIdempotency(ctx context.Context, sub ports.Subs
 	if err = dbError("begin idempotency key", "idempotency key", err); !ports.IsCode(err, ports.EConflict) {
 		return ports.IdempotencyRecord{}, err
 	}
-	e, gerr := st.s.ent(ctx).IdempotencyKey.Query().
+	e, gerr := st.s.client.IdempotencyKey.Query().
 		Where(idempotencykey.SubscriptionID(string(sub)), idempotencykey.Key(r.Key)).Only(ctx)
 	if ent.IsNotFound(gerr) {
 		// Released between the insert and the read: the caller may try
@@ -51,7 +51,7 @@ func (st *idempotencyStore) BeginIdempotency(ctx context.Context, sub ports.Subs
 }
 
 func (st *idempotencyStore) CompleteIdempotency(ctx context.Context, sub ports.SubscriptionID, key, id string, status int, contentType string, body []byte) error {
-	n, err := st.s.ent(ctx).IdempotencyKey.Update().
+	n, err := st.s.client.IdempotencyKey.Update().
 		Where(
 			idempotencykey.ID(id),
 			idempotencykey.SubscriptionID(string(sub)),
@@ -73,14 +73,14 @@ func (st *idempotencyStore) CompleteIdempotency(ctx context.Context, sub ports.S
 }
 
 func (st *idempotencyStore) ReleaseIdempotency(ctx context.Context, sub ports.SubscriptionID, key, id string) error {
-	_, err := st.s.ent(ctx).IdempotencyKey.Delete().
+	_, err := st.s.client.IdempotencyKey.Delete().
 		Where(idempotencykey.ID(id), idempotencykey.SubscriptionID(string(sub)), idempotencykey.Key(key)).
 		Exec(ctx)
 	return dbError("release idempotency key", "idempotency key", err)
 }
 
 func (st *idempotencyStore) PurgeIdempotency(ctx context.Context, before time.Time) (int, error) {
-	n, err := st.s.ent(ctx).IdempotencyKey.Delete().
+	n, err := st.s.client.IdempotencyKey.Delete().
 		Where(idempotencykey.ExpiresAtLT(dbTime(before))).
 		Exec(ctx)
 	if err != nil {

@@ -10,12 +10,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type instanceStore struct{ s *Store }
+type instanceStore struct{ s *conn }
 
 var _ ports.InstanceStore = (*instanceStore)(nil)
 
 func (st *instanceStore) CreateInstance(ctx context.Context, sub ports.SubscriptionID, i ports.Instance) error {
-	c := st.s.ent(ctx).Instance.Create().
+	c := st.s.client.Instance.Create().
 		SetID(string(i.ID)).
 		SetSubscriptionID(string(sub)).
 		SetName(i.Name).
@@ -39,7 +39,7 @@ func (st *instanceStore) CreateInstance(ctx context.Context, sub ports.Subscript
 }
 
 func (st *instanceStore) GetInstance(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID) (ports.Instance, error) {
-	e, err := st.s.ent(ctx).Instance.Query().Where(ownInstance(sub, id)...).Only(ctx)
+	e, err := st.s.client.Instance.Query().Where(ownInstance(sub, id)...).Only(ctx)
 	if err != nil {
 		return ports.Instance{}, dbError("get instance", "instance", err)
 	}
@@ -52,7 +52,7 @@ func (st *instanceStore) ListInstances(ctx context.Context, sub ports.Subscripti
 		return ports.Page[ports.Instance]{}, err
 	}
 	limit := pageLimit(page)
-	q := st.s.ent(ctx).Instance.Query().
+	q := st.s.client.Instance.Query().
 		Where(instance.SubscriptionID(string(sub))).
 		Order(ent.Asc(instance.FieldID)).
 		Limit(limit + 1)
@@ -67,15 +67,15 @@ func (st *instanceStore) ListInstances(ctx context.Context, sub ports.Subscripti
 }
 
 func (st *instanceStore) CountInstances(ctx context.Context, sub ports.SubscriptionID) (int, error) {
-	n, err := st.s.ent(ctx).Instance.Query().Where(instance.SubscriptionID(string(sub))).Count(ctx)
+	n, err := st.s.client.Instance.Query().Where(instance.SubscriptionID(string(sub))).Count(ctx)
 	return n, dbError("count instances", "instance", err)
 }
 
 func (st *instanceStore) UpdateInstance(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID, fn func(*ports.Instance) error) (ports.Instance, error) {
 	var out ports.Instance
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		q := st.s.ent(ctx).Instance.Query().Where(ownInstance(sub, id)...)
-		if st.s.postgres() {
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		q := tx.client.Instance.Query().Where(ownInstance(sub, id)...)
+		if tx.postgres() {
 			q = q.ForUpdate()
 		}
 		e, err := q.Only(ctx)
@@ -122,8 +122,8 @@ func (st *instanceStore) UpdateInstance(ctx context.Context, sub ports.Subscript
 // transaction, so that no key outlives its instance and no event is
 // delivered for an instance that is gone.
 func (st *instanceStore) DeleteInstance(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID) error {
-	return st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		c := st.s.ent(ctx)
+	return st.s.inTx(ctx, func(tx *conn) error {
+		c := tx.client
 		n, err := c.Instance.Delete().Where(ownInstance(sub, id)...).Exec(ctx)
 		if err != nil {
 			return dbError("delete instance", "instance", err)

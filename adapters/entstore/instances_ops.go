@@ -10,13 +10,13 @@ import (
 
 // instanceDirectory answers the system-level instance queries, which cross
 // subscriptions on purpose.
-type instanceDirectory struct{ s *Store }
+type instanceDirectory struct{ s *conn }
 
 var _ ports.InstanceDirectory = (*instanceDirectory)(nil)
 
-// Directory returns the system-level view of instances. Like Stores, it
-// works in the transaction that ctx carries, if any.
-func (s *Store) Directory() ports.InstanceDirectory { return &instanceDirectory{s} }
+// Directory returns the system-level view of instances, outside
+// transactions.
+func (s *Store) Directory() ports.InstanceDirectory { return &instanceDirectory{s.pool} }
 
 func (d *instanceDirectory) ListInstancesByStatus(ctx context.Context, statuses []ports.InstanceStatus, page ports.PageRequest) (ports.Page[ports.Instance], error) {
 	after, err := decodeCursor(page.After)
@@ -31,7 +31,7 @@ func (d *instanceDirectory) ListInstancesByStatus(ctx context.Context, statuses 
 		names[i] = string(st)
 	}
 	limit := pageLimit(page)
-	q := d.s.ent(ctx).Instance.Query().
+	q := d.s.client.Instance.Query().
 		Where(instance.StatusIn(names...)).
 		Order(ent.Asc(instance.FieldID)).
 		Limit(limit + 1)
@@ -46,7 +46,7 @@ func (d *instanceDirectory) ListInstancesByStatus(ctx context.Context, statuses 
 }
 
 func (d *instanceDirectory) LookupInstance(ctx context.Context, id ports.InstanceID) (ports.Instance, error) {
-	e, err := d.s.ent(ctx).Instance.Get(ctx, string(id))
+	e, err := d.s.client.Instance.Get(ctx, string(id))
 	if err != nil {
 		return ports.Instance{}, dbError("look up instance", "instance", err)
 	}

@@ -15,9 +15,9 @@ import (
 )
 
 // Leases returns the store of node heartbeats and instance leases.
-func (s *Store) Leases() ports.LeaseStore { return &leaseStore{s} }
+func (s *Store) Leases() ports.LeaseStore { return &leaseStore{s.pool} }
 
-type leaseStore struct{ s *Store }
+type leaseStore struct{ s *conn }
 
 var _ ports.LeaseStore = (*leaseStore)(nil)
 
@@ -26,7 +26,7 @@ var _ ports.LeaseStore = (*leaseStore)(nil)
 const renewBatch = 500
 
 func (l *leaseStore) Heartbeat(ctx context.Context, n ports.NodeID, now time.Time) error {
-	c := l.s.ent(ctx)
+	c := l.s.client
 	err := c.Node.Create().
 		SetID(string(n)).SetHeartbeatAt(now).SetStartedAt(now).
 		OnConflictColumns(node.FieldID).UpdateHeartbeatAt().
@@ -42,7 +42,7 @@ func (l *leaseStore) Heartbeat(ctx context.Context, n ports.NodeID, now time.Tim
 }
 
 func (l *leaseStore) LiveNodes(ctx context.Context, since time.Time) ([]ports.NodeID, error) {
-	ids, err := l.s.ent(ctx).Node.Query().
+	ids, err := l.s.client.Node.Query().
 		Where(node.HeartbeatAtGT(since)).
 		Order(node.ByID()).
 		IDs(ctx)
@@ -63,7 +63,7 @@ func (l *leaseStore) LiveNodes(ctx context.Context, since time.Time) ([]ports.No
 // after the first commits and SQLite serializes them, so one changes a row
 // and the other none; of two inserts, the primary key refuses the second.
 func (l *leaseStore) Claim(ctx context.Context, id ports.InstanceID, n ports.NodeID, now, expires time.Time) (ports.Lease, error) {
-	c := l.s.ent(ctx)
+	c := l.s.client
 	renewed, err := c.InstanceLease.Update().
 		Where(instancelease.ID(string(id)), instancelease.NodeID(string(n))).
 		SetExpiresAt(expires).
@@ -110,15 +110,15 @@ func (l *leaseStore) Claim(ctx context.Context, id ports.InstanceID, n ports.Nod
 func (l *leaseStore) Renew(ctx context.Context, n ports.NodeID, ids []ports.InstanceID, now, expires time.Time) ([]ports.InstanceID, error) {
 	var kept []ports.InstanceID
 	for batch := range slices.Chunk(ids, renewBatch) {
-		err := l.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-			c := l.s.ent(ctx)
+		err := l.s.inTx(ctx, func(tx *conn) error {
+			c := tx.client
 			strs := make([]string, len(batch))
 			for i, id := range batch {
 				strs[i] = string(id)
 			}
 			q := c.InstanceLease.Query().Where(
 				instancelease.IDIn(strs...), instancelease.NodeID(string(n)), instancelease.ExpiresAtGT(now))
-			if l.s.postgres() {
+			if tx.postgres() {
 				q = q.ForUpdate()
 			}
 			held, err := q.IDs(ctx)
@@ -144,7 +144,7 @@ func (l *leaseStore) Renew(ctx context.Context, n ports.NodeID, ids []ports.Inst
 }
 
 func (l *leaseStore) Release(ctx context.Context, id ports.InstanceID, n ports.NodeID, now time.Time) error {
-	_, err := l.s.ent(ctx).InstanceLease.Update().
+	_, err := l.s.client.InstanceLease.Update().
 		Where(instancelease.ID(string(id)), instancelease.NodeID(string(n)), instancelease.ExpiresAtGT(now)).
 		SetExpiresAt(now).
 		Save(ctx)
@@ -152,7 +152,7 @@ func (l *leaseStore) Release(ctx context.Context, id ports.InstanceID, n ports.N
 }
 
 func (l *leaseStore) Leases(ctx context.Context, now time.Time) ([]ports.Lease, error) {
-	rows, err := l.s.ent(ctx).InstanceLease.Query().
+	rows, err := l.s.client.InstanceLease.Query().
 		Where(instancelease.ExpiresAtGT(now)).
 		Order(instancelease.ByID(sql.OrderAsc())).
 		All(ctx)

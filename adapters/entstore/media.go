@@ -9,12 +9,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type mediaStore struct{ s *Store }
+type mediaStore struct{ s *conn }
 
 var _ ports.MediaStore = (*mediaStore)(nil)
 
 func (st *mediaStore) PutMedia(ctx context.Context, sub ports.SubscriptionID, md ports.MessageMedia) error {
-	c := st.s.ent(ctx)
+	c := st.s.client
 	// No foreign key ties the file to its message (the message table
 	// predates it); the check keeps a file from outliving the rule that it
 	// belongs to one of the tenant's messages.
@@ -40,7 +40,7 @@ func (st *mediaStore) PutMedia(ctx context.Context, sub ports.SubscriptionID, md
 }
 
 func (st *mediaStore) GetMedia(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID) (ports.MessageMedia, error) {
-	e, err := st.s.ent(ctx).MessageMedia.Query().
+	e, err := st.s.client.MessageMedia.Query().
 		Where(messagemedia.ID(string(id)), messagemedia.SubscriptionID(string(sub))).Only(ctx)
 	if err != nil {
 		return ports.MessageMedia{}, dbError("get media", "media", err)

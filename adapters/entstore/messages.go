@@ -10,7 +10,7 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type messageStore struct{ s *Store }
+type messageStore struct{ s *conn }
 
 var (
 	_ ports.MessageStore  = (*messageStore)(nil)
@@ -18,7 +18,7 @@ var (
 )
 
 func (st *messageStore) CreateMessage(ctx context.Context, sub ports.SubscriptionID, m ports.Message) error {
-	err := messageCreate(st.s.ent(ctx), sub, m).Exec(ctx)
+	err := messageCreate(st.s.client, sub, m).Exec(ctx)
 	return dbError("create message", "message", err)
 }
 
@@ -55,7 +55,7 @@ func messageCreate(c *ent.Client, sub ports.SubscriptionID, m ports.Message) *en
 }
 
 func (st *messageStore) GetMessage(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID) (ports.Message, error) {
-	e, err := st.s.ent(ctx).Message.Query().Where(ownMessage(sub, id)...).Only(ctx)
+	e, err := st.s.client.Message.Query().Where(ownMessage(sub, id)...).Only(ctx)
 	if err != nil {
 		return ports.Message{}, dbError("get message", "message", err)
 	}
@@ -85,7 +85,7 @@ func (st *messageStore) ListMessages(ctx context.Context, sub ports.Subscription
 		where = append(where, message.IDLT(before))
 	}
 	limit := pageLimit(page)
-	rows, err := st.s.ent(ctx).Message.Query().Where(where...).
+	rows, err := st.s.client.Message.Query().Where(where...).
 		Order(ent.Desc(message.FieldID)).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return ports.Page[ports.Message]{}, dbError("list messages", "message", err)
@@ -97,7 +97,7 @@ func (st *messageStore) FindMessageByWAID(ctx context.Context, sub ports.Subscri
 	if waID == "" {
 		return ports.Message{}, ports.Errorf(ports.ENotFound, "message not found")
 	}
-	e, err := st.s.ent(ctx).Message.Query().
+	e, err := st.s.client.Message.Query().
 		Where(message.SubscriptionID(string(sub)), message.InstanceID(string(inst)), message.WaMessageID(waID)).
 		Order(ent.Desc(message.FieldID)).First(ctx)
 	if err != nil {
@@ -108,9 +108,9 @@ func (st *messageStore) FindMessageByWAID(ctx context.Context, sub ports.Subscri
 
 func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID, fn func(*ports.Message) error) (ports.Message, error) {
 	var out ports.Message
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		q := st.s.ent(ctx).Message.Query().Where(ownMessage(sub, id)...)
-		if st.s.postgres() {
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		q := tx.client.Message.Query().Where(ownMessage(sub, id)...)
+		if tx.postgres() {
 			q = q.ForUpdate()
 		}
 		e, err := q.Only(ctx)
@@ -165,8 +165,8 @@ func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.Subscription
 		return ports.Message{}, ports.Errorf(ports.EInvalid, "claim message: no WhatsApp id")
 	}
 	var out ports.Message
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		c := st.s.ent(ctx)
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		c := tx.client
 		claimable := message.Or(
 			message.Status(string(ports.MsgQueued)),
 			message.And(message.Status(string(ports.MsgSending)), message.UpdatedAtLT(dbTime(staleBefore))),
@@ -204,7 +204,7 @@ func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.Subscription
 
 // NextToSend walks the (instance_id, status, id) index.
 func (st *messageStore) NextToSend(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID) (ports.Message, error) {
-	e, err := st.s.ent(ctx).Message.Query().
+	e, err := st.s.client.Message.Query().
 		Where(
 			message.InstanceID(string(inst)),
 			message.StatusIn(string(ports.MsgQueued), string(ports.MsgSending)),
@@ -221,16 +221,16 @@ func (st *messageStore) NextToSend(ctx context.Context, sub ports.SubscriptionID
 
 // messageOutbox answers the relay's query, which crosses subscriptions on
 // purpose.
-type messageOutbox struct{ s *Store }
+type messageOutbox struct{ s *conn }
 
 // Outbox returns the system-level view of the send backlog.
-func (s *Store) Outbox() ports.MessageOutbox { return &messageOutbox{s} }
+func (s *Store) Outbox() ports.MessageOutbox { return &messageOutbox{s.pool} }
 
 func (o *messageOutbox) ListStuck(ctx context.Context, olderThan time.Time, limit int) ([]ports.Message, error) {
 	if limit <= 0 {
 		return []ports.Message{}, nil
 	}
-	rows, err := o.s.ent(ctx).Message.Query().
+	rows, err := o.s.client.Message.Query().
 		Where(
 			message.Direction(string(ports.DirectionOutbound)),
 			message.StatusIn(string(ports.MsgQueued), string(ports.MsgSending)),

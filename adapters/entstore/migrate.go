@@ -46,7 +46,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	if s.postgres() {
+	if s.pool.postgres() {
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrateLockKey); err != nil {
 			return fmt.Errorf("migrate: take lock: %w", err)
 		}
@@ -91,7 +91,7 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 
 func (s *Store) createMigrationsTable() string {
 	ts := "timestamp"
-	if s.postgres() {
+	if s.pool.postgres() {
 		ts = "timestamptz"
 	}
 	return "CREATE TABLE IF NOT EXISTS " + migrationsTable +
@@ -142,7 +142,7 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) (applied
 // appliedVersions reads the recorded versions; none if the table is absent.
 func (s *Store) appliedVersions(ctx context.Context) ([]string, error) {
 	exists := "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '" + migrationsTable + "'"
-	if s.postgres() {
+	if s.pool.postgres() {
 		exists = "SELECT count(*) FROM (SELECT to_regclass('" + migrationsTable + "') AS t) r WHERE t IS NOT NULL"
 	}
 	var n int
@@ -194,7 +194,7 @@ func (s *Store) migrations() ([]migration, error) {
 }
 
 func (s *Store) placeholder(n int) string {
-	if s.postgres() {
+	if s.pool.postgres() {
 		return fmt.Sprintf("$%d", n)
 	}
 	return "?"

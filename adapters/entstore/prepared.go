@@ -135,10 +135,10 @@ func (c *stmtCache) close() error {
 // scanner is the Scan of *sql.Row and *sql.Rows.
 type scanner interface{ Scan(dest ...any) error }
 
-// queryRow runs a hand-written query (in the transaction ctx carries, if
-// any) and hands its first row to scan; sql.ErrNoRows if there is none.
-func (s *Store) queryRow(ctx context.Context, query string, args []any, scan func(scanner) error) error {
-	rows, err := s.ent(ctx).QueryContext(ctx, query, args...)
+// queryRow runs a hand-written query on s (the pool or a transaction)
+// and hands its first row to scan; sql.ErrNoRows if there is none.
+func (s *conn) queryRow(ctx context.Context, query string, args []any, scan func(scanner) error) error {
+	rows, err := s.client.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}

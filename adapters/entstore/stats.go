@@ -10,7 +10,7 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type statsStore struct{ s *Store }
+type statsStore struct{ s *conn }
 
 var _ ports.StatsStore = (*statsStore)(nil)
 
@@ -21,7 +21,7 @@ func (st *statsStore) AddStats(ctx context.Context, sub ports.SubscriptionID, in
 	if c.IsZero() {
 		return nil
 	}
-	err := st.s.ent(ctx).DailyStat.Create().
+	err := st.s.client.DailyStat.Create().
 		SetSubscriptionID(string(sub)).
 		SetInstanceID(string(inst)).
 		SetDay(ports.StatsDay(day)).
@@ -61,7 +61,7 @@ func (st *statsStore) QueryStats(ctx context.Context, sub ports.SubscriptionID, 
 		where = append(where, dailystat.InstanceID(string(inst)))
 	}
 	var rows []dayRow
-	err := st.s.ent(ctx).DailyStat.Query().Where(where...).
+	err := st.s.client.DailyStat.Query().Where(where...).
 		Order(ent.Asc(dailystat.FieldDay)).
 		GroupBy(dailystat.FieldDay).
 		Aggregate(

@@ -53,7 +53,16 @@ type Store struct {
 	client  *ent.Client
 	dialect string
 	log     *slog.Logger
-	stores  ports.Stores
+	pool    *conn        // the stores' queries outside transactions
+	stores  ports.Stores // on pool
+}
+
+// conn is where a store's queries go: the connection pool, or one
+// transaction. The stores InTx hands out are bound to the transaction's.
+type conn struct {
+	client  *ent.Client
+	dialect string
+	tx      bool // client is a transaction's
 }
 
 var (
@@ -82,23 +91,30 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		dialect: dia,
 		log:     log,
 	}
-	s.stores = ports.Stores{
-		Subscriptions: &subscriptionStore{s},
-		Users:         &userStore{s},
-		Tokens:        &tokenStore{s},
-		Instances:     &instanceStore{s},
-		APIKeys:       &apiKeyStore{s},
-		Audit:         &auditStore{s},
-		Access:        newAccessStore(s),
-		Messages:      &messageStore{s},
-		Media:         &mediaStore{s},
-		Webhooks:      &webhookStore{s},
-		Deliveries:    &deliveryStore{s},
-		Stats:         &statsStore{s},
-		Templates:     &templateStore{s},
-		Bulks:         &bulkStore{s},
-	}
+	s.pool = &conn{client: s.client, dialect: dia}
+	s.stores = newStores(s.pool)
 	return s, nil
+}
+
+// newStores returns the stores working on c.
+func newStores(c *conn) ports.Stores {
+	return ports.Stores{
+		Subscriptions: &subscriptionStore{c},
+		Users:         &userStore{c},
+		Tokens:        &tokenStore{c},
+		Instances:     &instanceStore{c},
+		APIKeys:       &apiKeyStore{c},
+		Audit:         &auditStore{c},
+		Access:        newAccessStore(c),
+		Messages:      &messageStore{c},
+		Media:         &mediaStore{c},
+		Webhooks:      &webhookStore{c},
+		Deliveries:    &deliveryStore{c},
+		Stats:         &statsStore{c},
+		Templates:     &templateStore{c},
+		Bulks:         &bulkStore{c},
+		Idempotency:   &idempotencyStore{c},
+	}
 }
 
 func openDB(opts Options) (*sql.DB, string, error) {
@@ -180,26 +196,24 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Stores returns the stores. Called with a context from InTx, they work in
-// that transaction; otherwise each call stands alone.
+// Stores returns the stores outside transactions: each call stands alone.
 func (s *Store) Stores() ports.Stores { return s.stores }
 
-// txKey carries the open transaction in a context.
-type txKey struct{}
-
-type txState struct {
-	owner  *Store
-	client *ent.Client
+// InTx runs fn in a transaction: fn's error (or panic) rolls back, nil
+// commits. The stores handed to fn work in the transaction; everything
+// else, s.Stores() included, works outside it.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.Stores) error) error {
+	return s.pool.inTx(ctx, func(tx *conn) error { return fn(ctx, newStores(tx)) })
 }
 
-// InTx runs fn in a transaction: fn's error (or panic) rolls back, nil
-// commits. Inside fn, ctx carries the transaction, so that the stores (and a
-// nested InTx, which joins it) use it.
-func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.Stores) error) (err error) {
-	if s.inTx(ctx) {
-		return fn(ctx, s.stores)
+// inTx runs fn on a conn bound to a transaction: c itself when c is one
+// (a store's update closure inside InTx joins it), else a new one that
+// fn's error (or panic) rolls back and nil commits.
+func (c *conn) inTx(ctx context.Context, fn func(tx *conn) error) error {
+	if c.tx {
+		return fn(c)
 	}
-	tx, err := s.client.Tx(ctx)
+	tx, err := c.client.Tx(ctx)
 	if err != nil {
 		return dbError("begin transaction", "transaction", err)
 	}
@@ -209,8 +223,7 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.
 			panic(p)
 		}
 	}()
-	txCtx := context.WithValue(ctx, txKey{}, &txState{owner: s, client: tx.Client()})
-	if err := fn(txCtx, s.stores); err != nil {
+	if err := fn(&conn{client: tx.Client(), dialect: c.dialect, tx: true}); err != nil {
 		if rerr := tx.Rollback(); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
 		}
@@ -222,20 +235,6 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.
 	return nil
 }
 
-// inTx reports whether ctx carries one of this store's transactions.
-func (s *Store) inTx(ctx context.Context) bool {
-	st, ok := ctx.Value(txKey{}).(*txState)
-	return ok && st.owner == s
-}
-
-// ent returns the client to use under ctx: the transaction's, if any.
-func (s *Store) ent(ctx context.Context) *ent.Client {
-	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.owner == s {
-		return st.client
-	}
-	return s.client
-}
-
 // postgres reports whether row locks (SELECT … FOR UPDATE) are available.
 // SQLite has none and needs none: its write transactions are serialized.
-func (s *Store) postgres() bool { return s.dialect == dialect.Postgres }
+func (c *conn) postgres() bool { return c.dialect == dialect.Postgres }

@@ -8,12 +8,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type subscriptionStore struct{ s *Store }
+type subscriptionStore struct{ s *conn }
 
 var _ ports.SubscriptionStore = (*subscriptionStore)(nil)
 
 func (st *subscriptionStore) CreateSubscription(ctx context.Context, sub ports.Subscription) error {
-	err := st.s.ent(ctx).Subscription.Create().
+	err := st.s.client.Subscription.Create().
 		SetID(string(sub.ID)).
 		SetTier(string(sub.Tier)).
 		SetCreatedAt(dbTime(sub.CreatedAt)).
@@ -23,7 +23,7 @@ func (st *subscriptionStore) CreateSubscription(ctx context.Context, sub ports.S
 }
 
 func (st *subscriptionStore) GetSubscription(ctx context.Context, id ports.SubscriptionID) (ports.Subscription, error) {
-	e, err := st.s.ent(ctx).Subscription.Get(ctx, string(id))
+	e, err := st.s.client.Subscription.Get(ctx, string(id))
 	if err != nil {
 		return ports.Subscription{}, dbError("get subscription", "subscription", err)
 	}
@@ -31,18 +31,18 @@ func (st *subscriptionStore) GetSubscription(ctx context.Context, id ports.Subsc
 }
 
 func (st *subscriptionStore) LockSubscription(ctx context.Context, id ports.SubscriptionID) (ports.Subscription, error) {
-	e, err := st.lock(ctx, id)
+	e, err := st.s.lockSubscription(ctx, id)
 	if err != nil {
 		return ports.Subscription{}, dbError("lock subscription", "subscription", err)
 	}
 	return toSubscription(e), nil
 }
 
-// lock reads the row with FOR UPDATE on PostgreSQL; on SQLite the
+// lockSubscription reads the row with FOR UPDATE on PostgreSQL; on SQLite the
 // transaction already holds the database's write lock.
-func (st *subscriptionStore) lock(ctx context.Context, id ports.SubscriptionID) (*ent.Subscription, error) {
-	q := st.s.ent(ctx).Subscription.Query().Where(subscription.ID(string(id)))
-	if st.s.postgres() {
+func (c *conn) lockSubscription(ctx context.Context, id ports.SubscriptionID) (*ent.Subscription, error) {
+	q := c.client.Subscription.Query().Where(subscription.ID(string(id)))
+	if c.postgres() {
 		q = q.ForUpdate()
 	}
 	return q.Only(ctx)
@@ -54,7 +54,7 @@ func (st *subscriptionStore) ListSubscriptions(ctx context.Context, page ports.P
 		return ports.Page[ports.Subscription]{}, err
 	}
 	limit := pageLimit(page)
-	q := st.s.ent(ctx).Subscription.Query().Order(ent.Asc(subscription.FieldID)).Limit(limit + 1)
+	q := st.s.client.Subscription.Query().Order(ent.Asc(subscription.FieldID)).Limit(limit + 1)
 	if after != "" {
 		q = q.Where(subscription.IDGT(after))
 	}
@@ -67,8 +67,8 @@ func (st *subscriptionStore) ListSubscriptions(ctx context.Context, page ports.P
 
 func (st *subscriptionStore) UpdateSubscription(ctx context.Context, id ports.SubscriptionID, fn func(*ports.Subscription) error) (ports.Subscription, error) {
 	var out ports.Subscription
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		e, err := st.lock(ctx, id)
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		e, err := tx.lockSubscription(ctx, id)
 		if err != nil {
 			return dbError("update subscription", "subscription", err)
 		}

@@ -9,12 +9,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type templateStore struct{ s *Store }
+type templateStore struct{ s *conn }
 
 var _ ports.TemplateStore = (*templateStore)(nil)
 
 func (st *templateStore) CreateTemplate(ctx context.Context, sub ports.SubscriptionID, t ports.Template) error {
-	err := st.s.ent(ctx).Template.Create().
+	err := st.s.client.Template.Create().
 		SetID(string(t.ID)).
 		SetSubscriptionID(string(sub)).
 		SetName(t.Name).
@@ -30,7 +30,7 @@ func (st *templateStore) CreateTemplate(ctx context.Context, sub ports.Subscript
 }
 
 func (st *templateStore) GetTemplate(ctx context.Context, sub ports.SubscriptionID, id ports.TemplateID) (ports.Template, error) {
-	e, err := st.s.ent(ctx).Template.Query().Where(ownTemplate(sub, id)...).Only(ctx)
+	e, err := st.s.client.Template.Query().Where(ownTemplate(sub, id)...).Only(ctx)
 	if err != nil {
 		return ports.Template{}, dbError("get template", "template", err)
 	}
@@ -43,7 +43,7 @@ func (st *templateStore) ListTemplates(ctx context.Context, sub ports.Subscripti
 		return ports.Page[ports.Template]{}, err
 	}
 	limit := pageLimit(page)
-	q := st.s.ent(ctx).Template.Query().
+	q := st.s.client.Template.Query().
 		Where(template.SubscriptionID(string(sub))).
 		Order(ent.Asc(template.FieldID)).
 		Limit(limit + 1)
@@ -59,9 +59,9 @@ func (st *templateStore) ListTemplates(ctx context.Context, sub ports.Subscripti
 
 func (st *templateStore) UpdateTemplate(ctx context.Context, sub ports.SubscriptionID, id ports.TemplateID, fn func(*ports.Template) error) (ports.Template, error) {
 	var out ports.Template
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		q := st.s.ent(ctx).Template.Query().Where(ownTemplate(sub, id)...)
-		if st.s.postgres() {
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		q := tx.client.Template.Query().Where(ownTemplate(sub, id)...)
+		if tx.postgres() {
 			q = q.ForUpdate()
 		}
 		e, err := q.Only(ctx)
@@ -91,7 +91,7 @@ func (st *templateStore) UpdateTemplate(ctx context.Context, sub ports.Subscript
 }
 
 func (st *templateStore) DeleteTemplate(ctx context.Context, sub ports.SubscriptionID, id ports.TemplateID) error {
-	n, err := st.s.ent(ctx).Template.Delete().Where(ownTemplate(sub, id)...).Exec(ctx)
+	n, err := st.s.client.Template.Delete().Where(ownTemplate(sub, id)...).Exec(ctx)
 	if err != nil {
 		return dbError("delete template", "template", err)
 	}

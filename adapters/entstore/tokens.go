@@ -10,12 +10,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type tokenStore struct{ s *Store }
+type tokenStore struct{ s *conn }
 
 var _ ports.TokenStore = (*tokenStore)(nil)
 
 func (st *tokenStore) CreateRefreshToken(ctx context.Context, t ports.RefreshToken) error {
-	err := st.s.ent(ctx).RefreshToken.Create().
+	err := st.s.client.RefreshToken.Create().
 		SetID(t.ID).
 		SetUserID(string(t.UserID)).
 		SetSubscriptionID(string(t.SubscriptionID)).
@@ -30,7 +30,7 @@ func (st *tokenStore) CreateRefreshToken(ctx context.Context, t ports.RefreshTok
 }
 
 func (st *tokenStore) GetRefreshToken(ctx context.Context, hash []byte) (ports.RefreshToken, error) {
-	e, err := st.s.ent(ctx).RefreshToken.Query().Where(refreshtoken.Hash(hash)).Only(ctx)
+	e, err := st.s.client.RefreshToken.Query().Where(refreshtoken.Hash(hash)).Only(ctx)
 	if err != nil {
 		return ports.RefreshToken{}, dbError("get refresh token", "refresh token", err)
 	}
@@ -40,7 +40,7 @@ func (st *tokenStore) GetRefreshToken(ctx context.Context, hash []byte) (ports.R
 // UseRefreshToken is one conditional UPDATE, so that of two concurrent uses
 // of the same token exactly one changes the row; the other is a reuse.
 func (st *tokenStore) UseRefreshToken(ctx context.Context, id string, at time.Time) error {
-	c := st.s.ent(ctx)
+	c := st.s.client
 	n, err := c.RefreshToken.Update().
 		Where(refreshtoken.ID(id), refreshtoken.UsedAtIsNil(), refreshtoken.RevokedAtIsNil()).
 		SetUsedAt(dbTime(at)).
@@ -62,7 +62,7 @@ func (st *tokenStore) UseRefreshToken(ctx context.Context, id string, at time.Ti
 }
 
 func (st *tokenStore) RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error {
-	_, err := st.s.ent(ctx).RefreshToken.Update().
+	_, err := st.s.client.RefreshToken.Update().
 		Where(refreshtoken.FamilyID(familyID), refreshtoken.RevokedAtIsNil()).
 		SetRevokedAt(dbTime(at)).
 		Save(ctx)
@@ -70,7 +70,7 @@ func (st *tokenStore) RevokeRefreshFamily(ctx context.Context, familyID string, 
 }
 
 func (st *tokenStore) RevokeUserRefreshTokens(ctx context.Context, u ports.UserID, at time.Time) error {
-	_, err := st.s.ent(ctx).RefreshToken.Update().
+	_, err := st.s.client.RefreshToken.Update().
 		Where(refreshtoken.UserID(string(u)), refreshtoken.RevokedAtIsNil()).
 		SetRevokedAt(dbTime(at)).
 		Save(ctx)
@@ -78,7 +78,7 @@ func (st *tokenStore) RevokeUserRefreshTokens(ctx context.Context, u ports.UserI
 }
 
 func (st *tokenStore) DenyAccessToken(ctx context.Context, jti string, expiresAt time.Time) error {
-	err := st.s.ent(ctx).DeniedToken.Create().
+	err := st.s.client.DeniedToken.Create().
 		SetID(jti).
 		SetExpiresAt(dbTime(expiresAt)).
 		OnConflictColumns(deniedtoken.FieldID).
@@ -91,8 +91,8 @@ func (st *tokenStore) DenyAccessToken(ctx context.Context, jti string, expiresAt
 // count it returns is what went.
 func (st *tokenStore) PurgeExpiredTokens(ctx context.Context, before time.Time) (int, error) {
 	var total int
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		c := st.s.ent(ctx)
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		c := tx.client
 		t := dbTime(before)
 		n, err := c.RefreshToken.Delete().Where(refreshtoken.ExpiresAtLT(t)).Exec(ctx)
 		if err != nil {

@@ -7,12 +7,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type userStore struct{ s *Store }
+type userStore struct{ s *conn }
 
 var _ ports.UserStore = (*userStore)(nil)
 
 func (st *userStore) CreateUser(ctx context.Context, u ports.User) error {
-	err := st.s.ent(ctx).User.Create().
+	err := st.s.client.User.Create().
 		SetID(string(u.ID)).
 		SetSubscriptionID(string(u.SubscriptionID)).
 		SetEmail(u.Email).
@@ -30,7 +30,7 @@ func (st *userStore) CreateUser(ctx context.Context, u ports.User) error {
 }
 
 func (st *userStore) GetUser(ctx context.Context, id ports.UserID) (ports.User, error) {
-	e, err := st.s.ent(ctx).User.Get(ctx, string(id))
+	e, err := st.s.client.User.Get(ctx, string(id))
 	if err != nil {
 		return ports.User{}, dbError("get user", "user", err)
 	}
@@ -38,7 +38,7 @@ func (st *userStore) GetUser(ctx context.Context, id ports.UserID) (ports.User, 
 }
 
 func (st *userStore) GetUserByEmail(ctx context.Context, email string) (ports.User, error) {
-	e, err := st.s.ent(ctx).User.Query().Where(user.Email(email)).Only(ctx)
+	e, err := st.s.client.User.Query().Where(user.Email(email)).Only(ctx)
 	if err != nil {
 		return ports.User{}, dbError("get user by email", "user", err)
 	}
@@ -47,9 +47,9 @@ func (st *userStore) GetUserByEmail(ctx context.Context, email string) (ports.Us
 
 func (st *userStore) UpdateUser(ctx context.Context, id ports.UserID, fn func(*ports.User) error) (ports.User, error) {
 	var out ports.User
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		q := st.s.ent(ctx).User.Query().Where(user.ID(string(id)))
-		if st.s.postgres() {
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		q := tx.client.User.Query().Where(user.ID(string(id)))
+		if tx.postgres() {
 			q = q.ForUpdate()
 		}
 		e, err := q.Only(ctx)
@@ -81,6 +81,6 @@ func (st *userStore) UpdateUser(ctx context.Context, id ports.UserID, fn func(*p
 }
 
 func (st *userStore) CountUsers(ctx context.Context, sub ports.SubscriptionID) (int, error) {
-	n, err := st.s.ent(ctx).User.Query().Where(user.SubscriptionID(string(sub))).Count(ctx)
+	n, err := st.s.client.User.Query().Where(user.SubscriptionID(string(sub))).Count(ctx)
 	return n, dbError("count users", "user", err)
 }

@@ -11,13 +11,13 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-type webhookStore struct{ s *Store }
+type webhookStore struct{ s *conn }
 
-type deliveryStore struct{ s *Store }
+type deliveryStore struct{ s *conn }
 
 // deliveryOutbox answers the relay's query, which crosses subscriptions on
 // purpose.
-type deliveryOutbox struct{ s *Store }
+type deliveryOutbox struct{ s *conn }
 
 var (
 	_ ports.WebhookStore   = (*webhookStore)(nil)
@@ -26,10 +26,10 @@ var (
 )
 
 // DeliveryOutbox returns the system-level view of the delivery backlog.
-func (s *Store) DeliveryOutbox() ports.DeliveryOutbox { return &deliveryOutbox{s} }
+func (s *Store) DeliveryOutbox() ports.DeliveryOutbox { return &deliveryOutbox{s.pool} }
 
 func (st *webhookStore) CreateWebhook(ctx context.Context, sub ports.SubscriptionID, w ports.WebhookEndpoint) error {
-	err := st.s.ent(ctx).WebhookEndpoint.Create().
+	err := st.s.client.WebhookEndpoint.Create().
 		SetID(string(w.ID)).
 		SetSubscriptionID(string(sub)).
 		SetInstanceID(string(w.InstanceID)).
@@ -50,7 +50,7 @@ func (st *webhookStore) CreateWebhook(ctx context.Context, sub ports.Subscriptio
 }
 
 func (st *webhookStore) GetWebhook(ctx context.Context, sub ports.SubscriptionID, id ports.WebhookID) (ports.WebhookEndpoint, error) {
-	e, err := st.s.ent(ctx).WebhookEndpoint.Query().Where(ownWebhook(sub, id)...).Only(ctx)
+	e, err := st.s.client.WebhookEndpoint.Query().Where(ownWebhook(sub, id)...).Only(ctx)
 	if err != nil {
 		return ports.WebhookEndpoint{}, dbError("get webhook", "webhook", err)
 	}
@@ -58,7 +58,7 @@ func (st *webhookStore) GetWebhook(ctx context.Context, sub ports.SubscriptionID
 }
 
 func (st *webhookStore) ListWebhooks(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID) ([]ports.WebhookEndpoint, error) {
-	rows, err := st.s.ent(ctx).WebhookEndpoint.Query().
+	rows, err := st.s.client.WebhookEndpoint.Query().
 		Where(webhookendpoint.SubscriptionID(string(sub)), webhookendpoint.InstanceID(string(inst))).
 		Order(ent.Asc(webhookendpoint.FieldID)).All(ctx)
 	if err != nil {
@@ -73,9 +73,9 @@ func (st *webhookStore) ListWebhooks(ctx context.Context, sub ports.Subscription
 
 func (st *webhookStore) UpdateWebhook(ctx context.Context, sub ports.SubscriptionID, id ports.WebhookID, fn func(*ports.WebhookEndpoint) error) (ports.WebhookEndpoint, error) {
 	var out ports.WebhookEndpoint
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		q := st.s.ent(ctx).WebhookEndpoint.Query().Where(ownWebhook(sub, id)...)
-		if st.s.postgres() {
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		q := tx.client.WebhookEndpoint.Query().Where(ownWebhook(sub, id)...)
+		if tx.postgres() {
 			q = q.ForUpdate()
 		}
 		e, err := q.Only(ctx)
@@ -109,8 +109,8 @@ func (st *webhookStore) UpdateWebhook(ctx context.Context, sub ports.Subscriptio
 }
 
 func (st *webhookStore) DeleteWebhook(ctx context.Context, sub ports.SubscriptionID, id ports.WebhookID) error {
-	return st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		c := st.s.ent(ctx)
+	return st.s.inTx(ctx, func(tx *conn) error {
+		c := tx.client
 		n, err := c.WebhookEndpoint.Delete().Where(ownWebhook(sub, id)...).Exec(ctx)
 		if err != nil {
 			return dbError("delete webhook", "webhook", err)
@@ -145,7 +145,7 @@ func deleteInstanceWebhooks(ctx context.Context, c *ent.Client, sub ports.Subscr
 }
 
 func (st *deliveryStore) CreateDelivery(ctx context.Context, sub ports.SubscriptionID, d ports.WebhookDelivery) error {
-	err := st.s.ent(ctx).WebhookDelivery.Create().
+	err := st.s.client.WebhookDelivery.Create().
 		SetID(string(d.ID)).
 		SetSubscriptionID(string(sub)).
 		SetInstanceID(string(d.InstanceID)).
@@ -167,7 +167,7 @@ func (st *deliveryStore) CreateDelivery(ctx context.Context, sub ports.Subscript
 }
 
 func (st *deliveryStore) GetDelivery(ctx context.Context, sub ports.SubscriptionID, id ports.DeliveryID) (ports.WebhookDelivery, error) {
-	e, err := st.s.ent(ctx).WebhookDelivery.Query().Where(ownDelivery(sub, id)...).Only(ctx)
+	e, err := st.s.client.WebhookDelivery.Query().Where(ownDelivery(sub, id)...).Only(ctx)
 	if err != nil {
 		return ports.WebhookDelivery{}, dbError("get delivery", "delivery", err)
 	}
@@ -185,7 +185,7 @@ func (st *deliveryStore) ListDeliveries(ctx context.Context, sub ports.Subscript
 		where = append(where, webhookdelivery.IDLT(before))
 	}
 	limit := pageLimit(page)
-	rows, err := st.s.ent(ctx).WebhookDelivery.Query().Where(where...).
+	rows, err := st.s.client.WebhookDelivery.Query().Where(where...).
 		Order(ent.Desc(webhookdelivery.FieldID)).Limit(limit + 1).All(ctx)
 	if err != nil {
 		return ports.Page[ports.WebhookDelivery]{}, dbError("list deliveries", "delivery", err)
@@ -195,9 +195,9 @@ func (st *deliveryStore) ListDeliveries(ctx context.Context, sub ports.Subscript
 
 func (st *deliveryStore) UpdateDelivery(ctx context.Context, sub ports.SubscriptionID, id ports.DeliveryID, fn func(*ports.WebhookDelivery) error) (ports.WebhookDelivery, error) {
 	var out ports.WebhookDelivery
-	err := st.s.InTx(ctx, func(ctx context.Context, _ ports.Stores) error {
-		q := st.s.ent(ctx).WebhookDelivery.Query().Where(ownDelivery(sub, id)...)
-		if st.s.postgres() {
+	err := st.s.inTx(ctx, func(tx *conn) error {
+		q := tx.client.WebhookDelivery.Query().Where(ownDelivery(sub, id)...)
+		if tx.postgres() {
 			q = q.ForUpdate()
 		}
 		e, err := q.Only(ctx)
@@ -231,7 +231,7 @@ func (o *deliveryOutbox) ListDue(ctx context.Context, dueBefore time.Time, limit
 	if limit <= 0 {
 		return []ports.WebhookDelivery{}, nil
 	}
-	rows, err := o.s.ent(ctx).WebhookDelivery.Query().
+	rows, err := o.s.client.WebhookDelivery.Query().
 		Where(
 			webhookdelivery.Status(string(ports.DeliveryPending)),
 			webhookdelivery.NextAttemptAtLT(dbTime(dueBefore)),
@@ -249,7 +249,7 @@ func (o *deliveryOutbox) ListDue(ctx context.Context, dueBefore time.Time, limit
 }
 
 func (st *deliveryStore) NextDue(ctx context.Context, sub ports.SubscriptionID, endpoint ports.WebhookID, now time.Time) (ports.WebhookDelivery, error) {
-	e, err := st.s.ent(ctx).WebhookDelivery.Query().
+	e, err := st.s.client.WebhookDelivery.Query().
 		Where(
 			webhookdelivery.SubscriptionID(string(sub)),
 			webhookdelivery.EndpointID(string(endpoint)),
@@ -267,7 +267,7 @@ func (o *deliveryOutbox) ListFailing(ctx context.Context, since time.Time, limit
 	if limit <= 0 {
 		return []ports.WebhookEndpoint{}, nil
 	}
-	rows, err := o.s.ent(ctx).WebhookEndpoint.Query().
+	rows, err := o.s.client.WebhookEndpoint.Query().
 		Where(webhookendpoint.Enabled(true), webhookendpoint.FirstFailureAtLTE(dbTime(since))).
 		Order(ent.Asc(webhookendpoint.FieldFirstFailureAt), ent.Asc(webhookendpoint.FieldID)).
 		Limit(limit).All(ctx)

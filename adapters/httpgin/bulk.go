@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/wagate/wagate/core/messaging"
+	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -99,12 +99,13 @@ func (a *api) createBulk(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	b, err := a.svc.Messaging.CreateBulk(ctx(c), principal(c), inst, cmd)
+	cmd.Idempotency = idempotencyClaim(c, createdBulkAnswer)
+	b, err := a.svc.Bulks.Create(ctx(c), principal(c), inst, cmd)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	resp, err := jsonAnswer(http.StatusAccepted, bulkDTO(b))
+	resp, err := createdBulkAnswer(b)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -112,13 +113,19 @@ func (a *api) createBulk(c *gin.Context) {
 	c.Data(resp.Status, resp.ContentType, resp.Body)
 }
 
+// createdBulkAnswer is the 202 of a bulk; the Idempotency-Key answer
+// stored in the bulk's transaction is the same bytes.
+func createdBulkAnswer(b ports.BulkSummary) (ports.IdempotencyAnswer, error) {
+	return jsonAnswer(http.StatusAccepted, bulkDTO(b))
+}
+
 // command converts the request; EInvalid for a scheduledAt that is not
 // RFC 3339 or a pacing without both bounds. The core checks the rest.
-func (r createBulkReq) command() (messaging.CreateBulkCmd, error) {
-	cmd := messaging.CreateBulkCmd{TemplateID: ports.TemplateID(r.TemplateID), Text: r.Text}
-	cmd.Recipients = make([]messaging.BulkRecipient, len(r.Recipients))
+func (r createBulkReq) command() (bulks.CreateCmd, error) {
+	cmd := bulks.CreateCmd{TemplateID: ports.TemplateID(r.TemplateID), Text: r.Text}
+	cmd.Recipients = make([]bulks.Recipient, len(r.Recipients))
 	for i, rc := range r.Recipients {
-		cmd.Recipients[i] = messaging.BulkRecipient{To: rc.To, Variables: rc.Variables}
+		cmd.Recipients[i] = bulks.Recipient{To: rc.To, Variables: rc.Variables}
 	}
 	var fields []ports.FieldError
 	if r.ScheduledAt != nil {
@@ -136,7 +143,7 @@ func (r createBulkReq) command() (messaging.CreateBulkCmd, error) {
 			fields = append(fields, ports.FieldError{Field: "pacing.maxDelayMs", Message: "is required"})
 		}
 		if p.MinDelayMs != nil && p.MaxDelayMs != nil {
-			cmd.Pacing = &messaging.BulkPacing{Min: millis(*p.MinDelayMs), Max: millis(*p.MaxDelayMs)}
+			cmd.Pacing = &bulks.Pacing{Min: millis(*p.MinDelayMs), Max: millis(*p.MaxDelayMs)}
 		}
 	}
 	if len(fields) > 0 {
@@ -153,22 +160,22 @@ func millis(ms int64) time.Duration {
 }
 
 func (a *api) getBulk(c *gin.Context) {
-	b, err := a.svc.Messaging.GetBulk(ctx(c), principal(c), bulkParam(c))
+	b, err := a.svc.Bulks.Get(ctx(c), principal(c), bulkParam(c))
 	a.bulk(c, b, err)
 }
 
 func (a *api) pauseBulk(c *gin.Context) {
-	b, err := a.svc.Messaging.PauseBulk(ctx(c), principal(c), bulkParam(c))
+	b, err := a.svc.Bulks.Pause(ctx(c), principal(c), bulkParam(c))
 	a.bulk(c, b, err)
 }
 
 func (a *api) resumeBulk(c *gin.Context) {
-	b, err := a.svc.Messaging.ResumeBulk(ctx(c), principal(c), bulkParam(c))
+	b, err := a.svc.Bulks.Resume(ctx(c), principal(c), bulkParam(c))
 	a.bulk(c, b, err)
 }
 
 func (a *api) cancelBulk(c *gin.Context) {
-	b, err := a.svc.Messaging.CancelBulk(ctx(c), principal(c), bulkParam(c))
+	b, err := a.svc.Bulks.Cancel(ctx(c), principal(c), bulkParam(c))
 	a.bulk(c, b, err)
 }
 
@@ -178,7 +185,7 @@ func (a *api) listBulkMessages(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	page, err := a.svc.Messaging.ListBulkMessages(ctx(c), principal(c), bulkParam(c), pr)
+	page, err := a.svc.Bulks.ListMessages(ctx(c), principal(c), bulkParam(c), pr)
 	if err != nil {
 		a.fail(c, err)
 		return

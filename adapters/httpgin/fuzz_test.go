@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/templates"
@@ -39,8 +40,9 @@ type fuzzEnv struct {
 func newFuzzEnv(t *testing.T) *fuzzEnv {
 	env := newTestEnvWith(t, Options{}, ports.DefaultTiers(), nil, func(s *Services, st *coretest.Store, clock ports.Clock) {
 		s.Messaging = messaging.New(messaging.Deps{Tx: st, Stores: st.Stores(), Outbox: st.Outbox(),
-			Directory: st.Directory(), Clock: clock, IDs: uuidIDs{}, Queue: nopQueue{},
-			Render: templates.Render}, messaging.Config{})
+			Clock: clock, IDs: uuidIDs{}, Queue: nopQueue{}}, messaging.Config{})
+		s.Bulks = bulks.New(bulks.Deps{Tx: st, Stores: st.Stores(), Sender: s.Messaging, Clock: clock, IDs: uuidIDs{},
+			Queue: nopQueue{}, Render: templates.Render}, bulks.Config{})
 		s.Templates = templates.New(templates.Deps{Tx: st, Stores: st.Stores(), Clock: clock, IDs: uuidIDs{}})
 		s.Webhooks = webhooks.New(webhooks.Deps{Tx: st, Stores: st.Stores(), Outbox: st.DeliveryOutbox(),
 			Clock: clock, IDs: uuidIDs{}, Queue: nopQueue{}, Encode: EncodeEvent}, webhooks.Config{})

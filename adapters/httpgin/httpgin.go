@@ -17,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/wagate/wagate/adapters/ratelimit"
+	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -34,6 +35,7 @@ type Services struct {
 	Keys      *keys.Service
 	Sessions  *sessions.Service
 	Messaging *messaging.Service
+	Bulks     *bulks.Service // the bulk sends of SPEC §8
 	// Idempotency applies Idempotency-Key to the send routes; nil: the
 	// header is ignored.
 	Idempotency *idempotency.Service

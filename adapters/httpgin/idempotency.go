@@ -2,7 +2,6 @@ package httpgin
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -55,56 +54,76 @@ func (a *api) idempotent(c *gin.Context) {
 	a.runClaimed(c, claim)
 }
 
-// runClaimed runs the handler and hands its answer to the claim. If the
-// handler panics, the claim is abandoned on the way out, so that the key
-// does not stay busy.
+// keyClaim is the gin context key of the request's *heldClaim, which the
+// handler hands to the core command that creates what the request asks.
+const keyClaim = "wagate.idempotencyClaim"
+
+// heldClaim is a request's claim of its key and, once the core has
+// recorded it in the creating transaction, the answer recorded.
+type heldClaim struct {
+	claim    *idempotency.Claim
+	recorded *ports.IdempotencyAnswer
+}
+
+// runClaimed runs the handler and hands its answer to the claim, unless
+// the core recorded it already. If the handler panics, the claim is
+// abandoned on the way out, so that the key does not stay busy.
 func (a *api) runClaimed(c *gin.Context, claim *idempotency.Claim) {
 	rec := &recordingWriter{ResponseWriter: c.Writer}
 	c.Writer = rec
-	var inTx *idempotency.Response // the answer stored in the creating transaction
-	c.Request = c.Request.WithContext(ports.WithCreateHook(ctx(c), func(ctx context.Context, created any) error {
-		resp, ok, err := createdAnswer(created)
-		if !ok || err != nil {
-			return err
-		}
-		if err := claim.Complete(ctx, resp); err != nil {
-			return err
-		}
-		inTx = &resp
-		return nil
-	}))
+	held := &heldClaim{claim: claim}
+	c.Set(keyClaim, held)
 	finished := false
 	defer func() {
 		if !finished {
-			if err := claim.Abandon(ctx(c)); err != nil {
-				a.log.Error("release idempotency key", "request_id", requestID(c), "error", err.Error())
-			}
+			a.abandon(c, claim)
 		}
 	}()
 	c.Next()
 	finished = true
-	if inTx != nil && inTx.Status == rec.Status() {
+	switch {
+	case held.recorded != nil && held.recorded.Status == rec.Status():
 		return // stored with what it reports, in the same transaction
+	case !keptStatus(rec.Status()):
+		a.abandon(c, claim)
+		return
 	}
-	resp := idempotency.Response{Status: rec.Status(), ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()}
+	resp := ports.IdempotencyAnswer{Status: rec.Status(), ContentType: rec.Header().Get("Content-Type"), Body: rec.body.Bytes()}
 	if err := claim.Finish(ctx(c), resp); err != nil {
 		// The answer has gone out; a retry with the key may run again.
 		a.log.Error("store idempotent answer", "request_id", requestID(c), "error", err.Error())
 	}
 }
 
-// createdAnswer is the answer a handler gives for what a core module
-// created; ok is false for what has no such answer here.
-func createdAnswer(created any) (resp idempotency.Response, ok bool, err error) {
-	switch v := created.(type) {
-	case ports.Message:
-		resp, err = acceptedAnswer(v)
-		return resp, true, err
-	case ports.BulkSummary:
-		resp, err = jsonAnswer(http.StatusAccepted, bulkDTO(v))
-		return resp, true, err
+func (a *api) abandon(c *gin.Context, claim *idempotency.Claim) {
+	if err := claim.Abandon(ctx(c)); err != nil {
+		a.log.Error("release idempotency key", "request_id", requestID(c), "error", err.Error())
 	}
-	return idempotency.Response{}, false, nil
+}
+
+// keptStatus reports whether an answer is stored for replay: the
+// request's own outcome is, validation failures included (as Stripe
+// does); one a retry may change (a server failure, a conflict such as
+// instance_not_connected, a rate limit) is not, and releases the key.
+func keptStatus(status int) bool {
+	return status >= 200 && status < 500 && status != http.StatusConflict && status != http.StatusTooManyRequests
+}
+
+// idempotencyClaim returns the request's claim for a core command that
+// creates a T, with render as its answer; nil without an Idempotency-Key.
+func idempotencyClaim[T any](c *gin.Context, render func(T) (ports.IdempotencyAnswer, error)) *ports.IdempotencyClaim[T] {
+	v, _ := c.Get(keyClaim)
+	held, ok := v.(*heldClaim)
+	if !ok {
+		return nil
+	}
+	return &ports.IdempotencyClaim[T]{Key: held.claim.Key(), ID: held.claim.ID(), Answer: func(created T) (ports.IdempotencyAnswer, error) {
+		resp, err := render(created)
+		if err == nil {
+			held.recorded = &resp
+		}
+		return resp, err
+	}}
 }
 
 // readBody reads the whole body (the body limit applies) and puts it back

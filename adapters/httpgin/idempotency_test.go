@@ -21,3 +21,13 @@ func TestCanonicalJSON(t *testing.T) {
 		}
 	}
 }
+
+// The answers kept for replay: the request's own outcome; not one a retry
+// may change.
+func TestKeptStatus(t *testing.T) {
+	for status, want := range map[int]bool{202: true, 422: true, 404: true, 500: false, 409: false, 429: false} {
+		if got := keptStatus(status); got != want {
+			t.Errorf("keptStatus(%d): got %v, want %v", status, got, want)
+		}
+	}
+}

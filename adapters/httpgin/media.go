@@ -64,6 +64,7 @@ func (a *api) sendMedia(c *gin.Context, kind ports.WAMediaKind) {
 		a.fail(c, err)
 		return
 	}
+	cmd.Idempotency = idempotencyClaim(c, acceptedAnswer)
 	svc := a.svc.Messaging
 	send := map[ports.WAMediaKind]func() (ports.Message, error){
 		ports.MediaImage:    func() (ports.Message, error) { return svc.SendImage(ctx(c), principal(c), inst, cmd) },

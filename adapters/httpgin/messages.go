@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
 )
@@ -135,7 +134,9 @@ func (a *api) sendText(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	m, err := a.svc.Messaging.SendText(ctx(c), principal(c), inst, messaging.SendTextCmd{To: req.To, Text: req.Text, ReplyTo: req.ReplyTo})
+	m, err := a.svc.Messaging.SendText(ctx(c), principal(c), inst, messaging.SendTextCmd{
+		To: req.To, Text: req.Text, ReplyTo: req.ReplyTo, Idempotency: idempotencyClaim(c, acceptedAnswer),
+	})
 	a.accepted(c, m, err)
 }
 
@@ -152,6 +153,7 @@ func (a *api) sendLocation(c *gin.Context) {
 	}
 	m, err := a.svc.Messaging.SendLocation(ctx(c), principal(c), inst, messaging.SendLocationCmd{
 		To: req.To, Latitude: req.Latitude, Longitude: req.Longitude, Name: req.Name, Address: req.Address,
+		Idempotency: idempotencyClaim(c, acceptedAnswer),
 	})
 	a.accepted(c, m, err)
 }
@@ -175,19 +177,19 @@ const jsonContentType = "application/json; charset=utf-8"
 
 // acceptedAnswer is the 202 of a send; the Idempotency-Key answer stored in
 // the message's transaction is the same bytes.
-func acceptedAnswer(m ports.Message) (idempotency.Response, error) {
+func acceptedAnswer(m ports.Message) (ports.IdempotencyAnswer, error) {
 	return jsonAnswer(http.StatusAccepted, AcceptedMessageDTO{
 		ID: string(m.ID), Status: string(m.Status), To: m.To, Type: string(m.Type), CreatedAt: m.CreatedAt.UTC(),
 	})
 }
 
 // jsonAnswer encodes an answer as c.JSON would.
-func jsonAnswer(status int, v any) (idempotency.Response, error) {
+func jsonAnswer(status int, v any) (ports.IdempotencyAnswer, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return idempotency.Response{}, fmt.Errorf("encode answer: %w", err)
+		return ports.IdempotencyAnswer{}, fmt.Errorf("encode answer: %w", err)
 	}
-	return idempotency.Response{Status: status, ContentType: jsonContentType, Body: body}, nil
+	return ports.IdempotencyAnswer{Status: status, ContentType: jsonContentType, Body: body}, nil
 }
 
 func (a *api) listMessages(c *gin.Context) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,13 +12,15 @@ import (
 )
 
 // Store is an in-memory implementation of every store port and of
-// ports.TxRunner. Transactions are serialized: InTx holds the store's lock
-// for the whole of fn, snapshots the state first and puts the snapshot back
-// when fn fails, so a failed transaction leaves no trace. Uniqueness rules
-// and error reasons match the real stores.
-//
-// Inside fn only the stores handed to fn may be used: the lock is not
-// reentrant, and using Stores() there deadlocks.
+// ports.TxRunner, with the databases' transaction semantics: only the
+// stores handed to InTx's fn work in the transaction, on a private copy of
+// the state that replaces the committed state when fn succeeds, so a failed
+// transaction leaves no trace and no one outside sees its writes before
+// the commit. Like SQLite there is one writer at a time: a transaction, or
+// a write outside one, waits for the one in progress (so a write through
+// Stores() inside fn deadlocks); reads outside a transaction see the last
+// committed state and never wait. Uniqueness rules and error reasons
+// match the real stores.
 type Store struct {
 	// Hook, when set, runs at the start of every store method with the
 	// method's name; a non-nil error is returned instead of running the
@@ -25,8 +28,9 @@ type Store struct {
 	// runs under the store's lock and must not call the store.
 	Hook func(method string) error
 
-	mu   sync.Mutex
-	data state
+	writer sync.Mutex // held by a transaction, or a write outside one
+	mu     sync.Mutex // guards data and runs the hook
+	data   state      // the committed state
 }
 
 // state is everything the store holds. Values are copied on the way in and
@@ -47,6 +51,7 @@ type state struct {
 	stats      map[statsKey]ports.Counters
 	templates  map[ports.TemplateID]ports.Template
 	bulks      map[ports.BulkID]ports.Bulk
+	idem       map[idemKey]ports.IdempotencyRecord
 }
 
 // NewStore returns an empty store.
@@ -65,6 +70,7 @@ func NewStore() *Store {
 		stats:      map[statsKey]ports.Counters{},
 		templates:  map[ports.TemplateID]ports.Template{},
 		bulks:      map[ports.BulkID]ports.Bulk{},
+		idem:       map[idemKey]ports.IdempotencyRecord{},
 	}}
 }
 
@@ -84,14 +90,15 @@ func (d state) clone() state {
 		stats:      maps.Clone(d.stats),
 		templates:  maps.Clone(d.templates),
 		bulks:      maps.Clone(d.bulks),
+		idem:       maps.Clone(d.idem),
 	}
 }
 
-// view is the store as seen from outside a transaction (each call takes the
-// lock) or from inside one (the lock is already held).
+// view is the store as seen from outside a transaction (each call takes
+// the locks it needs) or from inside one (its working copy, tx).
 type view struct {
-	s    *Store
-	inTx bool
+	s  *Store
+	tx *state
 }
 
 var (
@@ -111,28 +118,43 @@ func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
 		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v, Templates: v, Bulks: v,
+		Idempotency: v,
 	}
 }
 
-// InTx runs fn with stores bound to one serialized transaction.
+// InTx runs fn with stores bound to one transaction, on a copy of the
+// state that is committed when fn returns nil.
 func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, st ports.Stores) error) error {
+	s.writer.Lock()
+	defer s.writer.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	saved := s.data.clone()
-	if err := fn(ctx, view{s: s, inTx: true}.stores()); err != nil {
-		s.data = saved
+	work := s.data.clone()
+	s.mu.Unlock()
+	if err := fn(ctx, view{s: s, tx: &work}.stores()); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	s.data = work
+	s.mu.Unlock()
 	return nil
 }
 
-// enter takes the lock unless a transaction holds it, runs the hook, and
-// returns the state with the function that releases the lock.
+// enter runs the hook and returns the state method works on, with the
+// function that releases the locks taken: none for a transaction's own
+// copy, the state's lock for a read, the writer's too for a write.
 func (v view) enter(method string) (*state, func(), error) {
-	release := func() {}
-	if !v.inTx {
+	d, release := v.tx, func() {}
+	switch {
+	case v.tx != nil:
 		v.s.mu.Lock()
-		release = v.s.mu.Unlock
+		defer v.s.mu.Unlock() // for the hook only
+	case readOnly(method):
+		v.s.mu.Lock()
+		d, release = &v.s.data, v.s.mu.Unlock
+	default:
+		v.s.writer.Lock()
+		v.s.mu.Lock()
+		d, release = &v.s.data, func() { v.s.mu.Unlock(); v.s.writer.Unlock() }
 	}
 	if v.s.Hook != nil {
 		if err := v.s.Hook(method); err != nil {
@@ -140,7 +162,17 @@ func (v view) enter(method string) (*state, func(), error) {
 			return nil, nil, err
 		}
 	}
-	return &v.s.data, release, nil
+	return d, release, nil
+}
+
+// readOnly tells the store methods that only read by their names.
+func readOnly(method string) bool {
+	for _, p := range []string{"Get", "List", "Count", "Query", "Find", "Lookup", "Next", "Leases", "LiveNodes"} {
+		if strings.HasPrefix(method, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Audit returns a copy of every audit entry, oldest first.
@@ -163,6 +195,8 @@ func (s *Store) AuditActions() []string {
 // (password hash "seeded") and returns the owner's principal, for tests of
 // modules that need an existing tenant.
 func (s *Store) SeedAccount(ids ports.IDGen, clock ports.Clock, tier ports.Tier, email string) ports.Principal {
+	s.writer.Lock()
+	defer s.writer.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := clock.Now()

@@ -2,15 +2,14 @@
 // any request a transport hands it as a key, a hash of the request and,
 // later, the answer: the first request with a key claims it and runs; the
 // same key and request again replays the stored answer; the same key with
-// another request is refused (422 idempotency_key_reused); while the first
-// runs, the key is busy (409 idempotency_in_progress). Keys belong to a
+// another request is refused (idempotency_key_reused); while the first
+// runs, the key is busy (idempotency_in_progress). Keys belong to a
 // subscription and live 24 hours.
 //
-// Answers are kept when they are the request's own outcome, including
-// validation failures (as Stripe does), and released when a retry might
-// fare differently: server failures, conflicts such as
-// instance_not_connected, rate limits, or a request that ended without an
-// answer.
+// Answers are opaque here: the transport renders them and decides which
+// are kept for replay and which release the key (Finish or Abandon). A
+// command that creates something records its answer in its own
+// transaction instead, through a ports.IdempotencyClaim.
 package idempotency
 
 import (
@@ -78,15 +77,9 @@ func New(d Deps, cfg Config) *Service {
 	return &Service{d: d, cfg: cfg.withDefaults()}
 }
 
-// Response is a stored answer, opaque to the core but for its status.
-type Response struct {
-	Status      int
-	ContentType string
-	Body        []byte
-}
-
 // Claim is a request's hold on a key: call Finish with its answer, or
-// Abandon if it ended without one. Exactly one of them, once.
+// Abandon if it ended without one or with one not to keep. Exactly one of
+// them, once, unless the answer was recorded in the creating transaction.
 type Claim struct {
 	s   *Service
 	sub ports.SubscriptionID
@@ -115,7 +108,7 @@ const beginTries = 3
 // replay. EInvalid for a bad key, or with reason idempotency_key_reused
 // when the key came with another request; EConflict with reason
 // idempotency_in_progress while the first request runs.
-func (s *Service) Begin(ctx context.Context, p ports.Principal, key, requestHash string) (*Claim, *Response, error) {
+func (s *Service) Begin(ctx context.Context, p ports.Principal, key, requestHash string) (*Claim, *ports.IdempotencyAnswer, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, nil, err
 	}
@@ -147,7 +140,7 @@ func (s *Service) Begin(ctx context.Context, p ports.Principal, key, requestHash
 // judge decides what a request meets when the key is held: the answer to
 // replay, an error, or clear=true when the holder is to be removed (its
 // key expired, or its request died in progress).
-func (s *Service) judge(got ports.IdempotencyRecord, requestHash string, now time.Time) (*Response, bool, error) {
+func (s *Service) judge(got ports.IdempotencyRecord, requestHash string, now time.Time) (*ports.IdempotencyAnswer, bool, error) {
 	switch {
 	case !now.Before(got.ExpiresAt):
 		return nil, true, nil
@@ -155,7 +148,7 @@ func (s *Service) judge(got ports.IdempotencyRecord, requestHash string, now tim
 		return nil, false, ports.ReasonError(ports.EInvalid, "idempotency_key_reused",
 			"this Idempotency-Key was used with another request; use a new key for a new request")
 	case got.State == ports.IdempotencyDone:
-		return &Response{Status: got.Status, ContentType: got.ContentType, Body: got.Body}, false, nil
+		return &ports.IdempotencyAnswer{Status: got.Status, ContentType: got.ContentType, Body: got.Body}, false, nil
 	case now.Sub(got.CreatedAt) >= s.cfg.StaleAfter:
 		return nil, true, nil
 	}
@@ -167,20 +160,16 @@ func errInProgress() error {
 		"a request with this Idempotency-Key is still being processed; retry shortly")
 }
 
-// Kept reports whether an answer is stored for replay: the request's own
-// outcome is; one a retry may change (a server failure, a conflict such
-// as instance_not_connected, a rate limit) is not.
-func Kept(status int) bool {
-	return status >= 200 && status < 500 && status != 409 && status != 429
-}
+// Key returns the claimed key.
+func (c *Claim) Key() string { return c.key }
 
-// Finish stores the answer for replay, or releases the key when the answer
-// is not kept. The answer was given whatever happens here, so the work
-// is done even if the request's context has ended.
-func (c *Claim) Finish(ctx context.Context, resp Response) error {
-	if !Kept(resp.Status) {
-		return c.Abandon(ctx)
-	}
+// ID returns the claim's id, which a ports.IdempotencyClaim names.
+func (c *Claim) ID() string { return c.id }
+
+// Finish stores the answer for replay. The answer was given whatever
+// happens here, so the work is done even if the request's context has
+// ended.
+func (c *Claim) Finish(ctx context.Context, resp ports.IdempotencyAnswer) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	err := c.s.d.Store.CompleteIdempotency(ctx, c.sub, c.key, c.id, resp.Status, resp.ContentType, resp.Body)
@@ -189,17 +178,6 @@ func (c *Claim) Finish(ctx context.Context, resp Response) error {
 		c.s.d.Log.Warn("idempotency claim taken over before it finished", "key_id", c.id)
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("complete idempotency key: %w", err)
-	}
-	return nil
-}
-
-// Complete stores the answer for replay with ctx as it is: called in the
-// transaction that created what the answer reports, the answer commits or
-// rolls back with it. Unlike Finish it keeps every answer it is given.
-func (c *Claim) Complete(ctx context.Context, resp Response) error {
-	err := c.s.d.Store.CompleteIdempotency(ctx, c.sub, c.key, c.id, resp.Status, resp.ContentType, resp.Body)
 	if err != nil {
 		return fmt.Errorf("complete idempotency key: %w", err)
 	}

@@ -27,7 +27,7 @@ func newEnv() *env {
 	return e
 }
 
-var accepted = idempotency.Response{Status: 202, ContentType: "application/json", Body: []byte(`{"id":"m1"}`)}
+var accepted = ports.IdempotencyAnswer{Status: 202, ContentType: "application/json", Body: []byte(`{"id":"m1"}`)}
 
 // wantReason checks err's code and reason.
 func wantReason(t *testing.T, err error, code ports.ErrorCode, reason string) {
@@ -69,7 +69,7 @@ func TestBegin(t *testing.T) {
 	tests := []struct {
 		name string
 		// first runs the first request (nil: leaves it in progress).
-		first  *idempotency.Response
+		first  *ports.IdempotencyAnswer
 		wait   time.Duration // between the two requests
 		hash   string        // of the second request
 		sub    ports.SubscriptionID
@@ -84,11 +84,8 @@ func TestBegin(t *testing.T) {
 		{name: "another request while in progress", hash: "h2", code: ports.EInvalid, reason: "idempotency_key_reused"},
 		{name: "stale claim taken over", wait: 2 * time.Minute, hash: "h1", claim: true},
 		{name: "expired key runs again", first: &accepted, wait: 25 * time.Hour, hash: "h2", claim: true},
-		{name: "a 422 replays", first: &idempotency.Response{Status: 422, Body: []byte(`{}`)}, hash: "h1", replay: 422},
-		{name: "a 404 replays", first: &idempotency.Response{Status: 404, Body: []byte(`{}`)}, hash: "h1", replay: 404},
-		{name: "a 500 is released", first: &idempotency.Response{Status: 500}, hash: "h1", claim: true},
-		{name: "a 409 is released", first: &idempotency.Response{Status: 409}, hash: "h1", claim: true},
-		{name: "a 429 is released", first: &idempotency.Response{Status: 429}, hash: "h1", claim: true},
+		{name: "a 422 replays", first: &ports.IdempotencyAnswer{Status: 422, Body: []byte(`{}`)}, hash: "h1", replay: 422},
+		{name: "a 404 replays", first: &ports.IdempotencyAnswer{Status: 404, Body: []byte(`{}`)}, hash: "h1", replay: 404},
 		{name: "another tenant's key is its own", first: &accepted, hash: "h2", sub: "sub_b", claim: true},
 	}
 	for _, tc := range tests {
@@ -154,7 +151,7 @@ func TestLateFinishAfterTakeover(t *testing.T) {
 	if err := fresh.Finish(ctx, accepted); err != nil {
 		t.Fatal(err)
 	}
-	if err := late.Finish(ctx, idempotency.Response{Status: 202, Body: []byte(`{"id":"late"}`)}); err != nil {
+	if err := late.Finish(ctx, ports.IdempotencyAnswer{Status: 202, Body: []byte(`{"id":"late"}`)}); err != nil {
 		t.Errorf("late finish: got %v, want nil (ignored)", err)
 	}
 	if err := late.Abandon(ctx); err != nil {
@@ -216,16 +213,20 @@ func TestPurge(t *testing.T) {
 	}
 }
 
-// Complete stores the answer at once: a request whose process dies right
-// after its transaction committed is replayed, not run again, even once
-// its claim would count as stale.
-func TestCompleteStoresTheAnswer(t *testing.T) {
+// An answer recorded through the claim (in the creating transaction) is
+// stored at once: a request whose process dies right after its transaction
+// committed is replayed, not run again, even once its claim would count as
+// stale.
+func TestRecordStoresTheAnswer(t *testing.T) {
 	e := newEnv()
 	c, _, err := e.svc.Begin(t.Context(), e.p, "k", "h1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Complete(t.Context(), accepted); err != nil {
+	claim := &ports.IdempotencyClaim[string]{Key: c.Key(), ID: c.ID(), Answer: func(string) (ports.IdempotencyAnswer, error) {
+		return accepted, nil
+	}}
+	if err := claim.Record(t.Context(), e.store, e.p.SubscriptionID, "m1"); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Advance(idempotency.DefaultStaleAfter + time.Second)

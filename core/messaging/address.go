@@ -12,11 +12,11 @@ const (
 	groupServer = "g.us"
 )
 
-// normaliseTo turns a recipient into a JID (SPEC §6): a phone number in
+// NormaliseTo turns a recipient into a JID (SPEC §6): a phone number in
 // international form (digits, an optional +, spaces and dashes ignored;
 // 7–15 digits) becomes digits@s.whatsapp.net; a user or group JID is kept
 // as given.
-func normaliseTo(to string) (string, *ports.FieldError) {
+func NormaliseTo(to string) (string, *ports.FieldError) {
 	bad := &ports.FieldError{Field: "to", Message: "must be a phone number in international form (7–15 digits) or a JID (…@s.whatsapp.net, …@g.us)"}
 	to = strings.TrimSpace(to)
 	if user, server, ok := strings.Cut(to, "@"); ok {

@@ -317,7 +317,7 @@ func TestLateOutcomeOfAReclaimedSend(t *testing.T) {
 	inFlight, release := make(chan string, 1), make(chan struct{})
 	stall := stallingWhatsApp(inFlight, release)
 	first := messaging.New(messaging.Deps{
-		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
+		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
 		Clock: e.clock, IDs: e.ids, Queue: e.queue, WhatsApp: stall,
 	}, messaging.Config{MaxAge: time.Hour})
 	m := e.send(t, "+15550001111")

@@ -20,6 +20,7 @@ type SendLocationCmd struct {
 	To                  string
 	Latitude, Longitude *float64
 	Name, Address       string
+	Idempotency         *ports.IdempotencyClaim[ports.Message] // as in SendTextCmd
 }
 
 // SendLocation accepts a location message for sending, like SendText:
@@ -30,7 +31,7 @@ func (s *Service) SendLocation(ctx context.Context, p ports.Principal, inst port
 	if err := canSend(p, inst); err != nil {
 		return ports.Message{}, err
 	}
-	to, toErr := normaliseTo(cmd.To)
+	to, toErr := NormaliseTo(cmd.To)
 	err := ports.FieldErrors(toErr,
 		checkCoordinate("latitude", cmd.Latitude, 90),
 		checkCoordinate("longitude", cmd.Longitude, 180),
@@ -41,7 +42,7 @@ func (s *Service) SendLocation(ctx context.Context, p ports.Principal, inst port
 		return ports.Message{}, err
 	}
 	loc := &ports.WALocation{Latitude: *cmd.Latitude, Longitude: *cmd.Longitude, Name: cmd.Name, Address: cmd.Address}
-	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageLocation, Location: loc}, "")
+	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageLocation, Location: loc}, "", cmd.Idempotency)
 }
 
 func checkCoordinate(field string, v *float64, limit float64) *ports.FieldError {

@@ -40,6 +40,8 @@ type SendMediaCmd struct {
 	FileName string
 	PTT      bool
 	Media    MediaInput
+	// Idempotency is as in SendTextCmd.
+	Idempotency *ports.IdempotencyClaim[ports.Message]
 }
 
 // SendImage accepts a JPEG, PNG or WebP image with an optional caption.
@@ -72,7 +74,7 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 	if err := canSend(p, inst); err != nil {
 		return ports.Message{}, err
 	}
-	to, toErr := normaliseTo(cmd.To)
+	to, toErr := NormaliseTo(cmd.To)
 	name := cmd.FileName
 	if name == "" {
 		name = cmd.Media.FileName
@@ -98,7 +100,7 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 		Size: int64(len(data)), SHA256: sum[:], Data: data,
 	}
 	draft := ports.Message{To: to, Type: messageType[kind], Caption: cmd.Caption}
-	return s.acceptWith(ctx, p, inst, draft, "", func(ctx context.Context, st ports.Stores, m ports.Message) error {
+	return s.acceptWith(ctx, p, inst, draft, "", cmd.Idempotency, func(ctx context.Context, st ports.Stores, m ports.Message) error {
 		md.MessageID, md.SubscriptionID, md.CreatedAt = m.ID, m.SubscriptionID, m.CreatedAt
 		if err := st.Media.PutMedia(ctx, m.SubscriptionID, md); err != nil {
 			return fmt.Errorf("store media: %w", err)
@@ -214,4 +216,17 @@ func mediaKind(t ports.MessageType) ports.WAMediaKind {
 		}
 	}
 	return ""
+}
+
+// loadMedia returns the file of a media message, read before the claim so
+// that a failed read leaves the message queued; nil for text and location.
+func (s *Service) loadMedia(ctx context.Context, m ports.Message) (*ports.MessageMedia, error) {
+	if mediaKind(m.Type) == "" {
+		return nil, nil
+	}
+	md, err := s.d.Stores.Media.GetMedia(ctx, m.SubscriptionID, m.ID)
+	if err != nil {
+		return nil, fmt.Errorf("get media of %s: %w", m.ID, err)
+	}
+	return &md, nil
 }

@@ -42,7 +42,7 @@ func newMediaEnv(t *testing.T, f ports.MediaFetcher) *env {
 	t.Helper()
 	e := newEnv(t, ports.StatusConnected)
 	e.svc = messaging.New(messaging.Deps{
-		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
+		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
 		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus, Fetcher: f,
 	}, messaging.Config{MaxAge: time.Hour, MaxMediaBytes: 1024})
 	return e

@@ -43,7 +43,7 @@ func newEnv(t *testing.T, status ports.InstanceStatus) *env {
 	ids := &coretest.IDs{}
 	e.ids = ids
 	e.svc = messaging.New(messaging.Deps{
-		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
+		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
 		Clock: e.clock, IDs: ids, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus,
 	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
 	e.p = e.store.SeedAccount(ids, e.clock, ports.TierBasic, "owner@example.com")
@@ -71,12 +71,6 @@ func (e *env) run(t *testing.T, id ports.MessageID) error {
 		t.Fatalf("no job for message %s", id)
 	}
 	return e.svc.HandleSend(t.Context(), ports.Delivery{Job: j, Attempt: 1})
-}
-
-// pending returns the queued job id; the zero Job if there is none.
-func (e *env) pending(id string) ports.Job {
-	j, _ := e.queue.Job(id)
-	return j
 }
 
 func (e *env) get(t *testing.T, id ports.MessageID) ports.Message {

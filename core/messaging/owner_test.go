@@ -13,7 +13,7 @@ import (
 func withOwner(e *env) *coretest.Owner {
 	o := &coretest.Owner{}
 	e.svc = messaging.New(messaging.Deps{
-		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
+		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
 		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus, Owner: o,
 	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
 	return o

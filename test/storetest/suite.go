@@ -55,7 +55,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"NULCursor", testNULCursor},
 		{"RuneLengths", testRuneLengths},
 		{"TxCommitAndRollback", testTx},
-		{"TxNested", testTxNested},
+		{"TxBinding", testTxBinding},
+		{"TxIdempotency", testTxIdempotency},
 		{"InstanceLimitRace", testInstanceLimitRace},
 	}
 	for _, tc := range tests {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -47,23 +48,24 @@ func testTx(t *testing.T, f *fixture) {
 	wantErr(t, "port error through InTx", err, ports.EForbidden, "instance_limit_reached")
 }
 
-// testTxNested checks that InTx and the update closures join a surrounding
-// transaction, so that its rollback undoes their writes too.
-func testTxNested(t *testing.T, f *fixture) {
+// testTxBinding checks that the transaction is the stores handed to fn,
+// not the context: the update closures of those stores join it, so its
+// rollback undoes their writes, while the stores from outside, even given
+// fn's ctx, work outside it and do not see its writes before the commit.
+// (A write through the outside stores while fn runs is not tried: on
+// SQLite, with its one writer, it waits for the transaction to end.)
+func testTxBinding(t *testing.T, f *fixture) {
 	sub := f.subscription()
 	in := f.instance(sub.ID, "sales")
 	boom := errors.New("boom")
 	var inner ports.InstanceID
 	err := f.b.InTx(f.ctx, func(ctx context.Context, s ports.Stores) error {
-		err := f.b.InTx(ctx, func(ctx context.Context, s ports.Stores) error {
-			i := ports.Instance{ID: ports.InstanceID(newID()), Name: "inner", Status: ports.StatusCreated, CreatedAt: base, UpdatedAt: base}
-			inner = i.ID
-			return s.Instances.CreateInstance(ctx, sub.ID, i)
-		})
-		if err != nil {
+		i := ports.Instance{ID: ports.InstanceID(newID()), Name: "inner", Status: ports.StatusCreated, CreatedAt: base, UpdatedAt: base}
+		inner = i.ID
+		if err := s.Instances.CreateInstance(ctx, sub.ID, i); err != nil {
 			return err
 		}
-		_, err = s.Instances.UpdateInstance(ctx, sub.ID, in.ID, func(i *ports.Instance) error {
+		_, err := s.Instances.UpdateInstance(ctx, sub.ID, in.ID, func(i *ports.Instance) error {
 			i.Name = "renamed"
 			return nil
 		})
@@ -73,17 +75,54 @@ func testTxNested(t *testing.T, f *fixture) {
 		if n, err := s.Instances.CountInstances(ctx, sub.ID); err != nil || n != 2 {
 			return fmt.Errorf("count inside the transaction: got %d, %v; want 2, nil", n, err)
 		}
+		_, err = f.s.Instances.GetInstance(ctx, sub.ID, inner)
+		wantErr(t, "get the uncommitted instance through the outside stores", err, ports.ENotFound, "")
+		if got, err := f.s.Instances.GetInstance(ctx, sub.ID, in.ID); err != nil || got.Name != "sales" {
+			t.Errorf("name outside the transaction: got %q, %v; want %q", got.Name, err, "sales")
+		}
 		return boom
 	})
 	if !errors.Is(err, boom) {
-		t.Fatalf("outer transaction: got %v, want the fn's error", err)
+		t.Fatalf("transaction: got %v, want the fn's error", err)
 	}
 	_, err = f.s.Instances.GetInstance(f.ctx, sub.ID, inner)
-	wantErr(t, "get instance created by the inner InTx", err, ports.ENotFound, "")
+	wantErr(t, "get instance created in the rolled-back transaction", err, ports.ENotFound, "")
 	got, err := f.s.Instances.GetInstance(f.ctx, sub.ID, in.ID)
 	mustOK(t, "get instance", err)
 	if got.Name != "sales" {
 		t.Errorf("name after the rollback: got %q, want %q", got.Name, "sales")
+	}
+}
+
+// testTxIdempotency checks that an Idempotency-Key answer written through
+// the transaction's stores commits or rolls back with it, the guarantee
+// that no crash leaves a created resource whose key a retry could reuse.
+func testTxIdempotency(t *testing.T, f *fixture) {
+	sub := f.subscription()
+	rec := ports.IdempotencyRecord{ID: newID(), Key: "k-" + newID(), RequestHash: "h", CreatedAt: base, ExpiresAt: base.Add(24 * time.Hour)}
+	_, err := f.s.Idempotency.BeginIdempotency(f.ctx, sub.ID, rec)
+	mustOK(t, "begin", err)
+	complete := func(fail error) error {
+		return f.b.InTx(f.ctx, func(ctx context.Context, s ports.Stores) error {
+			if err := s.Idempotency.CompleteIdempotency(ctx, sub.ID, rec.Key, rec.ID, 202, "application/json", []byte(`{}`)); err != nil {
+				return err
+			}
+			return fail
+		})
+	}
+	boom := errors.New("boom")
+	if err := complete(boom); !errors.Is(err, boom) {
+		t.Fatalf("rolled-back completion: got %v, want the fn's error", err)
+	}
+	got, err := f.s.Idempotency.BeginIdempotency(f.ctx, sub.ID, rec)
+	wantErr(t, "begin again", err, ports.EConflict, "")
+	if got.State != ports.IdempotencyInProgress {
+		t.Errorf("state after the rollback: got %q, want %q", got.State, ports.IdempotencyInProgress)
+	}
+	mustOK(t, "committed completion", complete(nil))
+	got, _ = f.s.Idempotency.BeginIdempotency(f.ctx, sub.ID, rec)
+	if got.State != ports.IdempotencyDone || got.Status != 202 {
+		t.Errorf("after the commit: got %q %d, want %q 202", got.State, got.Status, ports.IdempotencyDone)
 	}
 }
 

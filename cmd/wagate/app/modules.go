@@ -15,6 +15,7 @@ import (
 	"github.com/wagate/wagate/adapters/otel"
 	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/adapters/safehttp"
+	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -95,20 +96,23 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 	return nil
 }
 
-// buildMessaging wires the sends, receipts and bulks, and registers their
-// jobs.
+// buildMessaging wires the sends and receipts, and the bulks that send
+// through them, and registers their jobs.
 func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, events ports.EventBus, log *slog.Logger) {
 	s.messaging = messaging.New(messaging.Deps{
-		Tx: s.store, Stores: s.store.Stores(), Outbox: s.store.Outbox(), Directory: s.store.Directory(), Clock: clock, IDs: ids,
+		Tx: s.store, Stores: s.store.Stores(), Outbox: s.store.Outbox(), Clock: clock, IDs: ids,
 		Queue: s.queue, WhatsApp: otel.WhatsApp(s.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
 		Owner: s.ownership,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
-		// Bulk recipients' texts are rendered by the templates module.
-		Render: templates.Render, Bulks: s.store.BulkBacklog(),
 	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
 	s.messaging.Register(s.runner)
-	s.messaging.RegisterBulk(s.runner)
+	s.bulks = bulks.New(bulks.Deps{
+		Tx: s.store, Stores: s.store.Stores(), Sender: s.messaging, Clock: clock, IDs: ids, Queue: s.queue, Bus: events,
+		// Recipients' texts are rendered by the templates module.
+		Render: templates.Render, Backlog: s.store.BulkBacklog(), Log: log.With("component", "bulks"),
+	}, bulks.Config{PacingMin: cfg.SendDelayMin, PacingMax: cfg.SendDelayMax})
+	s.bulks.Register(s.runner)
 }
 
 // newWebhooks wires the webhooks core: deliveries go through the

@@ -41,7 +41,7 @@ func (s *system) passes() []pass {
 			return tokens.PurgeExpiredTokens(ctx, time.Now())
 		}},
 		{"message relay", relayEvery, s.messaging.RelayOnce},
-		{"bulk relay", relayEvery, s.messaging.RelayBulks},
+		{"bulk relay", relayEvery, s.bulks.Relay},
 		{"webhook relay", relayEvery, s.webhooks.RelayOnce},
 		{"webhook auto-disable", webhookSweepEvery, s.webhooks.DisableStaleOnce},
 		{"idempotency key purge", idemPurgeEvery, s.idempotency.PurgeOnce},

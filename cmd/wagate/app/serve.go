@@ -103,7 +103,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		queueUI = asynqueue.NewMonitor(sys.redis, httpgin.QueueUIPath)
 	}
 	handler := httpgin.New(httpgin.Services{
-		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging,
+		Tenancy: sys.tenancy, Keys: sys.keys, Sessions: sys.sessions, Messaging: sys.messaging, Bulks: sys.bulks,
 		Idempotency: sys.idempotency,
 		Webhooks:    sys.webhooks,
 		Stats:       sys.stats,

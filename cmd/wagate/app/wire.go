@@ -29,6 +29,7 @@ import (
 	"github.com/wagate/wagate/adapters/uuidv7"
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/adapters/whatsmeow"
+	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -62,6 +63,7 @@ type system struct {
 	keys      *keys.Service
 	sessions  *sessions.Service
 	messaging *messaging.Service
+	bulks     *bulks.Service
 	// ownership holds this node's instance leases: which WhatsApp
 	// connections it runs, when several nodes share the database.
 	ownership *ownership.Service

@@ -1,4 +1,4 @@
-package messaging_test
+package bulks_test
 
 import (
 	"fmt"
@@ -7,22 +7,51 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/core/templates"
 	"github.com/wagate/wagate/ports"
 )
 
-// newBulkEnv is newEnv with templates rendered by the real renderer and
-// the bulk relay's view, and no send delay.
+// env is a bulks service sending through a real messaging service, on
+// the in-memory store, with WhatsApp, the queue and the bus faked.
+type env struct {
+	store *coretest.Store
+	clock *coretest.Clock
+	ids   *coretest.IDs
+	wa    *coretest.WhatsApp
+	queue *coretest.Queue
+	bus   *coretest.Bus
+	msgs  *messaging.Service
+	svc   *bulks.Service
+	p     ports.Principal
+	inst  ports.Instance
+}
+
+// newBulkEnv returns an env whose instance has the given status, with
+// templates rendered by the real renderer and no send delay.
 func newBulkEnv(t *testing.T, status ports.InstanceStatus) *env {
 	t.Helper()
-	e := newEnv(t, status)
-	e.svc = messaging.New(messaging.Deps{
-		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(), Directory: e.store.Directory(),
+	e := &env{
+		store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{},
+		wa:    &coretest.WhatsApp{SendFunc: func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{WAMessageID: "3EB0SENT"}, nil }},
+		queue: &coretest.Queue{}, bus: &coretest.Bus{},
+	}
+	e.msgs = messaging.New(messaging.Deps{
+		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
 		Clock: e.clock, IDs: e.ids, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus,
-		Render: templates.Render, Bulks: e.store.BulkBacklog(),
 	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
+	e.svc = bulks.New(bulks.Deps{
+		Tx: e.store, Stores: e.store.Stores(), Sender: e.msgs, Clock: e.clock, IDs: e.ids, Queue: e.queue, Bus: e.bus,
+		Render: templates.Render, Backlog: e.store.BulkBacklog(),
+	}, bulks.Config{})
+	e.p = e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "owner@example.com")
+	e.inst = ports.Instance{ID: ports.InstanceID(e.ids.NewID()), SubscriptionID: e.p.SubscriptionID, Name: "one",
+		Status: status, JID: "15550001:1@s.whatsapp.net", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
+	if err := e.store.Stores().Instances.CreateInstance(t.Context(), e.p.SubscriptionID, e.inst); err != nil {
+		t.Fatal(err)
+	}
 	return e
 }
 
@@ -41,17 +70,17 @@ func (e *env) template(t *testing.T, body string) ports.TemplateID {
 	return tpl.ID
 }
 
-func recipients(n int) []messaging.BulkRecipient {
-	out := make([]messaging.BulkRecipient, n)
+func recipients(n int) []bulks.Recipient {
+	out := make([]bulks.Recipient, n)
 	for i := range out {
-		out[i] = messaging.BulkRecipient{To: fmt.Sprintf("+1555%07d", i)}
+		out[i] = bulks.Recipient{To: fmt.Sprintf("+1555%07d", i)}
 	}
 	return out
 }
 
-func (e *env) createBulk(t *testing.T, cmd messaging.CreateBulkCmd) ports.BulkSummary {
+func (e *env) createBulk(t *testing.T, cmd bulks.CreateCmd) ports.BulkSummary {
 	t.Helper()
-	b, err := e.svc.CreateBulk(t.Context(), e.p, e.inst.ID, cmd)
+	b, err := e.svc.Create(t.Context(), e.p, e.inst.ID, cmd)
 	if err != nil {
 		t.Fatalf("create bulk: %v", err)
 	}
@@ -62,7 +91,7 @@ func (e *env) createBulk(t *testing.T, cmd messaging.CreateBulkCmd) ports.BulkSu
 func (e *env) stepJobs() []string {
 	var out []string
 	for _, j := range e.queue.Jobs() {
-		if j.Type == messaging.JobBulkStep {
+		if j.Type == bulks.JobStep {
 			out = append(out, j.ID)
 		}
 	}
@@ -77,7 +106,13 @@ func (e *env) step(t *testing.T, id string) error {
 	if !ok {
 		t.Fatalf("no job %s; jobs %v", id, e.stepJobs())
 	}
-	return e.svc.HandleBulkStep(t.Context(), ports.Delivery{Job: j, Attempt: 1})
+	return e.svc.HandleStep(t.Context(), ports.Delivery{Job: j, Attempt: 1})
+}
+
+// pending returns the queued job id; the zero Job if there is none.
+func (e *env) pending(id string) ports.Job {
+	j, _ := e.queue.Job(id)
+	return j
 }
 
 // drain runs bulk steps until none is left, at most limit.
@@ -97,7 +132,7 @@ func (e *env) drain(t *testing.T, limit int) {
 
 func (e *env) bulk(t *testing.T, id ports.BulkID) ports.BulkSummary {
 	t.Helper()
-	b, err := e.svc.GetBulk(t.Context(), e.p, id)
+	b, err := e.svc.Get(t.Context(), e.p, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,44 +165,44 @@ func TestCreateBulkValidation(t *testing.T) {
 	at := func(d time.Duration) *time.Time { v := now.Add(d); return &v }
 	text := "hello"
 	two := recipients(2)
-	dup := []messaging.BulkRecipient{{To: "+1 555 000 0001"}, {To: "15550000001@s.whatsapp.net"}}
-	vars := []messaging.BulkRecipient{{To: "+15550000001", Variables: map[string]string{"a": "b"}}}
+	dup := []bulks.Recipient{{To: "+1 555 000 0001"}, {To: "15550000001@s.whatsapp.net"}}
+	vars := []bulks.Recipient{{To: "+15550000001", Variables: map[string]string{"a": "b"}}}
 	tooMany := map[string]string{}
-	for i := range messaging.MaxBulkVariables + 1 {
+	for i := range bulks.MaxVariables + 1 {
 		tooMany[fmt.Sprint("v", i)] = "x"
 	}
 	tests := []struct {
 		name   string
-		cmd    messaging.CreateBulkCmd
+		cmd    bulks.CreateCmd
 		fields string // the failed fields; empty: accepted
 	}{
-		{"text bulk", messaging.CreateBulkCmd{Text: text, Recipients: two}, ""},
-		{"10,000 recipients", messaging.CreateBulkCmd{Text: text, Recipients: recipients(messaging.MaxBulkRecipients)}, ""},
-		{"no recipients", messaging.CreateBulkCmd{Text: text}, "recipients"},
-		{"10,001 recipients", messaging.CreateBulkCmd{Text: text, Recipients: recipients(messaging.MaxBulkRecipients + 1)}, "recipients"},
-		{"bad to", messaging.CreateBulkCmd{Text: text, Recipients: []messaging.BulkRecipient{{To: "+1555"}, {To: "+15550000002"}, {To: "x@example.com"}}}, "recipients[0].to,recipients[2].to"},
-		{"duplicate after normalisation", messaging.CreateBulkCmd{Text: text, Recipients: dup}, "recipients[1].to"},
-		{"neither template nor text", messaging.CreateBulkCmd{Recipients: two}, "text"},
-		{"both template and text", messaging.CreateBulkCmd{TemplateID: "t", Text: text, Recipients: two}, "text"},
-		{"bad template id", messaging.CreateBulkCmd{TemplateID: "a b", Recipients: two}, "templateId"},
-		{"blank text", messaging.CreateBulkCmd{Text: "  ", Recipients: two}, "text"},
-		{"text over 4096", messaging.CreateBulkCmd{Text: strings.Repeat("x", messaging.MaxTextLen+1), Recipients: two}, "text"},
-		{"variables with text", messaging.CreateBulkCmd{Text: text, Recipients: vars}, "recipients[0].variables"},
-		{"too many variables", messaging.CreateBulkCmd{TemplateID: "t", Recipients: []messaging.BulkRecipient{{To: "+15550000001", Variables: tooMany}}}, "recipients[0].variables"},
-		{"pacing 0-0", messaging.CreateBulkCmd{Text: text, Recipients: two, Pacing: &messaging.BulkPacing{}}, ""},
-		{"pacing at the bounds", messaging.CreateBulkCmd{Text: text, Recipients: two, Pacing: &messaging.BulkPacing{Min: 0, Max: messaging.MaxBulkPacing}}, ""},
-		{"negative min", messaging.CreateBulkCmd{Text: text, Recipients: two, Pacing: &messaging.BulkPacing{Min: -time.Millisecond, Max: 0}}, "pacing.minDelayMs"},
-		{"max over a minute", messaging.CreateBulkCmd{Text: text, Recipients: two, Pacing: &messaging.BulkPacing{Max: messaging.MaxBulkPacing + time.Millisecond}}, "pacing.maxDelayMs"},
-		{"max below min", messaging.CreateBulkCmd{Text: text, Recipients: two, Pacing: &messaging.BulkPacing{Min: 2 * time.Second, Max: time.Second}}, "pacing.maxDelayMs"},
-		{"scheduled a bit in the past", messaging.CreateBulkCmd{Text: text, Recipients: two, ScheduledAt: at(-30 * time.Second)}, ""},
-		{"scheduled in the past", messaging.CreateBulkCmd{Text: text, Recipients: two, ScheduledAt: at(-2 * time.Minute)}, "scheduledAt"},
-		{"scheduled 30 days ahead", messaging.CreateBulkCmd{Text: text, Recipients: two, ScheduledAt: at(messaging.MaxBulkSchedule)}, ""},
-		{"scheduled too far ahead", messaging.CreateBulkCmd{Text: text, Recipients: two, ScheduledAt: at(messaging.MaxBulkSchedule + time.Second)}, "scheduledAt"},
+		{"text bulk", bulks.CreateCmd{Text: text, Recipients: two}, ""},
+		{"10,000 recipients", bulks.CreateCmd{Text: text, Recipients: recipients(bulks.MaxRecipients)}, ""},
+		{"no recipients", bulks.CreateCmd{Text: text}, "recipients"},
+		{"10,001 recipients", bulks.CreateCmd{Text: text, Recipients: recipients(bulks.MaxRecipients + 1)}, "recipients"},
+		{"bad to", bulks.CreateCmd{Text: text, Recipients: []bulks.Recipient{{To: "+1555"}, {To: "+15550000002"}, {To: "x@example.com"}}}, "recipients[0].to,recipients[2].to"},
+		{"duplicate after normalisation", bulks.CreateCmd{Text: text, Recipients: dup}, "recipients[1].to"},
+		{"neither template nor text", bulks.CreateCmd{Recipients: two}, "text"},
+		{"both template and text", bulks.CreateCmd{TemplateID: "t", Text: text, Recipients: two}, "text"},
+		{"bad template id", bulks.CreateCmd{TemplateID: "a b", Recipients: two}, "templateId"},
+		{"blank text", bulks.CreateCmd{Text: "  ", Recipients: two}, "text"},
+		{"text over 4096", bulks.CreateCmd{Text: strings.Repeat("x", messaging.MaxTextLen+1), Recipients: two}, "text"},
+		{"variables with text", bulks.CreateCmd{Text: text, Recipients: vars}, "recipients[0].variables"},
+		{"too many variables", bulks.CreateCmd{TemplateID: "t", Recipients: []bulks.Recipient{{To: "+15550000001", Variables: tooMany}}}, "recipients[0].variables"},
+		{"pacing 0-0", bulks.CreateCmd{Text: text, Recipients: two, Pacing: &bulks.Pacing{}}, ""},
+		{"pacing at the bounds", bulks.CreateCmd{Text: text, Recipients: two, Pacing: &bulks.Pacing{Min: 0, Max: bulks.MaxPacing}}, ""},
+		{"negative min", bulks.CreateCmd{Text: text, Recipients: two, Pacing: &bulks.Pacing{Min: -time.Millisecond, Max: 0}}, "pacing.minDelayMs"},
+		{"max over a minute", bulks.CreateCmd{Text: text, Recipients: two, Pacing: &bulks.Pacing{Max: bulks.MaxPacing + time.Millisecond}}, "pacing.maxDelayMs"},
+		{"max below min", bulks.CreateCmd{Text: text, Recipients: two, Pacing: &bulks.Pacing{Min: 2 * time.Second, Max: time.Second}}, "pacing.maxDelayMs"},
+		{"scheduled a bit in the past", bulks.CreateCmd{Text: text, Recipients: two, ScheduledAt: at(-30 * time.Second)}, ""},
+		{"scheduled in the past", bulks.CreateCmd{Text: text, Recipients: two, ScheduledAt: at(-2 * time.Minute)}, "scheduledAt"},
+		{"scheduled 30 days ahead", bulks.CreateCmd{Text: text, Recipients: two, ScheduledAt: at(bulks.MaxSchedule)}, ""},
+		{"scheduled too far ahead", bulks.CreateCmd{Text: text, Recipients: two, ScheduledAt: at(bulks.MaxSchedule + time.Second)}, "scheduledAt"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newBulkEnv(t, ports.StatusConnected)
-			b, err := e.svc.CreateBulk(t.Context(), e.p, e.inst.ID, tc.cmd)
+			b, err := e.svc.Create(t.Context(), e.p, e.inst.ID, tc.cmd)
 			if tc.fields == "" {
 				if err != nil || b.Total != len(tc.cmd.Recipients) || b.Counts.Queued != b.Total {
 					t.Fatalf("got %+v, %v; want accepted with %d queued", b.Counts, err, len(tc.cmd.Recipients))
@@ -183,11 +218,11 @@ func TestCreateBulkValidation(t *testing.T) {
 
 func TestCreateBulkCapsFieldErrors(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	bad := make([]messaging.BulkRecipient, 300)
+	bad := make([]bulks.Recipient, 300)
 	for i := range bad {
-		bad[i] = messaging.BulkRecipient{To: "nope"}
+		bad[i] = bulks.Recipient{To: "nope"}
 	}
-	_, err := e.svc.CreateBulk(t.Context(), e.p, e.inst.ID, messaging.CreateBulkCmd{Text: "hi", Recipients: bad})
+	_, err := e.svc.Create(t.Context(), e.p, e.inst.ID, bulks.CreateCmd{Text: "hi", Recipients: bad})
 	pe := ports.AsError(err)
 	if pe == nil || pe.Code != ports.EInvalid {
 		t.Fatalf("got %v, want EInvalid", err)
@@ -200,7 +235,7 @@ func TestCreateBulkCapsFieldErrors(t *testing.T) {
 func TestCreateBulkMissingVariables(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
 	tpl := e.template(t, "Hi {{name}}, your code is {{code}}")
-	_, err := e.svc.CreateBulk(t.Context(), e.p, e.inst.ID, messaging.CreateBulkCmd{TemplateID: tpl, Recipients: []messaging.BulkRecipient{
+	_, err := e.svc.Create(t.Context(), e.p, e.inst.ID, bulks.CreateCmd{TemplateID: tpl, Recipients: []bulks.Recipient{
 		{To: "+15550000001", Variables: map[string]string{"name": "Ann", "code": "1"}},
 		{To: "+15550000002", Variables: map[string]string{"name": "Bob"}},
 		{To: "+15550000003"},
@@ -217,29 +252,29 @@ func TestCreateBulkMissingVariables(t *testing.T) {
 func TestCreateBulkRefusals(t *testing.T) {
 	for _, st := range []ports.InstanceStatus{ports.StatusCreated, ports.StatusLoggedOut} {
 		e := newBulkEnv(t, st)
-		_, err := e.svc.CreateBulk(t.Context(), e.p, e.inst.ID, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(1)})
+		_, err := e.svc.Create(t.Context(), e.p, e.inst.ID, bulks.CreateCmd{Text: "hi", Recipients: recipients(1)})
 		if pe := ports.AsError(err); pe == nil || pe.Code != ports.EConflict || pe.Reason != "instance_not_connected" {
 			t.Errorf("%s: got %v, want EConflict instance_not_connected", st, err)
 		}
 	}
 	e := newBulkEnv(t, ports.StatusConnected)
-	cmd := messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(1)}
+	cmd := bulks.CreateCmd{Text: "hi", Recipients: recipients(1)}
 	other := e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "other@example.com")
-	if _, err := e.svc.CreateBulk(t.Context(), other, e.inst.ID, cmd); !ports.IsCode(err, ports.ENotFound) {
+	if _, err := e.svc.Create(t.Context(), other, e.inst.ID, cmd); !ports.IsCode(err, ports.ENotFound) {
 		t.Errorf("another tenant's instance: got %v, want ENotFound", err)
 	}
 	key := ports.Principal{Kind: ports.PrincipalAPIKey, SubscriptionID: e.p.SubscriptionID, InstanceID: e.inst.ID, Scopes: []ports.Scope{ports.ScopeMessagesRead}}
-	if _, err := e.svc.CreateBulk(t.Context(), key, e.inst.ID, cmd); !ports.IsCode(err, ports.EForbidden) {
+	if _, err := e.svc.Create(t.Context(), key, e.inst.ID, cmd); !ports.IsCode(err, ports.EForbidden) {
 		t.Errorf("key without messages:send: got %v, want EForbidden", err)
 	}
 	key.Scopes = []ports.Scope{ports.ScopeMessagesSend}
-	if _, err := e.svc.CreateBulk(t.Context(), key, "another-instance", cmd); !ports.IsCode(err, ports.ENotFound) {
+	if _, err := e.svc.Create(t.Context(), key, "another-instance", cmd); !ports.IsCode(err, ports.ENotFound) {
 		t.Errorf("key of another instance: got %v, want ENotFound", err)
 	}
 	// Another tenant's template is a bad field of the request.
 	o := newBulkEnv(t, ports.StatusConnected)
 	foreign := o.template(t, "Hi")
-	_, err := e.svc.CreateBulk(t.Context(), e.p, e.inst.ID, messaging.CreateBulkCmd{TemplateID: foreign, Recipients: recipients(1)})
+	_, err := e.svc.Create(t.Context(), e.p, e.inst.ID, bulks.CreateCmd{TemplateID: foreign, Recipients: recipients(1)})
 	if got := fieldsOf(err); got != "templateId" {
 		t.Errorf("another tenant's template: got %v, want invalid templateId", err)
 	}
@@ -248,12 +283,12 @@ func TestCreateBulkRefusals(t *testing.T) {
 func TestBulkRunsToCompletion(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
 	tpl := e.template(t, "Hi {{name}}")
-	rs := []messaging.BulkRecipient{
+	rs := []bulks.Recipient{
 		{To: "+15550000001", Variables: map[string]string{"name": "Ann"}},
 		{To: "+15550000002", Variables: map[string]string{"name": "Bob", "unused": "x"}},
 		{To: "+15550000003", Variables: map[string]string{"name": "Cy"}},
 	}
-	b := e.createBulk(t, messaging.CreateBulkCmd{TemplateID: tpl, Recipients: rs, Pacing: &messaging.BulkPacing{Min: time.Second, Max: 2 * time.Second}})
+	b := e.createBulk(t, bulks.CreateCmd{TemplateID: tpl, Recipients: rs, Pacing: &bulks.Pacing{Min: time.Second, Max: 2 * time.Second}})
 	if b.Status != ports.BulkRunning || b.StartedAt == nil {
 		t.Fatalf("got %s started %v, want running and started", b.Status, b.StartedAt)
 	}
@@ -272,11 +307,11 @@ func TestBulkRunsToCompletion(t *testing.T) {
 	if got, want := bulkStatuses(e.bus, b.ID), []string{"running", "completed"}; !slices.Equal(got, want) {
 		t.Errorf("got bulk.status %v, want %v", got, want)
 	}
-	page, err := e.svc.ListBulkMessages(t.Context(), e.p, b.ID, ports.PageRequest{Limit: 2})
+	page, err := e.svc.ListMessages(t.Context(), e.p, b.ID, ports.PageRequest{Limit: 2})
 	if err != nil || len(page.Items) != 2 || page.Items[0].BulkSeq != 0 || page.Items[0].Text != "Hi Ann" || page.Next == "" {
 		t.Fatalf("got %+v, %v; want the first 2 messages in order and a cursor", page, err)
 	}
-	page, err = e.svc.ListBulkMessages(t.Context(), e.p, b.ID, ports.PageRequest{Limit: 2, After: page.Next})
+	page, err = e.svc.ListMessages(t.Context(), e.p, b.ID, ports.PageRequest{Limit: 2, After: page.Next})
 	if err != nil || len(page.Items) != 1 || page.Items[0].BulkSeq != 2 || page.Next != "" {
 		t.Errorf("got %+v, %v; want the third message and no cursor", page, err)
 	}
@@ -284,7 +319,7 @@ func TestBulkRunsToCompletion(t *testing.T) {
 
 func TestBulkTransitions(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(3), Pacing: &messaging.BulkPacing{}})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(3), Pacing: &bulks.Pacing{}})
 	ctx := t.Context()
 	conflict := func(what string, err error) {
 		t.Helper()
@@ -292,24 +327,24 @@ func TestBulkTransitions(t *testing.T) {
 			t.Errorf("%s: got %v, want EConflict", what, err)
 		}
 	}
-	conflict("resume running", errOf(e.svc.ResumeBulk(ctx, e.p, b.ID)))
-	p, err := e.svc.PauseBulk(ctx, e.p, b.ID)
+	conflict("resume running", errOf(e.svc.Resume(ctx, e.p, b.ID)))
+	p, err := e.svc.Pause(ctx, e.p, b.ID)
 	if err != nil || p.Status != ports.BulkPaused {
 		t.Fatalf("pause: got %s, %v; want paused", p.Status, err)
 	}
-	conflict("pause paused", errOf(e.svc.PauseBulk(ctx, e.p, b.ID)))
-	r, err := e.svc.ResumeBulk(ctx, e.p, b.ID)
+	conflict("pause paused", errOf(e.svc.Pause(ctx, e.p, b.ID)))
+	r, err := e.svc.Resume(ctx, e.p, b.ID)
 	if err != nil || r.Status != ports.BulkRunning || r.Generation != b.Generation+1 {
 		t.Fatalf("resume: got %s gen %d, %v; want running gen %d", r.Status, r.Generation, err, b.Generation+1)
 	}
-	c, err := e.svc.CancelBulk(ctx, e.p, b.ID)
+	c, err := e.svc.Cancel(ctx, e.p, b.ID)
 	if err != nil || c.Status != ports.BulkCancelled || c.CompletedAt == nil || c.Counts != (ports.BulkCounts{Failed: 3}) {
 		t.Fatalf("cancel: got %s %+v, %v; want cancelled, 3 failed", c.Status, c.Counts, err)
 	}
-	conflict("cancel cancelled", errOf(e.svc.CancelBulk(ctx, e.p, b.ID)))
-	conflict("pause cancelled", errOf(e.svc.PauseBulk(ctx, e.p, b.ID)))
-	conflict("resume cancelled", errOf(e.svc.ResumeBulk(ctx, e.p, b.ID)))
-	page, _ := e.svc.ListBulkMessages(ctx, e.p, b.ID, ports.PageRequest{})
+	conflict("cancel cancelled", errOf(e.svc.Cancel(ctx, e.p, b.ID)))
+	conflict("pause cancelled", errOf(e.svc.Pause(ctx, e.p, b.ID)))
+	conflict("resume cancelled", errOf(e.svc.Resume(ctx, e.p, b.ID)))
+	page, _ := e.svc.ListMessages(ctx, e.p, b.ID, ports.PageRequest{})
 	for _, m := range page.Items {
 		if m.Status != ports.MsgFailed || m.ErrorCode != "bulk_cancelled" {
 			t.Errorf("message %d: got %s %q, want failed bulk_cancelled", m.BulkSeq, m.Status, m.ErrorCode)
@@ -324,10 +359,10 @@ func TestBulkTransitions(t *testing.T) {
 	}
 
 	// A completed bulk cannot be cancelled, paused or resumed.
-	d := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(1), Pacing: &messaging.BulkPacing{}})
+	d := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(1), Pacing: &bulks.Pacing{}})
 	e.drain(t, 5)
-	conflict("cancel completed", errOf(e.svc.CancelBulk(ctx, e.p, d.ID)))
-	conflict("pause completed", errOf(e.svc.PauseBulk(ctx, e.p, d.ID)))
+	conflict("cancel completed", errOf(e.svc.Cancel(ctx, e.p, d.ID)))
+	conflict("pause completed", errOf(e.svc.Pause(ctx, e.p, d.ID)))
 }
 
 // errOf keeps the error of a call.
@@ -335,11 +370,11 @@ func errOf(_ ports.BulkSummary, err error) error { return err }
 
 func TestBulkCancelKeepsSentMessages(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(3), Pacing: &messaging.BulkPacing{}})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(3), Pacing: &bulks.Pacing{}})
 	if err := e.step(t, e.stepJobs()[0]); err != nil {
 		t.Fatal(err)
 	}
-	c, err := e.svc.CancelBulk(t.Context(), e.p, b.ID)
+	c, err := e.svc.Cancel(t.Context(), e.p, b.ID)
 	if err != nil || c.Counts != (ports.BulkCounts{Sent: 1, Failed: 2}) {
 		t.Errorf("got %+v, %v; want 1 sent and 2 failed", c.Counts, err)
 	}
@@ -353,40 +388,40 @@ func TestBulkCancelKeepsSentMessages(t *testing.T) {
 
 func TestBulkAccessRules(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(1)})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(1)})
 	ctx := t.Context()
 	other := e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "other@example.com")
-	if _, err := e.svc.GetBulk(ctx, other, b.ID); !ports.IsCode(err, ports.ENotFound) {
+	if _, err := e.svc.Get(ctx, other, b.ID); !ports.IsCode(err, ports.ENotFound) {
 		t.Errorf("another tenant: got %v, want ENotFound", err)
 	}
-	if _, err := e.svc.CancelBulk(ctx, other, b.ID); !ports.IsCode(err, ports.ENotFound) {
+	if _, err := e.svc.Cancel(ctx, other, b.ID); !ports.IsCode(err, ports.ENotFound) {
 		t.Errorf("another tenant cancels: got %v, want ENotFound", err)
 	}
 	own := ports.Principal{Kind: ports.PrincipalAPIKey, SubscriptionID: e.p.SubscriptionID, InstanceID: e.inst.ID, Scopes: []ports.Scope{ports.ScopeMessagesRead}}
-	if _, err := e.svc.GetBulk(ctx, own, b.ID); err != nil {
+	if _, err := e.svc.Get(ctx, own, b.ID); err != nil {
 		t.Errorf("own key with messages:read: got %v, want the bulk", err)
 	}
-	if _, err := e.svc.PauseBulk(ctx, own, b.ID); !ports.IsCode(err, ports.EForbidden) {
+	if _, err := e.svc.Pause(ctx, own, b.ID); !ports.IsCode(err, ports.EForbidden) {
 		t.Errorf("pause without messages:send: got %v, want EForbidden", err)
 	}
 	foreign := own
 	foreign.InstanceID = "another-instance"
-	if _, err := e.svc.GetBulk(ctx, foreign, b.ID); !ports.IsCode(err, ports.ENotFound) {
+	if _, err := e.svc.Get(ctx, foreign, b.ID); !ports.IsCode(err, ports.ENotFound) {
 		t.Errorf("key of another instance: got %v, want ENotFound", err)
 	}
-	if _, err := e.svc.ListBulkMessages(ctx, foreign, b.ID, ports.PageRequest{}); !ports.IsCode(err, ports.ENotFound) {
+	if _, err := e.svc.ListMessages(ctx, foreign, b.ID, ports.PageRequest{}); !ports.IsCode(err, ports.ENotFound) {
 		t.Errorf("key of another instance lists: got %v, want ENotFound", err)
 	}
 }
 
 func TestBulkOldGenerationStops(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(2), Pacing: &messaging.BulkPacing{}})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(2), Pacing: &bulks.Pacing{}})
 	old := e.stepJobs()
-	if _, err := e.svc.PauseBulk(t.Context(), e.p, b.ID); err != nil {
+	if _, err := e.svc.Pause(t.Context(), e.p, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.ResumeBulk(t.Context(), e.p, b.ID); err != nil {
+	if _, err := e.svc.Resume(t.Context(), e.p, b.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.step(t, old[0]); err != nil {
@@ -403,8 +438,8 @@ func TestBulkOldGenerationStops(t *testing.T) {
 
 func TestBulkPausedStepSendsNothing(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(2), Pacing: &messaging.BulkPacing{}})
-	if _, err := e.svc.PauseBulk(t.Context(), e.p, b.ID); err != nil {
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(2), Pacing: &bulks.Pacing{}})
+	if _, err := e.svc.Pause(t.Context(), e.p, b.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.drain(t, 3)
@@ -416,7 +451,7 @@ func TestBulkPausedStepSendsNothing(t *testing.T) {
 func TestBulkScheduled(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
 	at := e.clock.Now().Add(time.Hour)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(1), ScheduledAt: &at, Pacing: &messaging.BulkPacing{}})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(1), ScheduledAt: &at, Pacing: &bulks.Pacing{}})
 	if b.Status != ports.BulkScheduled || b.StartedAt != nil {
 		t.Fatalf("got %s started %v, want scheduled, not started", b.Status, b.StartedAt)
 	}
@@ -429,7 +464,7 @@ func TestBulkScheduled(t *testing.T) {
 	if pe := ports.AsError(err); pe == nil || pe.Code != ports.ERateLimited || pe.RetryAfter != time.Hour {
 		t.Fatalf("early step: got %v, want ERateLimited after 1h", err)
 	}
-	e.queue.Put(ports.Job{ID: jobs[0], Type: messaging.JobBulkStep, Payload: []byte(fmt.Sprintf(`{"sub":%q,"id":%q,"gen":0}`, e.p.SubscriptionID, b.ID))})
+	e.queue.Put(ports.Job{ID: jobs[0], Type: bulks.JobStep, Payload: []byte(fmt.Sprintf(`{"sub":%q,"id":%q,"gen":0}`, e.p.SubscriptionID, b.ID))})
 	e.clock.Advance(time.Hour)
 	e.drain(t, 5)
 	got := e.bulk(t, b.ID)
@@ -443,7 +478,7 @@ func TestBulkScheduled(t *testing.T) {
 
 func TestBulkInstanceOutage(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(3), Pacing: &messaging.BulkPacing{}})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(3), Pacing: &bulks.Pacing{}})
 	setStatus := func(st ports.InstanceStatus) {
 		if _, err := e.store.Stores().Instances.UpdateInstance(t.Context(), e.p.SubscriptionID, e.inst.ID, func(i *ports.Instance) error {
 			i.Status = st
@@ -475,7 +510,7 @@ func TestBulkInstanceOutage(t *testing.T) {
 	if got.Status != ports.BulkCompleted || got.Counts != (ports.BulkCounts{Sent: 1, Failed: 2}) {
 		t.Errorf("got %s %+v, want completed with 1 sent, 2 failed", got.Status, got.Counts)
 	}
-	page, _ := e.svc.ListBulkMessages(t.Context(), e.p, b.ID, ports.PageRequest{})
+	page, _ := e.svc.ListMessages(t.Context(), e.p, b.ID, ports.PageRequest{})
 	if m := page.Items[2]; m.ErrorCode != "instance_not_connected" {
 		t.Errorf("got error %q, want instance_not_connected", m.ErrorCode)
 	}
@@ -483,19 +518,19 @@ func TestBulkInstanceOutage(t *testing.T) {
 
 func TestRelayBulksRestartsLostRuns(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(2), Pacing: &messaging.BulkPacing{Max: time.Second}})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(2), Pacing: &bulks.Pacing{Max: time.Second}})
 	lost := e.stepJobs()[0]
 	lostJob := e.pending(lost)
 	e.queue.Take(lost) // the queue lost it
-	if n, err := e.svc.RelayBulks(t.Context()); n != 0 || err != nil {
+	if n, err := e.svc.Relay(t.Context()); n != 0 || err != nil {
 		t.Fatalf("fresh bulk: got %d, %v; want nothing relayed", n, err)
 	}
 	e.clock.Advance(2 * time.Minute)
-	if n, err := e.svc.RelayBulks(t.Context()); n != 1 || err != nil {
+	if n, err := e.svc.Relay(t.Context()); n != 1 || err != nil {
 		t.Fatalf("idle bulk: got %d, %v; want 1 relayed", n, err)
 	}
 	// The lost step turns up after all: its generation is gone.
-	if err := e.svc.HandleBulkStep(t.Context(), ports.Delivery{Job: lostJob, Attempt: 1}); err != nil {
+	if err := e.svc.HandleStep(t.Context(), ports.Delivery{Job: lostJob, Attempt: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.wa.Sent) != 0 {
@@ -505,16 +540,16 @@ func TestRelayBulksRestartsLostRuns(t *testing.T) {
 	if got := e.bulk(t, b.ID); got.Status != ports.BulkCompleted || len(e.wa.Sent) != 2 {
 		t.Errorf("got %s with %d sends, want completed with 2", got.Status, len(e.wa.Sent))
 	}
-	if n, err := e.svc.RelayBulks(t.Context()); n != 0 || err != nil {
+	if n, err := e.svc.Relay(t.Context()); n != 0 || err != nil {
 		t.Errorf("completed bulk: got %d, %v; want nothing relayed", n, err)
 	}
 }
 
 func TestBulkResumesAfterStaleClaim(t *testing.T) {
 	e := newBulkEnv(t, ports.StatusConnected)
-	b := e.createBulk(t, messaging.CreateBulkCmd{Text: "hi", Recipients: recipients(2), Pacing: &messaging.BulkPacing{}})
+	b := e.createBulk(t, bulks.CreateCmd{Text: "hi", Recipients: recipients(2), Pacing: &bulks.Pacing{}})
 	// A crash left the first recipient sending under a claim.
-	page, _ := e.svc.ListBulkMessages(t.Context(), e.p, b.ID, ports.PageRequest{})
+	page, _ := e.svc.ListMessages(t.Context(), e.p, b.ID, ports.PageRequest{})
 	first := page.Items[0]
 	if _, err := e.store.Stores().Messages.ClaimForSend(t.Context(), e.p.SubscriptionID, first.ID, e.clock.Now(), e.clock.Now(), "3EB0CLAIMED"); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package messaging
+package bulks
 
 import (
 	"context"
@@ -9,19 +9,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
 )
 
-// JobBulkStep is the job type of one step of a bulk's run: a step sends
+// JobStep is the job type of one step of a bulk's run: a step sends
 // the bulk's next recipient and enqueues the next step after the bulk's
 // pacing. The job id is the bulk id and the generation the step runs
 // under; each step moves the generation on before it enqueues the next,
 // so that a step that runs twice (a crash after the enqueue), an old run's
 // step after a resume, or a run the relay replaced finds another
 // generation and does nothing.
-const JobBulkStep = "bulk.step"
+const JobStep = "bulk.step"
 
-// bulkJob is the payload of JobBulkStep.
+// bulkJob is the payload of JobStep.
 type bulkJob struct {
 	Sub ports.SubscriptionID `json:"sub"`
 	ID  ports.BulkID         `json:"id"`
@@ -54,10 +55,10 @@ const (
 // status meanwhile.
 var errStepStale = errors.New("the bulk's run moved on")
 
-// RegisterBulk registers the bulk step handler with a runner.
-func (s *Service) RegisterBulk(r ports.Runner) {
-	r.Handle(JobBulkStep, s.HandleBulkStep, ports.HandlerOptions{
-		Concurrency: s.cfg.SendConcurrency,
+// Register registers the bulk step handler with a runner.
+func (s *Service) Register(r ports.Runner) {
+	r.Handle(JobStep, s.HandleStep, ports.HandlerOptions{
+		Concurrency: s.cfg.Concurrency,
 		Backoff:     func(n int) time.Duration { return min(ports.DefaultBackoff(n), bulkMaxBackoff) },
 	})
 }
@@ -70,12 +71,12 @@ func (s *Service) enqueueStep(ctx context.Context, b ports.Bulk, at time.Time) e
 		return fmt.Errorf("encode bulk job: %w", err)
 	}
 	return s.d.Queue.Enqueue(ctx, ports.Job{
-		ID: string(b.ID) + ":" + strconv.Itoa(b.Generation), Type: JobBulkStep, Payload: payload,
+		ID: string(b.ID) + ":" + strconv.Itoa(b.Generation), Type: JobStep, Payload: payload,
 		RunAt: at, MaxAttempts: bulkStepAttempts,
 	})
 }
 
-// HandleBulkStep runs one step of a bulk: a scheduled bulk that is due
+// HandleStep runs one step of a bulk: a scheduled bulk that is due
 // starts (running); a running one sends its next recipient through the
 // send path, holding its instance's turn, then enqueues the next step
 // after a pause drawn from the bulk's pacing; a bulk with no recipient
@@ -83,7 +84,7 @@ func (s *Service) enqueueStep(ctx context.Context, b ports.Bulk, at time.Time) e
 // While the instance is disconnected the step is retried with backoff
 // (EUnavailable) and nothing fails; an instance unlinked for good fails
 // the recipients left (instance_not_connected) and completes the bulk.
-func (s *Service) HandleBulkStep(ctx context.Context, d ports.Delivery) error {
+func (s *Service) HandleStep(ctx context.Context, d ports.Delivery) error {
 	var job bulkJob
 	if err := json.Unmarshal(d.Payload, &job); err != nil || job.Sub == "" || job.ID == "" {
 		return ports.Errorf(ports.EInvalid, "bulk job %s: bad payload", d.ID)
@@ -102,17 +103,11 @@ func (s *Service) HandleBulkStep(ctx context.Context, d ports.Delivery) error {
 	if b.Status == ports.BulkScheduled && b.ScheduledAt != nil && now.Before(*b.ScheduledAt) {
 		return &ports.Error{Code: ports.ERateLimited, Message: "the bulk is scheduled later", RetryAfter: b.ScheduledAt.Sub(now)}
 	}
-	if !s.owns(b.InstanceID) {
-		// Only the owner sends: the step comes back until it lands there.
-		if err := s.heldElsewhere(ctx, b.SubscriptionID, b.InstanceID, "bulk "+string(b.ID)); err != nil {
-			return err
-		}
-	}
-	slot, err := s.pace.acquire(b.InstanceID)
+	turn, err := s.d.Sender.TakeTurn(ctx, b.SubscriptionID, b.InstanceID, "bulk "+string(b.ID))
 	if err != nil {
 		return err
 	}
-	next, err := s.stepHolding(ctx, job, b, slot)
+	next, err := s.stepHolding(ctx, job, b, turn)
 	if err != nil || next == nil {
 		return err
 	}
@@ -128,8 +123,8 @@ func (s *Service) HandleBulkStep(ctx context.Context, d ports.Delivery) error {
 // stepHolding runs the step of b, as loaded for job, while holding the
 // instance's turn, and gives it back. It returns the bulk, in its next
 // generation, when a next step is due.
-func (s *Service) stepHolding(ctx context.Context, job bulkJob, b ports.Bulk, slot *slot) (*ports.Bulk, error) {
-	defer slot.release()
+func (s *Service) stepHolding(ctx context.Context, job bulkJob, b ports.Bulk, turn *messaging.Turn) (*ports.Bulk, error) {
+	defer turn.Release()
 	// A scheduled bulk starts under the lock; a running one is stamped
 	// for the relay only now and then: a commit is costly, and a pause or
 	// resume meanwhile lets at most this one send through (advance then
@@ -144,11 +139,11 @@ func (s *Service) stepHolding(ctx context.Context, job bulkJob, b ports.Bulk, sl
 			return nil, err
 		}
 	}
-	return s.step(ctx, b, slot)
+	return s.step(ctx, b, turn)
 }
 
-// step sends b's next recipient, or completes b, holding the slot.
-func (s *Service) step(ctx context.Context, b ports.Bulk, slot *slot) (*ports.Bulk, error) {
+// step sends b's next recipient, or completes b, holding the turn.
+func (s *Service) step(ctx context.Context, b ports.Bulk, turn *messaging.Turn) (*ports.Bulk, error) {
 	inst, err := s.d.Stores.Instances.GetInstance(ctx, b.SubscriptionID, b.InstanceID)
 	switch {
 	case ports.IsCode(err, ports.ENotFound):
@@ -169,14 +164,7 @@ func (s *Service) step(ctx context.Context, b ports.Bulk, slot *slot) (*ports.Bu
 	if err != nil {
 		return nil, fmt.Errorf("next recipient of %s: %w", b.ID, err)
 	}
-	now := s.d.Clock.Now()
-	if m.Status == ports.MsgSending && !m.UpdatedAt.Before(s.staleBefore(now)) {
-		// Claimed by a send that may still be going (an old run on this
-		// node or a dead one): wait until it ends or its claim is stale.
-		wait := max(m.UpdatedAt.Sub(s.staleBefore(now)), time.Second)
-		return nil, &ports.Error{Code: ports.ERateLimited, Message: "the bulk's recipient is being sent", RetryAfter: wait}
-	}
-	if err := s.send(ctx, m, slot); err != nil {
+	if err := turn.Send(ctx, m); err != nil {
 		return nil, err
 	}
 	next, err := s.advance(ctx, b)
@@ -272,18 +260,18 @@ func bulkPause(b ports.Bulk) time.Duration {
 	return b.PacingMin + rand.N(b.PacingMax-b.PacingMin+1)
 }
 
-// RelayBulks restarts the runs of bulks whose step job went missing (the
+// Relay restarts the runs of bulks whose step job went missing (the
 // queue lost its data, or its attempts ran out): a running bulk untouched
 // for longer than its longest pause and bulkIdleAfter, or a scheduled one
 // that is that late. Each gets a new generation, so that an old step
 // still alive after all stops, and the step of the new one. It returns how
 // many runs it restarted; the composition root calls it periodically.
-func (s *Service) RelayBulks(ctx context.Context) (int, error) {
-	if s.d.Bulks == nil {
+func (s *Service) Relay(ctx context.Context) (int, error) {
+	if s.d.Backlog == nil {
 		return 0, nil
 	}
 	now := s.d.Clock.Now()
-	idle, err := s.d.Bulks.ListIdleBulks(ctx, now.Add(-bulkIdleAfter), bulkRelayBatch)
+	idle, err := s.d.Backlog.ListIdleBulks(ctx, now.Add(-bulkIdleAfter), bulkRelayBatch)
 	if err != nil {
 		return 0, err
 	}

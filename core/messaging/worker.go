@@ -2,14 +2,9 @@ package messaging
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/wagate/wagate/ports"
@@ -270,45 +265,6 @@ func (s *Service) unclaimed(move func(*ports.Message)) func(*ports.Message) bool
 		move(m)
 		return true
 	}
-}
-
-// newWAMessageID returns a new WhatsApp message id in the format of
-// WhatsApp Web (whatsmeow's Client.GenerateMessageID): "3EB0" and the
-// first 9 bytes, upper-case hex, of SHA-256 over the Unix time (8 bytes,
-// big-endian), the sender's user with "@c.us" when known, and 16 random
-// bytes. own is the sending instance's JID; empty leaves the user out.
-func newWAMessageID(now time.Time, own string) string {
-	data := make([]byte, 8, 8+32+16)
-	binary.BigEndian.PutUint64(data, uint64(now.Unix()))
-	if user := jidUser(own); user != "" {
-		data = append(data, user+"@c.us"...)
-	}
-	data = append(data, make([]byte, 16)...)
-	_, _ = rand.Read(data[len(data)-16:]) // never fails (crypto/rand)
-	sum := sha256.Sum256(data)
-	return "3EB0" + strings.ToUpper(hex.EncodeToString(sum[:9]))
-}
-
-// jidUser is the user part of a JID: "15550001" of
-// "15550001:1@s.whatsapp.net".
-func jidUser(jid string) string {
-	user, _, _ := strings.Cut(jid, "@")
-	user, _, _ = strings.Cut(user, ":")
-	user, _, _ = strings.Cut(user, ".")
-	return user
-}
-
-// loadMedia returns the file of a media message, read before the claim so
-// that a failed read leaves the message queued; nil for text and location.
-func (s *Service) loadMedia(ctx context.Context, m ports.Message) (*ports.MessageMedia, error) {
-	if mediaKind(m.Type) == "" {
-		return nil, nil
-	}
-	md, err := s.d.Stores.Media.GetMedia(ctx, m.SubscriptionID, m.ID)
-	if err != nil {
-		return nil, fmt.Errorf("get media of %s: %w", m.ID, err)
-	}
-	return &md, nil
 }
 
 // retryable reports whether a send error may pass: the instance is only
