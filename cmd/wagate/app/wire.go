@@ -286,7 +286,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (*system, error) {
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
 		// Bulk recipients' texts are rendered by the templates module.
 		Render: templates.Render, Bulks: st.BulkBacklog(),
-	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
+	}, messaging.Config{
+		SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes,
+		// The claim goes stale only once its send has certainly given up.
+		SendTimeout: cfg.SendTimeout, ClaimStaleAfter: cfg.SendTimeout * 3 / 2, RelayAfter: cfg.RelayAfter,
+	})
 	msgs.Register(sys.runner)
 	msgs.RegisterBulk(sys.runner)
 	sys.messaging = msgs
@@ -327,7 +331,7 @@ func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventB
 		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
 		Observer: metrics,
 		Log:      log.With("component", "webhooks"),
-	}, webhooks.Config{Schedule: cfg.WebhookSchedule}), nil
+	}, webhooks.Config{Schedule: cfg.WebhookSchedule, RelayAfter: cfg.RelayAfter}), nil
 }
 
 // openQueue chooses the job queue: asynq when Redis is configured, else the
@@ -343,7 +347,7 @@ func (s *system) openQueue(cfg Config, log *slog.Logger) error {
 		s.queue, s.runner = q, q.NewRunner()
 		return nil
 	}
-	q, err := localqueue.New(s.store.DB(), s.store.Dialect(), localqueue.Options{Log: qlog})
+	q, err := localqueue.New(s.store.DB(), s.store.Dialect(), localqueue.Options{Lease: cfg.QueueLease, Log: qlog})
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)
 	}
