@@ -33,9 +33,10 @@
 // except under CI=true, where they fail.
 //
 // Recovery is by the durable mechanisms, not shortcuts, with the server's
-// thresholds set short (WAGATE_QUEUE_LEASE, WAGATE_SEND_TIMEOUT and so the
-// send claim's staleness, WAGATE_RELAY_AFTER): the embedded queue's lease,
-// a stale claim's resend, the relays. asynq's recoverer waits one to two
+// thresholds set short (WAGATE_LEASE_TTL, WAGATE_QUEUE_LEASE,
+// WAGATE_SEND_TIMEOUT and so the send claim's staleness,
+// WAGATE_RELAY_AFTER): the instance's lease, the embedded queue's lease, a
+// stale claim's resend, the relays. asynq's recoverer waits one to two
 // minutes after a crash and cannot be configured: before the restart the
 // test dates the killed process's asynq leases back past the recoverer's
 // cutoff, and the new process's recoverers take the tasks back at their

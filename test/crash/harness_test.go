@@ -98,10 +98,13 @@ func deploy(t *testing.T, b backend, simAddr string, extra map[string]string) *d
 		"WAGATE_SHUTDOWN_TIMEOUT":  "5s",
 		"WAGATE_DATA_DIR":          t.TempDir(),
 		// Recovery after the kill by the same mechanisms as in production,
-		// sooner: a claim left sending is stale after 7.5 s, the embedded
-		// queue's jobs run again 6 s after the kill, the relays take over
-		// what sat 5 s untouched. Each still outlasts the work it guards
-		// (a send's answer, a lease's renewal, a job on its way).
+		// sooner: the restarted process claims the instance once the
+		// killed one's lease has run out (6 s, not 15), a claim left
+		// sending is stale after 7.5 s, the embedded queue's jobs run
+		// again 6 s after the kill, the relays take over what sat 5 s
+		// untouched. Each still outlasts the work it guards (a send's
+		// answer, a renewal every third of a lease, a job on its way).
+		"WAGATE_LEASE_TTL":    "6s",
 		"WAGATE_SEND_TIMEOUT": "5s",
 		"WAGATE_QUEUE_LEASE":  "6s",
 		"WAGATE_RELAY_AFTER":  "5s",
