@@ -37,6 +37,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.ContactsRate != (ports.Limit{Count: 30, Period: time.Minute}) {
 		t.Errorf("got contacts rate %v, want 30/1m", c.ContactsRate)
 	}
+	if c.SendTimeout != 20*time.Second || c.RelayAfter != 30*time.Second || c.QueueLease != 30*time.Second {
+		t.Errorf("got send timeout %s, relay after %s, queue lease %s, want 20s, 30s, 30s", c.SendTimeout, c.RelayAfter, c.QueueLease)
+	}
 }
 
 func TestLoadConfigSandbox(t *testing.T) {
@@ -67,6 +70,9 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"qr timeout", "WAGATE_QR_TIMEOUT", "0s", "WAGATE_QR_TIMEOUT"},
 		{"next qr timeout", "WAGATE_QR_NEXT_TIMEOUT", "soon", "WAGATE_QR_NEXT_TIMEOUT"},
 		{"contacts rate", "WAGATE_CONTACTS_RATE", "30", "WAGATE_CONTACTS_RATE"},
+		{"send timeout", "WAGATE_SEND_TIMEOUT", "0s", "WAGATE_SEND_TIMEOUT"},
+		{"relay after", "WAGATE_RELAY_AFTER", "soon", "WAGATE_RELAY_AFTER"},
+		{"queue lease under 3s", "WAGATE_QUEUE_LEASE", "2s", "WAGATE_QUEUE_LEASE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
