@@ -32,9 +32,15 @@
 // PostgreSQL or Redis skip without TEST_DATABASE_URL or TEST_REDIS_URL,
 // except under CI=true, where they fail.
 //
-// Recovery waits for the durable mechanisms, not shortcuts: the embedded
-// queue's 30 s lease, the relays' 30 s idle threshold and, on asynq, its
-// recoverer (one to two minutes after a crash), so a variant takes one to
-// several minutes; -short skips them. WAGATE_CRASH_RACE=true builds the
-// server with -race too.
+// Recovery is by the durable mechanisms, not shortcuts, with the server's
+// thresholds set short (WAGATE_LEASE_TTL, WAGATE_QUEUE_LEASE,
+// WAGATE_SEND_TIMEOUT and so the send claim's staleness,
+// WAGATE_RELAY_AFTER): the instance's lease, the embedded queue's lease, a
+// stale claim's resend, the relays. asynq's recoverer waits one to two
+// minutes after a crash and cannot be configured: before the restart the
+// test dates the killed process's asynq leases back past the recoverer's
+// cutoff, and the new process's recoverers take the tasks back at their
+// start. The bulk relay's 45 s idle threshold is fixed, and a Redis flush
+// waits for it. A variant takes about a minute or more; -short skips them.
+// WAGATE_CRASH_RACE=true builds the server with -race too.
 package crash

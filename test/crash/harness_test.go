@@ -97,6 +97,17 @@ func deploy(t *testing.T, b backend, simAddr string, extra map[string]string) *d
 		"WAGATE_SEND_DELAY":        "0",
 		"WAGATE_SHUTDOWN_TIMEOUT":  "5s",
 		"WAGATE_DATA_DIR":          t.TempDir(),
+		// Recovery after the kill by the same mechanisms as in production,
+		// sooner: the restarted process claims the instance once the
+		// killed one's lease has run out (6 s, not 15), a claim left
+		// sending is stale after 7.5 s, the embedded queue's jobs run
+		// again 6 s after the kill, the relays take over what sat 5 s
+		// untouched. Each still outlasts the work it guards (a send's
+		// answer, a renewal every third of a lease, a job on its way).
+		"WAGATE_LEASE_TTL":    "6s",
+		"WAGATE_SEND_TIMEOUT": "5s",
+		"WAGATE_QUEUE_LEASE":  "6s",
+		"WAGATE_RELAY_AFTER":  "5s",
 	}}
 	if b.asynq {
 		d.env["WAGATE_DATABASE_URL"] = testdb.Postgres(t)
@@ -162,6 +173,34 @@ func (d *deployment) flushRedis(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// expireLeases dates the leases of the deployment's active asynq tasks
+// back past the cutoff of asynq's recoverer (a lease that ended more than
+// 30 s ago), as if the minute or two it waits after a crash had passed:
+// asynq v0.26 hard-codes both the lease and the recoverer's minute. The
+// restarted server's recoverers run once at their start and send those
+// tasks to retry, asynq's own recovery path. Only for a killed server: a
+// live one would have its running tasks retried under it. It returns how
+// many leases it aged.
+func (d *deployment) expireLeases(ctx context.Context) (int, error) {
+	long := float64(time.Now().Add(-time.Hour).Unix())
+	n := 0
+	iter := d.redis.Scan(ctx, 0, "asynq:{"+d.prefix+":*}:lease", 100).Iterator()
+	for iter.Next(ctx) {
+		ids, err := d.redis.ZRange(ctx, iter.Val(), 0, -1).Result()
+		if err != nil {
+			return n, err
+		}
+		for _, id := range ids {
+			// XX: a task finished meanwhile is not given a lease again.
+			if err := d.redis.ZAddXX(ctx, iter.Val(), redis.Z{Score: long, Member: id}).Err(); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, iter.Err()
+}
+
 // forgetQueues removes the deployment's queues from asynq's registry of
 // queue names, which every deployment on the Redis shares.
 func (d *deployment) forgetQueues(ctx context.Context, t *testing.T) {
@@ -198,9 +237,19 @@ func startProcess(t *testing.T, d *deployment) *testserver.Process {
 	return p
 }
 
-// restart starts the killed process again on the same environment.
-func restart(t *testing.T, p *testserver.Process) {
+// restart starts the killed process again on the same environment. With
+// asynq, the killed process's task leases are aged first, so that the new
+// process's recoverers take its tasks back at their start rather than one
+// to two minutes later (see expireLeases).
+func restart(t *testing.T, d *deployment, p *testserver.Process) {
 	t.Helper()
+	if d.redis != nil {
+		n, err := d.expireLeases(t.Context())
+		if err != nil {
+			t.Fatalf("age the killed process's asynq leases: %v", err)
+		}
+		t.Logf("aged %d asynq leases of the killed process", n)
+	}
 	if err := p.Start(context.Background()); err != nil {
 		t.Fatalf("restart wagate: %v", err)
 	}

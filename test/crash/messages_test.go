@@ -26,9 +26,9 @@ const (
 	// claim and relay as a bulk's, one HTTP request each, and 1,000 of
 	// them would double the package's runtime for no other path.
 	singleRecipients = 300
-	// phaseWait bounds one batch: asynq recovers the jobs of a killed
-	// runner after one to two minutes, and the relays take over messages
-	// untouched for 30 s.
+	// phaseWait bounds one batch, on a loaded machine: the recovery
+	// itself takes seconds (a 45 s bulk relay after a Redis flush), the
+	// sends up to a few minutes under -race.
 	phaseWait = 5 * time.Minute
 )
 
@@ -84,7 +84,7 @@ func messagesSurviveKill(t *testing.T, b backend, mode sendMode) {
 	atKill := b1.served()
 	px.Slow(0)
 	px.Hold(false)
-	restart(t, p)
+	restart(t, d, p)
 	b1.finish(t, c, inst, mode, done)
 	switch {
 	case window == "":

@@ -82,7 +82,7 @@ func webhooksSurviveKill(t *testing.T, b backend) {
 		t.Fatalf("all %d events were delivered before the kill: the receiver must be slower for the kill to interrupt anything", hookEvents)
 	}
 	rec.life.Store(1)
-	restart(t, p)
+	restart(t, d, p)
 
 	waitFor(t, 4*time.Minute, "every event delivered", func() (bool, string) {
 		succeeded := rec.distinctSuccesses()

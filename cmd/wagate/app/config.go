@@ -63,6 +63,9 @@ var settings = []setting{
 	{"WAGATE_PAIR_CODE_SUBSCRIPTION_RATE", "10/1h", "pair codes per subscription, all its instances together: count/period", false},
 	{"WAGATE_SEND_DELAY", "1s-3s", "pause between two sends of an instance: min-max (a random value in between), or one duration; 0 turns it off", false},
 	{"WAGATE_SEND_MAX_AGE", "1h", "how long a message waits for a disconnected instance before it fails with instance_not_connected", false},
+	{"WAGATE_SEND_TIMEOUT", "20s", "bounds one send to WhatsApp; a message a dead process left sending is sent again (same WhatsApp id) 1.5 times this after its claim", false},
+	{"WAGATE_RELAY_AFTER", "30s", "how long a queued message or a due webhook delivery may sit untouched before the relay enqueues its job again (lost by the queue, or by a process that died before enqueuing)", false},
+	{"WAGATE_QUEUE_LEASE", "30s", "embedded queue (no WAGATE_REDIS_URL): how long a running job's claim lasts unrenewed (renewed every third of it); a crashed process's jobs run again after about this long", false},
 	{"WAGATE_WEBHOOK_SCHEDULE", "0s,5s,5m,30m,2h,5h,10h,10h", "webhook retry schedule: the delay before each attempt, comma-separated (±10% jitter); then the delivery is dead", false},
 	{"WAGATE_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may target private and loopback addresses on any port over plain http, and instance proxies may be private (local development and tests only)", false},
 	{"WAGATE_WEBHOOK_ALLOW_HTTP", "false", "true: webhooks may use plain http to public addresses", false},
@@ -128,6 +131,9 @@ type Config struct {
 	SendDelayMin     time.Duration
 	SendDelayMax     time.Duration
 	SendMaxAge       time.Duration
+	SendTimeout      time.Duration
+	RelayAfter       time.Duration
+	QueueLease       time.Duration
 	LeaseTTL         time.Duration
 	// The webhook settings: the retry schedule and the SSRF guard's options.
 	WebhookSchedule     []time.Duration
@@ -195,6 +201,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"WAGATE_QR_TIMEOUT", &c.QRTimeout},
 		{"WAGATE_QR_NEXT_TIMEOUT", &c.QRNextTimeout},
 		{"WAGATE_SEND_MAX_AGE", &c.SendMaxAge},
+		{"WAGATE_SEND_TIMEOUT", &c.SendTimeout},
+		{"WAGATE_RELAY_AFTER", &c.RelayAfter},
+		{"WAGATE_QUEUE_LEASE", &c.QueueLease},
 		{"WAGATE_LEASE_TTL", &c.LeaseTTL},
 		{"WAGATE_STREAM_RECHECK", &c.StreamRecheck},
 	}
@@ -296,6 +305,11 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.LeaseTTL > 0 && c.LeaseTTL < 3*time.Second {
 		fail("WAGATE_LEASE_TTL", fmt.Errorf("got %s, want at least 3s", c.LeaseTTL))
+	}
+	// Renewed every third: below 3 s a busy database's slower write
+	// would let a live job's claim lapse and the job run twice.
+	if c.QueueLease > 0 && c.QueueLease < 3*time.Second {
+		fail("WAGATE_QUEUE_LEASE", fmt.Errorf("got %s, want at least 3s", c.QueueLease))
 	}
 	c.Tracing = loadTracing(v, c.NodeID, fail)
 	if len(errs) > 0 {

@@ -105,7 +105,11 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 		Owner: s.ownership,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
-	}, messaging.Config{SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes})
+	}, messaging.Config{
+		SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes,
+		// The claim goes stale only once its send has certainly given up.
+		SendTimeout: cfg.SendTimeout, ClaimStaleAfter: cfg.SendTimeout * 3 / 2, RelayAfter: cfg.RelayAfter,
+	})
 	s.messaging.Register(s.runner)
 	s.bulks = bulks.New(bulks.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Sender: s.messaging, Clock: clock, IDs: ids, Queue: s.queue, Bus: events,
@@ -134,7 +138,7 @@ func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventB
 		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
 		Observer: metrics,
 		Log:      log.With("component", "webhooks"),
-	}, webhooks.Config{Schedule: cfg.WebhookSchedule}), nil
+	}, webhooks.Config{Schedule: cfg.WebhookSchedule, RelayAfter: cfg.RelayAfter}), nil
 }
 
 // buildStoreOnly wires the modules that need only the store: statistics,

@@ -257,7 +257,7 @@ func (s *system) chooseQueue(cfg Config, log *slog.Logger) error {
 		s.queue, s.runner = q, q.NewRunner()
 		return nil
 	}
-	q, err := localqueue.New(s.store.DB(), s.store.Dialect(), localqueue.Options{Log: qlog})
+	q, err := localqueue.New(s.store.DB(), s.store.Dialect(), localqueue.Options{Lease: cfg.QueueLease, Log: qlog})
 	if err != nil {
 		return fmt.Errorf("queue: %w", err)
 	}
