@@ -174,7 +174,7 @@ func New(svc Services, opt Options) *gin.Engine {
 		opt.Log.Error("register HTTP metrics", slog.Any("error", err))
 	}
 	if opt.TracerProvider != nil {
-		e.Use(tracing(opt.TracerProvider))
+		e.Use(traceRequests(opt.TracerProvider))
 	}
 	e.Use(withRequestID(), securityHeaders(opt.TLS))
 	if metrics != nil {

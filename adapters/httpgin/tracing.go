@@ -9,7 +9,7 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
-	wotel "github.com/wagate/wagate/adapters/otel"
+	"github.com/wagate/wagate/adapters/tracing"
 )
 
 // untraced are the routes scraped or probed every few seconds, whose
@@ -17,11 +17,11 @@ import (
 // stream, whose span would last as long as the connection: hours.
 var untraced = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true, "/api/v1/events/ws": true}
 
-// tracing starts the server span of each request, named after its route
+// traceRequests starts the server span of each request, named after its route
 // template (POST /api/v1/instances/:id/messages/text). A caller's
 // traceparent is honoured, so a traced client sees wagate in its trace;
 // its baggage is not, so that only wagate says whose request it is.
-func tracing(tp trace.TracerProvider) gin.HandlerFunc {
+func traceRequests(tp trace.TracerProvider) gin.HandlerFunc {
 	return otelgin.Middleware("",
 		otelgin.WithTracerProvider(tp),
 		otelgin.WithPropagators(propagation.TraceContext{}),
@@ -49,6 +49,6 @@ func (a *api) traceTenant(c *gin.Context) {
 	if r := c.FullPath(); instance == "" && (strings.HasPrefix(r, "/api/v1/instances/:id") || strings.HasPrefix(r, "/api/v1/sandbox/instances/:id")) {
 		instance = c.Param("id")
 	}
-	c.Request = c.Request.WithContext(wotel.WithTenant(c.Request.Context(), string(p.SubscriptionID), instance))
+	c.Request = c.Request.WithContext(tracing.WithTenant(c.Request.Context(), string(p.SubscriptionID), instance))
 	c.Next()
 }

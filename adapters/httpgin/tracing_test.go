@@ -13,7 +13,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
-	wotel "github.com/wagate/wagate/adapters/otel"
+	"github.com/wagate/wagate/adapters/tracing"
 )
 
 // With a tracer provider, each request but the probes gets a server span
@@ -38,7 +38,7 @@ func TestTracingMiddleware(t *testing.T) {
 	const parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	w := e.do(req{method: "GET", path: "/api/v1/me", token: access, header: map[string]string{
 		"traceparent": parent,
-		"baggage":     string(wotel.AttrSubscription) + "=someone-else," + string(wotel.AttrInstance) + "=not-mine",
+		"baggage":     string(tracing.AttrSubscription) + "=someone-else," + string(tracing.AttrInstance) + "=not-mine",
 	}})
 	if w.Code != http.StatusOK {
 		t.Fatalf("GET /me: got %d %s", w.Code, w.Body)
@@ -66,10 +66,10 @@ func TestTracingMiddleware(t *testing.T) {
 	for _, kv := range s.Attributes {
 		attrs[string(kv.Key)] = kv.Value.String()
 	}
-	if attrs[string(wotel.AttrSubscription)] != me.Subscription.ID {
-		t.Errorf("got subscription attribute %q, want the caller's own %q", attrs[string(wotel.AttrSubscription)], me.Subscription.ID)
+	if attrs[string(tracing.AttrSubscription)] != me.Subscription.ID {
+		t.Errorf("got subscription attribute %q, want the caller's own %q", attrs[string(tracing.AttrSubscription)], me.Subscription.ID)
 	}
-	if v, ok := attrs[string(wotel.AttrInstance)]; ok {
+	if v, ok := attrs[string(tracing.AttrInstance)]; ok {
 		t.Errorf("got instance attribute %q for a user token on /me, want none", v)
 	}
 	if want := `"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`; !strings.Contains(e.logs.String(), want) {
@@ -79,7 +79,7 @@ func TestTracingMiddleware(t *testing.T) {
 	// The caller's baggage never reaches the handlers, where it would
 	// travel on to the jobs as the tenant.
 	e.engine.GET("/test/baggage", func(c *gin.Context) { c.String(http.StatusOK, baggage.FromContext(c.Request.Context()).String()) })
-	w = e.do(req{method: "GET", path: "/test/baggage", header: map[string]string{"baggage": string(wotel.AttrInstance) + "=not-mine"}})
+	w = e.do(req{method: "GET", path: "/test/baggage", header: map[string]string{"baggage": string(tracing.AttrInstance) + "=not-mine"}})
 	if w.Code != http.StatusOK || w.Body.String() != "" {
 		t.Errorf("got %d with baggage %q in the handler, want none", w.Code, w.Body)
 	}

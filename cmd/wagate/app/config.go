@@ -14,7 +14,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/wagate/wagate/adapters/otel"
+	"github.com/wagate/wagate/adapters/tracing"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -144,7 +144,7 @@ type Config struct {
 	StreamRecheck  time.Duration
 	StreamsPerUser int
 	// Tracing is the OpenTelemetry configuration of the OTEL_* variables.
-	Tracing otel.Config
+	Tracing tracing.Config
 	// tracer receives the spans; set by serve (tracing.go), not from the
 	// environment, and nil when tracing is off.
 	tracer trace.TracerProvider

@@ -12,9 +12,9 @@ import (
 	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/httpgin"
 	"github.com/wagate/wagate/adapters/jwt"
-	"github.com/wagate/wagate/adapters/otel"
 	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/adapters/safehttp"
+	"github.com/wagate/wagate/adapters/tracing"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
@@ -101,7 +101,7 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, events ports.EventBus, log *slog.Logger) {
 	s.messaging = messaging.New(messaging.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Outbox: s.store.Outbox(), Clock: clock, IDs: ids,
-		Queue: s.queue, WhatsApp: otel.WhatsApp(s.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
+		Queue: s.queue, WhatsApp: tracing.WhatsApp(s.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
 		Owner: s.ownership,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
@@ -134,7 +134,7 @@ func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventB
 		Encode:   httpgin.EncodeEvent,
 		Realtime: bus,
 		// Attempts are traced without a trace header reaching the customer.
-		HTTP:     otel.WebhookClient(safehttp.NewClient(opt), cfg.tracer),
+		HTTP:     tracing.WebhookClient(safehttp.NewClient(opt), cfg.tracer),
 		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
 		Observer: metrics,
 		Log:      log.With("component", "webhooks"),

@@ -9,13 +9,13 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/wagate/wagate/adapters/otel"
+	"github.com/wagate/wagate/adapters/tracing"
 )
 
 // loadTracing reads the OTEL_* settings; v gives a setting or its default,
 // fail records an error for loadConfig to report.
-func loadTracing(v func(string) string, node string, fail func(string, error)) otel.Config {
-	c := otel.Config{
+func loadTracing(v func(string) string, node string, fail func(string, error)) tracing.Config {
+	c := tracing.Config{
 		Exporter:       v("OTEL_TRACES_EXPORTER"),
 		Endpoint:       v("OTEL_EXPORTER_OTLP_ENDPOINT"),
 		TracesEndpoint: v("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
@@ -29,10 +29,10 @@ func loadTracing(v func(string) string, node string, fail func(string, error)) o
 	if c.Disabled, err = strconv.ParseBool(v("OTEL_SDK_DISABLED")); err != nil {
 		fail("OTEL_SDK_DISABLED", fmt.Errorf("want true or false"))
 	}
-	if c.Headers, err = otel.ParseList(v("OTEL_EXPORTER_OTLP_HEADERS")); err != nil {
+	if c.Headers, err = tracing.ParseList(v("OTEL_EXPORTER_OTLP_HEADERS")); err != nil {
 		fail("OTEL_EXPORTER_OTLP_HEADERS", err)
 	}
-	if c.Resource, err = otel.ParseList(v("OTEL_RESOURCE_ATTRIBUTES")); err != nil {
+	if c.Resource, err = tracing.ParseList(v("OTEL_RESOURCE_ATTRIBUTES")); err != nil {
 		fail("OTEL_RESOURCE_ATTRIBUTES", err)
 	}
 	// Validate names the variable at fault itself.
@@ -50,7 +50,7 @@ func startTracing(ctx context.Context, cfg Config, hooks Hooks, log *slog.Logger
 	if hooks.TracerProvider != nil {
 		return hooks.TracerProvider, func() {}, nil
 	}
-	sdk, err := otel.Setup(ctx, cfg.Tracing)
+	sdk, err := tracing.Setup(ctx, cfg.Tracing)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tracing: %w", err)
 	}

@@ -22,13 +22,13 @@ import (
 	"github.com/wagate/wagate/adapters/httpgin"
 	"github.com/wagate/wagate/adapters/localbus"
 	"github.com/wagate/wagate/adapters/localqueue"
-	"github.com/wagate/wagate/adapters/otel"
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/adapters/redisbus"
 	"github.com/wagate/wagate/adapters/safehttp"
+	"github.com/wagate/wagate/adapters/tracing"
 	"github.com/wagate/wagate/adapters/uuidv7"
 	"github.com/wagate/wagate/adapters/wasim"
-	"github.com/wagate/wagate/adapters/whatsmeow"
+	"github.com/wagate/wagate/adapters/whatsapp"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
@@ -54,7 +54,7 @@ type system struct {
 	realtime ports.EventBus
 	queue    ports.Queue
 	runner   ports.Runner
-	whatsapp *whatsmeow.Manager
+	whatsapp *whatsapp.Manager
 	// sim is the simulated network of sandbox mode (nil when live);
 	// simServer is set when it runs in this process, which then owns it.
 	sim       wasim.Controller
@@ -85,7 +85,7 @@ type system struct {
 func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*entstore.Store, error) {
 	st, err := entstore.Open(ctx, entstore.Options{
 		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Log: log, MaxConns: cfg.DatabaseMaxConns,
-		TracerProvider: otel.InTraceOnly(cfg.tracer),
+		TracerProvider: tracing.InTraceOnly(cfg.tracer),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -169,7 +169,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	if err != nil {
 		return nil, err
 	}
-	if sys.whatsapp, err = whatsmeow.New(ctx, whatsmeow.Options{
+	if sys.whatsapp, err = whatsapp.New(ctx, whatsapp.Options{
 		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network, ProxyDial: safehttp.NewProxyDialer(proxyGuard(cfg)),
 		OnEvent: sys.routeWhatsAppEvent,
 		Log:     log.With("component", "whatsapp"), Clock: clock,
@@ -197,7 +197,7 @@ func (s *system) openRedis(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("WAGATE_REDIS_URL: %w", err)
 	}
 	s.redis = redis.NewClient(opt)
-	if err := otel.InstrumentRedis(s.redis, cfg.tracer); err != nil {
+	if err := tracing.InstrumentRedis(s.redis, cfg.tracer); err != nil {
 		return fmt.Errorf("trace redis: %w", err)
 	}
 	if err := s.redis.Ping(ctx).Err(); err != nil {
@@ -240,7 +240,7 @@ func (s *system) openQueue(cfg Config, log *slog.Logger) error {
 	}
 	// Traced last, outermost: the job spans carry their context in the
 	// jobs.
-	s.queue, s.runner = otel.Queue(s.queue, cfg.tracer, queueSystem(cfg)), otel.Runner(s.runner, cfg.tracer, queueSystem(cfg))
+	s.queue, s.runner = tracing.Queue(s.queue, cfg.tracer, queueSystem(cfg)), tracing.Runner(s.runner, cfg.tracer, queueSystem(cfg))
 	return nil
 }
 

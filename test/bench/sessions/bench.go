@@ -15,7 +15,7 @@ import (
 
 	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/wasim"
-	"github.com/wagate/wagate/adapters/whatsmeow"
+	"github.com/wagate/wagate/adapters/whatsapp"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -111,13 +111,13 @@ func settled(ctx context.Context, wait time.Duration) (sample, error) {
 
 // fleet is a manager on the simulator and the tracker of its events.
 type fleet struct {
-	m *whatsmeow.Manager
+	m *whatsapp.Manager
 	t *tracker
 }
 
 func startFleet(ctx context.Context, db *entstore.Store, simAddr string, n int) (*fleet, error) {
 	t := newTracker(n)
-	m, err := whatsmeow.New(ctx, whatsmeow.Options{
+	m, err := whatsapp.New(ctx, whatsapp.Options{
 		DB:         db.DB(),
 		Dialect:    db.Dialect(),
 		HTTPClient: wasim.HTTPClientFor(simAddr),
