@@ -364,3 +364,41 @@ func TestInboundTextCleaned(t *testing.T) {
 		}
 	}
 }
+
+// A send wakes the instance's next message at once: the jobs waiting
+// behind a busy instance come back only after their retry delay (whole
+// seconds on asynq), which held a backlog to a few messages a second.
+func TestSendWakesTheNextMessage(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	a, b := e.send(t, "+15550002222"), e.send(t, "+15550003333")
+	if err := e.run(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	wake, ok := e.queue.Take("wake:" + string(a.ID))
+	if !ok {
+		t.Fatalf("got jobs %v, want a wake-up after the send of %s", e.queue.Jobs(), a.ID)
+	}
+	if err := e.svc.HandleSend(t.Context(), ports.Delivery{Job: wake, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(t, b.ID).Status; got != ports.MsgSent {
+		t.Errorf("second message after the wake-up: got %s, want sent", got)
+	}
+	// b's own job finds nothing left and ends; the last wake-up too.
+	if err := e.run(t, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	last, ok := e.queue.Take("wake:" + string(b.ID))
+	if !ok {
+		t.Fatalf("got jobs %v, want a wake-up after the send of %s", e.queue.Jobs(), b.ID)
+	}
+	if err := e.svc.HandleSend(t.Context(), ports.Delivery{Job: last, Attempt: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.wa.Sends()); n != 2 {
+		t.Errorf("got %d sends, want 2", n)
+	}
+	if e.queue.Len() != 0 {
+		t.Errorf("got jobs %v left, want none", e.queue.Jobs())
+	}
+}

@@ -22,6 +22,8 @@ const maxBackoff = time.Minute
 type sendJob struct {
 	Sub ports.SubscriptionID `json:"sub"`
 	ID  ports.MessageID      `json:"id"`
+	// Wake marks a wake-up after a send (wake), not a message's own job.
+	Wake bool `json:"wake,omitempty"`
 }
 
 // Register registers the send handler with a runner.
@@ -50,8 +52,9 @@ func (s *Service) enqueue(ctx context.Context, m ports.Message) error {
 // the instance's oldest message still to send (queued, or sending with a
 // claim gone stale), so an instance's messages go out in the order they
 // were accepted whichever of their jobs runs first. A run sends at most one
-// message, so N jobs send N messages; a run that finds nothing left (a
-// duplicate job, or the other jobs of the instance were faster) does
+// message, then wakes the instance again (wake) so that the next goes out
+// without waiting for its own job's retry; a run that finds nothing left
+// (a duplicate job, or the other jobs of the instance were faster) does
 // nothing. While the instance is disconnected the oldest message goes back
 // to queued and the job is retried with backoff, until MaxAge has passed
 // (then failed, instance_not_connected): later messages wait behind it,
@@ -71,23 +74,38 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("get message %s: %w", job.ID, err)
 	}
+	sent, err := s.sendOldest(ctx, m)
+	if job.Wake && err != nil {
+		// A wake-up is a shortcut: the waiting messages' own jobs retry.
+		s.d.Log.Debug("send wake-up deferred to the messages' jobs", "instance", string(m.InstanceID), "err", err)
+		return nil
+	}
+	if err == nil && sent != nil {
+		s.wake(ctx, *sent)
+	}
+	return err
+}
+
+// sendOldest sends the oldest message of m's instance while holding the
+// instance's turn; it returns the message it took (nil if none).
+func (s *Service) sendOldest(ctx context.Context, m ports.Message) (*ports.Message, error) {
 	if err := s.checkOwner(ctx, m); err != nil {
-		return err
+		return nil, err
 	}
 	slot, err := s.pace.acquire(m.InstanceID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer slot.release()
 	if err := slot.wait(ctx); err != nil {
-		return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
+		return nil, ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
 	}
-	next, err := s.d.Stores.Messages.NextToSend(ctx, job.Sub, m.InstanceID)
+	next, err := s.d.Stores.Messages.NextToSend(ctx, m.SubscriptionID, m.InstanceID)
 	if ports.IsCode(err, ports.ENotFound) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("next message of %s: %w", m.InstanceID, err)
+		return nil, fmt.Errorf("next message of %s: %w", m.InstanceID, err)
 	}
 	now := s.d.Clock.Now()
 	if next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(now)) {
@@ -95,9 +113,27 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 		// or one that died a moment ago): the later messages wait until
 		// it is sent or its claim goes stale.
 		wait := max(next.UpdatedAt.Sub(s.staleBefore(now)), 0) + time.Second
-		return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message is being sent", RetryAfter: wait}
+		return nil, &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message is being sent", RetryAfter: wait}
 	}
-	return s.send(ctx, next, slot)
+	return &next, s.send(ctx, next, slot)
+}
+
+// wake enqueues a wake-up of the instance of sent, once its turn is free:
+// the jobs of the messages waiting behind it were deferred and come back
+// only after their retry delay (whole seconds on asynq, so a backlog of one
+// instance went out at a few messages a second); the wake-up sends the
+// next one as soon as the pause allows. Its id follows from the message
+// sent, so a run repeated after a crash enqueues it once. One that finds
+// nothing left to send ends there.
+func (s *Service) wake(ctx context.Context, sent ports.Message) {
+	payload, err := json.Marshal(sendJob{Sub: sent.SubscriptionID, ID: sent.ID, Wake: true})
+	if err != nil {
+		return
+	}
+	err = s.d.Queue.Enqueue(ctx, ports.Job{ID: "wake:" + string(sent.ID), Type: JobSend, Payload: payload, MaxAttempts: 1})
+	if err != nil && !ports.IsCode(err, ports.EConflict) {
+		s.d.Log.Debug("enqueue send wake-up; the messages' own jobs will run", "instance", string(sent.InstanceID), "err", err)
+	}
 }
 
 // staleBefore is the time before which a claim is stale: its worker had
