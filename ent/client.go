@@ -19,6 +19,8 @@ import (
 	"github.com/wagate/wagate/ent/bulk"
 	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
+	"github.com/wagate/wagate/ent/event"
+	"github.com/wagate/wagate/ent/eventcursor"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
@@ -50,6 +52,10 @@ type Client struct {
 	DailyStat *DailyStatClient
 	// DeniedToken is the client for interacting with the DeniedToken builders.
 	DeniedToken *DeniedTokenClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
+	// EventCursor is the client for interacting with the EventCursor builders.
+	EventCursor *EventCursorClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Instance is the client for interacting with the Instance builders.
@@ -90,6 +96,8 @@ func (c *Client) init() {
 	c.Bulk = NewBulkClient(c.config)
 	c.DailyStat = NewDailyStatClient(c.config)
 	c.DeniedToken = NewDeniedTokenClient(c.config)
+	c.Event = NewEventClient(c.config)
+	c.EventCursor = NewEventCursorClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.InstanceLease = NewInstanceLeaseClient(c.config)
@@ -199,6 +207,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Bulk:            NewBulkClient(cfg),
 		DailyStat:       NewDailyStatClient(cfg),
 		DeniedToken:     NewDeniedTokenClient(cfg),
+		Event:           NewEventClient(cfg),
+		EventCursor:     NewEventCursorClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
@@ -235,6 +245,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Bulk:            NewBulkClient(cfg),
 		DailyStat:       NewDailyStatClient(cfg),
 		DeniedToken:     NewDeniedTokenClient(cfg),
+		Event:           NewEventClient(cfg),
+		EventCursor:     NewEventCursorClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
@@ -276,9 +288,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
-		c.Instance, c.InstanceLease, c.Message, c.MessageMedia, c.Node, c.RefreshToken,
-		c.Subscription, c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.Event,
+		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Message,
+		c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template, c.User,
+		c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -288,9 +301,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.IdempotencyKey,
-		c.Instance, c.InstanceLease, c.Message, c.MessageMedia, c.Node, c.RefreshToken,
-		c.Subscription, c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.Event,
+		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Message,
+		c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template, c.User,
+		c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -309,6 +323,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.DailyStat.mutate(ctx, m)
 	case *DeniedTokenMutation:
 		return c.DeniedToken.mutate(ctx, m)
+	case *EventMutation:
+		return c.Event.mutate(ctx, m)
+	case *EventCursorMutation:
+		return c.EventCursor.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *InstanceMutation:
@@ -1000,6 +1018,272 @@ func (c *DeniedTokenClient) mutate(ctx context.Context, m *DeniedTokenMutation) 
 		return (&DeniedTokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown DeniedToken mutation op: %q", m.Op())
+	}
+}
+
+// EventClient is a client for the Event schema.
+type EventClient struct {
+	config
+}
+
+// NewEventClient returns a client for the Event from the given config.
+func NewEventClient(c config) *EventClient {
+	return &EventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `event.Hooks(f(g(h())))`.
+func (c *EventClient) Use(hooks ...Hook) {
+	c.hooks.Event = append(c.hooks.Event, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `event.Intercept(f(g(h())))`.
+func (c *EventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Event = append(c.inters.Event, interceptors...)
+}
+
+// Create returns a builder for creating a Event entity.
+func (c *EventClient) Create() *EventCreate {
+	mutation := newEventMutation(c.config, OpCreate)
+	return &EventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Event entities.
+func (c *EventClient) CreateBulk(builders ...*EventCreate) *EventCreateBulk {
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventClient) MapCreateBulk(slice any, setFunc func(*EventCreate, int)) *EventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCreateBulk{err: fmt.Errorf("calling to EventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Event.
+func (c *EventClient) Update() *EventUpdate {
+	mutation := newEventMutation(c.config, OpUpdate)
+	return &EventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventClient) UpdateOne(_m *Event) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEvent(_m))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventClient) UpdateOneID(id string) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEventID(id))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Event.
+func (c *EventClient) Delete() *EventDelete {
+	mutation := newEventMutation(c.config, OpDelete)
+	return &EventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventClient) DeleteOne(_m *Event) *EventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventClient) DeleteOneID(id string) *EventDeleteOne {
+	builder := c.Delete().Where(event.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeleteOne{builder}
+}
+
+// Query returns a query builder for Event.
+func (c *EventClient) Query() *EventQuery {
+	return &EventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Event entity by its id.
+func (c *EventClient) Get(ctx context.Context, id string) (*Event, error) {
+	return c.Query().Where(event.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventClient) GetX(ctx context.Context, id string) *Event {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventClient) Hooks() []Hook {
+	return c.hooks.Event
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventClient) Interceptors() []Interceptor {
+	return c.inters.Event
+}
+
+func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
+	}
+}
+
+// EventCursorClient is a client for the EventCursor schema.
+type EventCursorClient struct {
+	config
+}
+
+// NewEventCursorClient returns a client for the EventCursor from the given config.
+func NewEventCursorClient(c config) *EventCursorClient {
+	return &EventCursorClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `eventcursor.Hooks(f(g(h())))`.
+func (c *EventCursorClient) Use(hooks ...Hook) {
+	c.hooks.EventCursor = append(c.hooks.EventCursor, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `eventcursor.Intercept(f(g(h())))`.
+func (c *EventCursorClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EventCursor = append(c.inters.EventCursor, interceptors...)
+}
+
+// Create returns a builder for creating a EventCursor entity.
+func (c *EventCursorClient) Create() *EventCursorCreate {
+	mutation := newEventCursorMutation(c.config, OpCreate)
+	return &EventCursorCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EventCursor entities.
+func (c *EventCursorClient) CreateBulk(builders ...*EventCursorCreate) *EventCursorCreateBulk {
+	return &EventCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventCursorClient) MapCreateBulk(slice any, setFunc func(*EventCursorCreate, int)) *EventCursorCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCursorCreateBulk{err: fmt.Errorf("calling to EventCursorClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCursorCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCursorCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EventCursor.
+func (c *EventCursorClient) Update() *EventCursorUpdate {
+	mutation := newEventCursorMutation(c.config, OpUpdate)
+	return &EventCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventCursorClient) UpdateOne(_m *EventCursor) *EventCursorUpdateOne {
+	mutation := newEventCursorMutation(c.config, OpUpdateOne, withEventCursor(_m))
+	return &EventCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventCursorClient) UpdateOneID(id string) *EventCursorUpdateOne {
+	mutation := newEventCursorMutation(c.config, OpUpdateOne, withEventCursorID(id))
+	return &EventCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EventCursor.
+func (c *EventCursorClient) Delete() *EventCursorDelete {
+	mutation := newEventCursorMutation(c.config, OpDelete)
+	return &EventCursorDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventCursorClient) DeleteOne(_m *EventCursor) *EventCursorDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventCursorClient) DeleteOneID(id string) *EventCursorDeleteOne {
+	builder := c.Delete().Where(eventcursor.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventCursorDeleteOne{builder}
+}
+
+// Query returns a query builder for EventCursor.
+func (c *EventCursorClient) Query() *EventCursorQuery {
+	return &EventCursorQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEventCursor},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EventCursor entity by its id.
+func (c *EventCursorClient) Get(ctx context.Context, id string) (*EventCursor, error) {
+	return c.Query().Where(eventcursor.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventCursorClient) GetX(ctx context.Context, id string) *EventCursor {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventCursorClient) Hooks() []Hook {
+	return c.hooks.EventCursor
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventCursorClient) Interceptors() []Interceptor {
+	return c.inters.EventCursor
+}
+
+func (c *EventCursorClient) mutate(ctx context.Context, m *EventCursorMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCursorCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventCursorUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventCursorUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EventCursor mutation op: %q", m.Op())
 	}
 }
 
@@ -2602,14 +2886,16 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance,
-		InstanceLease, Message, MessageMedia, Node, RefreshToken, Subscription,
-		Template, User, WebhookDelivery, WebhookEndpoint []ent.Hook
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor,
+		IdempotencyKey, Instance, InstanceLease, Message, MessageMedia, Node,
+		RefreshToken, Subscription, Template, User, WebhookDelivery,
+		WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, IdempotencyKey, Instance,
-		InstanceLease, Message, MessageMedia, Node, RefreshToken, Subscription,
-		Template, User, WebhookDelivery, WebhookEndpoint []ent.Interceptor
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor,
+		IdempotencyKey, Instance, InstanceLease, Message, MessageMedia, Node,
+		RefreshToken, Subscription, Template, User, WebhookDelivery,
+		WebhookEndpoint []ent.Interceptor
 	}
 )
 

@@ -17,6 +17,8 @@ import (
 	"github.com/wagate/wagate/ent/bulk"
 	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
+	"github.com/wagate/wagate/ent/event"
+	"github.com/wagate/wagate/ent/eventcursor"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
@@ -94,6 +96,8 @@ func checkColumn(t, c string) error {
 			bulk.Table:            bulk.ValidColumn,
 			dailystat.Table:       dailystat.ValidColumn,
 			deniedtoken.Table:     deniedtoken.ValidColumn,
+			event.Table:           event.ValidColumn,
+			eventcursor.Table:     eventcursor.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			instance.Table:        instance.ValidColumn,
 			instancelease.Table:   instancelease.ValidColumn,

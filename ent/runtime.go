@@ -8,6 +8,8 @@ import (
 	"github.com/wagate/wagate/ent/bulk"
 	"github.com/wagate/wagate/ent/dailystat"
 	"github.com/wagate/wagate/ent/deniedtoken"
+	"github.com/wagate/wagate/ent/event"
+	"github.com/wagate/wagate/ent/eventcursor"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
@@ -374,6 +376,108 @@ func init() {
 	// deniedtoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	deniedtoken.IDValidator = func() func(string) error {
 		validators := deniedtokenDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescSubscriptionID is the schema descriptor for subscription_id field.
+	eventDescSubscriptionID := eventFields[1].Descriptor()
+	// event.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	event.SubscriptionIDValidator = func() func(string) error {
+		validators := eventDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescInstanceID is the schema descriptor for instance_id field.
+	eventDescInstanceID := eventFields[3].Descriptor()
+	// event.InstanceIDValidator is a validator for the "instance_id" field. It is called by the builders before save.
+	event.InstanceIDValidator = func() func(string) error {
+		validators := eventDescInstanceID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(instance_id string) error {
+			for _, fn := range fns {
+				if err := fn(instance_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescType is the schema descriptor for type field.
+	eventDescType := eventFields[4].Descriptor()
+	// event.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	event.TypeValidator = func() func(string) error {
+		validators := eventDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescID is the schema descriptor for id field.
+	eventDescID := eventFields[0].Descriptor()
+	// event.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	event.IDValidator = func() func(string) error {
+		validators := eventDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	eventcursorFields := schema.EventCursor{}.Fields()
+	_ = eventcursorFields
+	// eventcursorDescAppended is the schema descriptor for appended field.
+	eventcursorDescAppended := eventcursorFields[1].Descriptor()
+	// eventcursor.DefaultAppended holds the default value on creation for the appended field.
+	eventcursor.DefaultAppended = eventcursorDescAppended.Default.(int64)
+	// eventcursorDescDispatched is the schema descriptor for dispatched field.
+	eventcursorDescDispatched := eventcursorFields[2].Descriptor()
+	// eventcursor.DefaultDispatched holds the default value on creation for the dispatched field.
+	eventcursor.DefaultDispatched = eventcursorDescDispatched.Default.(int64)
+	// eventcursorDescID is the schema descriptor for id field.
+	eventcursorDescID := eventcursorFields[0].Descriptor()
+	// eventcursor.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	eventcursor.IDValidator = func() func(string) error {
+		validators := eventcursorDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

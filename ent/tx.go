@@ -24,6 +24,10 @@ type Tx struct {
 	DailyStat *DailyStatClient
 	// DeniedToken is the client for interacting with the DeniedToken builders.
 	DeniedToken *DeniedTokenClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
+	// EventCursor is the client for interacting with the EventCursor builders.
+	EventCursor *EventCursorClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Instance is the client for interacting with the Instance builders.
@@ -184,6 +188,8 @@ func (tx *Tx) init() {
 	tx.Bulk = NewBulkClient(tx.config)
 	tx.DailyStat = NewDailyStatClient(tx.config)
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
+	tx.EventCursor = NewEventCursorClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.InstanceLease = NewInstanceLeaseClient(tx.config)

@@ -2,7 +2,7 @@ package ports
 
 import (
 	"context"
-	"log/slog"
+	"encoding/json"
 	"time"
 )
 
@@ -19,16 +19,20 @@ const (
 	EventWebhookTest     EventType = "webhook.test"
 )
 
-// Event is something that happened on an instance, as webhooks and the
-// realtime stream carry it. Data is one of the *Data types below (or, for
-// message events, the types of later modules).
+// Event is something that happened on an instance, as the event log keeps
+// it and webhooks and the realtime stream carry it. Data is the JSON of
+// the envelope's "data" member, encoded once when the event is appended
+// (EventLog.Append), so that every reader sends the same bytes.
 type Event struct {
 	ID             string // evt_…
 	Type           EventType
 	SubscriptionID SubscriptionID
 	InstanceID     InstanceID
 	At             time.Time
-	Data           any
+	Data           json.RawMessage
+	// Position orders a subscription's events: 1, 2, 3, … without gaps, in
+	// commit order. Zero until the event is appended.
+	Position int64
 }
 
 // InstanceStatusData is the data of instance.status.
@@ -65,26 +69,41 @@ type EventBus interface {
 	Subscribe(ctx context.Context, f EventFilter) (<-chan Event, error)
 }
 
-// EventPublisher announces what a module did: it stamps each event with an
-// id and the time and hands it to Bus. The zero Bus drops events, for
-// servers and tests without realtime subscribers.
-type EventPublisher struct {
-	Bus   EventBus
-	IDs   IDGen
-	Clock Clock
-	Log   *slog.Logger
+// EventCursor is where a subscription's event log stands: Appended is the
+// position of its last event, Dispatched that of the last one handed to
+// webhooks and the realtime bus.
+type EventCursor struct {
+	Appended   int64
+	Dispatched int64
 }
 
-// Publish stamps e and hands it to the bus, which never waits. A failure
-// loses one realtime event; it is logged, not returned, since what caused
-// the event has happened.
-func (p EventPublisher) Publish(ctx context.Context, e Event) {
-	if p.Bus == nil {
-		return
-	}
-	e.ID = "evt_" + p.IDs.NewID()
-	e.At = p.Clock.Now()
-	if err := p.Bus.Publish(ctx, e); err != nil {
-		p.Log.Warn("publish event", "type", string(e.Type), "instance", string(e.InstanceID), "err", err)
-	}
+// EventStore is the event log: every event, appended in the transaction
+// of the change it reports, read back in order by the dispatcher.
+type EventStore interface {
+	// AppendEvent stores e at its subscription's next position and returns
+	// that position. Inside a transaction it holds the subscription's
+	// counter until commit, so positions commit in order and a reader that
+	// has seen position n has seen every position before it. EConflict if
+	// the id exists.
+	AppendEvent(ctx context.Context, e Event) (int64, error)
+	// ListEventsAfter returns up to limit of the subscription's events
+	// whose position is greater than after, in position order.
+	ListEventsAfter(ctx context.Context, sub SubscriptionID, after int64, limit int) ([]Event, error)
+	// GetEventCursor returns the subscription's cursor; the zero cursor for
+	// a subscription without events.
+	GetEventCursor(ctx context.Context, sub SubscriptionID) (EventCursor, error)
+	// AdvanceEventCursor moves Dispatched from from to to, only if it is
+	// still from: EConflict otherwise (another dispatcher got there first).
+	AdvanceEventCursor(ctx context.Context, sub SubscriptionID, from, to int64) error
+}
+
+// EventBacklog is the system-level view of the event log, across every
+// subscription, for the periodic passes.
+type EventBacklog interface {
+	// ListUndispatched returns up to limit subscriptions whose cursor has
+	// events not yet dispatched.
+	ListUndispatched(ctx context.Context, limit int) ([]SubscriptionID, error)
+	// PurgeEvents deletes up to limit events appended before the given
+	// time and returns how many went. The cursors stay.
+	PurgeEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }

@@ -122,6 +122,7 @@ type Stores struct {
 	Templates     TemplateStore
 	Bulks         BulkStore
 	Idempotency   IdempotencyStore
+	Events        EventStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

@@ -114,6 +114,7 @@ func newStores(c *conn) ports.Stores {
 		Templates:     &templateStore{c},
 		Bulks:         &bulkStore{c},
 		Idempotency:   &idempotencyStore{c},
+		Events:        &eventStore{c},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wagate/wagate/adapters/eventjson"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -16,7 +17,11 @@ func TestEncodeBulkStatusEvent(t *testing.T) {
 			PacingMin: time.Second, PacingMax: 3 * time.Second, CreatedAt: at, StartedAt: &at},
 		Counts: ports.BulkCounts{Queued: 2, Sent: 1, Delivered: 1, Failed: 1},
 	}
-	raw, err := EncodeEvent(ports.Event{ID: "evt_1", Type: ports.EventBulkStatus, InstanceID: "i1", At: at, Data: sum})
+	data, err := EncodeEventData(sum)
+	if err != nil {
+		t.Fatalf("encode bulk.status: %v", err)
+	}
+	raw, err := eventjson.Encode(ports.Event{ID: "evt_1", Type: ports.EventBulkStatus, InstanceID: "i1", At: at, Data: data})
 	if err != nil {
 		t.Fatalf("encode bulk.status: %v", err)
 	}

@@ -7,20 +7,41 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// EncodeEvent returns the JSON envelope of an event (SPEC §10). It is the
-// one encoding of events: the realtime stream writes it as a frame, and
-// the composition root hands it to the webhooks core, which stores it as a
-// delivery's payload. It lives here because the envelope's data are the
-// HTTP DTOs (a message.received event carries the Message DTO of the
-// messages routes). An error for data without a wire form.
-func EncodeEvent(e ports.Event) ([]byte, error) {
-	dto, ok := eventDTO(e)
+// EncodeEventData returns the JSON of an event's data (the envelope's
+// "data" member; the envelope itself is adapters/eventjson's). The
+// composition root hands it to the event log, which encodes each event
+// once, when it is appended. It lives here because the data are the HTTP
+// DTOs: a message.received event carries the Message DTO of the messages
+// routes. An error for data without a wire form, which must not reach
+// clients under Go field names.
+func EncodeEventData(data any) (json.RawMessage, error) {
+	dto, ok := eventDataDTO(data)
 	if !ok {
-		return nil, fmt.Errorf("event %s: %T has no wire form", e.Type, e.Data)
+		return nil, fmt.Errorf("%T has no wire form", data)
 	}
 	b, err := json.Marshal(dto)
 	if err != nil {
-		return nil, fmt.Errorf("encode event %s: %w", e.Type, err)
+		return nil, fmt.Errorf("encode event data: %w", err)
 	}
 	return b, nil
+}
+
+// eventDataDTO converts the data of an event; false for data without a
+// wire form.
+func eventDataDTO(data any) (any, bool) {
+	switch d := data.(type) {
+	case ports.InstanceStatusData:
+		return InstanceStatusDTO{Status: string(d.Status), PreviousStatus: optString(string(d.PreviousStatus)), Reason: optString(d.Reason)}, true
+	case ports.InstanceQRData:
+		return InstanceQRDTO{QR: d.QR, Attempt: d.Attempt, ExpiresAt: d.ExpiresAt.UTC()}, true
+	case ports.MessageStatusData:
+		return MessageStatusDTO{MessageID: string(d.MessageID), Status: string(d.Status), Error: messageError(d.ErrorCode, d.ErrorMessage)}, true
+	case ports.Message:
+		return messageDTO(d), true
+	case ports.BulkSummary:
+		return bulkDTO(d), true
+	case struct{}, nil:
+		return struct{}{}, true
+	}
+	return nil, false
 }

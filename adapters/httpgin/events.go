@@ -2,7 +2,7 @@ package httpgin
 
 import (
 	"context"
-	"encoding/json"
+
 	"errors"
 	"log/slog"
 	"strings"
@@ -11,6 +11,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gin-gonic/gin"
 
+	"github.com/wagate/wagate/adapters/eventjson"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -31,15 +32,6 @@ var eventTypes = map[ports.EventType]bool{
 	ports.EventBulkStatus: true, ports.EventWebhookTest: true,
 }
 
-// EventDTO is the envelope of every event, on webhooks and the stream.
-type EventDTO struct {
-	ID         string    `json:"id"`
-	Type       string    `json:"type"`
-	InstanceID string    `json:"instanceId"`
-	Timestamp  time.Time `json:"timestamp"`
-	Data       any       `json:"data"`
-}
-
 // InstanceStatusDTO is the data of instance.status.
 type InstanceStatusDTO struct {
 	Status         string  `json:"status"`
@@ -52,35 +44,6 @@ type InstanceQRDTO struct {
 	QR        string    `json:"qr"`
 	Attempt   int       `json:"attempt"`
 	ExpiresAt time.Time `json:"expiresAt"`
-}
-
-// eventDTO converts an event; false for data without a wire form, which
-// must not reach clients under Go field names.
-func eventDTO(e ports.Event) (EventDTO, bool) {
-	out := EventDTO{ID: e.ID, Type: string(e.Type), InstanceID: string(e.InstanceID), Timestamp: e.At.UTC()}
-	switch d := e.Data.(type) {
-	case ports.InstanceStatusData:
-		out.Data = InstanceStatusDTO{Status: string(d.Status), PreviousStatus: optString(string(d.PreviousStatus)), Reason: optString(d.Reason)}
-	case *ports.InstanceStatusData:
-		return eventDTO(ports.Event{ID: e.ID, Type: e.Type, InstanceID: e.InstanceID, At: e.At, Data: *d})
-	case ports.InstanceQRData:
-		out.Data = InstanceQRDTO{QR: d.QR, Attempt: d.Attempt, ExpiresAt: d.ExpiresAt.UTC()}
-	case *ports.InstanceQRData:
-		return eventDTO(ports.Event{ID: e.ID, Type: e.Type, InstanceID: e.InstanceID, At: e.At, Data: *d})
-	case ports.MessageStatusData:
-		out.Data = MessageStatusDTO{MessageID: string(d.MessageID), Status: string(d.Status), Error: messageError(d.ErrorCode, d.ErrorMessage)}
-	case ports.Message:
-		out.Data = messageDTO(d)
-	case ports.BulkSummary:
-		out.Data = bulkDTO(d)
-	case nil:
-		out.Data = map[string]any{}
-	case map[string]any, json.RawMessage:
-		out.Data = d
-	default:
-		return EventDTO{}, false
-	}
-	return out, true
 }
 
 // authenticateStream accepts only a user's access token, from the header
@@ -238,7 +201,7 @@ func (a *api) closeDropped(ctx context.Context, conn *websocket.Conn) {
 // writeEvent sends one event as a text frame; events without a wire form
 // are skipped.
 func (a *api) writeEvent(ctx context.Context, conn *websocket.Conn, e ports.Event) error {
-	b, err := EncodeEvent(e)
+	b, err := eventjson.Encode(e)
 	if err != nil {
 		a.log.LogAttrs(ctx, slog.LevelWarn, "event without a wire form skipped",
 			slog.String("type", string(e.Type)), slog.String("instance_id", string(e.InstanceID)), slog.String("error", err.Error()))

@@ -258,10 +258,10 @@ func TestStreamDeliversOwnEvents(t *testing.T) {
 		}
 	}
 	publish(ports.Event{ID: "evt_1", Type: ports.EventInstanceStatus,
-		Data: ports.InstanceStatusData{Status: ports.StatusDisconnected, PreviousStatus: ports.StatusQR, Reason: "qr_timeout"}})
+		Data: eventData(t, ports.InstanceStatusData{Status: ports.StatusDisconnected, PreviousStatus: ports.StatusQR, Reason: "qr_timeout"})})
 	publish(ports.Event{ID: "evt_2", Type: ports.EventInstanceQR,
-		Data: ports.InstanceQRData{QR: "2@abc", Attempt: 2, ExpiresAt: at.Add(time.Minute)}})
-	publish(ports.Event{ID: "evt_3", Type: ports.EventInstanceStatus, Data: ports.InstanceStatusData{Status: ports.StatusConnecting}})
+		Data: eventData(t, ports.InstanceQRData{QR: "2@abc", Attempt: 2, ExpiresAt: at.Add(time.Minute)})})
+	publish(ports.Event{ID: "evt_3", Type: ports.EventInstanceStatus, Data: eventData(t, ports.InstanceStatusData{Status: ports.StatusConnecting})})
 
 	want := []string{
 		`{"id":"evt_1","type":"instance.status","instanceId":"` + inst.ID + `","timestamp":"2025-01-02T02:04:05Z","data":{"status":"disconnected","previousStatus":"qr","reason":"qr_timeout"}}`,
@@ -296,7 +296,7 @@ func TestStreamPings(t *testing.T) {
 	}
 	c2, _ := s.open(t, "", access)
 	if err := s.bus.Publish(t.Context(), ports.Event{ID: "evt_after", Type: ports.EventInstanceStatus, SubscriptionID: f.SubscriptionID,
-		InstanceID: "i", Data: ports.InstanceStatusData{Status: ports.StatusConnected}}); err != nil {
+		InstanceID: "i", Data: eventData(t, ports.InstanceStatusData{Status: ports.StatusConnected})}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readEvent(t, c2); got["id"] != "evt_after" {
@@ -347,10 +347,20 @@ func TestStreamOutlivesServerTimeouts(t *testing.T) {
 	c, f := s.open(t, "", access)
 	time.Sleep(300 * time.Millisecond)
 	if err := bus.Publish(t.Context(), ports.Event{ID: "evt_late", Type: ports.EventInstanceStatus, SubscriptionID: f.SubscriptionID,
-		InstanceID: "i", Data: ports.InstanceStatusData{Status: ports.StatusConnected}}); err != nil {
+		InstanceID: "i", Data: eventData(t, ports.InstanceStatusData{Status: ports.StatusConnected})}); err != nil {
 		t.Fatal(err)
 	}
 	if got := readEvent(t, c); got["id"] != "evt_late" {
 		t.Fatalf("got %v, want evt_late after the server timeouts passed", got)
 	}
+}
+
+// eventData is v's wire form, as the event log stores it.
+func eventData(t *testing.T, v any) json.RawMessage {
+	t.Helper()
+	b, err := EncodeEventData(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

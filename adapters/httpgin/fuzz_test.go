@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/wagate/wagate/adapters/eventjson"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/messaging"
@@ -40,12 +41,13 @@ type fuzzEnv struct {
 func newFuzzEnv(t *testing.T) *fuzzEnv {
 	env := newTestEnvWith(t, Options{}, ports.DefaultTiers(), nil, func(s *Services, st *coretest.Store, clock ports.Clock) {
 		s.Messaging = messaging.New(messaging.Deps{Tx: st, Stores: st.Stores(), Outbox: st.Outbox(),
-			Clock: clock, IDs: uuidIDs{}, Queue: nopQueue{}}, messaging.Config{})
+			Clock: clock, IDs: uuidIDs{}, Queue: nopQueue{}, Events: coretest.NewEventLog(clock, nil)}, messaging.Config{})
 		s.Bulks = bulks.New(bulks.Deps{Tx: st, Stores: st.Stores(), Sender: s.Messaging, Clock: clock, IDs: uuidIDs{},
-			Queue: nopQueue{}, Render: templates.Render}, bulks.Config{})
+			Queue: nopQueue{}, Render: templates.Render, Events: coretest.NewEventLog(clock, nil)}, bulks.Config{})
 		s.Templates = templates.New(templates.Deps{Tx: st, Stores: st.Stores(), Clock: clock, IDs: uuidIDs{}})
 		s.Webhooks = webhooks.New(webhooks.Deps{Tx: st, Stores: st.Stores(), Outbox: st.DeliveryOutbox(),
-			Clock: clock, IDs: uuidIDs{}, Queue: nopQueue{}, Encode: EncodeEvent}, webhooks.Config{})
+			Clock: clock, IDs: uuidIDs{}, Queue: nopQueue{}, Encode: eventjson.Encode,
+			Events: coretest.NewEventLog(clock, nil), EventBacklog: st.EventBacklog()}, webhooks.Config{})
 	})
 	f := &fuzzEnv{env: env}
 	f.token, _ = env.account("fuzz@example.com")

@@ -83,7 +83,7 @@ func newTestEnvWith(t *testing.T, opt Options, tiers ports.TierTable, wa ports.W
 		Tenancy: ten,
 		Keys:    keys.New(keys.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Log: log}),
 		Sessions: sessions.New(sessions.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Tiers: tiers, Log: log,
-			WhatsApp: wa, Bus: opt.Events, Limiter: coretest.NewLimiter(clock), ContactsLimit: ports.Limit{Count: 2, Period: time.Minute},
+			WhatsApp: wa, Events: coretest.NewEventLog(clock, nil), Limiter: coretest.NewLimiter(clock), ContactsLimit: ports.Limit{Count: 2, Period: time.Minute},
 			Directory: store.Directory()}),
 	}
 	if more != nil {

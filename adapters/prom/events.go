@@ -2,6 +2,7 @@ package prom
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -9,10 +10,10 @@ import (
 )
 
 // Events counts the status changes the cores announce, by watching the
-// events they publish: message.status (and message.received) and
-// instance.status. It sits in front of the event bus the cores are given,
-// so the cores need nothing of it. The counts are this node's: sum them
-// over the nodes.
+// events the dispatcher forwards to the realtime bus: message.status (and
+// message.received) and instance.status. It sits in front of that bus, so
+// the cores need nothing of it. Each event is dispatched once, on one
+// node: sum the counts over the nodes.
 type Events struct {
 	messages *prometheus.CounterVec
 	sessions *prometheus.CounterVec
@@ -59,22 +60,22 @@ func (m *Events) Bus(next ports.EventBus) ports.EventBus { return countingBus{ne
 func (m *Events) Observe(e ports.Event) {
 	switch e.Type {
 	case ports.EventMessageStatus:
-		switch d := e.Data.(type) {
-		case ports.MessageStatusData:
-			m.messages.WithLabelValues(known(messageStatuses, string(d.Status))).Inc()
-		case *ports.MessageStatusData:
-			m.messages.WithLabelValues(known(messageStatuses, string(d.Status))).Inc()
-		}
+		m.messages.WithLabelValues(known(messageStatuses, statusOf(e.Data))).Inc()
 	case ports.EventMessageReceived:
 		m.messages.WithLabelValues(string(ports.MsgReceived)).Inc()
 	case ports.EventInstanceStatus:
-		switch d := e.Data.(type) {
-		case ports.InstanceStatusData:
-			m.sessions.WithLabelValues(known(instanceStatuses, string(d.Status))).Inc()
-		case *ports.InstanceStatusData:
-			m.sessions.WithLabelValues(known(instanceStatuses, string(d.Status))).Inc()
-		}
+		m.sessions.WithLabelValues(known(instanceStatuses, statusOf(e.Data))).Inc()
 	}
+}
+
+// statusOf reads the "status" member of a status event's data (the wire
+// form of SPEC §10); "" when there is none.
+func statusOf(data json.RawMessage) string {
+	var d struct {
+		Status string `json:"status"`
+	}
+	_ = json.Unmarshal(data, &d)
+	return d.Status
 }
 
 type countingBus struct {

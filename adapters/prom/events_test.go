@@ -2,6 +2,7 @@ package prom_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -33,14 +34,14 @@ func TestEventsCountStatusChanges(t *testing.T) {
 	next := &recordingBus{}
 	bus := m.Bus(next)
 	for _, e := range []ports.Event{
-		{Type: ports.EventMessageStatus, Data: ports.MessageStatusData{Status: ports.MsgSent}},
-		{Type: ports.EventMessageStatus, Data: ports.MessageStatusData{Status: ports.MsgSent}},
-		{Type: ports.EventMessageStatus, Data: &ports.MessageStatusData{Status: ports.MsgFailed}},
-		{Type: ports.EventMessageStatus, Data: ports.MessageStatusData{Status: "+15550001111"}}, // never a label of its own
-		{Type: ports.EventMessageReceived, Data: ports.Message{Status: ports.MsgReceived}},
-		{Type: ports.EventInstanceStatus, Data: ports.InstanceStatusData{Status: ports.StatusConnected}},
-		{Type: ports.EventInstanceStatus, Data: ports.InstanceStatusData{Status: ports.StatusDisconnected}},
-		{Type: ports.EventInstanceQR, Data: ports.InstanceQRData{QR: "2@abc"}},
+		{Type: ports.EventMessageStatus, Data: json.RawMessage(`{"messageId":"m1","status":"sent"}`)},
+		{Type: ports.EventMessageStatus, Data: json.RawMessage(`{"messageId":"m2","status":"sent"}`)},
+		{Type: ports.EventMessageStatus, Data: json.RawMessage(`{"messageId":"m3","status":"failed","error":{"code":"x"}}`)},
+		{Type: ports.EventMessageStatus, Data: json.RawMessage(`{"status":"+15550001111"}`)}, // never a label of its own
+		{Type: ports.EventMessageReceived, Data: json.RawMessage(`{"id":"m4","status":"received"}`)},
+		{Type: ports.EventInstanceStatus, Data: json.RawMessage(`{"status":"connected","previousStatus":null}`)},
+		{Type: ports.EventInstanceStatus, Data: json.RawMessage(`{"status":"disconnected"}`)},
+		{Type: ports.EventInstanceQR, Data: json.RawMessage(`{"qr":"2@abc"}`)},
 		{Type: ports.EventWebhookTest},
 	} {
 		if err := bus.Publish(t.Context(), e); err != nil {

@@ -114,7 +114,7 @@ func (m *Webhooks) Disabled(reason string) {
 	m.disabled.WithLabelValues(known(disables, reason)).Inc()
 }
 
-// FanOutFailed counts an event lost to its webhooks.
+// FanOutFailed counts a failed dispatch run or an event skipped by webhooks.
 func (m *Webhooks) FanOutFailed() { m.lost.Inc() }
 
 // known returns v if it is in set, else "other".

@@ -23,6 +23,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wagate/wagate/adapters/eventjson"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -43,10 +44,7 @@ type Options struct {
 	Node ports.NodeID
 	// Local delivers to this node's subscribers.
 	Local ports.EventBus
-	// Encode gives an event's wire form: the envelope with id, type,
-	// instanceId, timestamp and data.
-	Encode func(ports.Event) ([]byte, error)
-	Log    *slog.Logger
+	Log   *slog.Logger
 }
 
 // Bus is the Redis event bus. It is safe for concurrent use.
@@ -68,21 +66,12 @@ type message struct {
 	Event        json.RawMessage `json:"event"`
 }
 
-// envelope is the part of the wire form the receiving node needs back.
-type envelope struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	InstanceID string          `json:"instanceId"`
-	Timestamp  time.Time       `json:"timestamp"`
-	Data       json.RawMessage `json:"data"`
-}
-
 // New subscribes to the channel (returning once Redis confirmed it, so
 // that no event published after New returns is missed) and starts
 // forwarding other nodes' events to Local until Close.
 func New(ctx context.Context, opt Options) (*Bus, error) {
-	if opt.Redis == nil || opt.Local == nil || opt.Encode == nil || opt.Node == "" {
-		return nil, errors.New("redisbus: Redis, Local, Encode and Node are required")
+	if opt.Redis == nil || opt.Local == nil || opt.Node == "" {
+		return nil, errors.New("redisbus: Redis, Local and Node are required")
 	}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.DiscardHandler)
@@ -106,7 +95,7 @@ func (b *Bus) Publish(ctx context.Context, e ports.Event) error {
 	if err := b.opt.Local.Publish(ctx, e); err != nil {
 		return err
 	}
-	wire, err := b.opt.Encode(e)
+	wire, err := eventjson.Encode(e)
 	if err != nil {
 		// No wire form: no WebSocket client could be sent it anyway.
 		b.opt.Log.Debug("event without a wire form not shared", "type", string(e.Type))
@@ -162,20 +151,14 @@ func (b *Bus) deliver(ctx context.Context, payload string) {
 	if m.Node == string(b.opt.Node) {
 		return
 	}
-	var env envelope
-	if err := json.Unmarshal(m.Event, &env); err != nil || m.Subscription == "" || env.Type == "" {
+	e, err := eventjson.Decode(m.Event)
+	if err != nil || m.Subscription == "" {
 		b.opt.Log.Warn("malformed event message ignored", "node", m.Node)
 		return
 	}
-	e := ports.Event{
-		ID: env.ID, Type: ports.EventType(env.Type), SubscriptionID: ports.SubscriptionID(m.Subscription),
-		InstanceID: ports.InstanceID(env.InstanceID), At: env.Timestamp, Data: env.Data,
-	}
-	if len(env.Data) == 0 || string(env.Data) == "null" {
-		e.Data = nil
-	}
+	e.SubscriptionID = ports.SubscriptionID(m.Subscription)
 	if err := b.opt.Local.Publish(ctx, e); err != nil {
-		b.opt.Log.Warn("deliver another node's event", "type", env.Type, "err", err)
+		b.opt.Log.Warn("deliver another node's event", "type", string(e.Type), "err", err)
 	}
 }
 

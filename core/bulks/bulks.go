@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
 )
@@ -35,7 +36,9 @@ type Deps struct {
 	Clock  ports.Clock
 	IDs    ports.IDGen
 	Queue  ports.Queue
-	Bus    ports.EventBus // nil: no events
+	// Events is the event log: each status move of a bulk appends its
+	// bulk.status event in the move's transaction.
+	Events *events.Log
 	// Render fills a template for one recipient (templates.Render); nil:
 	// template bulks are refused.
 	Render func(ports.Template, map[string]string) (string, error)
@@ -172,32 +175,19 @@ func (s *Service) Create(ctx context.Context, p ports.Principal, inst ports.Inst
 		if err := st.Bulks.CreateBulk(ctx, p.SubscriptionID, b, msgs); err != nil {
 			return fmt.Errorf("create bulk: %w", err)
 		}
+		if _, err := s.announce(ctx, st, b); err != nil {
+			return err
+		}
 		return cmd.Idempotency.Record(ctx, st.Idempotency, p.SubscriptionID, ports.BulkSummary{Bulk: b, Counts: ports.BulkCounts{Queued: b.Total}})
 	})
 	if err != nil {
 		return ports.BulkSummary{}, err
 	}
+	s.d.Events.Wake(ctx, p.SubscriptionID)
 	// After the commit, like a message's job: should the enqueue fail, the
 	// bulk relay starts the run later.
 	if err := s.enqueueStep(ctx, b, runAt); err != nil {
 		s.d.Log.Warn("enqueue bulk step; the bulk relay will retry", "bulk", string(b.ID), "err", err)
 	}
-	sum := ports.BulkSummary{Bulk: b, Counts: ports.BulkCounts{Queued: b.Total}}
-	s.publishBulk(ctx, sum)
-	return sum, nil
-}
-
-// publishBulk announces a bulk's status with its progress. A failure loses
-// one realtime event; it is logged, since the move has happened.
-func (s *Service) publishBulk(ctx context.Context, sum ports.BulkSummary) {
-	if s.d.Bus == nil {
-		return
-	}
-	e := ports.Event{
-		ID: "evt_" + s.d.IDs.NewID(), Type: ports.EventBulkStatus, At: s.d.Clock.Now(),
-		SubscriptionID: sum.SubscriptionID, InstanceID: sum.InstanceID, Data: sum,
-	}
-	if err := s.d.Bus.Publish(ctx, e); err != nil {
-		s.d.Log.Warn("publish event", "type", string(e.Type), "bulk", string(sum.ID), "err", err)
-	}
+	return ports.BulkSummary{Bulk: b, Counts: ports.BulkCounts{Queued: b.Total}}, nil
 }

@@ -22,7 +22,7 @@ type env struct {
 	ids   *coretest.IDs
 	wa    *coretest.WhatsApp
 	queue *coretest.Queue
-	bus   *coretest.Bus
+	bus   *coretest.EventTap
 	msgs  *messaging.Service
 	svc   *bulks.Service
 	p     ports.Principal
@@ -36,14 +36,15 @@ func newBulkEnv(t *testing.T, status ports.InstanceStatus) *env {
 	e := &env{
 		store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{},
 		wa:    &coretest.WhatsApp{SendFunc: func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{WAMessageID: "3EB0SENT"}, nil }},
-		queue: &coretest.Queue{}, bus: &coretest.Bus{},
+		queue: &coretest.Queue{},
 	}
+	e.bus = coretest.NewEventTap(e.store)
 	e.msgs = messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
-		Clock: e.clock, IDs: e.ids, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus,
+		Clock: e.clock, IDs: e.ids, Queue: e.queue, WhatsApp: e.wa, Events: coretest.NewEventLog(e.clock, nil),
 	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
 	e.svc = bulks.New(bulks.Deps{
-		Tx: e.store, Stores: e.store.Stores(), Sender: e.msgs, Clock: e.clock, IDs: e.ids, Queue: e.queue, Bus: e.bus,
+		Tx: e.store, Stores: e.store.Stores(), Sender: e.msgs, Clock: e.clock, IDs: e.ids, Queue: e.queue, Events: coretest.NewEventLog(e.clock, nil),
 		Render: templates.Render, Backlog: e.store.BulkBacklog(),
 	}, bulks.Config{})
 	e.p = e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "owner@example.com")
@@ -140,10 +141,11 @@ func (e *env) bulk(t *testing.T, id ports.BulkID) ports.BulkSummary {
 }
 
 // bulkStatuses lists the statuses of the bulk.status events of a bulk.
-func bulkStatuses(b *coretest.Bus, id ports.BulkID) []string {
+func bulkStatuses(b *coretest.EventTap, id ports.BulkID) []string {
 	var out []string
 	for _, e := range b.Events() {
-		if d, ok := e.Data.(ports.BulkSummary); ok && d.ID == id && e.Type == ports.EventBulkStatus {
+		d, err := coretest.DataAs[ports.BulkSummary](e)
+		if err == nil && d.ID == id && e.Type == ports.EventBulkStatus {
 			out = append(out, string(d.Status))
 		}
 	}

@@ -125,6 +125,7 @@ func (s *Service) changeBulk(ctx context.Context, p ports.Principal, id ports.Bu
 		return ports.BulkSummary{}, err
 	}
 	var b ports.Bulk
+	var sum ports.BulkSummary
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		var err error
 		b, err = st.Bulks.UpdateBulk(ctx, p.SubscriptionID, id, func(b *ports.Bulk) error {
@@ -134,17 +135,22 @@ func (s *Service) changeBulk(ctx context.Context, p ports.Principal, id ports.Bu
 			b.UpdatedAt = s.d.Clock.Now()
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		sum, err = s.announce(ctx, st, b)
 		return err
 	})
 	if err != nil {
 		return ports.BulkSummary{}, err
 	}
+	s.d.Events.Wake(ctx, p.SubscriptionID)
 	if run {
 		if err := s.enqueueStep(ctx, b, s.d.Clock.Now()); err != nil {
 			s.d.Log.Warn("enqueue bulk step; the bulk relay will retry", "bulk", string(b.ID), "err", err)
 		}
 	}
-	return s.announce(ctx, b), nil
+	return sum, nil
 }
 
 // summary adds the progress counts to b.
@@ -156,17 +162,19 @@ func (s *Service) summary(ctx context.Context, b ports.Bulk) (ports.BulkSummary,
 	return ports.BulkSummary{Bulk: b, Counts: c}, nil
 }
 
-// announce publishes b's status with its progress and returns the summary.
-// The change has happened: should the count fail, the summary goes out
-// without progress rather than not at all.
-func (s *Service) announce(ctx context.Context, b ports.Bulk) ports.BulkSummary {
-	sum, err := s.summary(ctx, b)
+// announce appends b's bulk.status event with its progress, counted
+// through st, the stores of the move's transaction, and returns the
+// summary. The caller wakes the dispatcher after the commit.
+func (s *Service) announce(ctx context.Context, st ports.Stores, b ports.Bulk) (ports.BulkSummary, error) {
+	c, err := st.Bulks.CountBulk(ctx, b.SubscriptionID, b.ID)
 	if err != nil {
-		s.d.Log.Warn("count bulk for its event", "bulk", string(b.ID), "err", err)
-		sum = ports.BulkSummary{Bulk: b}
+		return ports.BulkSummary{}, fmt.Errorf("count bulk: %w", err)
 	}
-	s.publishBulk(ctx, sum)
-	return sum
+	sum := ports.BulkSummary{Bulk: b, Counts: c}
+	if _, err := s.d.Events.Append(ctx, st, ports.EventBulkStatus, b.SubscriptionID, b.InstanceID, sum); err != nil {
+		return ports.BulkSummary{}, err
+	}
+	return sum, nil
 }
 
 func errBulkState(now ports.BulkStatus, verb, want string) error {

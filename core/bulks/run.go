@@ -182,16 +182,25 @@ func (s *Service) step(ctx context.Context, b ports.Bulk, turn *messaging.Turn) 
 // relay sees its run alive. errStepStale if the run moved on.
 func (s *Service) touchStep(ctx context.Context, job bulkJob) (ports.Bulk, error) {
 	started := false
-	b, err := s.d.Stores.Bulks.UpdateBulk(ctx, job.Sub, job.ID, func(b *ports.Bulk) error {
-		if b.Generation != job.Gen || (b.Status != ports.BulkRunning && b.Status != ports.BulkScheduled) {
-			return errStepStale
+	var b ports.Bulk
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		var err error
+		b, err = st.Bulks.UpdateBulk(ctx, job.Sub, job.ID, func(b *ports.Bulk) error {
+			if b.Generation != job.Gen || (b.Status != ports.BulkRunning && b.Status != ports.BulkScheduled) {
+				return errStepStale
+			}
+			now := s.d.Clock.Now()
+			if b.Status == ports.BulkScheduled {
+				b.Status, b.StartedAt, started = ports.BulkRunning, &now, true
+			}
+			b.UpdatedAt = now
+			return nil
+		})
+		if err != nil || !started {
+			return err
 		}
-		now := s.d.Clock.Now()
-		if b.Status == ports.BulkScheduled {
-			b.Status, b.StartedAt, started = ports.BulkRunning, &now, true
-		}
-		b.UpdatedAt = now
-		return nil
+		_, err = s.announce(ctx, st, b)
+		return err
 	})
 	if ports.IsCode(err, ports.ENotFound) {
 		return ports.Bulk{}, errStepStale
@@ -200,7 +209,7 @@ func (s *Service) touchStep(ctx context.Context, job bulkJob) (ports.Bulk, error
 		return ports.Bulk{}, fmt.Errorf("touch bulk %s: %w", job.ID, err)
 	}
 	if started {
-		s.announce(ctx, b)
+		s.d.Events.Wake(ctx, job.Sub)
 	}
 	return b, err
 }
@@ -240,6 +249,10 @@ func (s *Service) endBulk(ctx context.Context, b ports.Bulk, unlinked bool) erro
 			cur.Status, cur.CompletedAt, cur.UpdatedAt = ports.BulkCompleted, &now, now
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		_, err = s.announce(ctx, st, out)
 		return err
 	})
 	if errors.Is(err, errStepStale) {
@@ -248,7 +261,7 @@ func (s *Service) endBulk(ctx context.Context, b ports.Bulk, unlinked bool) erro
 	if err != nil {
 		return fmt.Errorf("complete bulk %s: %w", b.ID, err)
 	}
-	s.announce(ctx, out)
+	s.d.Events.Wake(ctx, b.SubscriptionID)
 	return nil
 }
 

@@ -52,6 +52,8 @@ type state struct {
 	templates  map[ports.TemplateID]ports.Template
 	bulks      map[ports.BulkID]ports.Bulk
 	idem       map[idemKey]ports.IdempotencyRecord
+	events     []ports.Event // in append order
+	cursors    map[ports.SubscriptionID]ports.EventCursor
 }
 
 // NewStore returns an empty store.
@@ -71,6 +73,7 @@ func NewStore() *Store {
 		templates:  map[ports.TemplateID]ports.Template{},
 		bulks:      map[ports.BulkID]ports.Bulk{},
 		idem:       map[idemKey]ports.IdempotencyRecord{},
+		cursors:    map[ports.SubscriptionID]ports.EventCursor{},
 	}}
 }
 
@@ -91,6 +94,8 @@ func (d state) clone() state {
 		templates:  maps.Clone(d.templates),
 		bulks:      maps.Clone(d.bulks),
 		idem:       maps.Clone(d.idem),
+		events:     slices.Clone(d.events),
+		cursors:    maps.Clone(d.cursors),
 	}
 }
 
@@ -118,7 +123,7 @@ func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
 		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v, Templates: v, Bulks: v,
-		Idempotency: v,
+		Idempotency: v, Events: v,
 	}
 }
 

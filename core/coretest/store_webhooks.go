@@ -138,7 +138,8 @@ func (v view) DeleteWebhook(_ context.Context, sub ports.SubscriptionID, id port
 	return nil
 }
 
-// CreateDelivery stores dl; EConflict if the id exists.
+// CreateDelivery stores dl; EConflict if the id exists, or the event
+// already has a delivery to the endpoint.
 func (v view) CreateDelivery(_ context.Context, sub ports.SubscriptionID, dl ports.WebhookDelivery) error {
 	d, done, err := v.enter("CreateDelivery")
 	if err != nil {
@@ -147,6 +148,11 @@ func (v view) CreateDelivery(_ context.Context, sub ports.SubscriptionID, dl por
 	defer done()
 	if _, ok := d.deliveries[dl.ID]; ok {
 		return ports.Errorf(ports.EConflict, "delivery already exists")
+	}
+	for _, o := range d.deliveries {
+		if o.EventID == dl.EventID && o.EndpointID == dl.EndpointID {
+			return ports.Errorf(ports.EConflict, "the event already has a delivery to this endpoint")
+		}
 	}
 	dl.SubscriptionID = sub
 	d.deliveries[dl.ID] = storedDelivery(dl)

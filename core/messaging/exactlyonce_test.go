@@ -318,7 +318,7 @@ func TestLateOutcomeOfAReclaimedSend(t *testing.T) {
 	stall := stallingWhatsApp(inFlight, release)
 	first := messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
-		Clock: e.clock, IDs: e.ids, Queue: e.queue, WhatsApp: stall,
+		Clock: e.clock, IDs: e.ids, Queue: e.queue, WhatsApp: stall, Events: coretest.NewEventLog(e.clock, nil),
 	}, messaging.Config{MaxAge: time.Hour})
 	m := e.send(t, "+15550001111")
 	done := make(chan error, 1)

@@ -73,22 +73,17 @@ func (s *Service) onReceipt(ctx context.Context, ev ports.WAEvent) error {
 		if m.Direction != ports.DirectionOutbound || rank[m.Status] == 0 || rank[m.Status] >= rank[to] {
 			continue
 		}
-		moved := false
-		out, err := s.updateCounted(ctx, sub, m.ID, func(m *ports.Message) error {
+		_, err = s.updateCounted(ctx, sub, m.ID, func(m *ports.Message) error {
 			// Checked again under the lock: receipts may race.
 			if rank[m.Status] == 0 || rank[m.Status] >= rank[to] {
 				return nil
 			}
-			moved = true
 			advance(m, to, at)
 			m.UpdatedAt = s.d.Clock.Now()
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("update message %s: %w", m.ID, err)
-		}
-		if moved {
-			s.publishStatus(ctx, out)
 		}
 	}
 	return nil
@@ -151,17 +146,19 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	if err := s.storeInbound(ctx, m, in.Media); err != nil {
 		return fmt.Errorf("store inbound message: %w", err)
 	}
-	s.publish(ctx, ports.Event{Type: ports.EventMessageReceived, SubscriptionID: sub, InstanceID: ev.Instance, Data: m})
+	s.d.Events.Wake(ctx, sub)
 	return nil
 }
 
 // storeInbound stores an inbound message, counted, with its file if it
-// has one, in one transaction. A file the adapter could not download is
+// has one and its message.received event, in one transaction. A file the adapter could not download is
 // left out: the message is still worth keeping, and its media route
 // answers 404.
 func (s *Service) storeInbound(ctx context.Context, m ports.Message, in *ports.WAMedia) error {
 	if in == nil || len(in.Data) == 0 {
-		return s.createCounted(ctx, m)
+		return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+			return s.createReceived(ctx, st, m)
+		})
 	}
 	sum := sha256.Sum256(in.Data)
 	mimeType := in.MimeType
@@ -173,13 +170,13 @@ func (s *Service) storeInbound(ctx context.Context, m ports.Message, in *ports.W
 		PTT: in.PTT, Size: int64(len(in.Data)), SHA256: sum[:], Data: in.Data, CreatedAt: m.CreatedAt,
 	}
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
-		if err := st.Messages.CreateMessage(ctx, m.SubscriptionID, m); err != nil {
+		if err := s.createReceived(ctx, st, m); err != nil {
 			return err
 		}
 		if err := st.Media.PutMedia(ctx, m.SubscriptionID, md); err != nil {
 			return fmt.Errorf("store media: %w", err)
 		}
-		return s.addStats(ctx, st, m, ports.Counters{Received: 1})
+		return nil
 	})
 }
 

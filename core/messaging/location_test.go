@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
 )
@@ -111,7 +112,7 @@ func TestInboundLocationStored(t *testing.T) {
 	}
 	var emitted *ports.Message
 	for _, ev := range e.bus.Events() {
-		if d, ok := ev.Data.(ports.Message); ok && ev.Type == ports.EventMessageReceived {
+		if d, err := coretest.DataAs[ports.Message](ev); err == nil && ev.Type == ports.EventMessageReceived {
 			emitted = &d
 		}
 	}

@@ -43,7 +43,7 @@ func newMediaEnv(t *testing.T, f ports.MediaFetcher) *env {
 	e := newEnv(t, ports.StatusConnected)
 	e.svc = messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
-		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus, Fetcher: f,
+		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Events: coretest.NewEventLog(e.clock, nil), Fetcher: f,
 	}, messaging.Config{MaxAge: time.Hour, MaxMediaBytes: 1024})
 	return e
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -24,7 +25,9 @@ type Deps struct {
 	IDs      ports.IDGen
 	Queue    ports.Queue
 	WhatsApp ports.WhatsApp
-	Bus      ports.EventBus // nil: no events
+	// Events is the event log: each status move and inbound message is
+	// appended in its own transaction.
+	Events *events.Log
 	// Fetcher downloads URL media; nil: URL media is refused.
 	Fetcher ports.MediaFetcher
 	// Owner tells whether this node holds an instance's connection, when

@@ -11,10 +11,11 @@ import (
 )
 
 // statuses lists the message.status moves of one message.
-func statuses(b *coretest.Bus, id ports.MessageID) []string {
+func statuses(b *coretest.EventTap, id ports.MessageID) []string {
 	var out []string
 	for _, e := range b.Events() {
-		if d, ok := e.Data.(ports.MessageStatusData); ok && d.MessageID == id {
+		d, err := coretest.DataAs[ports.MessageStatusData](e)
+		if err == nil && e.Type == ports.EventMessageStatus && d.MessageID == id {
 			out = append(out, string(d.Status))
 		}
 	}
@@ -27,7 +28,7 @@ type env struct {
 	ids   *coretest.IDs
 	wa    *coretest.WhatsApp
 	queue *coretest.Queue
-	bus   *coretest.Bus
+	bus   *coretest.EventTap
 	svc   *messaging.Service
 	p     ports.Principal
 	inst  ports.Instance
@@ -38,13 +39,14 @@ func newEnv(t *testing.T, status ports.InstanceStatus) *env {
 	e := &env{
 		store: coretest.NewStore(), clock: coretest.NewClock(),
 		wa:    &coretest.WhatsApp{SendFunc: func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{WAMessageID: "3EB0SENT"}, nil }},
-		queue: &coretest.Queue{}, bus: &coretest.Bus{},
+		queue: &coretest.Queue{},
 	}
+	e.bus = coretest.NewEventTap(e.store)
 	ids := &coretest.IDs{}
 	e.ids = ids
 	e.svc = messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
-		Clock: e.clock, IDs: ids, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus,
+		Clock: e.clock, IDs: ids, Queue: e.queue, WhatsApp: e.wa, Events: coretest.NewEventLog(e.clock, nil),
 	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
 	e.p = e.store.SeedAccount(ids, e.clock, ports.TierBasic, "owner@example.com")
 	e.inst = ports.Instance{ID: ports.InstanceID(ids.NewID()), SubscriptionID: e.p.SubscriptionID, Name: "one",

@@ -14,7 +14,7 @@ func withOwner(e *env) *coretest.Owner {
 	o := &coretest.Owner{}
 	e.svc = messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
-		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Bus: e.bus, Owner: o,
+		Clock: e.clock, IDs: &coretest.IDs{}, Queue: e.queue, WhatsApp: e.wa, Events: coretest.NewEventLog(e.clock, nil), Owner: o,
 	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
 	return o
 }

@@ -35,10 +35,11 @@ func statusCounters(before, after ports.Message) ports.Counters {
 	return c
 }
 
-// updateCounted is UpdateMessage with the statistics of the move added in
-// the same transaction.
+// updateCounted is UpdateMessage with the statistics of the move and,
+// when the status moved, its message.status event, in one transaction.
 func (s *Service) updateCounted(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID, fn func(*ports.Message) error) (ports.Message, error) {
 	var out ports.Message
+	moved := false
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		var before ports.Message
 		var err error
@@ -49,20 +50,39 @@ func (s *Service) updateCounted(ctx context.Context, sub ports.SubscriptionID, i
 		if err != nil {
 			return err
 		}
-		return s.addStats(ctx, st, out, statusCounters(before, out))
+		if err := s.addStats(ctx, st, out, statusCounters(before, out)); err != nil {
+			return err
+		}
+		moved = out.Status != before.Status
+		if !moved {
+			return nil
+		}
+		return s.appendStatus(ctx, st, out)
 	})
+	if err == nil && moved {
+		s.d.Events.Wake(ctx, sub)
+	}
 	return out, err
 }
 
-// createCounted stores an inbound message and counts it received, in one
-// transaction.
-func (s *Service) createCounted(ctx context.Context, m ports.Message) error {
-	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
-		if err := st.Messages.CreateMessage(ctx, m.SubscriptionID, m); err != nil {
-			return err
-		}
-		return s.addStats(ctx, st, m, ports.Counters{Received: 1})
-	})
+// createReceived stores an inbound message through st (a transaction's
+// stores), counts it received and appends its message.received event.
+func (s *Service) createReceived(ctx context.Context, st ports.Stores, m ports.Message) error {
+	if err := st.Messages.CreateMessage(ctx, m.SubscriptionID, m); err != nil {
+		return err
+	}
+	if err := s.addStats(ctx, st, m, ports.Counters{Received: 1}); err != nil {
+		return err
+	}
+	_, err := s.d.Events.Append(ctx, st, ports.EventMessageReceived, m.SubscriptionID, m.InstanceID, m)
+	return err
+}
+
+// appendStatus appends m's message.status event through st.
+func (s *Service) appendStatus(ctx context.Context, st ports.Stores, m ports.Message) error {
+	data := ports.MessageStatusData{MessageID: m.ID, Status: m.Status, ErrorCode: m.ErrorCode, ErrorMessage: m.ErrorMessage}
+	_, err := s.d.Events.Append(ctx, st, ports.EventMessageStatus, m.SubscriptionID, m.InstanceID, data)
+	return err
 }
 
 // addStats adds c to the counters of m's instance for today (UTC).

@@ -217,15 +217,12 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
 	defer cancel()
 	now := s.d.Clock.Now()
-	claimed, err := s.d.Stores.Messages.ClaimForSend(sendCtx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
+	claimed, err := s.claim(sendCtx, m, now)
 	if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
 		return nil // another run has it, or it is past sending
 	}
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", m.ID, err)
-	}
-	if m.Status != ports.MsgSending {
-		s.publishStatus(ctx, claimed) // a reclaim is no news
 	}
 	slot.sending()
 	out := outbound(claimed, md)
@@ -336,7 +333,7 @@ func (s *Service) finish(ctx context.Context, m ports.Message, move func(*ports.
 	// The outcome must be recorded even if the run was just abandoned.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	out, err := s.updateCounted(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
+	_, err := s.updateCounted(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
 		if !move(m) {
 			return errUnchanged
 		}
@@ -349,22 +346,27 @@ func (s *Service) finish(ctx context.Context, m ports.Message, move func(*ports.
 	if err != nil {
 		return fmt.Errorf("record %s: %w", m.ID, err)
 	}
-	s.publishStatus(ctx, out)
 	return nil
 }
 
 // errUnchanged aborts an update that has nothing to write.
 var errUnchanged = errors.New("unchanged")
 
-// publishStatus announces m's status.
-func (s *Service) publishStatus(ctx context.Context, m ports.Message) {
-	s.publish(ctx, ports.Event{
-		Type: ports.EventMessageStatus, SubscriptionID: m.SubscriptionID, InstanceID: m.InstanceID,
-		Data: ports.MessageStatusData{MessageID: m.ID, Status: m.Status, ErrorCode: m.ErrorCode, ErrorMessage: m.ErrorMessage},
+// claim moves m to sending under its WhatsApp id, with the sending
+// event in the same transaction; a reclaim (m was sending already) is no
+// news and appends none.
+func (s *Service) claim(ctx context.Context, m ports.Message, now time.Time) (ports.Message, error) {
+	var claimed ports.Message
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		var err error
+		claimed, err = st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
+		if err != nil || m.Status == ports.MsgSending {
+			return err
+		}
+		return s.appendStatus(ctx, st, claimed)
 	})
-}
-
-// publish stamps e and hands it to the bus (ports.EventPublisher).
-func (s *Service) publish(ctx context.Context, e ports.Event) {
-	ports.EventPublisher{Bus: s.d.Bus, IDs: s.d.IDs, Clock: s.d.Clock, Log: s.d.Log}.Publish(ctx, e)
+	if err == nil && m.Status != ports.MsgSending {
+		s.d.Events.Wake(ctx, m.SubscriptionID)
+	}
+	return claimed, err
 }

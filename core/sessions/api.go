@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -26,8 +27,10 @@ type Deps struct {
 	Tiers  ports.TierTable
 	Log    *slog.Logger
 
-	WhatsApp      ports.WhatsApp
-	Bus           ports.EventBus
+	WhatsApp ports.WhatsApp
+	// Events is the event log: a status move appends its instance.status
+	// event in the move's transaction.
+	Events        *events.Log
 	Limiter       ports.RateLimiter
 	ContactsLimit ports.Limit // contact checks per instance; stricter than sends
 	// PairCodeLimit and PairCodeSubscriptionLimit bound the pair codes
@@ -74,8 +77,7 @@ var (
 
 // Service is the sessions module.
 type Service struct {
-	d      Deps
-	events ports.EventPublisher
+	d Deps
 
 	// mu guards the QR code on screen per instance: it is never stored.
 	mu  sync.Mutex
@@ -84,9 +86,8 @@ type Service struct {
 
 // New returns a Service. Without a tier table it uses ports.DefaultTiers;
 // without limits, the Default*Limit values. The lifecycle methods need
-// WhatsApp (else EUnavailable), Adopt and Restore the Directory; a
-// nil Bus or Limiter turns events or the contact-check and pair-code limits
-// off.
+// WhatsApp (else EUnavailable), Adopt and Restore the Directory; a nil
+// Limiter turns the contact-check and pair-code limits off.
 func New(d Deps) *Service {
 	if len(d.Tiers) == 0 {
 		d.Tiers = ports.DefaultTiers()
@@ -98,9 +99,8 @@ func New(d Deps) *Service {
 	d.PairCodeLimit = limitOr(d.PairCodeLimit, DefaultPairCodeLimit)
 	d.PairCodeSubscriptionLimit = limitOr(d.PairCodeSubscriptionLimit, DefaultPairCodeSubscriptionLimit)
 	return &Service{
-		d:      d,
-		events: ports.EventPublisher{Bus: d.Bus, IDs: d.IDs, Clock: d.Clock, Log: d.Log},
-		qrs:    map[ports.InstanceID]QRCode{},
+		d:   d,
+		qrs: map[ports.InstanceID]QRCode{},
 	}
 }
 

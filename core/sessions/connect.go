@@ -99,7 +99,7 @@ func (s *Service) connect(ctx context.Context, inst ports.Instance, p *ports.Pri
 		err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 			if starting {
 				var err error
-				change, err = s.transition(ctx, st.Instances, inst.SubscriptionID, inst.ID, func(i *ports.Instance) {
+				change, err = s.transition(ctx, st, inst.SubscriptionID, inst.ID, func(i *ports.Instance) {
 					if !i.Status.WantsConnection() {
 						i.Status, i.StatusReason = ports.StatusConnecting, ""
 					}
@@ -116,7 +116,7 @@ func (s *Service) connect(ctx context.Context, inst ports.Instance, p *ports.Pri
 		if err != nil {
 			return err
 		}
-		s.publishStatus(ctx, change)
+		s.wake(ctx, change)
 	}
 	opt := ports.ConnectOptions{ProxyURL: inst.ProxyURL, JID: inst.JID, Subscription: inst.SubscriptionID}
 	if inst.Status.Unlinked() {
@@ -134,16 +134,14 @@ func (s *Service) connect(ctx context.Context, inst ports.Instance, p *ports.Pri
 // undoConnecting puts back the status that Connect replaced, unless an
 // event of the adapter has moved it on since.
 func (s *Service) undoConnecting(ctx context.Context, c statusChange) {
-	back, err := s.transition(ctx, s.d.Stores.Instances, c.inst.SubscriptionID, c.inst.ID, func(i *ports.Instance) {
+	_, err := s.transitionTx(ctx, c.inst.SubscriptionID, c.inst.ID, func(i *ports.Instance) {
 		if i.Status == ports.StatusConnecting && i.StatusReason == "" {
 			i.Status, i.StatusReason = c.prev, c.prevReason
 		}
-	})
+	}, nil)
 	if err != nil {
 		s.d.Log.Error("restore the status after a refused connect", "instance", string(c.inst.ID), "err", err)
-		return
 	}
-	s.publishStatus(ctx, back)
 }
 
 func (s *Service) whatsApp() (ports.WhatsApp, error) {

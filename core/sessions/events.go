@@ -12,9 +12,10 @@ import (
 const eventTimeout = 15 * time.Second
 
 // HandleEvent takes an event of the WhatsApp adapter: it persists status
-// changes and publishes instance.status and instance.qr events. It is the
-// adapter's OnEvent callback: it writes to the database (the adapter calls
-// it from its own goroutine) but never waits for event subscribers.
+// changes with their instance.status and instance.qr events, in one
+// transaction each. It is the adapter's OnEvent callback: it writes to the
+// database (the adapter calls it from its own goroutine) and wakes the
+// event dispatcher without waiting for it or for webhooks.
 // Events of an instance this node does not hold (Deps.Owner) are dropped.
 func (s *Service) HandleEvent(ev ports.WAEvent) {
 	if s.d.Owner != nil && !s.d.Owner.Owns(ev.Instance) {
@@ -54,20 +55,21 @@ func (s *Service) onStatus(ctx context.Context, ev ports.WAEvent) {
 	if c.Status != ports.StatusQR {
 		s.forgetQR(ev.Instance)
 	}
-	s.persistStatus(ctx, ev.Subscription, ev.Instance, c, ev.At)
+	s.persistStatus(ctx, ev.Subscription, ev.Instance, c, ev.At, nil)
 }
 
 // persistStatus stores a status reported for instance id of sub at at
-// (zero: now) and announces it if it changed. False: the instance is gone
-// (deleted while its connection was still reporting).
+// (zero: now) with its event if it changed, and then, in the same
+// transaction. False: the instance is gone (deleted while its connection
+// was still reporting).
 func (s *Service) persistStatus(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID,
-	c *ports.WAStatusChange, at time.Time) bool {
+	c *ports.WAStatusChange, at time.Time, then func(ctx context.Context, st ports.Stores, c statusChange) error) bool {
 	if at.IsZero() {
 		at = s.d.Clock.Now()
 	}
-	change, err := s.transition(ctx, s.d.Stores.Instances, sub, id, func(i *ports.Instance) {
+	change, err := s.transitionTx(ctx, sub, id, func(i *ports.Instance) {
 		applyStatus(i, c, at)
-	})
+	}, then)
 	if ports.IsCode(err, ports.ENotFound) {
 		s.forgetQR(id)
 		return false
@@ -83,7 +85,6 @@ func (s *Service) persistStatus(ctx context.Context, sub ports.SubscriptionID, i
 		s.d.Log.Info("instance status", "instance", string(id), "status", string(c.Status),
 			"previous", string(change.prev), "reason", c.Reason)
 	}
-	s.publishStatus(ctx, change)
 	return true
 }
 
@@ -112,20 +113,23 @@ func applyStatus(i *ports.Instance, c *ports.WAStatusChange, at time.Time) {
 }
 
 // onQR keeps the code for GET /qr, then stores status qr (a change only
-// for the first code of a pairing), then announces the code: whoever sees
-// the status can fetch the code. A deleted instance's code is dropped.
+// for the first code of a pairing) and the instance.qr event in one
+// transaction, the code's event after the status's: whoever sees the
+// status can fetch the code. A deleted instance's code is dropped.
+//
+// The QR event goes through the log like every event (SPEC §10), though
+// it is short-lived and, at up to three per pairing, frequent only while
+// linking: one path keeps its order with the status events, and the
+// retention purge removes the expired codes.
 func (s *Service) onQR(ctx context.Context, ev ports.WAEvent) {
 	qr := QRCode{Code: ev.QR.Code, Attempt: ev.QR.Attempt, ExpiresAt: ev.QR.ExpiresAt}
 	s.mu.Lock()
 	s.qrs[ev.Instance] = qr
 	s.mu.Unlock()
-	if !s.persistStatus(ctx, ev.Subscription, ev.Instance, &ports.WAStatusChange{Status: ports.StatusQR}, ev.At) {
-		return
-	}
-	s.events.Publish(ctx, ports.Event{
-		Type:           ports.EventInstanceQR,
-		SubscriptionID: ev.Subscription,
-		InstanceID:     ev.Instance,
-		Data:           ports.InstanceQRData{QR: qr.Code, Attempt: qr.Attempt, ExpiresAt: qr.ExpiresAt},
-	})
+	data := ports.InstanceQRData{QR: qr.Code, Attempt: qr.Attempt, ExpiresAt: qr.ExpiresAt}
+	s.persistStatus(ctx, ev.Subscription, ev.Instance, &ports.WAStatusChange{Status: ports.StatusQR}, ev.At,
+		func(ctx context.Context, st ports.Stores, _ statusChange) error {
+			_, err := s.d.Events.Append(ctx, st, ports.EventInstanceQR, ev.Subscription, ev.Instance, data)
+			return err
+		})
 }

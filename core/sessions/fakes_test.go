@@ -28,7 +28,7 @@ type lifeEnv struct {
 	*env
 	wa    *coretest.WhatsApp
 	log   *coretest.CallLog
-	bus   *coretest.Bus
+	bus   *coretest.EventTap
 	other ports.Principal // a user of another subscription
 }
 
@@ -46,11 +46,12 @@ func newLifeEnv(t *testing.T, opts ...lifeOpt) *lifeEnv {
 	log := &coretest.CallLog{}
 	e := &lifeEnv{
 		env: &env{store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{}},
-		wa:  coretest.NewWhatsApp(log), log: log, bus: &coretest.Bus{},
+		wa:  coretest.NewWhatsApp(log), log: log,
 	}
+	e.bus = coretest.NewEventTap(e.store)
 	d := sessions.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: e.ids,
-		WhatsApp: e.wa, Bus: e.bus, Limiter: coretest.NewLimiter(e.clock), Directory: e.store.Directory(),
+		WhatsApp: e.wa, Events: coretest.NewEventLog(e.clock, nil), Limiter: coretest.NewLimiter(e.clock), Directory: e.store.Directory(),
 	}
 	for _, o := range opts {
 		o(&d, e)
@@ -117,8 +118,8 @@ func statusSeq(t *testing.T, evs []ports.Event, sub ports.SubscriptionID, id por
 	var out []string
 	for _, ev := range evs {
 		checkEnvelope(t, ev, sub, id)
-		d, ok := ev.Data.(ports.InstanceStatusData)
-		if ev.Type != ports.EventInstanceStatus || !ok {
+		d, err := coretest.DataAs[ports.InstanceStatusData](ev)
+		if ev.Type != ports.EventInstanceStatus || err != nil {
 			out = append(out, string(ev.Type))
 			continue
 		}
@@ -129,7 +130,7 @@ func statusSeq(t *testing.T, evs []ports.Event, sub ports.SubscriptionID, id por
 
 func checkEnvelope(t *testing.T, ev ports.Event, sub ports.SubscriptionID, id ports.InstanceID) {
 	t.Helper()
-	if !strings.HasPrefix(ev.ID, "evt_id-") || ev.SubscriptionID != sub || ev.InstanceID != id || !ev.At.Equal(coretest.Epoch) {
+	if !strings.HasPrefix(ev.ID, "evt_") || ev.SubscriptionID != sub || ev.InstanceID != id || !ev.At.Equal(coretest.Epoch) {
 		t.Errorf("event envelope: got id %q, subscription %q, instance %q, at %v; want evt_ id, %q, %q, %v",
 			ev.ID, ev.SubscriptionID, ev.InstanceID, ev.At, sub, id, coretest.Epoch)
 	}

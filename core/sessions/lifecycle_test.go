@@ -187,7 +187,7 @@ func TestStatusEvents(t *testing.T) {
 		"connected>connecting/network",
 		"connecting>connected/",
 	})
-	qr := evs[2].Data.(ports.InstanceQRData)
+	qr, _ := coretest.DataAs[ports.InstanceQRData](evs[2])
 	if qr.QR != "2@code-1" || qr.Attempt != 1 {
 		t.Errorf("qr event: got %+v, want code 2@code-1, attempt 1", qr)
 	}

@@ -26,7 +26,8 @@ func TestProxyURLChecked(t *testing.T) {
 		return nil
 	}
 	store, clock, ids := coretest.NewStore(), coretest.NewClock(), &coretest.IDs{}
-	svc := sessions.New(sessions.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: ids, CheckProxyURL: check})
+	svc := sessions.New(sessions.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: ids, CheckProxyURL: check,
+		Events: coretest.NewEventLog(clock, nil)})
 	owner := store.SeedAccount(ids, clock, ports.TierBasic, "ada@example.com")
 	ctx := context.Background()
 

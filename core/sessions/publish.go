@@ -1,20 +1,10 @@
 package sessions
 
-import (
-	"context"
+import "context"
 
-	"github.com/wagate/wagate/ports"
-)
-
-// publishStatus announces a changed status.
-func (s *Service) publishStatus(ctx context.Context, c statusChange) {
-	if !c.changed {
-		return
+// wake tells the event dispatcher about a committed status move.
+func (s *Service) wake(ctx context.Context, c statusChange) {
+	if c.changed {
+		s.d.Events.Wake(ctx, c.inst.SubscriptionID)
 	}
-	s.events.Publish(ctx, ports.Event{
-		Type:           ports.EventInstanceStatus,
-		SubscriptionID: c.inst.SubscriptionID,
-		InstanceID:     c.inst.ID,
-		Data:           ports.InstanceStatusData{Status: c.inst.Status, PreviousStatus: c.prev, Reason: c.inst.StatusReason},
-	})
 }

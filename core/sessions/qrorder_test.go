@@ -9,9 +9,29 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// watchedInstances calls saved after every saved update, outside the
-// store's lock: the moment a client polling GET /instances/{id} could
+// watchedTx calls committed with the instances a transaction saved, once
+// it has committed: the moment a client polling GET /instances/{id} could
 // see the new status.
+type watchedTx struct {
+	ports.TxRunner
+	committed func(ports.Instance)
+}
+
+func (w watchedTx) InTx(ctx context.Context, fn func(ctx context.Context, st ports.Stores) error) error {
+	var saved []ports.Instance
+	err := w.TxRunner.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		st.Instances = watchedInstances{InstanceStore: st.Instances, saved: func(i ports.Instance) { saved = append(saved, i) }}
+		return fn(ctx, st)
+	})
+	if err == nil {
+		for _, i := range saved {
+			w.committed(i)
+		}
+	}
+	return err
+}
+
+// watchedInstances calls saved after every saved update.
 type watchedInstances struct {
 	ports.InstanceStore
 	saved func(ports.Instance)
@@ -36,14 +56,12 @@ func TestQRVisibleWithItsStatus(t *testing.T) {
 	var owner ports.Principal
 	var atQR []error // the QR call's outcome each time qr was stored
 	watch := func(d *sessions.Deps, e *lifeEnv) {
-		st := d.Stores
-		st.Instances = watchedInstances{InstanceStore: st.Instances, saved: func(i ports.Instance) {
+		d.Tx = watchedTx{TxRunner: d.Tx, committed: func(i ports.Instance) {
 			if i.Status == ports.StatusQR {
 				_, err := svc.QR(ctx, owner, i.ID)
 				atQR = append(atQR, err)
 			}
 		}}
-		d.Stores = st
 	}
 	e := newLifeEnv(t, watch)
 	svc, owner = e.svc, e.owner

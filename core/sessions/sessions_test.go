@@ -24,7 +24,8 @@ type env struct {
 func newEnv(t *testing.T, tiers ports.TierTable) *env {
 	t.Helper()
 	e := &env{store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{}}
-	e.svc = sessions.New(sessions.Deps{Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: e.ids, Tiers: tiers})
+	e.svc = sessions.New(sessions.Deps{Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: e.ids, Tiers: tiers,
+		Events: coretest.NewEventLog(e.clock, nil)})
 	e.owner = e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "ada@example.com")
 	return e
 }

@@ -50,7 +50,7 @@ func (s *Service) stop(ctx context.Context, p ports.Principal, id ports.Instance
 	var change statusChange
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		var err error
-		change, err = s.transition(ctx, st.Instances, p.SubscriptionID, id, func(i *ports.Instance) {
+		change, err = s.transition(ctx, st, p.SubscriptionID, id, func(i *ports.Instance) {
 			if !i.Status.Unlinked() {
 				set(i)
 			}
@@ -63,7 +63,7 @@ func (s *Service) stop(ctx context.Context, p ports.Principal, id ports.Instance
 	if err != nil {
 		return err
 	}
-	s.publishStatus(ctx, change)
+	s.wake(ctx, change)
 	return nil
 }
 

@@ -20,11 +20,13 @@ type statusChange struct {
 var errUnchanged = errors.New("unchanged")
 
 // transition applies fn to the instance under its row lock and saves it if
-// the connection state changed.
-func (s *Service) transition(ctx context.Context, st ports.InstanceStore, sub ports.SubscriptionID,
+// the connection state changed, with its instance.status event when the
+// status or reason changed. st must be a transaction's stores, so that
+// the move and its event commit together; wake after the commit.
+func (s *Service) transition(ctx context.Context, st ports.Stores, sub ports.SubscriptionID,
 	id ports.InstanceID, fn func(*ports.Instance)) (statusChange, error) {
 	var before ports.Instance
-	after, err := st.UpdateInstance(ctx, sub, id, func(i *ports.Instance) error {
+	after, err := st.Instances.UpdateInstance(ctx, sub, id, func(i *ports.Instance) error {
 		before = *i
 		fn(i)
 		if sameConnection(before, *i) {
@@ -39,12 +41,39 @@ func (s *Service) transition(ctx context.Context, st ports.InstanceStore, sub po
 	if err != nil {
 		return statusChange{}, err
 	}
-	return statusChange{
+	c := statusChange{
 		inst:       after,
 		prev:       before.Status,
 		prevReason: before.StatusReason,
 		changed:    before.Status != after.Status || before.StatusReason != after.StatusReason,
-	}, nil
+	}
+	if !c.changed {
+		return c, nil
+	}
+	data := ports.InstanceStatusData{Status: after.Status, PreviousStatus: c.prev, Reason: after.StatusReason}
+	_, err = s.d.Events.Append(ctx, st, ports.EventInstanceStatus, sub, id, data)
+	return c, err
+}
+
+// transitionTx is transition in a transaction of its own, with then (when
+// set) in it too; the dispatcher is woken after the commit.
+func (s *Service) transitionTx(ctx context.Context, sub ports.SubscriptionID, id ports.InstanceID,
+	fn func(*ports.Instance), then func(ctx context.Context, st ports.Stores, c statusChange) error) (statusChange, error) {
+	var c statusChange
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		var err error
+		if c, err = s.transition(ctx, st, sub, id, fn); err != nil || then == nil {
+			return err
+		}
+		return then(ctx, st, c)
+	})
+	if err != nil {
+		return statusChange{}, err
+	}
+	if c.changed || then != nil {
+		s.d.Events.Wake(ctx, sub)
+	}
+	return c, nil
 }
 
 func sameConnection(a, b ports.Instance) bool {

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -26,6 +27,9 @@ const refusedMessage = "refused by the SSRF guard"
 // Register registers the delivery handler with a runner.
 func (s *Service) Register(r ports.Runner) {
 	r.Handle(JobDeliver, s.HandleDeliver, ports.HandlerOptions{Concurrency: s.cfg.Concurrency})
+	// Dispatches of different subscriptions run side by side; one
+	// subscription's are kept apart by its cursor.
+	r.Handle(events.JobDispatch, s.HandleDispatch, ports.HandlerOptions{Concurrency: 4})
 }
 
 // HandleDeliver runs a delivery job: under its endpoint's lane, it makes

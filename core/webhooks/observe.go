@@ -16,8 +16,9 @@ type Observer interface {
 	// Disabled is told of an endpoint the system disabled, for a Disable*
 	// reason.
 	Disabled(reason string)
-	// FanOutFailed is told of an event whose deliveries could not be
-	// written, even after retries: its webhooks never get it.
+	// FanOutFailed is told of a dispatch run that could not write its
+	// deliveries (the event stays in the log and the next run retries it),
+	// and of an event without a wire form, which its webhooks never get.
 	FanOutFailed()
 }
 

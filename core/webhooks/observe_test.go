@@ -86,12 +86,16 @@ func TestObserverSeesOutcomes(t *testing.T) {
 	}
 }
 
-func TestFanOutRetriesThenCountsLoss(t *testing.T) {
+// TestDispatchFailureLosesNothing: a dispatch that cannot write its
+// deliveries is counted and leaves the cursor where it was, so the next
+// run (the job's retry or the relay) writes them; realtime gets the event
+// once, from the run that committed.
+func TestDispatchFailureLosesNothing(t *testing.T) {
 	obs := &fakeObserver{}
 	e := newEnv(t, func(d *webhooks.Deps) { d.Observer = obs })
 	w := e.create(t, "*")
-	fails := 2
 	var mu sync.Mutex
+	fails := 1
 	e.store.Hook = func(method string) error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -101,30 +105,26 @@ func TestFanOutRetriesThenCountsLoss(t *testing.T) {
 		fails--
 		return ports.Errorf(ports.EUnavailable, "database restarting")
 	}
-	svc := webhooks.New(e.deps, webhooks.Config{FanOutBackoff: []time.Duration{0, time.Millisecond, time.Millisecond}})
-	ev := ports.Event{Type: ports.EventInstanceStatus, SubscriptionID: e.p.SubscriptionID, InstanceID: e.inst, Data: map[string]any{}}
-	if err := svc.Publisher().Publish(t.Context(), ev); err != nil {
-		t.Fatalf("publish through two failures: %v", err)
+	e.appendEvent(t, ports.EventInstanceStatus)
+	if _, err := e.svc.Dispatch(t.Context(), e.p.SubscriptionID); !ports.IsCode(err, ports.EUnavailable) {
+		t.Fatalf("dispatch through a failure: got %v, want EUnavailable", err)
 	}
-	if n := len(e.deliveries(t, w.ID)); n != 1 || obs.lost != 0 {
-		t.Fatalf("got %d deliveries and %d lost, want 1 and 0", n, obs.lost)
+	if n := len(e.deliveries(t, w.ID)); n != 0 || obs.lost != 1 || len(e.bus.Events()) != 0 {
+		t.Fatalf("after the failure: got %d deliveries, %d counted, %d realtime; want 0, 1, 0", n, obs.lost, len(e.bus.Events()))
 	}
-
-	mu.Lock()
-	fails = 10
-	mu.Unlock()
-	if err := svc.Publisher().Publish(t.Context(), ev); !ports.IsCode(err, ports.EUnavailable) {
-		t.Fatalf("publish through lasting failures: got %v, want EUnavailable", err)
+	n, err := e.svc.DispatchBacklog(t.Context())
+	if err != nil || n != 1 {
+		t.Fatalf("relay: got %d, %v; want 1 event dispatched", n, err)
 	}
-	if obs.lost != 1 || fails != 7 {
-		t.Errorf("got %d lost after %d tries, want 1 lost after 3 tries", obs.lost, 10-fails)
-	}
-	if n := len(e.bus.Events()); n != 2 {
-		t.Errorf("realtime got %d events, want both, lost to webhooks or not", n)
+	if n := len(e.deliveries(t, w.ID)); n != 1 || len(e.bus.Events()) != 1 {
+		t.Errorf("after the relay: got %d deliveries and %d realtime events, want 1 each", n, len(e.bus.Events()))
 	}
 }
 
-func TestFanOutEncodeFailureNotRetried(t *testing.T) {
+// TestDispatchEncodeFailureSkipsTheEvent: an event without an envelope
+// fails the same way every time; it is counted and skipped rather than
+// holding up its subscription's later events.
+func TestDispatchEncodeFailureSkipsTheEvent(t *testing.T) {
 	obs := &fakeObserver{}
 	var tries int
 	e := newEnv(t, func(d *webhooks.Deps) {
@@ -135,9 +135,11 @@ func TestFanOutEncodeFailureNotRetried(t *testing.T) {
 		}
 	})
 	e.create(t, "*")
-	ev := ports.Event{Type: ports.EventInstanceStatus, SubscriptionID: e.p.SubscriptionID, InstanceID: e.inst, Data: map[string]any{}}
-	if err := e.svc.Publisher().Publish(t.Context(), ev); !ports.IsCode(err, ports.EInvalid) {
-		t.Fatalf("got %v, want EInvalid", err)
+	e.appendEvent(t, ports.EventInstanceStatus)
+	for range 2 {
+		if _, err := e.svc.Dispatch(t.Context(), e.p.SubscriptionID); err != nil {
+			t.Fatalf("dispatch: %v", err)
+		}
 	}
 	if tries != 1 || obs.lost != 1 {
 		t.Errorf("got %d tries and %d lost, want 1 and 1: the same event fails the same way again", tries, obs.lost)

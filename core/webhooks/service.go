@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -25,8 +26,12 @@ type Deps struct {
 	Queue    ports.Queue
 	CheckURL ports.URLChecker
 	Encode   EventEncoder
-	// Realtime is the bus that Publish forwards every event to, after the
-	// fan-out; nil: none.
+	// Events is the event log, which webhook.test events are appended to;
+	// EventBacklog its system-level view, for the dispatcher's relay.
+	Events       *events.Log
+	EventBacklog ports.EventBacklog
+	// Realtime is the bus the dispatcher forwards every event to, after
+	// its deliveries commit; nil: none.
 	Realtime ports.EventBus
 	// HTTP sends deliveries. It must refuse forbidden addresses at dial
 	// time and not follow redirects; Refused tells its refusals apart.
@@ -51,17 +56,6 @@ type Config struct {
 	// other drains; a crash mid-attempt leaves it due again after it.
 	// Default 30 s, and at least twice the HTTP client's timeout.
 	AttemptLease time.Duration
-	// FanOutBackoff is the pause before each try of an event's fan-out;
-	// nil means DefaultFanOutBackoff.
-	FanOutBackoff []time.Duration
-}
-
-// DefaultFanOutBackoff tries a fan-out four times within about 2.6 s: a
-// database that failed a moment ago (a failover, a full pool) often
-// answers a moment later, and an event whose deliveries are not written
-// is lost to its webhooks.
-func DefaultFanOutBackoff() []time.Duration {
-	return []time.Duration{0, 100 * time.Millisecond, 500 * time.Millisecond, 2 * time.Second}
 }
 
 func (c Config) withDefaults() Config {
@@ -73,9 +67,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = 32
-	}
-	if len(c.FanOutBackoff) == 0 {
-		c.FanOutBackoff = DefaultFanOutBackoff()
 	}
 	if c.AttemptLease <= 0 {
 		c.AttemptLease = 30 * time.Second

@@ -66,6 +66,7 @@ func newEnv(t *testing.T, edits ...func(*webhooks.Deps)) *env {
 	deps := webhooks.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.DeliveryOutbox(), Clock: e.clock, IDs: ids,
 		Queue: e.queue, Realtime: e.bus, HTTP: srv.Client(),
+		Events: coretest.NewEventLog(e.clock, nil), EventBacklog: e.store.EventBacklog(),
 		CheckURL: func(_ context.Context, url string) error {
 			if strings.Contains(url, "10.0.0.1") {
 				return ports.Errorf(ports.EInvalid, "must not be a private address")
@@ -119,14 +120,33 @@ func (e *env) deliveries(t *testing.T, w ports.WebhookID) []ports.WebhookDeliver
 	return p.Items
 }
 
+// publish appends an event of typ to the log, as a module does in its
+// transaction, then dispatches it; it returns the event the realtime bus
+// got.
 func (e *env) publish(t *testing.T, typ ports.EventType) ports.Event {
 	t.Helper()
-	ev := ports.Event{Type: typ, SubscriptionID: e.p.SubscriptionID, InstanceID: e.inst, Data: map[string]any{}}
-	if err := e.svc.Publisher().Publish(t.Context(), ev); err != nil {
-		t.Fatalf("publish: %v", err)
+	e.appendEvent(t, typ)
+	if _, err := e.svc.Dispatch(t.Context(), e.p.SubscriptionID); err != nil {
+		t.Fatalf("dispatch: %v", err)
 	}
 	events := e.bus.Events()
 	return events[len(events)-1]
+}
+
+// appendEvent appends an event of typ to the log in a transaction of its
+// own, without dispatching it.
+func (e *env) appendEvent(t *testing.T, typ ports.EventType) ports.Event {
+	t.Helper()
+	var ev ports.Event
+	err := e.store.InTx(t.Context(), func(ctx context.Context, st ports.Stores) error {
+		var err error
+		ev, err = e.deps.Events.Append(ctx, st, typ, e.p.SubscriptionID, e.inst, struct{}{})
+		return err
+	})
+	if err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	return ev
 }
 
 func TestCreateValidates(t *testing.T) {

@@ -147,6 +147,46 @@ var (
 			},
 		},
 	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "position", Type: field.TypeInt64},
+		{Name: "instance_id", Type: field.TypeString, Size: 64},
+		{Name: "type", Type: field.TypeString, Size: 32},
+		{Name: "data", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_subscription_id_position",
+				Unique:  true,
+				Columns: []*schema.Column{EventsColumns[1], EventsColumns[2]},
+			},
+			{
+				Name:    "event_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[6]},
+			},
+		},
+	}
+	// EventCursorsColumns holds the columns for the "event_cursors" table.
+	EventCursorsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "appended", Type: field.TypeInt64, Default: 0},
+		{Name: "dispatched", Type: field.TypeInt64, Default: 0},
+	}
+	// EventCursorsTable holds the schema information for the "event_cursors" table.
+	EventCursorsTable = &schema.Table{
+		Name:       "event_cursors",
+		Columns:    EventCursorsColumns,
+		PrimaryKey: []*schema.Column{EventCursorsColumns[0]},
+	}
 	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
 	IdempotencyKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -486,6 +526,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{WebhookDeliveriesColumns[3], WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[0]},
 			},
+			{
+				Name:    "webhookdelivery_event_id_endpoint_id",
+				Unique:  true,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[4], WebhookDeliveriesColumns[3]},
+			},
 		},
 	}
 	// WebhookEndpointsColumns holds the columns for the "webhook_endpoints" table.
@@ -526,6 +571,8 @@ var (
 		BulksTable,
 		DailyStatsTable,
 		DeniedTokensTable,
+		EventsTable,
+		EventCursorsTable,
 		IdempotencyKeysTable,
 		InstancesTable,
 		InstanceLeasesTable,

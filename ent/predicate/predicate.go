@@ -21,6 +21,12 @@ type DailyStat func(*sql.Selector)
 // DeniedToken is the predicate function for deniedtoken builders.
 type DeniedToken func(*sql.Selector)
 
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
+// EventCursor is the predicate function for eventcursor builders.
+type EventCursor func(*sql.Selector)
+
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 

@@ -78,5 +78,8 @@ func (WebhookDelivery) Indexes() []ent.Index {
 		// Delivery in order: an endpoint's oldest pending row, without
 		// walking its delivered history.
 		index.Fields("endpoint_id", "status", "id"),
+		// One delivery per event and endpoint: a dispatcher that runs an
+		// event again (two nodes at once) cannot double it.
+		index.Fields("event_id", "endpoint_id").Unique(),
 	}
 }

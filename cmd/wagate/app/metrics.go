@@ -29,8 +29,8 @@ func (s *system) measureQueue(log *slog.Logger) error {
 }
 
 // measureEvents registers the scrape-time status gauges (wagate_sessions,
-// wagate_messages) and returns bus counting the status changes the cores
-// publish through it (wagate_*_status_changes_total).
+// wagate_messages) and returns bus counting the status changes the event
+// dispatcher publishes through it (wagate_*_status_changes_total).
 func (s *system) measureEvents(bus ports.EventBus, log *slog.Logger) (ports.EventBus, error) {
 	if err := prom.NewStatusCounts(s.metrics, s.store.StatusCounts(), prom.ScrapeOptions{Log: log}); err != nil {
 		return nil, fmt.Errorf("status metrics: %w", err)

@@ -10,12 +10,13 @@ import (
 
 	"github.com/wagate/wagate/adapters/argon2id"
 	"github.com/wagate/wagate/adapters/entstore"
-	"github.com/wagate/wagate/adapters/httpgin"
+	"github.com/wagate/wagate/adapters/eventjson"
 	"github.com/wagate/wagate/adapters/jwt"
 	"github.com/wagate/wagate/adapters/prom"
 	"github.com/wagate/wagate/adapters/safehttp"
 	"github.com/wagate/wagate/adapters/tracing"
 	"github.com/wagate/wagate/core/bulks"
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -76,7 +77,7 @@ func (s *system) routeWhatsAppEvent(e ports.WAEvent) {
 // lease loop connects through sessions: ownership comes first, since
 // claiming and checking a lease need nothing else, and gets sessions once
 // it exists, before anything runs.
-func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, events ports.EventBus, log *slog.Logger) error {
+func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, evlog *events.Log, log *slog.Logger) error {
 	leaseMetrics, err := prom.NewLeases(s.metrics)
 	if err != nil {
 		return err
@@ -87,7 +88,7 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 	}, ownership.Config{Node: ports.NodeID(cfg.NodeID), TTL: cfg.LeaseTTL})
 	s.sessions = sessions.New(sessions.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
-		WhatsApp: s.whatsapp, Bus: events, Limiter: s.limiter, ContactsLimit: cfg.ContactsRate,
+		WhatsApp: s.whatsapp, Events: evlog, Limiter: s.limiter, ContactsLimit: cfg.ContactsRate,
 		Directory: s.store.Directory(), Leases: s.ownership, Owner: s.ownership,
 		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, proxyGuard(cfg)) },
 		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
@@ -98,10 +99,10 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 
 // buildMessaging wires the sends and receipts, and the bulks that send
 // through them, and registers their jobs.
-func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, events ports.EventBus, log *slog.Logger) {
+func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, evlog *events.Log, log *slog.Logger) {
 	s.messaging = messaging.New(messaging.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Outbox: s.store.Outbox(), Clock: clock, IDs: ids,
-		Queue: s.queue, WhatsApp: tracing.WhatsApp(s.whatsapp, cfg.tracer), Bus: events, Log: log.With("component", "messaging"),
+		Queue: s.queue, WhatsApp: tracing.WhatsApp(s.whatsapp, cfg.tracer), Events: evlog, Log: log.With("component", "messaging"),
 		Owner: s.ownership,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
@@ -112,17 +113,18 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 	})
 	s.messaging.Register(s.runner)
 	s.bulks = bulks.New(bulks.Deps{
-		Tx: s.store, Stores: s.store.Stores(), Sender: s.messaging, Clock: clock, IDs: ids, Queue: s.queue, Bus: events,
+		Tx: s.store, Stores: s.store.Stores(), Sender: s.messaging, Clock: clock, IDs: ids, Queue: s.queue, Events: evlog,
 		// Recipients' texts are rendered by the templates module.
 		Render: templates.Render, Backlog: s.store.BulkBacklog(), Log: log.With("component", "bulks"),
 	}, bulks.Config{PacingMin: cfg.SendDelayMin, PacingMax: cfg.SendDelayMax})
 	s.bulks.Register(s.runner)
 }
 
-// newWebhooks wires the webhooks core: deliveries go through the
-// SSRF-guarded client, URLs are checked with the same options when saved,
-// and payloads are the envelope the realtime stream sends.
-func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, reg prometheus.Registerer, log *slog.Logger) (*webhooks.Service, error) {
+// newWebhooks wires the webhooks core and its event dispatcher:
+// deliveries go through the SSRF-guarded client, URLs are checked with the
+// same options when saved, and payloads are the envelope the realtime
+// stream sends (adapters/eventjson).
+func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, evlog *events.Log, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, reg prometheus.Registerer, log *slog.Logger) (*webhooks.Service, error) {
 	opt := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
 	metrics, err := prom.NewWebhooks(reg)
 	if err != nil {
@@ -131,7 +133,8 @@ func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, bus ports.EventB
 	return webhooks.New(webhooks.Deps{
 		Tx: st, Stores: st.Stores(), Outbox: st.DeliveryOutbox(), Clock: clock, IDs: ids, Queue: q,
 		CheckURL: func(ctx context.Context, url string) error { return safehttp.CheckURL(ctx, url, opt) },
-		Encode:   httpgin.EncodeEvent,
+		Encode:   eventjson.Encode,
+		Events:   evlog, EventBacklog: st.EventBacklog(),
 		Realtime: bus,
 		// Attempts are traced without a trace header reaching the customer.
 		HTTP:     tracing.WebhookClient(safehttp.NewClient(opt), cfg.tracer),

@@ -16,6 +16,8 @@ const (
 	// webhookSweepEvery: an endpoint failing for 5 days is disabled within
 	// minutes of the deadline even when no attempt comes to notice.
 	webhookSweepEvery = 5 * time.Minute
+	// eventPurgeEvery: the log only needs trimming to its retention.
+	eventPurgeEvery = 10 * time.Minute
 	// statsFlushEvery bounds what a crash loses of the API call counts.
 	statsFlushEvery = 5 * time.Second
 )
@@ -42,7 +44,9 @@ func (s *system) passes() []pass {
 		}},
 		{"message relay", relayEvery, s.messaging.RelayOnce},
 		{"bulk relay", relayEvery, s.bulks.Relay},
+		{"event dispatch relay", relayEvery, s.webhooks.DispatchBacklog},
 		{"webhook relay", relayEvery, s.webhooks.RelayOnce},
+		{"purge old events", eventPurgeEvery, s.purgeEvents},
 		{"webhook auto-disable", webhookSweepEvery, s.webhooks.DisableStaleOnce},
 		{"idempotency key purge", idemPurgeEvery, s.idempotency.PurgeOnce},
 		{"flush API call counts; kept for the next flush", statsFlushEvery, func(ctx context.Context) (int, error) {
@@ -67,6 +71,28 @@ func periodic(ctx context.Context, log *slog.Logger, name string, every time.Dur
 			case n > 0:
 				log.Info(name, "count", n)
 			}
+		}
+	}
+}
+
+// eventRetention is how long the event log keeps an event (SPEC §10's
+// WAGATE_EVENT_RETENTION default, which becomes configurable with the
+// catch-up API that reads it).
+const eventRetention = 168 * time.Hour
+
+// eventPurgeBatch bounds one delete of the purge.
+const eventPurgeBatch = 1000
+
+// purgeEvents deletes the events past their retention, a batch at a time
+// so that no delete holds the table long.
+func (s *system) purgeEvents(ctx context.Context) (int, error) {
+	backlog := s.store.EventBacklog()
+	total := 0
+	for {
+		n, err := backlog.PurgeEvents(ctx, time.Now().Add(-eventRetention), eventPurgeBatch)
+		total += n
+		if err != nil || n < eventPurgeBatch {
+			return total, err
 		}
 	}
 }

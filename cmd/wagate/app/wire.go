@@ -30,6 +30,7 @@ import (
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/adapters/whatsapp"
 	"github.com/wagate/wagate/core/bulks"
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -49,7 +50,8 @@ type system struct {
 	limiter ports.RateLimiter
 	bus     *localbus.Bus
 	// shared carries events between nodes through Redis (nil without
-	// Redis); realtime is what modules publish to: shared, or bus alone.
+	// Redis); realtime is what the event dispatcher publishes to: shared,
+	// or bus alone.
 	shared   *redisbus.Bus
 	realtime ports.EventBus
 	queue    ports.Queue
@@ -158,17 +160,21 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	if err := sys.openQueue(cfg, log); err != nil {
 		return nil, err
 	}
-	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, sys.realtime, clock, ids, sys.metrics, log); err != nil {
-		return nil, err
-	}
-	sys.webhooks.Register(sys.runner)
-	// Sessions and messaging publish through the webhooks fan-out, which
-	// forwards every event to the realtime bus; the status changes among
-	// them are counted for /metrics on the way.
-	events, err := sys.measureEvents(sys.webhooks.Publisher(), log.With("component", "metrics"))
+	// The modules append their events to the log in their transactions;
+	// the webhooks dispatcher follows it, writes the deliveries and
+	// forwards every event to the realtime bus, counting the status
+	// changes among them for /metrics on the way.
+	evlog := events.New(events.Deps{
+		IDs: ids, Clock: clock, Encode: httpgin.EncodeEventData, Queue: sys.queue, Log: log.With("component", "events"),
+	})
+	realtime, err := sys.measureEvents(sys.realtime, log.With("component", "metrics"))
 	if err != nil {
 		return nil, err
 	}
+	if sys.webhooks, err = newWebhooks(cfg, st, sys.queue, evlog, realtime, clock, ids, sys.metrics, log); err != nil {
+		return nil, err
+	}
+	sys.webhooks.Register(sys.runner)
 	if sys.whatsapp, err = whatsapp.New(ctx, whatsapp.Options{
 		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network, ProxyDial: safehttp.NewProxyDialer(proxyGuard(cfg)),
 		OnEvent: sys.routeWhatsAppEvent,
@@ -177,10 +183,10 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}); err != nil {
 		return nil, fmt.Errorf("whatsapp: %w", err)
 	}
-	if err := sys.buildSessions(cfg, clock, ids, events, log); err != nil {
+	if err := sys.buildSessions(cfg, clock, ids, evlog, log); err != nil {
 		return nil, err
 	}
-	sys.buildMessaging(cfg, clock, ids, events, log)
+	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
 	return sys, nil
 }
@@ -221,7 +227,7 @@ func (s *system) openBus(ctx context.Context, cfg Config, log *slog.Logger) erro
 	// instances whose connection another node holds.
 	shared, err := redisbus.New(ctx, redisbus.Options{
 		Redis: s.redis, Prefix: cfg.RedisPrefix, Node: ports.NodeID(cfg.NodeID),
-		Local: s.bus, Encode: httpgin.EncodeEvent, Log: log.With("component", "events"),
+		Local: s.bus, Log: log.With("component", "events"),
 	})
 	if err != nil {
 		return fmt.Errorf("event bus: %w", err)
