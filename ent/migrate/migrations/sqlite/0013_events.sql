@@ -1,3 +1,7 @@
+-- Drop repeated deliveries of one event to one endpoint (the fan-out
+-- before the event log could write one twice), keeping the first, so that
+-- the unique index can be made.
+DELETE FROM `webhook_deliveries` WHERE `id` NOT IN (SELECT MIN(`id`) FROM `webhook_deliveries` GROUP BY `event_id`, `endpoint_id`);
 -- Create index "webhookdelivery_event_id_endpoint_id" to table: "webhook_deliveries"
 CREATE UNIQUE INDEX `webhookdelivery_event_id_endpoint_id` ON `webhook_deliveries` (`event_id`, `endpoint_id`);
 -- Create "events" table
