@@ -64,6 +64,7 @@ var settings = []setting{
 	{"WAGATE_SEND_DELAY", "1s-3s", "pause between two sends of an instance: min-max (a random value in between), or one duration; 0 turns it off", false},
 	{"WAGATE_SEND_MAX_AGE", "1h", "how long a message waits for a disconnected instance before it fails with instance_not_connected", false},
 	{"WAGATE_SEND_TIMEOUT", "20s", "bounds one send to WhatsApp; a message a dead process left sending is sent again (same WhatsApp id) 1.5 times this after its claim", false},
+	{"WAGATE_EVENT_RETENTION", "168h", "how long the event log keeps an event; older ones are purged in batches", false},
 	{"WAGATE_RELAY_AFTER", "30s", "how long a queued message or a due webhook delivery may sit untouched before the relay enqueues its job again (lost by the queue, or by a process that died before enqueuing)", false},
 	{"WAGATE_QUEUE_LEASE", "30s", "embedded queue (no WAGATE_REDIS_URL): how long a running job's claim lasts unrenewed (renewed every third of it); a crashed process's jobs run again after about this long", false},
 	{"WAGATE_WEBHOOK_SCHEDULE", "0s,5s,5m,30m,2h,5h,10h,10h", "webhook retry schedule: the delay before each attempt, comma-separated (±10% jitter); then the delivery is dead", false},
@@ -133,6 +134,7 @@ type Config struct {
 	SendMaxAge       time.Duration
 	SendTimeout      time.Duration
 	RelayAfter       time.Duration
+	EventRetention   time.Duration
 	QueueLease       time.Duration
 	LeaseTTL         time.Duration
 	// The webhook settings: the retry schedule and the SSRF guard's options.
@@ -203,6 +205,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"WAGATE_SEND_MAX_AGE", &c.SendMaxAge},
 		{"WAGATE_SEND_TIMEOUT", &c.SendTimeout},
 		{"WAGATE_RELAY_AFTER", &c.RelayAfter},
+		{"WAGATE_EVENT_RETENTION", &c.EventRetention},
 		{"WAGATE_QUEUE_LEASE", &c.QueueLease},
 		{"WAGATE_LEASE_TTL", &c.LeaseTTL},
 		{"WAGATE_STREAM_RECHECK", &c.StreamRecheck},

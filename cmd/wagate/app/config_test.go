@@ -40,6 +40,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.PairCodeRate != (ports.Limit{Count: 3, Period: 10 * time.Minute}) || c.PairCodeSubRate != (ports.Limit{Count: 10, Period: time.Hour}) {
 		t.Errorf("got pair code rates %v and %v, want 3/10m and 10/1h", c.PairCodeRate, c.PairCodeSubRate)
 	}
+	if c.EventRetention != 168*time.Hour {
+		t.Errorf("got event retention %s, want 168h", c.EventRetention)
+	}
 	if c.SendTimeout != 20*time.Second || c.RelayAfter != 30*time.Second || c.QueueLease != 30*time.Second {
 		t.Errorf("got send timeout %s, relay after %s, queue lease %s, want 20s, 30s, 30s", c.SendTimeout, c.RelayAfter, c.QueueLease)
 	}
@@ -76,6 +79,7 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"metrics token of two words", "WAGATE_METRICS_TOKEN", "two words", "WAGATE_METRICS_TOKEN"},
 		{"send timeout", "WAGATE_SEND_TIMEOUT", "0s", "WAGATE_SEND_TIMEOUT"},
 		{"relay after", "WAGATE_RELAY_AFTER", "soon", "WAGATE_RELAY_AFTER"},
+		{"event retention", "WAGATE_EVENT_RETENTION", "0s", "WAGATE_EVENT_RETENTION"},
 		{"queue lease under 3s", "WAGATE_QUEUE_LEASE", "2s", "WAGATE_QUEUE_LEASE"},
 	}
 	for _, tt := range tests {

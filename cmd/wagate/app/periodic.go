@@ -36,7 +36,7 @@ type pass struct {
 // writer drains the touches requests queue, as they come; the ownership
 // lease loop ticks at once at start, then at a third of the lease TTL,
 // which its correctness (renewing before a lease expires) depends on.
-func (s *system) passes() []pass {
+func (s *system) passes(cfg Config) []pass {
 	tokens := s.store.Stores().Tokens
 	return []pass{
 		{"purge expired tokens", tokenPurgeEvery, func(ctx context.Context) (int, error) {
@@ -46,7 +46,9 @@ func (s *system) passes() []pass {
 		{"bulk relay", relayEvery, s.bulks.Relay},
 		{"event dispatch relay", relayEvery, s.webhooks.DispatchBacklog},
 		{"webhook relay", relayEvery, s.webhooks.RelayOnce},
-		{"purge old events", eventPurgeEvery, s.purgeEvents},
+		{"purge old events", eventPurgeEvery, func(ctx context.Context) (int, error) {
+			return s.purgeEvents(ctx, cfg.EventRetention)
+		}},
 		{"webhook auto-disable", webhookSweepEvery, s.webhooks.DisableStaleOnce},
 		{"idempotency key purge", idemPurgeEvery, s.idempotency.PurgeOnce},
 		{"flush API call counts; kept for the next flush", statsFlushEvery, func(ctx context.Context) (int, error) {
@@ -75,21 +77,17 @@ func periodic(ctx context.Context, log *slog.Logger, name string, every time.Dur
 	}
 }
 
-// eventRetention is how long the event log keeps an event (SPEC §10's
-// WAGATE_EVENT_RETENTION default, which becomes configurable with the
-// catch-up API that reads it).
-const eventRetention = 168 * time.Hour
-
 // eventPurgeBatch bounds one delete of the purge.
 const eventPurgeBatch = 1000
 
-// purgeEvents deletes the events past their retention, a batch at a time
-// so that no delete holds the table long.
-func (s *system) purgeEvents(ctx context.Context) (int, error) {
+// purgeEvents deletes the events older than retention
+// (WAGATE_EVENT_RETENTION), a batch at a time so that no delete holds the
+// table long.
+func (s *system) purgeEvents(ctx context.Context, retention time.Duration) (int, error) {
 	backlog := s.store.EventBacklog()
 	total := 0
 	for {
-		n, err := backlog.PurgeEvents(ctx, time.Now().Add(-eventRetention), eventPurgeBatch)
+		n, err := backlog.PurgeEvents(ctx, time.Now().Add(-retention), eventPurgeBatch)
 		total += n
 		if err != nil || n < eventPurgeBatch {
 			return total, err

@@ -60,7 +60,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			log.Error("queue runner", "err", err)
 		}
 	})
-	for _, p := range sys.passes() {
+	for _, p := range sys.passes(cfg) {
 		bg.Go(func() { periodic(bgCtx, log, p.name, p.every, p.fn) })
 	}
 	defer func() {
