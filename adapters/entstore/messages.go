@@ -39,6 +39,9 @@ func messageCreate(c *ent.Client, sub ports.SubscriptionID, m ports.Message) *en
 		SetNillableLongitude(longitude(m.Location)).
 		SetLocationName(locationName(m.Location)).
 		SetLocationAddress(locationAddress(m.Location)).
+		SetRawType(m.RawType).
+		SetContacts(encodeContacts(m.Contacts)).
+		SetPoll(encodePoll(m.Poll)).
 		SetStatus(string(m.Status)).
 		SetErrorCode(m.ErrorCode).
 		SetErrorMessage(m.ErrorMessage).
@@ -132,6 +135,9 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 			SetNillableLongitude(longitude(m.Location)).
 			SetLocationName(locationName(m.Location)).
 			SetLocationAddress(locationAddress(m.Location)).
+		SetRawType(m.RawType).
+		SetContacts(encodeContacts(m.Contacts)).
+		SetPoll(encodePoll(m.Poll)).
 			SetStatus(string(m.Status)).
 			SetErrorCode(m.ErrorCode).
 			SetErrorMessage(m.ErrorMessage).
@@ -277,6 +283,9 @@ func toMessage(e *ent.Message) ports.Message {
 		Text:           e.Text,
 		Caption:        e.Caption,
 		Location:       toLocation(e),
+		Contacts:       decodeContacts(e.Contacts),
+		Poll:           decodePoll(e.Poll),
+		RawType:        e.RawType,
 		Status:         ports.MessageStatus(e.Status),
 		ErrorCode:      e.ErrorCode,
 		ErrorMessage:   e.ErrorMessage,
