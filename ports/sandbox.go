@@ -14,7 +14,35 @@ type PhoneMessage struct {
 	Text, Caption string
 	Media         *PhoneMedia
 	Location      *WALocation
+	Contacts      []PhoneContact
+	Poll          *Poll // question, options, MultipleAnswers
 	ReceivedAt    time.Time
+}
+
+// PhoneContact is a shared contact as the phone received it: the name
+// shown and the vCard as sent.
+type PhoneContact struct {
+	Name, VCard string
+}
+
+// PhoneSend is a message a simulated contact sends to an instance
+// (SPEC §15a): Type names the kind, and the fields of that kind are set.
+type PhoneSend struct {
+	Type          MessageType
+	Text, Caption string
+	Media         *PhoneFile
+	Location      *WALocation
+	Contacts      []ContactCard
+	Poll          *Poll
+}
+
+// PhoneFile is the file of a media message a contact sends.
+type PhoneFile struct {
+	Data     []byte
+	MimeType string
+	FileName string
+	PTT      bool // audio: a voice note
+	GIF      bool // video: plays looped
 }
 
 // PhoneMedia describes the file a simulated phone downloaded and decrypted
@@ -23,5 +51,9 @@ type PhoneMedia struct {
 	MimeType string
 	Size     int64
 	FileName string
-	PTT      bool // audio: a voice note
+	PTT      bool   // audio: a voice note
+	GIF      bool   // video: plays looped
+	Animated bool   // sticker
+	Seconds  uint32 // audio: the length the sender gave
+	Waveform []byte // audio: the levels the sender drew (64, 0–100)
 }

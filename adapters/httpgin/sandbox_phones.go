@@ -17,15 +17,17 @@ import (
 // phoneMessageDTO is one message as the phone received it. Fields that the
 // message does not carry are omitted.
 type phoneMessageDTO struct {
-	WAMessageID string         `json:"waMessageId"`
-	From        string         `json:"from"`
-	Chat        string         `json:"chat"`
-	Type        string         `json:"type"`
-	Text        string         `json:"text,omitempty"`
-	Caption     string         `json:"caption,omitempty"`
-	Media       *phoneMediaDTO `json:"media,omitempty"`
-	Location    *LocationDTO   `json:"location,omitempty"`
-	ReceivedAt  time.Time      `json:"receivedAt"`
+	WAMessageID string            `json:"waMessageId"`
+	From        string            `json:"from"`
+	Chat        string            `json:"chat"`
+	Type        string            `json:"type"`
+	Text        string            `json:"text,omitempty"`
+	Caption     string            `json:"caption,omitempty"`
+	Media       *phoneMediaDTO    `json:"media,omitempty"`
+	Location    *LocationDTO      `json:"location,omitempty"`
+	Contacts    []phoneContactDTO `json:"contacts,omitempty"`
+	Poll        *PollDTO          `json:"poll,omitempty"`
+	ReceivedAt  time.Time         `json:"receivedAt"`
 }
 
 type phoneMediaDTO struct {
@@ -33,14 +35,32 @@ type phoneMediaDTO struct {
 	Size     int64  `json:"size"`
 	FileName string `json:"filename,omitempty"`
 	PTT      bool   `json:"ptt,omitempty"`
+	GIF      bool   `json:"gif,omitempty"`
+	Animated bool   `json:"animated,omitempty"`
+	Seconds  uint32 `json:"seconds,omitempty"`
+	Waveform []int  `json:"waveform,omitempty"`
+}
+
+type phoneContactDTO struct {
+	Name  string `json:"name"`
+	VCard string `json:"vcard"`
 }
 
 func toPhoneMessage(m ports.PhoneMessage) phoneMessageDTO {
 	d := phoneMessageDTO{WAMessageID: m.WAMessageID, From: m.From, Chat: m.Chat, Type: string(m.Type),
 		Text: m.Text, Caption: m.Caption, ReceivedAt: m.ReceivedAt.UTC()}
 	if m.Media != nil {
-		d.Media = &phoneMediaDTO{MimeType: m.Media.MimeType, Size: m.Media.Size, FileName: m.Media.FileName, PTT: m.Media.PTT}
+		md := m.Media
+		d.Media = &phoneMediaDTO{MimeType: md.MimeType, Size: md.Size, FileName: md.FileName, PTT: md.PTT,
+			GIF: md.GIF, Animated: md.Animated, Seconds: md.Seconds}
+		for _, l := range md.Waveform {
+			d.Media.Waveform = append(d.Media.Waveform, int(l))
+		}
 	}
+	for _, c := range m.Contacts {
+		d.Contacts = append(d.Contacts, phoneContactDTO{Name: c.Name, VCard: c.VCard})
+	}
+	d.Poll = pollDTO(m.Poll)
 	d.Location = locationDTO(m.Location)
 	return d
 }

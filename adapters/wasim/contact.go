@@ -19,6 +19,8 @@ import (
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // inboxSize bounds what a contact keeps unread; beyond it new messages are
@@ -42,6 +44,7 @@ type Contact struct {
 	work  chan waBinary.Node
 	seen  dedup
 	log   phoneLog // what the phone received, for the sandbox's phone view
+	polls pollBook // the polls it received, to vote on
 }
 
 // Received is a message as a contact decrypted it.
@@ -57,6 +60,12 @@ type Received struct {
 	FileName  string
 	PTT       bool
 	Location  *Location
+	Contacts  []ports.PhoneContact
+	Poll      *ports.Poll
+	GIF       bool   // video: plays looped
+	Animated  bool   // sticker
+	Seconds   uint32 // audio: the length the sender gave
+	Waveform  []byte // audio: the levels the sender drew
 	QuotedID  string
 	Timestamp time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,6 +21,10 @@ type Controller interface {
 	EnterPairCode(ctx context.Context, phone, code string) error
 	Unlink(ctx context.Context, deviceJID string) error
 	ContactSendText(ctx context.Context, from, to, text string) error
+	// ContactSendKind makes the contact `from` send a message of any kind.
+	ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error
+	// ContactVote makes the contact `from` vote on a poll it received from `to`.
+	ContactVote(ctx context.Context, from, to, pollID string, selected []string) error
 	// PhoneMessages is what a phone received, oldest first.
 	PhoneMessages(ctx context.Context, phone string) ([]ports.PhoneMessage, error)
 	// HTTPClient reaches the simulator for whatsmeow's websocket and media.
@@ -44,6 +49,20 @@ type controlRequest struct {
 	To    string `json:"to,omitempty"`
 	Text  string `json:"text,omitempty"`
 	Stop  bool   `json:"stop,omitempty"`
+	// Message is what send-kind sends; PollID and Selected are a vote.
+	Message  *ports.PhoneSend `json:"message,omitempty"`
+	PollID   string           `json:"pollId,omitempty"`
+	Selected []string         `json:"selected,omitempty"`
+}
+
+// maxControlBody bounds a control request: a media message carries its
+// file (base64), up to the gateway's media limit and then some.
+const maxControlBody = 48 << 20
+
+// ContactSendKind is ContactSend without the id, as Remote offers it.
+func (s *Server) ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error {
+	_, err := s.ContactSend(ctx, from, to, m)
+	return err
 }
 
 // ControlHandler is the JSON control API served under /_sim/ on the
@@ -55,7 +74,7 @@ func (s *Server) ControlHandler() http.Handler {
 	handle := func(pattern string, fn func(*http.Request, controlRequest) error) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			var req controlRequest
-			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+			if err := json.NewDecoder(io.LimitReader(r.Body, maxControlBody)).Decode(&req); err != nil {
 				writeControl(w, fmt.Errorf("decode request: %w", err))
 				return
 			}
@@ -72,6 +91,15 @@ func (s *Server) ControlHandler() http.Handler {
 	handle("POST /_sim/replace", func(_ *http.Request, q controlRequest) error { s.ReplaceStream(q.JID); return nil })
 	handle("POST /_sim/contacts/{phone}/send-text", func(r *http.Request, q controlRequest) error {
 		return s.ContactSendText(r.Context(), r.PathValue("phone"), q.To, q.Text)
+	})
+	handle("POST /_sim/contacts/{phone}/send", func(r *http.Request, q controlRequest) error {
+		if q.Message == nil {
+			return errors.New("no message")
+		}
+		return s.ContactSendKind(r.Context(), r.PathValue("phone"), q.To, *q.Message)
+	})
+	handle("POST /_sim/contacts/{phone}/vote", func(r *http.Request, q controlRequest) error {
+		return s.ContactVote(r.Context(), r.PathValue("phone"), q.To, q.PollID, q.Selected)
 	})
 	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {
 		msgs, _ := s.PhoneMessages(r.Context(), r.PathValue("phone"))
@@ -118,6 +146,16 @@ func (r *Remote) Unlink(ctx context.Context, deviceJID string) error {
 
 func (r *Remote) ContactSendText(ctx context.Context, from, to, text string) error {
 	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text})
+}
+
+// ContactSendKind makes the remote contact send a message of any kind.
+func (r *Remote) ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send", controlRequest{To: to, Message: &m})
+}
+
+// ContactVote makes the remote contact vote on a poll.
+func (r *Remote) ContactVote(ctx context.Context, from, to, pollID string, selected []string) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/vote", controlRequest{To: to, PollID: pollID, Selected: selected})
 }
 
 // PhoneMessages asks the simulator what a phone received.

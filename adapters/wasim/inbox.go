@@ -141,6 +141,7 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	}
 	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: from.ToNonAD().String(), Timestamp: time.Now()}
 	c.s.fill(r, &msg)
+	c.rememberPoll(r.ID, from, &msg)
 	return r, nil
 }
 

@@ -43,6 +43,10 @@ func (r *Received) record() ports.PhoneMessage {
 	if r.Media != nil || r.MimeType != "" {
 		m.Media = &ports.PhoneMedia{MimeType: r.MimeType, Size: int64(len(r.Media)), FileName: r.FileName, PTT: r.PTT}
 	}
+	m.Contacts, m.Poll = r.Contacts, r.Poll
+	if m.Media != nil {
+		m.Media.GIF, m.Media.Animated, m.Media.Seconds, m.Media.Waveform = r.GIF, r.Animated, r.Seconds, r.Waveform
+	}
 	if r.Location != nil {
 		m.Location = &ports.WALocation{Latitude: r.Location.Latitude, Longitude: r.Location.Longitude,
 			Name: r.Location.Name, Address: r.Location.Address}

@@ -46,6 +46,12 @@ func (s *Service) SendContact(ctx context.Context, p ports.Principal, inst ports
 	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageContact, Contacts: cards}, "", cmd.Idempotency)
 }
 
+// CheckContacts returns the field errors of contact cards to share (nil
+// when they are fine), for the sandbox's contacts too.
+func CheckContacts(cards []ports.ContactCard) error {
+	return ports.FieldErrors(checkContacts(cards)...)
+}
+
 func checkContacts(cards []ports.ContactCard) []*ports.FieldError {
 	if len(cards) == 0 || len(cards) > MaxContactCards {
 		return []*ports.FieldError{{Field: "contacts", Message: fmt.Sprintf("must hold 1 to %d contacts", MaxContactCards)}}

@@ -45,6 +45,19 @@ func (s *Service) SendPoll(ctx context.Context, p ports.Principal, inst ports.In
 	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessagePoll, Poll: poll}, "", cmd.Idempotency)
 }
 
+// CheckPoll returns the field errors of a poll's question and options
+// (nil when they are fine), under the given field prefix ("poll." for the
+// sandbox's polls).
+func CheckPoll(prefix, question string, options []string) error {
+	errs := append([]*ports.FieldError{checkRequired("question", question, MaxPollQuestion)}, checkPollOptions(options)...)
+	for _, e := range errs {
+		if e != nil {
+			e.Field = prefix + e.Field
+		}
+	}
+	return ports.FieldErrors(errs...)
+}
+
 func checkRequired(field, v string, maxLen int) *ports.FieldError {
 	if strings.TrimSpace(v) == "" {
 		return &ports.FieldError{Field: field, Message: "is required"}
