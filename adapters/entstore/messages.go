@@ -135,9 +135,9 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 			SetNillableLongitude(longitude(m.Location)).
 			SetLocationName(locationName(m.Location)).
 			SetLocationAddress(locationAddress(m.Location)).
-		SetRawType(m.RawType).
-		SetContacts(encodeContacts(m.Contacts)).
-		SetPoll(encodePoll(m.Poll)).
+			SetRawType(m.RawType).
+			SetContacts(encodeContacts(m.Contacts)).
+			SetPoll(encodePoll(m.Poll)).
 			SetStatus(string(m.Status)).
 			SetErrorCode(m.ErrorCode).
 			SetErrorMessage(m.ErrorMessage).

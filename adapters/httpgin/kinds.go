@@ -90,8 +90,10 @@ func pollDTO(p *ports.Poll) *PollDTO {
 	return &PollDTO{Question: p.Question, Options: p.Options, MultipleAnswers: p.MultipleAnswers}
 }
 
-func (a *api) sendContact(c *gin.Context) {
-	var req sendContactReq
+// sendJSON runs a JSON send: decode the body into a T, find the
+// instance, and answer 202 with what send accepted (or its error).
+func sendJSON[T any](a *api, c *gin.Context, send func(inst ports.InstanceID, req T, claim *ports.IdempotencyClaim[ports.Message]) (ports.Message, error)) {
+	var req T
 	if err := decodeJSON(c, &req); err != nil {
 		a.fail(c, err)
 		return
@@ -101,28 +103,24 @@ func (a *api) sendContact(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	m, err := a.svc.Messaging.SendContact(ctx(c), principal(c), inst, messaging.SendContactCmd{
-		To: req.To, Contacts: contactCards(req.Contacts), Idempotency: idempotencyClaim(c, acceptedAnswer),
-	})
+	m, err := send(inst, req, idempotencyClaim(c, acceptedAnswer))
 	a.accepted(c, m, err)
 }
 
-func (a *api) sendPoll(c *gin.Context) {
-	var req sendPollReq
-	if err := decodeJSON(c, &req); err != nil {
-		a.fail(c, err)
-		return
-	}
-	inst, err := messageInstance(c)
-	if err != nil {
-		a.fail(c, err)
-		return
-	}
-	m, err := a.svc.Messaging.SendPoll(ctx(c), principal(c), inst, messaging.SendPollCmd{
-		To: req.To, Question: req.Question, Options: req.Options, MultipleAnswers: req.MultipleAnswers,
-		Idempotency: idempotencyClaim(c, acceptedAnswer),
+func (a *api) sendContact(c *gin.Context) {
+	sendJSON(a, c, func(inst ports.InstanceID, req sendContactReq, claim *ports.IdempotencyClaim[ports.Message]) (ports.Message, error) {
+		return a.svc.Messaging.SendContact(ctx(c), principal(c), inst, messaging.SendContactCmd{
+			To: req.To, Contacts: contactCards(req.Contacts), Idempotency: claim,
+		})
 	})
-	a.accepted(c, m, err)
+}
+
+func (a *api) sendPoll(c *gin.Context) {
+	sendJSON(a, c, func(inst ports.InstanceID, req sendPollReq, claim *ports.IdempotencyClaim[ports.Message]) (ports.Message, error) {
+		return a.svc.Messaging.SendPoll(ctx(c), principal(c), inst, messaging.SendPollCmd{
+			To: req.To, Question: req.Question, Options: req.Options, MultipleAnswers: req.MultipleAnswers, Idempotency: claim,
+		})
+	})
 }
 
 func (a *api) getPoll(c *gin.Context) {
