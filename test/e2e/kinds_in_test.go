@@ -65,6 +65,12 @@ func (k *kindsEnv) receiveKinds(t *testing.T) {
 		}
 	}
 	k.unsupported(t)
+	// The webhook carried each one too.
+	want := map[string]bool{"video": true, "sticker": true, "audio": true, "document": true, "location": true, "contact": true, "poll": true, "unsupported": true}
+	for len(want) > 0 {
+		h := k.hook.wait(t, "message.received")
+		delete(want, str(obj(t, h.env, "data"), "type"))
+	}
 }
 
 // unsupported: a kind wagate does not model is stored and emitted with

@@ -24,11 +24,13 @@ func TestMessageKinds(t *testing.T) {
 			t.Parallel()
 			env := sandboxEnv(t, b, sim)
 			env["WAGATE_MAX_MEDIA_BYTES"] = "300000"
+			env["WAGATE_WEBHOOK_ALLOW_PRIVATE"] = "true" // the receiver is on loopback
 			s := startOwned(t, b.name, env)
 			a := s.register(t)
 			inst := linkedInstance(t, s, a.Access, "kinds")
 			_, key := s.createKey(t, a.Access, inst, map[string]any{"name": "sender"})
-			k := &kindsEnv{mediaEnv: mediaEnv{s: s, sim: sim, a: a, inst: inst, key: key}, st: openStream(t, s, "", bearer(a.Access))}
+			k := &kindsEnv{mediaEnv: mediaEnv{s: s, sim: sim, a: a, inst: inst, key: key}, st: openStream(t, s, "", bearer(a.Access)), hook: newReceiver(t)}
+			createWebhook(t, s, a.Access, inst, map[string]any{"url": k.hook.srv.URL, "events": []string{"message.received", "message.poll_vote"}})
 			t.Run("send", k.sendKinds)
 			t.Run("receive", k.receiveKinds)
 			t.Run("refusals", k.kindRefusals)
@@ -38,7 +40,8 @@ func TestMessageKinds(t *testing.T) {
 
 type kindsEnv struct {
 	mediaEnv
-	st *stream
+	st   *stream
+	hook *receiver // a webhook for message.received and message.poll_vote
 }
 
 // Files with real signatures: an MP4, an animated WebP, and an OGG/Opus
@@ -137,6 +140,9 @@ func (k *kindsEnv) pollRoundTrip(t *testing.T) {
 		ev := k.st.waitFor(t, mark, "message.poll_vote", func(e event) bool { return e.is(k.inst, "message.poll_vote") })
 		if str(ev.Data, "messageId") != id || !strings.HasPrefix(str(ev.Data, "from"), digits(from)) || len(ev.Data["selected"].([]any)) != len(sel) {
 			t.Errorf("message.poll_vote: got %v, want %s choosing %v", ev.Data, from, sel)
+		}
+		if h := k.hook.wait(t, "message.poll_vote"); str(obj(t, h.env, "data"), "messageId") != id {
+			t.Errorf("the webhook's message.poll_vote: got %s, want the vote on %s", h.body, id)
 		}
 	}
 	r := k.s.do(t, "GET", "/api/v1/messages/"+id+"/poll", k.key, nil)
