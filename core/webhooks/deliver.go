@@ -103,6 +103,9 @@ func (s *Service) claim(ctx context.Context, d ports.WebhookDelivery, w ports.We
 	}
 	d.Attempts++
 	d.UpdatedAt, d.NextAttemptAt = now, &lease
+	if ok {
+		s.claims.note(d.ID, d.Attempts)
+	}
 	return d, ok, nil
 }
 
@@ -308,8 +311,10 @@ func (s *Service) save(ctx context.Context, d ports.WebhookDelivery, was int) (b
 	}
 	if !saved {
 		s.d.Log.Warn("a later claim took the delivery over; its outcome stands", "delivery", string(d.ID))
+		return false, nil
 	}
-	return saved, nil
+	s.claims.note(d.ID, d.Attempts) // a given-back attempt lowers the count again
+	return true, nil
 }
 
 // validUTF8 keeps a response body printable in the JSON log.

@@ -35,6 +35,9 @@ func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
 		return ports.Errorf(ports.EInvalid, "delivery job %s: bad payload", job.ID)
 	}
 	own := ownJob{sub: j.Sub, id: j.ID, ep: j.Endpoint, attempt: j.Attempt}
+	if s.claims.made(own.id, own.attempt) {
+		return nil // a stale duplicate: a drain here made the attempt
+	}
 	if own.ep == "" {
 		// Enqueued before jobs named their endpoint.
 		d, err := s.d.Stores.Deliveries.GetDelivery(ctx, j.Sub, j.ID)

@@ -80,6 +80,7 @@ type Service struct {
 	cfg       Config
 	lanes     *lanes
 	endpoints *endpointCache
+	claims    *recentClaims
 }
 
 // New returns a Service.
@@ -97,7 +98,7 @@ func New(d Deps, cfg Config) *Service {
 	if d.HTTP != nil && d.HTTP.Timeout > 0 {
 		cfg.AttemptLease = max(cfg.AttemptLease, 2*d.HTTP.Timeout)
 	}
-	return &Service{d: d, cfg: cfg, lanes: newLanes(), endpoints: newEndpointCache()}
+	return &Service{d: d, cfg: cfg, lanes: newLanes(), endpoints: newEndpointCache(), claims: newRecentClaims()}
 }
 
 // MaxEndpoints is how many endpoints one instance may have (SPEC §9).
