@@ -22,7 +22,6 @@ type wsFollower struct {
 	base, token string
 	start       string // the event to read after at first: the test expects the log after it
 
-
 	mu       sync.Mutex
 	ids      []string // event ids in arrival order
 	connects int
