@@ -3,7 +3,6 @@ package crash
 import (
 	"context"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -84,19 +83,16 @@ func eventLogSurvivesKills(t *testing.T, b backend) {
 	r.c.register(t)
 	db := openLog(t, r.d)
 	r.setUp(t)
-	hasReplay := r.replayAPI(t)
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
-	if hasReplay {
-		r.ws = &wsFollower{base: r.p.URL, token: r.c.token, start: r.firstEvent(t, db)}
-		go r.ws.follow(ctx)
-	}
+	r.ws = &wsFollower{base: r.p.URL, token: r.c.token}
+	go r.ws.follow(ctx)
 	r.link(t)
 
 	r.startPeers(ctx)
 	start := time.Now()
 	r.sendAll(t)
-	inbound := r.startInbound(t, ctx)
+	inbound := r.startInbound(ctx)
 	r.killAtRandom(t)
 	if err := <-inbound; err != nil {
 		t.Fatalf("inbound: %v", err)
@@ -109,12 +105,7 @@ func eventLogSurvivesKills(t *testing.T, b backend) {
 	retried := checkStatuses(t, out, log)
 	t.Logf("%d sends went back to queued once or more for a retry", retried)
 	r.rec.check(t, r.subscribed(log), eventIDs(log))
-	t.Run("websocket", func(t *testing.T) {
-		if !hasReplay {
-			t.Skip("needs the replay API (r1)")
-		}
-		r.ws.check(t, log)
-	})
+	r.ws.check(t, log)
 }
 
 // logSeed returns WAGATE_CRASH_SEED or a fresh seed, and logs it.
@@ -129,12 +120,4 @@ func logSeed(t *testing.T) uint64 {
 	}
 	t.Logf("seed %d (WAGATE_CRASH_SEED=%d replays the kill moments)", seed, seed)
 	return seed
-}
-
-// replayAPI reports whether the server has GET /api/v1/events (the
-// replay API of SPEC §10, which the WebSocket's ?after= comes with).
-func (r *logRun) replayAPI(t *testing.T) bool {
-	status, _, _ := r.c.call("GET", "/api/v1/events?limit=1", nil)
-	t.Logf("GET /api/v1/events: %d", status)
-	return status == http.StatusOK
 }

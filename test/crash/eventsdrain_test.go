@@ -63,8 +63,8 @@ func (r *logRun) pending(t *testing.T, db *sql.DB) string {
 			return fmt.Sprintf("endpoint %s: %d of %d events not delivered yet", name, n, len(ids))
 		}
 	}
-	if r.ws != nil && r.ws.seen() < len(log)-1 {
-		return fmt.Sprintf("the WebSocket got %d events of %d after its start", r.ws.seen(), len(log)-1)
+	if r.ws.seen() < len(log) {
+		return fmt.Sprintf("the WebSocket got %d events of %d", r.ws.seen(), len(log))
 	}
 	return ""
 }
