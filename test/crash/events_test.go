@@ -101,6 +101,7 @@ func eventLogSurvivesKills(t *testing.T, b backend) {
 	t.Logf("%s after the sends began: %d events in the log, %d of %d inbound messages stored, %d sends",
 		time.Since(start).Round(time.Second), len(log), len(in), logInbound, len(out))
 
+	checkAccepted(t, r.sendIDs, out)
 	checkReceived(t, in, log)
 	retried := checkStatuses(t, out, log)
 	t.Logf("%d sends went back to queued once or more for a retry", retried)

@@ -108,3 +108,21 @@ func eventIDs(log []logEvent) map[string]bool {
 	}
 	return ids
 }
+
+// checkAccepted asserts that the server stores exactly the sends it
+// accepted, kills or not.
+func checkAccepted(t *testing.T, accepted []string, out []map[string]any) {
+	t.Helper()
+	stored := map[string]bool{}
+	for _, m := range out {
+		stored[str(m, "id")] = true
+	}
+	for _, id := range accepted {
+		if !stored[id] {
+			t.Errorf("send %s was accepted (202) but is not stored", id)
+		}
+	}
+	if len(out) != len(accepted) {
+		t.Errorf("got %d outbound messages stored, want the %d accepted", len(out), len(accepted))
+	}
+}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,39 +71,13 @@ func (r *logRun) startPeers(ctx context.Context) {
 	r.peers = peers
 }
 
-// sendAll queues the sends, eight requests at a time; the kills come
-// while the server works through them.
+// sendAll queues the sends; the kills come while the server works
+// through them.
 func (r *logRun) sendAll(t *testing.T) {
 	t.Helper()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		next atomic.Int64
-	)
-	for range 8 {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < logSends; i = int(next.Add(1)) - 1 {
-				to := r.peers[i%len(r.peers)].Phone()
-				_, out, err := r.c.call("POST", "/api/v1/instances/"+r.inst+"/messages/text",
-					map[string]any{"to": to, "text": fmt.Sprintf("crash-send-%04d", i)})
-				mu.Lock()
-				if err != nil {
-					errs = append(errs, err)
-				} else {
-					r.sendIDs = append(r.sendIDs, str(out, "id"))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs[:min(len(errs), 10)] {
-		t.Errorf("send: %v", err)
-	}
-	if len(errs) > 0 {
-		t.FailNow()
-	}
+	r.sendIDs = sendTexts(t, r.c, r.inst, logSends, func(i int) (string, string) {
+		return r.peers[i%len(r.peers)].Phone(), fmt.Sprintf("crash-send-%04d", i)
+	})
 }
 
 // startInbound makes the peers write logInbound messages to the instance,
