@@ -8,9 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
@@ -21,17 +19,18 @@ import (
 // the test is about to kill the server: then it holds new requests
 // unanswered until the kill cuts them off. A 2xx the server cannot record
 // because it died a microsecond later is the one repeat at-least-once
-// delivery cannot avoid; holding makes the kill fall after the last
-// answered delivery was recorded, so that a repeat means a lost record.
+// delivery cannot avoid; holding, and waiting until the server has
+// recorded every 2xx given, makes the kill fall after them, so that a
+// repeat means a lost record.
 type logReceiver struct {
-	srv     *httptest.Server
-	holding atomic.Bool
-	life    atomic.Int32 // which run of the server the requests come from
+	srv *httptest.Server
 
 	mu        sync.Mutex
 	endpoints map[string]*endpointLog // by name
+	holding   bool
+	life      int // which run of the server the requests come from
 	held      int
-	lastOK    time.Time
+	answered  int // (endpoint, webhook-id) pairs answered 2xx
 	requests  int
 	aborted   int
 	problems  []string
@@ -66,14 +65,13 @@ func (r *logReceiver) setSecret(t *testing.T, name, secret string) {
 }
 
 func (r *logReceiver) serve(w http.ResponseWriter, req *http.Request) {
-	life := int(r.life.Load())
 	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	name := strings.TrimPrefix(req.URL.Path, "/")
 	id := req.Header.Get("webhook-id")
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.requests++
 	ep := r.endpoints[name]
-	r.mu.Unlock()
 	if err == nil {
 		err = verifyEnvelope(ep, id, body, req.Header)
 	}
@@ -82,29 +80,30 @@ func (r *logReceiver) serve(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
-	if r.holding.Load() {
+	if r.holding {
 		r.hold(req)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if req.Context().Err() != nil {
 		r.aborted++ // cut off by the kill: no answer reaches the server
 		return
 	}
-	ep.ok[id] = append(ep.ok[id], life)
-	r.lastOK = time.Now()
+	// Answered under the lock: once quiesce has taken it, no 2xx is on
+	// its way.
+	if len(ep.ok[id]) == 0 {
+		r.answered++
+	}
+	ep.ok[id] = append(ep.ok[id], r.life)
 	w.WriteHeader(http.StatusOK)
 }
 
-// hold waits until the connection is gone (the kill closes it).
+// hold releases the lock until the connection is gone (the kill closes
+// it).
 func (r *logReceiver) hold(req *http.Request) {
-	r.mu.Lock()
 	r.held++
 	r.mu.Unlock()
 	<-req.Context().Done()
 	r.mu.Lock()
 	r.held--
-	r.mu.Unlock()
 }
 
 // verifyEnvelope checks the signature and that the envelope carries the
@@ -128,33 +127,29 @@ func verifyEnvelope(ep *endpointLog, id string, body []byte, h http.Header) erro
 	return nil
 }
 
+// problem records what is wrong with a request; r.mu is held.
 func (r *logReceiver) problem(s string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if len(r.problems) < 20 {
 		r.problems = append(r.problems, s)
 	}
 }
 
-// quiesce starts holding every request and returns once the last 2xx
-// was answered at least settle ago, so that the server has recorded it.
-func (r *logReceiver) quiesce(settle time.Duration) {
-	r.holding.Store(true)
-	for {
-		r.mu.Lock()
-		wait := time.Until(r.lastOK.Add(settle))
-		r.mu.Unlock()
-		if wait <= 0 {
-			return
-		}
-		time.Sleep(wait)
-	}
+// quiesce starts holding every request, and returns how many
+// (endpoint, webhook-id) pairs were answered 2xx: no more will be until
+// resume, and the kill must wait until the server recorded them all.
+func (r *logReceiver) quiesce() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.holding = true
+	return r.answered
 }
 
 // resume answers again, as seen by the server's next run.
 func (r *logReceiver) resume() {
-	r.life.Add(1)
-	r.holding.Store(false)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.life++
+	r.holding = false
 }
 
 // missing returns the ids the endpoint never answered 2xx.

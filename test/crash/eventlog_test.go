@@ -67,6 +67,14 @@ func logBacklog(ctx context.Context, db *sql.DB) (appended, dispatched int64, er
 	return appended, dispatched, err
 }
 
+// deliveredCount returns how many deliveries the server recorded as
+// answered 2xx.
+func deliveredCount(ctx context.Context, db *sql.DB) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'`).Scan(&n)
+	return n, err
+}
+
 // statusRank orders an outbound message's statuses; failed is a final
 // move from any of them.
 var statusRank = map[string]int{"queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5, "failed": 6}

@@ -93,7 +93,7 @@ func eventLogSurvivesKills(t *testing.T, b backend) {
 	start := time.Now()
 	r.sendAll(t)
 	inbound := r.startInbound(ctx)
-	r.killAtRandom(t)
+	r.killAtRandom(t, db)
 	if err := <-inbound; err != nil {
 		t.Fatalf("inbound: %v", err)
 	}

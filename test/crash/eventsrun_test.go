@@ -2,6 +2,7 @@ package crash
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"slices"
@@ -120,12 +121,22 @@ func (r *logRun) waitServed(t *testing.T, n int) {
 	})
 }
 
+// waitRecorded waits until the server has recorded the n deliveries the
+// receiver answered 2xx.
+func (r *logRun) waitRecorded(t *testing.T, db *sql.DB, n int) {
+	t.Helper()
+	waitFor(t, time.Minute, fmt.Sprintf("%d answered deliveries recorded", n), func() (bool, string) {
+		got, err := deliveredCount(t.Context(), db)
+		return err == nil && got >= n, fmt.Sprintf("%d recorded (%v)", got, err)
+	})
+}
+
 // killAtRandom kills the server logKills times, at random points of the
 // sends' progress. Before each kill the proxy slows, then holds,
 // WhatsApp's answers, so that a send has gone out unrecorded and
 // inbound messages and receipts are on their way; the receiver holds the
 // webhook requests, so that none is answered and left unrecorded.
-func (r *logRun) killAtRandom(t *testing.T) {
+func (r *logRun) killAtRandom(t *testing.T, db *sql.DB) {
 	t.Helper()
 	targets := make([]int, logKills)
 	for i := range targets {
@@ -138,7 +149,7 @@ func (r *logRun) killAtRandom(t *testing.T) {
 		r.px.Slow(lag)
 		r.waitServed(t, target)
 		r.px.Hold(true)
-		r.rec.quiesce(500 * time.Millisecond)
+		r.waitRecorded(t, db, r.rec.quiesce())
 		time.Sleep(time.Duration(r.rng.IntN(300)) * time.Millisecond)
 		killed := time.Now()
 		kill(t, r.p)
