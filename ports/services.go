@@ -15,6 +15,13 @@ type IDGen interface {
 	NewID() string
 }
 
+// IDTimer is what an IDGen whose ids carry their creation time (UUIDv7)
+// may offer: that time back, to the millisecond. ok is false for an id it
+// did not make.
+type IDTimer interface {
+	TimeOf(id string) (t time.Time, ok bool)
+}
+
 // PasswordHasher hashes and checks passwords.
 type PasswordHasher interface {
 	// Hash returns an encoded hash with its parameters and salt.

@@ -94,10 +94,38 @@ type DeliveryStore interface {
 	// it; the lock makes it the claim of an attempt. ENotFound if missing;
 	// fn's error aborts the update and is returned.
 	UpdateDelivery(ctx context.Context, sub SubscriptionID, id DeliveryID, fn func(*WebhookDelivery) error) (WebhookDelivery, error)
-	// NextDue returns the endpoint's oldest pending delivery (smallest id:
-	// ids sort in creation order) whose next attempt is due at or before
-	// now. ENotFound if there is none.
-	NextDue(ctx context.Context, sub SubscriptionID, endpoint WebhookID, now time.Time) (WebhookDelivery, error)
+	DeliveryAttempts
+}
+
+// DeliveryAttempts is the delivery path's part of the DeliveryStore. Each
+// method is one statement, with no transaction around it: an attempt costs
+// its claim, its record and a share of a batch read, where a locked
+// read-modify-write costs four round trips per step.
+type DeliveryAttempts interface {
+	// DueDeliveries returns up to limit of the endpoint's pending
+	// deliveries whose next attempt is due at or before now, oldest
+	// (smallest id: ids sort in creation order) first; empty if none.
+	DueDeliveries(ctx context.Context, sub SubscriptionID, endpoint WebhookID, now time.Time, limit int) ([]WebhookDelivery, error)
+	// ClaimDelivery counts the attempt c describes, if the delivery is
+	// still pending with c.Attempts attempts made and its endpoint is
+	// enabled and unchanged since c.EndpointVersion (its UpdatedAt as the
+	// claimer read it): attempts becomes c.Attempts+1, UpdatedAt c.At and
+	// NextAttemptAt c.LeaseEnd. It reports whether it claimed; a condition
+	// that fails (a missing row included) is false, not an error.
+	ClaimDelivery(ctx context.Context, sub SubscriptionID, c DeliveryClaim) (bool, error)
+	// SaveAttempt writes d's status, attempts, log fields, NextAttemptAt
+	// and UpdatedAt, if the delivery is still pending with was attempts
+	// made (no other claim came in between). It reports whether it wrote.
+	SaveAttempt(ctx context.Context, sub SubscriptionID, d WebhookDelivery, was int) (bool, error)
+}
+
+// DeliveryClaim is one attempt's claim of a delivery (see ClaimDelivery).
+type DeliveryClaim struct {
+	ID              DeliveryID
+	Endpoint        WebhookID
+	Attempts        int       // attempts made before this one
+	EndpointVersion time.Time // the endpoint's UpdatedAt as the claimer read it
+	At, LeaseEnd    time.Time
 }
 
 // DeliveryOutbox is the system-level view of webhooks, across every

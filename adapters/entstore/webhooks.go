@@ -248,21 +248,6 @@ func (o *deliveryOutbox) ListDue(ctx context.Context, dueBefore time.Time, limit
 	return out, nil
 }
 
-func (st *deliveryStore) NextDue(ctx context.Context, sub ports.SubscriptionID, endpoint ports.WebhookID, now time.Time) (ports.WebhookDelivery, error) {
-	e, err := st.s.client.WebhookDelivery.Query().
-		Where(
-			webhookdelivery.SubscriptionID(string(sub)),
-			webhookdelivery.EndpointID(string(endpoint)),
-			webhookdelivery.Status(string(ports.DeliveryPending)),
-			webhookdelivery.NextAttemptAtLTE(dbTime(now)),
-		).
-		Order(ent.Asc(webhookdelivery.FieldID)).First(ctx)
-	if err != nil {
-		return ports.WebhookDelivery{}, dbError("next due delivery", "delivery", err)
-	}
-	return toDelivery(e), nil
-}
-
 func (o *deliveryOutbox) ListFailing(ctx context.Context, since time.Time, limit int) ([]ports.WebhookEndpoint, error) {
 	if limit <= 0 {
 		return []ports.WebhookEndpoint{}, nil

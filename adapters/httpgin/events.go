@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/wagate/wagate/adapters/eventjson"
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -77,38 +78,41 @@ func (a *api) authenticateStream(c *gin.Context) {
 // caller's (the core decides: 404 otherwise).
 func (a *api) streamFilter(c *gin.Context) (ports.EventFilter, error) {
 	p := principal(c)
-	f := ports.EventFilter{SubscriptionID: p.SubscriptionID}
-	if id := c.Query("instanceId"); id != "" {
-		if !isUUID(id) {
-			return f, ports.Errorf(ports.ENotFound, "instance not found")
-		}
-		inst, err := a.svc.Sessions.Get(ctx(c), p, ports.InstanceID(id))
-		if err != nil {
-			return f, err
-		}
-		f.InstanceID = inst.ID
+	inst, err := instanceFilterParam(c)
+	if err != nil {
+		return ports.EventFilter{}, err
 	}
-	if raw := c.Query("types"); raw != "" {
-		for _, s := range strings.Split(raw, ",") {
-			t := ports.EventType(strings.TrimSpace(s))
-			if !eventTypes[t] {
-				return f, ports.InvalidFields(ports.FieldError{Field: "types", Message: "unknown event type " + strings.TrimSpace(s)})
-			}
-			f.Types = append(f.Types, t)
-		}
+	types, err := typesParam(c)
+	if err != nil {
+		return ports.EventFilter{}, err
 	}
-	return f, nil
+	return a.svc.EventLog.Filter(ctx(c), p, inst, types)
+}
+
+// streamRequest reads what the stream is asked: its filter and, with
+// ?after= (an empty one is the start of what is kept), where its replay
+// starts.
+func (a *api) streamRequest(c *gin.Context) (f ports.EventFilter, from int64, replay bool, err error) {
+	if f, err = a.streamFilter(c); err != nil {
+		return f, 0, false, err
+	}
+	after, replay := c.GetQuery("after")
+	if replay {
+		from, err = a.svc.EventLog.Position(ctx(c), f.SubscriptionID, after)
+	}
+	return f, from, replay, err
 }
 
 // eventStream upgrades to a WebSocket and writes every event of the
-// caller's subscription that passes the filter, one JSON text frame each.
+// caller's subscription that passes the filter, one JSON text frame each;
+// with ?after= it first replays what followed that event in the log.
 // Everything that can fail with an HTTP answer happens before the upgrade.
 func (a *api) eventStream(c *gin.Context) {
-	if a.opt.Events == nil {
+	if a.opt.Events == nil || a.svc.EventLog == nil {
 		a.fail(c, ports.Errorf(ports.EUnavailable, "the event stream is not available"))
 		return
 	}
-	f, err := a.streamFilter(c)
+	f, from, replay, err := a.streamRequest(c)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -122,7 +126,13 @@ func (a *api) eventStream(c *gin.Context) {
 	defer release()
 	subCtx, cancel := context.WithCancel(ctx(c))
 	defer cancel()
-	events, err := a.opt.Events.Subscribe(subCtx, f)
+	// A replaying stream listens to the whole subscription and filters
+	// itself: the tail must see every position to notice a gap.
+	busFilter := f
+	if replay {
+		busFilter = ports.EventFilter{SubscriptionID: f.SubscriptionID}
+	}
+	live, err := a.opt.Events.Subscribe(subCtx, busFilter)
 	if err != nil {
 		a.fail(c, err)
 		return
@@ -137,14 +147,56 @@ func (a *api) eventStream(c *gin.Context) {
 		return
 	}
 	defer conn.CloseNow()
-	a.pump(conn.CloseRead(subCtx), conn, events, &credentialCheck{a: a, token: streamToken(c), p: p})
+	rctx := conn.CloseRead(subCtx)
+	s := &stream{a: a, conn: conn, p: p}
+	if replay {
+		// Subscribed first, then replayed to the log's end: whatever
+		// commits meanwhile comes from the bus, and the tail drops what
+		// the replay wrote already.
+		if s.tail, err = a.svc.EventLog.Follow(rctx, f, from, s.write(rctx)); err != nil {
+			s.failed(rctx, err)
+			return
+		}
+	}
+	a.pump(rctx, s, live, &credentialCheck{a: a, token: streamToken(c), p: p})
+}
+
+// stream is one open event stream.
+type stream struct {
+	a    *api
+	conn *websocket.Conn
+	p    ports.Principal
+	tail *events.Tail // nil: live only
+}
+
+// write returns the tail's emit: one frame per event.
+func (s *stream) write(ctx context.Context) func(ports.Event) error {
+	return func(e ports.Event) error { return s.a.writeEvent(ctx, s.conn, e) }
+}
+
+// deliver writes one bus event, through the tail when the stream replayed.
+func (s *stream) deliver(ctx context.Context, e ports.Event) error {
+	if s.tail == nil {
+		return s.a.writeEvent(ctx, s.conn, e)
+	}
+	return s.tail.Live(ctx, e, s.write(ctx))
+}
+
+// failed ends a stream whose write or log read failed. A log that cannot
+// be read is told with 1013, so that the client reconnects with ?after=
+// from the last event it got.
+func (s *stream) failed(ctx context.Context, err error) {
+	s.a.streamError(ctx, s.p, err)
+	if websocket.CloseStatus(err) == -1 && ctx.Err() == nil {
+		s.conn.Close(websocket.StatusTryAgainLater, "the event log cannot be read; reconnect with after")
+	}
 }
 
 // pump writes events and pings until the client leaves, the bus drops the
 // subscription, the server shuts down, or the credential is no longer
 // valid.
-func (a *api) pump(ctx context.Context, conn *websocket.Conn, events <-chan ports.Event, cc *credentialCheck) {
-	p := cc.p
+func (a *api) pump(ctx context.Context, s *stream, events <-chan ports.Event, cc *credentialCheck) {
+	conn, p := s.conn, cc.p
 	ping := time.NewTicker(a.opt.PingInterval)
 	defer ping.Stop()
 	check := time.NewTicker(a.opt.StreamRecheck)
@@ -166,8 +218,8 @@ func (a *api) pump(ctx context.Context, conn *websocket.Conn, events <-chan port
 				a.closeDropped(ctx, conn)
 				return
 			}
-			if err := a.writeEvent(ctx, conn, e); err != nil {
-				a.streamError(ctx, p, err)
+			if err := s.deliver(ctx, e); err != nil {
+				s.failed(ctx, err)
 				return
 			}
 		case <-ping.C:

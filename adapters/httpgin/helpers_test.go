@@ -20,6 +20,7 @@ import (
 
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/core/coretest"
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/tenancy"
@@ -85,6 +86,7 @@ func newTestEnvWith(t *testing.T, opt Options, tiers ports.TierTable, wa ports.W
 		Sessions: sessions.New(sessions.Deps{Tx: store, Stores: store.Stores(), Clock: clock, IDs: uuidIDs{}, Tiers: tiers, Log: log,
 			WhatsApp: wa, Events: coretest.NewEventLog(clock, nil), Limiter: coretest.NewLimiter(clock), ContactsLimit: ports.Limit{Count: 2, Period: time.Minute},
 			Directory: store.Directory()}),
+		EventLog: events.NewFeed(events.FeedDeps{Stores: store.Stores(), Reader: store.EventReader(), Clock: clock}),
 	}
 	if more != nil {
 		more(&svc, store, clock)

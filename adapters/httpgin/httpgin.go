@@ -18,6 +18,7 @@ import (
 
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/core/bulks"
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -47,6 +48,9 @@ type Services struct {
 	// Templates is the templates module of SPEC §8; nil: its routes
 	// answer 503.
 	Templates *templates.Service
+	// EventLog reads the event log back (GET /events, the stream's
+	// replay); nil: GET /events and ?after= on the stream answer 503.
+	EventLog *events.Feed
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -302,6 +306,8 @@ func (a *api) routes(e *gin.Engine) {
 	r.POST("/bulk/:id/resume", a.resumeBulk)
 	r.POST("/bulk/:id/cancel", a.cancelBulk)
 	r.GET("/bulk/:id/messages", a.listBulkMessages)
+
+	r.GET("/events", a.listEvents)
 
 	r.GET("/stats", a.stats)
 	r.GET("/instances/:id/stats", a.instanceStats)

@@ -38,20 +38,30 @@ func (a *api) checkQuery(c *gin.Context) {
 
 // pageRequest reads ?limit= and ?cursor= (SPEC §2).
 func pageRequest(c *gin.Context) (ports.PageRequest, error) {
-	pr := ports.PageRequest{Limit: ports.DefaultPageLimit, After: c.Query("cursor")}
-	if s, ok := c.GetQuery("limit"); ok {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > ports.MaxPageLimit {
-			return pr, ports.InvalidFields(ports.FieldError{Field: "limit",
-				Message: "must be an integer from 1 to " + strconv.Itoa(ports.MaxPageLimit)})
-		}
-		pr.Limit = n
+	pr := ports.PageRequest{After: c.Query("cursor")}
+	var err error
+	if pr.Limit, err = limitParam(c, ports.DefaultPageLimit, ports.MaxPageLimit); err != nil {
+		return pr, err
 	}
 	// Cursors are base64url: anything else was not made by this API.
 	if len(pr.After) > maxCursor || strings.Trim(pr.After, base64URL) != "" {
 		return pr, ports.InvalidFields(ports.FieldError{Field: "cursor", Message: "is not a cursor this API returned"})
 	}
 	return pr, nil
+}
+
+// limitParam reads ?limit=: def when absent, else an integer from 1 to
+// most (422 on limit otherwise).
+func limitParam(c *gin.Context, def, most int) (int, error) {
+	s, ok := c.GetQuery("limit")
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > most {
+		return 0, ports.InvalidFields(ports.FieldError{Field: "limit", Message: "must be an integer from 1 to " + strconv.Itoa(most)})
+	}
+	return n, nil
 }
 
 const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

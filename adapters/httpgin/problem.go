@@ -36,10 +36,13 @@ var errorTable = map[ports.ErrorCode]errorKind{
 }
 
 // reasonStatus lists the reasons whose status is not their code's: the
-// request could not be read at all, which is a 400 rather than a 422.
+// request could not be read at all, which is a 400 rather than a 422; an
+// event cursor past the log's retention is gone for good (410), not
+// merely not found.
 var reasonStatus = map[string]int{
-	"invalid_json": http.StatusBadRequest,
-	"bad_request":  http.StatusBadRequest,
+	"invalid_json":   http.StatusBadRequest,
+	"bad_request":    http.StatusBadRequest,
+	"cursor_expired": http.StatusGone,
 }
 
 // errInvalidJSON is the dedicated error for a body that is not the JSON

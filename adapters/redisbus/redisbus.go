@@ -59,10 +59,13 @@ type Bus struct {
 
 var _ ports.EventBus = (*Bus)(nil)
 
-// message is what crosses the channel.
+// message is what crosses the channel. Position travels beside the
+// envelope, not in it (clients never see it): a stream replaying the log
+// orders the live events by it.
 type message struct {
 	Node         string          `json:"node"`
 	Subscription string          `json:"subscription"`
+	Position     int64           `json:"position,omitempty"`
 	Event        json.RawMessage `json:"event"`
 }
 
@@ -101,7 +104,7 @@ func (b *Bus) Publish(ctx context.Context, e ports.Event) error {
 		b.opt.Log.Debug("event without a wire form not shared", "type", string(e.Type))
 		return nil
 	}
-	msg, err := json.Marshal(message{Node: string(b.opt.Node), Subscription: string(e.SubscriptionID), Event: wire})
+	msg, err := json.Marshal(message{Node: string(b.opt.Node), Subscription: string(e.SubscriptionID), Position: e.Position, Event: wire})
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", e.ID, err)
 	}
@@ -156,7 +159,7 @@ func (b *Bus) deliver(ctx context.Context, payload string) {
 		b.opt.Log.Warn("malformed event message ignored", "node", m.Node)
 		return
 	}
-	e.SubscriptionID = ports.SubscriptionID(m.Subscription)
+	e.SubscriptionID, e.Position = ports.SubscriptionID(m.Subscription), max(m.Position, 0)
 	if err := b.opt.Local.Publish(ctx, e); err != nil {
 		b.opt.Log.Warn("deliver another node's event", "type", string(e.Type), "err", err)
 	}

@@ -72,7 +72,7 @@ func TestEventsReachEveryNodeOnce(t *testing.T) {
 	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	sent := ports.Event{
 		ID: "evt_1", Type: ports.EventInstanceStatus, SubscriptionID: "sub-1", InstanceID: "inst-1", At: at,
-		Data: json.RawMessage(`{"status":"connected","previousStatus":"connecting","reason":null}`),
+		Data: json.RawMessage(`{"status":"connected","previousStatus":"connecting","reason":null}`), Position: 42,
 	}
 	if err := a.Publish(ctx, sent); err != nil {
 		t.Fatalf("publish: %v", err)
@@ -93,8 +93,8 @@ func TestEventsReachEveryNodeOnce(t *testing.T) {
 	if !jsonEqual(t, wire, want) {
 		t.Errorf("event on node b:\n got %s\nwant %s", wire, want)
 	}
-	if gotB.SubscriptionID != "sub-1" {
-		t.Errorf("subscription on node b: got %q, want sub-1", gotB.SubscriptionID)
+	if gotB.SubscriptionID != "sub-1" || gotB.Position != 42 {
+		t.Errorf("subscription and position on node b: got %q and %d, want sub-1 and 42 (a replaying stream orders by it)", gotB.SubscriptionID, gotB.Position)
 	}
 	// a's own subscriber gets each of a's events exactly once (locally, not
 	// a second time back from Redis).

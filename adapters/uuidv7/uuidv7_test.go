@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -55,4 +56,19 @@ func TestNewIDConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+func TestTimeOf(t *testing.T) {
+	g := uuidv7.New()
+	before := time.Now().Truncate(time.Millisecond)
+	got, ok := g.TimeOf(g.NewID())
+	after := time.Now()
+	if !ok || got.Before(before) || got.After(after) {
+		t.Fatalf("got %v, %v; want a time from %v to %v", got, ok, before, after)
+	}
+	for _, id := range []string{"", "nonsense", uuid.NewString(), "{" + g.NewID() + "}"} {
+		if _, ok := g.TimeOf(id); ok {
+			t.Fatalf("TimeOf(%q): got ok, want false for what is not a canonical UUIDv7", id)
+		}
+	}
 }

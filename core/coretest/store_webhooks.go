@@ -229,26 +229,6 @@ func (v view) ListDue(_ context.Context, dueBefore time.Time, limit int) ([]port
 	return out[:min(max(limit, 0), len(out))], nil
 }
 
-// NextDue returns the endpoint's oldest pending delivery due at now.
-func (v view) NextDue(_ context.Context, sub ports.SubscriptionID, endpoint ports.WebhookID, now time.Time) (ports.WebhookDelivery, error) {
-	d, done, err := v.enter("NextDue")
-	if err != nil {
-		return ports.WebhookDelivery{}, err
-	}
-	defer done()
-	var out *ports.WebhookDelivery
-	for _, dl := range d.deliveries {
-		due := dl.Status == ports.DeliveryPending && dl.NextAttemptAt != nil && !dl.NextAttemptAt.After(now)
-		if due && dl.SubscriptionID == sub && dl.EndpointID == endpoint && (out == nil || dl.ID < out.ID) {
-			out = &dl
-		}
-	}
-	if out == nil {
-		return ports.WebhookDelivery{}, notFound("delivery")
-	}
-	return storedDelivery(*out), nil
-}
-
 // ListFailing returns enabled endpoints failing since at or before since,
 // longest failing first.
 func (v view) ListFailing(_ context.Context, since time.Time, limit int) ([]ports.WebhookEndpoint, error) {

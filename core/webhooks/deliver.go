@@ -3,8 +3,6 @@ package webhooks
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,118 +30,51 @@ func (s *Service) Register(r ports.Runner) {
 	r.Handle(events.JobDispatch, s.HandleDispatch, ports.HandlerOptions{Concurrency: 4})
 }
 
-// HandleDeliver runs a delivery job: under its endpoint's lane, it makes
-// the endpoint's due deliveries oldest first, its own among them (see
-// lanes). Each attempt claims the delivery, posts the payload signed with
-// the endpoint's current secrets and records the outcome, enqueuing the
-// next attempt on the schedule. The schedule, not the queue, decides
-// retries, so the handler returns nil once the outcome is recorded.
-func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
-	var j deliverJob
-	if err := json.Unmarshal(job.Payload, &j); err != nil || j.Sub == "" || j.ID == "" {
-		return ports.Errorf(ports.EInvalid, "delivery job %s: bad payload", job.ID)
-	}
-	d, err := s.d.Stores.Deliveries.GetDelivery(ctx, j.Sub, j.ID)
-	if ports.IsCode(err, ports.ENotFound) {
-		return nil // its endpoint was deleted
-	}
-	if err != nil {
-		return fmt.Errorf("get delivery %s: %w", j.ID, err)
-	}
-	if d.Status != ports.DeliveryPending || d.Attempts != j.Attempt {
-		return nil // a stale duplicate: the attempt ran already
-	}
-	if !s.lanes.acquire(d.EndpointID) {
-		return nil // knocked: the lane's holder makes this delivery too
-	}
-	return s.drain(ctx, d)
-}
-
-// drain makes the endpoint's due deliveries oldest first, until none is
-// due, and gives the lane back; after maxDrain it hands the lane over to a
-// new job instead. own, the job's delivery, counts as due whatever the
-// clock says (the queue ran its job: it is time) and goes when nothing
-// older is due.
-func (s *Service) drain(ctx context.Context, own ports.WebhookDelivery) error {
-	ep := own.EndpointID
-	ownDone := false
-	for range maxDrain {
-		next, err := s.d.Stores.Deliveries.NextDue(ctx, own.SubscriptionID, ep, s.d.Clock.Now())
-		none := ports.IsCode(err, ports.ENotFound)
-		if err != nil && !none {
-			s.lanes.drop(ep)
-			return fmt.Errorf("next delivery of %s: %w", ep, err)
+// deliver makes one attempt of d, as the caller read it: a stale d (its
+// attempt made meanwhile, or in flight elsewhere) is left alone. The
+// endpoint comes from the cache; the claim checks it is current, and a
+// refused claim reads it afresh once, to tell a stale delivery from an
+// endpoint that changed.
+func (s *Service) deliver(ctx context.Context, d ports.WebhookDelivery) error {
+	w, err := s.cachedEndpoint(ctx, d.SubscriptionID, d.EndpointID)
+	for fresh := false; ; fresh = true {
+		if ports.IsCode(err, ports.ENotFound) {
+			return nil // deleted, and its deliveries with it
 		}
-		if !ownDone && (none || next.ID >= own.ID) {
-			if none || next.ID != own.ID {
-				next = own
-			}
-			none, ownDone = false, true
+		if err != nil {
+			return fmt.Errorf("get webhook %s: %w", d.EndpointID, err)
 		}
-		if none {
-			if s.lanes.release(ep) {
-				return nil
-			}
-			continue // a job knocked meanwhile: look again
+		if !w.Enabled {
+			return s.failDisabled(ctx, d)
 		}
-		if err := s.deliver(ctx, next); err != nil {
-			s.lanes.drop(ep)
+		claimed, ok, err := s.claim(ctx, d, w)
+		if err != nil {
 			return err
 		}
-		if err := ctx.Err(); err != nil {
-			s.lanes.drop(ep)
-			return err // shutdown: the attempt was given back
+		if ok {
+			return s.attempt(ctx, claimed, w)
+		}
+		if fresh {
+			return nil
+		}
+		cached := w
+		w, err = s.freshEndpoint(ctx, d.SubscriptionID, d.EndpointID)
+		if err == nil && w.Enabled && w.UpdatedAt.Equal(cached.UpdatedAt) {
+			return nil // the endpoint is as cached: the delivery moved on
 		}
 	}
-	return s.handOver(ctx, own)
 }
 
-// handOver ends a drain cut short by maxDrain: it enqueues a job for the
-// endpoint's next due delivery (if its own job is still queued, that one
-// will do) and lets the lane go, so that the drain goes on in a new job
-// while other endpoints' jobs get their turn at the workers.
-func (s *Service) handOver(ctx context.Context, own ports.WebhookDelivery) error {
-	defer s.lanes.drop(own.EndpointID)
-	next, err := s.d.Stores.Deliveries.NextDue(ctx, own.SubscriptionID, own.EndpointID, s.d.Clock.Now())
-	if ports.IsCode(err, ports.ENotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("next delivery of %s: %w", own.EndpointID, err)
-	}
-	if err := s.enqueue(ctx, next); err != nil && !ports.IsCode(err, ports.EConflict) {
-		return fmt.Errorf("hand the drain of %s over: %w", own.EndpointID, err)
-	}
-	return nil
-}
-
-// deliver makes one attempt of d, loaded by the caller: a stale d (its
-// attempt made meanwhile, or in flight elsewhere) is left alone.
-func (s *Service) deliver(ctx context.Context, d ports.WebhookDelivery) error {
-	w, err := s.d.Stores.Webhooks.GetWebhook(ctx, d.SubscriptionID, d.EndpointID)
-	if ports.IsCode(err, ports.ENotFound) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("get webhook %s: %w", d.EndpointID, err)
-	}
-	if !w.Enabled {
+// failDisabled ends a delivery whose endpoint is disabled.
+func (s *Service) failDisabled(ctx context.Context, d ports.WebhookDelivery) error {
+	was := d.Attempts
+	d.Status, d.LastError, d.NextAttemptAt = ports.DeliveryFailed, "the endpoint is disabled", nil
+	saved, err := s.save(ctx, d, was)
+	if saved {
 		s.d.Observer.Dropped(DropEndpointDisabled, 1)
-		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
-			d.Status, d.LastError, d.NextAttemptAt = ports.DeliveryFailed, "the endpoint is disabled", nil
-		})
 	}
-	d, err = s.claim(ctx, d)
-	if errors.Is(err, errStale) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return s.attempt(ctx, d, w)
+	return err
 }
-
-var errStale = errors.New("stale delivery job")
 
 // inFlight tells whether an attempt of d is being made. claim writes the
 // lease's end as UpdatedAt + AttemptLease from one reading of the clock,
@@ -155,27 +86,27 @@ func (s *Service) inFlight(d ports.WebhookDelivery, now time.Time) bool {
 		now.Before(*d.NextAttemptAt) && d.NextAttemptAt.Equal(d.UpdatedAt.Add(s.cfg.AttemptLease))
 }
 
-// claim counts the attempt under the row's lock, so that of two runs of the
-// same job only one posts. The next attempt moves to the end of the lease:
-// no other drain picks the delivery while it is in flight, and if this
-// process dies mid-attempt it is due again when the lease ends (inFlight
-// reads the claim from the row).
-func (s *Service) claim(ctx context.Context, d ports.WebhookDelivery) (ports.WebhookDelivery, error) {
-	want := d.Attempts
-	out, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
-		if d.Status != ports.DeliveryPending || d.Attempts != want {
-			return errStale
-		}
-		now := s.d.Clock.Now()
-		lease := now.Add(s.cfg.AttemptLease)
-		d.Attempts++
-		d.UpdatedAt, d.NextAttemptAt = now, &lease
-		return nil
+// claim counts the attempt in one conditional write, so that of two runs
+// of the same job only one posts, and only to the endpoint as w has it.
+// The next attempt moves to the end of the lease: no other drain picks the
+// delivery while it is in flight, and if this process dies mid-attempt it
+// is due again when the lease ends (inFlight reads the claim from the
+// row). It returns d as claimed, and false if the claim was refused.
+func (s *Service) claim(ctx context.Context, d ports.WebhookDelivery, w ports.WebhookEndpoint) (ports.WebhookDelivery, bool, error) {
+	now := s.d.Clock.Now()
+	lease := now.Add(s.cfg.AttemptLease)
+	ok, err := s.d.Stores.Deliveries.ClaimDelivery(ctx, d.SubscriptionID, ports.DeliveryClaim{
+		ID: d.ID, Endpoint: d.EndpointID, Attempts: d.Attempts, EndpointVersion: w.UpdatedAt, At: now, LeaseEnd: lease,
 	})
-	if err != nil && !errors.Is(err, errStale) {
-		return out, fmt.Errorf("claim delivery %s: %w", d.ID, err)
+	if err != nil {
+		return d, false, fmt.Errorf("claim delivery %s: %w", d.ID, err)
 	}
-	return out, err
+	d.Attempts++
+	d.UpdatedAt, d.NextAttemptAt = now, &lease
+	if ok {
+		s.claims.note(d.ID, d.Attempts)
+	}
+	return d, ok, nil
 }
 
 // result is what one POST gave.
@@ -187,42 +118,48 @@ type result struct {
 	latency    time.Duration
 }
 
-// attempt posts d to w and records the outcome.
+// attempt posts d, just claimed, to w and saves the outcome.
 func (s *Service) attempt(ctx context.Context, d ports.WebhookDelivery, w ports.WebhookEndpoint) error {
 	now := s.d.Clock.Now()
 	res := s.post(ctx, d, w, now)
 	o := Classify(res.status, res.err, res.retryAfter, now)
+	was := d.Attempts
 	if o.Kind == Abandoned {
 		// Shutdown: give the attempt back, so that the job's rerun matches,
 		// and end the lease, so that the delivery is due again at once.
-		return s.record(ctx, d, func(d *ports.WebhookDelivery) { d.Attempts--; d.NextAttemptAt = &now })
+		d.Attempts--
+		d.NextAttemptAt = &now
+		_, err := s.save(ctx, d, was)
+		return err
 	}
 	reason := o.Reason
 	if res.err != nil && s.d.Refused(res.err) {
 		reason = refusedMessage
 	}
-	log := func(d *ports.WebhookDelivery) {
-		d.LastStatusCode, d.LatencyMS = res.status, res.latency.Milliseconds()
-		d.LastResponse, d.LastError = validUTF8(res.body), trimError(reason)
-	}
+	d.LastStatusCode, d.LatencyMS = res.status, res.latency.Milliseconds()
+	d.LastResponse, d.LastError = validUTF8(res.body), trimError(reason)
 	switch o.Kind {
 	case Delivered:
 		s.d.Observer.Attempted(OutcomeDelivered, res.latency)
 		s.endpointOutcome(ctx, w, true, "")
-		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
-			log(d)
-			d.Status, d.NextAttemptAt = ports.DeliveryDelivered, nil
-		})
+		d.Status, d.NextAttemptAt = ports.DeliveryDelivered, nil
+		_, err := s.save(ctx, d, was)
+		return err
 	case Disable:
 		s.d.Observer.Attempted(OutcomeGone, res.latency)
 		if s.endpointOutcome(ctx, w, false, "the receiver answered 410 Gone") {
 			s.d.Observer.Disabled(DisableGone)
 		}
-		return s.record(ctx, d, func(d *ports.WebhookDelivery) {
-			log(d)
-			d.Status, d.NextAttemptAt = ports.DeliveryFailed, nil
-		})
+		d.Status, d.NextAttemptAt = ports.DeliveryFailed, nil
+		_, err := s.save(ctx, d, was)
+		return err
 	}
+	return s.failed(ctx, d, w, o, res.latency, now)
+}
+
+// failed saves an attempt that is to be retried: on the schedule, or never
+// when the schedule is used up or the endpoint has failed for too long.
+func (s *Service) failed(ctx context.Context, d ports.WebhookDelivery, w ports.WebhookEndpoint, o Outcome, latency time.Duration, now time.Time) error {
 	disable := ""
 	first := now
 	if w.FirstFailureAt != nil {
@@ -239,28 +176,22 @@ func (s *Service) attempt(ctx context.Context, d ports.WebhookDelivery, w ports.
 		s.d.Observer.Disabled(DisableFailing)
 	}
 	next, ok := RetryAt(s.cfg.Schedule, d.Attempts, o, now, nil)
-	out, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
-		log(d)
-		d.UpdatedAt = s.d.Clock.Now()
-		if ok && disable == "" {
-			d.NextAttemptAt = &next
-			return nil
-		}
-		d.Status, d.NextAttemptAt = ports.DeliveryDead, nil
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record delivery %s: %w", d.ID, err)
-	}
-	if out.Status == ports.DeliveryDead {
-		s.d.Observer.Attempted(OutcomeDead, res.latency)
+	if ok && disable == "" {
+		d.NextAttemptAt = &next
 	} else {
-		s.d.Observer.Attempted(OutcomeFailed, res.latency)
+		d.Status, d.NextAttemptAt = ports.DeliveryDead, nil
 	}
-	if out.Status == ports.DeliveryPending {
-		if err := s.enqueue(ctx, out); err != nil && !ports.IsCode(err, ports.EConflict) {
-			s.d.Log.Warn("enqueue retry; the relay will retry", "delivery", string(d.ID), "err", err)
-		}
+	saved, err := s.save(ctx, d, d.Attempts)
+	if err != nil || !saved {
+		return err
+	}
+	if d.Status == ports.DeliveryDead {
+		s.d.Observer.Attempted(OutcomeDead, latency)
+		return nil
+	}
+	s.d.Observer.Attempted(OutcomeFailed, latency)
+	if err := s.enqueue(ctx, d); err != nil && !ports.IsCode(err, ports.EConflict) {
+		s.d.Log.Warn("enqueue retry; the relay will retry", "delivery", string(d.ID), "err", err)
 	}
 	return nil
 }
@@ -331,6 +262,7 @@ func (s *Service) endpointOutcome(ctx context.Context, w ports.WebhookEndpoint, 
 		return false // already failing: the start of the run stays
 	}
 	disabled := false
+	var updated ports.WebhookEndpoint
 	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		disabled = false // a retried transaction starts over
 		out, err := st.Webhooks.UpdateWebhook(ctx, w.SubscriptionID, w.ID, func(w *ports.WebhookEndpoint) error {
@@ -347,32 +279,42 @@ func (s *Service) endpointOutcome(ctx context.Context, w ports.WebhookEndpoint, 
 			w.UpdatedAt = now
 			return nil
 		})
-		if err != nil || !disabled {
+		if err != nil {
 			return err
+		}
+		updated = out
+		if !disabled {
+			return nil
 		}
 		return s.audit(ctx, st.Audit, disabledEntry(out, disable))
 	})
 	if err != nil {
 		s.d.Log.Warn("record webhook outcome", "webhook", string(w.ID), "err", err)
+		s.endpoints.forget(w.ID)
 		return false
 	}
+	s.endpoints.put(updated)
 	return disabled
 }
 
-// record applies a change to the delivery's row, even if the run was just
-// abandoned.
-func (s *Service) record(ctx context.Context, d ports.WebhookDelivery, change func(*ports.WebhookDelivery)) error {
+// save writes d's outcome, if the delivery still has was attempts made,
+// even if the run was just abandoned. A refusal means another claim came
+// in (this one's lease ran out): that attempt's outcome is the one to
+// keep, so it is reported, not an error.
+func (s *Service) save(ctx context.Context, d ports.WebhookDelivery, was int) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	_, err := s.d.Stores.Deliveries.UpdateDelivery(ctx, d.SubscriptionID, d.ID, func(d *ports.WebhookDelivery) error {
-		change(d)
-		d.UpdatedAt = s.d.Clock.Now()
-		return nil
-	})
+	d.UpdatedAt = s.d.Clock.Now()
+	saved, err := s.d.Stores.Deliveries.SaveAttempt(ctx, d.SubscriptionID, d, was)
 	if err != nil {
-		return fmt.Errorf("record delivery %s: %w", d.ID, err)
+		return false, fmt.Errorf("record delivery %s: %w", d.ID, err)
 	}
-	return nil
+	if !saved {
+		s.d.Log.Warn("a later claim took the delivery over; its outcome stands", "delivery", string(d.ID))
+		return false, nil
+	}
+	s.claims.note(d.ID, d.Attempts) // a given-back attempt lowers the count again
+	return true, nil
 }
 
 // validUTF8 keeps a response body printable in the JSON log.

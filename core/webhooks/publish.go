@@ -18,9 +18,10 @@ const JobDeliver = "webhook.deliver"
 // attempt count when the job was enqueued: a job whose count no longer
 // matches is a stale duplicate.
 type deliverJob struct {
-	Sub     ports.SubscriptionID `json:"sub"`
-	ID      ports.DeliveryID     `json:"id"`
-	Attempt int                  `json:"attempt"`
+	Sub      ports.SubscriptionID `json:"sub"`
+	ID       ports.DeliveryID     `json:"id"`
+	Endpoint ports.WebhookID      `json:"ep,omitempty"` // the lane; absent in older jobs
+	Attempt  int                  `json:"attempt"`
 }
 
 // enqueue enqueues the next attempt of d, at d.NextAttemptAt. EConflict
@@ -31,7 +32,7 @@ func (s *Service) enqueue(ctx context.Context, d ports.WebhookDelivery) error {
 
 // enqueueAs enqueues d's next attempt under the job id jid.
 func (s *Service) enqueueAs(ctx context.Context, d ports.WebhookDelivery, jid string) error {
-	payload, err := json.Marshal(deliverJob{Sub: d.SubscriptionID, ID: d.ID, Attempt: d.Attempts})
+	payload, err := json.Marshal(deliverJob{Sub: d.SubscriptionID, ID: d.ID, Endpoint: d.EndpointID, Attempt: d.Attempts})
 	if err != nil {
 		return fmt.Errorf("encode delivery job: %w", err)
 	}

@@ -76,9 +76,11 @@ func (c Config) withDefaults() Config {
 
 // Service is the webhooks module: endpoints, fan-out and delivery.
 type Service struct {
-	d     Deps
-	cfg   Config
-	lanes *lanes
+	d         Deps
+	cfg       Config
+	lanes     *lanes
+	endpoints *endpointCache
+	claims    *recentClaims
 }
 
 // New returns a Service.
@@ -96,7 +98,7 @@ func New(d Deps, cfg Config) *Service {
 	if d.HTTP != nil && d.HTTP.Timeout > 0 {
 		cfg.AttemptLease = max(cfg.AttemptLease, 2*d.HTTP.Timeout)
 	}
-	return &Service{d: d, cfg: cfg, lanes: newLanes()}
+	return &Service{d: d, cfg: cfg, lanes: newLanes(), endpoints: newEndpointCache(), claims: newRecentClaims()}
 }
 
 // MaxEndpoints is how many endpoints one instance may have (SPEC §9).
@@ -233,6 +235,7 @@ func (s *Service) Update(ctx context.Context, p ports.Principal, inst ports.Inst
 		out = w
 		return s.audit(ctx, st.Audit, s.entry(p, "webhook.updated", w))
 	})
+	s.endpoints.forget(id) // drains read the change before their next claim
 	if err != nil {
 		return ports.WebhookEndpoint{}, err
 	}
@@ -262,6 +265,7 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, inst ports.Inst
 	if err := p.RequireUser(); err != nil {
 		return err
 	}
+	defer s.endpoints.forget(id)
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		w, err := s.endpoint(ctx, st, p.SubscriptionID, inst, id)
 		if err != nil {
@@ -300,6 +304,7 @@ func (s *Service) RotateSecret(ctx context.Context, p ports.Principal, inst port
 		out = w
 		return s.audit(ctx, st.Audit, s.entry(p, "webhook.secret_rotated", w))
 	})
+	s.endpoints.forget(id)
 	if err != nil {
 		return ports.WebhookEndpoint{}, err
 	}

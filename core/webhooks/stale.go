@@ -49,6 +49,7 @@ func (s *Service) DisableStaleOnce(ctx context.Context) (int, error) {
 
 // disableStale disables w if, under its lock, the rule still holds.
 func (s *Service) disableStale(ctx context.Context, w ports.WebhookEndpoint, now time.Time) error {
+	defer s.endpoints.forget(w.ID)
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		out, err := st.Webhooks.UpdateWebhook(ctx, w.SubscriptionID, w.ID, func(w *ports.WebhookEndpoint) error {
 			if !w.Enabled || w.FirstFailureAt == nil {

@@ -36,6 +36,17 @@ type webhookFigures struct {
 	endpoints     int
 	burst, paced  phaseFigures
 	offeredPerSec float64 // deliveries/s the paced phase asked for
+	// ceiling is a plain HTTP client's burst to the same receiver paths
+	// at the server's delivery concurrency (webhookbase.go).
+	ceiling phaseFigures
+}
+
+// ratio is the burst's rate as a share of the ceiling's.
+func (f webhookFigures) ratio() float64 {
+	if f.ceiling.rate() <= 0 {
+		return 0
+	}
+	return f.burst.rate() / f.ceiling.rate()
 }
 
 // phaseFigures are one phase's deliveries as the receiver saw them.
@@ -96,9 +107,11 @@ func benchWebhooks(g *gateway, sim *wasim.Server, insts []linked, source string,
 		types = []string{"webhook.test"}
 	}
 	var hooks []string // "/api/v1/instances/{id}/webhooks/{wid}"
+	var paths []string // the receiver's, one per endpoint
 	for _, in := range insts {
 		for j := range endpoints {
-			body := map[string]any{"url": fmt.Sprintf("%s/hook/%s/%d", rcv.url, in.id, j), "events": types}
+			paths = append(paths, fmt.Sprintf("/hook/%s/%d", in.id, j))
+			body := map[string]any{"url": rcv.url + paths[len(paths)-1], "events": types}
 			var w struct{ ID string }
 			path := "/api/v1/instances/" + in.id + "/webhooks"
 			if err := g.c.do("POST", path, g.token, body, http.StatusCreated, &w); err != nil {
@@ -135,6 +148,9 @@ func benchWebhooks(g *gateway, sim *wasim.Server, insts []linked, source string,
 	f.paced, err = webhookPhase(rcv, events, perEvent, f.offeredPerSec/float64(perEvent), conc, event)
 	if err != nil {
 		return f, fmt.Errorf("paced: %w", err)
+	}
+	if f.ceiling, err = benchWebhookCeiling(rcv, paths, f.burst.want); err != nil {
+		return f, fmt.Errorf("ceiling: %w", err)
 	}
 	return f, nil
 }

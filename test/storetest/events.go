@@ -18,6 +18,7 @@ import (
 type EventBackend interface {
 	Backend
 	EventBacklog() ports.EventBacklog
+	EventReader() ports.EventReader
 }
 
 // RunEvents runs the conformance tests of ports.EventStore and
@@ -35,6 +36,8 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventBackend) {
 		{"Cursor", testEventCursor},
 		{"Purge", testEventPurge},
 		{"OneDeliveryPerEndpoint", testDeliveryPerEventEndpoint},
+		{"ReadFiltered", testEventReadFiltered},
+		{"ReadOne", testEventReadOne},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,7 +34,10 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) WebhookBackend) {
 		{"DeliveryClaimConcurrently", testDeliveryClaimRace},
 		{"DeliveryListDue", testDeliveryListDue},
 		{"WebhookDeleteCascades", testWebhookDelete},
-		{"DeliveryNextDue", testDeliveryNextDue},
+		{"DeliveryDue", testDeliveryDue},
+		{"DeliveryClaim", testDeliveryClaim},
+		{"DeliveryClaimConcurrentlyInOneStatement", testDeliveryClaimOnce},
+		{"DeliverySaveAttempt", testDeliverySaveAttempt},
 		{"WebhookListFailing", testWebhookListFailing},
 		{"InstanceDeleteTakesWebhooks", testInstanceDeleteTakesWebhooks},
 	}
@@ -297,43 +300,6 @@ func testWebhookDelete(t *testing.T, f *fixture, _ ports.DeliveryOutbox) {
 	if _, err := f.s.Deliveries.GetDelivery(f.ctx, sub.ID, kept.ID); err != nil {
 		t.Errorf("another endpoint's delivery: got %v, want it kept", err)
 	}
-}
-
-func testDeliveryNextDue(t *testing.T, f *fixture, _ ports.DeliveryOutbox) {
-	sub, other := f.subscription(), f.subscription()
-	inst := f.instance(sub.ID, "one")
-	w, neighbour := f.webhook(inst, base), f.webhook(inst, base)
-	wantCode(t, "no deliveries", errOnly(f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base)), ports.ENotFound)
-	done := f.delivery(w, base)
-	waiting := f.delivery(w, base.Add(time.Hour)) // a retry due later: not due
-	first := f.delivery(w, base.Add(time.Second))
-	second := f.delivery(w, base)
-	f.delivery(neighbour, base)
-	if _, err := f.s.Deliveries.UpdateDelivery(f.ctx, sub.ID, done.ID, func(d *ports.WebhookDelivery) error {
-		d.Status, d.NextAttemptAt = ports.DeliveryDelivered, nil
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	now := base.Add(time.Minute)
-	got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, now)
-	if err != nil || got.ID != first.ID {
-		t.Fatalf("next due: got %s, %v; want %s (the oldest id, not the earliest due)", got.ID, err, first.ID)
-	}
-	if got.EndpointID != w.ID || got.Status != ports.DeliveryPending || string(got.Payload) != string(first.Payload) {
-		t.Errorf("got %+v, want the whole pending row", got)
-	}
-	if got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base.Add(time.Second)); err != nil || got.ID != first.ID {
-		t.Errorf("due exactly now: got %s, %v; want %s", got.ID, err, first.ID)
-	}
-	if got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base); err != nil || got.ID != second.ID {
-		t.Errorf("before the first is due: got %s, %v; want %s", got.ID, err, second.ID)
-	}
-	if got, err := f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base.Add(2*time.Hour)); err != nil || got.ID != waiting.ID {
-		t.Errorf("once the retry is due: got %s, %v; want %s", got.ID, err, waiting.ID)
-	}
-	wantCode(t, "another tenant", errOnly(f.s.Deliveries.NextDue(f.ctx, other.ID, w.ID, now)), ports.ENotFound)
-	wantCode(t, "before any is due", errOnly(f.s.Deliveries.NextDue(f.ctx, sub.ID, w.ID, base.Add(-time.Second))), ports.ENotFound)
 }
 
 func testWebhookListFailing(t *testing.T, f *fixture, out ports.DeliveryOutbox) {

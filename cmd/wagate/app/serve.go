@@ -108,6 +108,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Webhooks:    sys.webhooks,
 		Stats:       sys.stats,
 		Templates:   sys.templates,
+		EventLog:    sys.eventFeed,
 	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,

@@ -77,6 +77,8 @@ type system struct {
 	stats *stats.Service
 	// templates keeps the message templates of SPEC §8.
 	templates *templates.Service
+	// eventFeed reads the event log back for clients (SPEC §10).
+	eventFeed *events.Feed
 	// metrics is the registry GET /metrics serves; the adapters that
 	// observe the cores register on it.
 	metrics *prometheus.Registry
@@ -188,6 +190,11 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
+	// The log's reading side: clients catching up (GET /events, the
+	// stream's replay); the uuidv7 ids tell a purged cursor by its time.
+	sys.eventFeed = events.NewFeed(events.FeedDeps{
+		Stores: st.Stores(), Reader: st.EventReader(), Clock: clock, IDTimes: ids, Retention: cfg.EventRetention,
+	})
 	return sys, nil
 }
 

@@ -1,0 +1,100 @@
+package entstore
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/wagate/wagate/ent"
+	"github.com/wagate/wagate/ent/predicate"
+	"github.com/wagate/wagate/ent/webhookdelivery"
+	"github.com/wagate/wagate/ent/webhookendpoint"
+	"github.com/wagate/wagate/ports"
+)
+
+// maxDueBatch bounds DueDeliveries, whatever the caller asks.
+const maxDueBatch = 100
+
+func (st *deliveryStore) DueDeliveries(ctx context.Context, sub ports.SubscriptionID, endpoint ports.WebhookID, now time.Time, limit int) ([]ports.WebhookDelivery, error) {
+	if limit <= 0 {
+		return []ports.WebhookDelivery{}, nil
+	}
+	rows, err := st.s.client.WebhookDelivery.Query().
+		Where(
+			webhookdelivery.SubscriptionID(string(sub)),
+			webhookdelivery.EndpointID(string(endpoint)),
+			webhookdelivery.Status(string(ports.DeliveryPending)),
+			webhookdelivery.NextAttemptAtLTE(dbTime(now)),
+		).
+		Order(ent.Asc(webhookdelivery.FieldID)).Limit(min(limit, maxDueBatch)).All(ctx)
+	if err != nil {
+		return nil, dbError("due deliveries", "delivery", err)
+	}
+	out := make([]ports.WebhookDelivery, len(rows))
+	for i, r := range rows {
+		out[i] = toDelivery(r)
+	}
+	return out, nil
+}
+
+// ClaimDelivery is one conditional UPDATE: the row's own conditions and
+// the endpoint's, checked in a subquery, so that a drain working from a
+// cached endpoint never posts after the endpoint changed (a new URL or
+// secret, a disable, a delete), on this node or another.
+func (st *deliveryStore) ClaimDelivery(ctx context.Context, sub ports.SubscriptionID, c ports.DeliveryClaim) (bool, error) {
+	n, err := st.s.client.WebhookDelivery.Update().
+		Where(
+			webhookdelivery.ID(string(c.ID)),
+			webhookdelivery.SubscriptionID(string(sub)),
+			webhookdelivery.EndpointID(string(c.Endpoint)),
+			webhookdelivery.Status(string(ports.DeliveryPending)),
+			webhookdelivery.Attempts(c.Attempts),
+			endpointUnchanged(sub, c.Endpoint, c.EndpointVersion),
+		).
+		SetAttempts(c.Attempts + 1).
+		SetUpdatedAt(dbTime(c.At)).
+		SetNextAttemptAt(dbTime(c.LeaseEnd)).
+		Save(ctx)
+	if err != nil {
+		return false, dbError("claim delivery", "delivery", err)
+	}
+	return n == 1, nil
+}
+
+// endpointUnchanged holds while the endpoint is enabled and its UpdatedAt
+// is version: every change of an endpoint sets UpdatedAt.
+func endpointUnchanged(sub ports.SubscriptionID, id ports.WebhookID, version time.Time) predicate.WebhookDelivery {
+	return func(s *sql.Selector) {
+		t := sql.Table(webhookendpoint.Table)
+		s.Where(sql.Exists(sql.Select(t.C(webhookendpoint.FieldID)).From(t).Where(sql.And(
+			sql.EQ(t.C(webhookendpoint.FieldID), string(id)),
+			sql.EQ(t.C(webhookendpoint.FieldSubscriptionID), string(sub)),
+			sql.EQ(t.C(webhookendpoint.FieldEnabled), true),
+			sql.EQ(t.C(webhookendpoint.FieldUpdatedAt), dbTime(version)),
+		))))
+	}
+}
+
+func (st *deliveryStore) SaveAttempt(ctx context.Context, sub ports.SubscriptionID, d ports.WebhookDelivery, was int) (bool, error) {
+	u := st.s.client.WebhookDelivery.Update().
+		Where(
+			webhookdelivery.ID(string(d.ID)),
+			webhookdelivery.SubscriptionID(string(sub)),
+			webhookdelivery.Status(string(ports.DeliveryPending)),
+			webhookdelivery.Attempts(was),
+		).
+		SetStatus(string(d.Status)).
+		SetAttempts(d.Attempts).
+		SetLastStatusCode(d.LastStatusCode).
+		SetLastError(d.LastError).
+		SetLastResponse(d.LastResponse).
+		SetLatencyMs(d.LatencyMS).
+		SetUpdatedAt(dbTime(d.UpdatedAt))
+	setOptionalTime(d.NextAttemptAt, u.SetNextAttemptAt, u.ClearNextAttemptAt)
+	n, err := u.Save(ctx)
+	if err != nil {
+		return false, dbError("save attempt", "delivery", err)
+	}
+	return n == 1, nil
+}
