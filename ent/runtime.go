@@ -901,6 +901,16 @@ func init() {
 	messageDescBulkID := messageFields[25].Descriptor()
 	// message.BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
 	message.BulkIDValidator = messageDescBulkID.Validators[0].(func(string) error)
+	// messageDescDeletedBy is the schema descriptor for deleted_by field.
+	messageDescDeletedBy := messageFields[30].Descriptor()
+	// message.DefaultDeletedBy holds the default value on creation for the deleted_by field.
+	message.DefaultDeletedBy = messageDescDeletedBy.Default.(string)
+	// message.DeletedByValidator is a validator for the "deleted_by" field. It is called by the builders before save.
+	message.DeletedByValidator = messageDescDeletedBy.Validators[0].(func(string) error)
+	// messageDescIsForwarded is the schema descriptor for is_forwarded field.
+	messageDescIsForwarded := messageFields[32].Descriptor()
+	// message.DefaultIsForwarded holds the default value on creation for the is_forwarded field.
+	message.DefaultIsForwarded = messageDescIsForwarded.Default.(bool)
 	// messageDescID is the schema descriptor for id field.
 	messageDescID := messageFields[0].Descriptor()
 	// message.IDValidator is a validator for the "id" field. It is called by the builders before save.
