@@ -82,7 +82,9 @@ type Message struct {
 	// Mentions holds the value of the "mentions" field.
 	Mentions []string `json:"mentions,omitempty"`
 	// IsForwarded holds the value of the "is_forwarded" field.
-	IsForwarded  bool `json:"is_forwarded,omitempty"`
+	IsForwarded bool `json:"is_forwarded,omitempty"`
+	// LinkPreview holds the value of the "link_preview" field.
+	LinkPreview  bool `json:"link_preview,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -93,7 +95,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case message.FieldReactions, message.FieldMentions:
 			values[i] = new([]byte)
-		case message.FieldIsForwarded:
+		case message.FieldIsForwarded, message.FieldLinkPreview:
 			values[i] = new(sql.NullBool)
 		case message.FieldLatitude, message.FieldLongitude:
 			values[i] = new(sql.NullFloat64)
@@ -329,6 +331,12 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IsForwarded = value.Bool
 			}
+		case message.FieldLinkPreview:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field link_preview", values[i])
+			} else if value.Valid {
+				_m.LinkPreview = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -478,6 +486,9 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("is_forwarded=")
 	builder.WriteString(fmt.Sprintf("%v", _m.IsForwarded))
+	builder.WriteString(", ")
+	builder.WriteString("link_preview=")
+	builder.WriteString(fmt.Sprintf("%v", _m.LinkPreview))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -400,6 +400,20 @@ func (_c *MessageCreate) SetNillableIsForwarded(v *bool) *MessageCreate {
 	return _c
 }
 
+// SetLinkPreview sets the "link_preview" field.
+func (_c *MessageCreate) SetLinkPreview(v bool) *MessageCreate {
+	_c.mutation.SetLinkPreview(v)
+	return _c
+}
+
+// SetNillableLinkPreview sets the "link_preview" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableLinkPreview(v *bool) *MessageCreate {
+	if v != nil {
+		_c.SetLinkPreview(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MessageCreate) SetID(v string) *MessageCreate {
 	_c.mutation.SetID(v)
@@ -496,6 +510,10 @@ func (_c *MessageCreate) defaults() {
 	if _, ok := _c.mutation.IsForwarded(); !ok {
 		v := message.DefaultIsForwarded
 		_c.mutation.SetIsForwarded(v)
+	}
+	if _, ok := _c.mutation.LinkPreview(); !ok {
+		v := message.DefaultLinkPreview
+		_c.mutation.SetLinkPreview(v)
 	}
 }
 
@@ -643,6 +661,9 @@ func (_c *MessageCreate) check() error {
 	}
 	if _, ok := _c.mutation.IsForwarded(); !ok {
 		return &ValidationError{Name: "is_forwarded", err: errors.New(`ent: missing required field "Message.is_forwarded"`)}
+	}
+	if _, ok := _c.mutation.LinkPreview(); !ok {
+		return &ValidationError{Name: "link_preview", err: errors.New(`ent: missing required field "Message.link_preview"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := message.IDValidator(v); err != nil {
@@ -812,6 +833,10 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IsForwarded(); ok {
 		_spec.SetField(message.FieldIsForwarded, field.TypeBool, value)
 		_node.IsForwarded = value
+	}
+	if value, ok := _c.mutation.LinkPreview(); ok {
+		_spec.SetField(message.FieldLinkPreview, field.TypeBool, value)
+		_node.LinkPreview = value
 	}
 	return _node, _spec
 }
@@ -1246,6 +1271,18 @@ func (u *MessageUpsert) SetIsForwarded(v bool) *MessageUpsert {
 // UpdateIsForwarded sets the "is_forwarded" field to the value that was provided on create.
 func (u *MessageUpsert) UpdateIsForwarded() *MessageUpsert {
 	u.SetExcluded(message.FieldIsForwarded)
+	return u
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (u *MessageUpsert) SetLinkPreview(v bool) *MessageUpsert {
+	u.Set(message.FieldLinkPreview, v)
+	return u
+}
+
+// UpdateLinkPreview sets the "link_preview" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateLinkPreview() *MessageUpsert {
+	u.SetExcluded(message.FieldLinkPreview)
 	return u
 }
 
@@ -1760,6 +1797,20 @@ func (u *MessageUpsertOne) SetIsForwarded(v bool) *MessageUpsertOne {
 func (u *MessageUpsertOne) UpdateIsForwarded() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateIsForwarded()
+	})
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (u *MessageUpsertOne) SetLinkPreview(v bool) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLinkPreview(v)
+	})
+}
+
+// UpdateLinkPreview sets the "link_preview" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateLinkPreview() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLinkPreview()
 	})
 }
 
@@ -2441,6 +2492,20 @@ func (u *MessageUpsertBulk) SetIsForwarded(v bool) *MessageUpsertBulk {
 func (u *MessageUpsertBulk) UpdateIsForwarded() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateIsForwarded()
+	})
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (u *MessageUpsertBulk) SetLinkPreview(v bool) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLinkPreview(v)
+	})
+}
+
+// UpdateLinkPreview sets the "link_preview" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateLinkPreview() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLinkPreview()
 	})
 }
 

@@ -465,6 +465,20 @@ func (_u *MessageUpdate) SetNillableIsForwarded(v *bool) *MessageUpdate {
 	return _u
 }
 
+// SetLinkPreview sets the "link_preview" field.
+func (_u *MessageUpdate) SetLinkPreview(v bool) *MessageUpdate {
+	_u.mutation.SetLinkPreview(v)
+	return _u
+}
+
+// SetNillableLinkPreview sets the "link_preview" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableLinkPreview(v *bool) *MessageUpdate {
+	if v != nil {
+		_u.SetLinkPreview(*v)
+	}
+	return _u
+}
+
 // Mutation returns the MessageMutation object of the builder.
 func (_u *MessageUpdate) Mutation() *MessageMutation {
 	return _u.mutation
@@ -703,6 +717,9 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.IsForwarded(); ok {
 		_spec.SetField(message.FieldIsForwarded, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.LinkPreview(); ok {
+		_spec.SetField(message.FieldLinkPreview, field.TypeBool, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1159,6 +1176,20 @@ func (_u *MessageUpdateOne) SetNillableIsForwarded(v *bool) *MessageUpdateOne {
 	return _u
 }
 
+// SetLinkPreview sets the "link_preview" field.
+func (_u *MessageUpdateOne) SetLinkPreview(v bool) *MessageUpdateOne {
+	_u.mutation.SetLinkPreview(v)
+	return _u
+}
+
+// SetNillableLinkPreview sets the "link_preview" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableLinkPreview(v *bool) *MessageUpdateOne {
+	if v != nil {
+		_u.SetLinkPreview(*v)
+	}
+	return _u
+}
+
 // Mutation returns the MessageMutation object of the builder.
 func (_u *MessageUpdateOne) Mutation() *MessageMutation {
 	return _u.mutation
@@ -1427,6 +1458,9 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if value, ok := _u.mutation.IsForwarded(); ok {
 		_spec.SetField(message.FieldIsForwarded, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.LinkPreview(); ok {
+		_spec.SetField(message.FieldLinkPreview, field.TypeBool, value)
 	}
 	_node = &Message{config: _u.config}
 	_spec.Assign = _node.assignValues

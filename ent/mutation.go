@@ -7647,6 +7647,7 @@ type MessageMutation struct {
 	mentions         *[]string
 	appendmentions   []string
 	is_forwarded     *bool
+	link_preview     *bool
 	clearedFields    map[string]struct{}
 	done             bool
 	oldValue         func(context.Context) (*Message, error)
@@ -9167,6 +9168,42 @@ func (m *MessageMutation) ResetIsForwarded() {
 	m.is_forwarded = nil
 }
 
+// SetLinkPreview sets the "link_preview" field.
+func (m *MessageMutation) SetLinkPreview(b bool) {
+	m.link_preview = &b
+}
+
+// LinkPreview returns the value of the "link_preview" field in the mutation.
+func (m *MessageMutation) LinkPreview() (r bool, exists bool) {
+	v := m.link_preview
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkPreview returns the old "link_preview" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldLinkPreview(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkPreview is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkPreview requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkPreview: %w", err)
+	}
+	return oldValue.LinkPreview, nil
+}
+
+// ResetLinkPreview resets all changes to the "link_preview" field.
+func (m *MessageMutation) ResetLinkPreview() {
+	m.link_preview = nil
+}
+
 // Where appends a list predicates to the MessageMutation builder.
 func (m *MessageMutation) Where(ps ...predicate.Message) {
 	m.predicates = append(m.predicates, ps...)
@@ -9201,7 +9238,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 32)
+	fields := make([]string, 0, 33)
 	if m.subscription_id != nil {
 		fields = append(fields, message.FieldSubscriptionID)
 	}
@@ -9298,6 +9335,9 @@ func (m *MessageMutation) Fields() []string {
 	if m.is_forwarded != nil {
 		fields = append(fields, message.FieldIsForwarded)
 	}
+	if m.link_preview != nil {
+		fields = append(fields, message.FieldLinkPreview)
+	}
 	return fields
 }
 
@@ -9370,6 +9410,8 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.Mentions()
 	case message.FieldIsForwarded:
 		return m.IsForwarded()
+	case message.FieldLinkPreview:
+		return m.LinkPreview()
 	}
 	return nil, false
 }
@@ -9443,6 +9485,8 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldMentions(ctx)
 	case message.FieldIsForwarded:
 		return m.OldIsForwarded(ctx)
+	case message.FieldLinkPreview:
+		return m.OldLinkPreview(ctx)
 	}
 	return nil, fmt.Errorf("unknown Message field %s", name)
 }
@@ -9675,6 +9719,13 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIsForwarded(v)
+		return nil
+	case message.FieldLinkPreview:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkPreview(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)
@@ -9940,6 +9991,9 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldIsForwarded:
 		m.ResetIsForwarded()
+		return nil
+	case message.FieldLinkPreview:
+		m.ResetLinkPreview()
 		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)

@@ -911,6 +911,10 @@ func init() {
 	messageDescIsForwarded := messageFields[32].Descriptor()
 	// message.DefaultIsForwarded holds the default value on creation for the is_forwarded field.
 	message.DefaultIsForwarded = messageDescIsForwarded.Default.(bool)
+	// messageDescLinkPreview is the schema descriptor for link_preview field.
+	messageDescLinkPreview := messageFields[33].Descriptor()
+	// message.DefaultLinkPreview holds the default value on creation for the link_preview field.
+	message.DefaultLinkPreview = messageDescLinkPreview.Default.(bool)
 	// messageDescID is the schema descriptor for id field.
 	messageDescID := messageFields[0].Descriptor()
 	// message.IDValidator is a validator for the "id" field. It is called by the builders before save.

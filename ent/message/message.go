@@ -75,6 +75,8 @@ const (
 	FieldMentions = "mentions"
 	// FieldIsForwarded holds the string denoting the is_forwarded field in the database.
 	FieldIsForwarded = "is_forwarded"
+	// FieldLinkPreview holds the string denoting the link_preview field in the database.
+	FieldLinkPreview = "link_preview"
 	// Table holds the table name of the message in the database.
 	Table = "messages"
 )
@@ -114,6 +116,7 @@ var Columns = []string{
 	FieldDeletedBy,
 	FieldMentions,
 	FieldIsForwarded,
+	FieldLinkPreview,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -187,6 +190,8 @@ var (
 	DeletedByValidator func(string) error
 	// DefaultIsForwarded holds the default value on creation for the "is_forwarded" field.
 	DefaultIsForwarded bool
+	// DefaultLinkPreview holds the default value on creation for the "link_preview" field.
+	DefaultLinkPreview bool
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -347,4 +352,9 @@ func ByDeletedBy(opts ...sql.OrderTermOption) OrderOption {
 // ByIsForwarded orders the results by the is_forwarded field.
 func ByIsForwarded(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIsForwarded, opts...).ToFunc()
+}
+
+// ByLinkPreview orders the results by the link_preview field.
+func ByLinkPreview(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLinkPreview, opts...).ToFunc()
 }

@@ -214,6 +214,11 @@ func IsForwarded(v bool) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldIsForwarded, v))
 }
 
+// LinkPreview applies equality check predicate on the "link_preview" field. It's identical to LinkPreviewEQ.
+func LinkPreview(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLinkPreview, v))
+}
+
 // SubscriptionIDEQ applies the EQ predicate on the "subscription_id" field.
 func SubscriptionIDEQ(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldSubscriptionID, v))
@@ -1942,6 +1947,16 @@ func IsForwardedEQ(v bool) predicate.Message {
 // IsForwardedNEQ applies the NEQ predicate on the "is_forwarded" field.
 func IsForwardedNEQ(v bool) predicate.Message {
 	return predicate.Message(sql.FieldNEQ(FieldIsForwarded, v))
+}
+
+// LinkPreviewEQ applies the EQ predicate on the "link_preview" field.
+func LinkPreviewEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLinkPreview, v))
+}
+
+// LinkPreviewNEQ applies the NEQ predicate on the "link_preview" field.
+func LinkPreviewNEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldLinkPreview, v))
 }
 
 // And groups predicates with the AND operator between them.

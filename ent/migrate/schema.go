@@ -307,6 +307,7 @@ var (
 		{Name: "deleted_by", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "mentions", Type: field.TypeJSON, Nullable: true},
 		{Name: "is_forwarded", Type: field.TypeBool, Default: false},
+		{Name: "link_preview", Type: field.TypeBool, Default: true},
 	}
 	// MessagesTable holds the schema information for the "messages" table.
 	MessagesTable = &schema.Table{

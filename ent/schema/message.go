@@ -63,6 +63,8 @@ func (Message) Fields() []ent.Field {
 		// forwarded (sent or received as such).
 		field.JSON("mentions", []string{}).Optional(),
 		field.Bool("is_forwarded").Default(false),
+		// link_preview: a text's first URL is sent with its preview.
+		field.Bool("link_preview").Default(true),
 	}
 }
 
