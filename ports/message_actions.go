@@ -68,7 +68,7 @@ const (
 	PresencePaused    ChatPresence = "paused"
 )
 
-// WAActions is the part of a WhatsApp adapter that acts on messages
+// WAActions is the port, implemented by the WhatsApp adapter, that acts on messages
 // already sent or received, each at once (no outbox: nothing is queued).
 // Every method is EConflict (instance_not_connected) when the instance is
 // not connected and EUnavailable when WhatsApp did not answer.
@@ -97,4 +97,11 @@ type WAInboundAction struct {
 	Edited  bool
 	Text    string
 	Revoked bool
+}
+
+// LinkPreviewer fetches what a link shows in a chat: the page's title,
+// description and a small JPEG thumbnail, through the SSRF guard, bounded
+// in size and time. Any error means no preview: the text goes without.
+type LinkPreviewer interface {
+	Preview(ctx context.Context, url string) (LinkPreview, error)
 }

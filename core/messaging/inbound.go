@@ -108,6 +108,9 @@ func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
 // once (WhatsApp may deliver it again after a reconnect) and announces it.
 // Other kinds are not stored.
 func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
+	if ev.Message.Action != nil {
+		return s.onInboundAction(ctx, ev)
+	}
 	in := cleanInbound(ev.Message)
 	typ := ports.MessageText
 	switch {
@@ -142,6 +145,7 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 		Direction: ports.DirectionInbound, Chat: in.Chat, To: inst.JID, From: in.From,
 		Type: typ, Text: in.Text, Caption: truncate(in.Caption, MaxCaptionLen), Location: copyLocation(in.Location),
 		Status: ports.MsgReceived, WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
+		Mentions: inboundMentions(in.Mentions), IsForwarded: in.IsForwarded,
 	}
 	if err := s.storeInbound(ctx, m, in.Media); err != nil {
 		return fmt.Errorf("store inbound message: %w", err)
