@@ -76,9 +76,9 @@ type WAActions interface {
 	// React sets the instance's reaction to the message key names; ""
 	// removes it.
 	React(ctx context.Context, id InstanceID, key WAMessageKey, emoji string) error
-	// Edit replaces the text (or the caption) of a message the instance
-	// sent; caption tells which.
-	Edit(ctx context.Context, id InstanceID, key WAMessageKey, text string, caption bool) error
+	// Edit replaces the text, or the caption, of a message the instance
+	// sent (WhatsApp carries either as the edit's text).
+	Edit(ctx context.Context, id InstanceID, key WAMessageKey, text string) error
 	// Revoke deletes a message the instance sent, for everyone.
 	Revoke(ctx context.Context, id InstanceID, key WAMessageKey) error
 	// MarkRead marks received messages of a chat read; keys share one

@@ -42,7 +42,7 @@ func (s *Service) Edit(ctx context.Context, p ports.Principal, inst ports.Instan
 	if err != nil {
 		return ports.Message{}, err
 	}
-	if err := wa.Edit(ctx, inst, waKey(m), text, caption); err != nil {
+	if err := wa.Edit(ctx, inst, waKey(m), text); err != nil {
 		return ports.Message{}, fmt.Errorf("edit %s: %w", id, err)
 	}
 	return s.updateWithEvent(ctx, p.SubscriptionID, id, func(m *ports.Message) error {
