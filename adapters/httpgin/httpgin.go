@@ -304,6 +304,9 @@ func (a *api) routes(e *gin.Engine) {
 		sb := r.Group("/sandbox/instances/:id")
 		sb.POST("/scan", a.sandboxScan)
 		sb.POST("/inbound", a.sandboxInbound)
+		// A phone number is no UUID: this route checks its own parameters.
+		byPhone := v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate)
+		byPhone.GET("/sandbox/phones/:phone/messages", a.sandboxPhoneMessages)
 	}
 	if a.opt.QueueUI != nil {
 		a.queueUIRoutes(e)

@@ -25,6 +25,8 @@ type Simulator interface {
 	ScanQR(ctx context.Context, qr, phone string) error
 	// ContactSendText makes the contact `from` send text to `to`.
 	ContactSendText(ctx context.Context, from, to, text string) error
+	// PhoneMessages is what the phone (digits) received, oldest first.
+	PhoneMessages(ctx context.Context, phone string) ([]ports.PhoneMessage, error)
 }
 
 // The input limits of the inbound route.

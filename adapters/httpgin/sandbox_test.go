@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"sync"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // fakeSimulator records what the sandbox routes asked of the simulated
@@ -13,6 +15,18 @@ type fakeSimulator struct {
 	scans []scanCall
 	texts []textCall
 	fail  bool
+	// received is what each phone (digits) received, as the simulator
+	// would report it.
+	received map[string][]ports.PhoneMessage
+}
+
+func (f *fakeSimulator) PhoneMessages(_ context.Context, phone string) ([]ports.PhoneMessage, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail {
+		return nil, errors.New("the simulator is gone")
+	}
+	return append([]ports.PhoneMessage(nil), f.received[phone]...), nil
 }
 
 type scanCall struct{ qr, phone string }

@@ -41,12 +41,15 @@ type Contact struct {
 	inbox chan Received
 	work  chan waBinary.Node
 	seen  dedup
+	log   phoneLog // what the phone received, for the sandbox's phone view
 }
 
 // Received is a message as a contact decrypted it.
 type Received struct {
 	ID        string
 	From      string // sender device JID, e.g. 15550100:1@s.whatsapp.net
+	Chat      string // the chat: the sender's account for a direct message
+	Type      string // wagate's name of the kind: text, image, location…
 	Text      string
 	Caption   string
 	Media     []byte // downloaded and decrypted

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // Controller is what sandbox mode needs from a simulator, in-process
@@ -18,6 +20,8 @@ type Controller interface {
 	EnterPairCode(ctx context.Context, phone, code string) error
 	Unlink(ctx context.Context, deviceJID string) error
 	ContactSendText(ctx context.Context, from, to, text string) error
+	// PhoneMessages is what a phone received, oldest first.
+	PhoneMessages(ctx context.Context, phone string) ([]ports.PhoneMessage, error)
 	// HTTPClient reaches the simulator for whatsmeow's websocket and media.
 	HTTPClient() *http.Client
 }
@@ -69,6 +73,11 @@ func (s *Server) ControlHandler() http.Handler {
 	handle("POST /_sim/contacts/{phone}/send-text", func(r *http.Request, q controlRequest) error {
 		return s.ContactSendText(r.Context(), r.PathValue("phone"), q.To, q.Text)
 	})
+	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {
+		msgs, _ := s.PhoneMessages(r.Context(), r.PathValue("phone"))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(msgs)
+	})
 	return mux
 }
 
@@ -110,6 +119,32 @@ func (r *Remote) Unlink(ctx context.Context, deviceJID string) error {
 func (r *Remote) ContactSendText(ctx context.Context, from, to, text string) error {
 	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text})
 }
+
+// PhoneMessages asks the simulator what a phone received.
+func (r *Remote) PhoneMessages(ctx context.Context, phone string) ([]ports.PhoneMessage, error) {
+	path := "/_sim/phones/" + digits(phone) + "/messages"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.addr+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("simulator %s: %w", path, err)
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("simulator %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("simulator %s: status %d", path, resp.StatusCode)
+	}
+	var msgs []ports.PhoneMessage
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxRecordJSON)).Decode(&msgs); err != nil {
+		return nil, fmt.Errorf("simulator %s: %w", path, err)
+	}
+	return msgs, nil
+}
+
+// maxRecordJSON bounds the answer of the phone record: recordSize
+// messages of at most a few KiB each.
+const maxRecordJSON = 16 << 20
 
 // DropConnection, StopPings and ReplaceStream mirror the Server's faults.
 func (r *Remote) DropConnection(ctx context.Context, deviceJID string) error {

@@ -1,0 +1,27 @@
+package ports
+
+import "time"
+
+// PhoneMessage is a message as a simulated phone of sandbox mode received
+// and decrypted it (SPEC §15a): what `GET /sandbox/phones/{phone}/messages`
+// shows, so that every kind can be checked at the far end over HTTP. From
+// and Chat are JIDs without a device. Fields are added as the simulator
+// learns more kinds; each is empty when the message does not carry it.
+type PhoneMessage struct {
+	WAMessageID   string
+	From, Chat    string
+	Type          MessageType
+	Text, Caption string
+	Media         *PhoneMedia
+	Location      *WALocation
+	ReceivedAt    time.Time
+}
+
+// PhoneMedia describes the file a simulated phone downloaded and decrypted
+// (the bytes themselves are not kept in the record).
+type PhoneMedia struct {
+	MimeType string
+	Size     int64
+	FileName string
+	PTT      bool // audio: a voice note
+}
