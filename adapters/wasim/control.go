@@ -73,6 +73,7 @@ func (s *Server) ControlHandler() http.Handler {
 	handle("POST /_sim/contacts/{phone}/send-text", func(r *http.Request, q controlRequest) error {
 		return s.ContactSendText(r.Context(), r.PathValue("phone"), q.To, q.Text)
 	})
+	s.actionRoutes(mux)
 	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {
 		msgs, _ := s.PhoneMessages(r.Context(), r.PathValue("phone"))
 		w.Header().Set("Content-Type", "application/json")
@@ -159,7 +160,7 @@ func (r *Remote) ReplaceStream(ctx context.Context, deviceJID string) error {
 	return r.call(ctx, "/_sim/replace", controlRequest{JID: deviceJID})
 }
 
-func (r *Remote) call(ctx context.Context, path string, body controlRequest) error {
+func (r *Remote) call(ctx context.Context, path string, body any) error {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("simulator %s: %w", path, err)
