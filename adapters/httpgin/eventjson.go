@@ -43,5 +43,5 @@ func eventDataDTO(data any) (any, bool) {
 	case struct{}, nil:
 		return struct{}{}, true
 	}
-	return nil, false
+	return actionEventDTO(data)
 }

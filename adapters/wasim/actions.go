@@ -134,47 +134,41 @@ func (r *Received) withContext(m ports.PhoneMessage) ports.PhoneMessage {
 	return m
 }
 
-// TargetKey names, from the contact's side, a message it reacts to, edits
-// or revokes: FromMe for one the contact sent, otherwise one it received
-// from the instance whose phone is Peer.
-type TargetKey struct {
-	Peer   string // the instance's phone number
-	ID     string // WhatsApp's id of the message
-	FromMe bool
-}
-
-func (k TargetKey) key() *waCommon.MessageKey {
-	return &waCommon.MessageKey{RemoteJID: proto.String(types.NewJID(digits(k.Peer), types.DefaultUserServer).String()),
+// targetKey is the protocol key of a message the contact acts on, named
+// from its side: k.Chat is the instance's phone (or JID), FromMe marks a
+// message the contact sent, otherwise one it received from the instance.
+func targetKey(k ports.WAMessageKey) *waCommon.MessageKey {
+	return &waCommon.MessageKey{RemoteJID: proto.String(types.NewJID(digits(k.Chat), types.DefaultUserServer).String()),
 		ID: proto.String(k.ID), FromMe: proto.Bool(k.FromMe)}
 }
 
 // React makes the contact react to a message of its chat with the
 // instance; "" removes its reaction.
-func (c *Contact) React(ctx context.Context, k TargetKey, emoji string) (string, error) {
-	return c.Send(ctx, k.Peer, &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{
-		Key: k.key(), Text: proto.String(emoji), SenderTimestampMS: proto.Int64(time.Now().UnixMilli()),
+func (c *Contact) React(ctx context.Context, k ports.WAMessageKey, emoji string) (string, error) {
+	return c.Send(ctx, k.Chat, &waE2E.Message{ReactionMessage: &waE2E.ReactionMessage{
+		Key: targetKey(k), Text: proto.String(emoji), SenderTimestampMS: proto.Int64(time.Now().UnixMilli()),
 	}})
 }
 
 // Edit makes the contact edit a text or caption it sent.
-func (c *Contact) Edit(ctx context.Context, k TargetKey, text string) (string, error) {
+func (c *Contact) Edit(ctx context.Context, k ports.WAMessageKey, text string) (string, error) {
 	if !k.FromMe {
 		return "", fmt.Errorf("edit %s: only the author edits a message", k.ID)
 	}
-	return c.Send(ctx, k.Peer, &waE2E.Message{EditedMessage: &waE2E.FutureProofMessage{Message: &waE2E.Message{
+	return c.Send(ctx, k.Chat, &waE2E.Message{EditedMessage: &waE2E.FutureProofMessage{Message: &waE2E.Message{
 		ProtocolMessage: &waE2E.ProtocolMessage{
-			Type: waE2E.ProtocolMessage_MESSAGE_EDIT.Enum(), Key: k.key(),
+			Type: waE2E.ProtocolMessage_MESSAGE_EDIT.Enum(), Key: targetKey(k),
 			EditedMessage: &waE2E.Message{Conversation: proto.String(text)}, TimestampMS: proto.Int64(time.Now().UnixMilli()),
 		},
 	}}})
 }
 
 // Revoke makes the contact delete a message it sent, for everyone.
-func (c *Contact) Revoke(ctx context.Context, k TargetKey) (string, error) {
+func (c *Contact) Revoke(ctx context.Context, k ports.WAMessageKey) (string, error) {
 	if !k.FromMe {
 		return "", fmt.Errorf("revoke %s: only the author deletes a message for everyone", k.ID)
 	}
-	return c.Send(ctx, k.Peer, &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{
-		Type: waE2E.ProtocolMessage_REVOKE.Enum(), Key: k.key(),
+	return c.Send(ctx, k.Chat, &waE2E.Message{ProtocolMessage: &waE2E.ProtocolMessage{
+		Type: waE2E.ProtocolMessage_REVOKE.Enum(), Key: targetKey(k),
 	}})
 }

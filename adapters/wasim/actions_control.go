@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // The contacts' actions toward an instance, in-process and over the
@@ -14,9 +16,9 @@ import (
 // ContactActor is the part of a Controller that makes a contact react to,
 // edit or revoke a message of its chat with an instance.
 type ContactActor interface {
-	ContactReact(ctx context.Context, from string, k TargetKey, emoji string) error
-	ContactEdit(ctx context.Context, from string, k TargetKey, text string) error
-	ContactRevoke(ctx context.Context, from string, k TargetKey) error
+	ContactReact(ctx context.Context, from string, k ports.WAMessageKey, emoji string) error
+	ContactEdit(ctx context.Context, from string, k ports.WAMessageKey, text string) error
+	ContactRevoke(ctx context.Context, from string, k ports.WAMessageKey) error
 }
 
 var (
@@ -25,19 +27,19 @@ var (
 )
 
 // ContactReact makes the contact `from` react to a message.
-func (s *Server) ContactReact(ctx context.Context, from string, k TargetKey, emoji string) error {
+func (s *Server) ContactReact(ctx context.Context, from string, k ports.WAMessageKey, emoji string) error {
 	_, err := s.Contact(from).React(ctx, k, emoji)
 	return err
 }
 
 // ContactEdit makes the contact `from` edit a message it sent.
-func (s *Server) ContactEdit(ctx context.Context, from string, k TargetKey, text string) error {
+func (s *Server) ContactEdit(ctx context.Context, from string, k ports.WAMessageKey, text string) error {
 	_, err := s.Contact(from).Edit(ctx, k, text)
 	return err
 }
 
 // ContactRevoke makes the contact `from` delete a message it sent.
-func (s *Server) ContactRevoke(ctx context.Context, from string, k TargetKey) error {
+func (s *Server) ContactRevoke(ctx context.Context, from string, k ports.WAMessageKey) error {
 	_, err := s.Contact(from).Revoke(ctx, k)
 	return err
 }
@@ -60,7 +62,7 @@ func (s *Server) actionRoutes(mux *http.ServeMux) {
 			writeControl(w, fmt.Errorf("decode request: %w", err))
 			return
 		}
-		from, k := r.PathValue("phone"), TargetKey{Peer: q.Peer, ID: q.ID, FromMe: q.FromMe}
+		from, k := r.PathValue("phone"), ports.WAMessageKey{Chat: q.Peer, ID: q.ID, FromMe: q.FromMe}
 		var err error
 		switch q.Kind {
 		case "react":
@@ -77,18 +79,18 @@ func (s *Server) actionRoutes(mux *http.ServeMux) {
 }
 
 // ContactReact asks the simulator to make `from` react.
-func (r *Remote) ContactReact(ctx context.Context, from string, k TargetKey, emoji string) error {
-	return r.act(ctx, from, actionRequest{Peer: k.Peer, ID: k.ID, FromMe: k.FromMe, Kind: "react", Emoji: emoji})
+func (r *Remote) ContactReact(ctx context.Context, from string, k ports.WAMessageKey, emoji string) error {
+	return r.act(ctx, from, actionRequest{Peer: k.Chat, ID: k.ID, FromMe: k.FromMe, Kind: "react", Emoji: emoji})
 }
 
 // ContactEdit asks the simulator to make `from` edit.
-func (r *Remote) ContactEdit(ctx context.Context, from string, k TargetKey, text string) error {
-	return r.act(ctx, from, actionRequest{Peer: k.Peer, ID: k.ID, FromMe: k.FromMe, Kind: "edit", Text: text})
+func (r *Remote) ContactEdit(ctx context.Context, from string, k ports.WAMessageKey, text string) error {
+	return r.act(ctx, from, actionRequest{Peer: k.Chat, ID: k.ID, FromMe: k.FromMe, Kind: "edit", Text: text})
 }
 
 // ContactRevoke asks the simulator to make `from` revoke.
-func (r *Remote) ContactRevoke(ctx context.Context, from string, k TargetKey) error {
-	return r.act(ctx, from, actionRequest{Peer: k.Peer, ID: k.ID, FromMe: k.FromMe, Kind: "revoke"})
+func (r *Remote) ContactRevoke(ctx context.Context, from string, k ports.WAMessageKey) error {
+	return r.act(ctx, from, actionRequest{Peer: k.Chat, ID: k.ID, FromMe: k.FromMe, Kind: "revoke"})
 }
 
 func (r *Remote) act(ctx context.Context, from string, q actionRequest) error {
