@@ -125,3 +125,25 @@ func checkSandboxAction(r *sandboxActionReq, kind string) error {
 	}
 	return nil
 }
+
+// phoneActionsDTO is what a phone's record shows of actions and context
+// (SPEC §15a): reactions, the edited text, a deletion, the quoted id,
+// mentions, the forwarded mark and a link preview's title.
+type phoneActionsDTO struct {
+	Reactions    []ReactionDTO `json:"reactions,omitempty"`
+	EditedText   string        `json:"editedText,omitempty"`
+	Deleted      bool          `json:"deleted,omitempty"`
+	Quoted       string        `json:"quoted,omitempty"`
+	Mentions     []string      `json:"mentions,omitempty"`
+	IsForwarded  bool          `json:"isForwarded,omitempty"`
+	PreviewTitle string        `json:"previewTitle,omitempty"`
+}
+
+func phoneActions(m ports.PhoneMessage) phoneActionsDTO {
+	d := phoneActionsDTO{EditedText: m.EditedText, Deleted: m.Deleted,
+		Quoted: m.Quoted, Mentions: m.Mentions, IsForwarded: m.IsForwarded, PreviewTitle: m.PreviewTitle}
+	for _, r := range m.Reactions {
+		d.Reactions = append(d.Reactions, ReactionDTO{From: r.From, Emoji: r.Emoji, At: r.At.UTC()})
+	}
+	return d
+}

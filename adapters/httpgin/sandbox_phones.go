@@ -26,6 +26,7 @@ type phoneMessageDTO struct {
 	Media       *phoneMediaDTO `json:"media,omitempty"`
 	Location    *LocationDTO   `json:"location,omitempty"`
 	ReceivedAt  time.Time      `json:"receivedAt"`
+	phoneActionsDTO
 }
 
 type phoneMediaDTO struct {
@@ -42,6 +43,7 @@ func toPhoneMessage(m ports.PhoneMessage) phoneMessageDTO {
 		d.Media = &phoneMediaDTO{MimeType: m.Media.MimeType, Size: m.Media.Size, FileName: m.Media.FileName, PTT: m.Media.PTT}
 	}
 	d.Location = locationDTO(m.Location)
+	d.phoneActionsDTO = phoneActions(m)
 	return d
 }
 
