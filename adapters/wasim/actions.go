@@ -38,7 +38,7 @@ func stanzaKind(msg *waE2E.Message) (typ, edit string) {
 		return "reaction", ""
 	case msg.GetEditedMessage() != nil:
 		return "text", "1"
-	case msg.GetProtocolMessage().GetType() == waE2E.ProtocolMessage_REVOKE:
+	case msg.GetProtocolMessage() != nil && msg.GetProtocolMessage().GetType() == waE2E.ProtocolMessage_REVOKE:
 		if msg.GetProtocolMessage().GetKey().GetFromMe() {
 			return "text", "7"
 		}
@@ -58,7 +58,10 @@ func (s *Server) fillActions(r *Received, m *waE2E.Message) {
 		r.Type, r.Action = "reaction", &Action{TargetID: re.GetKey().GetID(), Kind: "reaction", Emoji: re.GetText()}
 		return
 	}
+	// A message without a protocol part reads as type REVOKE (its zero
+	// value): check for the part first.
 	switch pm := m.GetProtocolMessage(); {
+	case pm == nil:
 	case pm.GetType() == waE2E.ProtocolMessage_REVOKE:
 		r.Type, r.Action = "revoke", &Action{TargetID: pm.GetKey().GetID(), Kind: "revoke"}
 		return
