@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/wagate/wagate/ent/message"
+	"github.com/wagate/wagate/ent/schema"
 )
 
 // Message is the model entity for the Message schema.
@@ -74,7 +76,21 @@ type Message struct {
 	// BulkID holds the value of the "bulk_id" field.
 	BulkID *string `json:"bulk_id,omitempty"`
 	// BulkSeq holds the value of the "bulk_seq" field.
-	BulkSeq      *int `json:"bulk_seq,omitempty"`
+	BulkSeq *int `json:"bulk_seq,omitempty"`
+	// Reactions holds the value of the "reactions" field.
+	Reactions []schema.MessageReaction `json:"reactions,omitempty"`
+	// EditedAt holds the value of the "edited_at" field.
+	EditedAt *time.Time `json:"edited_at,omitempty"`
+	// DeletedAt holds the value of the "deleted_at" field.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// DeletedBy holds the value of the "deleted_by" field.
+	DeletedBy string `json:"deleted_by,omitempty"`
+	// Mentions holds the value of the "mentions" field.
+	Mentions []string `json:"mentions,omitempty"`
+	// IsForwarded holds the value of the "is_forwarded" field.
+	IsForwarded bool `json:"is_forwarded,omitempty"`
+	// LinkPreview holds the value of the "link_preview" field.
+	LinkPreview  bool `json:"link_preview,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -83,13 +99,17 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case message.FieldReactions, message.FieldMentions:
+			values[i] = new([]byte)
+		case message.FieldIsForwarded, message.FieldLinkPreview:
+			values[i] = new(sql.NullBool)
 		case message.FieldLatitude, message.FieldLongitude:
 			values[i] = new(sql.NullFloat64)
 		case message.FieldAttempts, message.FieldBulkSeq:
 			values[i] = new(sql.NullInt64)
-		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldRawType, message.FieldContacts, message.FieldPoll, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo, message.FieldBulkID:
+		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldRawType, message.FieldContacts, message.FieldPoll, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo, message.FieldBulkID, message.FieldDeletedBy:
 			values[i] = new(sql.NullString)
-		case message.FieldCreatedAt, message.FieldUpdatedAt, message.FieldSentAt, message.FieldDeliveredAt, message.FieldReadAt:
+		case message.FieldCreatedAt, message.FieldUpdatedAt, message.FieldSentAt, message.FieldDeliveredAt, message.FieldReadAt, message.FieldEditedAt, message.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -293,6 +313,54 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				_m.BulkSeq = new(int)
 				*_m.BulkSeq = int(value.Int64)
 			}
+		case message.FieldReactions:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field reactions", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Reactions); err != nil {
+					return fmt.Errorf("unmarshal field reactions: %w", err)
+				}
+			}
+		case message.FieldEditedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field edited_at", values[i])
+			} else if value.Valid {
+				_m.EditedAt = new(time.Time)
+				*_m.EditedAt = value.Time
+			}
+		case message.FieldDeletedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field deleted_at", values[i])
+			} else if value.Valid {
+				_m.DeletedAt = new(time.Time)
+				*_m.DeletedAt = value.Time
+			}
+		case message.FieldDeletedBy:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field deleted_by", values[i])
+			} else if value.Valid {
+				_m.DeletedBy = value.String
+			}
+		case message.FieldMentions:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field mentions", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Mentions); err != nil {
+					return fmt.Errorf("unmarshal field mentions: %w", err)
+				}
+			}
+		case message.FieldIsForwarded:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field is_forwarded", values[i])
+			} else if value.Valid {
+				_m.IsForwarded = value.Bool
+			}
+		case message.FieldLinkPreview:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field link_preview", values[i])
+			} else if value.Valid {
+				_m.LinkPreview = value.Bool
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -429,6 +497,31 @@ func (_m *Message) String() string {
 		builder.WriteString("bulk_seq=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("reactions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Reactions))
+	builder.WriteString(", ")
+	if v := _m.EditedAt; v != nil {
+		builder.WriteString("edited_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.DeletedAt; v != nil {
+		builder.WriteString("deleted_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("deleted_by=")
+	builder.WriteString(_m.DeletedBy)
+	builder.WriteString(", ")
+	builder.WriteString("mentions=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Mentions))
+	builder.WriteString(", ")
+	builder.WriteString("is_forwarded=")
+	builder.WriteString(fmt.Sprintf("%v", _m.IsForwarded))
+	builder.WriteString(", ")
+	builder.WriteString("link_preview=")
+	builder.WriteString(fmt.Sprintf("%v", _m.LinkPreview))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/wagate/wagate/ent/message"
+	"github.com/wagate/wagate/ent/schema"
 )
 
 // MessageCreate is the builder for creating a Message entity.
@@ -373,6 +374,88 @@ func (_c *MessageCreate) SetNillableBulkSeq(v *int) *MessageCreate {
 	return _c
 }
 
+// SetReactions sets the "reactions" field.
+func (_c *MessageCreate) SetReactions(v []schema.MessageReaction) *MessageCreate {
+	_c.mutation.SetReactions(v)
+	return _c
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (_c *MessageCreate) SetEditedAt(v time.Time) *MessageCreate {
+	_c.mutation.SetEditedAt(v)
+	return _c
+}
+
+// SetNillableEditedAt sets the "edited_at" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableEditedAt(v *time.Time) *MessageCreate {
+	if v != nil {
+		_c.SetEditedAt(*v)
+	}
+	return _c
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_c *MessageCreate) SetDeletedAt(v time.Time) *MessageCreate {
+	_c.mutation.SetDeletedAt(v)
+	return _c
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableDeletedAt(v *time.Time) *MessageCreate {
+	if v != nil {
+		_c.SetDeletedAt(*v)
+	}
+	return _c
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (_c *MessageCreate) SetDeletedBy(v string) *MessageCreate {
+	_c.mutation.SetDeletedBy(v)
+	return _c
+}
+
+// SetNillableDeletedBy sets the "deleted_by" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableDeletedBy(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetDeletedBy(*v)
+	}
+	return _c
+}
+
+// SetMentions sets the "mentions" field.
+func (_c *MessageCreate) SetMentions(v []string) *MessageCreate {
+	_c.mutation.SetMentions(v)
+	return _c
+}
+
+// SetIsForwarded sets the "is_forwarded" field.
+func (_c *MessageCreate) SetIsForwarded(v bool) *MessageCreate {
+	_c.mutation.SetIsForwarded(v)
+	return _c
+}
+
+// SetNillableIsForwarded sets the "is_forwarded" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableIsForwarded(v *bool) *MessageCreate {
+	if v != nil {
+		_c.SetIsForwarded(*v)
+	}
+	return _c
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (_c *MessageCreate) SetLinkPreview(v bool) *MessageCreate {
+	_c.mutation.SetLinkPreview(v)
+	return _c
+}
+
+// SetNillableLinkPreview sets the "link_preview" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableLinkPreview(v *bool) *MessageCreate {
+	if v != nil {
+		_c.SetLinkPreview(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *MessageCreate) SetID(v string) *MessageCreate {
 	_c.mutation.SetID(v)
@@ -473,6 +556,18 @@ func (_c *MessageCreate) defaults() {
 	if _, ok := _c.mutation.Attempts(); !ok {
 		v := message.DefaultAttempts
 		_c.mutation.SetAttempts(v)
+	}
+	if _, ok := _c.mutation.DeletedBy(); !ok {
+		v := message.DefaultDeletedBy
+		_c.mutation.SetDeletedBy(v)
+	}
+	if _, ok := _c.mutation.IsForwarded(); !ok {
+		v := message.DefaultIsForwarded
+		_c.mutation.SetIsForwarded(v)
+	}
+	if _, ok := _c.mutation.LinkPreview(); !ok {
+		v := message.DefaultLinkPreview
+		_c.mutation.SetLinkPreview(v)
 	}
 }
 
@@ -623,6 +718,20 @@ func (_c *MessageCreate) check() error {
 		if err := message.BulkIDValidator(v); err != nil {
 			return &ValidationError{Name: "bulk_id", err: fmt.Errorf(`ent: validator failed for field "Message.bulk_id": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.DeletedBy(); !ok {
+		return &ValidationError{Name: "deleted_by", err: errors.New(`ent: missing required field "Message.deleted_by"`)}
+	}
+	if v, ok := _c.mutation.DeletedBy(); ok {
+		if err := message.DeletedByValidator(v); err != nil {
+			return &ValidationError{Name: "deleted_by", err: fmt.Errorf(`ent: validator failed for field "Message.deleted_by": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.IsForwarded(); !ok {
+		return &ValidationError{Name: "is_forwarded", err: errors.New(`ent: missing required field "Message.is_forwarded"`)}
+	}
+	if _, ok := _c.mutation.LinkPreview(); !ok {
+		return &ValidationError{Name: "link_preview", err: errors.New(`ent: missing required field "Message.link_preview"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := message.IDValidator(v); err != nil {
@@ -780,6 +889,34 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.BulkSeq(); ok {
 		_spec.SetField(message.FieldBulkSeq, field.TypeInt, value)
 		_node.BulkSeq = &value
+	}
+	if value, ok := _c.mutation.Reactions(); ok {
+		_spec.SetField(message.FieldReactions, field.TypeJSON, value)
+		_node.Reactions = value
+	}
+	if value, ok := _c.mutation.EditedAt(); ok {
+		_spec.SetField(message.FieldEditedAt, field.TypeTime, value)
+		_node.EditedAt = &value
+	}
+	if value, ok := _c.mutation.DeletedAt(); ok {
+		_spec.SetField(message.FieldDeletedAt, field.TypeTime, value)
+		_node.DeletedAt = &value
+	}
+	if value, ok := _c.mutation.DeletedBy(); ok {
+		_spec.SetField(message.FieldDeletedBy, field.TypeString, value)
+		_node.DeletedBy = value
+	}
+	if value, ok := _c.mutation.Mentions(); ok {
+		_spec.SetField(message.FieldMentions, field.TypeJSON, value)
+		_node.Mentions = value
+	}
+	if value, ok := _c.mutation.IsForwarded(); ok {
+		_spec.SetField(message.FieldIsForwarded, field.TypeBool, value)
+		_node.IsForwarded = value
+	}
+	if value, ok := _c.mutation.LinkPreview(); ok {
+		_spec.SetField(message.FieldLinkPreview, field.TypeBool, value)
+		_node.LinkPreview = value
 	}
 	return _node, _spec
 }
@@ -1154,6 +1291,114 @@ func (u *MessageUpsert) UpdateReadAt() *MessageUpsert {
 // ClearReadAt clears the value of the "read_at" field.
 func (u *MessageUpsert) ClearReadAt() *MessageUpsert {
 	u.SetNull(message.FieldReadAt)
+	return u
+}
+
+// SetReactions sets the "reactions" field.
+func (u *MessageUpsert) SetReactions(v []schema.MessageReaction) *MessageUpsert {
+	u.Set(message.FieldReactions, v)
+	return u
+}
+
+// UpdateReactions sets the "reactions" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateReactions() *MessageUpsert {
+	u.SetExcluded(message.FieldReactions)
+	return u
+}
+
+// ClearReactions clears the value of the "reactions" field.
+func (u *MessageUpsert) ClearReactions() *MessageUpsert {
+	u.SetNull(message.FieldReactions)
+	return u
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (u *MessageUpsert) SetEditedAt(v time.Time) *MessageUpsert {
+	u.Set(message.FieldEditedAt, v)
+	return u
+}
+
+// UpdateEditedAt sets the "edited_at" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateEditedAt() *MessageUpsert {
+	u.SetExcluded(message.FieldEditedAt)
+	return u
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (u *MessageUpsert) ClearEditedAt() *MessageUpsert {
+	u.SetNull(message.FieldEditedAt)
+	return u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *MessageUpsert) SetDeletedAt(v time.Time) *MessageUpsert {
+	u.Set(message.FieldDeletedAt, v)
+	return u
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateDeletedAt() *MessageUpsert {
+	u.SetExcluded(message.FieldDeletedAt)
+	return u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *MessageUpsert) ClearDeletedAt() *MessageUpsert {
+	u.SetNull(message.FieldDeletedAt)
+	return u
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (u *MessageUpsert) SetDeletedBy(v string) *MessageUpsert {
+	u.Set(message.FieldDeletedBy, v)
+	return u
+}
+
+// UpdateDeletedBy sets the "deleted_by" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateDeletedBy() *MessageUpsert {
+	u.SetExcluded(message.FieldDeletedBy)
+	return u
+}
+
+// SetMentions sets the "mentions" field.
+func (u *MessageUpsert) SetMentions(v []string) *MessageUpsert {
+	u.Set(message.FieldMentions, v)
+	return u
+}
+
+// UpdateMentions sets the "mentions" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateMentions() *MessageUpsert {
+	u.SetExcluded(message.FieldMentions)
+	return u
+}
+
+// ClearMentions clears the value of the "mentions" field.
+func (u *MessageUpsert) ClearMentions() *MessageUpsert {
+	u.SetNull(message.FieldMentions)
+	return u
+}
+
+// SetIsForwarded sets the "is_forwarded" field.
+func (u *MessageUpsert) SetIsForwarded(v bool) *MessageUpsert {
+	u.Set(message.FieldIsForwarded, v)
+	return u
+}
+
+// UpdateIsForwarded sets the "is_forwarded" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateIsForwarded() *MessageUpsert {
+	u.SetExcluded(message.FieldIsForwarded)
+	return u
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (u *MessageUpsert) SetLinkPreview(v bool) *MessageUpsert {
+	u.Set(message.FieldLinkPreview, v)
+	return u
+}
+
+// UpdateLinkPreview sets the "link_preview" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateLinkPreview() *MessageUpsert {
+	u.SetExcluded(message.FieldLinkPreview)
 	return u
 }
 
@@ -1598,6 +1843,132 @@ func (u *MessageUpsertOne) UpdateReadAt() *MessageUpsertOne {
 func (u *MessageUpsertOne) ClearReadAt() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearReadAt()
+	})
+}
+
+// SetReactions sets the "reactions" field.
+func (u *MessageUpsertOne) SetReactions(v []schema.MessageReaction) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetReactions(v)
+	})
+}
+
+// UpdateReactions sets the "reactions" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateReactions() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateReactions()
+	})
+}
+
+// ClearReactions clears the value of the "reactions" field.
+func (u *MessageUpsertOne) ClearReactions() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearReactions()
+	})
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (u *MessageUpsertOne) SetEditedAt(v time.Time) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetEditedAt(v)
+	})
+}
+
+// UpdateEditedAt sets the "edited_at" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateEditedAt() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateEditedAt()
+	})
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (u *MessageUpsertOne) ClearEditedAt() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearEditedAt()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *MessageUpsertOne) SetDeletedAt(v time.Time) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateDeletedAt() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *MessageUpsertOne) ClearDeletedAt() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearDeletedAt()
+	})
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (u *MessageUpsertOne) SetDeletedBy(v string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetDeletedBy(v)
+	})
+}
+
+// UpdateDeletedBy sets the "deleted_by" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateDeletedBy() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateDeletedBy()
+	})
+}
+
+// SetMentions sets the "mentions" field.
+func (u *MessageUpsertOne) SetMentions(v []string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetMentions(v)
+	})
+}
+
+// UpdateMentions sets the "mentions" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateMentions() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateMentions()
+	})
+}
+
+// ClearMentions clears the value of the "mentions" field.
+func (u *MessageUpsertOne) ClearMentions() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearMentions()
+	})
+}
+
+// SetIsForwarded sets the "is_forwarded" field.
+func (u *MessageUpsertOne) SetIsForwarded(v bool) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetIsForwarded(v)
+	})
+}
+
+// UpdateIsForwarded sets the "is_forwarded" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateIsForwarded() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateIsForwarded()
+	})
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (u *MessageUpsertOne) SetLinkPreview(v bool) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLinkPreview(v)
+	})
+}
+
+// UpdateLinkPreview sets the "link_preview" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateLinkPreview() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLinkPreview()
 	})
 }
 
@@ -2209,6 +2580,132 @@ func (u *MessageUpsertBulk) UpdateReadAt() *MessageUpsertBulk {
 func (u *MessageUpsertBulk) ClearReadAt() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.ClearReadAt()
+	})
+}
+
+// SetReactions sets the "reactions" field.
+func (u *MessageUpsertBulk) SetReactions(v []schema.MessageReaction) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetReactions(v)
+	})
+}
+
+// UpdateReactions sets the "reactions" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateReactions() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateReactions()
+	})
+}
+
+// ClearReactions clears the value of the "reactions" field.
+func (u *MessageUpsertBulk) ClearReactions() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearReactions()
+	})
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (u *MessageUpsertBulk) SetEditedAt(v time.Time) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetEditedAt(v)
+	})
+}
+
+// UpdateEditedAt sets the "edited_at" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateEditedAt() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateEditedAt()
+	})
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (u *MessageUpsertBulk) ClearEditedAt() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearEditedAt()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *MessageUpsertBulk) SetDeletedAt(v time.Time) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateDeletedAt() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *MessageUpsertBulk) ClearDeletedAt() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearDeletedAt()
+	})
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (u *MessageUpsertBulk) SetDeletedBy(v string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetDeletedBy(v)
+	})
+}
+
+// UpdateDeletedBy sets the "deleted_by" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateDeletedBy() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateDeletedBy()
+	})
+}
+
+// SetMentions sets the "mentions" field.
+func (u *MessageUpsertBulk) SetMentions(v []string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetMentions(v)
+	})
+}
+
+// UpdateMentions sets the "mentions" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateMentions() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateMentions()
+	})
+}
+
+// ClearMentions clears the value of the "mentions" field.
+func (u *MessageUpsertBulk) ClearMentions() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.ClearMentions()
+	})
+}
+
+// SetIsForwarded sets the "is_forwarded" field.
+func (u *MessageUpsertBulk) SetIsForwarded(v bool) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetIsForwarded(v)
+	})
+}
+
+// UpdateIsForwarded sets the "is_forwarded" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateIsForwarded() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateIsForwarded()
+	})
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (u *MessageUpsertBulk) SetLinkPreview(v bool) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetLinkPreview(v)
+	})
+}
+
+// UpdateLinkPreview sets the "link_preview" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateLinkPreview() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateLinkPreview()
 	})
 }
 

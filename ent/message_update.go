@@ -10,9 +10,11 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/predicate"
+	"github.com/wagate/wagate/ent/schema"
 )
 
 // MessageUpdate is the builder for updating Message entities.
@@ -401,6 +403,124 @@ func (_u *MessageUpdate) ClearReadAt() *MessageUpdate {
 	return _u
 }
 
+// SetReactions sets the "reactions" field.
+func (_u *MessageUpdate) SetReactions(v []schema.MessageReaction) *MessageUpdate {
+	_u.mutation.SetReactions(v)
+	return _u
+}
+
+// AppendReactions appends value to the "reactions" field.
+func (_u *MessageUpdate) AppendReactions(v []schema.MessageReaction) *MessageUpdate {
+	_u.mutation.AppendReactions(v)
+	return _u
+}
+
+// ClearReactions clears the value of the "reactions" field.
+func (_u *MessageUpdate) ClearReactions() *MessageUpdate {
+	_u.mutation.ClearReactions()
+	return _u
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (_u *MessageUpdate) SetEditedAt(v time.Time) *MessageUpdate {
+	_u.mutation.SetEditedAt(v)
+	return _u
+}
+
+// SetNillableEditedAt sets the "edited_at" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableEditedAt(v *time.Time) *MessageUpdate {
+	if v != nil {
+		_u.SetEditedAt(*v)
+	}
+	return _u
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (_u *MessageUpdate) ClearEditedAt() *MessageUpdate {
+	_u.mutation.ClearEditedAt()
+	return _u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *MessageUpdate) SetDeletedAt(v time.Time) *MessageUpdate {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableDeletedAt(v *time.Time) *MessageUpdate {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *MessageUpdate) ClearDeletedAt() *MessageUpdate {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (_u *MessageUpdate) SetDeletedBy(v string) *MessageUpdate {
+	_u.mutation.SetDeletedBy(v)
+	return _u
+}
+
+// SetNillableDeletedBy sets the "deleted_by" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableDeletedBy(v *string) *MessageUpdate {
+	if v != nil {
+		_u.SetDeletedBy(*v)
+	}
+	return _u
+}
+
+// SetMentions sets the "mentions" field.
+func (_u *MessageUpdate) SetMentions(v []string) *MessageUpdate {
+	_u.mutation.SetMentions(v)
+	return _u
+}
+
+// AppendMentions appends value to the "mentions" field.
+func (_u *MessageUpdate) AppendMentions(v []string) *MessageUpdate {
+	_u.mutation.AppendMentions(v)
+	return _u
+}
+
+// ClearMentions clears the value of the "mentions" field.
+func (_u *MessageUpdate) ClearMentions() *MessageUpdate {
+	_u.mutation.ClearMentions()
+	return _u
+}
+
+// SetIsForwarded sets the "is_forwarded" field.
+func (_u *MessageUpdate) SetIsForwarded(v bool) *MessageUpdate {
+	_u.mutation.SetIsForwarded(v)
+	return _u
+}
+
+// SetNillableIsForwarded sets the "is_forwarded" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableIsForwarded(v *bool) *MessageUpdate {
+	if v != nil {
+		_u.SetIsForwarded(*v)
+	}
+	return _u
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (_u *MessageUpdate) SetLinkPreview(v bool) *MessageUpdate {
+	_u.mutation.SetLinkPreview(v)
+	return _u
+}
+
+// SetNillableLinkPreview sets the "link_preview" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableLinkPreview(v *bool) *MessageUpdate {
+	if v != nil {
+		_u.SetLinkPreview(*v)
+	}
+	return _u
+}
+
 // Mutation returns the MessageMutation object of the builder.
 func (_u *MessageUpdate) Mutation() *MessageMutation {
 	return _u.mutation
@@ -493,6 +613,11 @@ func (_u *MessageUpdate) check() error {
 	if v, ok := _u.mutation.ReplyTo(); ok {
 		if err := message.ReplyToValidator(v); err != nil {
 			return &ValidationError{Name: "reply_to", err: fmt.Errorf(`ent: validator failed for field "Message.reply_to": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DeletedBy(); ok {
+		if err := message.DeletedByValidator(v); err != nil {
+			return &ValidationError{Name: "deleted_by", err: fmt.Errorf(`ent: validator failed for field "Message.deleted_by": %w`, err)}
 		}
 	}
 	return nil
@@ -608,6 +733,49 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.BulkSeqCleared() {
 		_spec.ClearField(message.FieldBulkSeq, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Reactions(); ok {
+		_spec.SetField(message.FieldReactions, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedReactions(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, message.FieldReactions, value)
+		})
+	}
+	if _u.mutation.ReactionsCleared() {
+		_spec.ClearField(message.FieldReactions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.EditedAt(); ok {
+		_spec.SetField(message.FieldEditedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EditedAtCleared() {
+		_spec.ClearField(message.FieldEditedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(message.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(message.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DeletedBy(); ok {
+		_spec.SetField(message.FieldDeletedBy, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Mentions(); ok {
+		_spec.SetField(message.FieldMentions, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMentions(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, message.FieldMentions, value)
+		})
+	}
+	if _u.mutation.MentionsCleared() {
+		_spec.ClearField(message.FieldMentions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.IsForwarded(); ok {
+		_spec.SetField(message.FieldIsForwarded, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.LinkPreview(); ok {
+		_spec.SetField(message.FieldLinkPreview, field.TypeBool, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -1002,6 +1170,124 @@ func (_u *MessageUpdateOne) ClearReadAt() *MessageUpdateOne {
 	return _u
 }
 
+// SetReactions sets the "reactions" field.
+func (_u *MessageUpdateOne) SetReactions(v []schema.MessageReaction) *MessageUpdateOne {
+	_u.mutation.SetReactions(v)
+	return _u
+}
+
+// AppendReactions appends value to the "reactions" field.
+func (_u *MessageUpdateOne) AppendReactions(v []schema.MessageReaction) *MessageUpdateOne {
+	_u.mutation.AppendReactions(v)
+	return _u
+}
+
+// ClearReactions clears the value of the "reactions" field.
+func (_u *MessageUpdateOne) ClearReactions() *MessageUpdateOne {
+	_u.mutation.ClearReactions()
+	return _u
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (_u *MessageUpdateOne) SetEditedAt(v time.Time) *MessageUpdateOne {
+	_u.mutation.SetEditedAt(v)
+	return _u
+}
+
+// SetNillableEditedAt sets the "edited_at" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableEditedAt(v *time.Time) *MessageUpdateOne {
+	if v != nil {
+		_u.SetEditedAt(*v)
+	}
+	return _u
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (_u *MessageUpdateOne) ClearEditedAt() *MessageUpdateOne {
+	_u.mutation.ClearEditedAt()
+	return _u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (_u *MessageUpdateOne) SetDeletedAt(v time.Time) *MessageUpdateOne {
+	_u.mutation.SetDeletedAt(v)
+	return _u
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableDeletedAt(v *time.Time) *MessageUpdateOne {
+	if v != nil {
+		_u.SetDeletedAt(*v)
+	}
+	return _u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (_u *MessageUpdateOne) ClearDeletedAt() *MessageUpdateOne {
+	_u.mutation.ClearDeletedAt()
+	return _u
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (_u *MessageUpdateOne) SetDeletedBy(v string) *MessageUpdateOne {
+	_u.mutation.SetDeletedBy(v)
+	return _u
+}
+
+// SetNillableDeletedBy sets the "deleted_by" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableDeletedBy(v *string) *MessageUpdateOne {
+	if v != nil {
+		_u.SetDeletedBy(*v)
+	}
+	return _u
+}
+
+// SetMentions sets the "mentions" field.
+func (_u *MessageUpdateOne) SetMentions(v []string) *MessageUpdateOne {
+	_u.mutation.SetMentions(v)
+	return _u
+}
+
+// AppendMentions appends value to the "mentions" field.
+func (_u *MessageUpdateOne) AppendMentions(v []string) *MessageUpdateOne {
+	_u.mutation.AppendMentions(v)
+	return _u
+}
+
+// ClearMentions clears the value of the "mentions" field.
+func (_u *MessageUpdateOne) ClearMentions() *MessageUpdateOne {
+	_u.mutation.ClearMentions()
+	return _u
+}
+
+// SetIsForwarded sets the "is_forwarded" field.
+func (_u *MessageUpdateOne) SetIsForwarded(v bool) *MessageUpdateOne {
+	_u.mutation.SetIsForwarded(v)
+	return _u
+}
+
+// SetNillableIsForwarded sets the "is_forwarded" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableIsForwarded(v *bool) *MessageUpdateOne {
+	if v != nil {
+		_u.SetIsForwarded(*v)
+	}
+	return _u
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (_u *MessageUpdateOne) SetLinkPreview(v bool) *MessageUpdateOne {
+	_u.mutation.SetLinkPreview(v)
+	return _u
+}
+
+// SetNillableLinkPreview sets the "link_preview" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableLinkPreview(v *bool) *MessageUpdateOne {
+	if v != nil {
+		_u.SetLinkPreview(*v)
+	}
+	return _u
+}
+
 // Mutation returns the MessageMutation object of the builder.
 func (_u *MessageUpdateOne) Mutation() *MessageMutation {
 	return _u.mutation
@@ -1107,6 +1393,11 @@ func (_u *MessageUpdateOne) check() error {
 	if v, ok := _u.mutation.ReplyTo(); ok {
 		if err := message.ReplyToValidator(v); err != nil {
 			return &ValidationError{Name: "reply_to", err: fmt.Errorf(`ent: validator failed for field "Message.reply_to": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DeletedBy(); ok {
+		if err := message.DeletedByValidator(v); err != nil {
+			return &ValidationError{Name: "deleted_by", err: fmt.Errorf(`ent: validator failed for field "Message.deleted_by": %w`, err)}
 		}
 	}
 	return nil
@@ -1239,6 +1530,49 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if _u.mutation.BulkSeqCleared() {
 		_spec.ClearField(message.FieldBulkSeq, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Reactions(); ok {
+		_spec.SetField(message.FieldReactions, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedReactions(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, message.FieldReactions, value)
+		})
+	}
+	if _u.mutation.ReactionsCleared() {
+		_spec.ClearField(message.FieldReactions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.EditedAt(); ok {
+		_spec.SetField(message.FieldEditedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EditedAtCleared() {
+		_spec.ClearField(message.FieldEditedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DeletedAt(); ok {
+		_spec.SetField(message.FieldDeletedAt, field.TypeTime, value)
+	}
+	if _u.mutation.DeletedAtCleared() {
+		_spec.ClearField(message.FieldDeletedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.DeletedBy(); ok {
+		_spec.SetField(message.FieldDeletedBy, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Mentions(); ok {
+		_spec.SetField(message.FieldMentions, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedMentions(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, message.FieldMentions, value)
+		})
+	}
+	if _u.mutation.MentionsCleared() {
+		_spec.ClearField(message.FieldMentions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.IsForwarded(); ok {
+		_spec.SetField(message.FieldIsForwarded, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.LinkPreview(); ok {
+		_spec.SetField(message.FieldLinkPreview, field.TypeBool, value)
 	}
 	_node = &Message{config: _u.config}
 	_spec.Assign = _node.assignValues

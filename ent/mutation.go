@@ -26,6 +26,7 @@ import (
 	"github.com/wagate/wagate/ent/node"
 	"github.com/wagate/wagate/ent/predicate"
 	"github.com/wagate/wagate/ent/refreshtoken"
+	"github.com/wagate/wagate/ent/schema"
 	"github.com/wagate/wagate/ent/subscription"
 	"github.com/wagate/wagate/ent/template"
 	"github.com/wagate/wagate/ent/user"
@@ -7641,6 +7642,15 @@ type MessageMutation struct {
 	bulk_id          *string
 	bulk_seq         *int
 	addbulk_seq      *int
+	reactions        *[]schema.MessageReaction
+	appendreactions  []schema.MessageReaction
+	edited_at        *time.Time
+	deleted_at       *time.Time
+	deleted_by       *string
+	mentions         *[]string
+	appendmentions   []string
+	is_forwarded     *bool
+	link_preview     *bool
 	clearedFields    map[string]struct{}
 	done             bool
 	oldValue         func(context.Context) (*Message, error)
@@ -8969,6 +8979,342 @@ func (m *MessageMutation) ResetBulkSeq() {
 	delete(m.clearedFields, message.FieldBulkSeq)
 }
 
+// SetReactions sets the "reactions" field.
+func (m *MessageMutation) SetReactions(sr []schema.MessageReaction) {
+	m.reactions = &sr
+	m.appendreactions = nil
+}
+
+// Reactions returns the value of the "reactions" field in the mutation.
+func (m *MessageMutation) Reactions() (r []schema.MessageReaction, exists bool) {
+	v := m.reactions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReactions returns the old "reactions" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldReactions(ctx context.Context) (v []schema.MessageReaction, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReactions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReactions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReactions: %w", err)
+	}
+	return oldValue.Reactions, nil
+}
+
+// AppendReactions adds sr to the "reactions" field.
+func (m *MessageMutation) AppendReactions(sr []schema.MessageReaction) {
+	m.appendreactions = append(m.appendreactions, sr...)
+}
+
+// AppendedReactions returns the list of values that were appended to the "reactions" field in this mutation.
+func (m *MessageMutation) AppendedReactions() ([]schema.MessageReaction, bool) {
+	if len(m.appendreactions) == 0 {
+		return nil, false
+	}
+	return m.appendreactions, true
+}
+
+// ClearReactions clears the value of the "reactions" field.
+func (m *MessageMutation) ClearReactions() {
+	m.reactions = nil
+	m.appendreactions = nil
+	m.clearedFields[message.FieldReactions] = struct{}{}
+}
+
+// ReactionsCleared returns if the "reactions" field was cleared in this mutation.
+func (m *MessageMutation) ReactionsCleared() bool {
+	_, ok := m.clearedFields[message.FieldReactions]
+	return ok
+}
+
+// ResetReactions resets all changes to the "reactions" field.
+func (m *MessageMutation) ResetReactions() {
+	m.reactions = nil
+	m.appendreactions = nil
+	delete(m.clearedFields, message.FieldReactions)
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (m *MessageMutation) SetEditedAt(t time.Time) {
+	m.edited_at = &t
+}
+
+// EditedAt returns the value of the "edited_at" field in the mutation.
+func (m *MessageMutation) EditedAt() (r time.Time, exists bool) {
+	v := m.edited_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEditedAt returns the old "edited_at" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldEditedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEditedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEditedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEditedAt: %w", err)
+	}
+	return oldValue.EditedAt, nil
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (m *MessageMutation) ClearEditedAt() {
+	m.edited_at = nil
+	m.clearedFields[message.FieldEditedAt] = struct{}{}
+}
+
+// EditedAtCleared returns if the "edited_at" field was cleared in this mutation.
+func (m *MessageMutation) EditedAtCleared() bool {
+	_, ok := m.clearedFields[message.FieldEditedAt]
+	return ok
+}
+
+// ResetEditedAt resets all changes to the "edited_at" field.
+func (m *MessageMutation) ResetEditedAt() {
+	m.edited_at = nil
+	delete(m.clearedFields, message.FieldEditedAt)
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *MessageMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *MessageMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *MessageMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[message.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *MessageMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[message.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *MessageMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, message.FieldDeletedAt)
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (m *MessageMutation) SetDeletedBy(s string) {
+	m.deleted_by = &s
+}
+
+// DeletedBy returns the value of the "deleted_by" field in the mutation.
+func (m *MessageMutation) DeletedBy() (r string, exists bool) {
+	v := m.deleted_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedBy returns the old "deleted_by" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldDeletedBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedBy: %w", err)
+	}
+	return oldValue.DeletedBy, nil
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" field.
+func (m *MessageMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+}
+
+// SetMentions sets the "mentions" field.
+func (m *MessageMutation) SetMentions(s []string) {
+	m.mentions = &s
+	m.appendmentions = nil
+}
+
+// Mentions returns the value of the "mentions" field in the mutation.
+func (m *MessageMutation) Mentions() (r []string, exists bool) {
+	v := m.mentions
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMentions returns the old "mentions" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldMentions(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMentions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMentions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMentions: %w", err)
+	}
+	return oldValue.Mentions, nil
+}
+
+// AppendMentions adds s to the "mentions" field.
+func (m *MessageMutation) AppendMentions(s []string) {
+	m.appendmentions = append(m.appendmentions, s...)
+}
+
+// AppendedMentions returns the list of values that were appended to the "mentions" field in this mutation.
+func (m *MessageMutation) AppendedMentions() ([]string, bool) {
+	if len(m.appendmentions) == 0 {
+		return nil, false
+	}
+	return m.appendmentions, true
+}
+
+// ClearMentions clears the value of the "mentions" field.
+func (m *MessageMutation) ClearMentions() {
+	m.mentions = nil
+	m.appendmentions = nil
+	m.clearedFields[message.FieldMentions] = struct{}{}
+}
+
+// MentionsCleared returns if the "mentions" field was cleared in this mutation.
+func (m *MessageMutation) MentionsCleared() bool {
+	_, ok := m.clearedFields[message.FieldMentions]
+	return ok
+}
+
+// ResetMentions resets all changes to the "mentions" field.
+func (m *MessageMutation) ResetMentions() {
+	m.mentions = nil
+	m.appendmentions = nil
+	delete(m.clearedFields, message.FieldMentions)
+}
+
+// SetIsForwarded sets the "is_forwarded" field.
+func (m *MessageMutation) SetIsForwarded(b bool) {
+	m.is_forwarded = &b
+}
+
+// IsForwarded returns the value of the "is_forwarded" field in the mutation.
+func (m *MessageMutation) IsForwarded() (r bool, exists bool) {
+	v := m.is_forwarded
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIsForwarded returns the old "is_forwarded" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldIsForwarded(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIsForwarded is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIsForwarded requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIsForwarded: %w", err)
+	}
+	return oldValue.IsForwarded, nil
+}
+
+// ResetIsForwarded resets all changes to the "is_forwarded" field.
+func (m *MessageMutation) ResetIsForwarded() {
+	m.is_forwarded = nil
+}
+
+// SetLinkPreview sets the "link_preview" field.
+func (m *MessageMutation) SetLinkPreview(b bool) {
+	m.link_preview = &b
+}
+
+// LinkPreview returns the value of the "link_preview" field in the mutation.
+func (m *MessageMutation) LinkPreview() (r bool, exists bool) {
+	v := m.link_preview
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLinkPreview returns the old "link_preview" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldLinkPreview(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLinkPreview is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLinkPreview requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLinkPreview: %w", err)
+	}
+	return oldValue.LinkPreview, nil
+}
+
+// ResetLinkPreview resets all changes to the "link_preview" field.
+func (m *MessageMutation) ResetLinkPreview() {
+	m.link_preview = nil
+}
+
 // Where appends a list predicates to the MessageMutation builder.
 func (m *MessageMutation) Where(ps ...predicate.Message) {
 	m.predicates = append(m.predicates, ps...)
@@ -9003,7 +9349,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 29)
+	fields := make([]string, 0, 36)
 	if m.subscription_id != nil {
 		fields = append(fields, message.FieldSubscriptionID)
 	}
@@ -9091,6 +9437,27 @@ func (m *MessageMutation) Fields() []string {
 	if m.bulk_seq != nil {
 		fields = append(fields, message.FieldBulkSeq)
 	}
+	if m.reactions != nil {
+		fields = append(fields, message.FieldReactions)
+	}
+	if m.edited_at != nil {
+		fields = append(fields, message.FieldEditedAt)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, message.FieldDeletedAt)
+	}
+	if m.deleted_by != nil {
+		fields = append(fields, message.FieldDeletedBy)
+	}
+	if m.mentions != nil {
+		fields = append(fields, message.FieldMentions)
+	}
+	if m.is_forwarded != nil {
+		fields = append(fields, message.FieldIsForwarded)
+	}
+	if m.link_preview != nil {
+		fields = append(fields, message.FieldLinkPreview)
+	}
 	return fields
 }
 
@@ -9157,6 +9524,20 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.BulkID()
 	case message.FieldBulkSeq:
 		return m.BulkSeq()
+	case message.FieldReactions:
+		return m.Reactions()
+	case message.FieldEditedAt:
+		return m.EditedAt()
+	case message.FieldDeletedAt:
+		return m.DeletedAt()
+	case message.FieldDeletedBy:
+		return m.DeletedBy()
+	case message.FieldMentions:
+		return m.Mentions()
+	case message.FieldIsForwarded:
+		return m.IsForwarded()
+	case message.FieldLinkPreview:
+		return m.LinkPreview()
 	}
 	return nil, false
 }
@@ -9224,6 +9605,20 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldBulkID(ctx)
 	case message.FieldBulkSeq:
 		return m.OldBulkSeq(ctx)
+	case message.FieldReactions:
+		return m.OldReactions(ctx)
+	case message.FieldEditedAt:
+		return m.OldEditedAt(ctx)
+	case message.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
+	case message.FieldDeletedBy:
+		return m.OldDeletedBy(ctx)
+	case message.FieldMentions:
+		return m.OldMentions(ctx)
+	case message.FieldIsForwarded:
+		return m.OldIsForwarded(ctx)
+	case message.FieldLinkPreview:
+		return m.OldLinkPreview(ctx)
 	}
 	return nil, fmt.Errorf("unknown Message field %s", name)
 }
@@ -9436,6 +9831,55 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetBulkSeq(v)
 		return nil
+	case message.FieldReactions:
+		v, ok := value.([]schema.MessageReaction)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReactions(v)
+		return nil
+	case message.FieldEditedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEditedAt(v)
+		return nil
+	case message.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
+	case message.FieldDeletedBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedBy(v)
+		return nil
+	case message.FieldMentions:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMentions(v)
+		return nil
+	case message.FieldIsForwarded:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIsForwarded(v)
+		return nil
+	case message.FieldLinkPreview:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLinkPreview(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)
 }
@@ -9538,6 +9982,18 @@ func (m *MessageMutation) ClearedFields() []string {
 	if m.FieldCleared(message.FieldBulkSeq) {
 		fields = append(fields, message.FieldBulkSeq)
 	}
+	if m.FieldCleared(message.FieldReactions) {
+		fields = append(fields, message.FieldReactions)
+	}
+	if m.FieldCleared(message.FieldEditedAt) {
+		fields = append(fields, message.FieldEditedAt)
+	}
+	if m.FieldCleared(message.FieldDeletedAt) {
+		fields = append(fields, message.FieldDeletedAt)
+	}
+	if m.FieldCleared(message.FieldMentions) {
+		fields = append(fields, message.FieldMentions)
+	}
 	return fields
 }
 
@@ -9572,6 +10028,18 @@ func (m *MessageMutation) ClearField(name string) error {
 		return nil
 	case message.FieldBulkSeq:
 		m.ClearBulkSeq()
+		return nil
+	case message.FieldReactions:
+		m.ClearReactions()
+		return nil
+	case message.FieldEditedAt:
+		m.ClearEditedAt()
+		return nil
+	case message.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	case message.FieldMentions:
+		m.ClearMentions()
 		return nil
 	}
 	return fmt.Errorf("unknown Message nullable field %s", name)
@@ -9667,6 +10135,27 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldBulkSeq:
 		m.ResetBulkSeq()
+		return nil
+	case message.FieldReactions:
+		m.ResetReactions()
+		return nil
+	case message.FieldEditedAt:
+		m.ResetEditedAt()
+		return nil
+	case message.FieldDeletedAt:
+		m.ResetDeletedAt()
+		return nil
+	case message.FieldDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	case message.FieldMentions:
+		m.ResetMentions()
+		return nil
+	case message.FieldIsForwarded:
+		m.ResetIsForwarded()
+		return nil
+	case message.FieldLinkPreview:
+		m.ResetLinkPreview()
 		return nil
 	}
 	return fmt.Errorf("unknown Message field %s", name)

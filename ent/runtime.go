@@ -915,6 +915,20 @@ func init() {
 	messageDescBulkID := messageFields[28].Descriptor()
 	// message.BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
 	message.BulkIDValidator = messageDescBulkID.Validators[0].(func(string) error)
+	// messageDescDeletedBy is the schema descriptor for deleted_by field.
+	messageDescDeletedBy := messageFields[33].Descriptor()
+	// message.DefaultDeletedBy holds the default value on creation for the deleted_by field.
+	message.DefaultDeletedBy = messageDescDeletedBy.Default.(string)
+	// message.DeletedByValidator is a validator for the "deleted_by" field. It is called by the builders before save.
+	message.DeletedByValidator = messageDescDeletedBy.Validators[0].(func(string) error)
+	// messageDescIsForwarded is the schema descriptor for is_forwarded field.
+	messageDescIsForwarded := messageFields[35].Descriptor()
+	// message.DefaultIsForwarded holds the default value on creation for the is_forwarded field.
+	message.DefaultIsForwarded = messageDescIsForwarded.Default.(bool)
+	// messageDescLinkPreview is the schema descriptor for link_preview field.
+	messageDescLinkPreview := messageFields[36].Descriptor()
+	// message.DefaultLinkPreview holds the default value on creation for the link_preview field.
+	message.DefaultLinkPreview = messageDescLinkPreview.Default.(bool)
 	// messageDescID is the schema descriptor for id field.
 	messageDescID := messageFields[0].Descriptor()
 	// message.IDValidator is a validator for the "id" field. It is called by the builders before save.

@@ -75,6 +75,15 @@ type Message struct {
 	// by a send job of its own.
 	BulkID  BulkID
 	BulkSeq int
+	// What happened after the send or receipt (SPEC §6a; message_actions.go).
+	Reactions   []Reaction
+	EditedAt    *time.Time // Text or Caption holds the edited content
+	DeletedAt   *time.Time // deleted for everyone
+	DeletedBy   string     // the JID that deleted it
+	Mentions    []string   // mentioned JIDs
+	IsForwarded bool
+	// NoLinkPreview: a text's URL is sent without its preview.
+	NoLinkPreview bool
 }
 
 // MessageFilter selects the messages of one instance; empty fields match

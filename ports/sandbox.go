@@ -17,6 +17,17 @@ type PhoneMessage struct {
 	Contacts      []PhoneContact
 	Poll          *Poll // question, options, MultipleAnswers
 	ReceivedAt    time.Time
+	// What the sender did to the message since, and what it referred to
+	// (SPEC §6a): reactions by account, the last edit's text, a deletion
+	// for everyone; the quoted message's id, mentioned JIDs, the
+	// forwarded mark and a link preview's title.
+	Reactions    []Reaction
+	EditedText   string
+	Deleted      bool
+	Quoted       string
+	Mentions     []string
+	IsForwarded  bool
+	PreviewTitle string
 }
 
 // PhoneContact is a shared contact as the phone received it: the name

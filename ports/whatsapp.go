@@ -94,6 +94,26 @@ type WAOutbound struct {
 	Contacts []ContactCard
 	Poll     *Poll  // question, options and MultipleAnswers
 	ReplyTo  string // WhatsApp id of the quoted message
+	// Quoted is the quoted message's content and author, when known, for
+	// the recipient's display of the reply (ReplyTo alone still links it).
+	Quoted *WAQuoted
+	// Mentions are JIDs mentioned in the text (each as @number in it);
+	// Forwarded marks a forward; Preview, on text, is the link preview.
+	Mentions  []string
+	Forwarded bool
+	Preview   *LinkPreview
+}
+
+// WAQuoted is the message a reply quotes.
+type WAQuoted struct {
+	Sender string // the author's JID
+	Text   string
+}
+
+// LinkPreview is what a text's first URL shows (SPEC §6a).
+type LinkPreview struct {
+	URL, Title, Description string
+	Thumbnail               []byte // JPEG, small
 }
 
 // WASent is what WhatsApp answered to a send.
@@ -161,6 +181,11 @@ type WAInbound struct {
 	Poll        *Poll
 	RawType     string // set, alone, for a kind not modelled
 	ReplyTo     string
+	Mentions    []string // mentioned JIDs
+	IsForwarded bool
+	// Action, when set, is a reaction, edit or deletion of another message
+	// rather than a message of its own.
+	Action *WAInboundAction
 }
 
 // WAReceiptType is how far a sent message got.

@@ -24,7 +24,7 @@ func (st *messageStore) CreateMessage(ctx context.Context, sub ports.Subscriptio
 
 // messageCreate is the INSERT of m, alone or in a batch.
 func messageCreate(c *ent.Client, sub ports.SubscriptionID, m ports.Message) *ent.MessageCreate {
-	return c.Message.Create().
+	return createActions(c.Message.Create(), m).
 		SetID(string(m.ID)).
 		SetSubscriptionID(string(sub)).
 		SetInstanceID(string(m.InstanceID)).
@@ -148,6 +148,7 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 		setOptionalTime(m.SentAt, u.SetSentAt, u.ClearSentAt)
 		setOptionalTime(m.DeliveredAt, u.SetDeliveredAt, u.ClearDeliveredAt)
 		setOptionalTime(m.ReadAt, u.SetReadAt, u.ClearReadAt)
+		updateActions(u, m)
 		if m.Location == nil {
 			u.ClearLatitude().ClearLongitude()
 		}
@@ -271,7 +272,7 @@ func setOptionalTime[U any](t *time.Time, set func(time.Time) U, clear func() U)
 }
 
 func toMessage(e *ent.Message) ports.Message {
-	return ports.Message{
+	return withActions(ports.Message{
 		ID:             ports.MessageID(e.ID),
 		SubscriptionID: ports.SubscriptionID(e.SubscriptionID),
 		InstanceID:     ports.InstanceID(e.InstanceID),
@@ -299,7 +300,7 @@ func toMessage(e *ent.Message) ports.Message {
 		ReadAt:         utcPtr(e.ReadAt),
 		BulkID:         ports.BulkID(deref(e.BulkID)),
 		BulkSeq:        deref(e.BulkSeq),
-	}
+	}, e)
 }
 
 // bulkID and bulkSeq are the bulk columns of m: NULL unless m belongs to a

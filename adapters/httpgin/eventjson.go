@@ -45,5 +45,5 @@ func eventDataDTO(data any) (any, bool) {
 	case struct{}, nil:
 		return struct{}{}, true
 	}
-	return nil, false
+	return actionEventDTO(data)
 }

@@ -32,6 +32,7 @@ var eventTypes = map[ports.EventType]bool{
 	ports.EventMessageReceived: true, ports.EventMessageStatus: true,
 	ports.EventBulkStatus: true, ports.EventWebhookTest: true,
 	ports.EventMessagePollVote: true,
+	ports.EventMessageReaction: true, ports.EventMessageEdited: true, ports.EventMessageDeleted: true,
 }
 
 // InstanceStatusDTO is the data of instance.status.

@@ -276,6 +276,7 @@ func (a *api) routes(e *gin.Engine) {
 	r.GET("/instances/:id/messages", a.listMessages)
 	r.GET("/instances/:id/messages/:messageId", a.getMessage)
 	r.GET("/instances/:id/messages/:messageId/media", a.getMedia)
+	a.messageActionRoutes(r, v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
 
 	r.POST("/instances/:id/webhooks", a.createWebhook)
 	r.GET("/instances/:id/webhooks", a.listWebhooks)
@@ -321,6 +322,7 @@ func (a *api) routes(e *gin.Engine) {
 		sb.POST("/scan", a.sandboxScan)
 		sb.POST("/inbound", a.sandboxInbound)
 		sb.POST("/vote", a.sandboxVote)
+		a.sandboxActionRoutes(sb)
 		// A phone number is no UUID: this route checks its own parameters.
 		byPhone := v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate)
 		byPhone.GET("/sandbox/phones/:phone/messages", a.sandboxPhoneMessages)

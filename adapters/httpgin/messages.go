@@ -17,9 +17,11 @@ import (
 // /api/v1/instances/{id}/messages/….
 
 type sendTextReq struct {
-	To      string `json:"to"`
-	Text    string `json:"text"`
-	ReplyTo string `json:"replyTo"`
+	To          string   `json:"to"`
+	Text        string   `json:"text"`
+	ReplyTo     string   `json:"replyTo"`
+	Mentions    []string `json:"mentions"`
+	LinkPreview *bool    `json:"linkPreview"`
 }
 
 type sendLocationReq struct {
@@ -69,6 +71,12 @@ type MessageDTO struct {
 	SentAt      *time.Time       `json:"sentAt"`
 	DeliveredAt *time.Time       `json:"deliveredAt"`
 	ReadAt      *time.Time       `json:"readAt"`
+	// Actions on the message (message_actions.go).
+	Reactions   []ReactionDTO `json:"reactions"`
+	EditedAt    *time.Time    `json:"editedAt"`
+	DeletedAt   *time.Time    `json:"deletedAt"`
+	Mentions    []string      `json:"mentions"`
+	IsForwarded bool          `json:"isForwarded"`
 }
 
 // LocationDTO is the pin of a location message.
@@ -96,7 +104,7 @@ func messageDTO(m ports.Message) MessageDTO {
 		SentAt: optTime(m.SentAt), DeliveredAt: optTime(m.DeliveredAt), ReadAt: optTime(m.ReadAt),
 	}
 	out.Contacts, out.Poll, out.RawType = contactDTOs(m.Contacts), pollDTO(m.Poll), optString(m.RawType)
-	return out
+	return withActions(out, m)
 }
 
 func locationDTO(l *ports.WALocation) *LocationDTO {
@@ -139,7 +147,8 @@ func (a *api) sendText(c *gin.Context) {
 		return
 	}
 	m, err := a.svc.Messaging.SendText(ctx(c), principal(c), inst, messaging.SendTextCmd{
-		To: req.To, Text: req.Text, ReplyTo: req.ReplyTo, Idempotency: idempotencyClaim(c, acceptedAnswer),
+		To: req.To, Text: req.Text, ReplyTo: req.ReplyTo, Mentions: req.Mentions,
+		NoLinkPreview: req.LinkPreview != nil && !*req.LinkPreview, Idempotency: idempotencyClaim(c, acceptedAnswer),
 	})
 	a.accepted(c, m, err)
 }

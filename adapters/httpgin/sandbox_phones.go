@@ -28,6 +28,7 @@ type phoneMessageDTO struct {
 	Contacts    []phoneContactDTO `json:"contacts,omitempty"`
 	Poll        *PollDTO          `json:"poll,omitempty"`
 	ReceivedAt  time.Time         `json:"receivedAt"`
+	phoneActionsDTO
 }
 
 type phoneMediaDTO struct {
@@ -62,6 +63,7 @@ func toPhoneMessage(m ports.PhoneMessage) phoneMessageDTO {
 	}
 	d.Poll = pollDTO(m.Poll)
 	d.Location = locationDTO(m.Location)
+	d.phoneActionsDTO = phoneActions(m)
 	return d
 }
 

@@ -68,6 +68,12 @@ type Received struct {
 	Waveform  []byte // audio: the levels the sender drew
 	QuotedID  string
 	Timestamp time.Time
+	// Mentions, IsForwarded and PreviewTitle come from the message's
+	// context; Action is set on a reaction, edit or revoke (actions.go).
+	Mentions     []string
+	IsForwarded  bool
+	PreviewTitle string
+	Action       *Action
 }
 
 // Location is a received location pin.
@@ -210,10 +216,7 @@ func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (stri
 	if err != nil {
 		return "", fmt.Errorf("send: marshal: %w", err)
 	}
-	typ := "text"
-	if msg.GetConversation() == "" && msg.GetExtendedTextMessage() == nil {
-		typ = "media"
-	}
+	typ, edit := stanzaKind(msg)
 	id := newID()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -222,9 +225,12 @@ func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (stri
 		if err != nil {
 			return "", fmt.Errorf("send to %s: %w", phone, err)
 		}
-		d.deliver(waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{
-			"from": c.jid, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ, "notify": c.pushName(),
-		}, Content: []waBinary.Node{{Tag: "enc", Attrs: waBinary.Attrs{"v": "2", "type": encType}, Content: ct}}})
+		attrs := waBinary.Attrs{"from": c.jid, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ, "notify": c.pushName()}
+		if edit != "" {
+			attrs["edit"] = edit
+		}
+		d.deliver(waBinary.Node{Tag: "message", Attrs: attrs,
+			Content: []waBinary.Node{{Tag: "enc", Attrs: waBinary.Attrs{"v": "2", "type": encType}, Content: ct}}})
 	}
 	return id, nil
 }

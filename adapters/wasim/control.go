@@ -101,6 +101,7 @@ func (s *Server) ControlHandler() http.Handler {
 	handle("POST /_sim/contacts/{phone}/vote", func(r *http.Request, q controlRequest) error {
 		return s.ContactVote(r.Context(), r.PathValue("phone"), q.To, q.PollID, q.Selected)
 	})
+	s.actionRoutes(mux)
 	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {
 		msgs, _ := s.PhoneMessages(r.Context(), r.PathValue("phone"))
 		w.Header().Set("Content-Type", "application/json")
@@ -197,7 +198,7 @@ func (r *Remote) ReplaceStream(ctx context.Context, deviceJID string) error {
 	return r.call(ctx, "/_sim/replace", controlRequest{JID: deviceJID})
 }
 
-func (r *Remote) call(ctx context.Context, path string, body controlRequest) error {
+func (r *Remote) call(ctx context.Context, path string, body any) error {
 	data, err := json.Marshal(body)
 	if err != nil {
 		return fmt.Errorf("simulator %s: %w", path, err)

@@ -48,7 +48,7 @@ func (c *Contact) run() {
 			c.autoAck(r) // the sender may still wait for its receipts
 			continue
 		}
-		c.log.add(r.record())
+		c.log.apply(r)
 		select {
 		case c.inbox <- *r:
 		default:
@@ -142,6 +142,7 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: from.ToNonAD().String(), Timestamp: time.Now()}
 	c.s.fill(r, &msg)
 	c.rememberPoll(r.ID, from, &msg)
+	c.s.fillActions(r, &msg)
 	return r, nil
 }
 

@@ -51,7 +51,7 @@ func (r *Received) record() ports.PhoneMessage {
 		m.Location = &ports.WALocation{Latitude: r.Location.Latitude, Longitude: r.Location.Longitude,
 			Name: r.Location.Name, Address: r.Location.Address}
 	}
-	return m
+	return r.withContext(m)
 }
 
 // PhoneMessages returns what the phone (digits, "+…" or a JID) received,

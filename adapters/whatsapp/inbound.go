@@ -47,9 +47,13 @@ func (s *session) inbound(ctx context.Context, cli *wa.Client, evt *events.Messa
 		PushName:    info.PushName,
 		Timestamp:   info.Timestamp,
 	}
+	if in.Action = inboundAction(evt); in.Action != nil {
+		return in
+	}
 	if !s.body(ctx, cli, evt.Message, in) {
 		return nil
 	}
+	in.Mentions, in.IsForwarded = contextOf(evt.Message)
 	return in
 }
 

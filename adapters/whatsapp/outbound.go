@@ -110,10 +110,7 @@ func checkRecipient(ctx context.Context, cli *wa.Client, to types.JID) error {
 
 // message builds the protobuf message of out.
 func message(ctx context.Context, cli *wa.Client, out ports.WAOutbound) (*waE2E.Message, error) {
-	var quote *waE2E.ContextInfo
-	if out.ReplyTo != "" {
-		quote = &waE2E.ContextInfo{StanzaID: proto.String(out.ReplyTo)}
-	}
+	quote := contextInfo(out)
 	switch {
 	case out.Media != nil:
 		return mediaMessage(ctx, cli, out, quote)
@@ -128,9 +125,7 @@ func message(ctx context.Context, cli *wa.Client, out ports.WAOutbound) (*waE2E.
 			Name: optString(l.Name), Address: optString(l.Address), ContextInfo: quote,
 		}}, nil
 	case out.Text != "":
-		return &waE2E.Message{ExtendedTextMessage: &waE2E.ExtendedTextMessage{
-			Text: proto.String(out.Text), ContextInfo: quote,
-		}}, nil
+		return textMessage(out, quote), nil
 	}
 	return nil, ports.Errorf(ports.EInvalid, "the message has no text, media or location")
 }

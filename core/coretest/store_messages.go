@@ -25,11 +25,12 @@ func cloneMessage(m ports.Message) ports.Message {
 		l := *m.Location
 		m.Location = &l
 	}
-	for _, t := range []**time.Time{&m.SentAt, &m.DeliveredAt, &m.ReadAt} {
+	for _, t := range []**time.Time{&m.SentAt, &m.DeliveredAt, &m.ReadAt, &m.EditedAt, &m.DeletedAt} {
 		if *t != nil {
 			*t = timePtr(**t)
 		}
 	}
+	m.Reactions, m.Mentions = slices.Clone(m.Reactions), slices.Clone(m.Mentions)
 	return m
 }
 
@@ -39,10 +40,13 @@ func stored(m ports.Message) ports.Message {
 	m = cloneMessage(m)
 	round := func(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 	m.CreatedAt, m.UpdatedAt = round(m.CreatedAt), round(m.UpdatedAt)
-	for _, t := range []*time.Time{m.SentAt, m.DeliveredAt, m.ReadAt} {
+	for _, t := range []*time.Time{m.SentAt, m.DeliveredAt, m.ReadAt, m.EditedAt, m.DeletedAt} {
 		if t != nil {
 			*t = round(*t)
 		}
+	}
+	for i := range m.Reactions {
+		m.Reactions[i].At = round(m.Reactions[i].At)
 	}
 	return m
 }

@@ -16,6 +16,10 @@ type SendTextCmd struct {
 	To      string // phone number or JID
 	Text    string
 	ReplyTo string // a WhatsApp message id, or one of our message ids of the instance
+	// Mentions are phone numbers, each written @number in Text.
+	Mentions []string
+	// NoLinkPreview sends a URL in Text without its preview.
+	NoLinkPreview bool
 	// Idempotency, when set, records the request's answer in the
 	// message's transaction.
 	Idempotency *ports.IdempotencyClaim[ports.Message]
@@ -31,10 +35,12 @@ func (s *Service) SendText(ctx context.Context, p ports.Principal, inst ports.In
 		return ports.Message{}, err
 	}
 	to, toErr := NormaliseTo(cmd.To)
-	if err := ports.FieldErrors(toErr, CheckText(cmd.Text), checkReplyTo(cmd.ReplyTo)); err != nil {
+	mentions, mentionErr := checkMentions(cmd.Mentions, cmd.Text)
+	if err := ports.FieldErrors(toErr, CheckText(cmd.Text), checkReplyTo(cmd.ReplyTo), mentionErr); err != nil {
 		return ports.Message{}, err
 	}
-	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageText, Text: cmd.Text}, cmd.ReplyTo, cmd.Idempotency)
+	draft := ports.Message{To: to, Type: ports.MessageText, Text: cmd.Text, Mentions: mentions, NoLinkPreview: cmd.NoLinkPreview}
+	return s.accept(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency)
 }
 
 // canSend checks that the caller may send from the instance.

@@ -110,6 +110,9 @@ func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
 // deliver it again after a reconnect) and announces it. A kind not
 // modelled is stored as unsupported, with its raw type: nothing is dropped.
 func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
+	if ev.Message.Action != nil {
+		return s.onInboundAction(ctx, ev)
+	}
 	in := cleanInbound(ev.Message)
 	typ := inboundType(in)
 	sub := ev.Subscription
@@ -136,6 +139,7 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 		Type: typ, Text: in.Text, Caption: truncate(in.Caption, MaxCaptionLen), Location: copyLocation(in.Location),
 		Contacts: in.Contacts, Poll: in.Poll, RawType: in.RawType,
 		Status: ports.MsgReceived, WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
+		Mentions: inboundMentions(in.Mentions), IsForwarded: in.IsForwarded,
 	}
 	if err := s.storeInbound(ctx, m, in.Media); err != nil {
 		return fmt.Errorf("store inbound message: %w", err)

@@ -25,6 +25,11 @@ type Deps struct {
 	IDs      ports.IDGen
 	Queue    ports.Queue
 	WhatsApp ports.WhatsApp
+	// Actions acts on sent and received messages (actions.go); nil: those
+	// routes answer not_supported.
+	Actions ports.WAActions
+	// Previews fetches link previews of texts; nil: texts go without.
+	Previews ports.LinkPreviewer
 	// Events is the event log: each status move and inbound message is
 	// appended in its own transaction.
 	Events *events.Log

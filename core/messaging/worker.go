@@ -212,6 +212,7 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	if err != nil {
 		return err
 	}
+	extras := s.extras(ctx, m)
 	// The deadline starts before the claim, so that the claim is stale
 	// only once this send has certainly given up.
 	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
@@ -227,6 +228,7 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	slot.sending()
 	out := outbound(claimed, md)
 	out.ID = claimed.WAMessageID
+	extras.apply(claimed, &out)
 	sent, err := s.d.WhatsApp.Send(sendCtx, claimed.InstanceID, out)
 	switch {
 	case err == nil:

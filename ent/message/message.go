@@ -69,6 +69,20 @@ const (
 	FieldBulkID = "bulk_id"
 	// FieldBulkSeq holds the string denoting the bulk_seq field in the database.
 	FieldBulkSeq = "bulk_seq"
+	// FieldReactions holds the string denoting the reactions field in the database.
+	FieldReactions = "reactions"
+	// FieldEditedAt holds the string denoting the edited_at field in the database.
+	FieldEditedAt = "edited_at"
+	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
+	FieldDeletedAt = "deleted_at"
+	// FieldDeletedBy holds the string denoting the deleted_by field in the database.
+	FieldDeletedBy = "deleted_by"
+	// FieldMentions holds the string denoting the mentions field in the database.
+	FieldMentions = "mentions"
+	// FieldIsForwarded holds the string denoting the is_forwarded field in the database.
+	FieldIsForwarded = "is_forwarded"
+	// FieldLinkPreview holds the string denoting the link_preview field in the database.
+	FieldLinkPreview = "link_preview"
 	// Table holds the table name of the message in the database.
 	Table = "messages"
 )
@@ -105,6 +119,13 @@ var Columns = []string{
 	FieldReadAt,
 	FieldBulkID,
 	FieldBulkSeq,
+	FieldReactions,
+	FieldEditedAt,
+	FieldDeletedAt,
+	FieldDeletedBy,
+	FieldMentions,
+	FieldIsForwarded,
+	FieldLinkPreview,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -180,6 +201,14 @@ var (
 	DefaultAttempts int
 	// BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
 	BulkIDValidator func(string) error
+	// DefaultDeletedBy holds the default value on creation for the "deleted_by" field.
+	DefaultDeletedBy string
+	// DeletedByValidator is a validator for the "deleted_by" field. It is called by the builders before save.
+	DeletedByValidator func(string) error
+	// DefaultIsForwarded holds the default value on creation for the "is_forwarded" field.
+	DefaultIsForwarded bool
+	// DefaultLinkPreview holds the default value on creation for the "link_preview" field.
+	DefaultLinkPreview bool
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -335,4 +364,29 @@ func ByBulkID(opts ...sql.OrderTermOption) OrderOption {
 // ByBulkSeq orders the results by the bulk_seq field.
 func ByBulkSeq(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBulkSeq, opts...).ToFunc()
+}
+
+// ByEditedAt orders the results by the edited_at field.
+func ByEditedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEditedAt, opts...).ToFunc()
+}
+
+// ByDeletedAt orders the results by the deleted_at field.
+func ByDeletedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeletedAt, opts...).ToFunc()
+}
+
+// ByDeletedBy orders the results by the deleted_by field.
+func ByDeletedBy(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDeletedBy, opts...).ToFunc()
+}
+
+// ByIsForwarded orders the results by the is_forwarded field.
+func ByIsForwarded(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIsForwarded, opts...).ToFunc()
+}
+
+// ByLinkPreview orders the results by the link_preview field.
+func ByLinkPreview(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLinkPreview, opts...).ToFunc()
 }

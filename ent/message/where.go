@@ -209,6 +209,31 @@ func BulkSeq(v int) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldBulkSeq, v))
 }
 
+// EditedAt applies equality check predicate on the "edited_at" field. It's identical to EditedAtEQ.
+func EditedAt(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldEditedAt, v))
+}
+
+// DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
+func DeletedAt(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldDeletedAt, v))
+}
+
+// DeletedBy applies equality check predicate on the "deleted_by" field. It's identical to DeletedByEQ.
+func DeletedBy(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldDeletedBy, v))
+}
+
+// IsForwarded applies equality check predicate on the "is_forwarded" field. It's identical to IsForwardedEQ.
+func IsForwarded(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldIsForwarded, v))
+}
+
+// LinkPreview applies equality check predicate on the "link_preview" field. It's identical to LinkPreviewEQ.
+func LinkPreview(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLinkPreview, v))
+}
+
 // SubscriptionIDEQ applies the EQ predicate on the "subscription_id" field.
 func SubscriptionIDEQ(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldSubscriptionID, v))
@@ -1937,6 +1962,211 @@ func BulkSeqIsNil() predicate.Message {
 // BulkSeqNotNil applies the NotNil predicate on the "bulk_seq" field.
 func BulkSeqNotNil() predicate.Message {
 	return predicate.Message(sql.FieldNotNull(FieldBulkSeq))
+}
+
+// ReactionsIsNil applies the IsNil predicate on the "reactions" field.
+func ReactionsIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldReactions))
+}
+
+// ReactionsNotNil applies the NotNil predicate on the "reactions" field.
+func ReactionsNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldReactions))
+}
+
+// EditedAtEQ applies the EQ predicate on the "edited_at" field.
+func EditedAtEQ(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldEditedAt, v))
+}
+
+// EditedAtNEQ applies the NEQ predicate on the "edited_at" field.
+func EditedAtNEQ(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldEditedAt, v))
+}
+
+// EditedAtIn applies the In predicate on the "edited_at" field.
+func EditedAtIn(vs ...time.Time) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldEditedAt, vs...))
+}
+
+// EditedAtNotIn applies the NotIn predicate on the "edited_at" field.
+func EditedAtNotIn(vs ...time.Time) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldEditedAt, vs...))
+}
+
+// EditedAtGT applies the GT predicate on the "edited_at" field.
+func EditedAtGT(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldEditedAt, v))
+}
+
+// EditedAtGTE applies the GTE predicate on the "edited_at" field.
+func EditedAtGTE(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldEditedAt, v))
+}
+
+// EditedAtLT applies the LT predicate on the "edited_at" field.
+func EditedAtLT(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldEditedAt, v))
+}
+
+// EditedAtLTE applies the LTE predicate on the "edited_at" field.
+func EditedAtLTE(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldEditedAt, v))
+}
+
+// EditedAtIsNil applies the IsNil predicate on the "edited_at" field.
+func EditedAtIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldEditedAt))
+}
+
+// EditedAtNotNil applies the NotNil predicate on the "edited_at" field.
+func EditedAtNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldEditedAt))
+}
+
+// DeletedAtEQ applies the EQ predicate on the "deleted_at" field.
+func DeletedAtEQ(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtNEQ applies the NEQ predicate on the "deleted_at" field.
+func DeletedAtNEQ(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldDeletedAt, v))
+}
+
+// DeletedAtIn applies the In predicate on the "deleted_at" field.
+func DeletedAtIn(vs ...time.Time) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtNotIn applies the NotIn predicate on the "deleted_at" field.
+func DeletedAtNotIn(vs ...time.Time) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldDeletedAt, vs...))
+}
+
+// DeletedAtGT applies the GT predicate on the "deleted_at" field.
+func DeletedAtGT(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldDeletedAt, v))
+}
+
+// DeletedAtGTE applies the GTE predicate on the "deleted_at" field.
+func DeletedAtGTE(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldDeletedAt, v))
+}
+
+// DeletedAtLT applies the LT predicate on the "deleted_at" field.
+func DeletedAtLT(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldDeletedAt, v))
+}
+
+// DeletedAtLTE applies the LTE predicate on the "deleted_at" field.
+func DeletedAtLTE(v time.Time) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldDeletedAt, v))
+}
+
+// DeletedAtIsNil applies the IsNil predicate on the "deleted_at" field.
+func DeletedAtIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldDeletedAt))
+}
+
+// DeletedAtNotNil applies the NotNil predicate on the "deleted_at" field.
+func DeletedAtNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldDeletedAt))
+}
+
+// DeletedByEQ applies the EQ predicate on the "deleted_by" field.
+func DeletedByEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldDeletedBy, v))
+}
+
+// DeletedByNEQ applies the NEQ predicate on the "deleted_by" field.
+func DeletedByNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldDeletedBy, v))
+}
+
+// DeletedByIn applies the In predicate on the "deleted_by" field.
+func DeletedByIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldDeletedBy, vs...))
+}
+
+// DeletedByNotIn applies the NotIn predicate on the "deleted_by" field.
+func DeletedByNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldDeletedBy, vs...))
+}
+
+// DeletedByGT applies the GT predicate on the "deleted_by" field.
+func DeletedByGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldDeletedBy, v))
+}
+
+// DeletedByGTE applies the GTE predicate on the "deleted_by" field.
+func DeletedByGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldDeletedBy, v))
+}
+
+// DeletedByLT applies the LT predicate on the "deleted_by" field.
+func DeletedByLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldDeletedBy, v))
+}
+
+// DeletedByLTE applies the LTE predicate on the "deleted_by" field.
+func DeletedByLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldDeletedBy, v))
+}
+
+// DeletedByContains applies the Contains predicate on the "deleted_by" field.
+func DeletedByContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldDeletedBy, v))
+}
+
+// DeletedByHasPrefix applies the HasPrefix predicate on the "deleted_by" field.
+func DeletedByHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldDeletedBy, v))
+}
+
+// DeletedByHasSuffix applies the HasSuffix predicate on the "deleted_by" field.
+func DeletedByHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldDeletedBy, v))
+}
+
+// DeletedByEqualFold applies the EqualFold predicate on the "deleted_by" field.
+func DeletedByEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldDeletedBy, v))
+}
+
+// DeletedByContainsFold applies the ContainsFold predicate on the "deleted_by" field.
+func DeletedByContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldDeletedBy, v))
+}
+
+// MentionsIsNil applies the IsNil predicate on the "mentions" field.
+func MentionsIsNil() predicate.Message {
+	return predicate.Message(sql.FieldIsNull(FieldMentions))
+}
+
+// MentionsNotNil applies the NotNil predicate on the "mentions" field.
+func MentionsNotNil() predicate.Message {
+	return predicate.Message(sql.FieldNotNull(FieldMentions))
+}
+
+// IsForwardedEQ applies the EQ predicate on the "is_forwarded" field.
+func IsForwardedEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldIsForwarded, v))
+}
+
+// IsForwardedNEQ applies the NEQ predicate on the "is_forwarded" field.
+func IsForwardedNEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldIsForwarded, v))
+}
+
+// LinkPreviewEQ applies the EQ predicate on the "link_preview" field.
+func LinkPreviewEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldLinkPreview, v))
+}
+
+// LinkPreviewNEQ applies the NEQ predicate on the "link_preview" field.
+func LinkPreviewNEQ(v bool) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldLinkPreview, v))
 }
 
 // And groups predicates with the AND operator between them.

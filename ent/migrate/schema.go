@@ -304,6 +304,13 @@ var (
 		{Name: "read_at", Type: field.TypeTime, Nullable: true},
 		{Name: "bulk_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "bulk_seq", Type: field.TypeInt, Nullable: true},
+		{Name: "reactions", Type: field.TypeJSON, Nullable: true},
+		{Name: "edited_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "mentions", Type: field.TypeJSON, Nullable: true},
+		{Name: "is_forwarded", Type: field.TypeBool, Default: false},
+		{Name: "link_preview", Type: field.TypeBool, Default: true},
 	}
 	// MessagesTable holds the schema information for the "messages" table.
 	MessagesTable = &schema.Table{

@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"time"
+
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema/field"
@@ -58,7 +60,28 @@ func (Message) Fields() []ent.Field {
 		// of their own.
 		field.String("bulk_id").MaxRuneLen(64).Optional().Nillable().Immutable(),
 		field.Int("bulk_seq").Optional().Nillable().Immutable(),
+		// What happened to the message after it was sent or received
+		// (SPEC §6a): reactions, one per reacting account; an edit's time
+		// (text or caption then holds the new content); a deletion for
+		// everyone, and by whom.
+		field.JSON("reactions", []MessageReaction{}).Optional(),
+		field.Time("edited_at").Optional().Nillable(),
+		field.Time("deleted_at").Optional().Nillable(),
+		field.String("deleted_by").MaxRuneLen(128).Default(""),
+		// mentions are the mentioned JIDs; is_forwarded marks a message
+		// forwarded (sent or received as such).
+		field.JSON("mentions", []string{}).Optional(),
+		field.Bool("is_forwarded").Default(false),
+		// link_preview: a text's first URL is sent with its preview.
+		field.Bool("link_preview").Default(true),
 	}
+}
+
+// MessageReaction is one account's reaction to a message.
+type MessageReaction struct {
+	From  string    `json:"from"`
+	Emoji string    `json:"emoji"`
+	At    time.Time `json:"at"`
 }
 
 // Indexes of Message.

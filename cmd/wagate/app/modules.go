@@ -106,6 +106,9 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 		Owner: s.ownership,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
+		// Link previews pass the same guard (SPEC §6a).
+		Previews: safehttp.NewPreviewer(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
+		Actions:  s.whatsappActions(),
 	}, messaging.Config{
 		SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes,
 		// The claim goes stale only once its send has certainly given up.
@@ -162,4 +165,13 @@ func (s *system) buildStoreOnly(clock ports.Clock, ids ports.IDGen, log *slog.Lo
 // saved and when dialled.
 func proxyGuard(cfg Config) safehttp.Options {
 	return safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate}
+}
+
+// whatsappActions is the adapter's actions on messages; nil when there is
+// no WhatsApp adapter (the routes then answer not_supported).
+func (s *system) whatsappActions() ports.WAActions {
+	if s.whatsapp == nil {
+		return nil
+	}
+	return s.whatsapp
 }
