@@ -38,6 +38,7 @@ var settings = []setting{
 	{"WAGATE_JWT_PREVIOUS_SECRETS", "", "comma-separated earlier secrets still accepted (key rotation)", true},
 	{"WAGATE_ACCESS_TOKEN_TTL", "15m", "lifetime of access tokens", false},
 	{"WAGATE_REFRESH_TOKEN_TTL", "720h", "lifetime of refresh tokens", false},
+	{"WAGATE_AUTH_CACHE_TTL", "2s", "how long a node trusts an API key or access token it checked without reading it again (0 to 1m; 0: every request reads); revocations reach every node's cache at once through Redis, this bounds what a lost one costs", false},
 	{"WAGATE_TIERS", "basic=5:600,pro=20:3000,max=40:6000", "tier=instances:requestsPerMinute for each tier", false},
 	{"WAGATE_AUTH_RATE_PER_MIN", "60", "requests per minute per client IP on /api/v1/auth/*", false},
 	{"WAGATE_LOGIN_FAILURES", "10/15m", "failed logins per account before it is locked for the window", false},
@@ -107,6 +108,7 @@ type Config struct {
 	JWTPrevious      []string
 	AccessTTL        time.Duration
 	RefreshTTL       time.Duration
+	AuthCacheTTL     time.Duration // 0: no principal cache
 	Tiers            ports.TierTable
 	AuthRatePerMin   int
 	LoginFailures    ports.Limit
@@ -214,6 +216,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
 			fail(d.name, err)
 		}
+	}
+	if c.AuthCacheTTL, err = boundedDuration(v("WAGATE_AUTH_CACHE_TTL"), time.Minute); err != nil {
+		fail("WAGATE_AUTH_CACHE_TTL", err)
 	}
 	if c.Tiers, err = parseTiers(v("WAGATE_TIERS")); err != nil {
 		fail("WAGATE_TIERS", err)
@@ -383,6 +388,18 @@ func positiveDuration(s string) (time.Duration, error) {
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("got %s, want a positive duration", s)
+	}
+	return d, nil
+}
+
+// boundedDuration accepts 0 (off) up to most.
+func boundedDuration(s string, most time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 || d > most {
+		return 0, fmt.Errorf("got %s, want 0 to %s", s, most)
 	}
 	return d, nil
 }
