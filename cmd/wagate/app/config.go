@@ -38,6 +38,8 @@ var settings = []setting{
 	{"WAGATE_JWT_PREVIOUS_SECRETS", "", "comma-separated earlier secrets still accepted (key rotation)", true},
 	{"WAGATE_ACCESS_TOKEN_TTL", "15m", "lifetime of access tokens", false},
 	{"WAGATE_REFRESH_TOKEN_TTL", "720h", "lifetime of refresh tokens", false},
+	{"WAGATE_PPROF_ADDR", "", "address of a net/http/pprof listener, without authentication (keep it on loopback); empty: none", false},
+	{"WAGATE_RELEASE_AFTER", "10s", "after this long, hand the kernel back the executable's pages only the start touched (Linux; about 40 MiB of RSS); 0: keep them", false},
 	{"WAGATE_AUTH_CACHE_TTL", "2s", "how long a node trusts an API key or access token it checked without reading it again (0 to 1m; 0: every request reads); revocations reach every node's cache at once through Redis, this bounds what a lost one costs", false},
 	{"WAGATE_TIERS", "basic=5:600,pro=20:3000,max=40:6000", "tier=instances:requestsPerMinute for each tier", false},
 	{"WAGATE_AUTH_RATE_PER_MIN", "60", "requests per minute per client IP on /api/v1/auth/*", false},
@@ -109,6 +111,8 @@ type Config struct {
 	AccessTTL        time.Duration
 	RefreshTTL       time.Duration
 	AuthCacheTTL     time.Duration // 0: no principal cache
+	PprofAddr        string        // empty: no profiling listener
+	ReleaseAfter     time.Duration // 0: keep the start's pages
 	Tiers            ports.TierTable
 	AuthRatePerMin   int
 	LoginFailures    ports.Limit
@@ -193,6 +197,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		WhatsApp:       v("WAGATE_WHATSAPP"),
 		SandboxAddr:    v("WAGATE_SANDBOX_ADDR"),
 		MetricsToken:   v("WAGATE_METRICS_TOKEN"),
+		PprofAddr:      v("WAGATE_PPROF_ADDR"),
 	}
 	var err error
 	durations := []struct {
@@ -216,6 +221,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
 			fail(d.name, err)
 		}
+	}
+	if c.ReleaseAfter, err = boundedDuration(v("WAGATE_RELEASE_AFTER"), time.Hour); err != nil {
+		fail("WAGATE_RELEASE_AFTER", err)
 	}
 	if c.AuthCacheTTL, err = boundedDuration(v("WAGATE_AUTH_CACHE_TTL"), time.Minute); err != nil {
 		fail("WAGATE_AUTH_CACHE_TTL", err)
