@@ -139,16 +139,8 @@ func (b *Revocations) receive(ctx context.Context, ps *redis.PubSub, t Revocatio
 // apply decodes one message and drops what it covers, unless this node
 // sent it (and so dropped it already).
 func (b *Revocations) apply(payload string, t RevocationTarget) {
-	if len(payload) > maxRevocation {
-		b.opt.Log.Warn("oversized revocation ignored", "bytes", len(payload))
-		return
-	}
 	var m revocationMessage
-	if err := json.Unmarshal([]byte(payload), &m); err != nil {
-		b.opt.Log.Warn("undecodable revocation ignored", "err", err)
-		return
-	}
-	if m.Node == string(b.opt.Node) {
+	if !decodeForeign(payload, maxRevocation, b.opt.Node, "revocation", b.opt.Log, &m) {
 		return
 	}
 	r := ports.Revocation{

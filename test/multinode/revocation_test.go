@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/wagate/wagate/test/testdb"
-	"github.com/wagate/wagate/test/testserver"
 )
 
 // revocationWithin is issue 17's bound: a credential revoked on one node
@@ -24,13 +21,7 @@ func TestRevocationReachesTheOtherNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two servers")
 	}
-	dir := t.TempDir()
-	bin, err := testserver.Build(t.Context(), dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbURL := testdb.Postgres(t)
-	redisURL, prefix := testdb.Redis(t)
+	dir, bin, dbURL, redisURL, prefix := setUp(t)
 	var nodes []*proc
 	for i := range 2 {
 		name := fmt.Sprintf("node-%d", i)
