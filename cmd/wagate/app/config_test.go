@@ -25,6 +25,16 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.AuthCacheTTL != 2*time.Second || c.ReleaseAfter != 10*time.Second || c.PprofAddr != "" {
 		t.Errorf("got auth cache %s, release after %s, pprof %q, want 2s, 10s and none", c.AuthCacheTTL, c.ReleaseAfter, c.PprofAddr)
 	}
+	// Nodes on PostgreSQL without Redis could not tell each other of a
+	// revocation: no cache unless asked for.
+	pgOnly := envOf(map[string]string{"WAGATE_DATABASE_URL": "postgres://db/wagate"})
+	if c, err := loadConfig(pgOnly); err != nil || c.AuthCacheTTL != 0 {
+		t.Errorf("postgres without redis: got auth cache %s (%v), want 0", c.AuthCacheTTL, err)
+	}
+	withRedis := envOf(map[string]string{"WAGATE_DATABASE_URL": "postgres://db/wagate", "WAGATE_REDIS_URL": "redis://r:6379/0"})
+	if c, err := loadConfig(withRedis); err != nil || c.AuthCacheTTL != 2*time.Second {
+		t.Errorf("postgres with redis: got auth cache %s (%v), want 2s", c.AuthCacheTTL, err)
+	}
 	if got, want := c.Tiers, ports.DefaultTiers(); len(got) != len(want) || got[ports.TierPro] != want[ports.TierPro] {
 		t.Errorf("got tiers %v, want %v", got, want)
 	}
