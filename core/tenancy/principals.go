@@ -22,8 +22,8 @@ import (
 // its families), ChangePassword (the user), ChangeTier (the
 // subscription). Issue 16's role changes must revoke the user, and a
 // subscription suspension the subscription. The TTL is the safety net
-// for a revocation the bus lost (Redis down) or one made by another
-// process without a bus (the admin command line).
+// for a revocation the bus lost (Redis down) or a change made straight in
+// the database.
 //
 // A nil *Principals caches nothing, which is what tests of the modules
 // that take one get by default.
