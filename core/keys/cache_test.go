@@ -15,11 +15,7 @@ import (
 // test, and a hook that counts the key reads.
 func newCachedEnv(t *testing.T) (*env, *int) {
 	t.Helper()
-	e := &env{store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{}}
-	cache := tenancy.NewPrincipals(tenancy.PrincipalCacheConfig{TTL: time.Hour}, e.clock, nil, nil)
-	e.svc = keys.New(keys.Deps{Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: e.ids, Principals: cache})
-	e.owner = e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "ada@example.com")
-	e.inst = e.instance(t, e.owner, "main")
+	e := newEnvWith(t, true)
 	reads := new(int)
 	e.store.Hook = func(method string) error {
 		if method == "GetAPIKeyAccess" {
@@ -28,6 +24,27 @@ func newCachedEnv(t *testing.T) (*env, *int) {
 		return nil
 	}
 	return e, reads
+}
+
+// newEnvWith is newEnv for tests and benchmarks, with a principal cache
+// whose TTL outlasts them when cached.
+func newEnvWith(tb testing.TB, cached bool) *env {
+	tb.Helper()
+	e := &env{store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{}}
+	var cache *tenancy.Principals
+	if cached {
+		cache = tenancy.NewPrincipals(tenancy.PrincipalCacheConfig{TTL: time.Hour}, e.clock, nil, nil)
+	}
+	e.svc = keys.New(keys.Deps{Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: e.ids, Principals: cache})
+	e.owner = e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "ada@example.com")
+	e.inst = ports.InstanceID(e.ids.NewID())
+	err := e.store.Stores().Instances.CreateInstance(context.Background(), e.owner.SubscriptionID, ports.Instance{
+		ID: e.inst, Name: "main", Status: ports.StatusCreated, CreatedAt: e.clock.Now(),
+	})
+	if err != nil {
+		tb.Fatalf("create instance: %v", err)
+	}
+	return e
 }
 
 func TestCachedKeyIsReadOnceAndRevokedAtOnce(t *testing.T) {
@@ -59,4 +76,26 @@ func TestCachedKeyExpiresWithTheKey(t *testing.T) {
 	e.clock.Advance(30 * time.Second)
 	_, err := e.svc.Authenticate(ctx, k.Key)
 	wantErr(t, err, ports.EUnauthorized, "token_expired")
+}
+
+// BenchmarkAuthenticate compares a key read from the store on every
+// request with one served by the principal cache (go test -bench
+// Authenticate ./core/keys): the figure the accept path saves per request,
+// before the round trip to a real database is even counted.
+func BenchmarkAuthenticate(b *testing.B) {
+	for _, cached := range []bool{false, true} {
+		b.Run(map[bool]string{false: "store", true: "cached"}[cached], func(b *testing.B) {
+			e := newEnvWith(b, cached)
+			k, err := e.svc.Create(context.Background(), e.owner, e.inst, keys.CreateCmd{Name: "bench"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := e.svc.Authenticate(context.Background(), k.Key); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
