@@ -142,16 +142,8 @@ func (b *Bus) forward(ctx context.Context) {
 // deliver decodes one message and hands it to the local bus, unless this
 // node published it.
 func (b *Bus) deliver(ctx context.Context, payload string) {
-	if len(payload) > maxMessage {
-		b.opt.Log.Warn("oversized event message ignored", "bytes", len(payload))
-		return
-	}
 	var m message
-	if err := json.Unmarshal([]byte(payload), &m); err != nil {
-		b.opt.Log.Warn("undecodable event message ignored", "err", err)
-		return
-	}
-	if m.Node == string(b.opt.Node) {
+	if !decodeForeign(payload, maxMessage, b.opt.Node, "event", b.opt.Log, &m) {
 		return
 	}
 	e, err := eventjson.Decode(m.Event)
@@ -163,6 +155,27 @@ func (b *Bus) deliver(ctx context.Context, payload string) {
 	if err := b.opt.Local.Publish(ctx, e); err != nil {
 		b.opt.Log.Warn("deliver another node's event", "type", string(e.Type), "err", err)
 	}
+}
+
+// sent is what decodeForeign needs of a channel message: who sent it.
+type sent interface{ sender() string }
+
+func (m *message) sender() string           { return m.Node }
+func (m *revocationMessage) sender() string { return m.Node }
+
+// decodeForeign decodes one channel message into m and reports whether it
+// is another node's: one too large or undecodable is logged and dropped,
+// and this node's own were handled when it published them.
+func decodeForeign(payload string, limit int, self ports.NodeID, what string, log *slog.Logger, m sent) bool {
+	if len(payload) > limit {
+		log.Warn("oversized "+what+" message ignored", "bytes", len(payload))
+		return false
+	}
+	if err := json.Unmarshal([]byte(payload), m); err != nil {
+		log.Warn("undecodable "+what+" message ignored", "err", err)
+		return false
+	}
+	return m.sender() != string(self)
 }
 
 // Close stops forwarding and unsubscribes. It does not close the local

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -20,6 +21,8 @@ type Deps struct {
 	Clock  ports.Clock
 	IDs    ports.IDGen
 	Log    *slog.Logger
+	// Principals caches authenticated keys; nil caches nothing.
+	Principals *tenancy.Principals
 }
 
 // Service is the keys module.
@@ -118,12 +121,17 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, inst ports.Inst
 	if err := p.RequireUser(); err != nil {
 		return err
 	}
-	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		if err := st.APIKeys.DeleteAPIKey(ctx, p.SubscriptionID, inst, id); err != nil {
 			return fmt.Errorf("delete api key: %w", err)
 		}
 		return s.audit(ctx, st.Audit, s.entry(p, "api_key.revoked", ports.APIKey{ID: id, InstanceID: inst}))
 	})
+	if err != nil {
+		return err
+	}
+	s.d.Principals.Revoke(ctx, ports.Revocation{APIKeyID: id})
+	return nil
 }
 
 // Authenticate turns a presented key into a principal. EUnauthorized for an
@@ -132,23 +140,44 @@ func (s *Service) Authenticate(ctx context.Context, key string) (ports.Principal
 	if !wellFormed(key) {
 		return ports.Principal{}, unauthorized()
 	}
-	hash := hashKey(key)
+	ck := tenancy.CredentialKey(key) // the SHA-256 the store keeps
+	hash := ck[:]
+	p, gen, ok := s.d.Principals.Lookup(ck)
+	if ok {
+		s.touches.queue(p.APIKeyID, s.d.Clock.Now())
+		return p, nil
+	}
+	p, until, err := s.authenticate(ctx, hash)
+	if err == nil {
+		s.d.Principals.Store(ck, p, until, gen)
+	}
+	return p, err
+}
+
+// authenticate is Authenticate without the cache: one read of the key
+// by its hash. It returns the key's expiry too, which bounds how long the
+// principal may be cached.
+func (s *Service) authenticate(ctx context.Context, hash []byte) (ports.Principal, time.Time, error) {
 	// One read: the key with its subscription's tier.
 	a, err := s.d.Stores.Access.GetAPIKeyAccess(ctx, hash)
 	k := a.Key
 	switch {
 	case ports.IsCode(err, ports.ENotFound):
-		return ports.Principal{}, unauthorized()
+		return ports.Principal{}, time.Time{}, unauthorized()
 	case err != nil:
-		return ports.Principal{}, fmt.Errorf("get api key: %w", err)
+		return ports.Principal{}, time.Time{}, fmt.Errorf("get api key: %w", err)
 	case subtle.ConstantTimeCompare(k.Hash, hash) != 1:
 		// The store matched on the hash already; this guards against a
 		// store that matches loosely (a prefix, a collation).
-		return ports.Principal{}, unauthorized()
+		return ports.Principal{}, time.Time{}, unauthorized()
 	}
 	now := s.d.Clock.Now()
-	if k.ExpiresAt != nil && !now.Before(*k.ExpiresAt) {
-		return ports.Principal{}, ports.ReasonError(ports.EUnauthorized, "token_expired", "the API key has expired")
+	var until time.Time
+	if k.ExpiresAt != nil {
+		until = *k.ExpiresAt
+	}
+	if k.ExpiresAt != nil && !now.Before(until) {
+		return ports.Principal{}, time.Time{}, ports.ReasonError(ports.EUnauthorized, "token_expired", "the API key has expired")
 	}
 	s.touches.queue(k.ID, now)
 	return ports.Principal{
@@ -158,7 +187,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (ports.Principal
 		APIKeyID:       k.ID,
 		InstanceID:     k.InstanceID,
 		Scopes:         k.Scopes,
-	}, nil
+	}, until, nil
 }
 
 // Run records lastUsedAt updates until ctx ends, then flushes what is left.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -51,6 +52,9 @@ type Deps struct {
 	// that the late events of one it let go of are left to the new
 	// holder (core/ownership); nil: this node holds every instance.
 	Owner Owner
+	// Principals caches authenticated callers: a deleted instance's keys
+	// are dropped from it on every node. Nil caches nothing.
+	Principals *tenancy.Principals
 }
 
 // Holder claims an instance's lease for this node. EConflict when another
@@ -260,6 +264,8 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, id ports.Instan
 	}
 	s.release(ctx, inst)
 	defer s.forgetQR(id)
+	// Once the keys are gone, no node may keep accepting them.
+	defer s.d.Principals.Revoke(ctx, ports.Revocation{InstanceID: id})
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		inst, err := st.Instances.GetInstance(ctx, p.SubscriptionID, id)
 		if err != nil {

@@ -7,9 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/sessions"
+	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -413,4 +415,37 @@ func TestOwn(t *testing.T) {
 	gone.InstanceID = "deleted"
 	_, err = e.svc.Own(ctx, gone)
 	wantErr(t, err, ports.ENotFound, "")
+}
+
+// TestDeleteRevokesTheInstanceKeys: an instance's keys go with it, and so
+// must every node's cached copy of them.
+func TestDeleteRevokesTheInstanceKeys(t *testing.T) {
+	e := &env{store: coretest.NewStore(), clock: coretest.NewClock(), ids: &coretest.IDs{}}
+	cache := tenancy.NewPrincipals(tenancy.PrincipalCacheConfig{TTL: time.Hour}, e.clock, nil, nil)
+	e.svc = sessions.New(sessions.Deps{Tx: e.store, Stores: e.store.Stores(), Clock: e.clock, IDs: e.ids,
+		Events: coretest.NewEventLog(e.clock, nil), Principals: cache})
+	e.owner = e.store.SeedAccount(e.ids, e.clock, ports.TierBasic, "ada@example.com")
+	ctx := context.Background()
+	inst := e.create(t, e.owner, "main")
+	other := e.create(t, e.owner, "other")
+	cached := func(name string, id ports.InstanceID) bool {
+		k := tenancy.CredentialKey(name)
+		if _, gen, ok := cache.Lookup(k); !ok {
+			cache.Store(k, ports.Principal{Kind: ports.PrincipalAPIKey, SubscriptionID: e.owner.SubscriptionID,
+				APIKeyID: ports.APIKeyID(name), InstanceID: id}, time.Time{}, gen)
+			return false
+		}
+		return true
+	}
+	cached("wag_main", inst.ID)
+	cached("wag_other", other.ID)
+	if err := e.svc.Delete(ctx, e.owner, inst.ID); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if cached("wag_main", inst.ID) {
+		t.Error("got the deleted instance's key still cached, want it dropped")
+	}
+	if !cached("wag_other", other.ID) {
+		t.Error("got another instance's key dropped, want it kept")
+	}
 }

@@ -66,6 +66,8 @@ func (s *Service) ChangeTier(ctx context.Context, p ports.Principal, id ports.Su
 	if err != nil {
 		return ports.SubscriptionSummary{}, err
 	}
+	// The cached principals carry the old tier, and so its rate limit.
+	s.d.Principals.Revoke(ctx, ports.Revocation{SubscriptionID: id})
 	return out, nil
 }
 

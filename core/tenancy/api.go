@@ -49,6 +49,8 @@ type Deps struct {
 	Tokens  ports.TokenIssuer
 	Limiter ports.RateLimiter
 	Log     *slog.Logger
+	// Principals caches authenticated callers; nil caches nothing.
+	Principals *Principals
 }
 
 // Service is the tenancy module.

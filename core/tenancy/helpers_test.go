@@ -17,6 +17,8 @@ type env struct {
 	hasher  *coretest.Hasher
 	limiter *coretest.Limiter
 	ids     *coretest.IDs
+	// principals caches callers when newCachedEnv made the env.
+	principals *tenancy.Principals
 }
 
 var client = tenancy.Client{IP: "198.51.100.7", UserAgent: "tenancy-test"}
@@ -45,6 +47,8 @@ func (e *env) service(cfg tenancy.Config, h ports.PasswordHasher) *tenancy.Servi
 		Hasher:  h,
 		Tokens:  coretest.NewTokenIssuer(e.clock),
 		Limiter: e.limiter,
+
+		Principals: e.principals,
 	}, cfg)
 }
 

@@ -76,6 +76,7 @@ func (s *Service) Refresh(ctx context.Context, value string, c Client) (Tokens, 
 	case reused:
 		s.d.Log.WarnContext(ctx, "refresh token reused; family revoked",
 			"userId", rt.UserID, "subscriptionId", rt.SubscriptionID, "family", rt.FamilyID)
+		s.d.Principals.Revoke(ctx, ports.Revocation{TokenFamily: rt.FamilyID})
 		return Tokens{}, tokenRevoked()
 	}
 	return toks, nil
@@ -115,7 +116,7 @@ func (s *Service) Logout(ctx context.Context, p ports.Principal, refreshValue st
 			return fmt.Errorf("get refresh token: %w", err)
 		}
 	}
-	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		now := s.d.Clock.Now()
 		if p.TokenID != "" {
 			if err := st.Tokens.DenyAccessToken(ctx, p.TokenID, p.TokenExpiresAt); err != nil {
@@ -132,6 +133,14 @@ func (s *Service) Logout(ctx context.Context, p ports.Principal, refreshValue st
 		}
 		return s.audit(ctx, st.Audit, byPrincipal(p, "auth.logout"))
 	})
+	if err != nil {
+		return err
+	}
+	s.d.Principals.Revoke(ctx, ports.Revocation{TokenID: p.TokenID, TokenFamily: p.TokenFamily})
+	if extraFamily != "" && extraFamily != p.TokenFamily {
+		s.d.Principals.Revoke(ctx, ports.Revocation{TokenFamily: extraFamily})
+	}
+	return nil
 }
 
 // ChangePassword checks the current password, stores the new one and revokes
@@ -162,7 +171,7 @@ func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}
-	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		now := s.d.Clock.Now()
 		// A new token version invalidates every access token issued before;
 		// refresh tokens are revoked outright.
@@ -182,12 +191,31 @@ func (s *Service) ChangePassword(ctx context.Context, p ports.Principal, current
 		e.TargetType, e.TargetID = "user", string(p.UserID)
 		return s.audit(ctx, st.Audit, e)
 	})
+	if err != nil {
+		return err
+	}
+	s.d.Principals.Revoke(ctx, ports.Revocation{UserID: p.UserID})
+	return nil
 }
 
 // AuthenticateAccess turns an access token into a principal: signature,
 // expiry, deny-list and token version are checked. EUnauthorized with reason
 // unauthorized, token_expired or token_revoked.
 func (s *Service) AuthenticateAccess(ctx context.Context, token string) (ports.Principal, error) {
+	key := CredentialKey(token)
+	p, gen, ok := s.d.Principals.Lookup(key)
+	if ok {
+		return p, nil
+	}
+	p, err := s.authenticateAccess(ctx, token)
+	if err == nil {
+		s.d.Principals.Store(key, p, p.TokenExpiresAt, gen)
+	}
+	return p, err
+}
+
+// authenticateAccess is AuthenticateAccess without the cache.
+func (s *Service) authenticateAccess(ctx context.Context, token string) (ports.Principal, error) {
 	c, err := s.d.Tokens.Verify(token)
 	if err != nil {
 		return ports.Principal{}, fmt.Errorf("verify access token: %w", err)

@@ -80,6 +80,20 @@ const (
 	bulkWait      = 4 * time.Minute
 )
 
+// setUp builds the binary into a temporary directory and makes a scratch
+// PostgreSQL database and Redis prefix for the nodes to share.
+func setUp(t *testing.T) (dir, bin, dbURL, redisURL, prefix string) {
+	t.Helper()
+	dir = t.TempDir()
+	bin, err := testserver.Build(t.Context(), dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbURL = testdb.Postgres(t)
+	redisURL, prefix = testdb.Redis(t)
+	return dir, bin, dbURL, redisURL, prefix
+}
+
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -356,13 +370,7 @@ func TestThreeNodes(t *testing.T) {
 		t.Skip("starts three servers and links 30 instances")
 	}
 	instances := *instancesFlag
-	dir := t.TempDir()
-	bin, err := testserver.Build(t.Context(), dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbURL := testdb.Postgres(t)
-	redisURL, prefix := testdb.Redis(t)
+	dir, bin, dbURL, redisURL, prefix := setUp(t)
 
 	// The simulator `wagate sim` runs, in the test's process rather than a
 	// child, so that the test reads what each recipient's phone received;

@@ -38,6 +38,9 @@ var settings = []setting{
 	{"WAGATE_JWT_PREVIOUS_SECRETS", "", "comma-separated earlier secrets still accepted (key rotation)", true},
 	{"WAGATE_ACCESS_TOKEN_TTL", "15m", "lifetime of access tokens", false},
 	{"WAGATE_REFRESH_TOKEN_TTL", "720h", "lifetime of refresh tokens", false},
+	{"WAGATE_PPROF_ADDR", "", "address of a net/http/pprof listener, without authentication (keep it on loopback); empty: none", false},
+	{"WAGATE_RELEASE_AFTER", "10s", "after this long, hand the kernel back the executable's pages only the start touched (Linux; about 40 MiB of RSS); 0: keep them", false},
+	{"WAGATE_AUTH_CACHE_TTL", "auto", "how long a node trusts an API key or access token it checked without reading it again (0 to 1m; 0: every request reads); revocations reach every node's cache at once through Redis, this bounds what a lost one costs; auto: 2s on SQLite or with Redis, 0 on PostgreSQL without Redis (other nodes could not be told)", false},
 	{"WAGATE_TIERS", "basic=5:600,pro=20:3000,max=40:6000", "tier=instances:requestsPerMinute for each tier", false},
 	{"WAGATE_AUTH_RATE_PER_MIN", "60", "requests per minute per client IP on /api/v1/auth/*", false},
 	{"WAGATE_LOGIN_FAILURES", "10/15m", "failed logins per account before it is locked for the window", false},
@@ -107,6 +110,9 @@ type Config struct {
 	JWTPrevious      []string
 	AccessTTL        time.Duration
 	RefreshTTL       time.Duration
+	AuthCacheTTL     time.Duration // 0: no principal cache
+	PprofAddr        string        // empty: no profiling listener
+	ReleaseAfter     time.Duration // 0: keep the start's pages
 	Tiers            ports.TierTable
 	AuthRatePerMin   int
 	LoginFailures    ports.Limit
@@ -191,6 +197,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		WhatsApp:       v("WAGATE_WHATSAPP"),
 		SandboxAddr:    v("WAGATE_SANDBOX_ADDR"),
 		MetricsToken:   v("WAGATE_METRICS_TOKEN"),
+		PprofAddr:      v("WAGATE_PPROF_ADDR"),
 	}
 	var err error
 	durations := []struct {
@@ -214,6 +221,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		if *d.dst, err = positiveDuration(v(d.name)); err != nil {
 			fail(d.name, err)
 		}
+	}
+	if c.ReleaseAfter, err = boundedDuration(v("WAGATE_RELEASE_AFTER"), time.Hour); err != nil {
+		fail("WAGATE_RELEASE_AFTER", err)
+	}
+	if c.AuthCacheTTL, err = authCacheTTL(v("WAGATE_AUTH_CACHE_TTL"), c); err != nil {
+		fail("WAGATE_AUTH_CACHE_TTL", err)
 	}
 	if c.Tiers, err = parseTiers(v("WAGATE_TIERS")); err != nil {
 		fail("WAGATE_TIERS", err)
@@ -383,6 +396,34 @@ func positiveDuration(s string) (time.Duration, error) {
 	}
 	if d <= 0 {
 		return 0, fmt.Errorf("got %s, want a positive duration", s)
+	}
+	return d, nil
+}
+
+// defaultAuthCacheTTL is the principal cache's TTL where revocations can
+// reach every node: a single SQLite node, or nodes sharing Redis.
+const defaultAuthCacheTTL = 2 * time.Second
+
+// authCacheTTL reads WAGATE_AUTH_CACHE_TTL: a duration up to a minute, or
+// auto, which caches only where no other node could miss a revocation.
+func authCacheTTL(s string, c Config) (time.Duration, error) {
+	if s != "auto" {
+		return boundedDuration(s, time.Minute)
+	}
+	if c.RedisURL != "" || c.DatabaseURL == "" {
+		return defaultAuthCacheTTL, nil
+	}
+	return 0, nil
+}
+
+// boundedDuration accepts 0 (off) up to most.
+func boundedDuration(s string, most time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	if d < 0 || d > most {
+		return 0, fmt.Errorf("got %s, want 0 to %s", s, most)
 	}
 	return d, nil
 }

@@ -22,6 +22,19 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.AccessTTL != 15*time.Minute || c.RefreshTTL != 720*time.Hour {
 		t.Errorf("got TTLs %s/%s, want 15m/720h", c.AccessTTL, c.RefreshTTL)
 	}
+	if c.AuthCacheTTL != 2*time.Second || c.ReleaseAfter != 10*time.Second || c.PprofAddr != "" {
+		t.Errorf("got auth cache %s, release after %s, pprof %q, want 2s, 10s and none", c.AuthCacheTTL, c.ReleaseAfter, c.PprofAddr)
+	}
+	// Nodes on PostgreSQL without Redis could not tell each other of a
+	// revocation: no cache unless asked for.
+	pgOnly := envOf(map[string]string{"WAGATE_DATABASE_URL": "postgres://db/wagate"})
+	if c, err := loadConfig(pgOnly); err != nil || c.AuthCacheTTL != 0 {
+		t.Errorf("postgres without redis: got auth cache %s (%v), want 0", c.AuthCacheTTL, err)
+	}
+	withRedis := envOf(map[string]string{"WAGATE_DATABASE_URL": "postgres://db/wagate", "WAGATE_REDIS_URL": "redis://r:6379/0"})
+	if c, err := loadConfig(withRedis); err != nil || c.AuthCacheTTL != 2*time.Second {
+		t.Errorf("postgres with redis: got auth cache %s (%v), want 2s", c.AuthCacheTTL, err)
+	}
 	if got, want := c.Tiers, ports.DefaultTiers(); len(got) != len(want) || got[ports.TierPro] != want[ports.TierPro] {
 		t.Errorf("got tiers %v, want %v", got, want)
 	}
@@ -63,6 +76,9 @@ func TestLoadConfigRejectsBadValues(t *testing.T) {
 		{"mysql url", "WAGATE_DATABASE_URL", "mysql://x", "WAGATE_DATABASE_URL"},
 		{"bad ttl", "WAGATE_ACCESS_TOKEN_TTL", "soon", "WAGATE_ACCESS_TOKEN_TTL"},
 		{"negative ttl", "WAGATE_REFRESH_TOKEN_TTL", "-1h", "WAGATE_REFRESH_TOKEN_TTL"},
+		{"auth cache too long", "WAGATE_AUTH_CACHE_TTL", "2m", "WAGATE_AUTH_CACHE_TTL"},
+		{"auth cache negative", "WAGATE_AUTH_CACHE_TTL", "-1s", "WAGATE_AUTH_CACHE_TTL"},
+		{"release after malformed", "WAGATE_RELEASE_AFTER", "later", "WAGATE_RELEASE_AFTER"},
 		{"tier missing", "WAGATE_TIERS", "basic=5:600,max=40:6000", "tier pro is missing"},
 		{"tier malformed", "WAGATE_TIERS", "basic=5", "WAGATE_TIERS"},
 		{"rate zero", "WAGATE_AUTH_RATE_PER_MIN", "0", "WAGATE_AUTH_RATE_PER_MIN"},

@@ -13,6 +13,7 @@ import (
 	"github.com/wagate/wagate/adapters/eventjson"
 	"github.com/wagate/wagate/adapters/jwt"
 	"github.com/wagate/wagate/adapters/prom"
+	"github.com/wagate/wagate/adapters/redisbus"
 	"github.com/wagate/wagate/adapters/safehttp"
 	"github.com/wagate/wagate/adapters/tracing"
 	"github.com/wagate/wagate/core/bulks"
@@ -34,7 +35,7 @@ import (
 
 // buildAccounts wires the accounts (tenancy, with its access tokens) and
 // the instance API keys.
-func (s *system) buildAccounts(cfg Config, clock ports.Clock, ids ports.IDGen, log *slog.Logger) error {
+func (s *system) buildAccounts(ctx context.Context, cfg Config, clock ports.Clock, ids ports.IDGen, log *slog.Logger) error {
 	secret, err := jwtSecret(cfg, log)
 	if err != nil {
 		return err
@@ -47,15 +48,42 @@ func (s *system) buildAccounts(cfg Config, clock ports.Clock, ids ports.IDGen, l
 	if err != nil {
 		return fmt.Errorf("jwt: %w", err)
 	}
+	if err := s.openPrincipals(ctx, cfg, clock, log); err != nil {
+		return err
+	}
 	stores := s.store.Stores()
 	s.tenancy = tenancy.New(tenancy.Deps{
 		Tx: s.store, Stores: stores, Clock: clock, IDs: ids, Hasher: argon2id.Default(),
-		Tokens: issuer, Limiter: s.limiter, Log: log,
+		Tokens: issuer, Limiter: s.limiter, Log: log, Principals: s.principals,
 	}, tenancy.Config{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL,
 		Tiers: cfg.Tiers, LoginFailures: cfg.LoginFailures,
 	})
-	s.keys = keys.New(keys.Deps{Tx: s.store, Stores: stores, Clock: clock, IDs: ids, Log: log})
+	s.keys = keys.New(keys.Deps{Tx: s.store, Stores: stores, Clock: clock, IDs: ids, Log: log, Principals: s.principals})
+	return nil
+}
+
+// openPrincipals starts the cache of authenticated callers and, with
+// Redis, the channel on which nodes tell each other what to drop from it.
+// Listening starts before any request can fill the cache.
+func (s *system) openPrincipals(ctx context.Context, cfg Config, clock ports.Clock, log *slog.Logger) error {
+	log = log.With("component", "auth-cache")
+	cache := tenancy.PrincipalCacheConfig{TTL: cfg.AuthCacheTTL}
+	if s.redis == nil || cfg.AuthCacheTTL == 0 {
+		s.principals = tenancy.NewPrincipals(cache, clock, nil, log)
+		return nil
+	}
+	rv, err := redisbus.NewRevocations(redisbus.RevocationOptions{
+		Redis: s.redis, Prefix: cfg.RedisPrefix, Node: ports.NodeID(cfg.NodeID), Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	s.principals = tenancy.NewPrincipals(cache, clock, rv, log)
+	if err := rv.Listen(ctx, s.principals); err != nil {
+		return fmt.Errorf("revocation channel: %w", err)
+	}
+	s.revocations = rv
 	return nil
 }
 
@@ -92,6 +120,7 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 		Directory: s.store.Directory(), Leases: s.ownership, Owner: s.ownership,
 		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, proxyGuard(cfg)) },
 		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
+		Principals: s.principals,
 	})
 	s.ownership.SetInstances(s.sessions)
 	return nil

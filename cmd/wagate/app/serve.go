@@ -63,6 +63,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	for _, p := range sys.passes(cfg) {
 		bg.Go(func() { periodic(bgCtx, log, p.name, p.every, p.fn) })
 	}
+	bg.Go(func() { releaseAfterStart(bgCtx, cfg.ReleaseAfter, log) })
 	defer func() {
 		stopBackground()
 		bg.Wait()
@@ -83,6 +84,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}()
 
+	if err := servePprof(bgCtx, cfg.PprofAddr, log); err != nil {
+		return fmt.Errorf("WAGATE_PPROF_ADDR: %w", err)
+	}
 	reg := sys.metrics
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	ready := []httpgin.ReadyCheck{{Name: "database", Check: sys.store}}

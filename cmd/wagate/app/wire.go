@@ -52,11 +52,15 @@ type system struct {
 	// shared carries events between nodes through Redis (nil without
 	// Redis); realtime is what the event dispatcher publishes to: shared,
 	// or bus alone.
-	shared   *redisbus.Bus
-	realtime ports.EventBus
-	queue    ports.Queue
-	runner   ports.Runner
-	whatsapp *whatsapp.Manager
+	shared *redisbus.Bus
+	// principals caches authenticated callers (nil: off); revocations
+	// tells the other nodes what to drop from theirs (nil without Redis).
+	principals  *tenancy.Principals
+	revocations *redisbus.Revocations
+	realtime    ports.EventBus
+	queue       ports.Queue
+	runner      ports.Runner
+	whatsapp    *whatsapp.Manager
 	// sim is the simulated network of sandbox mode (nil when live);
 	// simServer is set when it runs in this process, which then owns it.
 	sim       wasim.Controller
@@ -149,7 +153,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	// read back equal to the one first returned.
 	clock := ports.ClockFunc(func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) })
 	ids := uuidv7.New()
-	if err := sys.buildAccounts(cfg, clock, ids, log); err != nil {
+	if err := sys.buildAccounts(ctx, cfg, clock, ids, log); err != nil {
 		return nil, err
 	}
 	network, err := sys.openNetwork(cfg, log)
@@ -316,6 +320,9 @@ func (s *system) close() {
 	}
 	if s.shared != nil {
 		s.shared.Close()
+	}
+	if s.revocations != nil {
+		s.revocations.Close()
 	}
 	if s.bus != nil {
 		s.bus.Close()
