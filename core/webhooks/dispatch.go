@@ -101,7 +101,7 @@ func (s *Service) dispatchOnce(ctx context.Context, sub ports.SubscriptionID) (n
 	// After the commit: the rows are the outbox, and the relay enqueues
 	// what a failed enqueue leaves; a crash here loses only the batch's
 	// realtime copies, which are not durable anyway.
-	s.enqueueAll(ctx, rows)
+	s.enqueueAll(ctx, firstPerEndpoint(rows))
 	s.forward(ctx, evs)
 	return len(evs), len(evs) == dispatchBatch, nil
 }
@@ -177,6 +177,24 @@ func createDeliveries(ctx context.Context, st ports.Stores, rows []ports.Webhook
 		}
 	}
 	return nil
+}
+
+// firstPerEndpoint keeps the oldest of rows for each endpoint. Its job's
+// drain makes the endpoint's other due deliveries too (see lanes), so one
+// job per endpoint and batch wakes them all: a job per delivery would only
+// knock, or find its attempt made, at the cost of a queue round trip (and
+// on the embedded queue, of a table that grows by the backlog). Should the
+// drain stop early, its job runs again; the relay is the last resort.
+func firstPerEndpoint(rows []ports.WebhookDelivery) []ports.WebhookDelivery {
+	seen := map[ports.WebhookID]bool{}
+	var out []ports.WebhookDelivery
+	for _, d := range rows {
+		if !seen[d.EndpointID] {
+			seen[d.EndpointID] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // enqueueAll enqueues the first attempt of each committed row.
