@@ -26,8 +26,8 @@ type msgConfig struct {
 	send        bool
 	deliver     bool
 	webhooks    bool
-	instances   int      // (b) and (c)
-	messages    int      // (b)
+	instances   int     // (b) and (c)
+	messages    int     // (b)
 	endpoints   int     // (c) per instance
 	pacedEvents float64 // (c) inbound messages/s of the paced phase
 	backlog     int     // (c) deliveries of the backlog phase
