@@ -86,6 +86,11 @@ type WebhookStore interface {
 type DeliveryStore interface {
 	// CreateDelivery stores d; EConflict if the id exists.
 	CreateDelivery(ctx context.Context, sub SubscriptionID, d WebhookDelivery) error
+	// CreateDeliveries stores ds, all of sub, in a few multi-row
+	// statements (a dispatch writes hundreds at once); EConflict if an id
+	// exists or an event already has a delivery to the endpoint, and then
+	// the caller's transaction must roll back, as some rows may be written.
+	CreateDeliveries(ctx context.Context, sub SubscriptionID, ds []WebhookDelivery) error
 	// GetDelivery returns ENotFound if missing or another tenant's.
 	GetDelivery(ctx context.Context, sub SubscriptionID, id DeliveryID) (WebhookDelivery, error)
 	// ListDeliveries pages through one endpoint's deliveries, newest first.

@@ -169,12 +169,15 @@ func (s *Service) deliveriesOf(e ports.Event, targets []ports.WebhookEndpoint) (
 	return rows, nil
 }
 
-// createDeliveries writes rows through st, a transaction's stores.
+// createDeliveries writes rows, all of one subscription (a dispatch
+// follows one subscription's log), through st, a transaction's stores, in
+// multi-row inserts: a batch's hundreds of rows in a few round trips.
 func createDeliveries(ctx context.Context, st ports.Stores, rows []ports.WebhookDelivery) error {
-	for _, d := range rows {
-		if err := st.Deliveries.CreateDelivery(ctx, d.SubscriptionID, d); err != nil {
-			return fmt.Errorf("create delivery: %w", err)
-		}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := st.Deliveries.CreateDeliveries(ctx, rows[0].SubscriptionID, rows); err != nil {
+		return fmt.Errorf("create deliveries: %w", err)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) WebhookBackend) {
 		{"WebhookUpdate", testWebhookUpdate},
 		{"DeliveryCreateGetUpdate", testDeliveryCreateGetUpdate},
 		{"DeliveryPaging", testDeliveryPaging},
+		{"DeliveryCreateMany", testDeliveryCreateMany},
 		{"DeliveryClaimConcurrently", testDeliveryClaimRace},
 		{"DeliveryListDue", testDeliveryListDue},
 		{"WebhookDeleteCascades", testWebhookDelete},
