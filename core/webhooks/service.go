@@ -50,13 +50,17 @@ type Config struct {
 	// to count as left behind by RelayOnce; default 30 s.
 	RelayAfter time.Duration
 	// Concurrency is how many deliveries one runner makes at once;
-	// default 32.
+	// default DefaultConcurrency.
 	Concurrency int
 	// AttemptLease is how long a claimed attempt keeps its delivery from
 	// other drains; a crash mid-attempt leaves it due again after it.
 	// Default 30 s, and at least twice the HTTP client's timeout.
 	AttemptLease time.Duration
 }
+
+// DefaultConcurrency is the delivery workers of one node
+// (WAGATE_WEBHOOK_CONCURRENCY).
+const DefaultConcurrency = 32
 
 func (c Config) withDefaults() Config {
 	if len(c.Schedule) == 0 {
@@ -66,7 +70,7 @@ func (c Config) withDefaults() Config {
 		c.RelayAfter = 30 * time.Second
 	}
 	if c.Concurrency <= 0 {
-		c.Concurrency = 32
+		c.Concurrency = DefaultConcurrency
 	}
 	if c.AttemptLease <= 0 {
 		c.AttemptLease = 30 * time.Second

@@ -32,6 +32,8 @@ import (
 
 	_ "github.com/lib/pq"
 
+	"github.com/wagate/wagate/core/webhooks"
+
 	"github.com/wagate/wagate/test/testserver"
 )
 
@@ -52,7 +54,8 @@ func bench() int {
 	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
 	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
 	flag.IntVar(&mc.endpoints, "endpoints", 2, "webhook endpoints per instance and event source (SPEC §9 allows 10 per instance in all)")
-	flag.Float64Var(&mc.pacedEvents, "paced-events", 100, "inbound messages/s of the paced webhook phase (each fans out to -endpoints deliveries)")
+	flag.IntVar(&mc.webhookWorkers, "webhook-workers", webhooks.DefaultConcurrency, "the server's webhook delivery concurrency (WAGATE_WEBHOOK_CONCURRENCY); the ceiling's client uses as many")
+	flag.Float64Var(&mc.pacedEvents, "paced-events", 25, "inbound messages/s of the paced webhook phase (each fans out to -endpoints deliveries)")
 	flag.IntVar(&mc.backlog, "backlog", 10_000, "deliveries of the webhook backlog phase (events appended while the server is stopped)")
 	flag.Parse()
 	if *profile != "" {
@@ -90,8 +93,8 @@ func bench() int {
 		fmt.Fprintf(os.Stderr, "bench: -endpoints %d, want 1 to %d\n", mc.endpoints, maxEndpoints)
 		return 2
 	}
-	if mc.pacedEvents <= 0 || mc.backlog < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -paced-events and -backlog must be positive")
+	if mc.pacedEvents <= 0 || mc.backlog < 1 || mc.webhookWorkers < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -paced-events, -backlog and -webhook-workers must be positive")
 		return 2
 	}
 	mc.conc, mc.dur = *conc, *dur

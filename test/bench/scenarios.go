@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,9 @@ type msgConfig struct {
 	endpoints   int     // (c) per instance
 	pacedEvents float64 // (c) inbound messages/s of the paced phase
 	backlog     int     // (c) deliveries of the backlog phase
+	// webhookWorkers is the server's delivery concurrency
+	// (WAGATE_WEBHOOK_CONCURRENCY), which the ceiling's client matches.
+	webhookWorkers int
 }
 
 // The aims of issue 4, for PostgreSQL + Redis.
@@ -100,6 +104,7 @@ func deliverAndWebhooks(b backend, sim *wasim.Server, cfg msgConfig, report func
 		"WAGATE_SEND_DELAY":            "0",
 		"WAGATE_WEBHOOK_ALLOW_PRIVATE": "true",
 		"WAGATE_WEBHOOK_ALLOW_HTTP":    "true",
+		"WAGATE_WEBHOOK_CONCURRENCY":   strconv.Itoa(cfg.webhookWorkers),
 	}, cfg.conc)
 	if err != nil {
 		return err
@@ -158,8 +163,8 @@ func webhookLine(name string, f webhookFigures) string {
 	b, p := f.backlog, f.paced
 	p50, ok50 := p.quantile(0.50)
 	p99, ok99 := p.quantile(0.99)
-	return fmt.Sprintf("webhooks %s: %s; paced %.0f/s offered → %.0f/s%s, event→first attempt p50 %s p99 %s%s; %d endpoints",
-		name, backlogLine(b, f.ceiling), f.offeredPerSec, p.rate(), arrived(p), late(p50, ok50), late(p99, ok99), repeated(p), f.endpoints) +
+	return fmt.Sprintf("webhooks %s (%d workers): %s; paced %.0f/s offered → %.0f/s%s, event→first attempt p50 %s p99 %s%s; %d endpoints",
+		name, f.workers, backlogLine(b, f.ceiling), f.offeredPerSec, p.rate(), arrived(p), late(p50, ok50), late(p99, ok99), repeated(p), f.endpoints) +
 		aims(
 			aim{fmt.Sprintf("≥%.0f/s", aimWebhookRate), b.got >= b.want && b.rate() >= aimWebhookRate},
 			aim{fmt.Sprintf("p99≤%s at %.0f/s", ms(aimWebhookDelay), f.offeredPerSec), ok99 && p99 <= aimWebhookDelay},

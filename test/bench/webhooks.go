@@ -22,6 +22,7 @@ import (
 // latency from the event to its first attempt).
 type webhookFigures struct {
 	endpoints     int
+	workers       int // the server's delivery concurrency
 	backlog       phaseFigures
 	paced         phaseFigures
 	offeredPerSec float64 // deliveries/s the paced phase asked for
@@ -105,7 +106,7 @@ func benchWebhooks(g *gateway, sim *wasim.Server, insts []linked, cfg msgConfig)
 			}
 		}
 	}
-	f := webhookFigures{endpoints: len(paths)}
+	f := webhookFigures{endpoints: len(paths), workers: cfg.webhookWorkers}
 	perEvent := cfg.endpoints // every endpoint of the instance takes every event
 	event := func(i int) error {
 		in := insts[i%len(insts)]
@@ -121,7 +122,7 @@ func benchWebhooks(g *gateway, sim *wasim.Server, insts []linked, cfg msgConfig)
 	if f.backlog, err = backlogPhase(g, rcv, insts, max(1, cfg.backlog/perEvent), perEvent); err != nil {
 		return f, fmt.Errorf("backlog: %w", err)
 	}
-	if f.ceiling, err = benchWebhookCeiling(rcv, paths, f.backlog.want); err != nil {
+	if f.ceiling, err = benchWebhookCeiling(rcv, paths, f.backlog.want, cfg.webhookWorkers); err != nil {
 		return f, fmt.Errorf("ceiling: %w", err)
 	}
 	return f, nil
