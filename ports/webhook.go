@@ -118,6 +118,11 @@ type DeliveryAttempts interface {
 	// NextAttemptAt c.LeaseEnd. It reports whether it claimed; a condition
 	// that fails (a missing row included) is false, not an error.
 	ClaimDelivery(ctx context.Context, sub SubscriptionID, c DeliveryClaim) (bool, error)
+	// ClaimDeliveries is ClaimDelivery for each of ids at once, all with
+	// c's endpoint, attempt count, version and times (c.ID is ignored), in
+	// one statement. It returns the ids it claimed, in no order; an id
+	// whose condition fails is left out, not an error.
+	ClaimDeliveries(ctx context.Context, sub SubscriptionID, c DeliveryClaim, ids []DeliveryID) ([]DeliveryID, error)
 	// SaveAttempt writes d's status, attempts, log fields, NextAttemptAt
 	// and UpdatedAt, if the delivery is still pending with was attempts
 	// made (no other claim came in between). It reports whether it wrote.

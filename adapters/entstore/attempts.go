@@ -62,6 +62,58 @@ func (st *deliveryStore) ClaimDelivery(ctx context.Context, sub ports.Subscripti
 	return n == 1, nil
 }
 
+// ClaimDeliveries is ClaimDelivery's UPDATE over a list of ids, with
+// RETURNING (PostgreSQL, and SQLite since 3.35) to tell which rows it
+// claimed: ent's generated update only counts them.
+func (st *deliveryStore) ClaimDeliveries(ctx context.Context, sub ports.SubscriptionID, c ports.DeliveryClaim, ids []ports.DeliveryID) ([]ports.DeliveryID, error) {
+	if len(ids) == 0 {
+		return []ports.DeliveryID{}, nil
+	}
+	if len(ids) > maxDueBatch {
+		return nil, ports.Errorf(ports.EInvalid, "claim at most %d deliveries at once", maxDueBatch)
+	}
+	in := make([]any, len(ids))
+	for i, id := range ids {
+		in[i] = string(id)
+	}
+	b := sql.Dialect(st.s.dialect)
+	t := sql.Table(webhookendpoint.Table)
+	endpoint := b.Select(t.C(webhookendpoint.FieldID)).From(t).Where(sql.And(
+		sql.EQ(t.C(webhookendpoint.FieldID), string(c.Endpoint)),
+		sql.EQ(t.C(webhookendpoint.FieldSubscriptionID), string(sub)),
+		sql.EQ(t.C(webhookendpoint.FieldEnabled), true),
+		sql.EQ(t.C(webhookendpoint.FieldUpdatedAt), dbTime(c.EndpointVersion)),
+	))
+	query, args := b.Update(webhookdelivery.Table).
+		Set(webhookdelivery.FieldAttempts, c.Attempts+1).
+		Set(webhookdelivery.FieldUpdatedAt, dbTime(c.At)).
+		Set(webhookdelivery.FieldNextAttemptAt, dbTime(c.LeaseEnd)).
+		Where(sql.And(
+			sql.In(webhookdelivery.FieldID, in...),
+			sql.EQ(webhookdelivery.FieldSubscriptionID, string(sub)),
+			sql.EQ(webhookdelivery.FieldEndpointID, string(c.Endpoint)),
+			sql.EQ(webhookdelivery.FieldStatus, string(ports.DeliveryPending)),
+			sql.EQ(webhookdelivery.FieldAttempts, c.Attempts),
+			sql.Exists(endpoint),
+		)).
+		Returning(webhookdelivery.FieldID).
+		Query()
+	rows, err := st.s.client.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, dbError("claim deliveries", "delivery", err)
+	}
+	defer rows.Close()
+	out := []ports.DeliveryID{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, dbError("claim deliveries", "delivery", err)
+		}
+		out = append(out, ports.DeliveryID(id))
+	}
+	return out, dbError("claim deliveries", "delivery", rows.Err())
+}
+
 // endpointUnchanged holds while the endpoint is enabled and its UpdatedAt
 // is version: every change of an endpoint sets UpdatedAt.
 func endpointUnchanged(sub ports.SubscriptionID, id ports.WebhookID, version time.Time) predicate.WebhookDelivery {

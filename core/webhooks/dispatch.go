@@ -7,8 +7,13 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// dispatchBatch bounds the events one dispatch transaction takes.
-const dispatchBatch = 100
+// dispatchBatch bounds the events one dispatch transaction takes. A
+// batch costs a read of the events, one of each instance's endpoints, a
+// multi-row insert per 500 deliveries and a job per endpoint, whatever its
+// size, and one subscription's batches run one after the other: the batch
+// sets the fan-out's pace. 500 measured 1.5-2x the deliveries/s of 100
+// under a backlog (make bench); the transaction's write stays a few ms.
+const dispatchBatch = 500
 
 // backlogBatch bounds the subscriptions one relay pass dispatches.
 const backlogBatch = 100

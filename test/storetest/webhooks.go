@@ -37,6 +37,7 @@ func RunWebhooks(t *testing.T, open func(t *testing.T) WebhookBackend) {
 		{"WebhookDeleteCascades", testWebhookDelete},
 		{"DeliveryDue", testDeliveryDue},
 		{"DeliveryClaim", testDeliveryClaim},
+		{"DeliveryClaimMany", testDeliveryClaimMany},
 		{"DeliveryClaimConcurrentlyInOneStatement", testDeliveryClaimOnce},
 		{"DeliverySaveAttempt", testDeliverySaveAttempt},
 		{"WebhookListFailing", testWebhookListFailing},
