@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/wagate/wagate/ent"
@@ -25,7 +26,7 @@ func (st *deliveryStore) DueDeliveries(ctx context.Context, sub ports.Subscripti
 			webhookdelivery.SubscriptionID(string(sub)),
 			webhookdelivery.EndpointID(string(endpoint)),
 			webhookdelivery.Status(string(ports.DeliveryPending)),
-			webhookdelivery.NextAttemptAtLTE(dbTime(now)),
+			st.dueBy(now),
 		).
 		Order(ent.Asc(webhookdelivery.FieldID)).Limit(min(limit, maxDueBatch)).All(ctx)
 	if err != nil {
@@ -36,6 +37,24 @@ func (st *deliveryStore) DueDeliveries(ctx context.Context, sub ports.Subscripti
 		out[i] = toDelivery(r)
 	}
 	return out, nil
+}
+
+// dueBy is next_attempt_at <= now, written so that SQLite walks the
+// endpoint's pending rows by the (endpoint_id, status, id) index. Without
+// statistics its planner prefers the relay's (status, next_attempt_at)
+// index for the range, which under a backlog walks every endpoint's due
+// rows and sorts them, per call: a unary plus keeps a column out of index
+// choice (SQLite only; PostgreSQL has no + for timestamps, and its
+// statistics choose well).
+func (st *deliveryStore) dueBy(now time.Time) predicate.WebhookDelivery {
+	if st.s.dialect != dialect.SQLite {
+		return webhookdelivery.NextAttemptAtLTE(dbTime(now))
+	}
+	return func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("+").Ident(s.C(webhookdelivery.FieldNextAttemptAt)).WriteOp(sql.OpLTE).Arg(dbTime(now))
+		}))
+	}
 }
 
 // ClaimDelivery is one conditional UPDATE: the row's own conditions and
