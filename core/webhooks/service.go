@@ -59,7 +59,11 @@ type Config struct {
 }
 
 // DefaultConcurrency is the delivery workers of one node
-// (WAGATE_WEBHOOK_CONCURRENCY).
+// (WAGATE_WEBHOOK_CONCURRENCY). Measured by make bench's webhook backlog
+// (100 endpoints, 2 cores, load 12-15): 16, 32 and 64 workers made 217,
+// 314 and 220 deliveries/s on SQLite and 284, 519 and 378 on PostgreSQL +
+// Redis. Fewer leave endpoints idle; more only queue on the database's
+// writes and the CPU. One endpoint's deliveries go one at a time anyway.
 const DefaultConcurrency = 32
 
 func (c Config) withDefaults() Config {
