@@ -32,14 +32,6 @@ type webhookFigures struct {
 	ceiling phaseFigures
 }
 
-// ratio is the backlog's rate as a share of the ceiling's.
-func (f webhookFigures) ratio() float64 {
-	if f.ceiling.rate() <= 0 {
-		return 0
-	}
-	return f.backlog.rate() / f.ceiling.rate()
-}
-
 // phaseFigures are one phase's deliveries as the receiver saw them.
 type phaseFigures struct {
 	events, want, got int
@@ -55,15 +47,6 @@ type phaseFigures struct {
 }
 
 func (p phaseFigures) rate() float64 { return float64(p.got) / p.elapsed.Seconds() }
-
-// eventRate is how many events per second the server produced, as their
-// timestamps tell.
-func (p phaseFigures) eventRate() float64 {
-	if p.eventSpan <= 0 {
-		return 0
-	}
-	return float64(p.eventsSeen-1) / p.eventSpan.Seconds()
-}
 
 // quantile is the latency below which q of the wanted deliveries arrived;
 // false when fewer than that arrived at all (the rest count as later than
