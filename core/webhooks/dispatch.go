@@ -11,8 +11,10 @@ import (
 // batch costs a read of the events, one of each instance's endpoints, a
 // multi-row insert per 500 deliveries and a job per endpoint, whatever its
 // size, and one subscription's batches run one after the other: the batch
-// sets the fan-out's pace. 500 measured 1.5-2x the deliveries/s of 100
-// under a backlog (make bench); the transaction's write stays a few ms.
+// sets the fan-out's pace. Under make bench's backlog (loaded machine,
+// ratio to the plain-client ceiling of the same run) going from 100 to 500
+// took SQLite from 0.13 to 0.16 and PostgreSQL + Redis from 0.06 to 0.12;
+// the batch's insert is two statements.
 const dispatchBatch = 500
 
 // backlogBatch bounds the subscriptions one relay pass dispatches.
