@@ -86,6 +86,11 @@ type WebhookStore interface {
 type DeliveryStore interface {
 	// CreateDelivery stores d; EConflict if the id exists.
 	CreateDelivery(ctx context.Context, sub SubscriptionID, d WebhookDelivery) error
+	// CreateDeliveries stores ds, all of sub, in a few multi-row
+	// statements (a dispatch writes hundreds at once); EConflict if an id
+	// exists or an event already has a delivery to the endpoint, and then
+	// the caller's transaction must roll back, as some rows may be written.
+	CreateDeliveries(ctx context.Context, sub SubscriptionID, ds []WebhookDelivery) error
 	// GetDelivery returns ENotFound if missing or another tenant's.
 	GetDelivery(ctx context.Context, sub SubscriptionID, id DeliveryID) (WebhookDelivery, error)
 	// ListDeliveries pages through one endpoint's deliveries, newest first.
@@ -113,6 +118,11 @@ type DeliveryAttempts interface {
 	// NextAttemptAt c.LeaseEnd. It reports whether it claimed; a condition
 	// that fails (a missing row included) is false, not an error.
 	ClaimDelivery(ctx context.Context, sub SubscriptionID, c DeliveryClaim) (bool, error)
+	// ClaimDeliveries is ClaimDelivery for each of ids at once, all with
+	// c's endpoint, attempt count, version and times (c.ID is ignored), in
+	// one statement. It returns the ids it claimed, in no order; an id
+	// whose condition fails is left out, not an error.
+	ClaimDeliveries(ctx context.Context, sub SubscriptionID, c DeliveryClaim, ids []DeliveryID) ([]DeliveryID, error)
 	// SaveAttempt writes d's status, attempts, log fields, NextAttemptAt
 	// and UpdatedAt, if the delivery is still pending with was attempts
 	// made (no other claim came in between). It reports whether it wrote.

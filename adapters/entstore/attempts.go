@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"github.com/wagate/wagate/ent"
@@ -25,7 +26,7 @@ func (st *deliveryStore) DueDeliveries(ctx context.Context, sub ports.Subscripti
 			webhookdelivery.SubscriptionID(string(sub)),
 			webhookdelivery.EndpointID(string(endpoint)),
 			webhookdelivery.Status(string(ports.DeliveryPending)),
-			webhookdelivery.NextAttemptAtLTE(dbTime(now)),
+			st.dueBy(now),
 		).
 		Order(ent.Asc(webhookdelivery.FieldID)).Limit(min(limit, maxDueBatch)).All(ctx)
 	if err != nil {
@@ -36,6 +37,24 @@ func (st *deliveryStore) DueDeliveries(ctx context.Context, sub ports.Subscripti
 		out[i] = toDelivery(r)
 	}
 	return out, nil
+}
+
+// dueBy is next_attempt_at <= now, written so that SQLite walks the
+// endpoint's pending rows by the (endpoint_id, status, id) index. Without
+// statistics its planner prefers the relay's (status, next_attempt_at)
+// index for the range, which under a backlog walks every endpoint's due
+// rows and sorts them, per call: a unary plus keeps a column out of index
+// choice (SQLite only; PostgreSQL has no + for timestamps, and its
+// statistics choose well).
+func (st *deliveryStore) dueBy(now time.Time) predicate.WebhookDelivery {
+	if st.s.dialect != dialect.SQLite {
+		return webhookdelivery.NextAttemptAtLTE(dbTime(now))
+	}
+	return func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.WriteString("+").Ident(s.C(webhookdelivery.FieldNextAttemptAt)).WriteOp(sql.OpLTE).Arg(dbTime(now))
+		}))
+	}
 }
 
 // ClaimDelivery is one conditional UPDATE: the row's own conditions and
@@ -60,6 +79,58 @@ func (st *deliveryStore) ClaimDelivery(ctx context.Context, sub ports.Subscripti
 		return false, dbError("claim delivery", "delivery", err)
 	}
 	return n == 1, nil
+}
+
+// ClaimDeliveries is ClaimDelivery's UPDATE over a list of ids, with
+// RETURNING (PostgreSQL, and SQLite since 3.35) to tell which rows it
+// claimed: ent's generated update only counts them.
+func (st *deliveryStore) ClaimDeliveries(ctx context.Context, sub ports.SubscriptionID, c ports.DeliveryClaim, ids []ports.DeliveryID) ([]ports.DeliveryID, error) {
+	if len(ids) == 0 {
+		return []ports.DeliveryID{}, nil
+	}
+	if len(ids) > maxDueBatch {
+		return nil, ports.Errorf(ports.EInvalid, "claim at most %d deliveries at once", maxDueBatch)
+	}
+	in := make([]any, len(ids))
+	for i, id := range ids {
+		in[i] = string(id)
+	}
+	b := sql.Dialect(st.s.dialect)
+	t := sql.Table(webhookendpoint.Table)
+	endpoint := b.Select(t.C(webhookendpoint.FieldID)).From(t).Where(sql.And(
+		sql.EQ(t.C(webhookendpoint.FieldID), string(c.Endpoint)),
+		sql.EQ(t.C(webhookendpoint.FieldSubscriptionID), string(sub)),
+		sql.EQ(t.C(webhookendpoint.FieldEnabled), true),
+		sql.EQ(t.C(webhookendpoint.FieldUpdatedAt), dbTime(c.EndpointVersion)),
+	))
+	query, args := b.Update(webhookdelivery.Table).
+		Set(webhookdelivery.FieldAttempts, c.Attempts+1).
+		Set(webhookdelivery.FieldUpdatedAt, dbTime(c.At)).
+		Set(webhookdelivery.FieldNextAttemptAt, dbTime(c.LeaseEnd)).
+		Where(sql.And(
+			sql.In(webhookdelivery.FieldID, in...),
+			sql.EQ(webhookdelivery.FieldSubscriptionID, string(sub)),
+			sql.EQ(webhookdelivery.FieldEndpointID, string(c.Endpoint)),
+			sql.EQ(webhookdelivery.FieldStatus, string(ports.DeliveryPending)),
+			sql.EQ(webhookdelivery.FieldAttempts, c.Attempts),
+			sql.Exists(endpoint),
+		)).
+		Returning(webhookdelivery.FieldID).
+		Query()
+	rows, err := st.s.client.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, dbError("claim deliveries", "delivery", err)
+	}
+	defer rows.Close()
+	out := []ports.DeliveryID{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, dbError("claim deliveries", "delivery", err)
+		}
+		out = append(out, ports.DeliveryID(id))
+	}
+	return out, dbError("claim deliveries", "delivery", rows.Err())
 }
 
 // endpointUnchanged holds while the endpoint is enabled and its UpdatedAt

@@ -145,7 +145,31 @@ func deleteInstanceWebhooks(ctx context.Context, c *ent.Client, sub ports.Subscr
 }
 
 func (st *deliveryStore) CreateDelivery(ctx context.Context, sub ports.SubscriptionID, d ports.WebhookDelivery) error {
-	err := st.s.client.WebhookDelivery.Create().
+	err := newDelivery(st.s.client, sub, d).Exec(ctx)
+	return dbError("create delivery", "delivery", err)
+}
+
+// maxInsertRows bounds one multi-row INSERT: 17 columns a row stay well
+// under SQLite's and PostgreSQL's limits on bound parameters.
+const maxInsertRows = 500
+
+func (st *deliveryStore) CreateDeliveries(ctx context.Context, sub ports.SubscriptionID, ds []ports.WebhookDelivery) error {
+	for from := 0; from < len(ds); from += maxInsertRows {
+		chunk := ds[from:min(len(ds), from+maxInsertRows)]
+		builders := make([]*ent.WebhookDeliveryCreate, len(chunk))
+		for i, d := range chunk {
+			builders[i] = newDelivery(st.s.client, sub, d)
+		}
+		if err := st.s.client.WebhookDelivery.CreateBulk(builders...).Exec(ctx); err != nil {
+			return dbError("create deliveries", "delivery", err)
+		}
+	}
+	return nil
+}
+
+// newDelivery is the INSERT of d, of sub whatever d says.
+func newDelivery(c *ent.Client, sub ports.SubscriptionID, d ports.WebhookDelivery) *ent.WebhookDeliveryCreate {
+	return c.WebhookDelivery.Create().
 		SetID(string(d.ID)).
 		SetSubscriptionID(string(sub)).
 		SetInstanceID(string(d.InstanceID)).
@@ -161,9 +185,7 @@ func (st *deliveryStore) CreateDelivery(ctx context.Context, sub ports.Subscript
 		SetLatencyMs(d.LatencyMS).
 		SetNillableNextAttemptAt(dbTimePtr(d.NextAttemptAt)).
 		SetCreatedAt(dbTime(d.CreatedAt)).
-		SetUpdatedAt(dbTime(d.UpdatedAt)).
-		Exec(ctx)
-	return dbError("create delivery", "delivery", err)
+		SetUpdatedAt(dbTime(d.UpdatedAt))
 }
 
 func (st *deliveryStore) GetDelivery(ctx context.Context, sub ports.SubscriptionID, id ports.DeliveryID) (ports.WebhookDelivery, error) {

@@ -249,3 +249,14 @@ func TestRefusalClosesRequestBody(t *testing.T) {
 		t.Error("got the request body open, want it closed")
 	}
 }
+
+// TestIdlePerHost: the webhook client keeps an idle connection per
+// delivery worker to one host; others keep the default.
+func TestIdlePerHost(t *testing.T) {
+	for _, c := range []struct{ set, want int }{{0, 10}, {64, 64}, {300, 300}} {
+		tr := NewClient(Options{IdlePerHost: c.set}).Transport.(*guardedTransport).base
+		if tr.MaxIdleConnsPerHost != c.want || tr.MaxIdleConns < c.want {
+			t.Errorf("IdlePerHost %d: got %d per host, %d in all; want %d per host and at least as many in all", c.set, tr.MaxIdleConnsPerHost, tr.MaxIdleConns, c.want)
+		}
+	}
+}

@@ -61,6 +61,12 @@ type Options struct {
 	// Resolver resolves host names for CheckURL and for the client's dialer;
 	// nil means net.DefaultResolver.
 	Resolver Resolver
+	// IdlePerHost is how many idle connections to one host the client
+	// keeps; zero means 10. The webhook client keeps one per delivery
+	// worker: many endpoints often share a receiver's host, and a worker
+	// that finds no idle connection dials (and a TLS handshake) anew for
+	// every request.
+	IdlePerHost int
 }
 
 // allowedPorts are the only destination ports when the guard is on.
@@ -79,12 +85,16 @@ func newClient(o Options, p *policy) *http.Client {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	perHost := o.IdlePerHost
+	if perHost <= 0 {
+		perHost = 10
+	}
 	base := &http.Transport{
 		Proxy:                 nil, // HTTP(S)_PROXY would dial the proxy, not the checked target
 		DialContext:           p.dialContext,
 		ForceAttemptHTTP2:     true, // a custom DialContext turns HTTP/2 off unless forced
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   10,
+		MaxIdleConns:          max(100, perHost),
+		MaxIdleConnsPerHost:   perHost,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,

@@ -36,18 +36,40 @@ func (v view) ClaimDelivery(_ context.Context, sub ports.SubscriptionID, c ports
 		return false, err
 	}
 	defer done()
+	return d.claim(sub, c), nil
+}
+
+// ClaimDeliveries claims each of ids as ClaimDelivery does, in one call.
+func (v view) ClaimDeliveries(_ context.Context, sub ports.SubscriptionID, c ports.DeliveryClaim, ids []ports.DeliveryID) ([]ports.DeliveryID, error) {
+	d, done, err := v.enter("ClaimDeliveries")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	out := []ports.DeliveryID{}
+	for _, id := range ids {
+		c.ID = id
+		if d.claim(sub, c) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// claim is one delivery's claim; the caller holds the store.
+func (d *state) claim(sub ports.SubscriptionID, c ports.DeliveryClaim) bool {
 	dl, ok := d.deliveries[c.ID]
 	if !ok || dl.SubscriptionID != sub || dl.EndpointID != c.Endpoint || dl.Status != ports.DeliveryPending || dl.Attempts != c.Attempts {
-		return false, nil
+		return false
 	}
 	w, ok := d.webhooks[c.Endpoint]
 	if !ok || w.SubscriptionID != sub || !w.Enabled || !w.UpdatedAt.Equal(keptTime(c.EndpointVersion)) {
-		return false, nil
+		return false
 	}
 	lease := c.LeaseEnd
 	dl.Attempts, dl.UpdatedAt, dl.NextAttemptAt = c.Attempts+1, c.At, &lease
 	d.deliveries[c.ID] = storedDelivery(dl)
-	return true, nil
+	return true
 }
 
 // SaveAttempt writes d's outcome if the delivery is still pending with was

@@ -159,6 +159,17 @@ func (v view) CreateDelivery(_ context.Context, sub ports.SubscriptionID, dl por
 	return nil
 }
 
+// CreateDeliveries stores ds one by one, as CreateDelivery does; the
+// caller's transaction undoes the ones before a conflict.
+func (v view) CreateDeliveries(ctx context.Context, sub ports.SubscriptionID, ds []ports.WebhookDelivery) error {
+	for _, dl := range ds {
+		if err := v.CreateDelivery(ctx, sub, dl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // GetDelivery returns ENotFound if missing or another tenant's.
 func (v view) GetDelivery(_ context.Context, sub ports.SubscriptionID, id ports.DeliveryID) (ports.WebhookDelivery, error) {
 	d, done, err := v.enter("GetDelivery")

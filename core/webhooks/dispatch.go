@@ -7,8 +7,15 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// dispatchBatch bounds the events one dispatch transaction takes.
-const dispatchBatch = 100
+// dispatchBatch bounds the events one dispatch transaction takes. A
+// batch costs a read of the events, one of each instance's endpoints, a
+// multi-row insert per 500 deliveries and a job per endpoint, whatever its
+// size, and one subscription's batches run one after the other: the batch
+// sets the fan-out's pace. Under make bench's backlog (loaded machine,
+// ratio to the plain-client ceiling of the same run) going from 100 to 500
+// took SQLite from 0.13 to 0.16 and PostgreSQL + Redis from 0.06 to 0.12;
+// the batch's insert is two statements.
+const dispatchBatch = 500
 
 // backlogBatch bounds the subscriptions one relay pass dispatches.
 const backlogBatch = 100
@@ -101,7 +108,7 @@ func (s *Service) dispatchOnce(ctx context.Context, sub ports.SubscriptionID) (n
 	// After the commit: the rows are the outbox, and the relay enqueues
 	// what a failed enqueue leaves; a crash here loses only the batch's
 	// realtime copies, which are not durable anyway.
-	s.enqueueAll(ctx, rows)
+	s.enqueueAll(ctx, firstPerEndpoint(rows))
 	s.forward(ctx, evs)
 	return len(evs), len(evs) == dispatchBatch, nil
 }
@@ -169,14 +176,35 @@ func (s *Service) deliveriesOf(e ports.Event, targets []ports.WebhookEndpoint) (
 	return rows, nil
 }
 
-// createDeliveries writes rows through st, a transaction's stores.
+// createDeliveries writes rows, all of one subscription (a dispatch
+// follows one subscription's log), through st, a transaction's stores, in
+// multi-row inserts: a batch's hundreds of rows in a few round trips.
 func createDeliveries(ctx context.Context, st ports.Stores, rows []ports.WebhookDelivery) error {
-	for _, d := range rows {
-		if err := st.Deliveries.CreateDelivery(ctx, d.SubscriptionID, d); err != nil {
-			return fmt.Errorf("create delivery: %w", err)
-		}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := st.Deliveries.CreateDeliveries(ctx, rows[0].SubscriptionID, rows); err != nil {
+		return fmt.Errorf("create deliveries: %w", err)
 	}
 	return nil
+}
+
+// firstPerEndpoint keeps the oldest of rows for each endpoint. Its job's
+// drain makes the endpoint's other due deliveries too (see lanes), so one
+// job per endpoint and batch wakes them all: a job per delivery would only
+// knock, or find its attempt made, at the cost of a queue round trip (and
+// on the embedded queue, of a table that grows by the backlog). Should the
+// drain stop early, its job runs again; the relay is the last resort.
+func firstPerEndpoint(rows []ports.WebhookDelivery) []ports.WebhookDelivery {
+	seen := map[ports.WebhookID]bool{}
+	var out []ports.WebhookDelivery
+	for _, d := range rows {
+		if !seen[d.EndpointID] {
+			seen[d.EndpointID] = true
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // enqueueAll enqueues the first attempt of each committed row.

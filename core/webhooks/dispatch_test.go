@@ -29,8 +29,9 @@ func TestDispatchTwiceDeliversOnce(t *testing.T) {
 	if n := len(e.bus.Events()); n != 3 {
 		t.Errorf("realtime events: got %d, want 3", n)
 	}
-	if n := e.queue.Len(); n != 3 {
-		t.Errorf("delivery jobs: got %d, want 3", n)
+	// One job per endpoint and batch: its drain makes the other two.
+	if n := e.queue.Len(); n != 1 {
+		t.Errorf("delivery jobs: got %d, want 1", n)
 	}
 }
 
@@ -80,5 +81,38 @@ func TestDispatchFollowsOnlyNewEvents(t *testing.T) {
 	got := e.deliveries(t, w.ID) // newest first
 	if len(got) != 2 || got[0].EventID != last.ID || got[1].EventID != first.ID {
 		t.Fatalf("deliveries: got %+v, want the two message.status events", got)
+	}
+}
+
+// TestDispatchOneJobPerEndpointDeliversAll: a batch enqueues one job per
+// endpoint, for its oldest delivery; that job's drain makes every
+// delivery of the batch, in order, each once.
+func TestDispatchOneJobPerEndpointDeliversAll(t *testing.T) {
+	e := newEnv(t)
+	w1, w2 := e.create(t, "*"), e.create(t, "*")
+	var want []string
+	for range 4 {
+		want = append(want, e.appendEvent(t, ports.EventInstanceStatus).ID)
+	}
+	if _, err := e.svc.Dispatch(t.Context(), e.p.SubscriptionID); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.queue.Len(); n != 2 {
+		t.Fatalf("delivery jobs: got %d, want 2 (one per endpoint)", n)
+	}
+	e.run(t)
+	if got := e.hitIDs(); !sameIDs(got, want) {
+		t.Errorf("the first endpoint's job posted %v, want %v", got, want)
+	}
+	e.run(t)
+	if got := e.hitIDs(); !sameIDs(got, want) {
+		t.Errorf("the second endpoint's job posted %v, want %v", got, want)
+	}
+	for _, w := range []ports.WebhookID{w1.ID, w2.ID} {
+		for _, d := range e.deliveries(t, w) {
+			if d.Status != ports.DeliveryDelivered || d.Attempts != 1 {
+				t.Errorf("endpoint %s: got %s after %d attempts, want delivered after 1", w, d.Status, d.Attempts)
+			}
+		}
 	}
 }

@@ -63,6 +63,8 @@ func (s *Service) HandleDeliver(ctx context.Context, job ports.Delivery) error {
 func (s *Service) drain(ctx context.Context, own ownJob) error {
 	var due []ports.WebhookDelivery // the batch read last, oldest first
 	ownDone := false
+	claimed := &batchClaims{rows: map[ports.DeliveryID]ports.WebhookDelivery{}}
+	defer s.giveBackAll(ctx, claimed) // a drain cut short posts none of them
 	for range maxDrain {
 		if len(due) == 0 {
 			var err error
@@ -96,7 +98,7 @@ func (s *Service) drain(ctx context.Context, own ownJob) error {
 		default:
 			next, due = due[0], due[1:]
 		}
-		if err := s.deliver(ctx, next); err != nil {
+		if err := s.drainOne(ctx, claimed, next, due); err != nil {
 			s.lanes.drop(own.ep)
 			return err
 		}

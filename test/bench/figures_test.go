@@ -77,4 +77,7 @@ func TestReceiverCountsFirstAttemptsOfThePhase(t *testing.T) {
 	if len(s.latency) != 3 || s.events != 2 {
 		t.Errorf("got %d deliveries of %d events, want 3 of 2 (evt_1 twice, evt_t1)", len(s.latency), s.events)
 	}
+	if s.dups != 1 {
+		t.Errorf("got %d repeated deliveries, want 1 (evt_1's second attempt at /hook/a/0)", s.dups)
+	}
 }

@@ -20,6 +20,10 @@ type gateway struct {
 	c     *client
 	token string // the account's access token
 	sub   string // its subscription id
+	// st and env are the server's store and environment, for a restart
+	// on the same data.
+	st  store
+	env map[string]string
 }
 
 // linked is an instance connected through the simulator, with an API key.
@@ -49,7 +53,7 @@ func startGateway(st store, simAddr string, extra map[string]string, conc int) (
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{srv: srv, c: &client{base: srv.URL, http: &http.Client{
+	g := &gateway{srv: srv, st: st, env: env, c: &client{base: srv.URL, http: &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2},
 	}}}

@@ -33,6 +33,8 @@ import (
 
 	_ "github.com/lib/pq"
 
+	"github.com/wagate/wagate/core/webhooks"
+
 	"github.com/wagate/wagate/test/testserver"
 )
 
@@ -53,9 +55,9 @@ func bench() int {
 	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
 	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
 	flag.IntVar(&mc.endpoints, "endpoints", 2, "webhook endpoints per instance and event source (SPEC §9 allows 10 per instance in all)")
-	flag.Float64Var(&mc.webhookRate, "webhook-rate", aimWebhookRate, "deliveries/s offered in the paced webhook phase (at most half the burst's rate)")
-	flag.IntVar(&mc.burstEvents, "burst", 500, "events of the webhook burst (an inbound message fans out to -endpoints deliveries)")
-	sources := flag.String("webhook-sources", sourceReceived+","+sourceTest, "event sources of the webhook scenario: received (inbound messages), test (the test route)")
+	flag.IntVar(&mc.webhookWorkers, "webhook-workers", webhooks.DefaultConcurrency, "the server's webhook delivery concurrency (WAGATE_WEBHOOK_CONCURRENCY); the ceiling's client uses as many")
+	flag.Float64Var(&mc.pacedEvents, "paced-events", 25, "inbound messages/s of the paced webhook phase (each fans out to -endpoints deliveries)")
+	flag.IntVar(&mc.backlog, "backlog", 10_000, "deliveries of the webhook backlog phase (events appended while the server is stopped)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -88,17 +90,12 @@ func bench() int {
 			return 2
 		}
 	}
-	for _, s := range strings.Split(*sources, ",") {
-		switch s = strings.TrimSpace(s); s {
-		case sourceReceived, sourceTest:
-			mc.sources = append(mc.sources, s)
-		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown webhook source %q (want received or test)\n", s)
-			return 2
-		}
+	if mc.endpoints < 1 || mc.endpoints > maxEndpoints {
+		fmt.Fprintf(os.Stderr, "bench: -endpoints %d, want 1 to %d\n", mc.endpoints, maxEndpoints)
+		return 2
 	}
-	if n := mc.endpoints * len(mc.sources); mc.endpoints < 1 || n > maxEndpoints {
-		fmt.Fprintf(os.Stderr, "bench: -endpoints %d with %d sources makes %d per instance, want 1 to %d\n", mc.endpoints, len(mc.sources), n, maxEndpoints)
+	if mc.pacedEvents <= 0 || mc.backlog < 1 || mc.webhookWorkers < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -paced-events, -backlog and -webhook-workers must be positive")
 		return 2
 	}
 	mc.conc, mc.dur = *conc, *dur

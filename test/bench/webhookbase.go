@@ -14,14 +14,11 @@ import (
 // no signing: what wagate achieves against it is the ratio the bench
 // reports.
 
-// webhookWorkers is the delivery concurrency of the server (the webhooks
-// module's default), which the baseline matches.
-const webhookWorkers = 32
-
 // benchWebhookCeiling posts n deliveries round-robin over paths (the
-// endpoints' "/hook/…" paths) and returns what the receiver counted.
-func benchWebhookCeiling(rcv *receiver, paths []string, n int) (phaseFigures, error) {
-	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: webhookWorkers * 2}}
+// endpoints' "/hook/…" paths) from workers goroutines, the server's
+// delivery concurrency, and returns what the receiver counted.
+func benchWebhookCeiling(rcv *receiver, paths []string, n, workers int) (phaseFigures, error) {
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	defer c.CloseIdleConnections()
 	event := func(i int) error {
 		body := fmt.Sprintf(`{"id":"evt_base%d","type":"webhook.test","timestamp":%q,"data":{}}`, i, time.Now().UTC().Format(time.RFC3339Nano))
@@ -41,5 +38,5 @@ func benchWebhookCeiling(rcv *receiver, paths []string, n int) (phaseFigures, er
 		}
 		return nil
 	}
-	return webhookPhase(rcv, n, 1, 0, webhookWorkers, event)
+	return webhookPhase(rcv, n, 1, 0, workers, event)
 }

@@ -16,44 +16,28 @@ import (
 	"github.com/wagate/wagate/adapters/wasim"
 )
 
-// The event sources of scenario (c).
-const (
-	// sourceReceived: simulated contacts write to the instances; each
-	// inbound message is decrypted, stored and announced as
-	// message.received, which fans out to every endpoint of the instance.
-	// The realistic source: it includes the inbound path's cost.
-	sourceReceived = "received"
-	// sourceTest: POST …/webhooks/{wid}/test, one webhook.test delivery
-	// per call. Cheap events, so the figures are the delivery path's own.
-	sourceTest = "test"
-)
-
 // webhookFigures are scenario (c): webhook deliveries to a receiver in this
-// process, once as a burst (the most deliveries per second) and once at a
-// paced rate (the latency from the event to its first attempt).
+// process, once from a pre-filled backlog (the most deliveries per second
+// the pipeline makes) and once at a paced rate of inbound messages (the
+// latency from the event to its first attempt).
 type webhookFigures struct {
-	source        string
 	endpoints     int
-	burst, paced  phaseFigures
+	workers       int // the server's delivery concurrency
+	backlog       phaseFigures
+	paced         phaseFigures
 	offeredPerSec float64 // deliveries/s the paced phase asked for
-	// ceiling is a plain HTTP client's burst to the same receiver paths
-	// at the server's delivery concurrency (webhookbase.go).
+	// ceiling is a plain HTTP client's burst of as many deliveries to the
+	// same receiver paths at the server's delivery concurrency
+	// (webhookbase.go).
 	ceiling phaseFigures
-}
-
-// ratio is the burst's rate as a share of the ceiling's.
-func (f webhookFigures) ratio() float64 {
-	if f.ceiling.rate() <= 0 {
-		return 0
-	}
-	return f.burst.rate() / f.ceiling.rate()
 }
 
 // phaseFigures are one phase's deliveries as the receiver saw them.
 type phaseFigures struct {
 	events, want, got int
 	lost              int           // events the simulator or the server refused
-	elapsed           time.Duration // from the first event to the last arrival (or the give-up)
+	dups              int           // deliveries that arrived more than once
+	elapsed           time.Duration // the phase's span (see webhookPhase, backlogPhase)
 	latency           []time.Duration
 	// eventSpan is from the first to the last event timestamp that
 	// arrived: how fast the server turned inbound messages into events.
@@ -63,15 +47,6 @@ type phaseFigures struct {
 }
 
 func (p phaseFigures) rate() float64 { return float64(p.got) / p.elapsed.Seconds() }
-
-// eventRate is how many events per second the server produced, as their
-// timestamps tell.
-func (p phaseFigures) eventRate() float64 {
-	if p.eventSpan <= 0 {
-		return 0
-	}
-	return float64(p.eventsSeen-1) / p.eventSpan.Seconds()
-}
 
 // quantile is the latency below which q of the wanted deliveries arrived;
 // false when fewer than that arrived at all (the rest count as later than
@@ -84,72 +59,53 @@ func (p phaseFigures) quantile(q float64) (time.Duration, bool) {
 	return p.latency[i], true
 }
 
-// maxEndpoints is SPEC §9's limit of webhook endpoints per instance; each
-// event source has endpoints of its own.
+// maxEndpoints is SPEC §9's limit of webhook endpoints per instance.
 const maxEndpoints = 10
 
 // webhookGrace bounds the wait for a phase's deliveries after its last
 // event: a slower backend is reported as such rather than waited for.
 const webhookGrace = 15 * time.Second
 
-// benchWebhooks gives every instance `endpoints` webhook endpoints on a
-// loopback receiver and makes events from source: first burstEvents as
-// fast as conc senders can, then for dur at `rate` deliveries/s or half
-// the burst's rate, whichever is less.
-func benchWebhooks(g *gateway, sim *wasim.Server, insts []linked, source string, endpoints int, rate float64, dur time.Duration, burstEvents, conc int) (webhookFigures, error) {
+// benchWebhooks gives every instance cfg.endpoints message.received
+// endpoints on a loopback receiver, then runs the paced phase (simulated
+// contacts write to the instances at cfg.pacedEvents per second for
+// cfg.dur), the backlog phase (cfg.backlog deliveries' worth of events
+// appended while the server is stopped) and the ceiling (a plain client
+// making as many deliveries to the same paths).
+func benchWebhooks(g *gateway, sim *wasim.Server, insts []linked, cfg msgConfig) (webhookFigures, error) {
 	rcv, err := startReceiver()
 	if err != nil {
 		return webhookFigures{}, err
 	}
 	defer rcv.close()
-	types := []string{"message.received"}
-	if source == sourceTest {
-		types = []string{"webhook.test"}
-	}
-	var hooks []string // "/api/v1/instances/{id}/webhooks/{wid}"
 	var paths []string // the receiver's, one per endpoint
 	for _, in := range insts {
-		for j := range endpoints {
+		for j := range cfg.endpoints {
 			paths = append(paths, fmt.Sprintf("/hook/%s/%d", in.id, j))
-			body := map[string]any{"url": rcv.url + paths[len(paths)-1], "events": types}
-			var w struct{ ID string }
+			body := map[string]any{"url": rcv.url + paths[len(paths)-1], "events": []string{"message.received"}}
 			path := "/api/v1/instances/" + in.id + "/webhooks"
-			if err := g.c.do("POST", path, g.token, body, http.StatusCreated, &w); err != nil {
+			if err := g.c.do("POST", path, g.token, body, http.StatusCreated, nil); err != nil {
 				return webhookFigures{}, err
 			}
-			hooks = append(hooks, path+"/"+w.ID)
 		}
 	}
-	f := webhookFigures{source: source, endpoints: len(hooks)}
-	// perEvent is the deliveries one event makes.
-	perEvent, event := endpoints, func(i int) error {
+	f := webhookFigures{endpoints: len(paths), workers: cfg.webhookWorkers}
+	perEvent := cfg.endpoints // every endpoint of the instance takes every event
+	event := func(i int) error {
 		in := insts[i%len(insts)]
 		// Contacts of their own, not the recipients of the sends.
 		from := fmt.Sprintf("+1557%07d", 1_000_000+i%contacts)
 		return sim.ContactSendText(context.Background(), from, in.phone, fmt.Sprintf("%s%d", rcv.tag(), i))
 	}
-	if source == sourceTest {
-		perEvent, event = 1, func(i int) error {
-			return g.c.do("POST", hooks[i%len(hooks)]+"/test", g.token, nil, http.StatusAccepted, nil)
-		}
-	}
-	f.burst, err = webhookPhase(rcv, burstEvents, perEvent, 0, conc, event)
-	if err != nil {
-		return f, fmt.Errorf("burst: %w", err)
-	}
-	// The latency is measured at a load the server carries: the aim's
-	// rate, or half the burst's when that is less (over capacity the
-	// latency only measures how long the bench kept offering).
-	f.offeredPerSec = min(rate, f.burst.rate()/2)
-	if f.offeredPerSec < 1 {
-		return f, errors.New("the burst delivered (almost) nothing; no paced phase")
-	}
-	events := max(1, int(f.offeredPerSec*dur.Seconds())/perEvent)
-	f.paced, err = webhookPhase(rcv, events, perEvent, f.offeredPerSec/float64(perEvent), conc, event)
-	if err != nil {
+	f.offeredPerSec = cfg.pacedEvents * float64(perEvent)
+	events := max(1, int(cfg.pacedEvents*cfg.dur.Seconds()))
+	if f.paced, err = webhookPhase(rcv, events, perEvent, cfg.pacedEvents, cfg.conc, event); err != nil {
 		return f, fmt.Errorf("paced: %w", err)
 	}
-	if f.ceiling, err = benchWebhookCeiling(rcv, paths, f.burst.want); err != nil {
+	if f.backlog, err = backlogPhase(g, rcv, insts, max(1, cfg.backlog/perEvent), perEvent); err != nil {
+		return f, fmt.Errorf("backlog: %w", err)
+	}
+	if f.ceiling, err = benchWebhookCeiling(rcv, paths, f.backlog.want, cfg.webhookWorkers); err != nil {
 		return f, fmt.Errorf("ceiling: %w", err)
 	}
 	return f, nil
@@ -170,7 +126,7 @@ func webhookPhase(rcv *receiver, n, perEvent int, eventRate float64, conc int, e
 		time.Sleep(20 * time.Millisecond)
 	}
 	s := rcv.snapshot()
-	p.got, p.latency, p.elapsed = len(s.latency), s.latency, s.last.Sub(start)
+	p.got, p.latency, p.elapsed, p.dups = len(s.latency), s.latency, s.last.Sub(start), s.dups
 	p.eventsSeen, p.eventSpan = s.events, s.lastEvent.Sub(s.firstEvent)
 	if p.got < p.want {
 		p.elapsed = time.Since(start)
@@ -200,6 +156,8 @@ type receiver struct {
 	events                map[string]bool // webhook-id
 	latency               []time.Duration
 	last                  time.Time // the latest first attempt, or the phase's start
+	first                 time.Time // the earliest first attempt
+	dups                  int       // attempts of an (endpoint, event) seen before
 	firstEvent, lastEvent time.Time
 }
 
@@ -235,10 +193,17 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	id := req.Header.Get("webhook-id")
 	key := req.URL.Path + " " + id
 	r.mu.Lock()
-	if r.ours(ev.Data.Text, ev.Timestamp) && !r.seen[key] {
+	switch {
+	case !r.ours(ev.Data.Text, ev.Timestamp):
+	case r.seen[key]:
+		r.dups++
+	default:
 		r.seen[key] = true
 		r.latency = append(r.latency, at.Sub(ev.Timestamp))
 		r.last = at
+		if r.first.IsZero() {
+			r.first = at
+		}
 		if !r.events[id] {
 			r.events[id] = true
 			if r.firstEvent.IsZero() || ev.Timestamp.Before(r.firstEvent) {
@@ -268,6 +233,7 @@ func (r *receiver) next() {
 	r.phase++
 	r.began = time.Now()
 	r.seen, r.events, r.latency, r.last = map[string]bool{}, map[string]bool{}, nil, r.began
+	r.first, r.dups = time.Time{}, 0
 	r.firstEvent, r.lastEvent = time.Time{}, time.Time{}
 }
 
@@ -290,7 +256,8 @@ func (r *receiver) progress() int {
 // receiverSnapshot is what a phase received.
 type receiverSnapshot struct {
 	latency               []time.Duration
-	last                  time.Time
+	first, last           time.Time
+	dups                  int
 	events                int
 	firstEvent, lastEvent time.Time
 }
@@ -298,7 +265,7 @@ type receiverSnapshot struct {
 func (r *receiver) snapshot() receiverSnapshot {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return receiverSnapshot{latency: slices.Clone(r.latency), last: r.last, events: len(r.events), firstEvent: r.firstEvent, lastEvent: r.lastEvent}
+	return receiverSnapshot{latency: slices.Clone(r.latency), first: r.first, last: r.last, dups: r.dups, events: len(r.events), firstEvent: r.firstEvent, lastEvent: r.lastEvent}
 }
 
 func (r *receiver) close() { r.hs.Close() }

@@ -73,6 +73,7 @@ var settings = []setting{
 	{"WAGATE_WEBHOOK_SCHEDULE", "0s,5s,5m,30m,2h,5h,10h,10h", "webhook retry schedule: the delay before each attempt, comma-separated (±10% jitter); then the delivery is dead", false},
 	{"WAGATE_WEBHOOK_ALLOW_PRIVATE", "false", "true: webhooks may target private and loopback addresses on any port over plain http, and instance proxies may be private (local development and tests only)", false},
 	{"WAGATE_WEBHOOK_ALLOW_HTTP", "false", "true: webhooks may use plain http to public addresses", false},
+	{"WAGATE_WEBHOOK_CONCURRENCY", "32", "webhook deliveries one node makes at once (1 to 1000); one endpoint's go one at a time", false},
 	{"WAGATE_STREAM_RECHECK", "2s", "how often an open event stream checks its access token again (one query); a revoked or expired one closes it with 4001", false},
 	{"WAGATE_STREAMS_PER_USER", "20", "open event streams per user on each node; more are refused with 429 too_many_streams", false},
 
@@ -147,6 +148,8 @@ type Config struct {
 	WebhookSchedule     []time.Duration
 	WebhookAllowPrivate bool
 	WebhookAllowHTTP    bool
+	// WebhookConcurrency is how many deliveries this node makes at once.
+	WebhookConcurrency int
 	// The event stream's guard: how often it rechecks the token, and how
 	// many streams a user may have open on this node.
 	StreamRecheck  time.Duration
@@ -257,6 +260,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.WebhookAllowHTTP, err = strconv.ParseBool(v("WAGATE_WEBHOOK_ALLOW_HTTP")); err != nil {
 		fail("WAGATE_WEBHOOK_ALLOW_HTTP", fmt.Errorf("want true or false"))
+	}
+	if c.WebhookConcurrency, err = positiveInt(v("WAGATE_WEBHOOK_CONCURRENCY")); err != nil || c.WebhookConcurrency > maxWebhookConcurrency {
+		fail("WAGATE_WEBHOOK_CONCURRENCY", fmt.Errorf("got %q, want a whole number from 1 to %d", v("WAGATE_WEBHOOK_CONCURRENCY"), maxWebhookConcurrency))
 	}
 	switch c.WhatsApp {
 	case whatsAppLive:
@@ -427,6 +433,10 @@ func boundedDuration(s string, most time.Duration) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// maxWebhookConcurrency bounds the delivery workers: each may hold a
+// connection to a receiver and one to the database.
+const maxWebhookConcurrency = 1000
 
 func positiveInt(s string) (int, error) {
 	n, err := strconv.Atoi(s)

@@ -158,6 +158,8 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 // stream sends (adapters/eventjson).
 func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, evlog *events.Log, bus ports.EventBus, clock ports.Clock, ids ports.IDGen, reg prometheus.Registerer, log *slog.Logger) (*webhooks.Service, error) {
 	opt := safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}
+	webhookOpt := opt
+	webhookOpt.IdlePerHost = cfg.WebhookConcurrency
 	metrics, err := prom.NewWebhooks(reg)
 	if err != nil {
 		return nil, fmt.Errorf("webhook metrics: %w", err)
@@ -169,11 +171,11 @@ func newWebhooks(cfg Config, st *entstore.Store, q ports.Queue, evlog *events.Lo
 		Events:   evlog, EventBacklog: st.EventBacklog(),
 		Realtime: bus,
 		// Attempts are traced without a trace header reaching the customer.
-		HTTP:     tracing.WebhookClient(safehttp.NewClient(opt), cfg.tracer),
+		HTTP:     tracing.WebhookClient(safehttp.NewClient(webhookOpt), cfg.tracer),
 		Refused:  func(err error) bool { return errors.Is(err, safehttp.ErrForbiddenAddress) },
 		Observer: metrics,
 		Log:      log.With("component", "webhooks"),
-	}, webhooks.Config{Schedule: cfg.WebhookSchedule, RelayAfter: cfg.RelayAfter}), nil
+	}, webhooks.Config{Schedule: cfg.WebhookSchedule, RelayAfter: cfg.RelayAfter, Concurrency: cfg.WebhookConcurrency}), nil
 }
 
 // buildStoreOnly wires the modules that need only the store: statistics,
