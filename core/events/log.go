@@ -35,6 +35,7 @@ type Log struct {
 	d       Deps
 	mu      sync.Mutex
 	pending map[ports.SubscriptionID]bool // a wake-up is being enqueued
+	wakes   sync.WaitGroup                // the enqueues under way
 }
 
 // New returns the log.
@@ -84,7 +85,24 @@ func (l *Log) Wake(ctx context.Context, sub ports.SubscriptionID) {
 	}
 	l.pending[sub] = true
 	l.mu.Unlock()
-	go l.enqueue(context.WithoutCancel(ctx), sub)
+	l.wakes.Go(func() { l.enqueue(context.WithoutCancel(ctx), sub) })
+}
+
+// Drain waits, at most until ctx ends, for the wake-ups under way to be
+// enqueued: at shutdown, after the last change and before the queue
+// closes, so that a clean stop leaves nothing to the relay.
+func (l *Log) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		l.wakes.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (l *Log) enqueue(ctx context.Context, sub ports.SubscriptionID) {

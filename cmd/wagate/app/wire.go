@@ -81,7 +81,9 @@ type system struct {
 	stats *stats.Service
 	// templates keeps the message templates of SPEC §8.
 	templates *templates.Service
-	// eventFeed reads the event log back for clients (SPEC §10).
+	// eventLog appends the modules' events and wakes their dispatcher;
+	// eventFeed reads the log back for clients (SPEC §10).
+	eventLog  *events.Log
 	eventFeed *events.Feed
 	// metrics is the registry GET /metrics serves; the adapters that
 	// observe the cores register on it.
@@ -173,6 +175,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	evlog := events.New(events.Deps{
 		IDs: ids, Clock: clock, Encode: httpgin.EncodeEventData, Queue: sys.queue, Log: log.With("component", "events"),
 	})
+	sys.eventLog = evlog
 	realtime, err := sys.measureEvents(sys.realtime, log.With("component", "metrics"))
 	if err != nil {
 		return nil, err
@@ -317,6 +320,13 @@ const sandboxReceiptDelay = time.Second
 func (s *system) close() {
 	if s.whatsapp != nil {
 		s.whatsapp.Close()
+	}
+	if s.eventLog != nil {
+		// No change comes after the WhatsApp clients closed: the last
+		// wake-ups reach the queue before it closes.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.eventLog.Drain(ctx)
+		cancel()
 	}
 	if s.shared != nil {
 		s.shared.Close()
