@@ -813,8 +813,20 @@ func init() {
 	message.DefaultFrom = messageDescFrom.Default.(string)
 	// message.FromValidator is a validator for the "from" field. It is called by the builders before save.
 	message.FromValidator = messageDescFrom.Validators[0].(func(string) error)
+	// messageDescChatLid is the schema descriptor for chat_lid field.
+	messageDescChatLid := messageFields[7].Descriptor()
+	// message.DefaultChatLid holds the default value on creation for the chat_lid field.
+	message.DefaultChatLid = messageDescChatLid.Default.(string)
+	// message.ChatLidValidator is a validator for the "chat_lid" field. It is called by the builders before save.
+	message.ChatLidValidator = messageDescChatLid.Validators[0].(func(string) error)
+	// messageDescFromLid is the schema descriptor for from_lid field.
+	messageDescFromLid := messageFields[8].Descriptor()
+	// message.DefaultFromLid holds the default value on creation for the from_lid field.
+	message.DefaultFromLid = messageDescFromLid.Default.(string)
+	// message.FromLidValidator is a validator for the "from_lid" field. It is called by the builders before save.
+	message.FromLidValidator = messageDescFromLid.Validators[0].(func(string) error)
 	// messageDescType is the schema descriptor for type field.
-	messageDescType := messageFields[7].Descriptor()
+	messageDescType := messageFields[9].Descriptor()
 	// message.TypeValidator is a validator for the "type" field. It is called by the builders before save.
 	message.TypeValidator = func() func(string) error {
 		validators := messageDescType.Validators
@@ -832,27 +844,27 @@ func init() {
 		}
 	}()
 	// messageDescText is the schema descriptor for text field.
-	messageDescText := messageFields[8].Descriptor()
+	messageDescText := messageFields[10].Descriptor()
 	// message.DefaultText holds the default value on creation for the text field.
 	message.DefaultText = messageDescText.Default.(string)
 	// messageDescCaption is the schema descriptor for caption field.
-	messageDescCaption := messageFields[9].Descriptor()
+	messageDescCaption := messageFields[11].Descriptor()
 	// message.DefaultCaption holds the default value on creation for the caption field.
 	message.DefaultCaption = messageDescCaption.Default.(string)
 	// messageDescLocationName is the schema descriptor for location_name field.
-	messageDescLocationName := messageFields[12].Descriptor()
+	messageDescLocationName := messageFields[14].Descriptor()
 	// message.DefaultLocationName holds the default value on creation for the location_name field.
 	message.DefaultLocationName = messageDescLocationName.Default.(string)
 	// message.LocationNameValidator is a validator for the "location_name" field. It is called by the builders before save.
 	message.LocationNameValidator = messageDescLocationName.Validators[0].(func(string) error)
 	// messageDescLocationAddress is the schema descriptor for location_address field.
-	messageDescLocationAddress := messageFields[13].Descriptor()
+	messageDescLocationAddress := messageFields[15].Descriptor()
 	// message.DefaultLocationAddress holds the default value on creation for the location_address field.
 	message.DefaultLocationAddress = messageDescLocationAddress.Default.(string)
 	// message.LocationAddressValidator is a validator for the "location_address" field. It is called by the builders before save.
 	message.LocationAddressValidator = messageDescLocationAddress.Validators[0].(func(string) error)
 	// messageDescStatus is the schema descriptor for status field.
-	messageDescStatus := messageFields[14].Descriptor()
+	messageDescStatus := messageFields[16].Descriptor()
 	// message.StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	message.StatusValidator = func() func(string) error {
 		validators := messageDescStatus.Validators
@@ -870,35 +882,35 @@ func init() {
 		}
 	}()
 	// messageDescErrorCode is the schema descriptor for error_code field.
-	messageDescErrorCode := messageFields[15].Descriptor()
+	messageDescErrorCode := messageFields[17].Descriptor()
 	// message.DefaultErrorCode holds the default value on creation for the error_code field.
 	message.DefaultErrorCode = messageDescErrorCode.Default.(string)
 	// message.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
 	message.ErrorCodeValidator = messageDescErrorCode.Validators[0].(func(string) error)
 	// messageDescErrorMessage is the schema descriptor for error_message field.
-	messageDescErrorMessage := messageFields[16].Descriptor()
+	messageDescErrorMessage := messageFields[18].Descriptor()
 	// message.DefaultErrorMessage holds the default value on creation for the error_message field.
 	message.DefaultErrorMessage = messageDescErrorMessage.Default.(string)
 	// message.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
 	message.ErrorMessageValidator = messageDescErrorMessage.Validators[0].(func(string) error)
 	// messageDescWaMessageID is the schema descriptor for wa_message_id field.
-	messageDescWaMessageID := messageFields[17].Descriptor()
+	messageDescWaMessageID := messageFields[19].Descriptor()
 	// message.DefaultWaMessageID holds the default value on creation for the wa_message_id field.
 	message.DefaultWaMessageID = messageDescWaMessageID.Default.(string)
 	// message.WaMessageIDValidator is a validator for the "wa_message_id" field. It is called by the builders before save.
 	message.WaMessageIDValidator = messageDescWaMessageID.Validators[0].(func(string) error)
 	// messageDescReplyTo is the schema descriptor for reply_to field.
-	messageDescReplyTo := messageFields[18].Descriptor()
+	messageDescReplyTo := messageFields[20].Descriptor()
 	// message.DefaultReplyTo holds the default value on creation for the reply_to field.
 	message.DefaultReplyTo = messageDescReplyTo.Default.(string)
 	// message.ReplyToValidator is a validator for the "reply_to" field. It is called by the builders before save.
 	message.ReplyToValidator = messageDescReplyTo.Validators[0].(func(string) error)
 	// messageDescAttempts is the schema descriptor for attempts field.
-	messageDescAttempts := messageFields[19].Descriptor()
+	messageDescAttempts := messageFields[21].Descriptor()
 	// message.DefaultAttempts holds the default value on creation for the attempts field.
 	message.DefaultAttempts = messageDescAttempts.Default.(int)
 	// messageDescBulkID is the schema descriptor for bulk_id field.
-	messageDescBulkID := messageFields[25].Descriptor()
+	messageDescBulkID := messageFields[27].Descriptor()
 	// message.BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
 	message.BulkIDValidator = messageDescBulkID.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.

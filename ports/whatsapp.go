@@ -147,13 +147,17 @@ type WAInbound struct {
 	WAMessageID string
 	Chat        string // the chat JID
 	From        string // the sender JID
-	PushName    string
-	Timestamp   time.Time
-	Text        string
-	Caption     string
-	Media       *WAMedia
-	Location    *WALocation
-	ReplyTo     string
+	// ChatLID and FromLID are the LIDs (…@lid) Chat and From were
+	// addressed by, when a LID was involved; Chat and From are then the
+	// phone numbers if known, else these LIDs again (SPEC §6a).
+	ChatLID, FromLID string
+	PushName         string
+	Timestamp        time.Time
+	Text             string
+	Caption          string
+	Media            *WAMedia
+	Location         *WALocation
+	ReplyTo          string
 }
 
 // WAReceiptType is how far a sent message got.
@@ -167,7 +171,8 @@ const (
 
 // WAReceiptEvent reports that messages reached or were read by a contact.
 type WAReceiptEvent struct {
-	Chat        string
+	Chat        string // a phone-number JID when the chat's LID is mapped
+	ChatLID     string // the LID the receipt named the chat by, if any
 	From        string
 	Type        WAReceiptType
 	WAMessageID []string

@@ -25,6 +25,9 @@ type Simulator interface {
 	ScanQR(ctx context.Context, qr, phone string) error
 	// ContactSendText makes the contact `from` send text to `to`.
 	ContactSendText(ctx context.Context, from, to, text string) error
+	// ContactSendTextFromLID is ContactSendText from the contact's LID, in
+	// a LID-addressed chat (SPEC §15a lid:true).
+	ContactSendTextFromLID(ctx context.Context, from, to, text string) error
 }
 
 // The input limits of the inbound route.
@@ -41,6 +44,7 @@ type scanResp struct {
 type inboundReq struct {
 	From string `json:"from"`
 	Text string `json:"text"`
+	LID  bool   `json:"lid"`
 }
 
 type inboundResp struct {
@@ -91,7 +95,11 @@ func (a *api) sandboxInbound(c *gin.Context) {
 		a.fail(c, ports.ReasonError(ports.EConflict, ports.ReasonNotConnected, "the instance is not connected"))
 		return
 	}
-	if err := a.opt.Sandbox.ContactSendText(ctx(c), req.From, inst.PhoneNumber, req.Text); err != nil {
+	send := a.opt.Sandbox.ContactSendText
+	if req.LID {
+		send = a.opt.Sandbox.ContactSendTextFromLID
+	}
+	if err := send(ctx(c), req.From, inst.PhoneNumber, req.Text); err != nil {
 		a.fail(c, ports.ReasonError(ports.EConflict, ports.ReasonNotConnected, "the simulated contact could not reach the instance: "+err.Error()))
 		return
 	}

@@ -12,6 +12,7 @@ type fakeSimulator struct {
 	mu    sync.Mutex
 	scans []scanCall
 	texts []textCall
+	lids  []textCall // ContactSendTextFromLID
 	fail  bool
 }
 

@@ -55,6 +55,7 @@ type Received struct {
 	PTT       bool
 	Location  *Location
 	QuotedID  string
+	LID       bool // sent to the contact's LID rather than its phone number
 	Timestamp time.Time
 }
 
@@ -114,6 +115,7 @@ func (c *Contact) bundle() (keyBundle, error) {
 // bundle returns the key bundle of any device: device 0 is the contact,
 // others are linked devices, whose one-time prekeys are consumed.
 func (s *Server) bundle(jid types.JID) (keyBundle, error) {
+	jid = s.pnOf(jid)
 	if !exists(jid.User) {
 		return keyBundle{}, errors.New("no such user")
 	}
@@ -189,6 +191,12 @@ func (c *Contact) SendText(ctx context.Context, to, text string) error {
 // Send encrypts any message for every linked device of `to` and returns
 // its id.
 func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (string, error) {
+	return c.send(ctx, to, msg, false)
+}
+
+// send is Send from the contact's phone number, or from its LID when
+// byLID (a LID-addressed chat).
+func (c *Contact) send(ctx context.Context, to string, msg *waE2E.Message, byLID bool) (string, error) {
 	phone := digits(to)
 	devs := c.s.linkedDevices(phone)
 	if len(devs) == 0 {
@@ -210,9 +218,10 @@ func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (stri
 		if err != nil {
 			return "", fmt.Errorf("send to %s: %w", phone, err)
 		}
-		d.deliver(waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{
-			"from": c.jid, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ, "notify": c.pushName(),
-		}, Content: []waBinary.Node{{Tag: "enc", Attrs: waBinary.Attrs{"v": "2", "type": encType}, Content: ct}}})
+		attrs := waBinary.Attrs{"id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ, "notify": c.pushName()}
+		c.s.addressAs(attrs, c.jid, byLID)
+		d.deliver(waBinary.Node{Tag: "message", Attrs: attrs,
+			Content: []waBinary.Node{{Tag: "enc", Attrs: waBinary.Attrs{"v": "2", "type": encType}, Content: ct}}})
 	}
 	return id, nil
 }
@@ -226,11 +235,21 @@ func (c *Contact) pushName() string {
 
 // SendReceipt acknowledges messages from `from` (phone or JID) to all its
 // linked devices: delivered, or read when read is true.
-func (c *Contact) SendReceipt(_ context.Context, from string, ids []string, read bool) error {
+func (c *Contact) SendReceipt(ctx context.Context, from string, ids []string, read bool) error {
+	return c.sendReceipt(ctx, from, ids, read, false)
+}
+
+// sendReceipt is SendReceipt from the contact's LID when byLID: the
+// receipt of a message addressed to the LID.
+func (c *Contact) sendReceipt(_ context.Context, from string, ids []string, read, byLID bool) error {
 	if len(ids) == 0 {
 		return errors.New("send receipt: no message ids")
 	}
-	attrs := waBinary.Attrs{"from": c.jid, "id": ids[0], "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	sender := c.jid
+	if byLID {
+		sender = c.LID()
+	}
+	attrs := waBinary.Attrs{"from": sender, "id": ids[0], "t": strconv.FormatInt(time.Now().Unix(), 10)}
 	if read {
 		attrs["type"] = "read"
 	}

@@ -18,6 +18,8 @@ type Controller interface {
 	EnterPairCode(ctx context.Context, phone, code string) error
 	Unlink(ctx context.Context, deviceJID string) error
 	ContactSendText(ctx context.Context, from, to, text string) error
+	// ContactSendTextFromLID is ContactSendText in a LID-addressed chat.
+	ContactSendTextFromLID(ctx context.Context, from, to, text string) error
 	// HTTPClient reaches the simulator for whatsmeow's websocket and media.
 	HTTPClient() *http.Client
 }
@@ -40,6 +42,7 @@ type controlRequest struct {
 	To    string `json:"to,omitempty"`
 	Text  string `json:"text,omitempty"`
 	Stop  bool   `json:"stop,omitempty"`
+	LID   bool   `json:"lid,omitempty"` // send-text from the contact's LID
 }
 
 // ControlHandler is the JSON control API served under /_sim/ on the
@@ -67,6 +70,9 @@ func (s *Server) ControlHandler() http.Handler {
 	handle("POST /_sim/stop-pings", func(_ *http.Request, q controlRequest) error { s.StopPings(q.JID, q.Stop); return nil })
 	handle("POST /_sim/replace", func(_ *http.Request, q controlRequest) error { s.ReplaceStream(q.JID); return nil })
 	handle("POST /_sim/contacts/{phone}/send-text", func(r *http.Request, q controlRequest) error {
+		if q.LID {
+			return s.ContactSendTextFromLID(r.Context(), r.PathValue("phone"), q.To, q.Text)
+		}
 		return s.ContactSendText(r.Context(), r.PathValue("phone"), q.To, q.Text)
 	})
 	return mux
@@ -109,6 +115,10 @@ func (r *Remote) Unlink(ctx context.Context, deviceJID string) error {
 
 func (r *Remote) ContactSendText(ctx context.Context, from, to, text string) error {
 	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text})
+}
+
+func (r *Remote) ContactSendTextFromLID(ctx context.Context, from, to, text string) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text, LID: true})
 }
 
 // DropConnection, StopPings and ReplaceStream mirror the Server's faults.

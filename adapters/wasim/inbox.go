@@ -114,14 +114,18 @@ func (c *Contact) autoAck(r *Received) {
 		return
 	}
 	from := r.From
-	time.AfterFunc(delay, func() { _ = c.SendReceipt(context.Background(), from, []string{r.ID}, false) })
-	time.AfterFunc(2*delay, func() { _ = c.SendReceipt(context.Background(), from, []string{r.ID}, true) })
+	time.AfterFunc(delay, func() { _ = c.sendReceipt(context.Background(), from, []string{r.ID}, false, r.LID) })
+	time.AfterFunc(2*delay, func() { _ = c.sendReceipt(context.Background(), from, []string{r.ID}, true, r.LID) })
 }
 
 // open decrypts a message stanza like whatsmeow's decryptDM and turns it
 // into a Received.
 func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	from, _ := n.Attrs["from"].(types.JID)
+	// One Signal session per sending device whichever address the chat
+	// used: whatsmeow keeps one (under the LID) for both forms too.
+	byLID := from.Server == types.HiddenUserServer
+	from = c.s.pnOf(from)
 	enc, ok := n.GetOptionalChildByTag("enc")
 	if !ok {
 		return nil, errors.New("message without enc")
@@ -138,7 +142,7 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	if msg.GetDeviceSentMessage() != nil {
 		return nil, nil
 	}
-	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Timestamp: time.Now()}
+	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), LID: byLID, Timestamp: time.Now()}
 	c.s.fill(r, &msg)
 	return r, nil
 }

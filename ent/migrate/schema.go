@@ -281,6 +281,8 @@ var (
 		{Name: "chat", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "to", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "from", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "chat_lid", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "from_lid", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "type", Type: field.TypeString, Size: 16},
 		{Name: "text", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "caption", Type: field.TypeString, Size: 2147483647, Default: ""},
@@ -316,22 +318,22 @@ var (
 			{
 				Name:    "message_instance_id_wa_message_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[17]},
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[19]},
 			},
 			{
 				Name:    "message_status_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[14], MessagesColumns[21]},
+				Columns: []*schema.Column{MessagesColumns[16], MessagesColumns[23]},
 			},
 			{
 				Name:    "message_bulk_id_status_bulk_seq",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[25], MessagesColumns[14], MessagesColumns[26]},
+				Columns: []*schema.Column{MessagesColumns[27], MessagesColumns[16], MessagesColumns[28]},
 			},
 			{
 				Name:    "message_instance_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[14], MessagesColumns[0]},
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[16], MessagesColumns[0]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "bulk_id IS NULL",
 				},
