@@ -53,28 +53,29 @@ type Message struct {
 	InstanceID     InstanceID
 	Direction      Direction
 	Chat, To, From string
-	// ChatLID and FromLID are the LIDs (…@lid) the chat and the sender
-	// were addressed by, when a LID was involved (SPEC §6a).
-	ChatLID, FromLID string
-	Type             MessageType
-	Text, Caption    string
-	Location         *WALocation // set on location messages
-	Status           MessageStatus
-	ErrorCode        string
-	ErrorMessage     string
-	WAMessageID      string // WhatsApp's id, once sent or as received
-	ReplyTo          string // WhatsApp id of the quoted message
-	Attempts         int    // send attempts started
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
-	SentAt           *time.Time
-	DeliveredAt      *time.Time
-	ReadAt           *time.Time
+	Type           MessageType
+	Text, Caption  string
+	Location       *WALocation // set on location messages
+	Status         MessageStatus
+	ErrorCode      string
+	ErrorMessage   string
+	WAMessageID    string // WhatsApp's id, once sent or as received
+	ReplyTo        string // WhatsApp id of the quoted message
+	Attempts       int    // send attempts started
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	SentAt         *time.Time
+	DeliveredAt    *time.Time
+	ReadAt         *time.Time
 	// BulkID and BulkSeq place a bulk send's recipient in its bulk (zero
 	// for other messages). Such a message is sent by the bulk's run, not
 	// by a send job of its own.
 	BulkID  BulkID
 	BulkSeq int
+
+	// ChatLID and FromLID are the LIDs (…@lid) the chat and the sender
+	// were addressed by, when a LID was involved (SPEC §6a).
+	ChatLID, FromLID string
 }
 
 // MessageFilter selects the messages of one instance; empty fields match

@@ -147,17 +147,18 @@ type WAInbound struct {
 	WAMessageID string
 	Chat        string // the chat JID
 	From        string // the sender JID
+	PushName    string
+	Timestamp   time.Time
+	Text        string
+	Caption     string
+	Media       *WAMedia
+	Location    *WALocation
+	ReplyTo     string
+
 	// ChatLID and FromLID are the LIDs (…@lid) Chat and From were
 	// addressed by, when a LID was involved; Chat and From are then the
 	// phone numbers if known, else these LIDs again (SPEC §6a).
 	ChatLID, FromLID string
-	PushName         string
-	Timestamp        time.Time
-	Text             string
-	Caption          string
-	Media            *WAMedia
-	Location         *WALocation
-	ReplyTo          string
 }
 
 // WAReceiptType is how far a sent message got.
