@@ -2,9 +2,12 @@ package whatsapp
 
 import (
 	"context"
+	"fmt"
 
 	wa "go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/types"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // SPEC §6a, "Phone numbers, not LIDs": WhatsApp addresses many chats by an
@@ -39,4 +42,20 @@ func jidString(j types.JID) string {
 		return ""
 	}
 	return j.String()
+}
+
+var _ ports.WALIDResolver = (*Manager)(nil)
+
+// PhoneForLID looks a LID up in whatsmeow's LID map, which every device of
+// the store shares: whatever any instance learned of it counts.
+func (m *Manager) PhoneForLID(ctx context.Context, lid string) (string, error) {
+	jid, err := types.ParseJID(lid)
+	if err != nil || jid.Server != types.HiddenUserServer || jid.User == "" {
+		return "", ports.Errorf(ports.EInvalid, "%q is not a LID", lid)
+	}
+	pn, err := m.container.LIDMap.GetPNForLID(ctx, jid.ToNonAD())
+	if err != nil {
+		return "", fmt.Errorf("look up LID %s: %w", jid, err)
+	}
+	return jidString(pn.ToNonAD()), nil
 }

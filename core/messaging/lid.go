@@ -1,6 +1,10 @@
 package messaging
 
-import "github.com/wagate/wagate/ports"
+import (
+	"context"
+
+	"github.com/wagate/wagate/ports"
+)
 
 // sameChat reports whether a receipt names the chat of message m. WhatsApp
 // ids are only unique per sender and chat, and a chat may be named by its
@@ -23,4 +27,21 @@ func sameChat(m ports.Message, r *ports.WAReceiptEvent) bool {
 		}
 	}
 	return false
+}
+
+// phoneForLID is the phone-number JID behind lid when the adapter knows
+// it, else lid itself: a send is not refused or delayed for a lookup.
+func (s *Service) phoneForLID(ctx context.Context, lid string) string {
+	if s.d.LIDs == nil {
+		return lid
+	}
+	pn, err := s.d.LIDs.PhoneForLID(ctx, lid)
+	if err != nil {
+		s.d.Log.Warn("look up the phone number of a LID", "err", err)
+		return lid
+	}
+	if pn == "" {
+		return lid
+	}
+	return pn
 }

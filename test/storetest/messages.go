@@ -35,6 +35,7 @@ func RunMessages(t *testing.T, open func(t *testing.T) OutboxBackend) {
 		{"NextToSend", testMessageNextToSend},
 		{"ListStuck", testMessageListStuck},
 		{"Location", testMessageLocation},
+		{"LIDs", testMessageLIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
