@@ -47,6 +47,12 @@ type Message struct {
 	LocationName string `json:"location_name,omitempty"`
 	// LocationAddress holds the value of the "location_address" field.
 	LocationAddress string `json:"location_address,omitempty"`
+	// RawType holds the value of the "raw_type" field.
+	RawType string `json:"raw_type,omitempty"`
+	// Contacts holds the value of the "contacts" field.
+	Contacts string `json:"contacts,omitempty"`
+	// Poll holds the value of the "poll" field.
+	Poll string `json:"poll,omitempty"`
 	// Status holds the value of the "status" field.
 	Status string `json:"status,omitempty"`
 	// ErrorCode holds the value of the "error_code" field.
@@ -85,7 +91,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case message.FieldAttempts, message.FieldBulkSeq:
 			values[i] = new(sql.NullInt64)
-		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldChatLid, message.FieldFromLid, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo, message.FieldBulkID:
+		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldChatLid, message.FieldFromLid, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldRawType, message.FieldContacts, message.FieldPoll, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo, message.FieldBulkID:
 			values[i] = new(sql.NullString)
 		case message.FieldCreatedAt, message.FieldUpdatedAt, message.FieldSentAt, message.FieldDeliveredAt, message.FieldReadAt:
 			values[i] = new(sql.NullTime)
@@ -201,6 +207,24 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field location_address", values[i])
 			} else if value.Valid {
 				_m.LocationAddress = value.String
+			}
+		case message.FieldRawType:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field raw_type", values[i])
+			} else if value.Valid {
+				_m.RawType = value.String
+			}
+		case message.FieldContacts:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field contacts", values[i])
+			} else if value.Valid {
+				_m.Contacts = value.String
+			}
+		case message.FieldPoll:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field poll", values[i])
+			} else if value.Valid {
+				_m.Poll = value.String
 			}
 		case message.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -369,6 +393,15 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("location_address=")
 	builder.WriteString(_m.LocationAddress)
+	builder.WriteString(", ")
+	builder.WriteString("raw_type=")
+	builder.WriteString(_m.RawType)
+	builder.WriteString(", ")
+	builder.WriteString("contacts=")
+	builder.WriteString(_m.Contacts)
+	builder.WriteString(", ")
+	builder.WriteString("poll=")
+	builder.WriteString(_m.Poll)
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(_m.Status)

@@ -201,6 +201,48 @@ func (_c *MessageCreate) SetNillableLocationAddress(v *string) *MessageCreate {
 	return _c
 }
 
+// SetRawType sets the "raw_type" field.
+func (_c *MessageCreate) SetRawType(v string) *MessageCreate {
+	_c.mutation.SetRawType(v)
+	return _c
+}
+
+// SetNillableRawType sets the "raw_type" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableRawType(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetRawType(*v)
+	}
+	return _c
+}
+
+// SetContacts sets the "contacts" field.
+func (_c *MessageCreate) SetContacts(v string) *MessageCreate {
+	_c.mutation.SetContacts(v)
+	return _c
+}
+
+// SetNillableContacts sets the "contacts" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableContacts(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetContacts(*v)
+	}
+	return _c
+}
+
+// SetPoll sets the "poll" field.
+func (_c *MessageCreate) SetPoll(v string) *MessageCreate {
+	_c.mutation.SetPoll(v)
+	return _c
+}
+
+// SetNillablePoll sets the "poll" field if the given value is not nil.
+func (_c *MessageCreate) SetNillablePoll(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetPoll(*v)
+	}
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *MessageCreate) SetStatus(v string) *MessageCreate {
 	_c.mutation.SetStatus(v)
@@ -436,6 +478,18 @@ func (_c *MessageCreate) defaults() {
 		v := message.DefaultLocationAddress
 		_c.mutation.SetLocationAddress(v)
 	}
+	if _, ok := _c.mutation.RawType(); !ok {
+		v := message.DefaultRawType
+		_c.mutation.SetRawType(v)
+	}
+	if _, ok := _c.mutation.Contacts(); !ok {
+		v := message.DefaultContacts
+		_c.mutation.SetContacts(v)
+	}
+	if _, ok := _c.mutation.Poll(); !ok {
+		v := message.DefaultPoll
+		_c.mutation.SetPoll(v)
+	}
 	if _, ok := _c.mutation.ErrorCode(); !ok {
 		v := message.DefaultErrorCode
 		_c.mutation.SetErrorCode(v)
@@ -553,6 +607,20 @@ func (_c *MessageCreate) check() error {
 		if err := message.LocationAddressValidator(v); err != nil {
 			return &ValidationError{Name: "location_address", err: fmt.Errorf(`ent: validator failed for field "Message.location_address": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.RawType(); !ok {
+		return &ValidationError{Name: "raw_type", err: errors.New(`ent: missing required field "Message.raw_type"`)}
+	}
+	if v, ok := _c.mutation.RawType(); ok {
+		if err := message.RawTypeValidator(v); err != nil {
+			return &ValidationError{Name: "raw_type", err: fmt.Errorf(`ent: validator failed for field "Message.raw_type": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Contacts(); !ok {
+		return &ValidationError{Name: "contacts", err: errors.New(`ent: missing required field "Message.contacts"`)}
+	}
+	if _, ok := _c.mutation.Poll(); !ok {
+		return &ValidationError{Name: "poll", err: errors.New(`ent: missing required field "Message.poll"`)}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "Message.status"`)}
@@ -708,6 +776,18 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LocationAddress(); ok {
 		_spec.SetField(message.FieldLocationAddress, field.TypeString, value)
 		_node.LocationAddress = value
+	}
+	if value, ok := _c.mutation.RawType(); ok {
+		_spec.SetField(message.FieldRawType, field.TypeString, value)
+		_node.RawType = value
+	}
+	if value, ok := _c.mutation.Contacts(); ok {
+		_spec.SetField(message.FieldContacts, field.TypeString, value)
+		_node.Contacts = value
+	}
+	if value, ok := _c.mutation.Poll(); ok {
+		_spec.SetField(message.FieldPoll, field.TypeString, value)
+		_node.Poll = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(message.FieldStatus, field.TypeString, value)
@@ -954,6 +1034,42 @@ func (u *MessageUpsert) SetLocationAddress(v string) *MessageUpsert {
 // UpdateLocationAddress sets the "location_address" field to the value that was provided on create.
 func (u *MessageUpsert) UpdateLocationAddress() *MessageUpsert {
 	u.SetExcluded(message.FieldLocationAddress)
+	return u
+}
+
+// SetRawType sets the "raw_type" field.
+func (u *MessageUpsert) SetRawType(v string) *MessageUpsert {
+	u.Set(message.FieldRawType, v)
+	return u
+}
+
+// UpdateRawType sets the "raw_type" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateRawType() *MessageUpsert {
+	u.SetExcluded(message.FieldRawType)
+	return u
+}
+
+// SetContacts sets the "contacts" field.
+func (u *MessageUpsert) SetContacts(v string) *MessageUpsert {
+	u.Set(message.FieldContacts, v)
+	return u
+}
+
+// UpdateContacts sets the "contacts" field to the value that was provided on create.
+func (u *MessageUpsert) UpdateContacts() *MessageUpsert {
+	u.SetExcluded(message.FieldContacts)
+	return u
+}
+
+// SetPoll sets the "poll" field.
+func (u *MessageUpsert) SetPoll(v string) *MessageUpsert {
+	u.Set(message.FieldPoll, v)
+	return u
+}
+
+// UpdatePoll sets the "poll" field to the value that was provided on create.
+func (u *MessageUpsert) UpdatePoll() *MessageUpsert {
+	u.SetExcluded(message.FieldPoll)
 	return u
 }
 
@@ -1338,6 +1454,48 @@ func (u *MessageUpsertOne) SetLocationAddress(v string) *MessageUpsertOne {
 func (u *MessageUpsertOne) UpdateLocationAddress() *MessageUpsertOne {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateLocationAddress()
+	})
+}
+
+// SetRawType sets the "raw_type" field.
+func (u *MessageUpsertOne) SetRawType(v string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetRawType(v)
+	})
+}
+
+// UpdateRawType sets the "raw_type" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateRawType() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateRawType()
+	})
+}
+
+// SetContacts sets the "contacts" field.
+func (u *MessageUpsertOne) SetContacts(v string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetContacts(v)
+	})
+}
+
+// UpdateContacts sets the "contacts" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdateContacts() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateContacts()
+	})
+}
+
+// SetPoll sets the "poll" field.
+func (u *MessageUpsertOne) SetPoll(v string) *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetPoll(v)
+	})
+}
+
+// UpdatePoll sets the "poll" field to the value that was provided on create.
+func (u *MessageUpsertOne) UpdatePoll() *MessageUpsertOne {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdatePoll()
 	})
 }
 
@@ -1913,6 +2071,48 @@ func (u *MessageUpsertBulk) SetLocationAddress(v string) *MessageUpsertBulk {
 func (u *MessageUpsertBulk) UpdateLocationAddress() *MessageUpsertBulk {
 	return u.Update(func(s *MessageUpsert) {
 		s.UpdateLocationAddress()
+	})
+}
+
+// SetRawType sets the "raw_type" field.
+func (u *MessageUpsertBulk) SetRawType(v string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetRawType(v)
+	})
+}
+
+// UpdateRawType sets the "raw_type" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateRawType() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateRawType()
+	})
+}
+
+// SetContacts sets the "contacts" field.
+func (u *MessageUpsertBulk) SetContacts(v string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetContacts(v)
+	})
+}
+
+// UpdateContacts sets the "contacts" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdateContacts() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdateContacts()
+	})
+}
+
+// SetPoll sets the "poll" field.
+func (u *MessageUpsertBulk) SetPoll(v string) *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.SetPoll(v)
+	})
+}
+
+// UpdatePoll sets the "poll" field to the value that was provided on create.
+func (u *MessageUpsertBulk) UpdatePoll() *MessageUpsertBulk {
+	return u.Update(func(s *MessageUpsert) {
+		s.UpdatePoll()
 	})
 }
 

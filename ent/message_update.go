@@ -194,6 +194,48 @@ func (_u *MessageUpdate) SetNillableLocationAddress(v *string) *MessageUpdate {
 	return _u
 }
 
+// SetRawType sets the "raw_type" field.
+func (_u *MessageUpdate) SetRawType(v string) *MessageUpdate {
+	_u.mutation.SetRawType(v)
+	return _u
+}
+
+// SetNillableRawType sets the "raw_type" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableRawType(v *string) *MessageUpdate {
+	if v != nil {
+		_u.SetRawType(*v)
+	}
+	return _u
+}
+
+// SetContacts sets the "contacts" field.
+func (_u *MessageUpdate) SetContacts(v string) *MessageUpdate {
+	_u.mutation.SetContacts(v)
+	return _u
+}
+
+// SetNillableContacts sets the "contacts" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillableContacts(v *string) *MessageUpdate {
+	if v != nil {
+		_u.SetContacts(*v)
+	}
+	return _u
+}
+
+// SetPoll sets the "poll" field.
+func (_u *MessageUpdate) SetPoll(v string) *MessageUpdate {
+	_u.mutation.SetPoll(v)
+	return _u
+}
+
+// SetNillablePoll sets the "poll" field if the given value is not nil.
+func (_u *MessageUpdate) SetNillablePoll(v *string) *MessageUpdate {
+	if v != nil {
+		_u.SetPoll(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *MessageUpdate) SetStatus(v string) *MessageUpdate {
 	_u.mutation.SetStatus(v)
@@ -423,6 +465,11 @@ func (_u *MessageUpdate) check() error {
 			return &ValidationError{Name: "location_address", err: fmt.Errorf(`ent: validator failed for field "Message.location_address": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RawType(); ok {
+		if err := message.RawTypeValidator(v); err != nil {
+			return &ValidationError{Name: "raw_type", err: fmt.Errorf(`ent: validator failed for field "Message.raw_type": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := message.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Message.status": %w`, err)}
@@ -504,6 +551,15 @@ func (_u *MessageUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.LocationAddress(); ok {
 		_spec.SetField(message.FieldLocationAddress, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RawType(); ok {
+		_spec.SetField(message.FieldRawType, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Contacts(); ok {
+		_spec.SetField(message.FieldContacts, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Poll(); ok {
+		_spec.SetField(message.FieldPoll, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(message.FieldStatus, field.TypeString, value)
@@ -735,6 +791,48 @@ func (_u *MessageUpdateOne) SetLocationAddress(v string) *MessageUpdateOne {
 func (_u *MessageUpdateOne) SetNillableLocationAddress(v *string) *MessageUpdateOne {
 	if v != nil {
 		_u.SetLocationAddress(*v)
+	}
+	return _u
+}
+
+// SetRawType sets the "raw_type" field.
+func (_u *MessageUpdateOne) SetRawType(v string) *MessageUpdateOne {
+	_u.mutation.SetRawType(v)
+	return _u
+}
+
+// SetNillableRawType sets the "raw_type" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableRawType(v *string) *MessageUpdateOne {
+	if v != nil {
+		_u.SetRawType(*v)
+	}
+	return _u
+}
+
+// SetContacts sets the "contacts" field.
+func (_u *MessageUpdateOne) SetContacts(v string) *MessageUpdateOne {
+	_u.mutation.SetContacts(v)
+	return _u
+}
+
+// SetNillableContacts sets the "contacts" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillableContacts(v *string) *MessageUpdateOne {
+	if v != nil {
+		_u.SetContacts(*v)
+	}
+	return _u
+}
+
+// SetPoll sets the "poll" field.
+func (_u *MessageUpdateOne) SetPoll(v string) *MessageUpdateOne {
+	_u.mutation.SetPoll(v)
+	return _u
+}
+
+// SetNillablePoll sets the "poll" field if the given value is not nil.
+func (_u *MessageUpdateOne) SetNillablePoll(v *string) *MessageUpdateOne {
+	if v != nil {
+		_u.SetPoll(*v)
 	}
 	return _u
 }
@@ -981,6 +1079,11 @@ func (_u *MessageUpdateOne) check() error {
 			return &ValidationError{Name: "location_address", err: fmt.Errorf(`ent: validator failed for field "Message.location_address": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.RawType(); ok {
+		if err := message.RawTypeValidator(v); err != nil {
+			return &ValidationError{Name: "raw_type", err: fmt.Errorf(`ent: validator failed for field "Message.raw_type": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Status(); ok {
 		if err := message.StatusValidator(v); err != nil {
 			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "Message.status": %w`, err)}
@@ -1079,6 +1182,15 @@ func (_u *MessageUpdateOne) sqlSave(ctx context.Context) (_node *Message, err er
 	}
 	if value, ok := _u.mutation.LocationAddress(); ok {
 		_spec.SetField(message.FieldLocationAddress, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.RawType(); ok {
+		_spec.SetField(message.FieldRawType, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Contacts(); ok {
+		_spec.SetField(message.FieldContacts, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Poll(); ok {
+		_spec.SetField(message.FieldPoll, field.TypeString, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(message.FieldStatus, field.TypeString, value)

@@ -25,6 +25,8 @@ type MessageMedia struct {
 	FileName string `json:"file_name,omitempty"`
 	// Ptt holds the value of the "ptt" field.
 	Ptt bool `json:"ptt,omitempty"`
+	// Gif holds the value of the "gif" field.
+	Gif bool `json:"gif,omitempty"`
 	// Size holds the value of the "size" field.
 	Size int64 `json:"size,omitempty"`
 	// Sha256 holds the value of the "sha256" field.
@@ -43,7 +45,7 @@ func (*MessageMedia) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case messagemedia.FieldSha256, messagemedia.FieldData:
 			values[i] = new([]byte)
-		case messagemedia.FieldPtt:
+		case messagemedia.FieldPtt, messagemedia.FieldGif:
 			values[i] = new(sql.NullBool)
 		case messagemedia.FieldSize:
 			values[i] = new(sql.NullInt64)
@@ -95,6 +97,12 @@ func (_m *MessageMedia) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field ptt", values[i])
 			} else if value.Valid {
 				_m.Ptt = value.Bool
+			}
+		case messagemedia.FieldGif:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field gif", values[i])
+			} else if value.Valid {
+				_m.Gif = value.Bool
 			}
 		case messagemedia.FieldSize:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -167,6 +175,9 @@ func (_m *MessageMedia) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("ptt=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Ptt))
+	builder.WriteString(", ")
+	builder.WriteString("gif=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Gif))
 	builder.WriteString(", ")
 	builder.WriteString("size=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Size))

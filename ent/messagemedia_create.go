@@ -71,6 +71,20 @@ func (_c *MessageMediaCreate) SetNillablePtt(v *bool) *MessageMediaCreate {
 	return _c
 }
 
+// SetGif sets the "gif" field.
+func (_c *MessageMediaCreate) SetGif(v bool) *MessageMediaCreate {
+	_c.mutation.SetGif(v)
+	return _c
+}
+
+// SetNillableGif sets the "gif" field if the given value is not nil.
+func (_c *MessageMediaCreate) SetNillableGif(v *bool) *MessageMediaCreate {
+	if v != nil {
+		_c.SetGif(*v)
+	}
+	return _c
+}
+
 // SetSize sets the "size" field.
 func (_c *MessageMediaCreate) SetSize(v int64) *MessageMediaCreate {
 	_c.mutation.SetSize(v)
@@ -156,6 +170,10 @@ func (_c *MessageMediaCreate) defaults() {
 		v := messagemedia.DefaultPtt
 		_c.mutation.SetPtt(v)
 	}
+	if _, ok := _c.mutation.Gif(); !ok {
+		v := messagemedia.DefaultGif
+		_c.mutation.SetGif(v)
+	}
 	if _, ok := _c.mutation.Size(); !ok {
 		v := messagemedia.DefaultSize
 		_c.mutation.SetSize(v)
@@ -190,6 +208,9 @@ func (_c *MessageMediaCreate) check() error {
 	}
 	if _, ok := _c.mutation.Ptt(); !ok {
 		return &ValidationError{Name: "ptt", err: errors.New(`ent: missing required field "MessageMedia.ptt"`)}
+	}
+	if _, ok := _c.mutation.Gif(); !ok {
+		return &ValidationError{Name: "gif", err: errors.New(`ent: missing required field "MessageMedia.gif"`)}
 	}
 	if _, ok := _c.mutation.Size(); !ok {
 		return &ValidationError{Name: "size", err: errors.New(`ent: missing required field "MessageMedia.size"`)}
@@ -264,6 +285,10 @@ func (_c *MessageMediaCreate) createSpec() (*MessageMedia, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.Ptt(); ok {
 		_spec.SetField(messagemedia.FieldPtt, field.TypeBool, value)
 		_node.Ptt = value
+	}
+	if value, ok := _c.mutation.Gif(); ok {
+		_spec.SetField(messagemedia.FieldGif, field.TypeBool, value)
+		_node.Gif = value
 	}
 	if value, ok := _c.mutation.Size(); ok {
 		_spec.SetField(messagemedia.FieldSize, field.TypeInt64, value)
@@ -366,6 +391,18 @@ func (u *MessageMediaUpsert) SetPtt(v bool) *MessageMediaUpsert {
 // UpdatePtt sets the "ptt" field to the value that was provided on create.
 func (u *MessageMediaUpsert) UpdatePtt() *MessageMediaUpsert {
 	u.SetExcluded(messagemedia.FieldPtt)
+	return u
+}
+
+// SetGif sets the "gif" field.
+func (u *MessageMediaUpsert) SetGif(v bool) *MessageMediaUpsert {
+	u.Set(messagemedia.FieldGif, v)
+	return u
+}
+
+// UpdateGif sets the "gif" field to the value that was provided on create.
+func (u *MessageMediaUpsert) UpdateGif() *MessageMediaUpsert {
+	u.SetExcluded(messagemedia.FieldGif)
 	return u
 }
 
@@ -504,6 +541,20 @@ func (u *MessageMediaUpsertOne) SetPtt(v bool) *MessageMediaUpsertOne {
 func (u *MessageMediaUpsertOne) UpdatePtt() *MessageMediaUpsertOne {
 	return u.Update(func(s *MessageMediaUpsert) {
 		s.UpdatePtt()
+	})
+}
+
+// SetGif sets the "gif" field.
+func (u *MessageMediaUpsertOne) SetGif(v bool) *MessageMediaUpsertOne {
+	return u.Update(func(s *MessageMediaUpsert) {
+		s.SetGif(v)
+	})
+}
+
+// UpdateGif sets the "gif" field to the value that was provided on create.
+func (u *MessageMediaUpsertOne) UpdateGif() *MessageMediaUpsertOne {
+	return u.Update(func(s *MessageMediaUpsert) {
+		s.UpdateGif()
 	})
 }
 
@@ -816,6 +867,20 @@ func (u *MessageMediaUpsertBulk) SetPtt(v bool) *MessageMediaUpsertBulk {
 func (u *MessageMediaUpsertBulk) UpdatePtt() *MessageMediaUpsertBulk {
 	return u.Update(func(s *MessageMediaUpsert) {
 		s.UpdatePtt()
+	})
+}
+
+// SetGif sets the "gif" field.
+func (u *MessageMediaUpsertBulk) SetGif(v bool) *MessageMediaUpsertBulk {
+	return u.Update(func(s *MessageMediaUpsert) {
+		s.SetGif(v)
+	})
+}
+
+// UpdateGif sets the "gif" field to the value that was provided on create.
+func (u *MessageMediaUpsertBulk) UpdateGif() *MessageMediaUpsertBulk {
+	return u.Update(func(s *MessageMediaUpsert) {
+		s.UpdateGif()
 	})
 }
 

@@ -69,6 +69,20 @@ func (_u *MessageMediaUpdate) SetNillablePtt(v *bool) *MessageMediaUpdate {
 	return _u
 }
 
+// SetGif sets the "gif" field.
+func (_u *MessageMediaUpdate) SetGif(v bool) *MessageMediaUpdate {
+	_u.mutation.SetGif(v)
+	return _u
+}
+
+// SetNillableGif sets the "gif" field if the given value is not nil.
+func (_u *MessageMediaUpdate) SetNillableGif(v *bool) *MessageMediaUpdate {
+	if v != nil {
+		_u.SetGif(*v)
+	}
+	return _u
+}
+
 // SetSize sets the "size" field.
 func (_u *MessageMediaUpdate) SetSize(v int64) *MessageMediaUpdate {
 	_u.mutation.ResetSize()
@@ -175,6 +189,9 @@ func (_u *MessageMediaUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.Ptt(); ok {
 		_spec.SetField(messagemedia.FieldPtt, field.TypeBool, value)
 	}
+	if value, ok := _u.mutation.Gif(); ok {
+		_spec.SetField(messagemedia.FieldGif, field.TypeBool, value)
+	}
 	if value, ok := _u.mutation.Size(); ok {
 		_spec.SetField(messagemedia.FieldSize, field.TypeInt64, value)
 	}
@@ -245,6 +262,20 @@ func (_u *MessageMediaUpdateOne) SetPtt(v bool) *MessageMediaUpdateOne {
 func (_u *MessageMediaUpdateOne) SetNillablePtt(v *bool) *MessageMediaUpdateOne {
 	if v != nil {
 		_u.SetPtt(*v)
+	}
+	return _u
+}
+
+// SetGif sets the "gif" field.
+func (_u *MessageMediaUpdateOne) SetGif(v bool) *MessageMediaUpdateOne {
+	_u.mutation.SetGif(v)
+	return _u
+}
+
+// SetNillableGif sets the "gif" field if the given value is not nil.
+func (_u *MessageMediaUpdateOne) SetNillableGif(v *bool) *MessageMediaUpdateOne {
+	if v != nil {
+		_u.SetGif(*v)
 	}
 	return _u
 }
@@ -384,6 +415,9 @@ func (_u *MessageMediaUpdateOne) sqlSave(ctx context.Context) (_node *MessageMed
 	}
 	if value, ok := _u.mutation.Ptt(); ok {
 		_spec.SetField(messagemedia.FieldPtt, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Gif(); ok {
+		_spec.SetField(messagemedia.FieldGif, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Size(); ok {
 		_spec.SetField(messagemedia.FieldSize, field.TypeInt64, value)

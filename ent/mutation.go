@@ -7625,6 +7625,9 @@ type MessageMutation struct {
 	addlongitude     *float64
 	location_name    *string
 	location_address *string
+	raw_type         *string
+	contacts         *string
+	poll             *string
 	status           *string
 	error_code       *string
 	error_message    *string
@@ -8358,6 +8361,114 @@ func (m *MessageMutation) ResetLocationAddress() {
 	m.location_address = nil
 }
 
+// SetRawType sets the "raw_type" field.
+func (m *MessageMutation) SetRawType(s string) {
+	m.raw_type = &s
+}
+
+// RawType returns the value of the "raw_type" field in the mutation.
+func (m *MessageMutation) RawType() (r string, exists bool) {
+	v := m.raw_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRawType returns the old "raw_type" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldRawType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRawType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRawType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRawType: %w", err)
+	}
+	return oldValue.RawType, nil
+}
+
+// ResetRawType resets all changes to the "raw_type" field.
+func (m *MessageMutation) ResetRawType() {
+	m.raw_type = nil
+}
+
+// SetContacts sets the "contacts" field.
+func (m *MessageMutation) SetContacts(s string) {
+	m.contacts = &s
+}
+
+// Contacts returns the value of the "contacts" field in the mutation.
+func (m *MessageMutation) Contacts() (r string, exists bool) {
+	v := m.contacts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContacts returns the old "contacts" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldContacts(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContacts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContacts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContacts: %w", err)
+	}
+	return oldValue.Contacts, nil
+}
+
+// ResetContacts resets all changes to the "contacts" field.
+func (m *MessageMutation) ResetContacts() {
+	m.contacts = nil
+}
+
+// SetPoll sets the "poll" field.
+func (m *MessageMutation) SetPoll(s string) {
+	m.poll = &s
+}
+
+// Poll returns the value of the "poll" field in the mutation.
+func (m *MessageMutation) Poll() (r string, exists bool) {
+	v := m.poll
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPoll returns the old "poll" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldPoll(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPoll is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPoll requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPoll: %w", err)
+	}
+	return oldValue.Poll, nil
+}
+
+// ResetPoll resets all changes to the "poll" field.
+func (m *MessageMutation) ResetPoll() {
+	m.poll = nil
+}
+
 // SetStatus sets the "status" field.
 func (m *MessageMutation) SetStatus(s string) {
 	m.status = &s
@@ -8966,7 +9077,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 28)
+	fields := make([]string, 0, 31)
 	if m.subscription_id != nil {
 		fields = append(fields, message.FieldSubscriptionID)
 	}
@@ -9011,6 +9122,15 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.location_address != nil {
 		fields = append(fields, message.FieldLocationAddress)
+	}
+	if m.raw_type != nil {
+		fields = append(fields, message.FieldRawType)
+	}
+	if m.contacts != nil {
+		fields = append(fields, message.FieldContacts)
+	}
+	if m.poll != nil {
+		fields = append(fields, message.FieldPoll)
 	}
 	if m.status != nil {
 		fields = append(fields, message.FieldStatus)
@@ -9089,6 +9209,12 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.LocationName()
 	case message.FieldLocationAddress:
 		return m.LocationAddress()
+	case message.FieldRawType:
+		return m.RawType()
+	case message.FieldContacts:
+		return m.Contacts()
+	case message.FieldPoll:
+		return m.Poll()
 	case message.FieldStatus:
 		return m.Status()
 	case message.FieldErrorCode:
@@ -9154,6 +9280,12 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldLocationName(ctx)
 	case message.FieldLocationAddress:
 		return m.OldLocationAddress(ctx)
+	case message.FieldRawType:
+		return m.OldRawType(ctx)
+	case message.FieldContacts:
+		return m.OldContacts(ctx)
+	case message.FieldPoll:
+		return m.OldPoll(ctx)
 	case message.FieldStatus:
 		return m.OldStatus(ctx)
 	case message.FieldErrorCode:
@@ -9293,6 +9425,27 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLocationAddress(v)
+		return nil
+	case message.FieldRawType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRawType(v)
+		return nil
+	case message.FieldContacts:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContacts(v)
+		return nil
+	case message.FieldPoll:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPoll(v)
 		return nil
 	case message.FieldStatus:
 		v, ok := value.(string)
@@ -9575,6 +9728,15 @@ func (m *MessageMutation) ResetField(name string) error {
 	case message.FieldLocationAddress:
 		m.ResetLocationAddress()
 		return nil
+	case message.FieldRawType:
+		m.ResetRawType()
+		return nil
+	case message.FieldContacts:
+		m.ResetContacts()
+		return nil
+	case message.FieldPoll:
+		m.ResetPoll()
+		return nil
 	case message.FieldStatus:
 		m.ResetStatus()
 		return nil
@@ -9676,6 +9838,7 @@ type MessageMediaMutation struct {
 	mime_type       *string
 	file_name       *string
 	ptt             *bool
+	gif             *bool
 	size            *int64
 	addsize         *int64
 	sha256          *[]byte
@@ -9935,6 +10098,42 @@ func (m *MessageMediaMutation) ResetPtt() {
 	m.ptt = nil
 }
 
+// SetGif sets the "gif" field.
+func (m *MessageMediaMutation) SetGif(b bool) {
+	m.gif = &b
+}
+
+// Gif returns the value of the "gif" field in the mutation.
+func (m *MessageMediaMutation) Gif() (r bool, exists bool) {
+	v := m.gif
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGif returns the old "gif" field's value of the MessageMedia entity.
+// If the MessageMedia object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMediaMutation) OldGif(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGif is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGif requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGif: %w", err)
+	}
+	return oldValue.Gif, nil
+}
+
+// ResetGif resets all changes to the "gif" field.
+func (m *MessageMediaMutation) ResetGif() {
+	m.gif = nil
+}
+
 // SetSize sets the "size" field.
 func (m *MessageMediaMutation) SetSize(i int64) {
 	m.size = &i
@@ -10133,7 +10332,7 @@ func (m *MessageMediaMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMediaMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.subscription_id != nil {
 		fields = append(fields, messagemedia.FieldSubscriptionID)
 	}
@@ -10145,6 +10344,9 @@ func (m *MessageMediaMutation) Fields() []string {
 	}
 	if m.ptt != nil {
 		fields = append(fields, messagemedia.FieldPtt)
+	}
+	if m.gif != nil {
+		fields = append(fields, messagemedia.FieldGif)
 	}
 	if m.size != nil {
 		fields = append(fields, messagemedia.FieldSize)
@@ -10174,6 +10376,8 @@ func (m *MessageMediaMutation) Field(name string) (ent.Value, bool) {
 		return m.FileName()
 	case messagemedia.FieldPtt:
 		return m.Ptt()
+	case messagemedia.FieldGif:
+		return m.Gif()
 	case messagemedia.FieldSize:
 		return m.Size()
 	case messagemedia.FieldSha256:
@@ -10199,6 +10403,8 @@ func (m *MessageMediaMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldFileName(ctx)
 	case messagemedia.FieldPtt:
 		return m.OldPtt(ctx)
+	case messagemedia.FieldGif:
+		return m.OldGif(ctx)
 	case messagemedia.FieldSize:
 		return m.OldSize(ctx)
 	case messagemedia.FieldSha256:
@@ -10243,6 +10449,13 @@ func (m *MessageMediaMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetPtt(v)
+		return nil
+	case messagemedia.FieldGif:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGif(v)
 		return nil
 	case messagemedia.FieldSize:
 		v, ok := value.(int64)
@@ -10347,6 +10560,9 @@ func (m *MessageMediaMutation) ResetField(name string) error {
 		return nil
 	case messagemedia.FieldPtt:
 		m.ResetPtt()
+		return nil
+	case messagemedia.FieldGif:
+		m.ResetGif()
 		return nil
 	case messagemedia.FieldSize:
 		m.ResetSize()

@@ -863,8 +863,22 @@ func init() {
 	message.DefaultLocationAddress = messageDescLocationAddress.Default.(string)
 	// message.LocationAddressValidator is a validator for the "location_address" field. It is called by the builders before save.
 	message.LocationAddressValidator = messageDescLocationAddress.Validators[0].(func(string) error)
+	// messageDescRawType is the schema descriptor for raw_type field.
+	messageDescRawType := messageFields[16].Descriptor()
+	// message.DefaultRawType holds the default value on creation for the raw_type field.
+	message.DefaultRawType = messageDescRawType.Default.(string)
+	// message.RawTypeValidator is a validator for the "raw_type" field. It is called by the builders before save.
+	message.RawTypeValidator = messageDescRawType.Validators[0].(func(string) error)
+	// messageDescContacts is the schema descriptor for contacts field.
+	messageDescContacts := messageFields[17].Descriptor()
+	// message.DefaultContacts holds the default value on creation for the contacts field.
+	message.DefaultContacts = messageDescContacts.Default.(string)
+	// messageDescPoll is the schema descriptor for poll field.
+	messageDescPoll := messageFields[18].Descriptor()
+	// message.DefaultPoll holds the default value on creation for the poll field.
+	message.DefaultPoll = messageDescPoll.Default.(string)
 	// messageDescStatus is the schema descriptor for status field.
-	messageDescStatus := messageFields[16].Descriptor()
+	messageDescStatus := messageFields[19].Descriptor()
 	// message.StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	message.StatusValidator = func() func(string) error {
 		validators := messageDescStatus.Validators
@@ -882,35 +896,35 @@ func init() {
 		}
 	}()
 	// messageDescErrorCode is the schema descriptor for error_code field.
-	messageDescErrorCode := messageFields[17].Descriptor()
+	messageDescErrorCode := messageFields[20].Descriptor()
 	// message.DefaultErrorCode holds the default value on creation for the error_code field.
 	message.DefaultErrorCode = messageDescErrorCode.Default.(string)
 	// message.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
 	message.ErrorCodeValidator = messageDescErrorCode.Validators[0].(func(string) error)
 	// messageDescErrorMessage is the schema descriptor for error_message field.
-	messageDescErrorMessage := messageFields[18].Descriptor()
+	messageDescErrorMessage := messageFields[21].Descriptor()
 	// message.DefaultErrorMessage holds the default value on creation for the error_message field.
 	message.DefaultErrorMessage = messageDescErrorMessage.Default.(string)
 	// message.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
 	message.ErrorMessageValidator = messageDescErrorMessage.Validators[0].(func(string) error)
 	// messageDescWaMessageID is the schema descriptor for wa_message_id field.
-	messageDescWaMessageID := messageFields[19].Descriptor()
+	messageDescWaMessageID := messageFields[22].Descriptor()
 	// message.DefaultWaMessageID holds the default value on creation for the wa_message_id field.
 	message.DefaultWaMessageID = messageDescWaMessageID.Default.(string)
 	// message.WaMessageIDValidator is a validator for the "wa_message_id" field. It is called by the builders before save.
 	message.WaMessageIDValidator = messageDescWaMessageID.Validators[0].(func(string) error)
 	// messageDescReplyTo is the schema descriptor for reply_to field.
-	messageDescReplyTo := messageFields[20].Descriptor()
+	messageDescReplyTo := messageFields[23].Descriptor()
 	// message.DefaultReplyTo holds the default value on creation for the reply_to field.
 	message.DefaultReplyTo = messageDescReplyTo.Default.(string)
 	// message.ReplyToValidator is a validator for the "reply_to" field. It is called by the builders before save.
 	message.ReplyToValidator = messageDescReplyTo.Validators[0].(func(string) error)
 	// messageDescAttempts is the schema descriptor for attempts field.
-	messageDescAttempts := messageFields[21].Descriptor()
+	messageDescAttempts := messageFields[24].Descriptor()
 	// message.DefaultAttempts holds the default value on creation for the attempts field.
 	message.DefaultAttempts = messageDescAttempts.Default.(int)
 	// messageDescBulkID is the schema descriptor for bulk_id field.
-	messageDescBulkID := messageFields[27].Descriptor()
+	messageDescBulkID := messageFields[30].Descriptor()
 	// message.BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
 	message.BulkIDValidator = messageDescBulkID.Validators[0].(func(string) error)
 	// messageDescID is the schema descriptor for id field.
@@ -967,12 +981,16 @@ func init() {
 	messagemediaDescPtt := messagemediaFields[4].Descriptor()
 	// messagemedia.DefaultPtt holds the default value on creation for the ptt field.
 	messagemedia.DefaultPtt = messagemediaDescPtt.Default.(bool)
+	// messagemediaDescGif is the schema descriptor for gif field.
+	messagemediaDescGif := messagemediaFields[5].Descriptor()
+	// messagemedia.DefaultGif holds the default value on creation for the gif field.
+	messagemedia.DefaultGif = messagemediaDescGif.Default.(bool)
 	// messagemediaDescSize is the schema descriptor for size field.
-	messagemediaDescSize := messagemediaFields[5].Descriptor()
+	messagemediaDescSize := messagemediaFields[6].Descriptor()
 	// messagemedia.DefaultSize holds the default value on creation for the size field.
 	messagemedia.DefaultSize = messagemediaDescSize.Default.(int64)
 	// messagemediaDescSha256 is the schema descriptor for sha256 field.
-	messagemediaDescSha256 := messagemediaFields[6].Descriptor()
+	messagemediaDescSha256 := messagemediaFields[7].Descriptor()
 	// messagemedia.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
 	messagemedia.Sha256Validator = messagemediaDescSha256.Validators[0].(func([]byte) error)
 	// messagemediaDescID is the schema descriptor for id field.

@@ -14,6 +14,7 @@ type MessageMedia struct {
 	MimeType       string // sniffed from the bytes (outbound) or as received
 	FileName       string // documents; may be empty
 	PTT            bool   // audio only: a voice note
+	GIF            bool   // video only: plays looped
 	Size           int64  // len(Data)
 	SHA256         []byte // of Data
 	Data           []byte

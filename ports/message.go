@@ -55,7 +55,10 @@ type Message struct {
 	Chat, To, From string
 	Type           MessageType
 	Text, Caption  string
-	Location       *WALocation // set on location messages
+	Location       *WALocation   // set on location messages
+	Contacts       []ContactCard // set on contact messages
+	Poll           *Poll         // set on poll messages, with its votes
+	RawType        string        // WhatsApp's field name of an unsupported kind
 	Status         MessageStatus
 	ErrorCode      string
 	ErrorMessage   string

@@ -70,6 +70,7 @@ type WAMedia struct {
 	MimeType string
 	FileName string
 	PTT      bool // audio only: a voice note
+	GIF      bool // video only: plays looped
 }
 
 // WALocation is a shared location.
@@ -90,6 +91,8 @@ type WAOutbound struct {
 	Caption  string
 	Media    *WAMedia
 	Location *WALocation
+	Contacts []ContactCard
+	Poll     *Poll  // question, options and MultipleAnswers
 	ReplyTo  string // WhatsApp id of the quoted message
 }
 
@@ -122,6 +125,7 @@ type WAEvent struct {
 	QR           *WAQRCode
 	Message      *WAInbound
 	Receipt      *WAReceiptEvent
+	PollVote     *WAPollVote
 }
 
 // WAStatusChange is a new connection status. Linked-device details are set
@@ -153,6 +157,9 @@ type WAInbound struct {
 	Caption     string
 	Media       *WAMedia
 	Location    *WALocation
+	Contacts    []ContactCard
+	Poll        *Poll
+	RawType     string // set, alone, for a kind not modelled
 	ReplyTo     string
 
 	// ChatLID and FromLID are the LIDs (…@lid) Chat and From were

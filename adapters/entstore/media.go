@@ -31,6 +31,7 @@ func (st *mediaStore) PutMedia(ctx context.Context, sub ports.SubscriptionID, md
 		SetMimeType(md.MimeType).
 		SetFileName(md.FileName).
 		SetPtt(md.PTT).
+		SetGif(md.GIF).
 		SetSize(md.Size).
 		SetSha256(md.SHA256).
 		SetData(md.Data).
@@ -51,7 +52,7 @@ func (st *mediaStore) GetMedia(ctx context.Context, sub ports.SubscriptionID, id
 func toMedia(e *ent.MessageMedia) ports.MessageMedia {
 	return ports.MessageMedia{
 		MessageID: ports.MessageID(e.ID), SubscriptionID: ports.SubscriptionID(e.SubscriptionID),
-		MimeType: e.MimeType, FileName: e.FileName, PTT: e.Ptt, Size: e.Size,
+		MimeType: e.MimeType, FileName: e.FileName, PTT: e.Ptt, GIF: e.Gif, Size: e.Size,
 		SHA256: e.Sha256, Data: e.Data, CreatedAt: e.CreatedAt.UTC(),
 	}
 }

@@ -41,6 +41,9 @@ func messageCreate(c *ent.Client, sub ports.SubscriptionID, m ports.Message) *en
 		SetNillableLongitude(longitude(m.Location)).
 		SetLocationName(locationName(m.Location)).
 		SetLocationAddress(locationAddress(m.Location)).
+		SetRawType(m.RawType).
+		SetContacts(encodeContacts(m.Contacts)).
+		SetPoll(encodePoll(m.Poll)).
 		SetStatus(string(m.Status)).
 		SetErrorCode(m.ErrorCode).
 		SetErrorMessage(m.ErrorMessage).
@@ -134,6 +137,9 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 			SetNillableLongitude(longitude(m.Location)).
 			SetLocationName(locationName(m.Location)).
 			SetLocationAddress(locationAddress(m.Location)).
+			SetRawType(m.RawType).
+			SetContacts(encodeContacts(m.Contacts)).
+			SetPoll(encodePoll(m.Poll)).
 			SetStatus(string(m.Status)).
 			SetErrorCode(m.ErrorCode).
 			SetErrorMessage(m.ErrorMessage).
@@ -281,6 +287,9 @@ func toMessage(e *ent.Message) ports.Message {
 		Text:           e.Text,
 		Caption:        e.Caption,
 		Location:       toLocation(e),
+		Contacts:       decodeContacts(e.Contacts),
+		Poll:           decodePoll(e.Poll),
+		RawType:        e.RawType,
 		Status:         ports.MessageStatus(e.Status),
 		ErrorCode:      e.ErrorCode,
 		ErrorMessage:   e.ErrorMessage,

@@ -38,6 +38,8 @@ func eventDataDTO(data any) (any, bool) {
 		return MessageStatusDTO{MessageID: string(d.MessageID), Status: string(d.Status), Error: messageError(d.ErrorCode, d.ErrorMessage)}, true
 	case ports.Message:
 		return messageDTO(d), true
+	case ports.PollVoteData:
+		return PollVoteDTO{MessageID: string(d.MessageID), From: d.From, Selected: d.Selected}, true
 	case ports.BulkSummary:
 		return bulkDTO(d), true
 	case struct{}, nil:

@@ -31,6 +31,7 @@ var eventTypes = map[ports.EventType]bool{
 	ports.EventInstanceStatus: true, ports.EventInstanceQR: true,
 	ports.EventMessageReceived: true, ports.EventMessageStatus: true,
 	ports.EventBulkStatus: true, ports.EventWebhookTest: true,
+	ports.EventMessagePollVote: true,
 }
 
 // InstanceStatusDTO is the data of instance.status.

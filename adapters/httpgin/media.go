@@ -38,12 +38,15 @@ type sendMediaReq struct {
 	Caption  *string   `json:"caption"`
 	FileName *string   `json:"filename"`
 	PTT      *bool     `json:"ptt"`
+	GIF      *bool     `json:"gif"`
 	Media    *mediaReq `json:"media"`
 }
 
 func (a *api) sendImage(c *gin.Context)    { a.sendMedia(c, ports.MediaImage) }
 func (a *api) sendDocument(c *gin.Context) { a.sendMedia(c, ports.MediaDocument) }
 func (a *api) sendAudio(c *gin.Context)    { a.sendMedia(c, ports.MediaAudio) }
+func (a *api) sendVideo(c *gin.Context)    { a.sendMedia(c, ports.MediaVideo) }
+func (a *api) sendSticker(c *gin.Context)  { a.sendMedia(c, ports.MediaSticker) }
 
 func (a *api) sendMedia(c *gin.Context, kind ports.WAMediaKind) {
 	inst, err := messageInstance(c)
@@ -70,6 +73,8 @@ func (a *api) sendMedia(c *gin.Context, kind ports.WAMediaKind) {
 		ports.MediaImage:    func() (ports.Message, error) { return svc.SendImage(ctx(c), principal(c), inst, cmd) },
 		ports.MediaDocument: func() (ports.Message, error) { return svc.SendDocument(ctx(c), principal(c), inst, cmd) },
 		ports.MediaAudio:    func() (ports.Message, error) { return svc.SendAudio(ctx(c), principal(c), inst, cmd) },
+		ports.MediaVideo:    func() (ports.Message, error) { return svc.SendVideo(ctx(c), principal(c), inst, cmd) },
+		ports.MediaSticker:  func() (ports.Message, error) { return svc.SendSticker(ctx(c), principal(c), inst, cmd) },
 	}[kind]
 	m, err := send()
 	a.accepted(c, m, err)
@@ -167,6 +172,12 @@ func setFormField(req *sendMediaReq, name, v string) error {
 			return ports.InvalidFields(ports.FieldError{Field: "ptt", Message: "must be true or false"})
 		}
 		req.PTT = &b
+	case "gif":
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return ports.InvalidFields(ports.FieldError{Field: "gif", Message: "must be true or false"})
+		}
+		req.GIF = &b
 	default:
 		return ports.InvalidFields(ports.FieldError{Field: name, Message: "unknown field"})
 	}
@@ -190,12 +201,14 @@ func multipartError(err error) error {
 func checkMediaFields(kind ports.WAMediaKind, req sendMediaReq) error {
 	var field string
 	switch {
-	case kind == ports.MediaAudio && req.Caption != nil:
+	case (kind == ports.MediaAudio || kind == ports.MediaSticker) && req.Caption != nil:
 		field = "caption"
 	case kind != ports.MediaDocument && req.FileName != nil:
 		field = "filename"
 	case kind != ports.MediaAudio && req.PTT != nil:
 		field = "ptt"
+	case kind != ports.MediaVideo && req.GIF != nil:
+		field = "gif"
 	}
 	if field != "" {
 		return ports.InvalidFields(ports.FieldError{Field: field, Message: "unknown field"})
@@ -206,7 +219,7 @@ func checkMediaFields(kind ports.WAMediaKind, req sendMediaReq) error {
 // mediaCommand turns the request into the core's command; the base64 of
 // the JSON form is decoded here, the core checks the rest.
 func mediaCommand(req sendMediaReq, file []byte) (messaging.SendMediaCmd, error) {
-	cmd := messaging.SendMediaCmd{To: req.To, Caption: deref(req.Caption), FileName: deref(req.FileName), PTT: req.PTT != nil && *req.PTT}
+	cmd := messaging.SendMediaCmd{To: req.To, Caption: deref(req.Caption), FileName: deref(req.FileName), PTT: req.PTT != nil && *req.PTT, GIF: req.GIF != nil && *req.GIF}
 	if req.Media == nil {
 		return cmd, nil
 	}

@@ -59,6 +59,9 @@ type MessageDTO struct {
 	Text        *string          `json:"text"`
 	Caption     *string          `json:"caption"`
 	Location    *LocationDTO     `json:"location"`
+	Contacts    []ContactDTO     `json:"contacts,omitempty"`
+	Poll        *PollDTO         `json:"poll,omitempty"`
+	RawType     *string          `json:"rawType,omitempty"`
 	Status      string           `json:"status"`
 	Error       *MessageErrorDTO `json:"error"`
 	WAMessageID *string          `json:"waMessageId"`
@@ -94,6 +97,7 @@ func messageDTO(m ports.Message) MessageDTO {
 		ReplyTo: optString(m.ReplyTo), Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC(),
 		SentAt: optTime(m.SentAt), DeliveredAt: optTime(m.DeliveredAt), ReadAt: optTime(m.ReadAt),
 	}
+	out.Contacts, out.Poll, out.RawType = contactDTOs(m.Contacts), pollDTO(m.Poll), optString(m.RawType)
 	return out
 }
 

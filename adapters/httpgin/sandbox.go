@@ -28,6 +28,13 @@ type Simulator interface {
 	// ContactSendTextFromLID is ContactSendText from the contact's LID, in
 	// a LID-addressed chat (SPEC §15a lid:true).
 	ContactSendTextFromLID(ctx context.Context, from, to, text string) error
+	// ContactSendKind makes the contact `from` send a message of any kind.
+	ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error
+	// ContactVote makes the contact `from` vote on the poll pollID it
+	// received from `to`.
+	ContactVote(ctx context.Context, from, to, pollID string, selected []string) error
+	// PhoneMessages is what the phone (digits) received, oldest first.
+	PhoneMessages(ctx context.Context, phone string) ([]ports.PhoneMessage, error)
 }
 
 // The input limits of the inbound route.
@@ -42,9 +49,16 @@ type scanResp struct {
 }
 
 type inboundReq struct {
-	From string `json:"from"`
-	Text string `json:"text"`
-	LID  bool   `json:"lid"`
+	From      string       `json:"from"`
+	Type      string       `json:"type"`
+	Text      string       `json:"text"`
+	Caption   string       `json:"caption"`
+	Media     *mediaReq    `json:"media"`
+	Latitude  *float64     `json:"latitude"`
+	Longitude *float64     `json:"longitude"`
+	Contacts  []ContactDTO `json:"contacts"`
+	Poll      *PollDTO     `json:"poll"`
+	LID       bool         `json:"lid"`
 }
 
 type inboundResp struct {
@@ -86,39 +100,74 @@ func (a *api) sandboxInbound(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	inst, err := a.svc.Sessions.Get(ctx(c), principal(c), instanceParam(c))
+	send, err := phoneSend(req, a.opt.MaxMediaBytes)
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	if inst.Status != ports.StatusConnected || inst.PhoneNumber == "" {
-		a.fail(c, ports.ReasonError(ports.EConflict, ports.ReasonNotConnected, "the instance is not connected"))
+	inst, err := a.connectedInstance(c)
+	if err != nil {
+		a.fail(c, err)
 		return
 	}
-	send := a.opt.Sandbox.ContactSendText
-	if req.LID {
-		send = a.opt.Sandbox.ContactSendTextFromLID
+	// Text keeps its own simulator call, which older `wagate sim`
+	// processes also answer.
+	switch {
+	case send.Type == ports.MessageText && req.LID:
+		err = a.opt.Sandbox.ContactSendTextFromLID(ctx(c), req.From, inst.PhoneNumber, req.Text)
+	case send.Type == ports.MessageText:
+		err = a.opt.Sandbox.ContactSendText(ctx(c), req.From, inst.PhoneNumber, req.Text)
+	default:
+		err = a.opt.Sandbox.ContactSendKind(ctx(c), req.From, inst.PhoneNumber, send)
 	}
-	if err := send(ctx(c), req.From, inst.PhoneNumber, req.Text); err != nil {
+	if err != nil {
 		a.fail(c, ports.ReasonError(ports.EConflict, ports.ReasonNotConnected, "the simulated contact could not reach the instance: "+err.Error()))
 		return
 	}
 	c.JSON(http.StatusAccepted, inboundResp{Status: "sent"})
 }
 
-// checkInbound normalizes from to +digits and checks the text.
+// connectedInstance is the path's instance, which must be connected.
+func (a *api) connectedInstance(c *gin.Context) (ports.Instance, error) {
+	inst, err := a.svc.Sessions.Get(ctx(c), principal(c), instanceParam(c))
+	if err != nil {
+		return inst, err
+	}
+	if inst.Status != ports.StatusConnected || inst.PhoneNumber == "" {
+		return inst, ports.ReasonError(ports.EConflict, ports.ReasonNotConnected, "the instance is not connected")
+	}
+	return inst, nil
+}
+
+// checkInbound normalizes from to +digits and checks the text of a text
+// message (the default type).
 func checkInbound(r *inboundReq) error {
 	var fields []ports.FieldError
-	digits := strings.TrimPrefix(strings.TrimSpace(r.From), "+")
-	if n := len(digits); n < minPhoneDigits || n > maxPhoneDigits || strings.Trim(digits, "0123456789") != "" {
-		fields = append(fields, ports.FieldError{Field: "from", Message: "must be a phone number: + and 7 to 15 digits"})
+	if fe := checkFrom(&r.From); fe != nil {
+		fields = append(fields, *fe)
 	}
-	r.From = "+" + digits
-	if n := utf8.RuneCountInString(r.Text); n == 0 || n > maxInboundText {
+	if r.Type == "" {
+		r.Type = string(ports.MessageText)
+	}
+	if n := utf8.RuneCountInString(r.Text); r.Type == string(ports.MessageText) && (n == 0 || n > maxInboundText) {
 		fields = append(fields, ports.FieldError{Field: "text", Message: "must be 1 to 4096 characters"})
+	}
+	if r.LID && r.Type != string(ports.MessageText) {
+		// The simulator writes from a LID-addressed chat for texts only.
+		fields = append(fields, ports.FieldError{Field: "lid", Message: "is supported with type text only"})
 	}
 	if len(fields) > 0 {
 		return ports.InvalidFields(fields...)
+	}
+	return nil
+}
+
+// checkFrom normalizes a contact's number to +digits.
+func checkFrom(from *string) *ports.FieldError {
+	digits := strings.TrimPrefix(strings.TrimSpace(*from), "+")
+	*from = "+" + digits
+	if n := len(digits); n < minPhoneDigits || n > maxPhoneDigits || strings.Trim(digits, "0123456789") != "" {
+		return &ports.FieldError{Field: "from", Message: "must be a phone number: + and 7 to 15 digits"}
 	}
 	return nil
 }

@@ -38,6 +38,11 @@ func TestSandboxInboundFromLID(t *testing.T) {
 	if w.Code != http.StatusAccepted || len(e.sim.texts) != 1 || len(e.sim.lids) != 1 {
 		t.Fatalf("lid:false: got %d %s, LID sends %+v and plain sends %+v; want one plain send", w.Code, w.Body, e.sim.lids, e.sim.texts)
 	}
+	p := wantProblem(t, e.do(req{method: "POST", path: inbound, token: access,
+		body: `{"from":"+15550001111","type":"location","latitude":1,"longitude":2,"lid":true}`}), http.StatusUnprocessableEntity, "validation_failed")
+	if len(p.Errors) != 1 || p.Errors[0].Field != "lid" {
+		t.Errorf("lid with a location: got errors %+v, want one on lid", p.Errors)
+	}
 	wantProblem(t, e.do(req{method: "POST", path: inbound, token: other, body: `{"from":"+15550001111","text":"hi","lid":true}`}), http.StatusNotFound, "not_found")
 	if len(e.sim.lids) != 1 {
 		t.Fatalf("got LID sends %+v after another tenant's call, want still one", e.sim.lids)

@@ -19,6 +19,8 @@ import (
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // inboxSize bounds what a contact keeps unread; beyond it new messages are
@@ -41,12 +43,16 @@ type Contact struct {
 	inbox chan Received
 	work  chan waBinary.Node
 	seen  dedup
+	log   phoneLog // what the phone received, for the sandbox's phone view
+	polls pollBook // the polls it received, to vote on
 }
 
 // Received is a message as a contact decrypted it.
 type Received struct {
 	ID        string
 	From      string // sender device JID, e.g. 15550100:1@s.whatsapp.net
+	Chat      string // the chat: the sender's account for a direct message
+	Type      string // wagate's name of the kind: text, image, location…
 	Text      string
 	Caption   string
 	Media     []byte // downloaded and decrypted
@@ -54,6 +60,12 @@ type Received struct {
 	FileName  string
 	PTT       bool
 	Location  *Location
+	Contacts  []ports.PhoneContact
+	Poll      *ports.Poll
+	GIF       bool   // video: plays looped
+	Animated  bool   // sticker
+	Seconds   uint32 // audio: the length the sender gave
+	Waveform  []byte // audio: the levels the sender drew
 	QuotedID  string
 	LID       bool // sent to the contact's LID rather than its phone number
 	Timestamp time.Time

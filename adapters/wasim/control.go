@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/wagate/wagate/ports"
 )
 
 // Controller is what sandbox mode needs from a simulator, in-process
@@ -20,6 +23,12 @@ type Controller interface {
 	ContactSendText(ctx context.Context, from, to, text string) error
 	// ContactSendTextFromLID is ContactSendText in a LID-addressed chat.
 	ContactSendTextFromLID(ctx context.Context, from, to, text string) error
+	// ContactSendKind makes the contact `from` send a message of any kind.
+	ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error
+	// ContactVote makes the contact `from` vote on a poll it received from `to`.
+	ContactVote(ctx context.Context, from, to, pollID string, selected []string) error
+	// PhoneMessages is what a phone received, oldest first.
+	PhoneMessages(ctx context.Context, phone string) ([]ports.PhoneMessage, error)
 	// HTTPClient reaches the simulator for whatsmeow's websocket and media.
 	HTTPClient() *http.Client
 }
@@ -43,6 +52,20 @@ type controlRequest struct {
 	Text  string `json:"text,omitempty"`
 	Stop  bool   `json:"stop,omitempty"`
 	LID   bool   `json:"lid,omitempty"` // send-text from the contact's LID
+	// Message is what send-kind sends; PollID and Selected are a vote.
+	Message  *ports.PhoneSend `json:"message,omitempty"`
+	PollID   string           `json:"pollId,omitempty"`
+	Selected []string         `json:"selected,omitempty"`
+}
+
+// maxControlBody bounds a control request: a media message carries its
+// file (base64), up to the gateway's media limit and then some.
+const maxControlBody = 48 << 20
+
+// ContactSendKind is ContactSend without the id, as Remote offers it.
+func (s *Server) ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error {
+	_, err := s.ContactSend(ctx, from, to, m)
+	return err
 }
 
 // ControlHandler is the JSON control API served under /_sim/ on the
@@ -54,7 +77,7 @@ func (s *Server) ControlHandler() http.Handler {
 	handle := func(pattern string, fn func(*http.Request, controlRequest) error) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			var req controlRequest
-			if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&req); err != nil {
+			if err := json.NewDecoder(io.LimitReader(r.Body, maxControlBody)).Decode(&req); err != nil {
 				writeControl(w, fmt.Errorf("decode request: %w", err))
 				return
 			}
@@ -74,6 +97,20 @@ func (s *Server) ControlHandler() http.Handler {
 			return s.ContactSendTextFromLID(r.Context(), r.PathValue("phone"), q.To, q.Text)
 		}
 		return s.ContactSendText(r.Context(), r.PathValue("phone"), q.To, q.Text)
+	})
+	handle("POST /_sim/contacts/{phone}/send", func(r *http.Request, q controlRequest) error {
+		if q.Message == nil {
+			return errors.New("no message")
+		}
+		return s.ContactSendKind(r.Context(), r.PathValue("phone"), q.To, *q.Message)
+	})
+	handle("POST /_sim/contacts/{phone}/vote", func(r *http.Request, q controlRequest) error {
+		return s.ContactVote(r.Context(), r.PathValue("phone"), q.To, q.PollID, q.Selected)
+	})
+	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {
+		msgs, _ := s.PhoneMessages(r.Context(), r.PathValue("phone"))
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(msgs)
 	})
 	return mux
 }
@@ -120,6 +157,42 @@ func (r *Remote) ContactSendText(ctx context.Context, from, to, text string) err
 func (r *Remote) ContactSendTextFromLID(ctx context.Context, from, to, text string) error {
 	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text, LID: true})
 }
+
+// ContactSendKind makes the remote contact send a message of any kind.
+func (r *Remote) ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send", controlRequest{To: to, Message: &m})
+}
+
+// ContactVote makes the remote contact vote on a poll.
+func (r *Remote) ContactVote(ctx context.Context, from, to, pollID string, selected []string) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/vote", controlRequest{To: to, PollID: pollID, Selected: selected})
+}
+
+// PhoneMessages asks the simulator what a phone received.
+func (r *Remote) PhoneMessages(ctx context.Context, phone string) ([]ports.PhoneMessage, error) {
+	path := "/_sim/phones/" + digits(phone) + "/messages"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+r.addr+path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("simulator %s: %w", path, err)
+	}
+	resp, err := r.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("simulator %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("simulator %s: status %d", path, resp.StatusCode)
+	}
+	var msgs []ports.PhoneMessage
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxRecordJSON)).Decode(&msgs); err != nil {
+		return nil, fmt.Errorf("simulator %s: %w", path, err)
+	}
+	return msgs, nil
+}
+
+// maxRecordJSON bounds the answer of the phone record: recordSize
+// messages of at most a few KiB each.
+const maxRecordJSON = 16 << 20
 
 // DropConnection, StopPings and ReplaceStream mirror the Server's faults.
 func (r *Remote) DropConnection(ctx context.Context, deviceJID string) error {

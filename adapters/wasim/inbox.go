@@ -48,6 +48,7 @@ func (c *Contact) run() {
 			c.autoAck(r) // the sender may still wait for its receipts
 			continue
 		}
+		c.log.add(r.record())
 		select {
 		case c.inbox <- *r:
 		default:
@@ -142,8 +143,9 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	if msg.GetDeviceSentMessage() != nil {
 		return nil, nil
 	}
-	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), LID: byLID, Timestamp: time.Now()}
+	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: from.ToNonAD().String(), LID: byLID, Timestamp: time.Now()}
 	c.s.fill(r, &msg)
+	c.rememberPoll(r.ID, from, &msg)
 	return r, nil
 }
 
@@ -199,35 +201,4 @@ func unpad(b []byte) ([]byte, error) {
 		return nil, errors.New("bad padding")
 	}
 	return b[:len(b)-n], nil
-}
-
-// fill copies the parts tests assert on from a decrypted message.
-func (s *Server) fill(r *Received, m *waE2E.Message) {
-	r.Text = m.GetConversation()
-	if et := m.GetExtendedTextMessage(); et != nil {
-		r.Text = et.GetText()
-		r.QuotedID = et.GetContextInfo().GetStanzaID()
-	}
-	if loc := m.GetLocationMessage(); loc != nil {
-		r.Location = &Location{Latitude: loc.GetDegreesLatitude(), Longitude: loc.GetDegreesLongitude(),
-			Name: loc.GetName(), Address: loc.GetAddress()}
-	}
-	switch {
-	case m.GetImageMessage() != nil:
-		im := m.GetImageMessage()
-		r.Caption, r.MimeType, r.QuotedID = im.GetCaption(), im.GetMimetype(), im.GetContextInfo().GetStanzaID()
-		r.Media = s.openMedia(im, mediaImage)
-	case m.GetVideoMessage() != nil:
-		vm := m.GetVideoMessage()
-		r.Caption, r.MimeType, r.QuotedID = vm.GetCaption(), vm.GetMimetype(), vm.GetContextInfo().GetStanzaID()
-		r.Media = s.openMedia(vm, mediaVideo)
-	case m.GetAudioMessage() != nil:
-		am := m.GetAudioMessage()
-		r.MimeType, r.PTT, r.QuotedID = am.GetMimetype(), am.GetPTT(), am.GetContextInfo().GetStanzaID()
-		r.Media = s.openMedia(am, mediaAudio)
-	case m.GetDocumentMessage() != nil:
-		dm := m.GetDocumentMessage()
-		r.Caption, r.MimeType, r.FileName, r.QuotedID = dm.GetCaption(), dm.GetMimetype(), dm.GetFileName(), dm.GetContextInfo().GetStanzaID()
-		r.Media = s.openMedia(dm, mediaDocument)
-	}
 }

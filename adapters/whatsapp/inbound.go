@@ -16,6 +16,9 @@ import (
 func (s *session) content(ctx context.Context, cli *wa.Client, evt any) []ports.WAEvent {
 	switch evt := evt.(type) {
 	case *events.Message:
+		if evt.Message.GetPollUpdateMessage() != nil {
+			return s.pollVote(ctx, cli, evt)
+		}
 		in := s.inbound(ctx, cli, evt)
 		if in == nil {
 			return nil
@@ -91,7 +94,7 @@ func (s *session) body(ctx context.Context, cli *wa.Client, msg *waE2E.Message, 
 			Name: m.GetName(), Address: m.GetAddress(),
 		}
 	default:
-		return false
+		return s.moreKinds(ctx, cli, msg, in)
 	}
 	return true
 }

@@ -117,6 +117,10 @@ func message(ctx context.Context, cli *wa.Client, out ports.WAOutbound) (*waE2E.
 	switch {
 	case out.Media != nil:
 		return mediaMessage(ctx, cli, out, quote)
+	case len(out.Contacts) > 0:
+		return contactMessage(out.Contacts, quote), nil
+	case out.Poll != nil:
+		return pollMessage(cli, out.Poll, quote), nil
 	case out.Location != nil:
 		l := out.Location
 		return &waE2E.Message{LocationMessage: &waE2E.LocationMessage{
@@ -137,6 +141,7 @@ func mediaMessage(ctx context.Context, cli *wa.Client, out ports.WAOutbound, quo
 	md := out.Media
 	kind, ok := map[ports.WAMediaKind]wa.MediaType{
 		ports.MediaImage: wa.MediaImage, ports.MediaDocument: wa.MediaDocument, ports.MediaAudio: wa.MediaAudio,
+		ports.MediaVideo: wa.MediaVideo, ports.MediaSticker: wa.MediaImage, // stickers use the image keys
 	}[md.Kind]
 	if !ok {
 		return nil, ports.Errorf(ports.EUnsupported, "media kind %q is not supported", md.Kind)
@@ -147,6 +152,8 @@ func mediaMessage(ctx context.Context, cli *wa.Client, out ports.WAOutbound, quo
 	}
 	length := proto.Uint64(up.FileLength)
 	switch md.Kind {
+	case ports.MediaVideo, ports.MediaSticker:
+		return moreMedia(out, up, quote), nil
 	case ports.MediaImage:
 		return &waE2E.Message{ImageMessage: &waE2E.ImageMessage{
 			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
@@ -161,11 +168,15 @@ func mediaMessage(ctx context.Context, cli *wa.Client, out ports.WAOutbound, quo
 			FileName: optString(md.FileName), ContextInfo: quote,
 		}}, nil
 	default:
-		return &waE2E.Message{AudioMessage: &waE2E.AudioMessage{
+		am := &waE2E.AudioMessage{
 			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
 			FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: length,
 			Mimetype: proto.String(md.MimeType), PTT: proto.Bool(md.PTT), ContextInfo: quote,
-		}}, nil
+		}
+		if secs, wave := voiceInfo(md.Data); secs > 0 {
+			am.Seconds, am.Waveform = proto.Uint32(secs), wave
+		}
+		return &waE2E.Message{AudioMessage: am}, nil
 	}
 }
 

@@ -34,6 +34,8 @@ func (s *Service) HandleEvent(ev ports.WAEvent) {
 		err = s.onReceipt(ctx, ev)
 	case ev.Kind == ports.WAMessage && ev.Message != nil:
 		err = s.onInbound(ctx, ev)
+	case ev.Kind == ports.WAPollVoteKind && ev.PollVote != nil:
+		err = s.onPollVote(ctx, ev)
 	default:
 		return
 	}
@@ -104,21 +106,12 @@ func advance(m *ports.Message, to ports.MessageStatus, at time.Time) {
 	}
 }
 
-// onInbound stores an inbound text, location, image, document or audio
-// once (WhatsApp may deliver it again after a reconnect) and announces it.
-// Other kinds are not stored.
+// onInbound stores an inbound message of any kind once (WhatsApp may
+// deliver it again after a reconnect) and announces it. A kind not
+// modelled is stored as unsupported, with its raw type: nothing is dropped.
 func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	in := cleanInbound(ev.Message)
-	typ := ports.MessageText
-	switch {
-	case in.Location != nil:
-		typ = ports.MessageLocation
-	case in.Media != nil && messageType[in.Media.Kind] != "":
-		typ = messageType[in.Media.Kind]
-	case in.Text == "" || in.Media != nil:
-		s.d.Log.Debug("inbound message kind not stored", "instance", string(ev.Instance))
-		return nil
-	}
+	typ := inboundType(in)
 	sub := ev.Subscription
 	if _, err := s.d.Stores.Messages.FindMessageByWAID(ctx, sub, ev.Instance, in.WAMessageID); err == nil {
 		return nil
@@ -141,6 +134,7 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 		ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: sub, InstanceID: ev.Instance,
 		Direction: ports.DirectionInbound, Chat: in.Chat, To: inst.JID, From: in.From, ChatLID: in.ChatLID, FromLID: in.FromLID,
 		Type: typ, Text: in.Text, Caption: truncate(in.Caption, MaxCaptionLen), Location: copyLocation(in.Location),
+		Contacts: in.Contacts, Poll: in.Poll, RawType: in.RawType,
 		Status: ports.MsgReceived, WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
 	}
 	if err := s.storeInbound(ctx, m, in.Media); err != nil {
@@ -167,7 +161,7 @@ func (s *Service) storeInbound(ctx context.Context, m ports.Message, in *ports.W
 	}
 	md := ports.MessageMedia{
 		MessageID: m.ID, SubscriptionID: m.SubscriptionID, MimeType: mimeType, FileName: sanitiseFileName(in.FileName),
-		PTT: in.PTT, Size: int64(len(in.Data)), SHA256: sum[:], Data: in.Data, CreatedAt: m.CreatedAt,
+		PTT: in.PTT, GIF: in.GIF, Size: int64(len(in.Data)), SHA256: sum[:], Data: in.Data, CreatedAt: m.CreatedAt,
 	}
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		if err := s.createReceived(ctx, st, m); err != nil {
@@ -198,6 +192,8 @@ func cleanInbound(in *ports.WAInbound) *ports.WAInbound {
 	for _, f := range []*string{&c.WAMessageID, &c.Chat, &c.From, &c.ChatLID, &c.FromLID, &c.PushName, &c.Text, &c.Caption, &c.ReplyTo} {
 		*f = ports.CleanText(*f)
 	}
+	c.Contacts = cleanContacts(c.Contacts)
+	c.Poll = cleanPoll(c.Poll)
 	if c.Location != nil {
 		loc := *c.Location
 		loc.Name, loc.Address = ports.CleanText(loc.Name), ports.CleanText(loc.Address)
@@ -213,4 +209,57 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n])
+}
+
+// inboundType names the kind of an inbound message; a message without
+// any content we model is unsupported.
+func inboundType(in *ports.WAInbound) ports.MessageType {
+	switch {
+	case in.Location != nil:
+		return ports.MessageLocation
+	case in.Media != nil && messageType[in.Media.Kind] != "":
+		return messageType[in.Media.Kind]
+	case len(in.Contacts) > 0:
+		return ports.MessageContact
+	case in.Poll != nil:
+		return ports.MessagePoll
+	case in.Text != "" && in.Media == nil && in.RawType == "":
+		return ports.MessageText
+	}
+	return ports.MessageUnsupported
+}
+
+// cleanContacts copies inbound contact cards cut to what we accept.
+func cleanContacts(in []ports.ContactCard) []ports.ContactCard {
+	var out []ports.ContactCard
+	for i, c := range in {
+		if i == MaxContactCards {
+			break
+		}
+		card := ports.ContactCard{Name: truncate(c.Name, MaxContactName), Email: truncate(c.Email, maxContactField),
+			Organization: truncate(c.Organization, maxContactField)}
+		for j, ph := range c.Phones {
+			if j == MaxContactPhones {
+				break
+			}
+			card.Phones = append(card.Phones, ports.ContactPhone{Number: truncate(ph.Number, maxContactPhoneLn), Type: truncate(ph.Type, 16)})
+		}
+		out = append(out, card)
+	}
+	return out
+}
+
+// cleanPoll copies an inbound poll cut to what we accept.
+func cleanPoll(p *ports.Poll) *ports.Poll {
+	if p == nil {
+		return nil
+	}
+	c := &ports.Poll{Question: truncate(p.Question, MaxPollQuestion), MultipleAnswers: p.MultipleAnswers}
+	for i, o := range p.Options {
+		if i == MaxPollOptions {
+			break
+		}
+		c.Options = append(c.Options, truncate(o, MaxPollOption))
+	}
+	return c
 }

@@ -67,9 +67,13 @@ func outbound(m ports.Message, md *ports.MessageMedia) ports.WAOutbound {
 	case m.Type == ports.MessageLocation && m.Location != nil:
 		l := *m.Location
 		out.Location = &l
+	case m.Type == ports.MessageContact:
+		out.Contacts = m.Contacts
+	case m.Type == ports.MessagePoll && m.Poll != nil:
+		out.Poll = &ports.Poll{Question: m.Poll.Question, Options: m.Poll.Options, MultipleAnswers: m.Poll.MultipleAnswers}
 	case md != nil:
 		out.Caption = m.Caption
-		out.Media = &ports.WAMedia{Kind: mediaKind(m.Type), Data: md.Data, MimeType: md.MimeType, FileName: md.FileName, PTT: md.PTT}
+		out.Media = &ports.WAMedia{Kind: mediaKind(m.Type), Data: md.Data, MimeType: md.MimeType, FileName: md.FileName, PTT: md.PTT, GIF: md.GIF}
 	default:
 		out.Text = m.Text
 	}

@@ -39,6 +39,7 @@ type SendMediaCmd struct {
 	Caption  string
 	FileName string
 	PTT      bool
+	GIF      bool // video: plays looped
 	Media    MediaInput
 	// Idempotency is as in SendTextCmd.
 	Idempotency *ports.IdempotencyClaim[ports.Message]
@@ -68,6 +69,7 @@ func (s *Service) SendAudio(ctx context.Context, p ports.Principal, inst ports.I
 // messageType maps a media kind to its message type.
 var messageType = map[ports.WAMediaKind]ports.MessageType{
 	ports.MediaImage: ports.MessageImage, ports.MediaDocument: ports.MessageDocument, ports.MediaAudio: ports.MessageAudio,
+	ports.MediaVideo: ports.MessageVideo, ports.MediaSticker: ports.MessageSticker,
 }
 
 func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.InstanceID, kind ports.WAMediaKind, cmd SendMediaCmd) (ports.Message, error) {
@@ -96,7 +98,7 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 	}
 	sum := sha256.Sum256(data)
 	md := ports.MessageMedia{
-		MimeType: mimeType, FileName: sanitiseFileName(name), PTT: kind == ports.MediaAudio && cmd.PTT,
+		MimeType: mimeType, FileName: sanitiseFileName(name), PTT: kind == ports.MediaAudio && cmd.PTT, GIF: kind == ports.MediaVideo && cmd.GIF,
 		Size: int64(len(data)), SHA256: sum[:], Data: data,
 	}
 	draft := ports.Message{To: to, Type: messageType[kind], Caption: cmd.Caption}
@@ -138,7 +140,7 @@ func errTooLarge(limit int64) error {
 // checkMediaType sniffs data and returns its type if kind accepts it and
 // the declared type, if any, agrees; EUnsupported otherwise.
 func checkMediaType(kind ports.WAMediaKind, data []byte, declared string) (string, error) {
-	sniffed := sniff(data)
+	sniffed := sniffFor(kind, data)
 	if !accepts(kind, sniffed) {
 		return "", ports.ReasonError(ports.EUnsupported, "unsupported_media_type",
 			fmt.Sprintf("the file is %s, which cannot be sent as %s", baseType(sniffed), kind))
@@ -163,8 +165,8 @@ func checkMediaSource(in MediaInput) *ports.FieldError {
 }
 
 func checkCaption(kind ports.WAMediaKind, caption string) *ports.FieldError {
-	if kind == ports.MediaAudio && caption != "" {
-		return &ports.FieldError{Field: "caption", Message: "audio messages have no caption"}
+	if (kind == ports.MediaAudio || kind == ports.MediaSticker) && caption != "" {
+		return &ports.FieldError{Field: "caption", Message: string(kind) + " messages have no caption"}
 	}
 	return checkLabel("caption", caption, MaxCaptionLen)
 }

@@ -91,6 +91,10 @@ func accepts(kind ports.WAMediaKind, sniffed string) bool {
 		return base == mimeOgg || base == mimeMP3 || base == mimeM4A || base == mimeAAC
 	case ports.MediaDocument:
 		return base != mimeExecutable && base != mimeScript
+	case ports.MediaVideo:
+		return base == mimeMP4
+	case ports.MediaSticker:
+		return base == mimeWebP
 	}
 	return false
 }

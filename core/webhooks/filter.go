@@ -57,6 +57,7 @@ func eventTypes() []ports.EventType {
 	return []ports.EventType{
 		ports.EventInstanceStatus, ports.EventInstanceQR, ports.EventMessageReceived,
 		ports.EventMessageStatus, ports.EventBulkStatus, ports.EventWebhookTest,
+		ports.EventMessagePollVote,
 	}
 }
 

@@ -41,6 +41,12 @@ const (
 	FieldLocationName = "location_name"
 	// FieldLocationAddress holds the string denoting the location_address field in the database.
 	FieldLocationAddress = "location_address"
+	// FieldRawType holds the string denoting the raw_type field in the database.
+	FieldRawType = "raw_type"
+	// FieldContacts holds the string denoting the contacts field in the database.
+	FieldContacts = "contacts"
+	// FieldPoll holds the string denoting the poll field in the database.
+	FieldPoll = "poll"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldErrorCode holds the string denoting the error_code field in the database.
@@ -89,6 +95,9 @@ var Columns = []string{
 	FieldLongitude,
 	FieldLocationName,
 	FieldLocationAddress,
+	FieldRawType,
+	FieldContacts,
+	FieldPoll,
 	FieldStatus,
 	FieldErrorCode,
 	FieldErrorMessage,
@@ -155,6 +164,14 @@ var (
 	DefaultLocationAddress string
 	// LocationAddressValidator is a validator for the "location_address" field. It is called by the builders before save.
 	LocationAddressValidator func(string) error
+	// DefaultRawType holds the default value on creation for the "raw_type" field.
+	DefaultRawType string
+	// RawTypeValidator is a validator for the "raw_type" field. It is called by the builders before save.
+	RawTypeValidator func(string) error
+	// DefaultContacts holds the default value on creation for the "contacts" field.
+	DefaultContacts string
+	// DefaultPoll holds the default value on creation for the "poll" field.
+	DefaultPoll string
 	// StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	StatusValidator func(string) error
 	// DefaultErrorCode holds the default value on creation for the "error_code" field.
@@ -262,6 +279,21 @@ func ByLocationName(opts ...sql.OrderTermOption) OrderOption {
 // ByLocationAddress orders the results by the location_address field.
 func ByLocationAddress(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLocationAddress, opts...).ToFunc()
+}
+
+// ByRawType orders the results by the raw_type field.
+func ByRawType(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRawType, opts...).ToFunc()
+}
+
+// ByContacts orders the results by the contacts field.
+func ByContacts(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldContacts, opts...).ToFunc()
+}
+
+// ByPoll orders the results by the poll field.
+func ByPoll(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPoll, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

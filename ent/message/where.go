@@ -139,6 +139,21 @@ func LocationAddress(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldLocationAddress, v))
 }
 
+// RawType applies equality check predicate on the "raw_type" field. It's identical to RawTypeEQ.
+func RawType(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldRawType, v))
+}
+
+// Contacts applies equality check predicate on the "contacts" field. It's identical to ContactsEQ.
+func Contacts(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldContacts, v))
+}
+
+// Poll applies equality check predicate on the "poll" field. It's identical to PollEQ.
+func Poll(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldPoll, v))
+}
+
 // Status applies equality check predicate on the "status" field. It's identical to StatusEQ.
 func Status(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldStatus, v))
@@ -1147,6 +1162,201 @@ func LocationAddressEqualFold(v string) predicate.Message {
 // LocationAddressContainsFold applies the ContainsFold predicate on the "location_address" field.
 func LocationAddressContainsFold(v string) predicate.Message {
 	return predicate.Message(sql.FieldContainsFold(FieldLocationAddress, v))
+}
+
+// RawTypeEQ applies the EQ predicate on the "raw_type" field.
+func RawTypeEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldRawType, v))
+}
+
+// RawTypeNEQ applies the NEQ predicate on the "raw_type" field.
+func RawTypeNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldRawType, v))
+}
+
+// RawTypeIn applies the In predicate on the "raw_type" field.
+func RawTypeIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldRawType, vs...))
+}
+
+// RawTypeNotIn applies the NotIn predicate on the "raw_type" field.
+func RawTypeNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldRawType, vs...))
+}
+
+// RawTypeGT applies the GT predicate on the "raw_type" field.
+func RawTypeGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldRawType, v))
+}
+
+// RawTypeGTE applies the GTE predicate on the "raw_type" field.
+func RawTypeGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldRawType, v))
+}
+
+// RawTypeLT applies the LT predicate on the "raw_type" field.
+func RawTypeLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldRawType, v))
+}
+
+// RawTypeLTE applies the LTE predicate on the "raw_type" field.
+func RawTypeLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldRawType, v))
+}
+
+// RawTypeContains applies the Contains predicate on the "raw_type" field.
+func RawTypeContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldRawType, v))
+}
+
+// RawTypeHasPrefix applies the HasPrefix predicate on the "raw_type" field.
+func RawTypeHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldRawType, v))
+}
+
+// RawTypeHasSuffix applies the HasSuffix predicate on the "raw_type" field.
+func RawTypeHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldRawType, v))
+}
+
+// RawTypeEqualFold applies the EqualFold predicate on the "raw_type" field.
+func RawTypeEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldRawType, v))
+}
+
+// RawTypeContainsFold applies the ContainsFold predicate on the "raw_type" field.
+func RawTypeContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldRawType, v))
+}
+
+// ContactsEQ applies the EQ predicate on the "contacts" field.
+func ContactsEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldContacts, v))
+}
+
+// ContactsNEQ applies the NEQ predicate on the "contacts" field.
+func ContactsNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldContacts, v))
+}
+
+// ContactsIn applies the In predicate on the "contacts" field.
+func ContactsIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldContacts, vs...))
+}
+
+// ContactsNotIn applies the NotIn predicate on the "contacts" field.
+func ContactsNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldContacts, vs...))
+}
+
+// ContactsGT applies the GT predicate on the "contacts" field.
+func ContactsGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldContacts, v))
+}
+
+// ContactsGTE applies the GTE predicate on the "contacts" field.
+func ContactsGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldContacts, v))
+}
+
+// ContactsLT applies the LT predicate on the "contacts" field.
+func ContactsLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldContacts, v))
+}
+
+// ContactsLTE applies the LTE predicate on the "contacts" field.
+func ContactsLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldContacts, v))
+}
+
+// ContactsContains applies the Contains predicate on the "contacts" field.
+func ContactsContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldContacts, v))
+}
+
+// ContactsHasPrefix applies the HasPrefix predicate on the "contacts" field.
+func ContactsHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldContacts, v))
+}
+
+// ContactsHasSuffix applies the HasSuffix predicate on the "contacts" field.
+func ContactsHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldContacts, v))
+}
+
+// ContactsEqualFold applies the EqualFold predicate on the "contacts" field.
+func ContactsEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldContacts, v))
+}
+
+// ContactsContainsFold applies the ContainsFold predicate on the "contacts" field.
+func ContactsContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldContacts, v))
+}
+
+// PollEQ applies the EQ predicate on the "poll" field.
+func PollEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldPoll, v))
+}
+
+// PollNEQ applies the NEQ predicate on the "poll" field.
+func PollNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldPoll, v))
+}
+
+// PollIn applies the In predicate on the "poll" field.
+func PollIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldPoll, vs...))
+}
+
+// PollNotIn applies the NotIn predicate on the "poll" field.
+func PollNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldPoll, vs...))
+}
+
+// PollGT applies the GT predicate on the "poll" field.
+func PollGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldPoll, v))
+}
+
+// PollGTE applies the GTE predicate on the "poll" field.
+func PollGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldPoll, v))
+}
+
+// PollLT applies the LT predicate on the "poll" field.
+func PollLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldPoll, v))
+}
+
+// PollLTE applies the LTE predicate on the "poll" field.
+func PollLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldPoll, v))
+}
+
+// PollContains applies the Contains predicate on the "poll" field.
+func PollContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldPoll, v))
+}
+
+// PollHasPrefix applies the HasPrefix predicate on the "poll" field.
+func PollHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldPoll, v))
+}
+
+// PollHasSuffix applies the HasSuffix predicate on the "poll" field.
+func PollHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldPoll, v))
+}
+
+// PollEqualFold applies the EqualFold predicate on the "poll" field.
+func PollEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldPoll, v))
+}
+
+// PollContainsFold applies the ContainsFold predicate on the "poll" field.
+func PollContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldPoll, v))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

@@ -19,6 +19,8 @@ const (
 	FieldFileName = "file_name"
 	// FieldPtt holds the string denoting the ptt field in the database.
 	FieldPtt = "ptt"
+	// FieldGif holds the string denoting the gif field in the database.
+	FieldGif = "gif"
 	// FieldSize holds the string denoting the size field in the database.
 	FieldSize = "size"
 	// FieldSha256 holds the string denoting the sha256 field in the database.
@@ -38,6 +40,7 @@ var Columns = []string{
 	FieldMimeType,
 	FieldFileName,
 	FieldPtt,
+	FieldGif,
 	FieldSize,
 	FieldSha256,
 	FieldData,
@@ -67,6 +70,8 @@ var (
 	FileNameValidator func(string) error
 	// DefaultPtt holds the default value on creation for the "ptt" field.
 	DefaultPtt bool
+	// DefaultGif holds the default value on creation for the "gif" field.
+	DefaultGif bool
 	// DefaultSize holds the default value on creation for the "size" field.
 	DefaultSize int64
 	// Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
@@ -101,6 +106,11 @@ func ByFileName(opts ...sql.OrderTermOption) OrderOption {
 // ByPtt orders the results by the ptt field.
 func ByPtt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldPtt, opts...).ToFunc()
+}
+
+// ByGif orders the results by the gif field.
+func ByGif(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldGif, opts...).ToFunc()
 }
 
 // BySize orders the results by the size field.

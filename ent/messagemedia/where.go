@@ -84,6 +84,11 @@ func Ptt(v bool) predicate.MessageMedia {
 	return predicate.MessageMedia(sql.FieldEQ(FieldPtt, v))
 }
 
+// Gif applies equality check predicate on the "gif" field. It's identical to GifEQ.
+func Gif(v bool) predicate.MessageMedia {
+	return predicate.MessageMedia(sql.FieldEQ(FieldGif, v))
+}
+
 // Size applies equality check predicate on the "size" field. It's identical to SizeEQ.
 func Size(v int64) predicate.MessageMedia {
 	return predicate.MessageMedia(sql.FieldEQ(FieldSize, v))
@@ -307,6 +312,16 @@ func PttEQ(v bool) predicate.MessageMedia {
 // PttNEQ applies the NEQ predicate on the "ptt" field.
 func PttNEQ(v bool) predicate.MessageMedia {
 	return predicate.MessageMedia(sql.FieldNEQ(FieldPtt, v))
+}
+
+// GifEQ applies the EQ predicate on the "gif" field.
+func GifEQ(v bool) predicate.MessageMedia {
+	return predicate.MessageMedia(sql.FieldEQ(FieldGif, v))
+}
+
+// GifNEQ applies the NEQ predicate on the "gif" field.
+func GifNEQ(v bool) predicate.MessageMedia {
+	return predicate.MessageMedia(sql.FieldNEQ(FieldGif, v))
 }
 
 // SizeEQ applies the EQ predicate on the "size" field.

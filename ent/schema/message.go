@@ -28,7 +28,8 @@ func (Message) Fields() []ent.Field {
 		// then, if known.
 		field.String("chat_lid").MaxRuneLen(128).Default("").Immutable(),
 		field.String("from_lid").MaxRuneLen(128).Default("").Immutable(),
-		// type is text, image, document, audio or location.
+		// type is text, image, video, audio, document, sticker, location,
+		// contact, poll or unsupported.
 		field.String("type").MaxRuneLen(16).NotEmpty(),
 		field.Text("text").Default(""),
 		field.Text("caption").Default(""),
@@ -38,6 +39,14 @@ func (Message) Fields() []ent.Field {
 		field.Float("longitude").Optional().Nillable(),
 		field.String("location_name").MaxRuneLen(256).Default(""),
 		field.String("location_address").MaxRuneLen(512).Default(""),
+		// raw_type is WhatsApp's name of an inbound kind wagate does not
+		// model (type unsupported), so that nothing arrives unseen.
+		field.String("raw_type").MaxRuneLen(128).Default(""),
+		// contacts (contact messages) and poll (poll messages, with the
+		// votes received) are JSON written by the store adapter: they are
+		// read with their message, never queried.
+		field.Text("contacts").Default(""),
+		field.Text("poll").Default(""),
 		field.String("status").MaxRuneLen(16).NotEmpty(),
 		field.String("error_code").MaxRuneLen(64).Default(""),
 		field.String("error_message").MaxRuneLen(1024).Default(""),

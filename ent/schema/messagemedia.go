@@ -27,6 +27,7 @@ func (MessageMedia) Fields() []ent.Field {
 		field.String("mime_type").MaxRuneLen(128).Default(""),
 		field.String("file_name").MaxRuneLen(255).Default(""),
 		field.Bool("ptt").Default(false),
+		field.Bool("gif").Default(false), // video: plays looped, as a GIF
 		field.Int64("size").Default(0),
 		field.Bytes("sha256").MaxLen(32),
 		field.Bytes("data"),

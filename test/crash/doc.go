@@ -25,6 +25,19 @@
 //     does. With asynq, a second batch loses the queue's Redis keys
 //     mid-run, and the relays, re-enqueuing from the database, still lose
 //     and double nothing.
+//   - the event log (SPEC §10, issue 11): three SIGKILLs at random
+//     moments (WAGATE_CRASH_SEED replays them) while 1,000 inbound
+//     messages and 1,000 sends are processed and the phones' receipts
+//     come in, each kill with a send out and unrecorded (the proxy again),
+//     inbound messages on their way and webhook requests held. After the
+//     last restart the log is read from the database: every inbound
+//     message has exactly one message.received, every send's
+//     message.status events are its moves (none twice, ending at its
+//     status, one for each time the row records); two webhook endpoints
+//     ("*" and message.received) answered every subscribed event 2xx
+//     exactly once per webhook-id; and a WebSocket client that
+//     reconnected with ?after=<last id> through the kills got the whole
+//     log once, in order.
 //
 // Both queue modes run: the embedded queue, durable in the database
 // (SQLite, no WAGATE_REDIS_URL), and asynq on Redis (PostgreSQL and

@@ -299,37 +299,11 @@ var singles = sendMode{
 	recipients: singleRecipients,
 	start: func(t *testing.T, c *client, inst string, b *batch) func() (bool, string) {
 		t.Helper()
-		var (
-			wg   sync.WaitGroup
-			mu   sync.Mutex
-			errs []error
-		)
-		next := atomic.Int64{}
-		for range 8 {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(b.phones) {
-						return
-					}
-					phone := b.phones[i]
-					_, out, err := c.call("POST", "/api/v1/instances/"+inst+"/messages/text", map[string]any{"to": phone, "text": b.texts[phone]})
-					mu.Lock()
-					if err != nil {
-						errs = append(errs, err)
-					} else {
-						b.messages[str(out, "id")] = true
-					}
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		for _, err := range errs[:min(len(errs), 10)] {
-			t.Errorf("send: %v", err)
-		}
-		if len(errs) > 0 {
-			t.FailNow()
+		ids := sendTexts(t, c, inst, len(b.phones), func(i int) (string, string) {
+			return b.phones[i], b.texts[b.phones[i]]
+		})
+		for _, id := range ids {
+			b.messages[id] = true
 		}
 		return func() (bool, string) {
 			msgs, err := singleMessages(c, inst, b)
@@ -346,6 +320,43 @@ var singles = sendMode{
 		}
 	},
 	messages: singleMessages,
+}
+
+// sendTexts sends n texts, message(i) giving the i-th's recipient and
+// text, each with its own POST /instances/{id}/messages/text, eight at a
+// time, and returns the message ids. A failed request stops the test.
+func sendTexts(t *testing.T, c *client, inst string, n int, message func(i int) (to, text string)) []string {
+	t.Helper()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		ids  []string
+		errs []error
+		next atomic.Int64
+	)
+	for range 8 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				to, text := message(i)
+				_, out, err := c.call("POST", "/api/v1/instances/"+inst+"/messages/text", map[string]any{"to": to, "text": text})
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					ids = append(ids, str(out, "id"))
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs[:min(len(errs), 10)] {
+		t.Errorf("send: %v", err)
+	}
+	if len(errs) > 0 {
+		t.FailNow()
+	}
+	return ids
 }
 
 // singleMessages lists the instance's outbound messages that belong to the

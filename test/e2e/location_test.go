@@ -47,6 +47,10 @@ func locationMessages(t *testing.T, b backend, sim *wasim.Server) {
 	}
 	st.waitFor(t, 0, "message.status read", messageStatusIs(inst, id, "read"))
 	wantPin(t, sim, phone, pin)
+	wantPhoneGot(t, s, a.Access, phone, inst, func(m map[string]any) bool {
+		l, _ := m["location"].(map[string]any)
+		return str(m, "type") == "location" && l != nil && num(l, "latitude") == pin.Latitude && str(l, "name") == pin.Name
+	})
 
 	m := s.do(t, "GET", "/api/v1/messages/"+id, key, nil)
 	wantStatus(t, m, http.StatusOK)

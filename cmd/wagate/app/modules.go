@@ -65,7 +65,7 @@ func (s *system) buildAccounts(cfg Config, clock ports.Clock, ids ports.IDGen, l
 // connection (so no event) exists before then.
 func (s *system) routeWhatsAppEvent(e ports.WAEvent) {
 	switch e.Kind {
-	case ports.WAMessage, ports.WAReceipt:
+	case ports.WAMessage, ports.WAReceipt, ports.WAPollVoteKind:
 		s.messaging.HandleEvent(e)
 	default:
 		s.sessions.HandleEvent(e)
