@@ -126,6 +126,7 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	// One Signal session per sending device whichever address the chat
 	// used: whatsmeow keeps one (under the LID) for both forms too.
 	byLID := from.Server == types.HiddenUserServer
+	chat := from.ToNonAD() // as the phone shows it: by LID in a LID chat
 	from = c.s.pnOf(from)
 	enc, ok := n.GetOptionalChildByTag("enc")
 	if !ok {
@@ -143,7 +144,7 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	if msg.GetDeviceSentMessage() != nil {
 		return nil, nil
 	}
-	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: from.ToNonAD().String(), LID: byLID, Timestamp: time.Now()}
+	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: chat.String(), LID: byLID, Timestamp: time.Now()}
 	c.s.fill(r, &msg)
 	c.rememberPoll(r.ID, from, &msg)
 	return r, nil

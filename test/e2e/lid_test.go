@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +76,12 @@ func lidContact(t *testing.T, b backend, sim *wasim.Server) {
 		wantStatus(t, m, http.StatusOK)
 		if str(m.JSON, "status") != "read" || str(m.JSON, "waMessageId") != got.ID {
 			t.Errorf("GET the send to %s: got %s, want read with the id the phone received (%s)", tc.to, m, got.ID)
+		}
+		// The phone's record, over HTTP, shows the chat as the phone saw
+		// it: the instance's LID for the LID send, its number otherwise.
+		rec := wantPhoneGot(t, s, a.Access, digits(phone), inst, func(pm map[string]any) bool { return str(pm, "waMessageId") == got.ID })
+		if chat := str(rec, "chat"); str(rec, "text") != text || strings.HasSuffix(chat, "@lid") != tc.byLID {
+			t.Errorf("the phone's record: got %v, want %q in a chat by LID: %v", rec, text, tc.byLID)
 		}
 		// The LID's number is known since the contact wrote: it is reported.
 		if tc.byLID && (str(m.JSON, "to") != pn || str(m.JSON, "chat") != pn || str(m.JSON, "chatLid") != lid) {
