@@ -209,7 +209,7 @@ func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (stri
 // send is Send from the contact's phone number, or from its LID when
 // byLID (a LID-addressed chat).
 func (c *Contact) send(ctx context.Context, to string, msg *waE2E.Message, byLID bool) (string, error) {
-	phone := digits(to)
+	phone := c.s.phoneOfAddress(to)
 	devs := c.s.linkedDevices(phone)
 	if len(devs) == 0 {
 		return "", fmt.Errorf("send to %s: no linked device", phone)
@@ -273,7 +273,7 @@ func (c *Contact) sendReceipt(_ context.Context, from string, ids []string, read
 		}
 		n.Content = []waBinary.Node{{Tag: "list", Content: items}}
 	}
-	devs := c.s.linkedDevices(digits(from))
+	devs := c.s.linkedDevices(c.s.phoneOfAddress(from))
 	if len(devs) == 0 {
 		return fmt.Errorf("send receipt to %s: no linked device", from)
 	}

@@ -108,3 +108,12 @@ func (s *Server) ContactSendTextFromLID(ctx context.Context, from, to, text stri
 func (c *Contact) SendReceiptFromLID(ctx context.Context, from string, ids []string, read bool) error {
 	return c.sendReceipt(ctx, from, ids, read, true)
 }
+
+// phoneOfAddress is the phone number of an address a test or the control
+// API names an account by: digits, "+…", a phone-number JID or a LID JID.
+func (s *Server) phoneOfAddress(addr string) string {
+	if jid, err := types.ParseJID(addr); err == nil && jid.Server == types.HiddenUserServer {
+		return s.pnOf(jid).User
+	}
+	return digits(addr)
+}

@@ -89,6 +89,14 @@ func lidContact(t *testing.T, b backend, sim *wasim.Server) {
 		}
 	}
 
+	// A well-formed LID nobody has fails like a number not on WhatsApp.
+	r := s.do(t, "POST", "/api/v1/messages/text", key, map[string]any{"to": "999999999999999@lid", "text": "anyone?"})
+	wantStatus(t, r, http.StatusAccepted)
+	failed := st.waitFor(t, 0, "message.status failed", messageStatusIs(inst, str(r.JSON, "id"), "failed"))
+	if code := str(obj(t, failed.Data, "error"), "code"); code != "recipient_not_on_whatsapp" {
+		t.Errorf("failed send to an unknown LID: got error code %q, want recipient_not_on_whatsapp", code)
+	}
+
 	// Bad LIDs are field errors; another tenant cannot send through the
 	// instance.
 	for _, bad := range []string{"12@lid", "abc123456789@lid", lid[:len(lid)-4] + ":2@lid", "123456789012345678901234@lid", "@lid"} {

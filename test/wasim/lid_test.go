@@ -52,4 +52,12 @@ func TestLIDAddressing(t *testing.T) {
 	case <-time.After(waitTimeout):
 		t.Fatal("the contact received nothing")
 	}
+
+	// A script may name the linked account by its LID too.
+	if err := contact.SendText(ctxTimeout(t), c.Store.GetLID().String(), "to the account's lid"); err != nil {
+		t.Fatalf("send to the account's LID: %v", err)
+	}
+	if got := waitEvent[*events.Message](t, c).Message.GetConversation(); got != "to the account's lid" {
+		t.Errorf("got %q, want %q", got, "to the account's lid")
+	}
 }
