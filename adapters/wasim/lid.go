@@ -36,9 +36,9 @@ func (s *Server) phoneOfLID(user string) (string, bool) {
 }
 
 // pnOf turns a LID (device) JID into the phone-number JID of the same
-// device; other JIDs are returned as they are, and so is an unknown LID
-// (its user then does not exist as a phone number: exists() is false for
-// a LID's digits only by accident, so an empty user is returned instead).
+// device; other JIDs are returned as they are. An unknown LID becomes a
+// JID with no user, which exists() refuses: its digits must not be taken
+// for a phone number.
 func (s *Server) pnOf(jid types.JID) types.JID {
 	if jid.Server != types.HiddenUserServer {
 		return jid

@@ -75,7 +75,7 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 	m := draft
 	m.ID, m.SubscriptionID, m.InstanceID = ports.MessageID(s.d.IDs.NewID()), p.SubscriptionID, inst
 	m.Direction, m.Chat, m.From, m.Status = ports.DirectionOutbound, draft.To, i.JID, ports.MsgQueued
-	if IsLID(draft.To) {
+	if isLID(draft.To) {
 		m.ChatLID = draft.To // sent as asked, to the LID; reported by number
 		m.To = s.phoneForLID(ctx, draft.To)
 		m.Chat = m.To

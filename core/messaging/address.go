@@ -66,5 +66,5 @@ func isGroupID(s string) bool {
 	return isDigits(a) && len(s) <= 64 && (!dash || isDigits(b))
 }
 
-// IsLID reports whether a normalised JID is a LID (…@lid).
-func IsLID(jid string) bool { return strings.HasSuffix(jid, "@"+lidServer) }
+// isLID reports whether a normalised JID is a LID (…@lid).
+func isLID(jid string) bool { return strings.HasSuffix(jid, "@"+lidServer) }
