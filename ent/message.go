@@ -31,6 +31,10 @@ type Message struct {
 	To string `json:"to,omitempty"`
 	// From holds the value of the "from" field.
 	From string `json:"from,omitempty"`
+	// ChatLid holds the value of the "chat_lid" field.
+	ChatLid string `json:"chat_lid,omitempty"`
+	// FromLid holds the value of the "from_lid" field.
+	FromLid string `json:"from_lid,omitempty"`
 	// Type holds the value of the "type" field.
 	Type string `json:"type,omitempty"`
 	// Text holds the value of the "text" field.
@@ -107,7 +111,7 @@ func (*Message) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case message.FieldAttempts, message.FieldBulkSeq:
 			values[i] = new(sql.NullInt64)
-		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldRawType, message.FieldContacts, message.FieldPoll, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo, message.FieldBulkID, message.FieldDeletedBy:
+		case message.FieldID, message.FieldSubscriptionID, message.FieldInstanceID, message.FieldDirection, message.FieldChat, message.FieldTo, message.FieldFrom, message.FieldChatLid, message.FieldFromLid, message.FieldType, message.FieldText, message.FieldCaption, message.FieldLocationName, message.FieldLocationAddress, message.FieldRawType, message.FieldContacts, message.FieldPoll, message.FieldStatus, message.FieldErrorCode, message.FieldErrorMessage, message.FieldWaMessageID, message.FieldReplyTo, message.FieldBulkID, message.FieldDeletedBy:
 			values[i] = new(sql.NullString)
 		case message.FieldCreatedAt, message.FieldUpdatedAt, message.FieldSentAt, message.FieldDeliveredAt, message.FieldReadAt, message.FieldEditedAt, message.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -167,6 +171,18 @@ func (_m *Message) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field from", values[i])
 			} else if value.Valid {
 				_m.From = value.String
+			}
+		case message.FieldChatLid:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field chat_lid", values[i])
+			} else if value.Valid {
+				_m.ChatLid = value.String
+			}
+		case message.FieldFromLid:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field from_lid", values[i])
+			} else if value.Valid {
+				_m.FromLid = value.String
 			}
 		case message.FieldType:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -414,6 +430,12 @@ func (_m *Message) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("from=")
 	builder.WriteString(_m.From)
+	builder.WriteString(", ")
+	builder.WriteString("chat_lid=")
+	builder.WriteString(_m.ChatLid)
+	builder.WriteString(", ")
+	builder.WriteString("from_lid=")
+	builder.WriteString(_m.FromLid)
 	builder.WriteString(", ")
 	builder.WriteString("type=")
 	builder.WriteString(_m.Type)

@@ -84,6 +84,34 @@ func (_c *MessageCreate) SetNillableFrom(v *string) *MessageCreate {
 	return _c
 }
 
+// SetChatLid sets the "chat_lid" field.
+func (_c *MessageCreate) SetChatLid(v string) *MessageCreate {
+	_c.mutation.SetChatLid(v)
+	return _c
+}
+
+// SetNillableChatLid sets the "chat_lid" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableChatLid(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetChatLid(*v)
+	}
+	return _c
+}
+
+// SetFromLid sets the "from_lid" field.
+func (_c *MessageCreate) SetFromLid(v string) *MessageCreate {
+	_c.mutation.SetFromLid(v)
+	return _c
+}
+
+// SetNillableFromLid sets the "from_lid" field if the given value is not nil.
+func (_c *MessageCreate) SetNillableFromLid(v *string) *MessageCreate {
+	if v != nil {
+		_c.SetFromLid(*v)
+	}
+	return _c
+}
+
 // SetType sets the "type" field.
 func (_c *MessageCreate) SetType(v string) *MessageCreate {
 	_c.mutation.SetType(v)
@@ -509,6 +537,14 @@ func (_c *MessageCreate) defaults() {
 		v := message.DefaultFrom
 		_c.mutation.SetFrom(v)
 	}
+	if _, ok := _c.mutation.ChatLid(); !ok {
+		v := message.DefaultChatLid
+		_c.mutation.SetChatLid(v)
+	}
+	if _, ok := _c.mutation.FromLid(); !ok {
+		v := message.DefaultFromLid
+		_c.mutation.SetFromLid(v)
+	}
 	if _, ok := _c.mutation.Text(); !ok {
 		v := message.DefaultText
 		_c.mutation.SetText(v)
@@ -619,6 +655,22 @@ func (_c *MessageCreate) check() error {
 	if v, ok := _c.mutation.From(); ok {
 		if err := message.FromValidator(v); err != nil {
 			return &ValidationError{Name: "from", err: fmt.Errorf(`ent: validator failed for field "Message.from": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.ChatLid(); !ok {
+		return &ValidationError{Name: "chat_lid", err: errors.New(`ent: missing required field "Message.chat_lid"`)}
+	}
+	if v, ok := _c.mutation.ChatLid(); ok {
+		if err := message.ChatLidValidator(v); err != nil {
+			return &ValidationError{Name: "chat_lid", err: fmt.Errorf(`ent: validator failed for field "Message.chat_lid": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.FromLid(); !ok {
+		return &ValidationError{Name: "from_lid", err: errors.New(`ent: missing required field "Message.from_lid"`)}
+	}
+	if v, ok := _c.mutation.FromLid(); ok {
+		if err := message.FromLidValidator(v); err != nil {
+			return &ValidationError{Name: "from_lid", err: fmt.Errorf(`ent: validator failed for field "Message.from_lid": %w`, err)}
 		}
 	}
 	if _, ok := _c.mutation.GetType(); !ok {
@@ -797,6 +849,14 @@ func (_c *MessageCreate) createSpec() (*Message, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.From(); ok {
 		_spec.SetField(message.FieldFrom, field.TypeString, value)
 		_node.From = value
+	}
+	if value, ok := _c.mutation.ChatLid(); ok {
+		_spec.SetField(message.FieldChatLid, field.TypeString, value)
+		_node.ChatLid = value
+	}
+	if value, ok := _c.mutation.FromLid(); ok {
+		_spec.SetField(message.FieldFromLid, field.TypeString, value)
+		_node.FromLid = value
 	}
 	if value, ok := _c.mutation.GetType(); ok {
 		_spec.SetField(message.FieldType, field.TypeString, value)
@@ -1427,6 +1487,12 @@ func (u *MessageUpsertOne) UpdateNewValues() *MessageUpsertOne {
 		}
 		if _, exists := u.create.mutation.Direction(); exists {
 			s.SetIgnore(message.FieldDirection)
+		}
+		if _, exists := u.create.mutation.ChatLid(); exists {
+			s.SetIgnore(message.FieldChatLid)
+		}
+		if _, exists := u.create.mutation.FromLid(); exists {
+			s.SetIgnore(message.FieldFromLid)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(message.FieldCreatedAt)
@@ -2163,6 +2229,12 @@ func (u *MessageUpsertBulk) UpdateNewValues() *MessageUpsertBulk {
 			}
 			if _, exists := b.mutation.Direction(); exists {
 				s.SetIgnore(message.FieldDirection)
+			}
+			if _, exists := b.mutation.ChatLid(); exists {
+				s.SetIgnore(message.FieldChatLid)
+			}
+			if _, exists := b.mutation.FromLid(); exists {
+				s.SetIgnore(message.FieldFromLid)
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(message.FieldCreatedAt)

@@ -7615,6 +7615,8 @@ type MessageMutation struct {
 	chat             *string
 	to               *string
 	from             *string
+	chat_lid         *string
+	from_lid         *string
 	_type            *string
 	text             *string
 	caption          *string
@@ -7975,6 +7977,78 @@ func (m *MessageMutation) OldFrom(ctx context.Context) (v string, err error) {
 // ResetFrom resets all changes to the "from" field.
 func (m *MessageMutation) ResetFrom() {
 	m.from = nil
+}
+
+// SetChatLid sets the "chat_lid" field.
+func (m *MessageMutation) SetChatLid(s string) {
+	m.chat_lid = &s
+}
+
+// ChatLid returns the value of the "chat_lid" field in the mutation.
+func (m *MessageMutation) ChatLid() (r string, exists bool) {
+	v := m.chat_lid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChatLid returns the old "chat_lid" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldChatLid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChatLid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChatLid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChatLid: %w", err)
+	}
+	return oldValue.ChatLid, nil
+}
+
+// ResetChatLid resets all changes to the "chat_lid" field.
+func (m *MessageMutation) ResetChatLid() {
+	m.chat_lid = nil
+}
+
+// SetFromLid sets the "from_lid" field.
+func (m *MessageMutation) SetFromLid(s string) {
+	m.from_lid = &s
+}
+
+// FromLid returns the value of the "from_lid" field in the mutation.
+func (m *MessageMutation) FromLid() (r string, exists bool) {
+	v := m.from_lid
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFromLid returns the old "from_lid" field's value of the Message entity.
+// If the Message object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *MessageMutation) OldFromLid(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFromLid is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFromLid requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFromLid: %w", err)
+	}
+	return oldValue.FromLid, nil
+}
+
+// ResetFromLid resets all changes to the "from_lid" field.
+func (m *MessageMutation) ResetFromLid() {
+	m.from_lid = nil
 }
 
 // SetType sets the "type" field.
@@ -9349,7 +9423,7 @@ func (m *MessageMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *MessageMutation) Fields() []string {
-	fields := make([]string, 0, 36)
+	fields := make([]string, 0, 38)
 	if m.subscription_id != nil {
 		fields = append(fields, message.FieldSubscriptionID)
 	}
@@ -9367,6 +9441,12 @@ func (m *MessageMutation) Fields() []string {
 	}
 	if m.from != nil {
 		fields = append(fields, message.FieldFrom)
+	}
+	if m.chat_lid != nil {
+		fields = append(fields, message.FieldChatLid)
+	}
+	if m.from_lid != nil {
+		fields = append(fields, message.FieldFromLid)
 	}
 	if m._type != nil {
 		fields = append(fields, message.FieldType)
@@ -9478,6 +9558,10 @@ func (m *MessageMutation) Field(name string) (ent.Value, bool) {
 		return m.To()
 	case message.FieldFrom:
 		return m.From()
+	case message.FieldChatLid:
+		return m.ChatLid()
+	case message.FieldFromLid:
+		return m.FromLid()
 	case message.FieldType:
 		return m.GetType()
 	case message.FieldText:
@@ -9559,6 +9643,10 @@ func (m *MessageMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldTo(ctx)
 	case message.FieldFrom:
 		return m.OldFrom(ctx)
+	case message.FieldChatLid:
+		return m.OldChatLid(ctx)
+	case message.FieldFromLid:
+		return m.OldFromLid(ctx)
 	case message.FieldType:
 		return m.OldType(ctx)
 	case message.FieldText:
@@ -9669,6 +9757,20 @@ func (m *MessageMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFrom(v)
+		return nil
+	case message.FieldChatLid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChatLid(v)
+		return nil
+	case message.FieldFromLid:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFromLid(v)
 		return nil
 	case message.FieldType:
 		v, ok := value.(string)
@@ -10066,6 +10168,12 @@ func (m *MessageMutation) ResetField(name string) error {
 		return nil
 	case message.FieldFrom:
 		m.ResetFrom()
+		return nil
+	case message.FieldChatLid:
+		m.ResetChatLid()
+		return nil
+	case message.FieldFromLid:
+		m.ResetFromLid()
 		return nil
 	case message.FieldType:
 		m.ResetType()

@@ -813,8 +813,20 @@ func init() {
 	message.DefaultFrom = messageDescFrom.Default.(string)
 	// message.FromValidator is a validator for the "from" field. It is called by the builders before save.
 	message.FromValidator = messageDescFrom.Validators[0].(func(string) error)
+	// messageDescChatLid is the schema descriptor for chat_lid field.
+	messageDescChatLid := messageFields[7].Descriptor()
+	// message.DefaultChatLid holds the default value on creation for the chat_lid field.
+	message.DefaultChatLid = messageDescChatLid.Default.(string)
+	// message.ChatLidValidator is a validator for the "chat_lid" field. It is called by the builders before save.
+	message.ChatLidValidator = messageDescChatLid.Validators[0].(func(string) error)
+	// messageDescFromLid is the schema descriptor for from_lid field.
+	messageDescFromLid := messageFields[8].Descriptor()
+	// message.DefaultFromLid holds the default value on creation for the from_lid field.
+	message.DefaultFromLid = messageDescFromLid.Default.(string)
+	// message.FromLidValidator is a validator for the "from_lid" field. It is called by the builders before save.
+	message.FromLidValidator = messageDescFromLid.Validators[0].(func(string) error)
 	// messageDescType is the schema descriptor for type field.
-	messageDescType := messageFields[7].Descriptor()
+	messageDescType := messageFields[9].Descriptor()
 	// message.TypeValidator is a validator for the "type" field. It is called by the builders before save.
 	message.TypeValidator = func() func(string) error {
 		validators := messageDescType.Validators
@@ -832,41 +844,41 @@ func init() {
 		}
 	}()
 	// messageDescText is the schema descriptor for text field.
-	messageDescText := messageFields[8].Descriptor()
+	messageDescText := messageFields[10].Descriptor()
 	// message.DefaultText holds the default value on creation for the text field.
 	message.DefaultText = messageDescText.Default.(string)
 	// messageDescCaption is the schema descriptor for caption field.
-	messageDescCaption := messageFields[9].Descriptor()
+	messageDescCaption := messageFields[11].Descriptor()
 	// message.DefaultCaption holds the default value on creation for the caption field.
 	message.DefaultCaption = messageDescCaption.Default.(string)
 	// messageDescLocationName is the schema descriptor for location_name field.
-	messageDescLocationName := messageFields[12].Descriptor()
+	messageDescLocationName := messageFields[14].Descriptor()
 	// message.DefaultLocationName holds the default value on creation for the location_name field.
 	message.DefaultLocationName = messageDescLocationName.Default.(string)
 	// message.LocationNameValidator is a validator for the "location_name" field. It is called by the builders before save.
 	message.LocationNameValidator = messageDescLocationName.Validators[0].(func(string) error)
 	// messageDescLocationAddress is the schema descriptor for location_address field.
-	messageDescLocationAddress := messageFields[13].Descriptor()
+	messageDescLocationAddress := messageFields[15].Descriptor()
 	// message.DefaultLocationAddress holds the default value on creation for the location_address field.
 	message.DefaultLocationAddress = messageDescLocationAddress.Default.(string)
 	// message.LocationAddressValidator is a validator for the "location_address" field. It is called by the builders before save.
 	message.LocationAddressValidator = messageDescLocationAddress.Validators[0].(func(string) error)
 	// messageDescRawType is the schema descriptor for raw_type field.
-	messageDescRawType := messageFields[14].Descriptor()
+	messageDescRawType := messageFields[16].Descriptor()
 	// message.DefaultRawType holds the default value on creation for the raw_type field.
 	message.DefaultRawType = messageDescRawType.Default.(string)
 	// message.RawTypeValidator is a validator for the "raw_type" field. It is called by the builders before save.
 	message.RawTypeValidator = messageDescRawType.Validators[0].(func(string) error)
 	// messageDescContacts is the schema descriptor for contacts field.
-	messageDescContacts := messageFields[15].Descriptor()
+	messageDescContacts := messageFields[17].Descriptor()
 	// message.DefaultContacts holds the default value on creation for the contacts field.
 	message.DefaultContacts = messageDescContacts.Default.(string)
 	// messageDescPoll is the schema descriptor for poll field.
-	messageDescPoll := messageFields[16].Descriptor()
+	messageDescPoll := messageFields[18].Descriptor()
 	// message.DefaultPoll holds the default value on creation for the poll field.
 	message.DefaultPoll = messageDescPoll.Default.(string)
 	// messageDescStatus is the schema descriptor for status field.
-	messageDescStatus := messageFields[17].Descriptor()
+	messageDescStatus := messageFields[19].Descriptor()
 	// message.StatusValidator is a validator for the "status" field. It is called by the builders before save.
 	message.StatusValidator = func() func(string) error {
 		validators := messageDescStatus.Validators
@@ -884,49 +896,49 @@ func init() {
 		}
 	}()
 	// messageDescErrorCode is the schema descriptor for error_code field.
-	messageDescErrorCode := messageFields[18].Descriptor()
+	messageDescErrorCode := messageFields[20].Descriptor()
 	// message.DefaultErrorCode holds the default value on creation for the error_code field.
 	message.DefaultErrorCode = messageDescErrorCode.Default.(string)
 	// message.ErrorCodeValidator is a validator for the "error_code" field. It is called by the builders before save.
 	message.ErrorCodeValidator = messageDescErrorCode.Validators[0].(func(string) error)
 	// messageDescErrorMessage is the schema descriptor for error_message field.
-	messageDescErrorMessage := messageFields[19].Descriptor()
+	messageDescErrorMessage := messageFields[21].Descriptor()
 	// message.DefaultErrorMessage holds the default value on creation for the error_message field.
 	message.DefaultErrorMessage = messageDescErrorMessage.Default.(string)
 	// message.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
 	message.ErrorMessageValidator = messageDescErrorMessage.Validators[0].(func(string) error)
 	// messageDescWaMessageID is the schema descriptor for wa_message_id field.
-	messageDescWaMessageID := messageFields[20].Descriptor()
+	messageDescWaMessageID := messageFields[22].Descriptor()
 	// message.DefaultWaMessageID holds the default value on creation for the wa_message_id field.
 	message.DefaultWaMessageID = messageDescWaMessageID.Default.(string)
 	// message.WaMessageIDValidator is a validator for the "wa_message_id" field. It is called by the builders before save.
 	message.WaMessageIDValidator = messageDescWaMessageID.Validators[0].(func(string) error)
 	// messageDescReplyTo is the schema descriptor for reply_to field.
-	messageDescReplyTo := messageFields[21].Descriptor()
+	messageDescReplyTo := messageFields[23].Descriptor()
 	// message.DefaultReplyTo holds the default value on creation for the reply_to field.
 	message.DefaultReplyTo = messageDescReplyTo.Default.(string)
 	// message.ReplyToValidator is a validator for the "reply_to" field. It is called by the builders before save.
 	message.ReplyToValidator = messageDescReplyTo.Validators[0].(func(string) error)
 	// messageDescAttempts is the schema descriptor for attempts field.
-	messageDescAttempts := messageFields[22].Descriptor()
+	messageDescAttempts := messageFields[24].Descriptor()
 	// message.DefaultAttempts holds the default value on creation for the attempts field.
 	message.DefaultAttempts = messageDescAttempts.Default.(int)
 	// messageDescBulkID is the schema descriptor for bulk_id field.
-	messageDescBulkID := messageFields[28].Descriptor()
+	messageDescBulkID := messageFields[30].Descriptor()
 	// message.BulkIDValidator is a validator for the "bulk_id" field. It is called by the builders before save.
 	message.BulkIDValidator = messageDescBulkID.Validators[0].(func(string) error)
 	// messageDescDeletedBy is the schema descriptor for deleted_by field.
-	messageDescDeletedBy := messageFields[33].Descriptor()
+	messageDescDeletedBy := messageFields[35].Descriptor()
 	// message.DefaultDeletedBy holds the default value on creation for the deleted_by field.
 	message.DefaultDeletedBy = messageDescDeletedBy.Default.(string)
 	// message.DeletedByValidator is a validator for the "deleted_by" field. It is called by the builders before save.
 	message.DeletedByValidator = messageDescDeletedBy.Validators[0].(func(string) error)
 	// messageDescIsForwarded is the schema descriptor for is_forwarded field.
-	messageDescIsForwarded := messageFields[35].Descriptor()
+	messageDescIsForwarded := messageFields[37].Descriptor()
 	// message.DefaultIsForwarded holds the default value on creation for the is_forwarded field.
 	message.DefaultIsForwarded = messageDescIsForwarded.Default.(bool)
 	// messageDescLinkPreview is the schema descriptor for link_preview field.
-	messageDescLinkPreview := messageFields[36].Descriptor()
+	messageDescLinkPreview := messageFields[38].Descriptor()
 	// message.DefaultLinkPreview holds the default value on creation for the link_preview field.
 	message.DefaultLinkPreview = messageDescLinkPreview.Default.(bool)
 	// messageDescID is the schema descriptor for id field.

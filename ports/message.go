@@ -84,6 +84,10 @@ type Message struct {
 	IsForwarded bool
 	// NoLinkPreview: a text's URL is sent without its preview.
 	NoLinkPreview bool
+
+	// ChatLID and FromLID are the LIDs (…@lid) the chat and the sender
+	// were addressed by, when a LID was involved (SPEC §6a).
+	ChatLID, FromLID string
 }
 
 // MessageFilter selects the messages of one instance; empty fields match

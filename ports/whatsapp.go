@@ -186,6 +186,11 @@ type WAInbound struct {
 	// Action, when set, is a reaction, edit or deletion of another message
 	// rather than a message of its own.
 	Action *WAInboundAction
+
+	// ChatLID and FromLID are the LIDs (…@lid) Chat and From were
+	// addressed by, when a LID was involved; Chat and From are then the
+	// phone numbers if known, else these LIDs again (SPEC §6a).
+	ChatLID, FromLID string
 }
 
 // WAReceiptType is how far a sent message got.
@@ -199,7 +204,8 @@ const (
 
 // WAReceiptEvent reports that messages reached or were read by a contact.
 type WAReceiptEvent struct {
-	Chat        string
+	Chat        string // a phone-number JID when the chat's LID is mapped
+	ChatLID     string // the LID the receipt named the chat by, if any
 	From        string
 	Type        WAReceiptType
 	WAMessageID []string

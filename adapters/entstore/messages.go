@@ -32,6 +32,8 @@ func messageCreate(c *ent.Client, sub ports.SubscriptionID, m ports.Message) *en
 		SetChat(m.Chat).
 		SetTo(m.To).
 		SetFrom(m.From).
+		SetChatLid(m.ChatLID).
+		SetFromLid(m.FromLID).
 		SetType(string(m.Type)).
 		SetText(m.Text).
 		SetCaption(m.Caption).
@@ -280,6 +282,8 @@ func toMessage(e *ent.Message) ports.Message {
 		Chat:           e.Chat,
 		To:             e.To,
 		From:           e.From,
+		ChatLID:        e.ChatLid,
+		FromLID:        e.FromLid,
 		Type:           ports.MessageType(e.Type),
 		Text:           e.Text,
 		Caption:        e.Caption,

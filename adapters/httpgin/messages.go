@@ -55,6 +55,8 @@ type MessageDTO struct {
 	Chat        string           `json:"chat"`
 	To          string           `json:"to"`
 	From        string           `json:"from"`
+	ChatLID     *string          `json:"chatLid,omitempty"` // SPEC §6a: the LIDs beside the phone numbers
+	FromLID     *string          `json:"fromLid,omitempty"`
 	Type        string           `json:"type"`
 	Text        *string          `json:"text"`
 	Caption     *string          `json:"caption"`
@@ -97,7 +99,7 @@ type MessageStatusDTO struct {
 func messageDTO(m ports.Message) MessageDTO {
 	out := MessageDTO{
 		ID: string(m.ID), InstanceID: string(m.InstanceID), Direction: string(m.Direction),
-		Chat: m.Chat, To: m.To, From: m.From, Type: string(m.Type),
+		Chat: m.Chat, To: m.To, From: m.From, ChatLID: optString(m.ChatLID), FromLID: optString(m.FromLID), Type: string(m.Type),
 		Text: optString(m.Text), Caption: optString(m.Caption), Location: locationDTO(m.Location), Status: string(m.Status),
 		Error: messageError(m.ErrorCode, m.ErrorMessage), WAMessageID: optString(m.WAMessageID),
 		ReplyTo: optString(m.ReplyTo), Attempts: m.Attempts, CreatedAt: m.CreatedAt.UTC(),

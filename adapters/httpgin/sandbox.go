@@ -25,6 +25,9 @@ type Simulator interface {
 	ScanQR(ctx context.Context, qr, phone string) error
 	// ContactSendText makes the contact `from` send text to `to`.
 	ContactSendText(ctx context.Context, from, to, text string) error
+	// ContactSendTextFromLID is ContactSendText from the contact's LID, in
+	// a LID-addressed chat (SPEC §15a lid:true).
+	ContactSendTextFromLID(ctx context.Context, from, to, text string) error
 	// ContactSendKind makes the contact `from` send a message of any kind.
 	ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error
 	// ContactVote makes the contact `from` vote on the poll pollID it
@@ -55,6 +58,7 @@ type inboundReq struct {
 	Longitude *float64     `json:"longitude"`
 	Contacts  []ContactDTO `json:"contacts"`
 	Poll      *PollDTO     `json:"poll"`
+	LID       bool         `json:"lid"`
 }
 
 type inboundResp struct {
@@ -108,9 +112,12 @@ func (a *api) sandboxInbound(c *gin.Context) {
 	}
 	// Text keeps its own simulator call, which older `wagate sim`
 	// processes also answer.
-	if send.Type == ports.MessageText {
+	switch {
+	case send.Type == ports.MessageText && req.LID:
+		err = a.opt.Sandbox.ContactSendTextFromLID(ctx(c), req.From, inst.PhoneNumber, req.Text)
+	case send.Type == ports.MessageText:
 		err = a.opt.Sandbox.ContactSendText(ctx(c), req.From, inst.PhoneNumber, req.Text)
-	} else {
+	default:
 		err = a.opt.Sandbox.ContactSendKind(ctx(c), req.From, inst.PhoneNumber, send)
 	}
 	if err != nil {
@@ -144,6 +151,10 @@ func checkInbound(r *inboundReq) error {
 	}
 	if n := utf8.RuneCountInString(r.Text); r.Type == string(ports.MessageText) && (n == 0 || n > maxInboundText) {
 		fields = append(fields, ports.FieldError{Field: "text", Message: "must be 1 to 4096 characters"})
+	}
+	if r.LID && r.Type != string(ports.MessageText) {
+		// The simulator writes from a LID-addressed chat for texts only.
+		fields = append(fields, ports.FieldError{Field: "lid", Message: "is supported with type text only"})
 	}
 	if len(fields) > 0 {
 		return ports.InvalidFields(fields...)

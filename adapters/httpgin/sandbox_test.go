@@ -15,6 +15,7 @@ type fakeSimulator struct {
 	mu    sync.Mutex
 	scans []scanCall
 	texts []textCall
+	lids  []textCall // ContactSendTextFromLID
 	fail  bool
 	// received is what each phone (digits) received, as the simulator
 	// would report it.

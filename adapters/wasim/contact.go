@@ -67,6 +67,7 @@ type Received struct {
 	Seconds   uint32 // audio: the length the sender gave
 	Waveform  []byte // audio: the levels the sender drew
 	QuotedID  string
+	LID       bool // sent to the contact's LID rather than its phone number
 	Timestamp time.Time
 	// Mentions, IsForwarded and PreviewTitle come from the message's
 	// context; Action is set on a reaction, edit or revoke (actions.go).
@@ -132,6 +133,7 @@ func (c *Contact) bundle() (keyBundle, error) {
 // bundle returns the key bundle of any device: device 0 is the contact,
 // others are linked devices, whose one-time prekeys are consumed.
 func (s *Server) bundle(jid types.JID) (keyBundle, error) {
+	jid = s.pnOf(jid)
 	if !exists(jid.User) {
 		return keyBundle{}, errors.New("no such user")
 	}
@@ -207,7 +209,13 @@ func (c *Contact) SendText(ctx context.Context, to, text string) error {
 // Send encrypts any message for every linked device of `to` and returns
 // its id.
 func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (string, error) {
-	phone := digits(to)
+	return c.send(ctx, to, msg, false)
+}
+
+// send is Send from the contact's phone number, or from its LID when
+// byLID (a LID-addressed chat).
+func (c *Contact) send(ctx context.Context, to string, msg *waE2E.Message, byLID bool) (string, error) {
+	phone := c.s.phoneOfAddress(to)
 	devs := c.s.linkedDevices(phone)
 	if len(devs) == 0 {
 		return "", fmt.Errorf("send to %s: no linked device", phone)
@@ -225,7 +233,8 @@ func (c *Contact) Send(ctx context.Context, to string, msg *waE2E.Message) (stri
 		if err != nil {
 			return "", fmt.Errorf("send to %s: %w", phone, err)
 		}
-		attrs := waBinary.Attrs{"from": c.jid, "id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ, "notify": c.pushName()}
+		attrs := waBinary.Attrs{"id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ, "notify": c.pushName()}
+		c.s.addressAs(attrs, c.jid, byLID)
 		if edit != "" {
 			attrs["edit"] = edit
 		}
@@ -244,11 +253,21 @@ func (c *Contact) pushName() string {
 
 // SendReceipt acknowledges messages from `from` (phone or JID) to all its
 // linked devices: delivered, or read when read is true.
-func (c *Contact) SendReceipt(_ context.Context, from string, ids []string, read bool) error {
+func (c *Contact) SendReceipt(ctx context.Context, from string, ids []string, read bool) error {
+	return c.sendReceipt(ctx, from, ids, read, false)
+}
+
+// sendReceipt is SendReceipt from the contact's LID when byLID: the
+// receipt of a message addressed to the LID.
+func (c *Contact) sendReceipt(_ context.Context, from string, ids []string, read, byLID bool) error {
 	if len(ids) == 0 {
 		return errors.New("send receipt: no message ids")
 	}
-	attrs := waBinary.Attrs{"from": c.jid, "id": ids[0], "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	sender := c.jid
+	if byLID {
+		sender = c.LID()
+	}
+	attrs := waBinary.Attrs{"from": sender, "id": ids[0], "t": strconv.FormatInt(time.Now().Unix(), 10)}
 	if read {
 		attrs["type"] = "read"
 	}
@@ -260,7 +279,7 @@ func (c *Contact) SendReceipt(_ context.Context, from string, ids []string, read
 		}
 		n.Content = []waBinary.Node{{Tag: "list", Content: items}}
 	}
-	devs := c.s.linkedDevices(digits(from))
+	devs := c.s.linkedDevices(c.s.phoneOfAddress(from))
 	if len(devs) == 0 {
 		return fmt.Errorf("send receipt to %s: no linked device", from)
 	}

@@ -21,6 +21,8 @@ type Controller interface {
 	EnterPairCode(ctx context.Context, phone, code string) error
 	Unlink(ctx context.Context, deviceJID string) error
 	ContactSendText(ctx context.Context, from, to, text string) error
+	// ContactSendTextFromLID is ContactSendText in a LID-addressed chat.
+	ContactSendTextFromLID(ctx context.Context, from, to, text string) error
 	// ContactSendKind makes the contact `from` send a message of any kind.
 	ContactSendKind(ctx context.Context, from, to string, m ports.PhoneSend) error
 	// ContactVote makes the contact `from` vote on a poll it received from `to`.
@@ -49,6 +51,7 @@ type controlRequest struct {
 	To    string `json:"to,omitempty"`
 	Text  string `json:"text,omitempty"`
 	Stop  bool   `json:"stop,omitempty"`
+	LID   bool   `json:"lid,omitempty"` // send-text from the contact's LID
 	// Message is what send-kind sends; PollID and Selected are a vote.
 	Message  *ports.PhoneSend `json:"message,omitempty"`
 	PollID   string           `json:"pollId,omitempty"`
@@ -90,6 +93,9 @@ func (s *Server) ControlHandler() http.Handler {
 	handle("POST /_sim/stop-pings", func(_ *http.Request, q controlRequest) error { s.StopPings(q.JID, q.Stop); return nil })
 	handle("POST /_sim/replace", func(_ *http.Request, q controlRequest) error { s.ReplaceStream(q.JID); return nil })
 	handle("POST /_sim/contacts/{phone}/send-text", func(r *http.Request, q controlRequest) error {
+		if q.LID {
+			return s.ContactSendTextFromLID(r.Context(), r.PathValue("phone"), q.To, q.Text)
+		}
 		return s.ContactSendText(r.Context(), r.PathValue("phone"), q.To, q.Text)
 	})
 	handle("POST /_sim/contacts/{phone}/send", func(r *http.Request, q controlRequest) error {
@@ -147,6 +153,10 @@ func (r *Remote) Unlink(ctx context.Context, deviceJID string) error {
 
 func (r *Remote) ContactSendText(ctx context.Context, from, to, text string) error {
 	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text})
+}
+
+func (r *Remote) ContactSendTextFromLID(ctx context.Context, from, to, text string) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/send-text", controlRequest{To: to, Text: text, LID: true})
 }
 
 // ContactSendKind makes the remote contact send a message of any kind.

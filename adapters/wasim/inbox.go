@@ -115,14 +115,19 @@ func (c *Contact) autoAck(r *Received) {
 		return
 	}
 	from := r.From
-	time.AfterFunc(delay, func() { _ = c.SendReceipt(context.Background(), from, []string{r.ID}, false) })
-	time.AfterFunc(2*delay, func() { _ = c.SendReceipt(context.Background(), from, []string{r.ID}, true) })
+	time.AfterFunc(delay, func() { _ = c.sendReceipt(context.Background(), from, []string{r.ID}, false, r.LID) })
+	time.AfterFunc(2*delay, func() { _ = c.sendReceipt(context.Background(), from, []string{r.ID}, true, r.LID) })
 }
 
 // open decrypts a message stanza like whatsmeow's decryptDM and turns it
 // into a Received.
 func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	from, _ := n.Attrs["from"].(types.JID)
+	// One Signal session per sending device whichever address the chat
+	// used: whatsmeow keeps one (under the LID) for both forms too.
+	byLID := from.Server == types.HiddenUserServer
+	chat := from.ToNonAD() // as the phone shows it: by LID in a LID chat
+	from = c.s.pnOf(from)
 	enc, ok := n.GetOptionalChildByTag("enc")
 	if !ok {
 		return nil, errors.New("message without enc")
@@ -139,7 +144,7 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	if msg.GetDeviceSentMessage() != nil {
 		return nil, nil
 	}
-	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: from.ToNonAD().String(), Timestamp: time.Now()}
+	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: chat.String(), LID: byLID, Timestamp: time.Now()}
 	c.s.fill(r, &msg)
 	c.rememberPoll(r.ID, from, &msg)
 	c.s.fillActions(r, &msg)

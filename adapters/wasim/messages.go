@@ -31,9 +31,10 @@ func (c *conn) handleMessage(n *waBinary.Node) {
 				content = append(content, identity)
 			}
 			out := waBinary.Node{Tag: "message", Attrs: waBinary.Attrs{
-				"from": c.dev.jid, "id": id, "t": now, "type": ag.OptionalString("type"),
+				"id": id, "t": now, "type": ag.OptionalString("type"),
 			}, Content: content}
-			if target.User == c.dev.jid.User {
+			c.s.addressAs(out.Attrs, c.dev.jid, chat.Server == types.HiddenUserServer)
+			if c.s.pnOf(target).User == c.dev.jid.User {
 				// A copy for the sender's other devices names the real chat.
 				out.Attrs["recipient"] = chat
 			}
@@ -50,6 +51,7 @@ func (c *conn) handleMessage(n *waBinary.Node) {
 // route delivers a stanza to one device: device 0 is the scripted contact,
 // other devices are linked clients (queued while offline).
 func (s *Server) route(target types.JID, n waBinary.Node) {
+	target = s.pnOf(target)
 	if !exists(target.User) {
 		return
 	}
@@ -76,7 +78,13 @@ func (c *conn) handleReceipt(n *waBinary.Node) {
 	if !ok {
 		return
 	}
-	attrs := waBinary.Attrs{"from": c.dev.jid.ToNonAD(), "t": strconv.FormatInt(time.Now().Unix(), 10)}
+	from := c.dev.jid.ToNonAD()
+	if to.Server == types.HiddenUserServer {
+		// A receipt in a LID-addressed chat comes from the sender's LID.
+		from = c.s.lidOf(from)
+	}
+	to = c.s.pnOf(to)
+	attrs := waBinary.Attrs{"from": from, "t": strconv.FormatInt(time.Now().Unix(), 10)}
 	for _, k := range []string{"id", "type"} {
 		if v := n.AttrGetter().OptionalString(k); v != "" {
 			attrs[k] = v

@@ -13,15 +13,16 @@ import (
 // contact existence (IsOnWhatsApp).
 func (c *conn) handleUsync(n *waBinary.Node) {
 	usync := n.GetChildByTag("usync")
-	var wantDevices, wantContact bool
+	var want usyncWant
 	query, list := usync.GetChildByTag("query"), usync.GetChildByTag("list")
 	for _, q := range query.GetChildren() {
-		wantDevices = wantDevices || q.Tag == "devices"
-		wantContact = wantContact || q.Tag == "contact"
+		want.devices = want.devices || q.Tag == "devices"
+		want.contact = want.contact || q.Tag == "contact"
+		want.lid = want.lid || q.Tag == "lid"
 	}
 	var users []waBinary.Node
 	for _, u := range list.GetChildren() {
-		users = append(users, c.s.usyncUser(u, wantDevices, wantContact))
+		users = append(users, c.s.usyncUser(u, want))
 	}
 	attrs := waBinary.Attrs{}
 	for k, v := range usync.Attrs {
@@ -32,10 +33,14 @@ func (c *conn) handleUsync(n *waBinary.Node) {
 	}})
 }
 
-func (s *Server) usyncUser(u waBinary.Node, wantDevices, wantContact bool) waBinary.Node {
+// usyncWant is what a usync query asks about each user.
+type usyncWant struct{ devices, contact, lid bool }
+
+func (s *Server) usyncUser(u waBinary.Node, want usyncWant) waBinary.Node {
 	var phone, query string
+	var answer types.JID
 	if jid, ok := u.Attrs["jid"].(types.JID); ok {
-		phone = jid.User
+		phone, answer = s.usyncIdentity(jid)
 	}
 	if ct, ok := u.GetOptionalChildByTag("contact"); ok {
 		switch v := ct.Content.(type) {
@@ -45,19 +50,23 @@ func (s *Server) usyncUser(u waBinary.Node, wantDevices, wantContact bool) waBin
 			query = v
 		}
 		phone = digits(strings.TrimSuffix(query, "@c.us"))
+		answer = types.NewJID(phone, types.DefaultUserServer)
 	}
 	var children []waBinary.Node
-	if wantContact {
+	if want.contact {
 		typ := "out"
 		if exists(phone) {
 			typ = "in"
 		}
 		children = append(children, waBinary.Node{Tag: "contact", Attrs: waBinary.Attrs{"type": typ}, Content: []byte(query)})
 	}
-	if wantDevices {
+	if want.devices {
 		children = append(children, s.deviceList(phone))
 	}
-	return waBinary.Node{Tag: "user", Attrs: waBinary.Attrs{"jid": types.NewJID(phone, types.DefaultUserServer)}, Content: children}
+	if want.lid {
+		children = append(children, s.lidNode(phone))
+	}
+	return waBinary.Node{Tag: "user", Attrs: waBinary.Attrs{"jid": answer}, Content: children}
 }
 
 // deviceList lists the primary phone (device 0) and every linked device.

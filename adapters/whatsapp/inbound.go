@@ -25,7 +25,7 @@ func (s *session) content(ctx context.Context, cli *wa.Client, evt any) []ports.
 		}
 		return []ports.WAEvent{{Instance: s.id, Kind: ports.WAMessage, At: s.m.now(), Message: in}}
 	case *events.Receipt:
-		r := receipt(evt)
+		r := receipt(ctx, cli, evt)
 		if r == nil {
 			return nil
 		}
@@ -40,10 +40,17 @@ func (s *session) inbound(ctx context.Context, cli *wa.Client, evt *events.Messa
 	if info.IsFromMe || info.Chat.Server == types.BroadcastServer {
 		return nil
 	}
+	from, fromLID := phoneOf(ctx, cli, info.Sender, info.SenderAlt)
+	chat, chatLID := from, fromLID
+	if info.IsGroup {
+		chat, chatLID = phoneOf(ctx, cli, info.Chat, types.EmptyJID)
+	}
 	in := &ports.WAInbound{
 		WAMessageID: info.ID,
-		Chat:        info.Chat.String(),
-		From:        info.Sender.ToNonAD().String(),
+		Chat:        chat.String(),
+		ChatLID:     jidString(chatLID),
+		From:        from.String(),
+		FromLID:     jidString(fromLID),
 		PushName:    info.PushName,
 		Timestamp:   info.Timestamp,
 	}
@@ -109,7 +116,7 @@ func (s *session) download(ctx context.Context, cli *wa.Client, m wa.Downloadabl
 }
 
 // receipt converts a delivery or read receipt from a contact.
-func receipt(evt *events.Receipt) *ports.WAReceiptEvent {
+func receipt(ctx context.Context, cli *wa.Client, evt *events.Receipt) *ports.WAReceiptEvent {
 	var typ ports.WAReceiptType
 	switch evt.Type {
 	case types.ReceiptTypeDelivered:
@@ -122,9 +129,15 @@ func receipt(evt *events.Receipt) *ports.WAReceiptEvent {
 	if evt.IsFromMe {
 		return nil
 	}
+	from, chatLID := phoneOf(ctx, cli, evt.Sender, evt.SenderAlt)
+	chat := from
+	if evt.IsGroup {
+		chat, chatLID = phoneOf(ctx, cli, evt.Chat, types.EmptyJID)
+	}
 	return &ports.WAReceiptEvent{
-		Chat:        evt.Chat.String(),
-		From:        evt.Sender.ToNonAD().String(),
+		Chat:        chat.String(),
+		ChatLID:     jidString(chatLID),
+		From:        from.String(),
 		Type:        typ,
 		WAMessageID: append([]string(nil), evt.MessageIDs...),
 		Timestamp:   evt.Timestamp,

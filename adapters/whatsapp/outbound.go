@@ -95,7 +95,7 @@ func (m *Manager) Send(ctx context.Context, id ports.InstanceID, out ports.WAOut
 // WhatsApp, and the send would succeed with nobody to deliver to. The
 // device list is cached by whatsmeow, and the send needs it anyway.
 func checkRecipient(ctx context.Context, cli *wa.Client, to types.JID) error {
-	if to.Server != types.DefaultUserServer {
+	if to.Server != types.DefaultUserServer && to.Server != types.HiddenUserServer {
 		return nil
 	}
 	devices, err := cli.GetUserDevices(ctx, []types.JID{to})

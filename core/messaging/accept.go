@@ -81,6 +81,11 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 	m := draft
 	m.ID, m.SubscriptionID, m.InstanceID = ports.MessageID(s.d.IDs.NewID()), p.SubscriptionID, inst
 	m.Direction, m.Chat, m.From, m.Status = ports.DirectionOutbound, draft.To, i.JID, ports.MsgQueued
+	if isLID(draft.To) {
+		m.ChatLID = draft.To // sent as asked, to the LID; reported by number
+		m.To = s.phoneForLID(ctx, draft.To)
+		m.Chat = m.To
+	}
 	m.ReplyTo, m.CreatedAt, m.UpdatedAt = reply, now, now
 	write := func(ctx context.Context, st ports.Stores) error {
 		if err := st.Messages.CreateMessage(ctx, p.SubscriptionID, m); err != nil {

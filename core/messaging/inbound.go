@@ -72,7 +72,7 @@ func (s *Service) onReceipt(ctx context.Context, ev ports.WAEvent) error {
 		if err != nil {
 			return fmt.Errorf("find message %s: %w", waID, err)
 		}
-		if m.Direction != ports.DirectionOutbound || rank[m.Status] == 0 || rank[m.Status] >= rank[to] {
+		if m.Direction != ports.DirectionOutbound || !sameChat(m, r) || rank[m.Status] == 0 || rank[m.Status] >= rank[to] {
 			continue
 		}
 		_, err = s.updateCounted(ctx, sub, m.ID, func(m *ports.Message) error {
@@ -135,7 +135,7 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	}
 	m := ports.Message{
 		ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: sub, InstanceID: ev.Instance,
-		Direction: ports.DirectionInbound, Chat: in.Chat, To: inst.JID, From: in.From,
+		Direction: ports.DirectionInbound, Chat: in.Chat, To: inst.JID, From: in.From, ChatLID: in.ChatLID, FromLID: in.FromLID,
 		Type: typ, Text: in.Text, Caption: truncate(in.Caption, MaxCaptionLen), Location: copyLocation(in.Location),
 		Contacts: in.Contacts, Poll: in.Poll, RawType: in.RawType,
 		Status: ports.MsgReceived, WAMessageID: in.WAMessageID, ReplyTo: in.ReplyTo, CreatedAt: at, UpdatedAt: now,
@@ -193,7 +193,7 @@ func copyLocation(l *ports.WALocation) *ports.WALocation {
 // (ports.CleanText): a contact's message is kept whatever bytes it carries.
 func cleanInbound(in *ports.WAInbound) *ports.WAInbound {
 	c := *in
-	for _, f := range []*string{&c.WAMessageID, &c.Chat, &c.From, &c.PushName, &c.Text, &c.Caption, &c.ReplyTo} {
+	for _, f := range []*string{&c.WAMessageID, &c.Chat, &c.From, &c.ChatLID, &c.FromLID, &c.PushName, &c.Text, &c.Caption, &c.ReplyTo} {
 		*f = ports.CleanText(*f)
 	}
 	c.Contacts = cleanContacts(c.Contacts)

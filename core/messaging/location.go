@@ -60,6 +60,9 @@ func checkLabel(field, v string, maxLen int) *ports.FieldError {
 // media messages.
 func outbound(m ports.Message, md *ports.MessageMedia) ports.WAOutbound {
 	out := ports.WAOutbound{To: m.To, ReplyTo: m.ReplyTo}
+	if m.ChatLID != "" {
+		out.To = m.ChatLID // asked for the LID: To may be its number
+	}
 	switch {
 	case m.Type == ports.MessageLocation && m.Location != nil:
 		l := *m.Location

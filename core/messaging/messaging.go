@@ -30,6 +30,9 @@ type Deps struct {
 	Actions ports.WAActions
 	// Previews fetches link previews of texts; nil: texts go without.
 	Previews ports.LinkPreviewer
+	// LIDs maps a LID given as `to` to its phone number; nil: sends to a
+	// LID keep the LID as to and chat (SPEC §6a).
+	LIDs ports.WALIDResolver
 	// Events is the event log: each status move and inbound message is
 	// appended in its own transaction.
 	Events *events.Log

@@ -23,6 +23,10 @@ const (
 	FieldTo = "to"
 	// FieldFrom holds the string denoting the from field in the database.
 	FieldFrom = "from"
+	// FieldChatLid holds the string denoting the chat_lid field in the database.
+	FieldChatLid = "chat_lid"
+	// FieldFromLid holds the string denoting the from_lid field in the database.
+	FieldFromLid = "from_lid"
 	// FieldType holds the string denoting the type field in the database.
 	FieldType = "type"
 	// FieldText holds the string denoting the text field in the database.
@@ -96,6 +100,8 @@ var Columns = []string{
 	FieldChat,
 	FieldTo,
 	FieldFrom,
+	FieldChatLid,
+	FieldFromLid,
 	FieldType,
 	FieldText,
 	FieldCaption,
@@ -157,6 +163,14 @@ var (
 	DefaultFrom string
 	// FromValidator is a validator for the "from" field. It is called by the builders before save.
 	FromValidator func(string) error
+	// DefaultChatLid holds the default value on creation for the "chat_lid" field.
+	DefaultChatLid string
+	// ChatLidValidator is a validator for the "chat_lid" field. It is called by the builders before save.
+	ChatLidValidator func(string) error
+	// DefaultFromLid holds the default value on creation for the "from_lid" field.
+	DefaultFromLid string
+	// FromLidValidator is a validator for the "from_lid" field. It is called by the builders before save.
+	FromLidValidator func(string) error
 	// TypeValidator is a validator for the "type" field. It is called by the builders before save.
 	TypeValidator func(string) error
 	// DefaultText holds the default value on creation for the "text" field.
@@ -249,6 +263,16 @@ func ByTo(opts ...sql.OrderTermOption) OrderOption {
 // ByFrom orders the results by the from field.
 func ByFrom(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFrom, opts...).ToFunc()
+}
+
+// ByChatLid orders the results by the chat_lid field.
+func ByChatLid(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldChatLid, opts...).ToFunc()
+}
+
+// ByFromLid orders the results by the from_lid field.
+func ByFromLid(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFromLid, opts...).ToFunc()
 }
 
 // ByType orders the results by the type field.

@@ -94,6 +94,16 @@ func From(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldFrom, v))
 }
 
+// ChatLid applies equality check predicate on the "chat_lid" field. It's identical to ChatLidEQ.
+func ChatLid(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldChatLid, v))
+}
+
+// FromLid applies equality check predicate on the "from_lid" field. It's identical to FromLidEQ.
+func FromLid(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldFromLid, v))
+}
+
 // Type applies equality check predicate on the "type" field. It's identical to TypeEQ.
 func Type(v string) predicate.Message {
 	return predicate.Message(sql.FieldEQ(FieldType, v))
@@ -622,6 +632,136 @@ func FromEqualFold(v string) predicate.Message {
 // FromContainsFold applies the ContainsFold predicate on the "from" field.
 func FromContainsFold(v string) predicate.Message {
 	return predicate.Message(sql.FieldContainsFold(FieldFrom, v))
+}
+
+// ChatLidEQ applies the EQ predicate on the "chat_lid" field.
+func ChatLidEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldChatLid, v))
+}
+
+// ChatLidNEQ applies the NEQ predicate on the "chat_lid" field.
+func ChatLidNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldChatLid, v))
+}
+
+// ChatLidIn applies the In predicate on the "chat_lid" field.
+func ChatLidIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldChatLid, vs...))
+}
+
+// ChatLidNotIn applies the NotIn predicate on the "chat_lid" field.
+func ChatLidNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldChatLid, vs...))
+}
+
+// ChatLidGT applies the GT predicate on the "chat_lid" field.
+func ChatLidGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldChatLid, v))
+}
+
+// ChatLidGTE applies the GTE predicate on the "chat_lid" field.
+func ChatLidGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldChatLid, v))
+}
+
+// ChatLidLT applies the LT predicate on the "chat_lid" field.
+func ChatLidLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldChatLid, v))
+}
+
+// ChatLidLTE applies the LTE predicate on the "chat_lid" field.
+func ChatLidLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldChatLid, v))
+}
+
+// ChatLidContains applies the Contains predicate on the "chat_lid" field.
+func ChatLidContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldChatLid, v))
+}
+
+// ChatLidHasPrefix applies the HasPrefix predicate on the "chat_lid" field.
+func ChatLidHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldChatLid, v))
+}
+
+// ChatLidHasSuffix applies the HasSuffix predicate on the "chat_lid" field.
+func ChatLidHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldChatLid, v))
+}
+
+// ChatLidEqualFold applies the EqualFold predicate on the "chat_lid" field.
+func ChatLidEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldChatLid, v))
+}
+
+// ChatLidContainsFold applies the ContainsFold predicate on the "chat_lid" field.
+func ChatLidContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldChatLid, v))
+}
+
+// FromLidEQ applies the EQ predicate on the "from_lid" field.
+func FromLidEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldEQ(FieldFromLid, v))
+}
+
+// FromLidNEQ applies the NEQ predicate on the "from_lid" field.
+func FromLidNEQ(v string) predicate.Message {
+	return predicate.Message(sql.FieldNEQ(FieldFromLid, v))
+}
+
+// FromLidIn applies the In predicate on the "from_lid" field.
+func FromLidIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldIn(FieldFromLid, vs...))
+}
+
+// FromLidNotIn applies the NotIn predicate on the "from_lid" field.
+func FromLidNotIn(vs ...string) predicate.Message {
+	return predicate.Message(sql.FieldNotIn(FieldFromLid, vs...))
+}
+
+// FromLidGT applies the GT predicate on the "from_lid" field.
+func FromLidGT(v string) predicate.Message {
+	return predicate.Message(sql.FieldGT(FieldFromLid, v))
+}
+
+// FromLidGTE applies the GTE predicate on the "from_lid" field.
+func FromLidGTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldGTE(FieldFromLid, v))
+}
+
+// FromLidLT applies the LT predicate on the "from_lid" field.
+func FromLidLT(v string) predicate.Message {
+	return predicate.Message(sql.FieldLT(FieldFromLid, v))
+}
+
+// FromLidLTE applies the LTE predicate on the "from_lid" field.
+func FromLidLTE(v string) predicate.Message {
+	return predicate.Message(sql.FieldLTE(FieldFromLid, v))
+}
+
+// FromLidContains applies the Contains predicate on the "from_lid" field.
+func FromLidContains(v string) predicate.Message {
+	return predicate.Message(sql.FieldContains(FieldFromLid, v))
+}
+
+// FromLidHasPrefix applies the HasPrefix predicate on the "from_lid" field.
+func FromLidHasPrefix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasPrefix(FieldFromLid, v))
+}
+
+// FromLidHasSuffix applies the HasSuffix predicate on the "from_lid" field.
+func FromLidHasSuffix(v string) predicate.Message {
+	return predicate.Message(sql.FieldHasSuffix(FieldFromLid, v))
+}
+
+// FromLidEqualFold applies the EqualFold predicate on the "from_lid" field.
+func FromLidEqualFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldEqualFold(FieldFromLid, v))
+}
+
+// FromLidContainsFold applies the ContainsFold predicate on the "from_lid" field.
+func FromLidContainsFold(v string) predicate.Message {
+	return predicate.Message(sql.FieldContainsFold(FieldFromLid, v))
 }
 
 // TypeEQ applies the EQ predicate on the "type" field.

@@ -281,6 +281,8 @@ var (
 		{Name: "chat", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "to", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "from", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "chat_lid", Type: field.TypeString, Size: 128, Default: ""},
+		{Name: "from_lid", Type: field.TypeString, Size: 128, Default: ""},
 		{Name: "type", Type: field.TypeString, Size: 16},
 		{Name: "text", Type: field.TypeString, Size: 2147483647, Default: ""},
 		{Name: "caption", Type: field.TypeString, Size: 2147483647, Default: ""},
@@ -326,22 +328,22 @@ var (
 			{
 				Name:    "message_instance_id_wa_message_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[20]},
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[22]},
 			},
 			{
 				Name:    "message_status_updated_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[17], MessagesColumns[24]},
+				Columns: []*schema.Column{MessagesColumns[19], MessagesColumns[26]},
 			},
 			{
 				Name:    "message_bulk_id_status_bulk_seq",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[28], MessagesColumns[17], MessagesColumns[29]},
+				Columns: []*schema.Column{MessagesColumns[30], MessagesColumns[19], MessagesColumns[31]},
 			},
 			{
 				Name:    "message_instance_id_status_id",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[17], MessagesColumns[0]},
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[19], MessagesColumns[0]},
 				Annotation: &entsql.IndexAnnotation{
 					Where: "bulk_id IS NULL",
 				},

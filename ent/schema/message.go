@@ -25,6 +25,11 @@ func (Message) Fields() []ent.Field {
 		field.String("chat").MaxRuneLen(128).Default(""),
 		field.String("to").MaxRuneLen(128).Default(""),
 		field.String("from").MaxRuneLen(128).Default(""),
+		// The LIDs (…@lid) the chat and the sender were addressed by, when
+		// a LID was involved (SPEC §6a); chat and from hold phone numbers
+		// then, if known.
+		field.String("chat_lid").MaxRuneLen(128).Default("").Immutable(),
+		field.String("from_lid").MaxRuneLen(128).Default("").Immutable(),
 		// type is text, image, video, audio, document, sticker, location,
 		// contact, poll or unsupported.
 		field.String("type").MaxRuneLen(16).NotEmpty(),

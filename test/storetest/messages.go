@@ -35,6 +35,7 @@ func RunMessages(t *testing.T, open func(t *testing.T) OutboxBackend) {
 		{"NextToSend", testMessageNextToSend},
 		{"ListStuck", testMessageListStuck},
 		{"Location", testMessageLocation},
+		{"LIDs", testMessageLIDs},
 		{"Kinds", testMessageKinds},
 	}
 	for _, tc := range tests {

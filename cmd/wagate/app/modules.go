@@ -132,7 +132,7 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 	s.messaging = messaging.New(messaging.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Outbox: s.store.Outbox(), Clock: clock, IDs: ids,
 		Queue: s.queue, WhatsApp: tracing.WhatsApp(s.whatsapp, cfg.tracer), Events: evlog, Log: log.With("component", "messaging"),
-		Owner: s.ownership,
+		Owner: s.ownership, LIDs: s.whatsapp,
 		// URL media passes the webhooks' SSRF guard, lifted by the same switch (SPEC §6).
 		Fetcher: safehttp.NewMediaFetcher(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
 		// Link previews pass the same guard (SPEC §6a).
