@@ -205,3 +205,56 @@ func TestMarkReadMarksEarlierMessages(t *testing.T) {
 		t.Errorf("mark read of a sent message: got %v, want invalid", err)
 	}
 }
+
+// TestReplyAndMentionsOnEveryKind: a media send, a location, a contact
+// and a poll quote a stored message and mention a number, as a text does.
+func TestReplyAndMentionsOnEveryKind(t *testing.T) {
+	e := newActionEnv(t)
+	quoted := e.sent(t)
+	reply := messaging.Reply{ReplyTo: string(quoted.ID), Mentions: []string{"+15550002222"}}
+	lat, lon := 52.5, 13.4
+	sends := map[string]func() (ports.Message, error){
+		"image": func() (ports.Message, error) {
+			return e.svc.SendImage(t.Context(), e.p, e.inst.ID, messaging.SendMediaCmd{To: "+15550001111", Caption: "see @15550002222",
+				Media: messaging.MediaInput{Data: png}, Reply: reply})
+		},
+		"location": func() (ports.Message, error) {
+			return e.svc.SendLocation(t.Context(), e.p, e.inst.ID, messaging.SendLocationCmd{To: "+15550001111", Latitude: &lat, Longitude: &lon, Reply: reply})
+		},
+		"contact": func() (ports.Message, error) {
+			return e.svc.SendContact(t.Context(), e.p, e.inst.ID, messaging.SendContactCmd{To: "+15550001111",
+				Contacts: []ports.ContactCard{{Name: "Ann", Phones: []ports.ContactPhone{{Number: "+15550003333"}}}}, Reply: reply})
+		},
+		"poll": func() (ports.Message, error) {
+			return e.svc.SendPoll(t.Context(), e.p, e.inst.ID, messaging.SendPollCmd{To: "+15550001111", Question: "Lunch?",
+				Options: []string{"yes", "no"}, Reply: reply})
+		},
+	}
+	for kind, send := range sends {
+		m, err := send()
+		if err != nil {
+			t.Fatalf("send %s: %v", kind, err)
+		}
+		if err := e.run(t, m.ID); err != nil {
+			t.Fatalf("run %s: %v", kind, err)
+		}
+		all := e.wa.Sends()
+		out := all[len(all)-1]
+		if out.ReplyTo != quoted.WAMessageID || out.Quoted == nil || out.Quoted.Text != "hello" ||
+			!slices.Equal(out.Mentions, []string{"15550002222@s.whatsapp.net"}) {
+			t.Errorf("%s sent: got replyTo %q quoted %+v mentions %q; want a reply to %q mentioning 15550002222",
+				kind, out.ReplyTo, out.Quoted, out.Mentions, quoted.WAMessageID)
+		}
+	}
+	_, err := e.svc.SendImage(t.Context(), e.p, e.inst.ID, messaging.SendMediaCmd{To: "+15550001111", Caption: "no at-sign",
+		Media: messaging.MediaInput{Data: png}, Reply: messaging.Reply{Mentions: []string{"+15550002222"}, ReplyTo: "a b"}})
+	var fields []string
+	if pe := ports.AsError(err); pe != nil {
+		for _, f := range pe.Fields {
+			fields = append(fields, f.Field)
+		}
+	}
+	if !slices.Equal(fields, []string{"replyTo", "mentions"}) {
+		t.Errorf("a caption without the mention and a bad replyTo: got %v (fields %q), want replyTo and mentions refused", err, fields)
+	}
+}
