@@ -49,6 +49,7 @@ type PollTallyDTO struct {
 type sendContactReq struct {
 	To       string       `json:"to"`
 	Contacts []ContactDTO `json:"contacts"`
+	replyReq
 }
 
 type sendPollReq struct {
@@ -56,6 +57,7 @@ type sendPollReq struct {
 	Question        string   `json:"question"`
 	Options         []string `json:"options"`
 	MultipleAnswers bool     `json:"multipleAnswers"`
+	replyReq
 }
 
 func contactDTOs(cards []ports.ContactCard) []ContactDTO {
@@ -110,7 +112,7 @@ func sendJSON[T any](a *api, c *gin.Context, send func(inst ports.InstanceID, re
 func (a *api) sendContact(c *gin.Context) {
 	sendJSON(a, c, func(inst ports.InstanceID, req sendContactReq, claim *ports.IdempotencyClaim[ports.Message]) (ports.Message, error) {
 		return a.svc.Messaging.SendContact(ctx(c), principal(c), inst, messaging.SendContactCmd{
-			To: req.To, Contacts: contactCards(req.Contacts), Idempotency: claim,
+			To: req.To, Contacts: contactCards(req.Contacts), Reply: req.reply(), Idempotency: claim,
 		})
 	})
 }
@@ -118,7 +120,7 @@ func (a *api) sendContact(c *gin.Context) {
 func (a *api) sendPoll(c *gin.Context) {
 	sendJSON(a, c, func(inst ports.InstanceID, req sendPollReq, claim *ports.IdempotencyClaim[ports.Message]) (ports.Message, error) {
 		return a.svc.Messaging.SendPoll(ctx(c), principal(c), inst, messaging.SendPollCmd{
-			To: req.To, Question: req.Question, Options: req.Options, MultipleAnswers: req.MultipleAnswers, Idempotency: claim,
+			To: req.To, Question: req.Question, Options: req.Options, MultipleAnswers: req.MultipleAnswers, Reply: req.reply(), Idempotency: claim,
 		})
 	})
 }

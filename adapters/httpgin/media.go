@@ -40,6 +40,7 @@ type sendMediaReq struct {
 	PTT      *bool     `json:"ptt"`
 	GIF      *bool     `json:"gif"`
 	Media    *mediaReq `json:"media"`
+	replyReq
 }
 
 func (a *api) sendImage(c *gin.Context)    { a.sendMedia(c, ports.MediaImage) }
@@ -178,6 +179,12 @@ func setFormField(req *sendMediaReq, name, v string) error {
 			return ports.InvalidFields(ports.FieldError{Field: "gif", Message: "must be true or false"})
 		}
 		req.GIF = &b
+	case "replyTo":
+		req.ReplyTo = v
+	case "mentions":
+		// One part holds them all, comma-separated: a part name appears
+		// once in this form.
+		req.Mentions = strings.Split(v, ",")
 	default:
 		return ports.InvalidFields(ports.FieldError{Field: name, Message: "unknown field"})
 	}
@@ -219,7 +226,8 @@ func checkMediaFields(kind ports.WAMediaKind, req sendMediaReq) error {
 // mediaCommand turns the request into the core's command; the base64 of
 // the JSON form is decoded here, the core checks the rest.
 func mediaCommand(req sendMediaReq, file []byte) (messaging.SendMediaCmd, error) {
-	cmd := messaging.SendMediaCmd{To: req.To, Caption: deref(req.Caption), FileName: deref(req.FileName), PTT: req.PTT != nil && *req.PTT, GIF: req.GIF != nil && *req.GIF}
+	cmd := messaging.SendMediaCmd{To: req.To, Caption: deref(req.Caption), FileName: deref(req.FileName), PTT: req.PTT != nil && *req.PTT,
+		GIF: req.GIF != nil && *req.GIF, Reply: req.reply()}
 	if req.Media == nil {
 		return cmd, nil
 	}

@@ -30,6 +30,19 @@ type sendLocationReq struct {
 	Longitude *float64 `json:"longitude"`
 	Name      string   `json:"name"`
 	Address   string   `json:"address"`
+	replyReq
+}
+
+// replyReq is what every send accepts besides its content (SPEC §6a):
+// the quoted message and the mentioned numbers.
+type replyReq struct {
+	ReplyTo  string   `json:"replyTo"`
+	Mentions []string `json:"mentions"`
+}
+
+// reply is the core's form of r.
+func (r replyReq) reply() messaging.Reply {
+	return messaging.Reply{ReplyTo: r.ReplyTo, Mentions: r.Mentions}
 }
 
 // AcceptedMessageDTO answers a send.
@@ -168,7 +181,7 @@ func (a *api) sendLocation(c *gin.Context) {
 	}
 	m, err := a.svc.Messaging.SendLocation(ctx(c), principal(c), inst, messaging.SendLocationCmd{
 		To: req.To, Latitude: req.Latitude, Longitude: req.Longitude, Name: req.Name, Address: req.Address,
-		Idempotency: idempotencyClaim(c, acceptedAnswer),
+		Reply: req.reply(), Idempotency: idempotencyClaim(c, acceptedAnswer),
 	})
 	a.accepted(c, m, err)
 }

@@ -79,6 +79,9 @@ func (s *Server) fillActions(r *Received, m *waE2E.Message) {
 	}
 	ci := contextInfo(m)
 	r.Mentions, r.IsForwarded = ci.GetMentionedJID(), ci.GetIsForwarded()
+	if r.QuotedID == "" { // the kinds fill does not read a quote from (a poll, a location, several contacts)
+		r.QuotedID = ci.GetStanzaID()
+	}
 }
 
 // contextInfo is the context of whichever kind m is.
@@ -88,6 +91,7 @@ func contextInfo(m *waE2E.Message) *waE2E.ContextInfo {
 		m.GetVideoMessage().GetContextInfo(), m.GetDocumentMessage().GetContextInfo(),
 		m.GetAudioMessage().GetContextInfo(), m.GetLocationMessage().GetContextInfo(),
 		m.GetStickerMessage().GetContextInfo(), m.GetContactMessage().GetContextInfo(),
+		m.GetContactsArrayMessage().GetContextInfo(), m.GetPollCreationMessage().GetContextInfo(),
 	} {
 		if c != nil {
 			return c

@@ -115,8 +115,10 @@ func (c *conn) handle(n *waBinary.Node) {
 		c.handleMessage(n)
 	case "receipt":
 		c.handleReceipt(n)
+	case "ack":
+		c.handleAck(n)
 	}
-	// ack, presence, chatstate, notification: the client waits for nothing.
+	// presence, chatstate, notification: the client waits for nothing.
 }
 
 // send writes one node to the client.
@@ -149,7 +151,8 @@ func (c *conn) streamError(attrs waBinary.Attrs, children ...waBinary.Node) {
 }
 
 // login answers a login payload: <success> for a known device and noise key,
-// then the stanzas queued while it was offline, then the offline marker.
+// then the messages an earlier connection read but never acknowledged and
+// the stanzas queued while it was offline, then the offline marker.
 func (c *conn) login(user uint64, devID uint32) {
 	jid := types.JID{User: strconv.FormatUint(user, 10), Device: uint16(devID), Server: types.DefaultUserServer}
 	c.s.mu.Lock()
@@ -170,10 +173,11 @@ func (c *conn) login(user uint64, devID uint32) {
 	_ = c.send(waBinary.Node{Tag: "success", Attrs: waBinary.Attrs{
 		"t": strconv.FormatInt(time.Now().Unix(), 10), "lid": d.lid, "location": "sim", "props": "1",
 	}})
-	queued := d.queue
+	queued := append(d.unacked.take(), d.queue...)
 	d.queue = nil
 	for _, n := range queued {
 		_ = c.send(n)
+		d.unacked.add(n) // sent or not, it stays until acknowledged
 	}
 	_ = c.send(waBinary.Node{Tag: "ib", Content: []waBinary.Node{{
 		Tag: "offline", Attrs: waBinary.Attrs{"count": strconv.Itoa(len(queued))},

@@ -63,7 +63,7 @@ func (s *Server) Unlink(_ context.Context, deviceJID string) error {
 	s.mu.Unlock()
 	d.mu.Lock()
 	c := d.conn
-	d.conn, d.queue = nil, nil
+	d.conn, d.queue, d.unacked = nil, nil, unacked{}
 	d.mu.Unlock()
 	if c != nil {
 		c.streamError(waBinary.Attrs{"code": "401"}, waBinary.Node{Tag: "conflict", Attrs: waBinary.Attrs{"type": "device_removed"}})

@@ -73,7 +73,9 @@ func (c *conn) handleReceipt(n *waBinary.Node) {
 	if c.dev == nil {
 		return
 	}
-	c.s.receipts.mark(n)
+	ids := receiptIDs(n)
+	c.s.receipts.mark(ids)
+	c.dev.acked(ids...)
 	to, ok := n.Attrs["to"].(types.JID)
 	if !ok {
 		return

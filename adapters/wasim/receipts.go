@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-
-	waBinary "go.mau.fi/whatsmeow/binary"
 )
 
 // receiptLog remembers which message ids a device has acknowledged with a
@@ -32,19 +30,9 @@ func (l *receiptLog) signal(id string) chan struct{} {
 	return c
 }
 
-// mark records the ids a receipt stanza acknowledges: its id attribute and
-// those of its <list><item/></list>.
-func (l *receiptLog) mark(n *waBinary.Node) {
-	ids := []string{n.AttrGetter().OptionalString("id")}
-	for _, child := range n.GetChildrenByTag("list") {
-		for _, item := range child.GetChildrenByTag("item") {
-			ids = append(ids, item.AttrGetter().OptionalString("id"))
-		}
-	}
+// mark records the ids a receipt stanza acknowledges (receiptIDs).
+func (l *receiptLog) mark(ids []string) {
 	for _, id := range ids {
-		if id == "" {
-			continue
-		}
 		c := l.signal(id)
 		l.mu.Lock()
 		select {

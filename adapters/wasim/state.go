@@ -33,6 +33,7 @@ type device struct {
 	mu      sync.Mutex
 	conn    *conn           // nil while offline
 	queue   []waBinary.Node // stanzas waiting for the next login
+	unacked unacked         // messages written but not acknowledged
 	prekeys []preKey
 }
 
@@ -107,11 +108,13 @@ func (s *Server) linkedDevices(phone string) []*device {
 	return out
 }
 
-// deliver sends a stanza to a device now, or queues it until its next login.
+// deliver sends a stanza to a device now, or queues it until its next
+// login; a message sent is kept until the device acknowledges it.
 func (d *device) deliver(n waBinary.Node) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.conn != nil && d.conn.send(n) == nil {
+		d.unacked.add(n)
 		return
 	}
 	d.queue = append(d.queue, n)

@@ -280,6 +280,11 @@ func (m *Manager) newClient(id ports.InstanceID, dev *store.Device, proxyURL str
 	// that Close clears) when we disconnect while a receipt is written;
 	// tests wait for the receipt (wasim.WaitReceipt) before closing.
 	cli.SynchronousAck = true
+	// WhatsApp sends a message again until it is acked. One decrypted
+	// before a crash but not yet handled cannot be decrypted twice (the
+	// Signal ratchet moved on): the buffer keeps its plaintext until the
+	// handlers returned, so the resend is handled instead of dropped.
+	cli.EnableDecryptedEventBuffer = true
 	if proxyURL != "" && m.opt.HTTPClient == nil {
 		h, err := proxyClient(proxyURL, m.opt.ProxyDial)
 		if err != nil {

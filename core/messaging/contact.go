@@ -19,8 +19,9 @@ const (
 
 // SendContactCmd shares 1–10 contacts, each with a name and 1–10 numbers.
 type SendContactCmd struct {
-	To          string
-	Contacts    []ports.ContactCard
+	To       string
+	Contacts []ports.ContactCard
+	Reply
 	Idempotency *ports.IdempotencyClaim[ports.Message] // as in SendTextCmd
 }
 
@@ -31,8 +32,9 @@ func (s *Service) SendContact(ctx context.Context, p ports.Principal, inst ports
 		return ports.Message{}, err
 	}
 	to, toErr := NormaliseTo(cmd.To)
+	mentions, replyErrs := cmd.check("", false)
 	errs := append([]*ports.FieldError{toErr}, checkContacts(cmd.Contacts)...)
-	if err := ports.FieldErrors(errs...); err != nil {
+	if err := ports.FieldErrors(append(errs, replyErrs...)...); err != nil {
 		return ports.Message{}, err
 	}
 	cards := make([]ports.ContactCard, len(cmd.Contacts))
@@ -43,7 +45,8 @@ func (s *Service) SendContact(ctx context.Context, p ports.Principal, inst ports
 			cards[i].Phones[j].Type = strings.ToUpper(cards[i].Phones[j].Type)
 		}
 	}
-	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageContact, Contacts: cards}, "", cmd.Idempotency)
+	draft := ports.Message{To: to, Type: ports.MessageContact, Contacts: cards, Mentions: mentions}
+	return s.accept(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency)
 }
 
 // CheckContacts returns the field errors of contact cards to share (nil

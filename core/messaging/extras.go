@@ -19,9 +19,45 @@ const maxMentions = 50
 // send's claim, and a slow site must not hold the instance's turn long.
 const previewTimeout = 5 * time.Second
 
+// Reply is what every send but a text's carries besides its content
+// (SPEC §6a: "every send accepts replyTo … mentions"); a text has the
+// same two fields in SendTextCmd.
+type Reply struct {
+	ReplyTo string // as in SendTextCmd
+	// Mentions are phone numbers; on a kind with a caption each is
+	// written @number in it.
+	Mentions []string
+}
+
+// check returns the mentioned JIDs and the field errors of r. shown is
+// the text the message shows (a caption) where each mention must appear;
+// a kind that shows none (location, contact, poll, audio, sticker) carries
+// its mentions in the message's context alone, as WhatsApp does.
+func (r Reply) check(shown string, hasText bool) ([]string, []*ports.FieldError) {
+	var mentions []string
+	var fe *ports.FieldError
+	if hasText {
+		mentions, fe = checkMentions(r.Mentions, shown)
+	} else {
+		mentions, fe = mentionJIDs(r.Mentions, nil)
+	}
+	return mentions, []*ports.FieldError{checkReplyTo(r.ReplyTo), fe}
+}
+
 // checkMentions turns mentioned phone numbers into JIDs; each must appear
 // as @number in the text, which is how WhatsApp shows a mention.
 func checkMentions(phones []string, text string) ([]string, *ports.FieldError) {
+	return mentionJIDs(phones, func(user string) *ports.FieldError {
+		if !strings.Contains(text, "@"+user) {
+			return &ports.FieldError{Field: "mentions", Message: "each mentioned number must appear as @" + user + " in the text"}
+		}
+		return nil
+	})
+}
+
+// mentionJIDs turns mentioned phone numbers into JIDs, at most
+// maxMentions, each passed to also (when not nil) by its number.
+func mentionJIDs(phones []string, also func(user string) *ports.FieldError) ([]string, *ports.FieldError) {
 	if len(phones) == 0 {
 		return nil, nil
 	}
@@ -35,8 +71,10 @@ func checkMentions(phones []string, text string) ([]string, *ports.FieldError) {
 			return nil, &ports.FieldError{Field: "mentions", Message: "must be phone numbers in international form"}
 		}
 		user, _, _ := strings.Cut(jid, "@")
-		if !strings.Contains(text, "@"+user) {
-			return nil, &ports.FieldError{Field: "mentions", Message: "each mentioned number must appear as @" + user + " in the text"}
+		if also != nil {
+			if fe := also(user); fe != nil {
+				return nil, fe
+			}
 		}
 		out = append(out, jid)
 	}

@@ -20,7 +20,8 @@ type SendLocationCmd struct {
 	To                  string
 	Latitude, Longitude *float64
 	Name, Address       string
-	Idempotency         *ports.IdempotencyClaim[ports.Message] // as in SendTextCmd
+	Reply
+	Idempotency *ports.IdempotencyClaim[ports.Message] // as in SendTextCmd
 }
 
 // SendLocation accepts a location message for sending, like SendText:
@@ -32,17 +33,19 @@ func (s *Service) SendLocation(ctx context.Context, p ports.Principal, inst port
 		return ports.Message{}, err
 	}
 	to, toErr := NormaliseTo(cmd.To)
-	err := ports.FieldErrors(toErr,
+	mentions, replyErrs := cmd.check("", false)
+	errs := []*ports.FieldError{toErr,
 		checkCoordinate("latitude", cmd.Latitude, 90),
 		checkCoordinate("longitude", cmd.Longitude, 180),
 		checkLabel("name", cmd.Name, MaxLocationName),
 		checkLabel("address", cmd.Address, MaxLocationAddress),
-	)
-	if err != nil {
+	}
+	if err := ports.FieldErrors(append(errs, replyErrs...)...); err != nil {
 		return ports.Message{}, err
 	}
 	loc := &ports.WALocation{Latitude: *cmd.Latitude, Longitude: *cmd.Longitude, Name: cmd.Name, Address: cmd.Address}
-	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessageLocation, Location: loc}, "", cmd.Idempotency)
+	draft := ports.Message{To: to, Type: ports.MessageLocation, Location: loc, Mentions: mentions}
+	return s.accept(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency)
 }
 
 func checkCoordinate(field string, v *float64, limit float64) *ports.FieldError {

@@ -41,6 +41,7 @@ type SendMediaCmd struct {
 	PTT      bool
 	GIF      bool // video: plays looped
 	Media    MediaInput
+	Reply
 	// Idempotency is as in SendTextCmd.
 	Idempotency *ports.IdempotencyClaim[ports.Message]
 }
@@ -81,8 +82,10 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 	if name == "" {
 		name = cmd.Media.FileName
 	}
-	if err := ports.FieldErrors(toErr, checkCaption(kind, cmd.Caption), checkFileName(name), checkMediaSource(cmd.Media),
-		ports.CheckText("media.mimeType", cmd.Media.MimeType, maxMimeTypeLen)); err != nil {
+	mentions, replyErrs := cmd.check(cmd.Caption, kind != ports.MediaAudio && kind != ports.MediaSticker)
+	errs := []*ports.FieldError{toErr, checkCaption(kind, cmd.Caption), checkFileName(name), checkMediaSource(cmd.Media),
+		ports.CheckText("media.mimeType", cmd.Media.MimeType, maxMimeTypeLen)}
+	if err := ports.FieldErrors(append(errs, replyErrs...)...); err != nil {
 		return ports.Message{}, err
 	}
 	data, err := s.mediaBytes(ctx, cmd.Media)
@@ -101,8 +104,8 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 		MimeType: mimeType, FileName: sanitiseFileName(name), PTT: kind == ports.MediaAudio && cmd.PTT, GIF: kind == ports.MediaVideo && cmd.GIF,
 		Size: int64(len(data)), SHA256: sum[:], Data: data,
 	}
-	draft := ports.Message{To: to, Type: messageType[kind], Caption: cmd.Caption}
-	return s.acceptWith(ctx, p, inst, draft, "", cmd.Idempotency, func(ctx context.Context, st ports.Stores, m ports.Message) error {
+	draft := ports.Message{To: to, Type: messageType[kind], Caption: cmd.Caption, Mentions: mentions}
+	return s.acceptWith(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency, func(ctx context.Context, st ports.Stores, m ports.Message) error {
 		md.MessageID, md.SubscriptionID, md.CreatedAt = m.ID, m.SubscriptionID, m.CreatedAt
 		if err := st.Media.PutMedia(ctx, m.SubscriptionID, md); err != nil {
 			return fmt.Errorf("store media: %w", err)

@@ -27,7 +27,8 @@ type SendPollCmd struct {
 	Question        string
 	Options         []string
 	MultipleAnswers bool
-	Idempotency     *ports.IdempotencyClaim[ports.Message] // as in SendTextCmd
+	Reply
+	Idempotency *ports.IdempotencyClaim[ports.Message] // as in SendTextCmd
 }
 
 // SendPoll accepts a poll: a question and 2–12 unique options, single or
@@ -37,12 +38,14 @@ func (s *Service) SendPoll(ctx context.Context, p ports.Principal, inst ports.In
 		return ports.Message{}, err
 	}
 	to, toErr := NormaliseTo(cmd.To)
-	errs := []*ports.FieldError{toErr, checkRequired("question", cmd.Question, MaxPollQuestion)}
+	mentions, replyErrs := cmd.check("", false)
+	errs := append([]*ports.FieldError{toErr, checkRequired("question", cmd.Question, MaxPollQuestion)}, replyErrs...)
 	if err := ports.FieldErrors(append(errs, checkPollOptions(cmd.Options)...)...); err != nil {
 		return ports.Message{}, err
 	}
 	poll := &ports.Poll{Question: cmd.Question, Options: slices.Clone(cmd.Options), MultipleAnswers: cmd.MultipleAnswers}
-	return s.accept(ctx, p, inst, ports.Message{To: to, Type: ports.MessagePoll, Poll: poll}, "", cmd.Idempotency)
+	draft := ports.Message{To: to, Type: ports.MessagePoll, Poll: poll, Mentions: mentions}
+	return s.accept(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency)
 }
 
 // CheckPoll returns the field errors of a poll's question and options

@@ -16,7 +16,9 @@ import (
 // received (a contact's message cannot be deleted for everyone);
 // ENotFound for another instance's or tenant's; EConflict for one being
 // sent or that failed. Deleting a cancelled or deleted message again
-// returns it unchanged.
+// returns it unchanged. A queued message that had a send attempt already
+// (one that timed out) is EConflict too: that attempt may have reached
+// WhatsApp under the message's fixed id, so "cancelled" could be a lie.
 func (s *Service) Delete(ctx context.Context, p ports.Principal, inst ports.InstanceID, id ports.MessageID) (ports.Message, error) {
 	m, i, err := s.actionTarget(ctx, p, inst, id)
 	if err != nil {
@@ -29,6 +31,9 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, inst ports.Inst
 	case ports.MsgCancelled, ports.MsgDeleted:
 		return m, nil
 	case ports.MsgQueued:
+		if m.Attempts > 0 {
+			return ports.Message{}, errMaySent()
+		}
 		return s.cancel(ctx, m)
 	case ports.MsgSending:
 		return ports.Message{}, errBeingSent()
@@ -51,11 +56,15 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, inst ports.Inst
 }
 
 // cancel moves a queued message to cancelled, checked again under the
-// row's lock: a worker that claimed it meanwhile made it sending.
+// row's lock: a worker that claimed it meanwhile made it sending, and an
+// attempt that timed out meanwhile left it queued with attempts counted.
 func (s *Service) cancel(ctx context.Context, m ports.Message) (ports.Message, error) {
 	return s.updateWithEvent(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
 		if m.Status != ports.MsgQueued {
 			return errBeingSent()
+		}
+		if m.Attempts > 0 {
+			return errMaySent()
 		}
 		m.Status, m.UpdatedAt = ports.MsgCancelled, s.d.Clock.Now()
 		return nil
@@ -64,6 +73,16 @@ func (s *Service) cancel(ctx context.Context, m ports.Message) (ports.Message, e
 
 func errBeingSent() error {
 	return ports.ReasonError(ports.EConflict, "message_sending", "the message is being sent; delete it once it is sent")
+}
+
+// errMaySent refuses to cancel a message an earlier, timed-out attempt
+// may have delivered. Revoking it by its fixed id instead was rejected: a
+// revoke leaves "this message was deleted" on the phone whether or not the
+// message arrived (not what cancelled promises), and it needs the
+// instance connected now, while the retry may succeed minutes later.
+func errMaySent() error {
+	return ports.ReasonError(ports.EConflict, "message_sending",
+		"an earlier attempt may have reached WhatsApp; delete it once it is sent")
 }
 
 // deletedData is the message.deleted event of a deleted message.

@@ -240,12 +240,25 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	}
 	// Back to queued with its id: should this send have gone out after
 	// all, the next one carries the same id and the recipient drops it.
-	if ferr := s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { m.Status = ports.MsgQueued })); ferr != nil {
+	if ferr := s.finish(ctx, claimed, s.stillClaimed(claimed, requeue(err))); ferr != nil {
 		return ferr
 	}
 	// The queue retries with backoff; instance_not_connected is a
 	// conflict for a caller, but for the job it is a wait.
 	return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
+}
+
+// requeue puts a message whose send did not pass back to queued. When
+// the instance was not connected nothing was written to WhatsApp, so the
+// attempt is given back: a message that never left can still be
+// cancelled (Delete refuses one whose attempt may have arrived).
+func requeue(err error) func(*ports.Message) {
+	return func(m *ports.Message) {
+		m.Status = ports.MsgQueued
+		if e := ports.AsError(err); e != nil && e.Reason == ports.ReasonNotConnected && m.Attempts > 0 {
+			m.Attempts--
+		}
+	}
 }
 
 // sent records a send WhatsApp acknowledged. It is true whoever holds the

@@ -15,6 +15,8 @@ import (
 //
 //	send      (a) POST /messages/text accepted/s and p50/p99 at the
 //	          concurrency, next to the bare INSERT + enqueue baseline
+//	kinds     (issue 13) POST /messages/video and /poll accepted/s next
+//	          to text on one server, with the ratio (kinds.go)
 //	deliver   (b) messages/s sent end to end through the simulator
 //	          across many instances with pacing off
 //	webhooks  (c) webhook deliveries/s to a loopback receiver from a
@@ -25,6 +27,7 @@ type msgConfig struct {
 	conc        int
 	dur         time.Duration
 	send        bool
+	kinds       bool // issue 13: video and poll sends next to text
 	deliver     bool
 	webhooks    bool
 	instances   int     // (b) and (c)
@@ -77,6 +80,14 @@ func runMessaging(backends []backend, cfg msgConfig) error {
 				fail(b, "messages/text", err)
 			} else {
 				report(sendLine(b.name, f))
+			}
+		}
+		if cfg.kinds {
+			f, err := benchKinds(b, sim.Addr(), cfg.conc, cfg.dur)
+			if err != nil {
+				fail(b, "kinds", err)
+			} else {
+				report(kindsLine(b.name, f))
 			}
 		}
 		if cfg.deliver || cfg.webhooks {

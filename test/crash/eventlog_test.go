@@ -111,6 +111,29 @@ func checkReceived(t *testing.T, inbound []map[string]any, log []logEvent) {
 	}
 }
 
+// checkAllReceived asserts the first half of (a): each of the logInbound
+// messages the peers sent is stored once, not only those the database
+// happens to hold.
+func checkAllReceived(t *testing.T, inbound []map[string]any) {
+	t.Helper()
+	stored := map[string]int{}
+	for _, m := range inbound {
+		stored[str(m, "text")]++
+	}
+	bad := 0
+	for i := range logInbound {
+		text := fmt.Sprintf("crash-event-%04d", i)
+		if n := stored[text]; n != 1 {
+			if bad++; bad <= 10 {
+				t.Errorf("inbound message %q: got %d stored, want 1", text, n)
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d inbound messages sent are not stored exactly once", bad, logInbound)
+	}
+}
+
 // checkStatuses asserts (b): each outbound message's message.status
 // events, in log order, are its moves: none repeated, each one a step
 // the server makes (forward, or back to queued for a retry), the last

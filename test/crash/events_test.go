@@ -102,6 +102,7 @@ func eventLogSurvivesKills(t *testing.T, b backend) {
 		time.Since(start).Round(time.Second), len(log), len(in), logInbound, len(out))
 
 	checkAccepted(t, r.sendIDs, out)
+	checkAllReceived(t, in)
 	checkReceived(t, in, log)
 	retried := checkStatuses(t, out, log)
 	t.Logf("%d sends went back to queued once or more for a retry", retried)

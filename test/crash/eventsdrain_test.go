@@ -54,6 +54,16 @@ func (r *logRun) pending(t *testing.T, db *sql.DB) string {
 	if unsettled > 0 || len(out) != logSends {
 		return fmt.Sprintf("%d sends stored, %d queued or sending", len(out), unsettled)
 	}
+	// Every inbound message a peer sent is stored in the end: one the
+	// server read but had not acked when it was killed comes again at the
+	// next login, as from WhatsApp's servers.
+	in, err := r.c.pages("/api/v1/instances/" + r.inst + "/messages?direction=inbound")
+	if err != nil {
+		return err.Error()
+	}
+	if len(in) < logInbound {
+		return fmt.Sprintf("%d of %d inbound messages stored", len(in), logInbound)
+	}
 	log, err := readLog(t.Context(), db)
 	if err != nil {
 		return err.Error()

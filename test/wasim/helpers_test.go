@@ -33,8 +33,10 @@ func newSim(t *testing.T, opt wasim.Options) *wasim.Server {
 
 func newContainer(t *testing.T) *sqlstore.Container {
 	t.Helper()
+	// _txlock=immediate as the server opens SQLite: the decryption buffer
+	// (EnableDecryptedEventBuffer) writes inside a transaction.
 	dsn := "file:" + filepath.Join(t.TempDir(), "wm.db") +
-		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
 	c, err := sqlstore.New(t.Context(), "sqlite", dsn, nil)
 	if err != nil {
 		t.Fatalf("open sqlstore: %v", err)
@@ -66,6 +68,9 @@ func newClient(t *testing.T, sim *wasim.Server, dev *store.Device) *client {
 	// Receipts and acks are then sent by the handler goroutine, which also
 	// dispatches events: see quiesce.
 	cli.SynchronousAck = true
+	// As the adapter does: a message resent after a crash is handled from
+	// the buffered plaintext instead of failing to decrypt.
+	cli.EnableDecryptedEventBuffer = true
 	c := &client{Client: cli, events: make(chan any, 256), sim: sim}
 	cli.AddEventHandler(func(evt any) {
 		if _, ok := evt.(*events.LoggedOut); ok {
