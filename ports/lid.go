@@ -2,9 +2,10 @@ package ports
 
 import "context"
 
-// WALIDResolver is an optional capability of a WhatsApp adapter: the phone
-// number behind a LID (…@lid), WhatsApp's anonymous user id, as far as
-// WhatsApp made it known (SPEC §6a). Mappings are facts about WhatsApp
+// WALIDResolver is the port, implemented by the WhatsApp adapter, that
+// gives the phone number behind a LID (…@lid), WhatsApp's anonymous user
+// id, as far as WhatsApp made it known (SPEC §6a). It is wired on its own
+// (messaging.Deps.LIDs), like WAActions, not found on the WhatsApp port. Mappings are facts about WhatsApp
 // users, the same for every instance, so no instance is named.
 type WALIDResolver interface {
 	// PhoneForLID returns the phone-number JID (…@s.whatsapp.net) of lid,
