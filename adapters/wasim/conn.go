@@ -14,10 +14,16 @@ import (
 	"go.mau.fi/whatsmeow/types"
 )
 
-// streamErrorCloseDelay separates a stream:error from the TCP close: an
-// immediate close races whatsmeow's handler queue, which would then see a
-// plain disconnect instead of the error.
-const streamErrorCloseDelay = 300 * time.Millisecond
+// hangUpWait bounds how long the server waits, after a stream:error, for the
+// client to hang up before it closes the connection itself. whatsmeow answers
+// a 515 (restart required) by disconnecting, and wagate disconnects on
+// "replaced" and "device_removed"; had the server closed first, the client's
+// read pump would see the close while its own Disconnect runs — a data race
+// inside whatsmeow (FrameSocket.closed) that -race reports on a loaded
+// machine. Letting the client close first keeps it on its orderly path (and
+// its handler queue sees the error, not a plain disconnect). The same holds
+// for a <failure> at login, on which wagate disconnects too.
+const hangUpWait = 5 * time.Second
 
 // conn is one client websocket after (or during) the noise handshake.
 type conn struct {
@@ -140,14 +146,15 @@ func (c *conn) closeNow() {
 	})
 }
 
-// streamError sends a stream:error and closes the connection shortly after.
+// streamError sends a stream:error and closes the connection once the client
+// has hung up, or after hangUpWait.
 func (c *conn) streamError(attrs waBinary.Attrs, children ...waBinary.Node) {
 	n := waBinary.Node{Tag: "stream:error", Attrs: attrs}
 	if len(children) > 0 {
 		n.Content = children
 	}
 	_ = c.send(n)
-	time.AfterFunc(streamErrorCloseDelay, c.closeNow)
+	time.AfterFunc(hangUpWait, c.closeNow)
 }
 
 // login answers a login payload: <success> for a known device and noise key,
@@ -161,7 +168,7 @@ func (c *conn) login(user uint64, devID uint32) {
 	if d == nil || d.noise != c.noise {
 		// 401 makes whatsmeow emit LoggedOut{OnConnect:true} and delete its store.
 		_ = c.send(waBinary.Node{Tag: "failure", Attrs: waBinary.Attrs{"reason": "401", "location": "sim"}})
-		time.AfterFunc(streamErrorCloseDelay, c.closeNow)
+		time.AfterFunc(hangUpWait, c.closeNow)
 		return
 	}
 	d.mu.Lock()
