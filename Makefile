@@ -15,7 +15,7 @@ run:
 
 ## test: every test, with the race detector, against local PostgreSQL and Redis
 test:
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 45m ./...
 
 ## lint: go vet, staticcheck and the dependency-direction check
 lint:
