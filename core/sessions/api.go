@@ -11,10 +11,10 @@ import (
 	"log/slog"
 	"maps"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/nodecalls"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/ports"
 )
@@ -55,6 +55,13 @@ type Deps struct {
 	// Principals caches authenticated callers: a deleted instance's keys
 	// are dropped from it on every node. Nil caches nothing.
 	Principals *tenancy.Principals
+	// QRCodes keeps the current QR codes where every node reads them
+	// (Redis with several nodes); nil: in this process.
+	QRCodes ports.QRCodeStore
+	// Calls sends the calls that need the instance's connection to the
+	// node holding it (with WhatsApp wrapped by nodecalls.NewWhatsApp);
+	// nil: this node holds every instance it was asked to connect.
+	Calls *nodecalls.Router
 }
 
 // Holder claims an instance's lease for this node. EConflict when another
@@ -83,9 +90,8 @@ var (
 type Service struct {
 	d Deps
 
-	// mu guards the QR code on screen per instance: it is never stored.
-	mu  sync.Mutex
-	qrs map[ports.InstanceID]QRCode
+	// connectOnHolder runs connectHere on the node holding the instance.
+	connectOnHolder func(context.Context, ports.InstanceID, struct{}) error
 }
 
 // New returns a Service. Without a tier table it uses ports.DefaultTiers;
@@ -102,10 +108,12 @@ func New(d Deps) *Service {
 	d.ContactsLimit = limitOr(d.ContactsLimit, DefaultContactsLimit)
 	d.PairCodeLimit = limitOr(d.PairCodeLimit, DefaultPairCodeLimit)
 	d.PairCodeSubscriptionLimit = limitOr(d.PairCodeSubscriptionLimit, DefaultPairCodeSubscriptionLimit)
-	return &Service{
-		d:   d,
-		qrs: map[ports.InstanceID]QRCode{},
+	if d.QRCodes == nil {
+		d.QRCodes = newMemoryQRs(d.Clock)
 	}
+	s := &Service{d: d}
+	s.connectOnHolder = nodecalls.RouteErr(d.Calls, "sessions.connect", s.connectHere)
+	return s
 }
 
 // CreateCmd creates an instance.
@@ -263,7 +271,7 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, id ports.Instan
 		return fmt.Errorf("get instance: %w", err)
 	}
 	s.release(ctx, inst)
-	defer s.forgetQR(id)
+	defer s.forgetQR(ctx, id)
 	// Once the keys are gone, no node may keep accepting them.
 	defer s.d.Principals.Revoke(ctx, ports.Revocation{InstanceID: id})
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {

@@ -23,6 +23,15 @@ func (s *Service) Connect(ctx context.Context, p ports.Principal, id ports.Insta
 	if s.d.Leases != nil {
 		err := s.d.Leases.Acquire(ctx, id)
 		switch {
+		case ports.IsCode(err, ports.EConflict) && s.d.Calls != nil:
+			// Another node holds the instance: the connect (a pairing
+			// going on, a reconnect) happens there.
+			if err := s.connectOnHolder(ctx, id, struct{}{}); err != nil {
+				return err
+			}
+			return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+				return s.audit(ctx, st.Audit, s.entry(p, "instance.connect", id))
+			})
 		case ports.IsCode(err, ports.EConflict) && inst.Status.WantsConnection():
 			// Connecting or connected through the node that holds it:
 			// connecting again is not an error.
@@ -34,6 +43,26 @@ func (s *Service) Connect(ctx context.Context, p ports.Principal, id ports.Insta
 		}
 	}
 	return s.connect(ctx, inst, &p)
+}
+
+// connectHere connects, on the node holding it, an instance a connect
+// that another node received was for: the lease is renewed (so that the
+// lease loop, seeing the instance not yet wanted, does not let it go
+// before its status moves on), then it connects as Connect would.
+func (s *Service) connectHere(ctx context.Context, id ports.InstanceID, _ struct{}) error {
+	if s.d.Directory == nil {
+		return errors.New("connect instance: no instance directory")
+	}
+	inst, err := s.d.Directory.LookupInstance(ctx, id)
+	if err != nil {
+		return fmt.Errorf("look up instance: %w", err)
+	}
+	if s.d.Leases != nil {
+		if err := s.d.Leases.Acquire(ctx, id); err != nil {
+			return err
+		}
+	}
+	return s.connect(ctx, inst, nil)
 }
 
 // Adopt connects, on this node, an instance whose lease it has just
@@ -74,7 +103,7 @@ func (s *Service) Drop(ctx context.Context, id ports.InstanceID) error {
 	if !ok {
 		return ports.Errorf(ports.EUnavailable, "the WhatsApp adapter cannot hand instances over")
 	}
-	s.forgetQR(id)
+	s.forgetQR(ctx, id)
 	if err := r.Release(ctx, id); err != nil {
 		return fmt.Errorf("release %s: %w", id, err)
 	}

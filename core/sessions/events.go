@@ -49,11 +49,11 @@ func (s *Service) handle(ev ports.WAEvent) {
 // not_awaiting_qr from GET /qr.
 func (s *Service) onStatus(ctx context.Context, ev ports.WAEvent) {
 	c := ev.Status
-	if c.Status == ports.StatusQR && !s.holdsQR(ev.Instance) {
+	if c.Status == ports.StatusQR && !s.holdsQR(ctx, ev.Instance) {
 		return
 	}
 	if c.Status != ports.StatusQR {
-		s.forgetQR(ev.Instance)
+		s.forgetQR(ctx, ev.Instance)
 	}
 	s.persistStatus(ctx, ev.Subscription, ev.Instance, c, ev.At, nil)
 }
@@ -71,7 +71,7 @@ func (s *Service) persistStatus(ctx context.Context, sub ports.SubscriptionID, i
 		applyStatus(i, c, at)
 	}, then)
 	if ports.IsCode(err, ports.ENotFound) {
-		s.forgetQR(id)
+		s.forgetQR(ctx, id)
 		return false
 	}
 	if err != nil {
@@ -112,7 +112,8 @@ func applyStatus(i *ports.Instance, c *ports.WAStatusChange, at time.Time) {
 	}
 }
 
-// onQR keeps the code for GET /qr, then stores status qr (a change only
+// onQR keeps the code for GET /qr (on every node, through
+// Deps.QRCodes), then stores status qr (a change only
 // for the first code of a pairing) and the instance.qr event in one
 // transaction, the code's event after the status's: whoever sees the
 // status can fetch the code. A deleted instance's code is dropped.
@@ -123,9 +124,12 @@ func applyStatus(i *ports.Instance, c *ports.WAStatusChange, at time.Time) {
 // retention purge removes the expired codes.
 func (s *Service) onQR(ctx context.Context, ev ports.WAEvent) {
 	qr := QRCode{Code: ev.QR.Code, Attempt: ev.QR.Attempt, ExpiresAt: ev.QR.ExpiresAt}
-	s.mu.Lock()
-	s.qrs[ev.Instance] = qr
-	s.mu.Unlock()
+	if err := s.d.QRCodes.PutQR(ctx, ev.Instance, *ev.QR); err != nil {
+		// Not shown anywhere: the status stays as it was, and the next
+		// code (or the QR timeout) moves the pairing on.
+		s.d.Log.Error("keep the QR code", "instance", string(ev.Instance), "err", err)
+		return
+	}
 	data := ports.InstanceQRData{QR: qr.Code, Attempt: qr.Attempt, ExpiresAt: qr.ExpiresAt}
 	s.persistStatus(ctx, ev.Subscription, ev.Instance, &ports.WAStatusChange{Status: ports.StatusQR}, ev.At,
 		func(ctx context.Context, st ports.Stores, _ statusChange) error {

@@ -25,13 +25,17 @@ func (s *Service) QR(ctx context.Context, p ports.Principal, id ports.InstanceID
 	if err != nil {
 		return QRCode{}, fmt.Errorf("get instance: %w", err)
 	}
-	s.mu.Lock()
-	qr, ok := s.qrs[id]
-	s.mu.Unlock()
-	if inst.Status != ports.StatusQR || !ok || !s.d.Clock.Now().Before(qr.ExpiresAt) {
+	if inst.Status != ports.StatusQR {
 		return QRCode{}, errNotAwaitingQR()
 	}
-	return qr, nil
+	qr, ok, err := s.d.QRCodes.GetQR(ctx, id)
+	if err != nil {
+		return QRCode{}, fmt.Errorf("get QR code: %w", err)
+	}
+	if !ok || !s.d.Clock.Now().Before(qr.ExpiresAt) {
+		return QRCode{}, errNotAwaitingQR()
+	}
+	return QRCode{Code: qr.Code, Attempt: qr.Attempt, ExpiresAt: qr.ExpiresAt}, nil
 }
 
 // PairCode asks for a code to link by phone number. EInvalid for a bad
@@ -65,22 +69,26 @@ func (s *Service) PairCode(ctx context.Context, p ports.Principal, id ports.Inst
 	if err != nil {
 		return "", fmt.Errorf("pair code for %s: %w", id, err)
 	}
-	s.forgetQR(id)
+	s.forgetQR(ctx, id)
 	return code, nil
 }
 
-// holdsQR reports whether a QR code of id is held for GET /qr.
-func (s *Service) holdsQR(id ports.InstanceID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.qrs[id]
+// holdsQR reports whether a QR code of id is kept for GET /qr.
+func (s *Service) holdsQR(ctx context.Context, id ports.InstanceID) bool {
+	_, ok, err := s.d.QRCodes.GetQR(ctx, id)
+	if err != nil {
+		s.d.Log.Error("read the QR code", "instance", string(id), "err", err)
+	}
 	return ok
 }
 
-func (s *Service) forgetQR(id ports.InstanceID) {
-	s.mu.Lock()
-	delete(s.qrs, id)
-	s.mu.Unlock()
+// forgetQR drops id's QR code on every node. A failure is logged: the
+// code expires on its own within a minute, and GET /qr also checks the
+// status.
+func (s *Service) forgetQR(ctx context.Context, id ports.InstanceID) {
+	if err := s.d.QRCodes.DeleteQR(context.WithoutCancel(ctx), id); err != nil {
+		s.d.Log.Error("forget the QR code", "instance", string(id), "err", err)
+	}
 }
 
 func errNotAwaitingQR() error {

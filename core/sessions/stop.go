@@ -46,7 +46,7 @@ func (s *Service) stop(ctx context.Context, p ports.Principal, id ports.Instance
 	if err := call(ctx, wa, inst); err != nil {
 		return fmt.Errorf("%s %s: %w", action, id, err)
 	}
-	s.forgetQR(id)
+	s.forgetQR(ctx, id)
 	var change statusChange
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		var err error

@@ -19,6 +19,9 @@ import (
 //	          to text on one server, with the ratio (kinds.go)
 //	deliver   (b) messages/s sent end to end through the simulator
 //	          across many instances with pacing off
+//	forward   (issue 18) contact checks/s and p50/p99 on the node
+//	          holding the instance and through another node, on
+//	          PostgreSQL + Redis only (forward.go)
 //	webhooks  (c) webhook deliveries/s to a loopback receiver from a
 //	          backlog of events made while the server was stopped, and
 //	          the latency from the event to the first attempt at a paced
@@ -30,6 +33,7 @@ type msgConfig struct {
 	kinds       bool // issue 13: video and poll sends next to text
 	deliver     bool
 	webhooks    bool
+	forward     bool    // issue 18: contact checks through a node that does not hold the instance
 	instances   int     // (b) and (c)
 	messages    int     // (b)
 	endpoints   int     // (c) per instance
@@ -88,6 +92,14 @@ func runMessaging(backends []backend, cfg msgConfig) error {
 				fail(b, "kinds", err)
 			} else {
 				report(kindsLine(b.name, f))
+			}
+		}
+		if cfg.forward && b.name == "pg+redis" {
+			f, err := benchForward(b, sim.Addr(), cfg.conc, cfg.dur)
+			if err != nil {
+				fail(b, "forward", err)
+			} else {
+				report(forwardLine(b.name, f))
 			}
 		}
 		if cfg.deliver || cfg.webhooks {

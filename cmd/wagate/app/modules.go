@@ -21,6 +21,7 @@ import (
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
+	"github.com/wagate/wagate/core/nodecalls"
 	"github.com/wagate/wagate/core/ownership"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/stats"
@@ -114,16 +115,37 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 		Leases: s.store.Leases(), Directory: s.store.Directory(), Clock: clock,
 		Observer: leaseMetrics, Log: log.With("component", "leases"),
 	}, ownership.Config{Node: ports.NodeID(cfg.NodeID), TTL: cfg.LeaseTTL})
+	// The calls on a live connection run on the instance's holder.
+	var transport ports.NodeCalls
+	if s.calls != nil {
+		transport = s.calls
+	}
+	s.router = nodecalls.New(s.ownership, transport)
+	s.forwarded = nodecalls.NewWhatsApp(s.router, s.whatsapp)
+	var calls *nodecalls.Router
+	if transport != nil {
+		calls = s.router
+	}
 	s.sessions = sessions.New(sessions.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Clock: clock, IDs: ids, Tiers: cfg.Tiers, Log: log,
-		WhatsApp: s.whatsapp, Events: evlog, Limiter: s.limiter, ContactsLimit: cfg.ContactsRate,
+		WhatsApp: s.forwarded, Calls: calls, Events: evlog, Limiter: s.limiter, ContactsLimit: cfg.ContactsRate,
 		Directory: s.store.Directory(), Leases: s.ownership, Owner: s.ownership,
 		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, proxyGuard(cfg)) },
 		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
-		Principals: s.principals,
+		Principals: s.principals, QRCodes: s.qrCodes(cfg, clock),
 	})
 	s.ownership.SetInstances(s.sessions)
 	return nil
+}
+
+// qrCodes is where the current QR codes are kept: in Redis when it is
+// configured, so that every node answers GET /qr (SPEC §14); else in this
+// process (nil).
+func (s *system) qrCodes(cfg Config, clock ports.Clock) ports.QRCodeStore {
+	if s.redis == nil {
+		return nil
+	}
+	return redisbus.NewQRCodes(s.redis, cfg.RedisPrefix, clock)
 }
 
 // buildMessaging wires the sends and receipts, and the bulks that send
@@ -201,8 +223,8 @@ func proxyGuard(cfg Config) safehttp.Options {
 // whatsappActions is the adapter's actions on messages; nil when there is
 // no WhatsApp adapter (the routes then answer not_supported).
 func (s *system) whatsappActions() ports.WAActions {
-	if s.whatsapp == nil {
+	if s.forwarded == nil {
 		return nil
 	}
-	return s.whatsapp
+	return s.forwarded
 }

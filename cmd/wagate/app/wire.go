@@ -34,6 +34,7 @@ import (
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
+	"github.com/wagate/wagate/core/nodecalls"
 	"github.com/wagate/wagate/core/ownership"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/stats"
@@ -57,10 +58,17 @@ type system struct {
 	// tells the other nodes what to drop from theirs (nil without Redis).
 	principals  *tenancy.Principals
 	revocations *redisbus.Revocations
-	realtime    ports.EventBus
-	queue       ports.Queue
-	runner      ports.Runner
-	whatsapp    *whatsapp.Manager
+	// calls carries the calls that need an instance's connection to the
+	// node holding it (nil without Redis); router is their registry.
+	calls    *redisbus.Calls
+	router   *nodecalls.Router
+	realtime ports.EventBus
+	queue    ports.Queue
+	runner   ports.Runner
+	whatsapp *whatsapp.Manager
+	// forwarded is whatsapp with its live-connection calls run on the
+	// instance's holder (core/nodecalls).
+	forwarded *nodecalls.WhatsApp
 	// sim is the simulated network of sandbox mode (nil when live);
 	// simServer is set when it runs in this process, which then owns it.
 	sim       wasim.Controller
@@ -197,6 +205,10 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
+	// Every call is registered: the other nodes' may come in.
+	if err := sys.router.Serve(); err != nil {
+		return nil, fmt.Errorf("node calls: %w", err)
+	}
 	// The log's reading side: clients catching up (GET /events, the
 	// stream's replay); the uuidv7 ids tell a purged cursor by its time.
 	sys.eventFeed = events.NewFeed(events.FeedDeps{
@@ -247,6 +259,12 @@ func (s *system) openBus(ctx context.Context, cfg Config, log *slog.Logger) erro
 		return fmt.Errorf("event bus: %w", err)
 	}
 	s.shared, s.realtime = shared, shared
+	// Calls that need an instance's connection reach its holder.
+	if s.calls, err = redisbus.NewCalls(ctx, redisbus.CallOptions{
+		Redis: s.redis, Prefix: cfg.RedisPrefix, Node: ports.NodeID(cfg.NodeID), Log: log.With("component", "node-calls"),
+	}); err != nil {
+		return fmt.Errorf("node calls: %w", err)
+	}
 	return nil
 }
 
@@ -327,6 +345,9 @@ func (s *system) close() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		s.eventLog.Drain(ctx)
 		cancel()
+	}
+	if s.calls != nil {
+		s.calls.Close()
 	}
 	if s.shared != nil {
 		s.shared.Close()
