@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -279,4 +280,24 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestStreamEndsWhenMemberRemoved: a removed member's open event stream
+// closes (4001 unauthorized), on the node that removed them and on
+// another one, within the streams' recheck interval.
+func TestStreamEndsWhenMemberRemoved(t *testing.T) {
+	env := serverEnv(t, postgres, nil)
+	env["WAGATE_NODE_ID"] = "node-a"
+	a := startOwned(t, "node-a", env)
+	env = maps.Clone(env)
+	env["WAGATE_NODE_ID"], env["WAGATE_MIGRATE_ON_START"] = "node-b", "false"
+	b := startOwned(t, "node-b", env)
+
+	owner := a.register(t)
+	m := a.join(t, owner.Access, "viewer")
+	here := openStream(t, b, "", bearer(m.Access))
+	there := openStream(t, a, "", bearer(m.Access))
+	wantStatus(t, b.do(t, "DELETE", "/api/v1/members/"+m.UserID, owner.Access, nil), http.StatusNoContent)
+	wantClosed(t, here, "unauthorized")
+	wantClosed(t, there, "unauthorized")
 }
