@@ -24,6 +24,7 @@ import (
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
+	"github.com/wagate/wagate/ent/invitation"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/node"
@@ -62,6 +63,8 @@ type Client struct {
 	Instance *InstanceClient
 	// InstanceLease is the client for interacting with the InstanceLease builders.
 	InstanceLease *InstanceLeaseClient
+	// Invitation is the client for interacting with the Invitation builders.
+	Invitation *InvitationClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageMedia is the client for interacting with the MessageMedia builders.
@@ -101,6 +104,7 @@ func (c *Client) init() {
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.InstanceLease = NewInstanceLeaseClient(c.config)
+	c.Invitation = NewInvitationClient(c.config)
 	c.Message = NewMessageClient(c.config)
 	c.MessageMedia = NewMessageMediaClient(c.config)
 	c.Node = NewNodeClient(c.config)
@@ -212,6 +216,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
+		Invitation:      NewInvitationClient(cfg),
 		Message:         NewMessageClient(cfg),
 		MessageMedia:    NewMessageMediaClient(cfg),
 		Node:            NewNodeClient(cfg),
@@ -250,6 +255,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
+		Invitation:      NewInvitationClient(cfg),
 		Message:         NewMessageClient(cfg),
 		MessageMedia:    NewMessageMediaClient(cfg),
 		Node:            NewNodeClient(cfg),
@@ -289,9 +295,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.Event,
-		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Message,
-		c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template, c.User,
-		c.WebhookDelivery, c.WebhookEndpoint,
+		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Invitation,
+		c.Message, c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template,
+		c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -302,9 +308,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.Event,
-		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Message,
-		c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template, c.User,
-		c.WebhookDelivery, c.WebhookEndpoint,
+		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Invitation,
+		c.Message, c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template,
+		c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -333,6 +339,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Instance.mutate(ctx, m)
 	case *InstanceLeaseMutation:
 		return c.InstanceLease.mutate(ctx, m)
+	case *InvitationMutation:
+		return c.Invitation.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
 	case *MessageMediaMutation:
@@ -1686,6 +1694,139 @@ func (c *InstanceLeaseClient) mutate(ctx context.Context, m *InstanceLeaseMutati
 	}
 }
 
+// InvitationClient is a client for the Invitation schema.
+type InvitationClient struct {
+	config
+}
+
+// NewInvitationClient returns a client for the Invitation from the given config.
+func NewInvitationClient(c config) *InvitationClient {
+	return &InvitationClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `invitation.Hooks(f(g(h())))`.
+func (c *InvitationClient) Use(hooks ...Hook) {
+	c.hooks.Invitation = append(c.hooks.Invitation, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `invitation.Intercept(f(g(h())))`.
+func (c *InvitationClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Invitation = append(c.inters.Invitation, interceptors...)
+}
+
+// Create returns a builder for creating a Invitation entity.
+func (c *InvitationClient) Create() *InvitationCreate {
+	mutation := newInvitationMutation(c.config, OpCreate)
+	return &InvitationCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Invitation entities.
+func (c *InvitationClient) CreateBulk(builders ...*InvitationCreate) *InvitationCreateBulk {
+	return &InvitationCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *InvitationClient) MapCreateBulk(slice any, setFunc func(*InvitationCreate, int)) *InvitationCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &InvitationCreateBulk{err: fmt.Errorf("calling to InvitationClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*InvitationCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &InvitationCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Invitation.
+func (c *InvitationClient) Update() *InvitationUpdate {
+	mutation := newInvitationMutation(c.config, OpUpdate)
+	return &InvitationUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *InvitationClient) UpdateOne(_m *Invitation) *InvitationUpdateOne {
+	mutation := newInvitationMutation(c.config, OpUpdateOne, withInvitation(_m))
+	return &InvitationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *InvitationClient) UpdateOneID(id string) *InvitationUpdateOne {
+	mutation := newInvitationMutation(c.config, OpUpdateOne, withInvitationID(id))
+	return &InvitationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Invitation.
+func (c *InvitationClient) Delete() *InvitationDelete {
+	mutation := newInvitationMutation(c.config, OpDelete)
+	return &InvitationDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *InvitationClient) DeleteOne(_m *Invitation) *InvitationDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *InvitationClient) DeleteOneID(id string) *InvitationDeleteOne {
+	builder := c.Delete().Where(invitation.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &InvitationDeleteOne{builder}
+}
+
+// Query returns a query builder for Invitation.
+func (c *InvitationClient) Query() *InvitationQuery {
+	return &InvitationQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeInvitation},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Invitation entity by its id.
+func (c *InvitationClient) Get(ctx context.Context, id string) (*Invitation, error) {
+	return c.Query().Where(invitation.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *InvitationClient) GetX(ctx context.Context, id string) *Invitation {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *InvitationClient) Hooks() []Hook {
+	return c.hooks.Invitation
+}
+
+// Interceptors returns the client interceptors.
+func (c *InvitationClient) Interceptors() []Interceptor {
+	return c.inters.Invitation
+}
+
+func (c *InvitationClient) mutate(ctx context.Context, m *InvitationMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&InvitationCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&InvitationUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&InvitationUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&InvitationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Invitation mutation op: %q", m.Op())
+	}
+}
+
 // MessageClient is a client for the Message schema.
 type MessageClient struct {
 	config
@@ -2887,14 +3028,14 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 type (
 	hooks struct {
 		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor,
-		IdempotencyKey, Instance, InstanceLease, Message, MessageMedia, Node,
-		RefreshToken, Subscription, Template, User, WebhookDelivery,
+		IdempotencyKey, Instance, InstanceLease, Invitation, Message, MessageMedia,
+		Node, RefreshToken, Subscription, Template, User, WebhookDelivery,
 		WebhookEndpoint []ent.Hook
 	}
 	inters struct {
 		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor,
-		IdempotencyKey, Instance, InstanceLease, Message, MessageMedia, Node,
-		RefreshToken, Subscription, Template, User, WebhookDelivery,
+		IdempotencyKey, Instance, InstanceLease, Invitation, Message, MessageMedia,
+		Node, RefreshToken, Subscription, Template, User, WebhookDelivery,
 		WebhookEndpoint []ent.Interceptor
 	}
 )

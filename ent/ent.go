@@ -22,6 +22,7 @@ import (
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
+	"github.com/wagate/wagate/ent/invitation"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/node"
@@ -101,6 +102,7 @@ func checkColumn(t, c string) error {
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			instance.Table:        instance.ValidColumn,
 			instancelease.Table:   instancelease.ValidColumn,
+			invitation.Table:      invitation.ValidColumn,
 			message.Table:         message.ValidColumn,
 			messagemedia.Table:    messagemedia.ValidColumn,
 			node.Table:            node.ValidColumn,

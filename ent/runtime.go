@@ -13,6 +13,7 @@ import (
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
+	"github.com/wagate/wagate/ent/invitation"
 	"github.com/wagate/wagate/ent/message"
 	"github.com/wagate/wagate/ent/messagemedia"
 	"github.com/wagate/wagate/ent/node"
@@ -739,6 +740,104 @@ func init() {
 			return nil
 		}
 	}()
+	invitationFields := schema.Invitation{}.Fields()
+	_ = invitationFields
+	// invitationDescSubscriptionID is the schema descriptor for subscription_id field.
+	invitationDescSubscriptionID := invitationFields[1].Descriptor()
+	// invitation.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	invitation.SubscriptionIDValidator = func() func(string) error {
+		validators := invitationDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// invitationDescEmail is the schema descriptor for email field.
+	invitationDescEmail := invitationFields[2].Descriptor()
+	// invitation.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	invitation.EmailValidator = func() func(string) error {
+		validators := invitationDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// invitationDescRole is the schema descriptor for role field.
+	invitationDescRole := invitationFields[3].Descriptor()
+	// invitation.RoleValidator is a validator for the "role" field. It is called by the builders before save.
+	invitation.RoleValidator = func() func(string) error {
+		validators := invitationDescRole.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(role string) error {
+			for _, fn := range fns {
+				if err := fn(role); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// invitationDescHash is the schema descriptor for hash field.
+	invitationDescHash := invitationFields[4].Descriptor()
+	// invitation.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	invitation.HashValidator = func() func([]byte) error {
+		validators := invitationDescHash.Validators
+		fns := [...]func([]byte) error{
+			validators[0].(func([]byte) error),
+			validators[1].(func([]byte) error),
+		}
+		return func(hash []byte) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// invitationDescInvitedBy is the schema descriptor for invited_by field.
+	invitationDescInvitedBy := invitationFields[5].Descriptor()
+	// invitation.DefaultInvitedBy holds the default value on creation for the invited_by field.
+	invitation.DefaultInvitedBy = invitationDescInvitedBy.Default.(string)
+	// invitation.InvitedByValidator is a validator for the "invited_by" field. It is called by the builders before save.
+	invitation.InvitedByValidator = invitationDescInvitedBy.Validators[0].(func(string) error)
+	// invitationDescID is the schema descriptor for id field.
+	invitationDescID := invitationFields[0].Descriptor()
+	// invitation.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	invitation.IDValidator = func() func(string) error {
+		validators := invitationDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	messageFields := schema.Message{}.Fields()
 	_ = messageFields
 	// messageDescSubscriptionID is the schema descriptor for subscription_id field.
@@ -1289,6 +1388,12 @@ func init() {
 	userDescTokenVersion := userFields[6].Descriptor()
 	// user.DefaultTokenVersion holds the default value on creation for the token_version field.
 	user.DefaultTokenVersion = userDescTokenVersion.Default.(int)
+	// userDescMemberRole is the schema descriptor for member_role field.
+	userDescMemberRole := userFields[9].Descriptor()
+	// user.DefaultMemberRole holds the default value on creation for the member_role field.
+	user.DefaultMemberRole = userDescMemberRole.Default.(string)
+	// user.MemberRoleValidator is a validator for the "member_role" field. It is called by the builders before save.
+	user.MemberRoleValidator = userDescMemberRole.Validators[0].(func(string) error)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userFields[0].Descriptor()
 	// user.IDValidator is a validator for the "id" field. It is called by the builders before save.

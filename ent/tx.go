@@ -34,6 +34,8 @@ type Tx struct {
 	Instance *InstanceClient
 	// InstanceLease is the client for interacting with the InstanceLease builders.
 	InstanceLease *InstanceLeaseClient
+	// Invitation is the client for interacting with the Invitation builders.
+	Invitation *InvitationClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
 	// MessageMedia is the client for interacting with the MessageMedia builders.
@@ -193,6 +195,7 @@ func (tx *Tx) init() {
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.InstanceLease = NewInstanceLeaseClient(tx.config)
+	tx.Invitation = NewInvitationClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
 	tx.MessageMedia = NewMessageMediaClient(tx.config)
 	tx.Node = NewNodeClient(tx.config)

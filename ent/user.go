@@ -32,7 +32,9 @@ type User struct {
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
-	UpdatedAt    time.Time `json:"updated_at,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// MemberRole holds the value of the "member_role" field.
+	MemberRole   string `json:"member_role,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -43,7 +45,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldTokenVersion:
 			values[i] = new(sql.NullInt64)
-		case user.FieldID, user.FieldSubscriptionID, user.FieldEmail, user.FieldName, user.FieldPasswordHash, user.FieldRole:
+		case user.FieldID, user.FieldSubscriptionID, user.FieldEmail, user.FieldName, user.FieldPasswordHash, user.FieldRole, user.FieldMemberRole:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -116,6 +118,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
+		case user.FieldMemberRole:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field member_role", values[i])
+			} else if value.Valid {
+				_m.MemberRole = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -174,6 +182,9 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("member_role=")
+	builder.WriteString(_m.MemberRole)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -79,6 +79,20 @@ func (_c *UserCreate) SetUpdatedAt(v time.Time) *UserCreate {
 	return _c
 }
 
+// SetMemberRole sets the "member_role" field.
+func (_c *UserCreate) SetMemberRole(v string) *UserCreate {
+	_c.mutation.SetMemberRole(v)
+	return _c
+}
+
+// SetNillableMemberRole sets the "member_role" field if the given value is not nil.
+func (_c *UserCreate) SetNillableMemberRole(v *string) *UserCreate {
+	if v != nil {
+		_c.SetMemberRole(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UserCreate) SetID(v string) *UserCreate {
 	_c.mutation.SetID(v)
@@ -123,6 +137,10 @@ func (_c *UserCreate) defaults() {
 	if _, ok := _c.mutation.TokenVersion(); !ok {
 		v := user.DefaultTokenVersion
 		_c.mutation.SetTokenVersion(v)
+	}
+	if _, ok := _c.mutation.MemberRole(); !ok {
+		v := user.DefaultMemberRole
+		_c.mutation.SetMemberRole(v)
 	}
 }
 
@@ -176,6 +194,14 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "User.updated_at"`)}
+	}
+	if _, ok := _c.mutation.MemberRole(); !ok {
+		return &ValidationError{Name: "member_role", err: errors.New(`ent: missing required field "User.member_role"`)}
+	}
+	if v, ok := _c.mutation.MemberRole(); ok {
+		if err := user.MemberRoleValidator(v); err != nil {
+			return &ValidationError{Name: "member_role", err: fmt.Errorf(`ent: validator failed for field "User.member_role": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := user.IDValidator(v); err != nil {
@@ -249,6 +275,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UpdatedAt(); ok {
 		_spec.SetField(user.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := _c.mutation.MemberRole(); ok {
+		_spec.SetField(user.FieldMemberRole, field.TypeString, value)
+		_node.MemberRole = value
 	}
 	return _node, _spec
 }
@@ -377,6 +407,18 @@ func (u *UserUpsert) SetUpdatedAt(v time.Time) *UserUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *UserUpsert) UpdateUpdatedAt() *UserUpsert {
 	u.SetExcluded(user.FieldUpdatedAt)
+	return u
+}
+
+// SetMemberRole sets the "member_role" field.
+func (u *UserUpsert) SetMemberRole(v string) *UserUpsert {
+	u.Set(user.FieldMemberRole, v)
+	return u
+}
+
+// UpdateMemberRole sets the "member_role" field to the value that was provided on create.
+func (u *UserUpsert) UpdateMemberRole() *UserUpsert {
+	u.SetExcluded(user.FieldMemberRole)
 	return u
 }
 
@@ -522,6 +564,20 @@ func (u *UserUpsertOne) SetUpdatedAt(v time.Time) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateUpdatedAt() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetMemberRole sets the "member_role" field.
+func (u *UserUpsertOne) SetMemberRole(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMemberRole(v)
+	})
+}
+
+// UpdateMemberRole sets the "member_role" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateMemberRole() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMemberRole()
 	})
 }
 
@@ -834,6 +890,20 @@ func (u *UserUpsertBulk) SetUpdatedAt(v time.Time) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateUpdatedAt() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetMemberRole sets the "member_role" field.
+func (u *UserUpsertBulk) SetMemberRole(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetMemberRole(v)
+	})
+}
+
+// UpdateMemberRole sets the "member_role" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateMemberRole() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateMemberRole()
 	})
 }
 

@@ -119,6 +119,20 @@ func (_u *UserUpdate) SetNillableUpdatedAt(v *time.Time) *UserUpdate {
 	return _u
 }
 
+// SetMemberRole sets the "member_role" field.
+func (_u *UserUpdate) SetMemberRole(v string) *UserUpdate {
+	_u.mutation.SetMemberRole(v)
+	return _u
+}
+
+// SetNillableMemberRole sets the "member_role" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableMemberRole(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetMemberRole(*v)
+	}
+	return _u
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdate) Mutation() *UserMutation {
 	return _u.mutation
@@ -173,6 +187,11 @@ func (_u *UserUpdate) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MemberRole(); ok {
+		if err := user.MemberRoleValidator(v); err != nil {
+			return &ValidationError{Name: "member_role", err: fmt.Errorf(`ent: validator failed for field "User.member_role": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -208,6 +227,9 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(user.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.MemberRole(); ok {
+		_spec.SetField(user.FieldMemberRole, field.TypeString, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -320,6 +342,20 @@ func (_u *UserUpdateOne) SetNillableUpdatedAt(v *time.Time) *UserUpdateOne {
 	return _u
 }
 
+// SetMemberRole sets the "member_role" field.
+func (_u *UserUpdateOne) SetMemberRole(v string) *UserUpdateOne {
+	_u.mutation.SetMemberRole(v)
+	return _u
+}
+
+// SetNillableMemberRole sets the "member_role" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableMemberRole(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetMemberRole(*v)
+	}
+	return _u
+}
+
 // Mutation returns the UserMutation object of the builder.
 func (_u *UserUpdateOne) Mutation() *UserMutation {
 	return _u.mutation
@@ -387,6 +423,11 @@ func (_u *UserUpdateOne) check() error {
 			return &ValidationError{Name: "role", err: fmt.Errorf(`ent: validator failed for field "User.role": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.MemberRole(); ok {
+		if err := user.MemberRoleValidator(v); err != nil {
+			return &ValidationError{Name: "member_role", err: fmt.Errorf(`ent: validator failed for field "User.member_role": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -439,6 +480,9 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(user.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.MemberRole(); ok {
+		_spec.SetField(user.FieldMemberRole, field.TypeString, value)
 	}
 	_node = &User{config: _u.config}
 	_spec.Assign = _node.assignValues

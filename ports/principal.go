@@ -24,9 +24,10 @@ type Principal struct {
 	// Set for PrincipalUser.
 	UserID         UserID
 	Role           Role
-	TokenID        string    // the access token's jti
-	TokenExpiresAt time.Time // when the access token expires
-	TokenFamily    string    // the refresh family the token came from
+	MemberRole     MemberRole // read from the user's row with every token check
+	TokenID        string     // the access token's jti
+	TokenExpiresAt time.Time  // when the access token expires
+	TokenFamily    string     // the refresh family the token came from
 
 	// Set for PrincipalAPIKey.
 	APIKeyID   APIKeyID
@@ -51,6 +52,19 @@ func (p Principal) RequireUser() error {
 func (p Principal) RequireAdmin() error {
 	if p.Kind != PrincipalUser || p.Role != RoleAdmin {
 		return ReasonError(EForbidden, "forbidden", "this route is for platform admins")
+	}
+	return nil
+}
+
+// RequireMemberRole fails with EForbidden (insufficient_role) unless the
+// caller is a member holding at least the role min. API keys pass: they
+// are scoped to their instance instead (RequireScope, CanActOn).
+func (p Principal) RequireMemberRole(min MemberRole) error {
+	if p.Kind == PrincipalAPIKey {
+		return nil
+	}
+	if !p.MemberRole.AtLeast(min) {
+		return InsufficientRole(min)
 	}
 	return nil
 }

@@ -123,6 +123,8 @@ type Stores struct {
 	Bulks         BulkStore
 	Idempotency   IdempotencyStore
 	Events        EventStore
+	Members       MemberStore
+	Invitations   InvitationStore
 }
 
 // TxRunner runs fn in one database transaction with stores bound to it.

@@ -48,6 +48,8 @@ type User struct {
 	Name           string
 	PasswordHash   string
 	Role           Role
+	// MemberRole is the user's role in their subscription (SPEC §17).
+	MemberRole MemberRole
 	// TokenVersion is carried in every access token; raising it (on a
 	// password change) invalidates all tokens issued before.
 	TokenVersion int

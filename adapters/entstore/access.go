@@ -33,7 +33,7 @@ type accessQueries struct {
 
 // The user columns leave out password_hash: nothing on these paths needs it.
 const (
-	userColumns = `u.id, u.subscription_id, u.email, u.name, u.role, u.token_version, u.created_at, u.updated_at`
+	userColumns = `u.id, u.subscription_id, u.email, u.name, u.role, u.member_role, u.token_version, u.created_at, u.updated_at`
 	subColumns  = `s.tier, s.created_at, s.updated_at`
 	keyColumns  = `k.id, k.subscription_id, k.instance_id, k.name, k.prefix, k.hash, k.scopes, k.created_at, k.expires_at, k.last_used_at`
 
@@ -131,7 +131,7 @@ func (st *accessStore) GetAPIKeyAccess(ctx context.Context, hash []byte) (ports.
 // extra, the query's last column.
 func scanUserAndSub(sc scanner, u *ports.User, sub *ports.Subscription, extra any) error {
 	var tier string
-	err := sc.Scan(&u.ID, &u.SubscriptionID, &u.Email, &u.Name, &u.Role, &u.TokenVersion, &u.CreatedAt, &u.UpdatedAt,
+	err := sc.Scan(&u.ID, &u.SubscriptionID, &u.Email, &u.Name, &u.Role, &u.MemberRole, &u.TokenVersion, &u.CreatedAt, &u.UpdatedAt,
 		&tier, &sub.CreatedAt, &sub.UpdatedAt, extra)
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ func toUser(e *ent.User) ports.User {
 		Name:           e.Name,
 		PasswordHash:   e.PasswordHash,
 		Role:           ports.Role(e.Role),
+		MemberRole:     ports.MemberRole(e.MemberRole),
 		TokenVersion:   e.TokenVersion,
 		CreatedAt:      e.CreatedAt.UTC(),
 		UpdatedAt:      e.UpdatedAt.UTC(),

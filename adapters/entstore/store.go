@@ -119,6 +119,8 @@ func newStores(c *conn) ports.Stores {
 		Bulks:         &bulkStore{c},
 		Idempotency:   &idempotencyStore{c},
 		Events:        &eventStore{c},
+		Members:       &memberStore{c},
+		Invitations:   &invitationStore{c},
 	}
 }
 

@@ -19,6 +19,7 @@ func (st *userStore) CreateUser(ctx context.Context, u ports.User) error {
 		SetName(u.Name).
 		SetPasswordHash(u.PasswordHash).
 		SetRole(string(u.Role)).
+		SetMemberRole(string(memberRoleOrOwner(u.MemberRole))).
 		SetTokenVersion(u.TokenVersion).
 		SetCreatedAt(dbTime(u.CreatedAt)).
 		SetUpdatedAt(dbTime(u.UpdatedAt)).
@@ -65,6 +66,7 @@ func (st *userStore) UpdateUser(ctx context.Context, id ports.UserID, fn func(*p
 			SetName(u.Name).
 			SetPasswordHash(u.PasswordHash).
 			SetRole(string(u.Role)).
+			SetMemberRole(string(memberRoleOrOwner(u.MemberRole))).
 			SetTokenVersion(u.TokenVersion).
 			SetUpdatedAt(dbTime(u.UpdatedAt)).
 			Save(ctx)
@@ -83,4 +85,13 @@ func (st *userStore) UpdateUser(ctx context.Context, id ports.UserID, fn func(*p
 func (st *userStore) CountUsers(ctx context.Context, sub ports.SubscriptionID) (int, error) {
 	n, err := st.s.client.User.Query().Where(user.SubscriptionID(string(sub))).Count(ctx)
 	return n, dbError("count users", "user", err)
+}
+
+// memberRoleOrOwner stores a user made without a member role (the command
+// line, older callers) as the owner of their own subscription.
+func memberRoleOrOwner(r ports.MemberRole) ports.MemberRole {
+	if r == "" {
+		return ports.MemberOwner
+	}
+	return r
 }

@@ -16,11 +16,13 @@ import (
 
 // UserDTO is a user.
 type UserDTO struct {
-	ID        string    `json:"id"`
-	Email     string    `json:"email"`
-	Name      string    `json:"name"`
-	Role      string    `json:"role"`
-	CreatedAt time.Time `json:"createdAt"`
+	ID    string `json:"id"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	// MemberRole is the role in the subscription (SPEC §17).
+	MemberRole string    `json:"memberRole"`
+	CreatedAt  time.Time `json:"createdAt"`
 }
 
 // SubscriptionDTO is a subscription with its usage.
@@ -83,7 +85,7 @@ type AuditDTO struct {
 }
 
 func userDTO(u ports.User) UserDTO {
-	return UserDTO{ID: string(u.ID), Email: u.Email, Name: u.Name, Role: string(u.Role), CreatedAt: u.CreatedAt.UTC()}
+	return UserDTO{ID: string(u.ID), Email: u.Email, Name: u.Name, Role: string(u.Role), MemberRole: string(u.MemberRole), CreatedAt: u.CreatedAt.UTC()}
 }
 
 func subscriptionDTO(s ports.SubscriptionSummary) SubscriptionDTO {

@@ -72,6 +72,10 @@ func (a *api) authenticateStream(c *gin.Context) {
 	p.IP = c.ClientIP()
 	p.UserAgent = truncate(c.Request.UserAgent(), maxUserAgent)
 	c.Set(keyPrincipal, p)
+	if err := a.checkRole(c, p); err != nil {
+		abortWithError(c, a.log, err)
+		return
+	}
 	c.Next()
 }
 

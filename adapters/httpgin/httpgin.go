@@ -210,7 +210,8 @@ func methodNotAllowed(c *gin.Context) Problem {
 }
 
 // routes registers every route; openapi.json documents the same list, and a
-// test keeps the two equal.
+// test keeps the two equal. Each route's role is a line of routeRoles
+// (roles.go).
 func (a *api) routes(e *gin.Engine) {
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
@@ -224,12 +225,20 @@ func (a *api) routes(e *gin.Engine) {
 	auth.POST("/register", a.register)
 	auth.POST("/login", a.login)
 	auth.POST("/refresh", a.refresh)
+	auth.POST("/accept-invitation", a.acceptInvitation)
 	authed := auth.Group("", a.authenticate, a.countCall, a.requireUser, a.apiRate)
 	authed.POST("/logout", a.logout)
 	authed.POST("/password", a.changePassword)
 
 	r := v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate, a.checkIDs)
 	r.GET("/me", a.me)
+
+	r.GET("/members", a.listMembers)
+	r.PATCH("/members/:userId", a.changeMemberRole)
+	r.DELETE("/members/:userId", a.removeMember)
+	r.POST("/members/invitations", a.createInvitation)
+	r.GET("/members/invitations", a.listInvitations)
+	r.DELETE("/members/invitations/:id", a.deleteInvitation)
 
 	r.POST("/instances", a.createInstance)
 	r.GET("/instances", a.listInstances)

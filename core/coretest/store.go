@@ -54,6 +54,7 @@ type state struct {
 	idem       map[idemKey]ports.IdempotencyRecord
 	events     []ports.Event // in append order
 	cursors    map[ports.SubscriptionID]ports.EventCursor
+	invites    map[string]ports.Invitation
 }
 
 // NewStore returns an empty store.
@@ -74,6 +75,7 @@ func NewStore() *Store {
 		bulks:      map[ports.BulkID]ports.Bulk{},
 		idem:       map[idemKey]ports.IdempotencyRecord{},
 		cursors:    map[ports.SubscriptionID]ports.EventCursor{},
+		invites:    map[string]ports.Invitation{},
 	}}
 }
 
@@ -96,6 +98,7 @@ func (d state) clone() state {
 		idem:       maps.Clone(d.idem),
 		events:     slices.Clone(d.events),
 		cursors:    maps.Clone(d.cursors),
+		invites:    maps.Clone(d.invites),
 	}
 }
 
@@ -123,7 +126,7 @@ func (v view) stores() ports.Stores {
 	return ports.Stores{
 		Subscriptions: v, Users: v, Tokens: v, Instances: v, APIKeys: v, Audit: v, Access: v,
 		Messages: v, Media: v, Webhooks: v, Deliveries: v, Stats: v, Templates: v, Bulks: v,
-		Idempotency: v, Events: v,
+		Idempotency: v, Events: v, Members: v, Invitations: v,
 	}
 }
 

@@ -94,6 +94,9 @@ func (v view) CreateUser(_ context.Context, u ports.User) error {
 	if _, ok := d.users[u.ID]; ok {
 		return ports.Errorf(ports.EConflict, "user %s exists", u.ID)
 	}
+	if u.MemberRole == "" {
+		u.MemberRole = ports.MemberOwner // the column's default
+	}
 	if _, ok := d.subs[u.SubscriptionID]; !ok {
 		return notFound("subscription")
 	}

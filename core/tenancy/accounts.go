@@ -44,7 +44,7 @@ func (s *Service) createAccount(ctx context.Context, a newAccount, then func(ctx
 	sub := ports.Subscription{ID: ports.SubscriptionID(s.d.IDs.NewID()), Tier: ports.TierBasic, CreatedAt: now, UpdatedAt: now}
 	u := ports.User{
 		ID: ports.UserID(s.d.IDs.NewID()), SubscriptionID: sub.ID, Email: a.email, Name: a.name,
-		PasswordHash: hash, Role: a.role, CreatedAt: now, UpdatedAt: now,
+		PasswordHash: hash, Role: a.role, MemberRole: ports.MemberOwner, CreatedAt: now, UpdatedAt: now,
 	}
 	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		if err := st.Subscriptions.CreateSubscription(ctx, sub); err != nil {

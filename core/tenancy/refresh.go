@@ -241,7 +241,8 @@ func (s *Service) authenticateAccess(ctx context.Context, token string) (ports.P
 		SubscriptionID: sub.ID,
 		Tier:           sub.Tier,
 		UserID:         u.ID,
-		Role:           u.Role, // from the row: a role change applies at once
+		Role:           u.Role,       // from the row: a role change applies at once
+		MemberRole:     u.MemberRole, // likewise, on every node (Revoke drops the caches)
 		TokenID:        c.TokenID,
 		TokenExpiresAt: c.ExpiresAt,
 		TokenFamily:    c.Family,

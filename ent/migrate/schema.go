@@ -272,6 +272,36 @@ var (
 			},
 		},
 	}
+	// InvitationsColumns holds the columns for the "invitations" table.
+	InvitationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "email", Type: field.TypeString, Size: 254},
+		{Name: "role", Type: field.TypeString, Size: 16},
+		{Name: "hash", Type: field.TypeBytes, Size: 32},
+		{Name: "invited_by", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "accepted_at", Type: field.TypeTime, Nullable: true},
+	}
+	// InvitationsTable holds the schema information for the "invitations" table.
+	InvitationsTable = &schema.Table{
+		Name:       "invitations",
+		Columns:    InvitationsColumns,
+		PrimaryKey: []*schema.Column{InvitationsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "invitation_hash",
+				Unique:  true,
+				Columns: []*schema.Column{InvitationsColumns[4]},
+			},
+			{
+				Name:    "invitation_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{InvitationsColumns[1], InvitationsColumns[0]},
+			},
+		},
+	}
 	// MessagesColumns holds the columns for the "messages" table.
 	MessagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -480,6 +510,7 @@ var (
 		{Name: "token_version", Type: field.TypeInt, Default: 0},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "member_role", Type: field.TypeString, Size: 16, Default: "owner"},
 	}
 	// UsersTable holds the schema information for the "users" table.
 	UsersTable = &schema.Table{
@@ -589,6 +620,7 @@ var (
 		IdempotencyKeysTable,
 		InstancesTable,
 		InstanceLeasesTable,
+		InvitationsTable,
 		MessagesTable,
 		MessageMediaTable,
 		NodesTable,

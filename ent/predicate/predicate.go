@@ -36,6 +36,9 @@ type Instance func(*sql.Selector)
 // InstanceLease is the predicate function for instancelease builders.
 type InstanceLease func(*sql.Selector)
 
+// Invitation is the predicate function for invitation builders.
+type Invitation func(*sql.Selector)
+
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
 

@@ -21,6 +21,10 @@ func (User) Fields() []ent.Field {
 		field.Int("token_version").Default(0),
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),
+		// The role in the subscription (SPEC §17); users from before teams
+		// were each alone in theirs, so the default makes them its owner.
+		// Last, so that SQLite adds the column rather than rebuilding.
+		field.String("member_role").MaxRuneLen(16).Default("owner"),
 	}
 }
 

@@ -27,6 +27,8 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldMemberRole holds the string denoting the member_role field in the database.
+	FieldMemberRole = "member_role"
 	// Table holds the table name of the user in the database.
 	Table = "users"
 )
@@ -42,6 +44,7 @@ var Columns = []string{
 	FieldTokenVersion,
 	FieldCreatedAt,
 	FieldUpdatedAt,
+	FieldMemberRole,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -67,6 +70,10 @@ var (
 	RoleValidator func(string) error
 	// DefaultTokenVersion holds the default value on creation for the "token_version" field.
 	DefaultTokenVersion int
+	// DefaultMemberRole holds the default value on creation for the "member_role" field.
+	DefaultMemberRole string
+	// MemberRoleValidator is a validator for the "member_role" field. It is called by the builders before save.
+	MemberRoleValidator func(string) error
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -117,4 +124,9 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByMemberRole orders the results by the member_role field.
+func ByMemberRole(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMemberRole, opts...).ToFunc()
 }

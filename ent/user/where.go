@@ -104,6 +104,11 @@ func UpdatedAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// MemberRole applies equality check predicate on the "member_role" field. It's identical to MemberRoleEQ.
+func MemberRole(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldMemberRole, v))
+}
+
 // SubscriptionIDEQ applies the EQ predicate on the "subscription_id" field.
 func SubscriptionIDEQ(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldSubscriptionID, v))
@@ -547,6 +552,71 @@ func UpdatedAtLT(v time.Time) predicate.User {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// MemberRoleEQ applies the EQ predicate on the "member_role" field.
+func MemberRoleEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldMemberRole, v))
+}
+
+// MemberRoleNEQ applies the NEQ predicate on the "member_role" field.
+func MemberRoleNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldMemberRole, v))
+}
+
+// MemberRoleIn applies the In predicate on the "member_role" field.
+func MemberRoleIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldMemberRole, vs...))
+}
+
+// MemberRoleNotIn applies the NotIn predicate on the "member_role" field.
+func MemberRoleNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldMemberRole, vs...))
+}
+
+// MemberRoleGT applies the GT predicate on the "member_role" field.
+func MemberRoleGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldMemberRole, v))
+}
+
+// MemberRoleGTE applies the GTE predicate on the "member_role" field.
+func MemberRoleGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldMemberRole, v))
+}
+
+// MemberRoleLT applies the LT predicate on the "member_role" field.
+func MemberRoleLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldMemberRole, v))
+}
+
+// MemberRoleLTE applies the LTE predicate on the "member_role" field.
+func MemberRoleLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldMemberRole, v))
+}
+
+// MemberRoleContains applies the Contains predicate on the "member_role" field.
+func MemberRoleContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldMemberRole, v))
+}
+
+// MemberRoleHasPrefix applies the HasPrefix predicate on the "member_role" field.
+func MemberRoleHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldMemberRole, v))
+}
+
+// MemberRoleHasSuffix applies the HasSuffix predicate on the "member_role" field.
+func MemberRoleHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldMemberRole, v))
+}
+
+// MemberRoleEqualFold applies the EqualFold predicate on the "member_role" field.
+func MemberRoleEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldMemberRole, v))
+}
+
+// MemberRoleContainsFold applies the ContainsFold predicate on the "member_role" field.
+func MemberRoleContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldMemberRole, v))
 }
 
 // And groups predicates with the AND operator between them.

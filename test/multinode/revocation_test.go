@@ -68,6 +68,7 @@ func TestRevocationReachesTheOtherNode(t *testing.T) {
 			t.Fatalf("change password: got %d %v", code, resp)
 		}
 	})
+	checkMemberRevocations(t, first, second)
 }
 
 // register signs an account up on p and returns its access token.
