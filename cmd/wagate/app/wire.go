@@ -31,6 +31,7 @@ import (
 	"github.com/wagate/wagate/adapters/whatsapp"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/governance"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -81,6 +82,10 @@ type system struct {
 	stats *stats.Service
 	// templates keeps the message templates of SPEC §8.
 	templates *templates.Service
+	// governance erases people, enforces retention and closes accounts
+	// (SPEC §18); jwtSecret keys its audit HMAC.
+	governance *governance.Service
+	jwtSecret  []byte
 	// eventLog appends the modules' events and wakes their dispatcher;
 	// eventFeed reads the log back for clients (SPEC §10).
 	eventLog  *events.Log
@@ -197,6 +202,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
+	sys.buildGovernance(cfg, clock, ids, log)
 	// The log's reading side: clients catching up (GET /events, the
 	// stream's replay); the uuidv7 ids tell a purged cursor by its time.
 	sys.eventFeed = events.NewFeed(events.FeedDeps{
