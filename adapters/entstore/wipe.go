@@ -47,10 +47,6 @@ func (w *wiper) DeleteSubscriptionData(ctx context.Context, sub ports.Subscripti
 		}
 		return res.RowsAffected()
 	}
-	// An instance's lease goes with it.
-	if _, err := exec("DELETE FROM instance_leases WHERE instance_id IN (SELECT id FROM instances WHERE subscription_id = ?)", string(sub)); err != nil {
-		return dbError("delete instance leases", "lease", err)
-	}
 	for _, t := range subscriptionTables {
 		q := fmt.Sprintf("DELETE FROM %[1]s WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE subscription_id = ? LIMIT %[3]d)", t.table, t.key, wipeBatch)
 		for {
@@ -71,6 +67,11 @@ func (w *wiper) DeleteSubscriptionData(ctx context.Context, sub ports.Subscripti
 		if _, err := exec(q, string(sub)); err != nil {
 			return dbError("close subscription", "subscription", err)
 		}
+	}
+	// An instance's lease goes with it. The instances were deleted first
+	// (unlinking them), so the leases left are those of no instance.
+	if _, err := exec("DELETE FROM instance_leases WHERE instance_id NOT IN (SELECT id FROM instances)"); err != nil {
+		return dbError("delete instance leases", "lease", err)
 	}
 	return nil
 }

@@ -144,7 +144,7 @@ func openTestDB(t *testing.T, env map[string]string) *sql.DB {
 	if url := env["WAGATE_DATABASE_URL"]; url != "" {
 		db, err = sql.Open("postgres", url)
 	} else {
-		db, err = sql.Open("sqlite", "file:"+filepath.Join(env["WAGATE_DATA_DIR"], "wagate.db")+"?_pragma=busy_timeout(10000)&mode=ro")
+		db, err = sql.Open("sqlite", "file:"+filepath.Join(env["WAGATE_DATA_DIR"], "wagate.db")+"?_pragma=busy_timeout(10000)&_time_format=sqlite")
 	}
 	if err != nil {
 		t.Fatalf("open the database: %v", err)
@@ -154,7 +154,9 @@ func openTestDB(t *testing.T, env map[string]string) *sql.DB {
 }
 
 func isPostgres(db *sql.DB) bool {
-	_, sqlite := db.Driver().(interface{ Open(string) (driver.Conn, error) })
+	_, sqlite := db.Driver().(interface {
+		Open(string) (driver.Conn, error)
+	})
 	var v string
 	return sqlite && db.QueryRow("SELECT version()").Scan(&v) == nil && strings.Contains(v, "PostgreSQL")
 }
@@ -254,4 +256,139 @@ func searchFiles(t *testing.T, dir, needle string) {
 	if err != nil {
 		t.Fatalf("search %s: %v", dir, err)
 	}
+}
+
+// TestRetentionAndClosing (SPEC §18): the purge deletes what is older than
+// a subscription's own retention or, without one, the platform default
+// (WAGATE_RETENTION), and keeps the rest; then closing the account unlinks
+// its device at the phone, deletes every row naming the subscription but
+// the platform's audit entry, and revokes its tokens and keys. On SQLite
+// and PostgreSQL.
+func TestRetentionAndClosing(t *testing.T) {
+	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
+	for _, b := range databases {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			retentionAndClosing(t, b, sim)
+		})
+	}
+}
+
+// seededTenant is an account with a linked instance and two messages, the
+// old one to be made ten days old in the database.
+type seededTenant struct {
+	a            account
+	inst, jid    string
+	key          string
+	oldID, newID string
+	oldTo, newTo string
+}
+
+func seedTenant(t *testing.T, s *ownedServer, sim *wasim.Server, db *sql.DB) seededTenant {
+	t.Helper()
+	x := seededTenant{a: s.register(t)}
+	x.inst = linkedInstance(t, s, x.a.Access, "kept")
+	x.jid = str(s.do(t, "GET", "/api/v1/instances/"+x.inst, x.a.Access, nil).JSON, "jid")
+	_, x.key = s.createKey(t, x.a.Access, x.inst, map[string]any{"name": "sender"})
+	x.oldTo, x.newTo = newPhone(), newPhone()
+	for _, to := range []string{x.oldTo, x.newTo} {
+		r := s.do(t, "POST", "/api/v1/messages/text", x.key, map[string]any{"to": to, "text": "hello"})
+		wantStatus(t, r, http.StatusAccepted)
+		received(t, sim, to)
+		if to == x.oldTo {
+			x.oldID = str(r.JSON, "id")
+		} else {
+			x.newID = str(r.JSON, "id")
+		}
+	}
+	return x
+}
+
+// age makes the tenant's old message ten days old.
+func (x seededTenant) age(t *testing.T, db *sql.DB) {
+	t.Helper()
+	old := time.Now().UTC().Add(-10 * 24 * time.Hour)
+	if _, err := db.Exec("UPDATE messages SET created_at = $1 WHERE id = $2", old, x.oldID); err != nil {
+		t.Fatalf("age a message: %v", err)
+	}
+}
+
+func retentionAndClosing(t *testing.T, b backend, sim *wasim.Server) {
+	env := sandboxEnv(t, b, sim)
+	env["WAGATE_RETENTION"] = "messages=5,deliveries=30"
+	env["WAGATE_RETENTION_PURGE_EVERY"] = "1s"
+	s := startOwned(t, b.name, env)
+	db := openTestDB(t, env)
+	// A keeps messages forever by its own setting; B follows the platform
+	// default of 5 days.
+	a := seedTenant(t, s, sim, db)
+	bb := seedTenant(t, s, sim, db)
+
+	r := s.do(t, "GET", "/api/v1/subscription", a.a.Access, nil)
+	wantStatus(t, r, http.StatusOK)
+	ret := obj(t, r.JSON, "retention")
+	if num(ret, "messagesDays") != 5 || num(ret, "deliveriesDays") != 30 || num(ret, "mediaDays") != 0 || ret["default"] != true {
+		t.Errorf("%s: want the platform default", r)
+	}
+	r = s.do(t, "PATCH", "/api/v1/subscription", a.a.Access, map[string]any{"retention": map[string]any{"messagesDays": 0, "auditDays": 400}})
+	wantStatus(t, r, http.StatusOK)
+	ret = obj(t, r.JSON, "retention")
+	if num(ret, "messagesDays") != 0 || num(ret, "auditDays") != 400 || num(ret, "deliveriesDays") != 30 || ret["default"] != false {
+		t.Errorf("%s: want messages forever, audit 400 days, deliveries 30 days kept from the default", r)
+	}
+	for _, bad := range []map[string]any{
+		{"retention": map[string]any{"messagesDays": -1}},
+		{"retention": map[string]any{"mediaDays": 40000}},
+		{},
+	} {
+		r := s.do(t, "PATCH", "/api/v1/subscription", a.a.Access, bad)
+		wantProblem(t, r, http.StatusUnprocessableEntity, "validation_failed")
+	}
+	wantProblem(t, s.do(t, "PATCH", "/api/v1/subscription", a.a.Access, map[string]any{"retention": map[string]any{"messagesDays": "x"}}), http.StatusUnprocessableEntity, "validation_failed")
+	wantProblem(t, s.do(t, "GET", "/api/v1/subscription", a.key, nil), http.StatusForbidden, "forbidden")
+	wantProblem(t, s.do(t, "PATCH", "/api/v1/subscription", a.key, map[string]any{"retention": map[string]any{"messagesDays": 1}}), http.StatusForbidden, "forbidden")
+	a.age(t, db)
+	bb.age(t, db)
+
+	// B's old message goes at the next purge; its new one and both of A's
+	// stay.
+	waitUntil(t, "the purge of B's old message", func() bool {
+		return s.do(t, "GET", "/api/v1/messages/"+bb.oldID, bb.key, nil).Status == http.StatusNotFound
+	})
+	for _, m := range []struct{ key, id string }{{bb.key, bb.newID}, {a.key, a.oldID}, {a.key, a.newID}} {
+		wantStatus(t, s.do(t, "GET", "/api/v1/messages/"+m.id, m.key, nil), http.StatusOK)
+	}
+
+	// Closing A's account.
+	wantProblem(t, s.do(t, "DELETE", "/api/v1/subscription", a.a.Access, map[string]any{"password": "wrong password"}), http.StatusUnauthorized, "invalid_credentials")
+	wantFieldError(t, s.do(t, "DELETE", "/api/v1/subscription", a.a.Access, map[string]any{}), "password")
+	wantProblem(t, s.do(t, "DELETE", "/api/v1/subscription", a.key, map[string]any{"password": a.a.Password}), http.StatusForbidden, "forbidden")
+	if err := sim.Barrier(a.jid); err != nil {
+		t.Fatalf("the phone does not see the device before closing: %v", err)
+	}
+	wantStatus(t, s.do(t, "DELETE", "/api/v1/subscription", a.a.Access, map[string]any{"password": a.a.Password}), http.StatusNoContent)
+	if err := sim.Barrier(a.jid); err == nil {
+		t.Errorf("the phone still has the device %s after closing", a.jid)
+	}
+	wantProblem(t, s.do(t, "GET", "/api/v1/me", a.a.Access, nil), http.StatusUnauthorized, "unauthorized")
+	wantProblem(t, s.do(t, "GET", "/api/v1/instance", a.key, nil), http.StatusUnauthorized, "unauthorized")
+	r = s.do(t, "POST", "/api/v1/auth/refresh", "", map[string]any{"refreshToken": a.a.Refresh})
+	if r.Status != http.StatusUnauthorized {
+		t.Errorf("%s: want 401 for the closed account's refresh token", r)
+	}
+	found := searchDB(t, db, a.a.SubID)
+	if found["audit_logs"] != 1 || len(found) != 1 {
+		t.Errorf("%s: the closed subscription's id is in %v, want only its platform audit entry", b.name, found)
+	}
+	for _, needle := range []string{a.a.Email, a.inst, a.a.UserID, strings.TrimPrefix(a.oldTo, "+"), a.jid} {
+		if found := searchDB(t, db, needle); len(found) > 0 {
+			t.Errorf("%s: %q of the closed account is still in %v", b.name, needle, found)
+		}
+	}
+	// (A failed login is audited with the email it tried, so it comes
+	// after the search.)
+	r = s.do(t, "POST", "/api/v1/auth/login", "", map[string]any{"email": a.a.Email, "password": a.a.Password})
+	wantStatus(t, r, http.StatusUnauthorized)
+	// B is untouched.
+	wantStatus(t, s.do(t, "GET", "/api/v1/messages/"+bb.newID, bb.key, nil), http.StatusOK)
 }
