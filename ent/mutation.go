@@ -12991,16 +12991,24 @@ func (m *RefreshTokenMutation) ResetEdge(name string) error {
 // SubscriptionMutation represents an operation that mutates the Subscription nodes in the graph.
 type SubscriptionMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *string
-	tier          *string
-	created_at    *time.Time
-	updated_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*Subscription, error)
-	predicates    []predicate.Subscription
+	op                           Op
+	typ                          string
+	id                           *string
+	tier                         *string
+	created_at                   *time.Time
+	updated_at                   *time.Time
+	retention_messages_days      *int
+	addretention_messages_days   *int
+	retention_media_days         *int
+	addretention_media_days      *int
+	retention_deliveries_days    *int
+	addretention_deliveries_days *int
+	retention_audit_days         *int
+	addretention_audit_days      *int
+	clearedFields                map[string]struct{}
+	done                         bool
+	oldValue                     func(context.Context) (*Subscription, error)
+	predicates                   []predicate.Subscription
 }
 
 var _ ent.Mutation = (*SubscriptionMutation)(nil)
@@ -13215,6 +13223,286 @@ func (m *SubscriptionMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetRetentionMessagesDays sets the "retention_messages_days" field.
+func (m *SubscriptionMutation) SetRetentionMessagesDays(i int) {
+	m.retention_messages_days = &i
+	m.addretention_messages_days = nil
+}
+
+// RetentionMessagesDays returns the value of the "retention_messages_days" field in the mutation.
+func (m *SubscriptionMutation) RetentionMessagesDays() (r int, exists bool) {
+	v := m.retention_messages_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetentionMessagesDays returns the old "retention_messages_days" field's value of the Subscription entity.
+// If the Subscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionMutation) OldRetentionMessagesDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetentionMessagesDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetentionMessagesDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetentionMessagesDays: %w", err)
+	}
+	return oldValue.RetentionMessagesDays, nil
+}
+
+// AddRetentionMessagesDays adds i to the "retention_messages_days" field.
+func (m *SubscriptionMutation) AddRetentionMessagesDays(i int) {
+	if m.addretention_messages_days != nil {
+		*m.addretention_messages_days += i
+	} else {
+		m.addretention_messages_days = &i
+	}
+}
+
+// AddedRetentionMessagesDays returns the value that was added to the "retention_messages_days" field in this mutation.
+func (m *SubscriptionMutation) AddedRetentionMessagesDays() (r int, exists bool) {
+	v := m.addretention_messages_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRetentionMessagesDays clears the value of the "retention_messages_days" field.
+func (m *SubscriptionMutation) ClearRetentionMessagesDays() {
+	m.retention_messages_days = nil
+	m.addretention_messages_days = nil
+	m.clearedFields[subscription.FieldRetentionMessagesDays] = struct{}{}
+}
+
+// RetentionMessagesDaysCleared returns if the "retention_messages_days" field was cleared in this mutation.
+func (m *SubscriptionMutation) RetentionMessagesDaysCleared() bool {
+	_, ok := m.clearedFields[subscription.FieldRetentionMessagesDays]
+	return ok
+}
+
+// ResetRetentionMessagesDays resets all changes to the "retention_messages_days" field.
+func (m *SubscriptionMutation) ResetRetentionMessagesDays() {
+	m.retention_messages_days = nil
+	m.addretention_messages_days = nil
+	delete(m.clearedFields, subscription.FieldRetentionMessagesDays)
+}
+
+// SetRetentionMediaDays sets the "retention_media_days" field.
+func (m *SubscriptionMutation) SetRetentionMediaDays(i int) {
+	m.retention_media_days = &i
+	m.addretention_media_days = nil
+}
+
+// RetentionMediaDays returns the value of the "retention_media_days" field in the mutation.
+func (m *SubscriptionMutation) RetentionMediaDays() (r int, exists bool) {
+	v := m.retention_media_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetentionMediaDays returns the old "retention_media_days" field's value of the Subscription entity.
+// If the Subscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionMutation) OldRetentionMediaDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetentionMediaDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetentionMediaDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetentionMediaDays: %w", err)
+	}
+	return oldValue.RetentionMediaDays, nil
+}
+
+// AddRetentionMediaDays adds i to the "retention_media_days" field.
+func (m *SubscriptionMutation) AddRetentionMediaDays(i int) {
+	if m.addretention_media_days != nil {
+		*m.addretention_media_days += i
+	} else {
+		m.addretention_media_days = &i
+	}
+}
+
+// AddedRetentionMediaDays returns the value that was added to the "retention_media_days" field in this mutation.
+func (m *SubscriptionMutation) AddedRetentionMediaDays() (r int, exists bool) {
+	v := m.addretention_media_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRetentionMediaDays clears the value of the "retention_media_days" field.
+func (m *SubscriptionMutation) ClearRetentionMediaDays() {
+	m.retention_media_days = nil
+	m.addretention_media_days = nil
+	m.clearedFields[subscription.FieldRetentionMediaDays] = struct{}{}
+}
+
+// RetentionMediaDaysCleared returns if the "retention_media_days" field was cleared in this mutation.
+func (m *SubscriptionMutation) RetentionMediaDaysCleared() bool {
+	_, ok := m.clearedFields[subscription.FieldRetentionMediaDays]
+	return ok
+}
+
+// ResetRetentionMediaDays resets all changes to the "retention_media_days" field.
+func (m *SubscriptionMutation) ResetRetentionMediaDays() {
+	m.retention_media_days = nil
+	m.addretention_media_days = nil
+	delete(m.clearedFields, subscription.FieldRetentionMediaDays)
+}
+
+// SetRetentionDeliveriesDays sets the "retention_deliveries_days" field.
+func (m *SubscriptionMutation) SetRetentionDeliveriesDays(i int) {
+	m.retention_deliveries_days = &i
+	m.addretention_deliveries_days = nil
+}
+
+// RetentionDeliveriesDays returns the value of the "retention_deliveries_days" field in the mutation.
+func (m *SubscriptionMutation) RetentionDeliveriesDays() (r int, exists bool) {
+	v := m.retention_deliveries_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetentionDeliveriesDays returns the old "retention_deliveries_days" field's value of the Subscription entity.
+// If the Subscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionMutation) OldRetentionDeliveriesDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetentionDeliveriesDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetentionDeliveriesDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetentionDeliveriesDays: %w", err)
+	}
+	return oldValue.RetentionDeliveriesDays, nil
+}
+
+// AddRetentionDeliveriesDays adds i to the "retention_deliveries_days" field.
+func (m *SubscriptionMutation) AddRetentionDeliveriesDays(i int) {
+	if m.addretention_deliveries_days != nil {
+		*m.addretention_deliveries_days += i
+	} else {
+		m.addretention_deliveries_days = &i
+	}
+}
+
+// AddedRetentionDeliveriesDays returns the value that was added to the "retention_deliveries_days" field in this mutation.
+func (m *SubscriptionMutation) AddedRetentionDeliveriesDays() (r int, exists bool) {
+	v := m.addretention_deliveries_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRetentionDeliveriesDays clears the value of the "retention_deliveries_days" field.
+func (m *SubscriptionMutation) ClearRetentionDeliveriesDays() {
+	m.retention_deliveries_days = nil
+	m.addretention_deliveries_days = nil
+	m.clearedFields[subscription.FieldRetentionDeliveriesDays] = struct{}{}
+}
+
+// RetentionDeliveriesDaysCleared returns if the "retention_deliveries_days" field was cleared in this mutation.
+func (m *SubscriptionMutation) RetentionDeliveriesDaysCleared() bool {
+	_, ok := m.clearedFields[subscription.FieldRetentionDeliveriesDays]
+	return ok
+}
+
+// ResetRetentionDeliveriesDays resets all changes to the "retention_deliveries_days" field.
+func (m *SubscriptionMutation) ResetRetentionDeliveriesDays() {
+	m.retention_deliveries_days = nil
+	m.addretention_deliveries_days = nil
+	delete(m.clearedFields, subscription.FieldRetentionDeliveriesDays)
+}
+
+// SetRetentionAuditDays sets the "retention_audit_days" field.
+func (m *SubscriptionMutation) SetRetentionAuditDays(i int) {
+	m.retention_audit_days = &i
+	m.addretention_audit_days = nil
+}
+
+// RetentionAuditDays returns the value of the "retention_audit_days" field in the mutation.
+func (m *SubscriptionMutation) RetentionAuditDays() (r int, exists bool) {
+	v := m.retention_audit_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRetentionAuditDays returns the old "retention_audit_days" field's value of the Subscription entity.
+// If the Subscription object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SubscriptionMutation) OldRetentionAuditDays(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRetentionAuditDays is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRetentionAuditDays requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRetentionAuditDays: %w", err)
+	}
+	return oldValue.RetentionAuditDays, nil
+}
+
+// AddRetentionAuditDays adds i to the "retention_audit_days" field.
+func (m *SubscriptionMutation) AddRetentionAuditDays(i int) {
+	if m.addretention_audit_days != nil {
+		*m.addretention_audit_days += i
+	} else {
+		m.addretention_audit_days = &i
+	}
+}
+
+// AddedRetentionAuditDays returns the value that was added to the "retention_audit_days" field in this mutation.
+func (m *SubscriptionMutation) AddedRetentionAuditDays() (r int, exists bool) {
+	v := m.addretention_audit_days
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearRetentionAuditDays clears the value of the "retention_audit_days" field.
+func (m *SubscriptionMutation) ClearRetentionAuditDays() {
+	m.retention_audit_days = nil
+	m.addretention_audit_days = nil
+	m.clearedFields[subscription.FieldRetentionAuditDays] = struct{}{}
+}
+
+// RetentionAuditDaysCleared returns if the "retention_audit_days" field was cleared in this mutation.
+func (m *SubscriptionMutation) RetentionAuditDaysCleared() bool {
+	_, ok := m.clearedFields[subscription.FieldRetentionAuditDays]
+	return ok
+}
+
+// ResetRetentionAuditDays resets all changes to the "retention_audit_days" field.
+func (m *SubscriptionMutation) ResetRetentionAuditDays() {
+	m.retention_audit_days = nil
+	m.addretention_audit_days = nil
+	delete(m.clearedFields, subscription.FieldRetentionAuditDays)
+}
+
 // Where appends a list predicates to the SubscriptionMutation builder.
 func (m *SubscriptionMutation) Where(ps ...predicate.Subscription) {
 	m.predicates = append(m.predicates, ps...)
@@ -13249,7 +13537,7 @@ func (m *SubscriptionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SubscriptionMutation) Fields() []string {
-	fields := make([]string, 0, 3)
+	fields := make([]string, 0, 7)
 	if m.tier != nil {
 		fields = append(fields, subscription.FieldTier)
 	}
@@ -13258,6 +13546,18 @@ func (m *SubscriptionMutation) Fields() []string {
 	}
 	if m.updated_at != nil {
 		fields = append(fields, subscription.FieldUpdatedAt)
+	}
+	if m.retention_messages_days != nil {
+		fields = append(fields, subscription.FieldRetentionMessagesDays)
+	}
+	if m.retention_media_days != nil {
+		fields = append(fields, subscription.FieldRetentionMediaDays)
+	}
+	if m.retention_deliveries_days != nil {
+		fields = append(fields, subscription.FieldRetentionDeliveriesDays)
+	}
+	if m.retention_audit_days != nil {
+		fields = append(fields, subscription.FieldRetentionAuditDays)
 	}
 	return fields
 }
@@ -13273,6 +13573,14 @@ func (m *SubscriptionMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case subscription.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case subscription.FieldRetentionMessagesDays:
+		return m.RetentionMessagesDays()
+	case subscription.FieldRetentionMediaDays:
+		return m.RetentionMediaDays()
+	case subscription.FieldRetentionDeliveriesDays:
+		return m.RetentionDeliveriesDays()
+	case subscription.FieldRetentionAuditDays:
+		return m.RetentionAuditDays()
 	}
 	return nil, false
 }
@@ -13288,6 +13596,14 @@ func (m *SubscriptionMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldCreatedAt(ctx)
 	case subscription.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case subscription.FieldRetentionMessagesDays:
+		return m.OldRetentionMessagesDays(ctx)
+	case subscription.FieldRetentionMediaDays:
+		return m.OldRetentionMediaDays(ctx)
+	case subscription.FieldRetentionDeliveriesDays:
+		return m.OldRetentionDeliveriesDays(ctx)
+	case subscription.FieldRetentionAuditDays:
+		return m.OldRetentionAuditDays(ctx)
 	}
 	return nil, fmt.Errorf("unknown Subscription field %s", name)
 }
@@ -13318,6 +13634,34 @@ func (m *SubscriptionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUpdatedAt(v)
 		return nil
+	case subscription.FieldRetentionMessagesDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetentionMessagesDays(v)
+		return nil
+	case subscription.FieldRetentionMediaDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetentionMediaDays(v)
+		return nil
+	case subscription.FieldRetentionDeliveriesDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetentionDeliveriesDays(v)
+		return nil
+	case subscription.FieldRetentionAuditDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRetentionAuditDays(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Subscription field %s", name)
 }
@@ -13325,13 +13669,36 @@ func (m *SubscriptionMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *SubscriptionMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addretention_messages_days != nil {
+		fields = append(fields, subscription.FieldRetentionMessagesDays)
+	}
+	if m.addretention_media_days != nil {
+		fields = append(fields, subscription.FieldRetentionMediaDays)
+	}
+	if m.addretention_deliveries_days != nil {
+		fields = append(fields, subscription.FieldRetentionDeliveriesDays)
+	}
+	if m.addretention_audit_days != nil {
+		fields = append(fields, subscription.FieldRetentionAuditDays)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *SubscriptionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case subscription.FieldRetentionMessagesDays:
+		return m.AddedRetentionMessagesDays()
+	case subscription.FieldRetentionMediaDays:
+		return m.AddedRetentionMediaDays()
+	case subscription.FieldRetentionDeliveriesDays:
+		return m.AddedRetentionDeliveriesDays()
+	case subscription.FieldRetentionAuditDays:
+		return m.AddedRetentionAuditDays()
+	}
 	return nil, false
 }
 
@@ -13340,6 +13707,34 @@ func (m *SubscriptionMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *SubscriptionMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case subscription.FieldRetentionMessagesDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetentionMessagesDays(v)
+		return nil
+	case subscription.FieldRetentionMediaDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetentionMediaDays(v)
+		return nil
+	case subscription.FieldRetentionDeliveriesDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetentionDeliveriesDays(v)
+		return nil
+	case subscription.FieldRetentionAuditDays:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRetentionAuditDays(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Subscription numeric field %s", name)
 }
@@ -13347,7 +13742,20 @@ func (m *SubscriptionMutation) AddField(name string, value ent.Value) error {
 // ClearedFields returns all nullable fields that were cleared during this
 // mutation.
 func (m *SubscriptionMutation) ClearedFields() []string {
-	return nil
+	var fields []string
+	if m.FieldCleared(subscription.FieldRetentionMessagesDays) {
+		fields = append(fields, subscription.FieldRetentionMessagesDays)
+	}
+	if m.FieldCleared(subscription.FieldRetentionMediaDays) {
+		fields = append(fields, subscription.FieldRetentionMediaDays)
+	}
+	if m.FieldCleared(subscription.FieldRetentionDeliveriesDays) {
+		fields = append(fields, subscription.FieldRetentionDeliveriesDays)
+	}
+	if m.FieldCleared(subscription.FieldRetentionAuditDays) {
+		fields = append(fields, subscription.FieldRetentionAuditDays)
+	}
+	return fields
 }
 
 // FieldCleared returns a boolean indicating if a field with the given name was
@@ -13360,6 +13768,20 @@ func (m *SubscriptionMutation) FieldCleared(name string) bool {
 // ClearField clears the value of the field with the given name. It returns an
 // error if the field is not defined in the schema.
 func (m *SubscriptionMutation) ClearField(name string) error {
+	switch name {
+	case subscription.FieldRetentionMessagesDays:
+		m.ClearRetentionMessagesDays()
+		return nil
+	case subscription.FieldRetentionMediaDays:
+		m.ClearRetentionMediaDays()
+		return nil
+	case subscription.FieldRetentionDeliveriesDays:
+		m.ClearRetentionDeliveriesDays()
+		return nil
+	case subscription.FieldRetentionAuditDays:
+		m.ClearRetentionAuditDays()
+		return nil
+	}
 	return fmt.Errorf("unknown Subscription nullable field %s", name)
 }
 
@@ -13375,6 +13797,18 @@ func (m *SubscriptionMutation) ResetField(name string) error {
 		return nil
 	case subscription.FieldUpdatedAt:
 		m.ResetUpdatedAt()
+		return nil
+	case subscription.FieldRetentionMessagesDays:
+		m.ResetRetentionMessagesDays()
+		return nil
+	case subscription.FieldRetentionMediaDays:
+		m.ResetRetentionMediaDays()
+		return nil
+	case subscription.FieldRetentionDeliveriesDays:
+		m.ResetRetentionDeliveriesDays()
+		return nil
+	case subscription.FieldRetentionAuditDays:
+		m.ResetRetentionAuditDays()
 		return nil
 	}
 	return fmt.Errorf("unknown Subscription field %s", name)

@@ -22,8 +22,16 @@ type Subscription struct {
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
-	UpdatedAt    time.Time `json:"updated_at,omitempty"`
-	selectValues sql.SelectValues
+	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// RetentionMessagesDays holds the value of the "retention_messages_days" field.
+	RetentionMessagesDays *int `json:"retention_messages_days,omitempty"`
+	// RetentionMediaDays holds the value of the "retention_media_days" field.
+	RetentionMediaDays *int `json:"retention_media_days,omitempty"`
+	// RetentionDeliveriesDays holds the value of the "retention_deliveries_days" field.
+	RetentionDeliveriesDays *int `json:"retention_deliveries_days,omitempty"`
+	// RetentionAuditDays holds the value of the "retention_audit_days" field.
+	RetentionAuditDays *int `json:"retention_audit_days,omitempty"`
+	selectValues       sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -31,6 +39,8 @@ func (*Subscription) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case subscription.FieldRetentionMessagesDays, subscription.FieldRetentionMediaDays, subscription.FieldRetentionDeliveriesDays, subscription.FieldRetentionAuditDays:
+			values[i] = new(sql.NullInt64)
 		case subscription.FieldID, subscription.FieldTier:
 			values[i] = new(sql.NullString)
 		case subscription.FieldCreatedAt, subscription.FieldUpdatedAt:
@@ -73,6 +83,34 @@ func (_m *Subscription) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field updated_at", values[i])
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
+			}
+		case subscription.FieldRetentionMessagesDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field retention_messages_days", values[i])
+			} else if value.Valid {
+				_m.RetentionMessagesDays = new(int)
+				*_m.RetentionMessagesDays = int(value.Int64)
+			}
+		case subscription.FieldRetentionMediaDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field retention_media_days", values[i])
+			} else if value.Valid {
+				_m.RetentionMediaDays = new(int)
+				*_m.RetentionMediaDays = int(value.Int64)
+			}
+		case subscription.FieldRetentionDeliveriesDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field retention_deliveries_days", values[i])
+			} else if value.Valid {
+				_m.RetentionDeliveriesDays = new(int)
+				*_m.RetentionDeliveriesDays = int(value.Int64)
+			}
+		case subscription.FieldRetentionAuditDays:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field retention_audit_days", values[i])
+			} else if value.Valid {
+				_m.RetentionAuditDays = new(int)
+				*_m.RetentionAuditDays = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -118,6 +156,26 @@ func (_m *Subscription) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.RetentionMessagesDays; v != nil {
+		builder.WriteString("retention_messages_days=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.RetentionMediaDays; v != nil {
+		builder.WriteString("retention_media_days=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.RetentionDeliveriesDays; v != nil {
+		builder.WriteString("retention_deliveries_days=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.RetentionAuditDays; v != nil {
+		builder.WriteString("retention_audit_days=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

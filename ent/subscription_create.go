@@ -41,6 +41,62 @@ func (_c *SubscriptionCreate) SetUpdatedAt(v time.Time) *SubscriptionCreate {
 	return _c
 }
 
+// SetRetentionMessagesDays sets the "retention_messages_days" field.
+func (_c *SubscriptionCreate) SetRetentionMessagesDays(v int) *SubscriptionCreate {
+	_c.mutation.SetRetentionMessagesDays(v)
+	return _c
+}
+
+// SetNillableRetentionMessagesDays sets the "retention_messages_days" field if the given value is not nil.
+func (_c *SubscriptionCreate) SetNillableRetentionMessagesDays(v *int) *SubscriptionCreate {
+	if v != nil {
+		_c.SetRetentionMessagesDays(*v)
+	}
+	return _c
+}
+
+// SetRetentionMediaDays sets the "retention_media_days" field.
+func (_c *SubscriptionCreate) SetRetentionMediaDays(v int) *SubscriptionCreate {
+	_c.mutation.SetRetentionMediaDays(v)
+	return _c
+}
+
+// SetNillableRetentionMediaDays sets the "retention_media_days" field if the given value is not nil.
+func (_c *SubscriptionCreate) SetNillableRetentionMediaDays(v *int) *SubscriptionCreate {
+	if v != nil {
+		_c.SetRetentionMediaDays(*v)
+	}
+	return _c
+}
+
+// SetRetentionDeliveriesDays sets the "retention_deliveries_days" field.
+func (_c *SubscriptionCreate) SetRetentionDeliveriesDays(v int) *SubscriptionCreate {
+	_c.mutation.SetRetentionDeliveriesDays(v)
+	return _c
+}
+
+// SetNillableRetentionDeliveriesDays sets the "retention_deliveries_days" field if the given value is not nil.
+func (_c *SubscriptionCreate) SetNillableRetentionDeliveriesDays(v *int) *SubscriptionCreate {
+	if v != nil {
+		_c.SetRetentionDeliveriesDays(*v)
+	}
+	return _c
+}
+
+// SetRetentionAuditDays sets the "retention_audit_days" field.
+func (_c *SubscriptionCreate) SetRetentionAuditDays(v int) *SubscriptionCreate {
+	_c.mutation.SetRetentionAuditDays(v)
+	return _c
+}
+
+// SetNillableRetentionAuditDays sets the "retention_audit_days" field if the given value is not nil.
+func (_c *SubscriptionCreate) SetNillableRetentionAuditDays(v *int) *SubscriptionCreate {
+	if v != nil {
+		_c.SetRetentionAuditDays(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *SubscriptionCreate) SetID(v string) *SubscriptionCreate {
 	_c.mutation.SetID(v)
@@ -148,6 +204,22 @@ func (_c *SubscriptionCreate) createSpec() (*Subscription, *sqlgraph.CreateSpec)
 		_spec.SetField(subscription.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.RetentionMessagesDays(); ok {
+		_spec.SetField(subscription.FieldRetentionMessagesDays, field.TypeInt, value)
+		_node.RetentionMessagesDays = &value
+	}
+	if value, ok := _c.mutation.RetentionMediaDays(); ok {
+		_spec.SetField(subscription.FieldRetentionMediaDays, field.TypeInt, value)
+		_node.RetentionMediaDays = &value
+	}
+	if value, ok := _c.mutation.RetentionDeliveriesDays(); ok {
+		_spec.SetField(subscription.FieldRetentionDeliveriesDays, field.TypeInt, value)
+		_node.RetentionDeliveriesDays = &value
+	}
+	if value, ok := _c.mutation.RetentionAuditDays(); ok {
+		_spec.SetField(subscription.FieldRetentionAuditDays, field.TypeInt, value)
+		_node.RetentionAuditDays = &value
+	}
 	return _node, _spec
 }
 
@@ -221,6 +293,102 @@ func (u *SubscriptionUpsert) SetUpdatedAt(v time.Time) *SubscriptionUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *SubscriptionUpsert) UpdateUpdatedAt() *SubscriptionUpsert {
 	u.SetExcluded(subscription.FieldUpdatedAt)
+	return u
+}
+
+// SetRetentionMessagesDays sets the "retention_messages_days" field.
+func (u *SubscriptionUpsert) SetRetentionMessagesDays(v int) *SubscriptionUpsert {
+	u.Set(subscription.FieldRetentionMessagesDays, v)
+	return u
+}
+
+// UpdateRetentionMessagesDays sets the "retention_messages_days" field to the value that was provided on create.
+func (u *SubscriptionUpsert) UpdateRetentionMessagesDays() *SubscriptionUpsert {
+	u.SetExcluded(subscription.FieldRetentionMessagesDays)
+	return u
+}
+
+// AddRetentionMessagesDays adds v to the "retention_messages_days" field.
+func (u *SubscriptionUpsert) AddRetentionMessagesDays(v int) *SubscriptionUpsert {
+	u.Add(subscription.FieldRetentionMessagesDays, v)
+	return u
+}
+
+// ClearRetentionMessagesDays clears the value of the "retention_messages_days" field.
+func (u *SubscriptionUpsert) ClearRetentionMessagesDays() *SubscriptionUpsert {
+	u.SetNull(subscription.FieldRetentionMessagesDays)
+	return u
+}
+
+// SetRetentionMediaDays sets the "retention_media_days" field.
+func (u *SubscriptionUpsert) SetRetentionMediaDays(v int) *SubscriptionUpsert {
+	u.Set(subscription.FieldRetentionMediaDays, v)
+	return u
+}
+
+// UpdateRetentionMediaDays sets the "retention_media_days" field to the value that was provided on create.
+func (u *SubscriptionUpsert) UpdateRetentionMediaDays() *SubscriptionUpsert {
+	u.SetExcluded(subscription.FieldRetentionMediaDays)
+	return u
+}
+
+// AddRetentionMediaDays adds v to the "retention_media_days" field.
+func (u *SubscriptionUpsert) AddRetentionMediaDays(v int) *SubscriptionUpsert {
+	u.Add(subscription.FieldRetentionMediaDays, v)
+	return u
+}
+
+// ClearRetentionMediaDays clears the value of the "retention_media_days" field.
+func (u *SubscriptionUpsert) ClearRetentionMediaDays() *SubscriptionUpsert {
+	u.SetNull(subscription.FieldRetentionMediaDays)
+	return u
+}
+
+// SetRetentionDeliveriesDays sets the "retention_deliveries_days" field.
+func (u *SubscriptionUpsert) SetRetentionDeliveriesDays(v int) *SubscriptionUpsert {
+	u.Set(subscription.FieldRetentionDeliveriesDays, v)
+	return u
+}
+
+// UpdateRetentionDeliveriesDays sets the "retention_deliveries_days" field to the value that was provided on create.
+func (u *SubscriptionUpsert) UpdateRetentionDeliveriesDays() *SubscriptionUpsert {
+	u.SetExcluded(subscription.FieldRetentionDeliveriesDays)
+	return u
+}
+
+// AddRetentionDeliveriesDays adds v to the "retention_deliveries_days" field.
+func (u *SubscriptionUpsert) AddRetentionDeliveriesDays(v int) *SubscriptionUpsert {
+	u.Add(subscription.FieldRetentionDeliveriesDays, v)
+	return u
+}
+
+// ClearRetentionDeliveriesDays clears the value of the "retention_deliveries_days" field.
+func (u *SubscriptionUpsert) ClearRetentionDeliveriesDays() *SubscriptionUpsert {
+	u.SetNull(subscription.FieldRetentionDeliveriesDays)
+	return u
+}
+
+// SetRetentionAuditDays sets the "retention_audit_days" field.
+func (u *SubscriptionUpsert) SetRetentionAuditDays(v int) *SubscriptionUpsert {
+	u.Set(subscription.FieldRetentionAuditDays, v)
+	return u
+}
+
+// UpdateRetentionAuditDays sets the "retention_audit_days" field to the value that was provided on create.
+func (u *SubscriptionUpsert) UpdateRetentionAuditDays() *SubscriptionUpsert {
+	u.SetExcluded(subscription.FieldRetentionAuditDays)
+	return u
+}
+
+// AddRetentionAuditDays adds v to the "retention_audit_days" field.
+func (u *SubscriptionUpsert) AddRetentionAuditDays(v int) *SubscriptionUpsert {
+	u.Add(subscription.FieldRetentionAuditDays, v)
+	return u
+}
+
+// ClearRetentionAuditDays clears the value of the "retention_audit_days" field.
+func (u *SubscriptionUpsert) ClearRetentionAuditDays() *SubscriptionUpsert {
+	u.SetNull(subscription.FieldRetentionAuditDays)
 	return u
 }
 
@@ -300,6 +468,118 @@ func (u *SubscriptionUpsertOne) SetUpdatedAt(v time.Time) *SubscriptionUpsertOne
 func (u *SubscriptionUpsertOne) UpdateUpdatedAt() *SubscriptionUpsertOne {
 	return u.Update(func(s *SubscriptionUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetRetentionMessagesDays sets the "retention_messages_days" field.
+func (u *SubscriptionUpsertOne) SetRetentionMessagesDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionMessagesDays(v)
+	})
+}
+
+// AddRetentionMessagesDays adds v to the "retention_messages_days" field.
+func (u *SubscriptionUpsertOne) AddRetentionMessagesDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionMessagesDays(v)
+	})
+}
+
+// UpdateRetentionMessagesDays sets the "retention_messages_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertOne) UpdateRetentionMessagesDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionMessagesDays()
+	})
+}
+
+// ClearRetentionMessagesDays clears the value of the "retention_messages_days" field.
+func (u *SubscriptionUpsertOne) ClearRetentionMessagesDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionMessagesDays()
+	})
+}
+
+// SetRetentionMediaDays sets the "retention_media_days" field.
+func (u *SubscriptionUpsertOne) SetRetentionMediaDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionMediaDays(v)
+	})
+}
+
+// AddRetentionMediaDays adds v to the "retention_media_days" field.
+func (u *SubscriptionUpsertOne) AddRetentionMediaDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionMediaDays(v)
+	})
+}
+
+// UpdateRetentionMediaDays sets the "retention_media_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertOne) UpdateRetentionMediaDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionMediaDays()
+	})
+}
+
+// ClearRetentionMediaDays clears the value of the "retention_media_days" field.
+func (u *SubscriptionUpsertOne) ClearRetentionMediaDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionMediaDays()
+	})
+}
+
+// SetRetentionDeliveriesDays sets the "retention_deliveries_days" field.
+func (u *SubscriptionUpsertOne) SetRetentionDeliveriesDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionDeliveriesDays(v)
+	})
+}
+
+// AddRetentionDeliveriesDays adds v to the "retention_deliveries_days" field.
+func (u *SubscriptionUpsertOne) AddRetentionDeliveriesDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionDeliveriesDays(v)
+	})
+}
+
+// UpdateRetentionDeliveriesDays sets the "retention_deliveries_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertOne) UpdateRetentionDeliveriesDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionDeliveriesDays()
+	})
+}
+
+// ClearRetentionDeliveriesDays clears the value of the "retention_deliveries_days" field.
+func (u *SubscriptionUpsertOne) ClearRetentionDeliveriesDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionDeliveriesDays()
+	})
+}
+
+// SetRetentionAuditDays sets the "retention_audit_days" field.
+func (u *SubscriptionUpsertOne) SetRetentionAuditDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionAuditDays(v)
+	})
+}
+
+// AddRetentionAuditDays adds v to the "retention_audit_days" field.
+func (u *SubscriptionUpsertOne) AddRetentionAuditDays(v int) *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionAuditDays(v)
+	})
+}
+
+// UpdateRetentionAuditDays sets the "retention_audit_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertOne) UpdateRetentionAuditDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionAuditDays()
+	})
+}
+
+// ClearRetentionAuditDays clears the value of the "retention_audit_days" field.
+func (u *SubscriptionUpsertOne) ClearRetentionAuditDays() *SubscriptionUpsertOne {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionAuditDays()
 	})
 }
 
@@ -545,6 +825,118 @@ func (u *SubscriptionUpsertBulk) SetUpdatedAt(v time.Time) *SubscriptionUpsertBu
 func (u *SubscriptionUpsertBulk) UpdateUpdatedAt() *SubscriptionUpsertBulk {
 	return u.Update(func(s *SubscriptionUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetRetentionMessagesDays sets the "retention_messages_days" field.
+func (u *SubscriptionUpsertBulk) SetRetentionMessagesDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionMessagesDays(v)
+	})
+}
+
+// AddRetentionMessagesDays adds v to the "retention_messages_days" field.
+func (u *SubscriptionUpsertBulk) AddRetentionMessagesDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionMessagesDays(v)
+	})
+}
+
+// UpdateRetentionMessagesDays sets the "retention_messages_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertBulk) UpdateRetentionMessagesDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionMessagesDays()
+	})
+}
+
+// ClearRetentionMessagesDays clears the value of the "retention_messages_days" field.
+func (u *SubscriptionUpsertBulk) ClearRetentionMessagesDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionMessagesDays()
+	})
+}
+
+// SetRetentionMediaDays sets the "retention_media_days" field.
+func (u *SubscriptionUpsertBulk) SetRetentionMediaDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionMediaDays(v)
+	})
+}
+
+// AddRetentionMediaDays adds v to the "retention_media_days" field.
+func (u *SubscriptionUpsertBulk) AddRetentionMediaDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionMediaDays(v)
+	})
+}
+
+// UpdateRetentionMediaDays sets the "retention_media_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertBulk) UpdateRetentionMediaDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionMediaDays()
+	})
+}
+
+// ClearRetentionMediaDays clears the value of the "retention_media_days" field.
+func (u *SubscriptionUpsertBulk) ClearRetentionMediaDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionMediaDays()
+	})
+}
+
+// SetRetentionDeliveriesDays sets the "retention_deliveries_days" field.
+func (u *SubscriptionUpsertBulk) SetRetentionDeliveriesDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionDeliveriesDays(v)
+	})
+}
+
+// AddRetentionDeliveriesDays adds v to the "retention_deliveries_days" field.
+func (u *SubscriptionUpsertBulk) AddRetentionDeliveriesDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionDeliveriesDays(v)
+	})
+}
+
+// UpdateRetentionDeliveriesDays sets the "retention_deliveries_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertBulk) UpdateRetentionDeliveriesDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionDeliveriesDays()
+	})
+}
+
+// ClearRetentionDeliveriesDays clears the value of the "retention_deliveries_days" field.
+func (u *SubscriptionUpsertBulk) ClearRetentionDeliveriesDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionDeliveriesDays()
+	})
+}
+
+// SetRetentionAuditDays sets the "retention_audit_days" field.
+func (u *SubscriptionUpsertBulk) SetRetentionAuditDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.SetRetentionAuditDays(v)
+	})
+}
+
+// AddRetentionAuditDays adds v to the "retention_audit_days" field.
+func (u *SubscriptionUpsertBulk) AddRetentionAuditDays(v int) *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.AddRetentionAuditDays(v)
+	})
+}
+
+// UpdateRetentionAuditDays sets the "retention_audit_days" field to the value that was provided on create.
+func (u *SubscriptionUpsertBulk) UpdateRetentionAuditDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.UpdateRetentionAuditDays()
+	})
+}
+
+// ClearRetentionAuditDays clears the value of the "retention_audit_days" field.
+func (u *SubscriptionUpsertBulk) ClearRetentionAuditDays() *SubscriptionUpsertBulk {
+	return u.Update(func(s *SubscriptionUpsert) {
+		s.ClearRetentionAuditDays()
 	})
 }
 

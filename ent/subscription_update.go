@@ -56,6 +56,114 @@ func (_u *SubscriptionUpdate) SetNillableUpdatedAt(v *time.Time) *SubscriptionUp
 	return _u
 }
 
+// SetRetentionMessagesDays sets the "retention_messages_days" field.
+func (_u *SubscriptionUpdate) SetRetentionMessagesDays(v int) *SubscriptionUpdate {
+	_u.mutation.ResetRetentionMessagesDays()
+	_u.mutation.SetRetentionMessagesDays(v)
+	return _u
+}
+
+// SetNillableRetentionMessagesDays sets the "retention_messages_days" field if the given value is not nil.
+func (_u *SubscriptionUpdate) SetNillableRetentionMessagesDays(v *int) *SubscriptionUpdate {
+	if v != nil {
+		_u.SetRetentionMessagesDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionMessagesDays adds value to the "retention_messages_days" field.
+func (_u *SubscriptionUpdate) AddRetentionMessagesDays(v int) *SubscriptionUpdate {
+	_u.mutation.AddRetentionMessagesDays(v)
+	return _u
+}
+
+// ClearRetentionMessagesDays clears the value of the "retention_messages_days" field.
+func (_u *SubscriptionUpdate) ClearRetentionMessagesDays() *SubscriptionUpdate {
+	_u.mutation.ClearRetentionMessagesDays()
+	return _u
+}
+
+// SetRetentionMediaDays sets the "retention_media_days" field.
+func (_u *SubscriptionUpdate) SetRetentionMediaDays(v int) *SubscriptionUpdate {
+	_u.mutation.ResetRetentionMediaDays()
+	_u.mutation.SetRetentionMediaDays(v)
+	return _u
+}
+
+// SetNillableRetentionMediaDays sets the "retention_media_days" field if the given value is not nil.
+func (_u *SubscriptionUpdate) SetNillableRetentionMediaDays(v *int) *SubscriptionUpdate {
+	if v != nil {
+		_u.SetRetentionMediaDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionMediaDays adds value to the "retention_media_days" field.
+func (_u *SubscriptionUpdate) AddRetentionMediaDays(v int) *SubscriptionUpdate {
+	_u.mutation.AddRetentionMediaDays(v)
+	return _u
+}
+
+// ClearRetentionMediaDays clears the value of the "retention_media_days" field.
+func (_u *SubscriptionUpdate) ClearRetentionMediaDays() *SubscriptionUpdate {
+	_u.mutation.ClearRetentionMediaDays()
+	return _u
+}
+
+// SetRetentionDeliveriesDays sets the "retention_deliveries_days" field.
+func (_u *SubscriptionUpdate) SetRetentionDeliveriesDays(v int) *SubscriptionUpdate {
+	_u.mutation.ResetRetentionDeliveriesDays()
+	_u.mutation.SetRetentionDeliveriesDays(v)
+	return _u
+}
+
+// SetNillableRetentionDeliveriesDays sets the "retention_deliveries_days" field if the given value is not nil.
+func (_u *SubscriptionUpdate) SetNillableRetentionDeliveriesDays(v *int) *SubscriptionUpdate {
+	if v != nil {
+		_u.SetRetentionDeliveriesDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionDeliveriesDays adds value to the "retention_deliveries_days" field.
+func (_u *SubscriptionUpdate) AddRetentionDeliveriesDays(v int) *SubscriptionUpdate {
+	_u.mutation.AddRetentionDeliveriesDays(v)
+	return _u
+}
+
+// ClearRetentionDeliveriesDays clears the value of the "retention_deliveries_days" field.
+func (_u *SubscriptionUpdate) ClearRetentionDeliveriesDays() *SubscriptionUpdate {
+	_u.mutation.ClearRetentionDeliveriesDays()
+	return _u
+}
+
+// SetRetentionAuditDays sets the "retention_audit_days" field.
+func (_u *SubscriptionUpdate) SetRetentionAuditDays(v int) *SubscriptionUpdate {
+	_u.mutation.ResetRetentionAuditDays()
+	_u.mutation.SetRetentionAuditDays(v)
+	return _u
+}
+
+// SetNillableRetentionAuditDays sets the "retention_audit_days" field if the given value is not nil.
+func (_u *SubscriptionUpdate) SetNillableRetentionAuditDays(v *int) *SubscriptionUpdate {
+	if v != nil {
+		_u.SetRetentionAuditDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionAuditDays adds value to the "retention_audit_days" field.
+func (_u *SubscriptionUpdate) AddRetentionAuditDays(v int) *SubscriptionUpdate {
+	_u.mutation.AddRetentionAuditDays(v)
+	return _u
+}
+
+// ClearRetentionAuditDays clears the value of the "retention_audit_days" field.
+func (_u *SubscriptionUpdate) ClearRetentionAuditDays() *SubscriptionUpdate {
+	_u.mutation.ClearRetentionAuditDays()
+	return _u
+}
+
 // Mutation returns the SubscriptionMutation object of the builder.
 func (_u *SubscriptionUpdate) Mutation() *SubscriptionMutation {
 	return _u.mutation
@@ -116,6 +224,42 @@ func (_u *SubscriptionUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(subscription.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if value, ok := _u.mutation.RetentionMessagesDays(); ok {
+		_spec.SetField(subscription.FieldRetentionMessagesDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionMessagesDays(); ok {
+		_spec.AddField(subscription.FieldRetentionMessagesDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionMessagesDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionMessagesDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetentionMediaDays(); ok {
+		_spec.SetField(subscription.FieldRetentionMediaDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionMediaDays(); ok {
+		_spec.AddField(subscription.FieldRetentionMediaDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionMediaDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionMediaDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetentionDeliveriesDays(); ok {
+		_spec.SetField(subscription.FieldRetentionDeliveriesDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionDeliveriesDays(); ok {
+		_spec.AddField(subscription.FieldRetentionDeliveriesDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionDeliveriesDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionDeliveriesDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetentionAuditDays(); ok {
+		_spec.SetField(subscription.FieldRetentionAuditDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionAuditDays(); ok {
+		_spec.AddField(subscription.FieldRetentionAuditDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionAuditDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionAuditDays, field.TypeInt)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{subscription.Label}
@@ -161,6 +305,114 @@ func (_u *SubscriptionUpdateOne) SetNillableUpdatedAt(v *time.Time) *Subscriptio
 	if v != nil {
 		_u.SetUpdatedAt(*v)
 	}
+	return _u
+}
+
+// SetRetentionMessagesDays sets the "retention_messages_days" field.
+func (_u *SubscriptionUpdateOne) SetRetentionMessagesDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.ResetRetentionMessagesDays()
+	_u.mutation.SetRetentionMessagesDays(v)
+	return _u
+}
+
+// SetNillableRetentionMessagesDays sets the "retention_messages_days" field if the given value is not nil.
+func (_u *SubscriptionUpdateOne) SetNillableRetentionMessagesDays(v *int) *SubscriptionUpdateOne {
+	if v != nil {
+		_u.SetRetentionMessagesDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionMessagesDays adds value to the "retention_messages_days" field.
+func (_u *SubscriptionUpdateOne) AddRetentionMessagesDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.AddRetentionMessagesDays(v)
+	return _u
+}
+
+// ClearRetentionMessagesDays clears the value of the "retention_messages_days" field.
+func (_u *SubscriptionUpdateOne) ClearRetentionMessagesDays() *SubscriptionUpdateOne {
+	_u.mutation.ClearRetentionMessagesDays()
+	return _u
+}
+
+// SetRetentionMediaDays sets the "retention_media_days" field.
+func (_u *SubscriptionUpdateOne) SetRetentionMediaDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.ResetRetentionMediaDays()
+	_u.mutation.SetRetentionMediaDays(v)
+	return _u
+}
+
+// SetNillableRetentionMediaDays sets the "retention_media_days" field if the given value is not nil.
+func (_u *SubscriptionUpdateOne) SetNillableRetentionMediaDays(v *int) *SubscriptionUpdateOne {
+	if v != nil {
+		_u.SetRetentionMediaDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionMediaDays adds value to the "retention_media_days" field.
+func (_u *SubscriptionUpdateOne) AddRetentionMediaDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.AddRetentionMediaDays(v)
+	return _u
+}
+
+// ClearRetentionMediaDays clears the value of the "retention_media_days" field.
+func (_u *SubscriptionUpdateOne) ClearRetentionMediaDays() *SubscriptionUpdateOne {
+	_u.mutation.ClearRetentionMediaDays()
+	return _u
+}
+
+// SetRetentionDeliveriesDays sets the "retention_deliveries_days" field.
+func (_u *SubscriptionUpdateOne) SetRetentionDeliveriesDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.ResetRetentionDeliveriesDays()
+	_u.mutation.SetRetentionDeliveriesDays(v)
+	return _u
+}
+
+// SetNillableRetentionDeliveriesDays sets the "retention_deliveries_days" field if the given value is not nil.
+func (_u *SubscriptionUpdateOne) SetNillableRetentionDeliveriesDays(v *int) *SubscriptionUpdateOne {
+	if v != nil {
+		_u.SetRetentionDeliveriesDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionDeliveriesDays adds value to the "retention_deliveries_days" field.
+func (_u *SubscriptionUpdateOne) AddRetentionDeliveriesDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.AddRetentionDeliveriesDays(v)
+	return _u
+}
+
+// ClearRetentionDeliveriesDays clears the value of the "retention_deliveries_days" field.
+func (_u *SubscriptionUpdateOne) ClearRetentionDeliveriesDays() *SubscriptionUpdateOne {
+	_u.mutation.ClearRetentionDeliveriesDays()
+	return _u
+}
+
+// SetRetentionAuditDays sets the "retention_audit_days" field.
+func (_u *SubscriptionUpdateOne) SetRetentionAuditDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.ResetRetentionAuditDays()
+	_u.mutation.SetRetentionAuditDays(v)
+	return _u
+}
+
+// SetNillableRetentionAuditDays sets the "retention_audit_days" field if the given value is not nil.
+func (_u *SubscriptionUpdateOne) SetNillableRetentionAuditDays(v *int) *SubscriptionUpdateOne {
+	if v != nil {
+		_u.SetRetentionAuditDays(*v)
+	}
+	return _u
+}
+
+// AddRetentionAuditDays adds value to the "retention_audit_days" field.
+func (_u *SubscriptionUpdateOne) AddRetentionAuditDays(v int) *SubscriptionUpdateOne {
+	_u.mutation.AddRetentionAuditDays(v)
+	return _u
+}
+
+// ClearRetentionAuditDays clears the value of the "retention_audit_days" field.
+func (_u *SubscriptionUpdateOne) ClearRetentionAuditDays() *SubscriptionUpdateOne {
+	_u.mutation.ClearRetentionAuditDays()
 	return _u
 }
 
@@ -253,6 +505,42 @@ func (_u *SubscriptionUpdateOne) sqlSave(ctx context.Context) (_node *Subscripti
 	}
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(subscription.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.RetentionMessagesDays(); ok {
+		_spec.SetField(subscription.FieldRetentionMessagesDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionMessagesDays(); ok {
+		_spec.AddField(subscription.FieldRetentionMessagesDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionMessagesDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionMessagesDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetentionMediaDays(); ok {
+		_spec.SetField(subscription.FieldRetentionMediaDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionMediaDays(); ok {
+		_spec.AddField(subscription.FieldRetentionMediaDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionMediaDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionMediaDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetentionDeliveriesDays(); ok {
+		_spec.SetField(subscription.FieldRetentionDeliveriesDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionDeliveriesDays(); ok {
+		_spec.AddField(subscription.FieldRetentionDeliveriesDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionDeliveriesDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionDeliveriesDays, field.TypeInt)
+	}
+	if value, ok := _u.mutation.RetentionAuditDays(); ok {
+		_spec.SetField(subscription.FieldRetentionAuditDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedRetentionAuditDays(); ok {
+		_spec.AddField(subscription.FieldRetentionAuditDays, field.TypeInt, value)
+	}
+	if _u.mutation.RetentionAuditDaysCleared() {
+		_spec.ClearField(subscription.FieldRetentionAuditDays, field.TypeInt)
 	}
 	_node = &Subscription{config: _u.config}
 	_spec.Assign = _node.assignValues

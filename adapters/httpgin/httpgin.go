@@ -19,6 +19,7 @@ import (
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/governance"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -51,6 +52,9 @@ type Services struct {
 	// EventLog reads the event log back (GET /events, the stream's
 	// replay); nil: GET /events and ?after= on the stream answer 503.
 	EventLog *events.Feed
+	// Governance erases people, keeps the retention settings and closes
+	// accounts (SPEC §18); nil: its routes answer 503.
+	Governance *governance.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -318,6 +322,11 @@ func (a *api) routes(e *gin.Engine) {
 	r.GET("/bulk/:id/messages", a.listBulkMessages)
 
 	r.GET("/events", a.listEvents)
+
+	r.POST("/privacy/erase", a.erasePerson)
+	r.GET("/subscription", a.getOwnSubscription)
+	r.PATCH("/subscription", a.patchOwnSubscription)
+	r.DELETE("/subscription", a.closeSubscription)
 
 	r.GET("/stats", a.stats)
 	r.GET("/instances/:id/stats", a.instanceStats)

@@ -128,6 +128,11 @@ var routeRoles = map[string]need{
 	"GET /admin/queues/*path":               platform,
 	"GET /api/v1/audit-logs":                admin,
 
+	"POST /api/v1/privacy/erase":  admin,
+	"GET /api/v1/subscription":    viewer,
+	"PATCH /api/v1/subscription":  admin, // retention
+	"DELETE /api/v1/subscription": owner, // closes the account
+
 	"POST /api/v1/templates":            developer,
 	"GET /api/v1/templates":             developer,
 	"GET /api/v1/templates/:id":         developer,

@@ -65,6 +65,11 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{AuditLogsColumns[1], AuditLogsColumns[0]},
 			},
+			{
+				Name:    "auditlog_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditLogsColumns[2]},
+			},
 		},
 	}
 	// BulksColumns holds the columns for the "bulks" table.
@@ -371,6 +376,11 @@ var (
 				Columns: []*schema.Column{MessagesColumns[30], MessagesColumns[19], MessagesColumns[31]},
 			},
 			{
+				Name:    "message_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[25]},
+			},
+			{
 				Name:    "message_instance_id_status_id",
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[19], MessagesColumns[0]},
@@ -398,6 +408,13 @@ var (
 		Name:       "message_media",
 		Columns:    MessageMediaColumns,
 		PrimaryKey: []*schema.Column{MessageMediaColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "messagemedia_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{MessageMediaColumns[9]},
+			},
+		},
 	}
 	// NodesColumns holds the columns for the "nodes" table.
 	NodesColumns = []*schema.Column{
@@ -464,6 +481,10 @@ var (
 		{Name: "tier", Type: field.TypeString, Size: 16},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "retention_messages_days", Type: field.TypeInt, Nullable: true},
+		{Name: "retention_media_days", Type: field.TypeInt, Nullable: true},
+		{Name: "retention_deliveries_days", Type: field.TypeInt, Nullable: true},
+		{Name: "retention_audit_days", Type: field.TypeInt, Nullable: true},
 	}
 	// SubscriptionsTable holds the schema information for the "subscriptions" table.
 	SubscriptionsTable = &schema.Table{
@@ -564,6 +585,11 @@ var (
 				Name:    "webhookdelivery_status_next_attempt_at",
 				Unique:  false,
 				Columns: []*schema.Column{WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[13]},
+			},
+			{
+				Name:    "webhookdelivery_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookDeliveriesColumns[14]},
 			},
 			{
 				Name:    "webhookdelivery_endpoint_id_status_id",

@@ -28,5 +28,8 @@ func (AuditLog) Fields() []ent.Field {
 
 // Indexes of AuditLog.
 func (AuditLog) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("subscription_id", "id")}
+	return []ent.Index{
+		index.Fields("subscription_id", "id"),
+		index.Fields("at"), // the retention purge
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 )
 
 // MessageMedia is the file of an image, document or audio message, one row
@@ -33,4 +34,9 @@ func (MessageMedia) Fields() []ent.Field {
 		field.Bytes("data"),
 		field.Time("created_at").Immutable(),
 	}
+}
+
+// Indexes of MessageMedia: the retention purge walks media by age.
+func (MessageMedia) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("created_at")}
 }

@@ -17,6 +17,14 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldRetentionMessagesDays holds the string denoting the retention_messages_days field in the database.
+	FieldRetentionMessagesDays = "retention_messages_days"
+	// FieldRetentionMediaDays holds the string denoting the retention_media_days field in the database.
+	FieldRetentionMediaDays = "retention_media_days"
+	// FieldRetentionDeliveriesDays holds the string denoting the retention_deliveries_days field in the database.
+	FieldRetentionDeliveriesDays = "retention_deliveries_days"
+	// FieldRetentionAuditDays holds the string denoting the retention_audit_days field in the database.
+	FieldRetentionAuditDays = "retention_audit_days"
 	// Table holds the table name of the subscription in the database.
 	Table = "subscriptions"
 )
@@ -27,6 +35,10 @@ var Columns = []string{
 	FieldTier,
 	FieldCreatedAt,
 	FieldUpdatedAt,
+	FieldRetentionMessagesDays,
+	FieldRetentionMediaDays,
+	FieldRetentionDeliveriesDays,
+	FieldRetentionAuditDays,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -67,4 +79,24 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
+}
+
+// ByRetentionMessagesDays orders the results by the retention_messages_days field.
+func ByRetentionMessagesDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetentionMessagesDays, opts...).ToFunc()
+}
+
+// ByRetentionMediaDays orders the results by the retention_media_days field.
+func ByRetentionMediaDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetentionMediaDays, opts...).ToFunc()
+}
+
+// ByRetentionDeliveriesDays orders the results by the retention_deliveries_days field.
+func ByRetentionDeliveriesDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetentionDeliveriesDays, opts...).ToFunc()
+}
+
+// ByRetentionAuditDays orders the results by the retention_audit_days field.
+func ByRetentionAuditDays(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRetentionAuditDays, opts...).ToFunc()
 }

@@ -79,6 +79,26 @@ func UpdatedAt(v time.Time) predicate.Subscription {
 	return predicate.Subscription(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// RetentionMessagesDays applies equality check predicate on the "retention_messages_days" field. It's identical to RetentionMessagesDaysEQ.
+func RetentionMessagesDays(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionMessagesDays, v))
+}
+
+// RetentionMediaDays applies equality check predicate on the "retention_media_days" field. It's identical to RetentionMediaDaysEQ.
+func RetentionMediaDays(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionMediaDays, v))
+}
+
+// RetentionDeliveriesDays applies equality check predicate on the "retention_deliveries_days" field. It's identical to RetentionDeliveriesDaysEQ.
+func RetentionDeliveriesDays(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionDeliveriesDays, v))
+}
+
+// RetentionAuditDays applies equality check predicate on the "retention_audit_days" field. It's identical to RetentionAuditDaysEQ.
+func RetentionAuditDays(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionAuditDays, v))
+}
+
 // TierEQ applies the EQ predicate on the "tier" field.
 func TierEQ(v string) predicate.Subscription {
 	return predicate.Subscription(sql.FieldEQ(FieldTier, v))
@@ -222,6 +242,206 @@ func UpdatedAtLT(v time.Time) predicate.Subscription {
 // UpdatedAtLTE applies the LTE predicate on the "updated_at" field.
 func UpdatedAtLTE(v time.Time) predicate.Subscription {
 	return predicate.Subscription(sql.FieldLTE(FieldUpdatedAt, v))
+}
+
+// RetentionMessagesDaysEQ applies the EQ predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionMessagesDays, v))
+}
+
+// RetentionMessagesDaysNEQ applies the NEQ predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysNEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNEQ(FieldRetentionMessagesDays, v))
+}
+
+// RetentionMessagesDaysIn applies the In predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldIn(FieldRetentionMessagesDays, vs...))
+}
+
+// RetentionMessagesDaysNotIn applies the NotIn predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysNotIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotIn(FieldRetentionMessagesDays, vs...))
+}
+
+// RetentionMessagesDaysGT applies the GT predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysGT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGT(FieldRetentionMessagesDays, v))
+}
+
+// RetentionMessagesDaysGTE applies the GTE predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysGTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGTE(FieldRetentionMessagesDays, v))
+}
+
+// RetentionMessagesDaysLT applies the LT predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysLT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLT(FieldRetentionMessagesDays, v))
+}
+
+// RetentionMessagesDaysLTE applies the LTE predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysLTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLTE(FieldRetentionMessagesDays, v))
+}
+
+// RetentionMessagesDaysIsNil applies the IsNil predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysIsNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldIsNull(FieldRetentionMessagesDays))
+}
+
+// RetentionMessagesDaysNotNil applies the NotNil predicate on the "retention_messages_days" field.
+func RetentionMessagesDaysNotNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotNull(FieldRetentionMessagesDays))
+}
+
+// RetentionMediaDaysEQ applies the EQ predicate on the "retention_media_days" field.
+func RetentionMediaDaysEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionMediaDays, v))
+}
+
+// RetentionMediaDaysNEQ applies the NEQ predicate on the "retention_media_days" field.
+func RetentionMediaDaysNEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNEQ(FieldRetentionMediaDays, v))
+}
+
+// RetentionMediaDaysIn applies the In predicate on the "retention_media_days" field.
+func RetentionMediaDaysIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldIn(FieldRetentionMediaDays, vs...))
+}
+
+// RetentionMediaDaysNotIn applies the NotIn predicate on the "retention_media_days" field.
+func RetentionMediaDaysNotIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotIn(FieldRetentionMediaDays, vs...))
+}
+
+// RetentionMediaDaysGT applies the GT predicate on the "retention_media_days" field.
+func RetentionMediaDaysGT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGT(FieldRetentionMediaDays, v))
+}
+
+// RetentionMediaDaysGTE applies the GTE predicate on the "retention_media_days" field.
+func RetentionMediaDaysGTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGTE(FieldRetentionMediaDays, v))
+}
+
+// RetentionMediaDaysLT applies the LT predicate on the "retention_media_days" field.
+func RetentionMediaDaysLT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLT(FieldRetentionMediaDays, v))
+}
+
+// RetentionMediaDaysLTE applies the LTE predicate on the "retention_media_days" field.
+func RetentionMediaDaysLTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLTE(FieldRetentionMediaDays, v))
+}
+
+// RetentionMediaDaysIsNil applies the IsNil predicate on the "retention_media_days" field.
+func RetentionMediaDaysIsNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldIsNull(FieldRetentionMediaDays))
+}
+
+// RetentionMediaDaysNotNil applies the NotNil predicate on the "retention_media_days" field.
+func RetentionMediaDaysNotNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotNull(FieldRetentionMediaDays))
+}
+
+// RetentionDeliveriesDaysEQ applies the EQ predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionDeliveriesDays, v))
+}
+
+// RetentionDeliveriesDaysNEQ applies the NEQ predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysNEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNEQ(FieldRetentionDeliveriesDays, v))
+}
+
+// RetentionDeliveriesDaysIn applies the In predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldIn(FieldRetentionDeliveriesDays, vs...))
+}
+
+// RetentionDeliveriesDaysNotIn applies the NotIn predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysNotIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotIn(FieldRetentionDeliveriesDays, vs...))
+}
+
+// RetentionDeliveriesDaysGT applies the GT predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysGT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGT(FieldRetentionDeliveriesDays, v))
+}
+
+// RetentionDeliveriesDaysGTE applies the GTE predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysGTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGTE(FieldRetentionDeliveriesDays, v))
+}
+
+// RetentionDeliveriesDaysLT applies the LT predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysLT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLT(FieldRetentionDeliveriesDays, v))
+}
+
+// RetentionDeliveriesDaysLTE applies the LTE predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysLTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLTE(FieldRetentionDeliveriesDays, v))
+}
+
+// RetentionDeliveriesDaysIsNil applies the IsNil predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysIsNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldIsNull(FieldRetentionDeliveriesDays))
+}
+
+// RetentionDeliveriesDaysNotNil applies the NotNil predicate on the "retention_deliveries_days" field.
+func RetentionDeliveriesDaysNotNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotNull(FieldRetentionDeliveriesDays))
+}
+
+// RetentionAuditDaysEQ applies the EQ predicate on the "retention_audit_days" field.
+func RetentionAuditDaysEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldEQ(FieldRetentionAuditDays, v))
+}
+
+// RetentionAuditDaysNEQ applies the NEQ predicate on the "retention_audit_days" field.
+func RetentionAuditDaysNEQ(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNEQ(FieldRetentionAuditDays, v))
+}
+
+// RetentionAuditDaysIn applies the In predicate on the "retention_audit_days" field.
+func RetentionAuditDaysIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldIn(FieldRetentionAuditDays, vs...))
+}
+
+// RetentionAuditDaysNotIn applies the NotIn predicate on the "retention_audit_days" field.
+func RetentionAuditDaysNotIn(vs ...int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotIn(FieldRetentionAuditDays, vs...))
+}
+
+// RetentionAuditDaysGT applies the GT predicate on the "retention_audit_days" field.
+func RetentionAuditDaysGT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGT(FieldRetentionAuditDays, v))
+}
+
+// RetentionAuditDaysGTE applies the GTE predicate on the "retention_audit_days" field.
+func RetentionAuditDaysGTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldGTE(FieldRetentionAuditDays, v))
+}
+
+// RetentionAuditDaysLT applies the LT predicate on the "retention_audit_days" field.
+func RetentionAuditDaysLT(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLT(FieldRetentionAuditDays, v))
+}
+
+// RetentionAuditDaysLTE applies the LTE predicate on the "retention_audit_days" field.
+func RetentionAuditDaysLTE(v int) predicate.Subscription {
+	return predicate.Subscription(sql.FieldLTE(FieldRetentionAuditDays, v))
+}
+
+// RetentionAuditDaysIsNil applies the IsNil predicate on the "retention_audit_days" field.
+func RetentionAuditDaysIsNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldIsNull(FieldRetentionAuditDays))
+}
+
+// RetentionAuditDaysNotNil applies the NotNil predicate on the "retention_audit_days" field.
+func RetentionAuditDaysNotNil() predicate.Subscription {
+	return predicate.Subscription(sql.FieldNotNull(FieldRetentionAuditDays))
 }
 
 // And groups predicates with the AND operator between them.

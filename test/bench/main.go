@@ -53,7 +53,7 @@ func bench() int {
 	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite (with the embedded queue)")
 	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create scratch databases on; empty skips PostgreSQL")
 	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL of the pg+redis backend of send, deliver and webhooks; empty skips that backend")
-	scenarios := flag.String("scenarios", "api,send,kinds,forward,deliver,webhooks,idle", "comma-separated scenarios to run: api, send, kinds, forward (contact checks through a node that does not hold the instance), deliver, webhooks, idle (resident memory of the real binary with no session)")
+	scenarios := flag.String("scenarios", "api,send,kinds,forward,deliver,webhooks,idle", "comma-separated scenarios to run: api, send, kinds, forward (contact checks through a node that does not hold the instance), deliver, webhooks, idle (resident memory of the real binary with no session), purge (retention purge of -purge-messages old messages while sends go on; PostgreSQL; not in the default list)")
 	var mc msgConfig
 	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
 	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
@@ -61,6 +61,7 @@ func bench() int {
 	flag.IntVar(&mc.webhookWorkers, "webhook-workers", webhooks.DefaultConcurrency, "the server's webhook delivery concurrency (WAGATE_WEBHOOK_CONCURRENCY); the ceiling's client uses as many")
 	flag.Float64Var(&mc.pacedEvents, "paced-events", 25, "inbound messages/s of the paced webhook phase (each fans out to -endpoints deliveries)")
 	flag.IntVar(&mc.backlog, "backlog", 10_000, "deliveries of the webhook backlog phase (events appended while the server is stopped)")
+	flag.IntVar(&mc.purgeMessages, "purge-messages", 1_000_000, "old messages the purge scenario seeds and purges (PostgreSQL)")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -86,10 +87,10 @@ func bench() int {
 	chosen := map[string]bool{}
 	for _, s := range strings.Split(*scenarios, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "api", "send", "kinds", "forward", "deliver", "webhooks", "idle":
+		case "api", "send", "kinds", "forward", "deliver", "webhooks", "idle", "purge":
 			chosen[s] = true
 		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, forward, deliver, webhooks or idle)\n", s)
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, forward, deliver, webhooks, idle or purge)\n", s)
 			return 2
 		}
 	}
@@ -104,6 +105,7 @@ func bench() int {
 	mc.conc, mc.dur = *conc, *dur
 	mc.send, mc.kinds, mc.deliver, mc.webhooks = chosen["send"], chosen["kinds"], chosen["deliver"], chosen["webhooks"]
 	mc.forward = chosen["forward"]
+	mc.purge = chosen["purge"]
 	if err := runAll(chosen["api"], mc, *sqlite, *pg, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
@@ -124,7 +126,7 @@ func runAll(api bool, mc msgConfig, sqlite bool, pgURL, redisURL string) error {
 			return err
 		}
 	}
-	if !mc.send && !mc.kinds && !mc.forward && !mc.deliver && !mc.webhooks {
+	if !mc.send && !mc.kinds && !mc.forward && !mc.deliver && !mc.webhooks && !mc.purge {
 		return nil
 	}
 	dir, err := os.MkdirTemp("", "wagate-bench-messaging-")

@@ -42,6 +42,10 @@ type msgConfig struct {
 	// webhookWorkers is the server's delivery concurrency
 	// (WAGATE_WEBHOOK_CONCURRENCY), which the ceiling's client matches.
 	webhookWorkers int
+	// purge (issue 16): the retention purge of purgeMessages old
+	// messages while sends go on, PostgreSQL only (purge.go).
+	purge         bool
+	purgeMessages int
 }
 
 // The aims of issue 4, for PostgreSQL + Redis.
@@ -100,6 +104,14 @@ func runMessaging(backends []backend, cfg msgConfig) error {
 				fail(b, "forward", err)
 			} else {
 				report(forwardLine(b.name, f))
+			}
+		}
+		if cfg.purge && b.name != "sqlite" {
+			f, err := benchPurge(b, sim.Addr(), cfg.conc, cfg.dur, cfg.purgeMessages)
+			if err != nil {
+				fail(b, "purge", err)
+			} else {
+				report(purgeLine(b.name, f))
 			}
 		}
 		if cfg.deliver || cfg.webhooks {

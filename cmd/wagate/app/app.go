@@ -21,7 +21,9 @@ commands:
   serve                  run the HTTP server
   migrate [--status]     apply pending database migrations (or list them)
   admin create-user      create a user: --email, --password-env or --password-stdin, --name, --admin
-  sim [--addr HOST:PORT] run a simulated WhatsApp network for sandbox-mode servers (WAGATE_SANDBOX_ADDR)`
+  sim [--addr HOST:PORT] run a simulated WhatsApp network for sandbox-mode servers (WAGATE_SANDBOX_ADDR)
+  backup --out FILE      write a consistent snapshot of the SQLite database, also while the server serves
+  restore --in FILE [--force]  bring a snapshot back (server stopped); --force replaces an existing database`
 
 // Run runs one subcommand. It returns when the command is done or, for
 // serve, when ctx is cancelled and the server has shut down.
@@ -54,6 +56,10 @@ func RunWith(ctx context.Context, args []string, getenv func(string) string, std
 		return runAdmin(ctx, rest, getenv, stdout)
 	case "sim":
 		return runSim(ctx, rest, getenv, stdout)
+	case "backup":
+		return runBackup(ctx, rest, getenv, stdout)
+	case "restore":
+		return runRestore(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help":
 		printHelp(stdout, usage)
 		return nil

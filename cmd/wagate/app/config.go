@@ -67,6 +67,8 @@ var settings = []setting{
 	{"WAGATE_SEND_DELAY", "1s-3s", "pause between two sends of an instance: min-max (a random value in between), or one duration; 0 turns it off", false},
 	{"WAGATE_SEND_MAX_AGE", "1h", "how long a message waits for a disconnected instance before it fails with instance_not_connected", false},
 	{"WAGATE_SEND_TIMEOUT", "20s", "bounds one send to WhatsApp; a message a dead process left sending is sent again (same WhatsApp id) 1.5 times this after its claim", false},
+	{"WAGATE_RETENTION", "messages=0,media=0,deliveries=0,audit=0", "platform default retention in days of subscriptions without their own (SPEC §18): messages, media, deliveries, audit; 0 keeps forever", false},
+	{"WAGATE_RETENTION_PURGE_EVERY", "1h", "how often the retention purge runs (one node at a time, in batches)", false},
 	{"WAGATE_EVENT_RETENTION", "168h", "how long the event log keeps an event; older ones are purged in batches", false},
 	{"WAGATE_RELAY_AFTER", "30s", "how long a queued message or a due webhook delivery may sit untouched before the relay enqueues its job again (lost by the queue, or by a process that died before enqueuing)", false},
 	{"WAGATE_QUEUE_LEASE", "30s", "embedded queue (no WAGATE_REDIS_URL): how long a running job's claim lasts unrenewed (renewed every third of it); a crashed process's jobs run again after about this long", false},
@@ -142,8 +144,12 @@ type Config struct {
 	SendTimeout      time.Duration
 	RelayAfter       time.Duration
 	EventRetention   time.Duration
-	QueueLease       time.Duration
-	LeaseTTL         time.Duration
+	// Retention is the platform default of SPEC §18; RetentionEvery how
+	// often its purge runs.
+	Retention      ports.Retention
+	RetentionEvery time.Duration
+	QueueLease     time.Duration
+	LeaseTTL       time.Duration
 	// The webhook settings: the retry schedule and the SSRF guard's options.
 	WebhookSchedule     []time.Duration
 	WebhookAllowPrivate bool
@@ -216,6 +222,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		{"WAGATE_SEND_TIMEOUT", &c.SendTimeout},
 		{"WAGATE_RELAY_AFTER", &c.RelayAfter},
 		{"WAGATE_EVENT_RETENTION", &c.EventRetention},
+		{"WAGATE_RETENTION_PURGE_EVERY", &c.RetentionEvery},
 		{"WAGATE_QUEUE_LEASE", &c.QueueLease},
 		{"WAGATE_LEASE_TTL", &c.LeaseTTL},
 		{"WAGATE_STREAM_RECHECK", &c.StreamRecheck},
@@ -230,6 +237,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.AuthCacheTTL, err = authCacheTTL(v("WAGATE_AUTH_CACHE_TTL"), c); err != nil {
 		fail("WAGATE_AUTH_CACHE_TTL", err)
+	}
+	if c.Retention, err = parseRetention(v("WAGATE_RETENTION")); err != nil {
+		fail("WAGATE_RETENTION", err)
 	}
 	if c.Tiers, err = parseTiers(v("WAGATE_TIERS")); err != nil {
 		fail("WAGATE_TIERS", err)
@@ -528,4 +538,30 @@ func parseSchedule(s string) ([]time.Duration, error) {
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// parseRetention reads kind=days pairs (messages, media, deliveries,
+// audit); a kind left out keeps forever.
+func parseRetention(s string) (ports.Retention, error) {
+	var r ports.Retention
+	for _, part := range splitList(s) {
+		kind, days, ok := strings.Cut(part, "=")
+		n, err := strconv.Atoi(strings.TrimSpace(days))
+		if !ok || err != nil || n < 0 || n > ports.MaxRetentionDays {
+			return r, fmt.Errorf("got %q, want kind=days pairs such as messages=365,media=90 (days 0 to %d)", part, ports.MaxRetentionDays)
+		}
+		switch strings.TrimSpace(kind) {
+		case "messages":
+			r.MessagesDays = n
+		case "media":
+			r.MediaDays = n
+		case "deliveries":
+			r.DeliveriesDays = n
+		case "audit":
+			r.AuditDays = n
+		default:
+			return r, fmt.Errorf("unknown kind %q, want messages, media, deliveries or audit", kind)
+		}
+	}
+	return r, nil
 }

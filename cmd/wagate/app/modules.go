@@ -41,6 +41,7 @@ func (s *system) buildAccounts(ctx context.Context, cfg Config, clock ports.Cloc
 	if err != nil {
 		return err
 	}
+	s.jwtSecret = secret
 	previous := make([][]byte, 0, len(cfg.JWTPrevious))
 	for _, p := range cfg.JWTPrevious {
 		previous = append(previous, []byte(p))

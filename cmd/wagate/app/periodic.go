@@ -50,6 +50,7 @@ func (s *system) passes(cfg Config) []pass {
 			return s.purgeEvents(ctx, cfg.EventRetention)
 		}},
 		{"webhook auto-disable", webhookSweepEvery, s.webhooks.DisableStaleOnce},
+		{"retention purge", cfg.RetentionEvery, s.governance.Purge},
 		{"idempotency key purge", idemPurgeEvery, s.idempotency.PurgeOnce},
 		{"flush API call counts; kept for the next flush", statsFlushEvery, func(ctx context.Context) (int, error) {
 			return 0, s.stats.Flush(ctx)

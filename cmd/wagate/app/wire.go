@@ -31,6 +31,7 @@ import (
 	"github.com/wagate/wagate/adapters/whatsapp"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/governance"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -89,6 +90,10 @@ type system struct {
 	stats *stats.Service
 	// templates keeps the message templates of SPEC §8.
 	templates *templates.Service
+	// governance erases people, enforces retention and closes accounts
+	// (SPEC §18); jwtSecret keys its audit HMAC.
+	governance *governance.Service
+	jwtSecret  []byte
 	// eventLog appends the modules' events and wakes their dispatcher;
 	// eventFeed reads the log back for clients (SPEC §10).
 	eventLog  *events.Log
@@ -205,6 +210,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
+	sys.buildGovernance(cfg, clock, ids, log)
 	// Every call is registered: the other nodes' may come in.
 	if err := sys.router.Serve(); err != nil {
 		return nil, fmt.Errorf("node calls: %w", err)
