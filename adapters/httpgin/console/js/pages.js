@@ -414,7 +414,7 @@ export async function templatesPage(el) {
     const out = await A.get("/templates?limit=200");
     clear(list, out.data.length ? out.data.map((t) => templateCard(t, load)) : h("p", { class: "muted" }, "No templates yet."));
   };
-  clear(el, h("h1", {}, "Templates"), list,
+  clear(el, h("h1", {}, "Templates"), h("h2", {}, "Saved templates"), list,
     h("section", { class: "card" }, h("h2", {}, "New template"), h("div", { class: "grid" },
       h("div", {}, createForm), h("div", {}, h("h3", {}, "Preview"), preview, varsBox))));
   update();
@@ -430,7 +430,7 @@ function templateCard(t, reload) {
     out.textContent = r.text;
     return "Rendered by the server.";
   }, "Render");
-  return h("article", { class: "card" }, h("h3", {}, t.name),
+  return h("article", { class: "card", "data-template": t.name }, h("h3", {}, t.name),
     h("div", { class: "grid" }, h("div", {}, f), out),
     h("button", { type: "button", class: "danger", onclick: async (e) => {
       if (!confirm(`Delete template "${t.name}"?`)) return;

@@ -89,7 +89,7 @@ export function form(attrs, kids, onsubmit, submitLabel) {
 
 export function values(f) {
   const v = {};
-  for (const el of f.elements) {
+  for (const el of f.elements || f.querySelectorAll("input,select,textarea")) {
     if (!el.name) continue;
     if (el.type === "checkbox") {
       if (el.dataset.group) { (v[el.dataset.group] ||= []); if (el.checked) v[el.dataset.group].push(el.value); }
@@ -147,7 +147,7 @@ export function when(t) {
 export function table(cols, rows, empty = "Nothing yet.") {
   if (!rows.length) return h("p", { class: "muted" }, empty);
   return h("div", { class: "table-wrap" }, h("table", {},
-    h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, c[0])))),
+    h("thead", {}, h("tr", {}, cols.map((c) => h("th", { scope: "col" }, c[0] || h("span", { class: "sr" }, "Actions"))))),
     h("tbody", {}, rows.map((r) => h("tr", {}, cols.map((c) => h("td", {}, c[1](r))))))));
 }
 
