@@ -487,7 +487,7 @@ export async function bulkPage(el, bulkId) {
       fl.querySelector("select").value = def;
       return fl;
     };
-    clear(mapBox, h("h3", {}, `Columns (${rows.length} rows)`), sel("Phone column", "toColumn", phoneGuess),
+    clear(mapBox, h("h2", {}, `Columns (${rows.length} rows)`), sel("Phone column", "toColumn", phoneGuess),
       vars().map((n) => sel(`Column for {{${n}}}`, "var-" + n, guess(n) || header[0])));
     showPreview();
   };
@@ -500,7 +500,7 @@ export async function bulkPage(el, bulkId) {
       for (const n of vars()) vs[n] = r[header.indexOf(m["var-" + n])] || "";
       return h("li", {}, h("strong", {}, r[header.indexOf(m.toColumn)] || "(no number)"), ": ", renderLocal(body, vs));
     });
-    clear(prev, h("h3", {}, "Preview of the first messages"), h("ul", { class: "bubble" }, items));
+    clear(prev, h("h2", {}, "Preview of the first messages"), h("ul", { class: "bubble" }, items));
   };
   clear(el, h("h1", {}, "Bulk send"), h("section", { class: "card" }, f));
 }
