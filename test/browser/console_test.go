@@ -1,10 +1,15 @@
 package browser
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -219,6 +224,15 @@ func (f *flow) run(h *hook) {
 	f.waitJS("message delivered", `["delivered","read"].includes(document.querySelector('#test-status')?.dataset.status)`)
 	f.screenshot("instance-connected")
 
+	// An image upload goes the same way.
+	img := filepath.Join(t.TempDir(), "dot.png")
+	writePNG(t, img)
+	f.do("clear the text", chromedp.SetValue(chromedp.CSS(`#send-form [name=text]`), "an image caption"))
+	f.do("choose the image", chromedp.SetUploadFiles(chromedp.CSS(`#send-form [name=file]`), []string{img}))
+	f.do("forget the last status", chromedp.Evaluate[chromedp.Void](`document.querySelector('#test-status').remove()`))
+	f.submit("#send-form")
+	f.waitJS("image delivered", `["delivered","read"].includes(document.querySelector('#test-status')?.dataset.status)`)
+
 	// Instances list shows it connected.
 	f.do("instances", chromedp.Navigate(f.url+"/#/instances"))
 	f.waitJS("instances list", `[...document.querySelectorAll('#instance-list .badge')].some(b => b.dataset.status === "connected")`)
@@ -228,6 +242,7 @@ func (f *flow) run(h *hook) {
 	f.do("history", chromedp.Evaluate[chromedp.Void](`location.hash = document.querySelector('[data-instance=support]').getAttribute('href') + "/messages"`))
 	f.waitJS("message in history", `document.querySelector('#message-list')?.textContent.includes("hello from the console")`)
 	f.checkAxe("messages")
+	f.waitJS("image preview", `[...document.querySelectorAll('#message-list img')].some(i => i.src.startsWith("blob:") && i.naturalWidth > 0)`)
 
 	// A webhook: the secret is shown once, the test event is delivered and
 	// the delivery log shows it.
@@ -242,6 +257,23 @@ func (f *flow) run(h *hook) {
 	}
 	f.checkAxe("webhooks")
 	f.screenshot("webhooks")
+
+	// An API key is shown once, works, and is revoked.
+	f.do("keys tab", chromedp.Evaluate[chromedp.Void](`location.hash = location.hash.replace(/webhooks$/, "keys")`))
+	f.fill("#key-form", map[string]string{"name": "ci"})
+	f.submit("#key-form")
+	f.waitJS("key shown once", `document.querySelector('#key-secret')?.textContent.startsWith("wag_")`)
+	key := eval[string](f, `document.querySelector('#key-secret').textContent`)
+	if code := apiStatus(t, f.url+"/api/v1/instance", key); code != 200 {
+		t.Fatalf("the new key: got %d on /api/v1/instance, want 200", code)
+	}
+	f.checkAxe("keys")
+	f.do("accept confirmations", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true`))
+	f.do("revoke", chromedp.Click(chromedp.Search(`//button[text()="Revoke"]`)))
+	f.waitJS("key list empty", `document.querySelector('#key-list').textContent.includes("No keys yet")`)
+	if code := apiStatus(t, f.url+"/api/v1/instance", key); code != 401 {
+		t.Fatalf("the revoked key: got %d, want 401", code)
+	}
 
 	// A template with a live preview.
 	f.do("templates", chromedp.Navigate(f.url+"/#/templates"))
@@ -298,10 +330,26 @@ func (f *flow) run(h *hook) {
 	t.Logf("bulk progress values seen: %v", seen)
 	f.screenshot("bulk-progress")
 
-	// The chart counts the messages: 1 test + 6 bulk sends at least.
+	// A slow bulk of plain text is paused, resumed and cancelled.
+	f.do("bulk again", chromedp.Navigate(f.url+"/#/bulk"), chromedp.WaitVisible(chromedp.CSS(`#bulk-form`)))
+	f.fill("#bulk-form", map[string]string{"text": "slow news", "minDelayMs": "1500", "maxDelayMs": "1500"})
+	f.do("upload CSV", chromedp.SetUploadFiles(chromedp.CSS(`#bulk-form [name=csv]`), []string{csv}))
+	f.waitJS("bulk preview", `document.querySelector('#bulk-preview')?.textContent.includes("slow news")`)
+	f.submit("#bulk-form")
+	f.click("#bulk-pause")
+	f.waitJS("paused", `document.querySelector('#bulk-status')?.dataset.status === "paused"`)
+	f.click("#bulk-resume")
+	f.waitJS("running", `document.querySelector('#bulk-status')?.dataset.status === "running"`)
+	f.click("#bulk-cancel")
+	f.waitJS("cancelled", `document.querySelector('#bulk-status')?.dataset.status === "cancelled"`)
+	if sent := eval[int](f, `Number(document.querySelector('#bulk-progress').dataset.sent)`); sent >= recipients {
+		t.Errorf("cancelled bulk: got %d of %d sent, want it stopped early", sent, recipients)
+	}
+
+	// The chart counts the messages: 2 tests + 6 bulk sends at least.
 	f.do("stats", chromedp.Navigate(f.url+"/#/stats"))
 	f.waitJS("chart", `document.querySelectorAll('#stats-chart rect[data-series=sent], #stats-chart rect[data-series=delivered], #stats-chart rect[data-series=read]').length > 0`)
-	f.waitJS("totals", `(() => { const n = (k) => Number(document.querySelector('[data-total='+k+']').textContent); return n("sent") + n("delivered") + n("read") >= 7 })()`)
+	f.waitJS("totals", `(() => { const n = (k) => Number(document.querySelector('[data-total='+k+']').textContent); return n("sent") >= 8 })()`)
 	f.checkAxe("stats")
 	f.screenshot("stats")
 
@@ -323,4 +371,33 @@ func (f *flow) run(h *hook) {
 	f.waitJS("still logged out", `!!document.querySelector('#login-form')`)
 	f.checkAxe("login")
 	t.Logf("axe violations by impact: %v (serious and critical fail the test)", f.axe)
+}
+
+// writePNG writes a small PNG image.
+func writePNG(t *testing.T, path string) {
+	t.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range 16 {
+		m.Set(i, i, color.RGBA{R: 11, G: 110, B: 79, A: 255})
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// apiStatus is the status of a GET with a bearer token.
+func apiStatus(t *testing.T, url, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -451,6 +451,10 @@ export async function bulkPage(el, bulkId) {
     field("Template", "templateId", { tag: "select", options: [["", "— none: use the text below —"], ...tpls.data.map((t) => [t.id, t.name])], onchange: () => remap() }),
     field("Text", "text", { tag: "textarea", maxlength: 4096, oninput: () => remap() }, "Used when no template is chosen."),
     field("CSV file", "csv", { type: "file", accept: ".csv,text/csv", onchange: (e) => readCSV(e.target.files[0]) }, "First row: column names. One recipient per row (up to 10,000)."),
+    h("div", { class: "row" },
+      field("Min. pause (ms)", "minDelayMs", { type: "number", min: 0, max: 60000, inputmode: "numeric" }),
+      field("Max. pause (ms)", "maxDelayMs", { type: "number", min: 0, max: 60000, inputmode: "numeric" })),
+    h("p", { class: "hint muted" }, "The pause between two sends; empty: the instance's send delay."),
     mapBox, prev,
   ], async (v) => {
     if (!rows.length) throw Object.assign(new Error("choose a CSV file first"), { fields: [{ field: "csv", message: "choose a CSV file with a header row" }] });
@@ -463,6 +467,10 @@ export async function bulkPage(el, bulkId) {
     });
     const body = { recipients };
     if (v.templateId) body.templateId = v.templateId; else body.text = v.text;
+    if (v.minDelayMs !== "" || v.maxDelayMs !== "") {
+      const min = Number(v.minDelayMs || v.maxDelayMs), max = Number(v.maxDelayMs || v.minDelayMs);
+      body.pacing = { minDelayMs: min, maxDelayMs: max };
+    }
     const b = await A.post(`/instances/${v.instanceId}/bulk`, body);
     go("#/bulk/" + b.id);
     return "Bulk started.";
@@ -515,6 +523,7 @@ async function bulkProgress(el, id) {
     bar.max = b.total;
     bar.value = done;
     bar.dataset.done = String(done);
+    bar.dataset.sent = String(b.sent + b.delivered + b.read);
     clear(st, badge(b.status, "bulk-status"), ` ${done} of ${b.total} processed · sent ${b.sent} · delivered ${b.delivered} · read ${b.read} · failed ${b.failed}`);
     const act = (label, verb) => h("button", { type: "button", class: "secondary", id: "bulk-" + verb, onclick: (e) =>
       action(e.target, () => A.post(`/bulk/${id}/${verb}`).then((x) => { if (x && x.status) { b = { ...b, ...x }; render(); } }), label + ": done.") }, label);

@@ -107,18 +107,23 @@ export function clearErrors(f) {
 
 export function showError(f, err, out) {
   let placed = 0;
+  const rest = [];
   for (const fe of err.fields || []) {
-    const name = String(fe.field || "").split(/[.[]/)[0];
-    const box = f.querySelector(`[data-field="${CSS.escape(name)}"]`);
-    if (box) {
-      box.querySelector(".err").textContent = fe.message;
-      const input = box.querySelector("input,select,textarea");
-      if (input) { input.setAttribute("aria-invalid", "true"); if (!placed) input.focus(); }
-      placed++;
+    const full = String(fe.field || "");
+    const parts = full.split(/[.[\]]+/).filter(Boolean);
+    let box = null;
+    for (const name of [full, parts[parts.length - 1], parts[0]]) {
+      if (name && (box = f.querySelector(`[data-field="${CSS.escape(name)}"]`))) break;
     }
+    if (!box) { rest.push(`${full}: ${fe.message}`); continue; }
+    box.querySelector(".err").textContent = fe.message;
+    const input = box.querySelector("input,select,textarea");
+    if (input) { input.setAttribute("aria-invalid", "true"); if (!placed) input.focus(); }
+    placed++;
   }
   out.className = "result error";
-  out.textContent = (err.message || "Failed") + (err.status ? ` (${err.status}${err.code ? " " + err.code : ""})` : "");
+  out.textContent = (err.message || "Failed") + (err.status ? ` (${err.status}${err.code ? " " + err.code : ""})` : "") +
+    (rest.length ? " — " + rest.slice(0, 5).join("; ") + (rest.length > 5 ? ` (and ${rest.length - 5} more)` : "") : "");
 }
 
 // action runs fn behind a button with progress and a result message.
