@@ -34,7 +34,7 @@ func TestConsoleFlow(t *testing.T) {
 	chromium := chromiumPath(t)
 	for _, b := range []backend{sqlite, postgres, postgresRedis} {
 		t.Run(b.name, func(t *testing.T) {
-			srv := startSandbox(t, b)
+			srv := startSandbox(t, b, nil)
 			ctx := browser(t, chromium, 1100, 800)
 			f := &flow{t: t, ctx: ctx, url: srv.URL, shots: b.name == "sqlite" && os.Getenv("UPDATE_SCREENSHOTS") == "1"}
 			f.run(newHook(t))

@@ -60,7 +60,7 @@ func chromiumPath(t *testing.T) string {
 }
 
 // startSandbox runs a simulator and a sandbox wagate on b.
-func startSandbox(t *testing.T, b backend) *testserver.Server {
+func startSandbox(t *testing.T, b backend, extra map[string]string) *testserver.Server {
 	t.Helper()
 	sim := wasim.New(wasim.Options{ReceiptDelay: 300 * time.Millisecond})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
@@ -77,6 +77,7 @@ func startSandbox(t *testing.T, b backend) *testserver.Server {
 		"WAGATE_WEBHOOK_ALLOW_PRIVATE": "true",
 	}
 	maps.Copy(env, b.env(t))
+	maps.Copy(env, extra)
 	srv, err := testserver.Start(context.Background(), env)
 	if err != nil {
 		t.Fatalf("start server on %s: %v", b.name, err)
