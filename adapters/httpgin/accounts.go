@@ -50,7 +50,7 @@ func (a *api) register(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	sub, t := subscriptionDTO(acc.Subscription), tokensDTO(tok)
+	sub, t := subscriptionDTO(acc.Subscription), a.issueTokens(c, tok)
 	c.JSON(http.StatusCreated, accountResp{User: userDTO(acc.User), Subscription: &sub, Tokens: &t})
 }
 
@@ -65,22 +65,34 @@ func (a *api) login(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	t := tokensDTO(tok)
+	t := a.issueTokens(c, tok)
 	c.JSON(http.StatusOK, accountResp{User: userDTO(u), Tokens: &t})
 }
 
 func (a *api) refresh(c *gin.Context) {
 	var req refreshReq
-	if err := decodeJSON(c, &req); err != nil {
+	// In console mode the token comes from the cookie and the body may be
+	// empty; elsewhere the body is required.
+	decodeBody := decodeJSON
+	if consoleMode(c) {
+		decodeBody = decodeOptionalJSON
+	}
+	if err := decodeBody(c, &req); err != nil {
 		a.fail(c, err)
 		return
+	}
+	if req.RefreshToken == "" {
+		req.RefreshToken = cookieRefreshToken(c)
 	}
 	tok, err := a.svc.Tenancy.Refresh(ctx(c), req.RefreshToken, client(c))
 	if err != nil {
+		if consoleMode(c) {
+			a.clearRefreshCookie(c)
+		}
 		a.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"tokens": tokensDTO(tok)})
+	c.JSON(http.StatusOK, gin.H{"tokens": a.issueTokens(c, tok)})
 }
 
 func (a *api) logout(c *gin.Context) {
@@ -88,6 +100,12 @@ func (a *api) logout(c *gin.Context) {
 	if err := decodeOptionalJSON(c, &req); err != nil {
 		a.fail(c, err)
 		return
+	}
+	if req.RefreshToken == "" {
+		req.RefreshToken = cookieRefreshToken(c)
+	}
+	if consoleMode(c) {
+		a.clearRefreshCookie(c)
 	}
 	if err := a.svc.Tenancy.Logout(ctx(c), principal(c), req.RefreshToken); err != nil {
 		a.fail(c, err)

@@ -222,6 +222,8 @@ func (a *api) routes(e *gin.Engine) {
 	e.GET("/metrics", a.metricsAuth, gin.WrapH(a.metricsHandler()))
 	e.GET("/openapi.json", a.openAPI)
 	e.GET("/docs", a.docs)
+	e.GET("/", a.consoleIndex)
+	e.GET("/console/*file", a.consoleFile)
 
 	v1 := e.Group("/api/v1", a.checkQuery)
 

@@ -33,11 +33,13 @@ const (
 // modules keep their own finer rules (API key scopes, the owner rules of
 // the members module, platform admins).
 var routeRoles = map[string]need{
-	"GET /healthz":      open,
-	"GET /readyz":       open,
-	"GET /metrics":      open,
-	"GET /openapi.json": open,
-	"GET /docs":         open,
+	"GET /healthz":       open,
+	"GET /readyz":        open,
+	"GET /metrics":       open,
+	"GET /openapi.json":  open,
+	"GET /docs":          open,
+	"GET /":              open, // the console's page: it signs in through the API
+	"GET /console/*file": open, // its scripts and styles
 
 	"POST /api/v1/auth/register":          open,
 	"POST /api/v1/auth/login":             open,
