@@ -85,6 +85,17 @@ type AuditEntry struct {
 	IP             string
 	UserAgent      string
 	Details        map[string]any
+	// Actor names the acting member as the audit log is read (the
+	// tenancy module fills it from the member list; stores neither keep
+	// nor return it): nil for API keys, events without a user and members
+	// since removed.
+	Actor *AuditActor
+}
+
+// AuditActor is the member behind an audit entry, as they are now.
+type AuditActor struct {
+	Email, Name string
+	Role        MemberRole
 }
 
 // SubscriptionSummary is a subscription with its usage, as clients see it.

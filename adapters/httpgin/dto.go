@@ -82,6 +82,16 @@ type AuditDTO struct {
 	IP            *string        `json:"ip"`
 	UserAgent     *string        `json:"userAgent"`
 	Details       map[string]any `json:"details"`
+	// Actor names the acting member (SPEC §17); null for API keys,
+	// events without a user and members since removed.
+	Actor *AuditActorDTO `json:"actor"`
+}
+
+// AuditActorDTO is the member behind an audit entry.
+type AuditActorDTO struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
 }
 
 func userDTO(u ports.User) UserDTO {
@@ -145,8 +155,15 @@ func auditDTO(e ports.AuditEntry) AuditDTO {
 		ActorUserID: optString(string(e.ActorUserID)), ActorAPIKeyID: optString(string(e.ActorAPIKeyID)),
 		TargetType: optString(e.TargetType), TargetID: optString(e.TargetID),
 		IP: optString(e.IP), UserAgent: optString(e.UserAgent),
-		Details: details,
+		Details: details, Actor: auditActorDTO(e.Actor),
 	}
+}
+
+func auditActorDTO(a *ports.AuditActor) *AuditActorDTO {
+	if a == nil {
+		return nil
+	}
+	return &AuditActorDTO{Email: a.Email, Name: a.Name, Role: string(a.Role)}
 }
 
 func optString(s string) *string {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/wagate/wagate/ports"
@@ -146,7 +147,30 @@ func (s *Service) ListAudit(ctx context.Context, p ports.Principal, page ports.P
 	if err != nil {
 		return ports.Page[ports.AuditEntry]{}, fmt.Errorf("list audit: %w", err)
 	}
+	if err := s.nameActors(ctx, p.SubscriptionID, out.Items); err != nil {
+		return ports.Page[ports.AuditEntry]{}, err
+	}
 	return out, nil
+}
+
+// nameActors sets the Actor of entries made by members: one read of the
+// member list, which MaxMembers keeps within one page.
+func (s *Service) nameActors(ctx context.Context, sub ports.SubscriptionID, entries []ports.AuditEntry) error {
+	if !slices.ContainsFunc(entries, func(e ports.AuditEntry) bool { return e.ActorUserID != "" }) {
+		return nil
+	}
+	members, err := s.d.Stores.Members.ListMembers(ctx, sub, ports.PageRequest{Limit: ports.MaxPageLimit})
+	if err != nil {
+		return fmt.Errorf("list members: %w", err)
+	}
+	byID := make(map[ports.UserID]*ports.AuditActor, len(members.Items))
+	for _, u := range members.Items {
+		byID[u.ID] = &ports.AuditActor{Email: u.Email, Name: u.Name, Role: u.MemberRole}
+	}
+	for i := range entries {
+		entries[i].Actor = byID[entries[i].ActorUserID]
+	}
+	return nil
 }
 
 // CreateUser creates a user with a subscription of their own, for the

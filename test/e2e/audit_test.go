@@ -37,7 +37,7 @@ func TestAuditLog(t *testing.T) {
 
 		var actions []string
 		for _, e := range entries {
-			wantKeys(t, "audit entry", e, "id", "at", "action", "actorUserId", "actorApiKeyId", "targetType", "targetId", "ip", "userAgent", "details")
+			wantKeys(t, "audit entry", e, "id", "at", "action", "actorUserId", "actorApiKeyId", "targetType", "targetId", "ip", "userAgent", "details", "actor")
 			actions = append(actions, str(e, "action"))
 		}
 		for _, want := range []struct {

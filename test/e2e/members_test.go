@@ -167,10 +167,12 @@ func TestMembers(t *testing.T) {
 		}
 		// The developer's role change was made by the admin.
 		byAdmin := slices.ContainsFunc(entries, func(e map[string]any) bool {
-			return str(e, "action") == "member.role_changed" && str(e, "actorUserId") == adm.UserID && str(e, "targetId") == dev.UserID
+			actor, _ := e["actor"].(map[string]any)
+			return str(e, "action") == "member.role_changed" && str(e, "actorUserId") == adm.UserID && str(e, "targetId") == dev.UserID &&
+				str(actor, "email") == adm.Email && str(actor, "role") == "owner"
 		})
 		if !byAdmin {
-			t.Errorf("got no member.role_changed entry by the admin %s on %s", adm.UserID, dev.UserID)
+			t.Errorf("got no member.role_changed entry by the admin %s (named by email and current role) on %s", adm.UserID, dev.UserID)
 		}
 	})
 }

@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		{"TxBinding", testTxBinding},
 		{"TxIdempotency", testTxIdempotency},
 		{"InstanceLimitRace", testInstanceLimitRace},
+		{"Members", testMembers},
+		{"Invitations", testInvitations},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,7 +97,7 @@ func (f *fixture) user(sub ports.SubscriptionID, email string) ports.User {
 	f.t.Helper()
 	u := ports.User{
 		ID: ports.UserID(newID()), SubscriptionID: sub, Email: email, Name: "Ada",
-		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=2$c2FsdA$aGFzaA", Role: ports.RoleOwner,
+		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=2$c2FsdA$aGFzaA", Role: ports.RoleOwner, MemberRole: ports.MemberOwner,
 		TokenVersion: 1, CreatedAt: base, UpdatedAt: base,
 	}
 	if err := f.s.Users.CreateUser(f.ctx, u); err != nil {
