@@ -319,6 +319,14 @@ func TestAnyRequestOnAnyNode(t *testing.T) {
 	for range 3 { // the holder and both others
 		wantChecked(t, l.checkContacts(id))
 	}
+	// Presence, with the instance's API key, on each node in turn.
+	key := l.want(l.do("POST", "/api/v1/instances/"+id+"/api-keys", map[string]any{"name": "roaming"}), http.StatusCreated, "API key")
+	user := l.token
+	l.token = str(key.body, "key")
+	for range 3 {
+		l.want(l.do("POST", "/api/v1/chats/15550001111/presence", map[string]any{"state": "typing"}), http.StatusOK, "presence")
+	}
+	l.token = user
 	sent := l.want(l.do("POST", "/api/v1/instances/"+id+"/messages/text", map[string]any{"to": "+15550002222", "text": "from any node"}),
 		http.StatusAccepted, "send")
 	msg := str(sent.body, "id")
@@ -341,6 +349,31 @@ func TestAnyRequestOnAnyNode(t *testing.T) {
 	wantChecked(t, l.checkContacts(id))
 	l.want(l.do("POST", "/api/v1/instances/"+id+"/logout", nil), http.StatusAccepted, "logout")
 	l.status(id, "logged_out", 30*time.Second)
+
+	// A pair code asked of a node that does not hold the pairing: the
+	// holder hands it out, and the QR codes stop on every node. Deleting
+	// the instance through any node stops the pairing.
+	inst = l.want(l.do("POST", "/api/v1/instances", map[string]any{"name": "by-code"}), http.StatusCreated, "create")
+	id3 := str(inst.body, "id")
+	l.want(l.do("POST", "/api/v1/instances/"+id3+"/connect", nil), http.StatusAccepted, "connect")
+	l.until(linkWait, http.StatusOK, "QR code", "GET", "/api/v1/instances/"+id3+"/qr", nil)
+	for _, p := range c.nodes {
+		if p.name == c.holders()[id3] {
+			continue
+		}
+		code, body := call(t, p, "POST", "/api/v1/instances/"+id3+"/pair-code", l.token, map[string]any{"phoneNumber": "+15550003333"})
+		if code != http.StatusOK || str(body, "code") == "" {
+			t.Fatalf("pair code on %s, which does not hold the pairing: got %d %v, want 200 with a code", p.name, code, body)
+		}
+		break
+	}
+	for range 2 {
+		a := l.do("GET", "/api/v1/instances/"+id3+"/qr", nil)
+		if a.code != http.StatusConflict || str(a.body, "code") != "not_awaiting_qr" {
+			t.Fatalf("QR code after a pair code, on %s: got %d %s, want 409 not_awaiting_qr", a.node, a.code, a.raw)
+		}
+	}
+	l.want(l.do("DELETE", "/api/v1/instances/"+id3, nil), http.StatusNoContent, "delete")
 
 	// The holder of a pairing dies: a connect is a clear 503 until the
 	// takeover, then pairing again works.
