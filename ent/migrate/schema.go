@@ -66,9 +66,9 @@ var (
 				Columns: []*schema.Column{AuditLogsColumns[1], AuditLogsColumns[0]},
 			},
 			{
-				Name:    "auditlog_at",
+				Name:    "auditlog_subscription_id_at",
 				Unique:  false,
-				Columns: []*schema.Column{AuditLogsColumns[2]},
+				Columns: []*schema.Column{AuditLogsColumns[1], AuditLogsColumns[2]},
 			},
 		},
 	}
@@ -376,9 +376,9 @@ var (
 				Columns: []*schema.Column{MessagesColumns[30], MessagesColumns[19], MessagesColumns[31]},
 			},
 			{
-				Name:    "message_created_at",
+				Name:    "message_subscription_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessagesColumns[25]},
+				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[25]},
 			},
 			{
 				Name:    "message_instance_id_status_id",
@@ -410,9 +410,9 @@ var (
 		PrimaryKey: []*schema.Column{MessageMediaColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "messagemedia_created_at",
+				Name:    "messagemedia_subscription_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{MessageMediaColumns[9]},
+				Columns: []*schema.Column{MessageMediaColumns[1], MessageMediaColumns[9]},
 			},
 		},
 	}
@@ -587,9 +587,9 @@ var (
 				Columns: []*schema.Column{WebhookDeliveriesColumns[7], WebhookDeliveriesColumns[13]},
 			},
 			{
-				Name:    "webhookdelivery_created_at",
+				Name:    "webhookdelivery_subscription_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{WebhookDeliveriesColumns[14]},
+				Columns: []*schema.Column{WebhookDeliveriesColumns[1], WebhookDeliveriesColumns[14]},
 			},
 			{
 				Name:    "webhookdelivery_endpoint_id_status_id",

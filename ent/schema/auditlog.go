@@ -30,6 +30,6 @@ func (AuditLog) Fields() []ent.Field {
 func (AuditLog) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("subscription_id", "id"),
-		index.Fields("at"), // the retention purge
+		index.Fields("subscription_id", "at"), // the retention purge
 	}
 }

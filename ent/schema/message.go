@@ -101,8 +101,9 @@ func (Message) Indexes() []ent.Index {
 		// A bulk's run takes its recipients in order; progress counts
 		// them by status.
 		index.Fields("bulk_id", "status", "bulk_seq"),
-		// The retention purge walks messages by age.
-		index.Fields("created_at"),
+		// The retention purge walks a subscription's messages by age: a
+		// range of this index, stopping at the batch's limit.
+		index.Fields("subscription_id", "created_at"),
 		// Sends of one instance go out in order: the oldest queued first.
 		// Partial: a bulk's thousands of queued recipients are sent by its
 		// run, and the sender's look-up must not wade through them.

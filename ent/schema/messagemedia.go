@@ -38,5 +38,5 @@ func (MessageMedia) Fields() []ent.Field {
 
 // Indexes of MessageMedia: the retention purge walks media by age.
 func (MessageMedia) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("created_at")}
+	return []ent.Index{index.Fields("subscription_id", "created_at")}
 }

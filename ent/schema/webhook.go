@@ -75,8 +75,8 @@ func (WebhookDelivery) Indexes() []ent.Index {
 		index.Fields("subscription_id", "endpoint_id", "id"),
 		// The relay looks for pending rows whose attempt is overdue.
 		index.Fields("status", "next_attempt_at"),
-		// The retention purge walks deliveries by age.
-		index.Fields("created_at"),
+		// The retention purge walks a subscription's deliveries by age.
+		index.Fields("subscription_id", "created_at"),
 		// Delivery in order: an endpoint's oldest pending row, without
 		// walking its delivered history.
 		index.Fields("endpoint_id", "status", "id"),
