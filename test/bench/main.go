@@ -7,6 +7,8 @@
 //     (scenarios.go), and kinds: video and poll sends next to text (issue
 //     13, kinds.go), on the embedded default (SQLite and its queue) and on
 //     PostgreSQL + Redis, in sandbox mode against a simulator in this process;
+//   - drain: 1 and 10 instances × 100 texts to all sent, pacing off, next
+//     to bare whatsmeow clients against the same simulator (ceiling.go);
 //   - idle: the resident memory of the real binary with no session (idle.go).
 //
 // -scenarios picks which run; -sqlite=false, -pg= and -redis= drop backends.
@@ -51,7 +53,7 @@ func bench() int {
 	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite (with the embedded queue)")
 	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create scratch databases on; empty skips PostgreSQL")
 	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL of the pg+redis backend of send, deliver and webhooks; empty skips that backend")
-	scenarios := flag.String("scenarios", "api,send,kinds,deliver,webhooks,idle", "comma-separated scenarios to run: api, send, kinds, deliver, webhooks, idle (resident memory of the real binary with no session)")
+	scenarios := flag.String("scenarios", "api,send,kinds,deliver,drain,webhooks,idle", "comma-separated scenarios to run: api, send, kinds, deliver, drain (1 and 10 instances × 100 texts next to bare whatsmeow clients), webhooks, idle (resident memory of the real binary with no session)")
 	var mc msgConfig
 	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
 	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
@@ -84,10 +86,10 @@ func bench() int {
 	chosen := map[string]bool{}
 	for _, s := range strings.Split(*scenarios, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "api", "send", "kinds", "deliver", "webhooks", "idle":
+		case "api", "send", "kinds", "deliver", "drain", "webhooks", "idle":
 			chosen[s] = true
 		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, deliver, webhooks or idle)\n", s)
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, deliver, drain, webhooks or idle)\n", s)
 			return 2
 		}
 	}
@@ -100,7 +102,7 @@ func bench() int {
 		return 2
 	}
 	mc.conc, mc.dur = *conc, *dur
-	mc.send, mc.kinds, mc.deliver, mc.webhooks = chosen["send"], chosen["kinds"], chosen["deliver"], chosen["webhooks"]
+	mc.send, mc.kinds, mc.deliver, mc.webhooks, mc.drain = chosen["send"], chosen["kinds"], chosen["deliver"], chosen["webhooks"], chosen["drain"]
 	if err := runAll(chosen["api"], mc, *sqlite, *pg, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
@@ -121,7 +123,7 @@ func runAll(api bool, mc msgConfig, sqlite bool, pgURL, redisURL string) error {
 			return err
 		}
 	}
-	if !mc.send && !mc.kinds && !mc.deliver && !mc.webhooks {
+	if !mc.send && !mc.kinds && !mc.deliver && !mc.webhooks && !mc.drain {
 		return nil
 	}
 	dir, err := os.MkdirTemp("", "wagate-bench-messaging-")
