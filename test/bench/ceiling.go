@@ -51,6 +51,7 @@ func (f ceilingFigures) rate() float64 { return float64(f.messages) / f.done.Sec
 // once; it measures from the first send to the last ack.
 func benchCeiling(sim *wasim.Server, dir string, n, per int) (ceilingFigures, error) {
 	f := ceilingFigures{clients: n, messages: n * per}
+	wasim.InstallCert() // as the server's sandbox mode does
 	clis := make([]*whatsmeow.Client, n)
 	defer func() {
 		for _, c := range clis {
