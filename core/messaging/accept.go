@@ -65,8 +65,9 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 	claim *ports.IdempotencyClaim[ports.Message], also func(ctx context.Context, st ports.Stores, m ports.Message) error) (ports.Message, error) {
 	// The checks read outside the write: an instance logged out a moment
 	// after its check fails the message at send time, as one logged out
-	// after the write would.
-	i, err := s.d.Stores.Instances.GetInstance(ctx, p.SubscriptionID, inst)
+	// after the write would. So may the check be a second old (the
+	// instance cache).
+	i, err := s.instances.get(ctx, s.d.Stores.Instances, s.d.Clock.Now(), p.SubscriptionID, inst)
 	if err != nil {
 		return ports.Message{}, fmt.Errorf("get instance: %w", err)
 	}

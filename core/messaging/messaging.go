@@ -78,6 +78,11 @@ type Config struct {
 	// under the same WhatsApp id; default 30 s, and always more than
 	// SendTimeout, so that a live send has given up before it is retaken.
 	ClaimStaleAfter time.Duration
+	// InstanceCacheTTL is how long the accept path trusts an instance it
+	// read (its tenant, status and JID) without reading it again, at most
+	// 1 s; the instance's status moves and its deletion drop it on this
+	// node at once (ForgetInstance). Zero: not cached.
+	InstanceCacheTTL time.Duration
 }
 
 // Defaults of Config.
@@ -122,6 +127,8 @@ type Service struct {
 	d    Deps
 	cfg  Config
 	pace *pacer
+	// instances caches the accept path's instance checks (nil: off).
+	instances *instanceCache
 }
 
 // New returns a Service.
@@ -130,5 +137,5 @@ func New(d Deps, cfg Config) *Service {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	cfg = cfg.withDefaults()
-	return &Service{d: d, cfg: cfg, pace: newPacer(cfg.SendDelayMin, cfg.SendDelayMax)}
+	return &Service{d: d, cfg: cfg, pace: newPacer(cfg.SendDelayMin, cfg.SendDelayMax), instances: newInstanceCache(cfg.InstanceCacheTTL)}
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/wagate/wagate/core/coretest"
 	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
@@ -225,30 +227,40 @@ func TestSendFailsWhenInstanceUnlinked(t *testing.T) {
 	}
 }
 
-// TestPacingOneInFlight: while a send of the instance is in flight, a
-// second job is deferred without using an attempt.
+// TestPacingOneInFlight: while a send job of the instance is in flight, a
+// second job leaves its message to the run in flight and ends; that run
+// sends it next, after the first.
 func TestPacingOneInFlight(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	first, second := e.send(t, "+15550001111"), e.send(t, "+15550002222")
 	inFlight, unblock := make(chan struct{}), make(chan struct{})
 	e.wa.SendFunc = func(ports.WAOutbound) (ports.WASent, error) {
-		close(inFlight)
-		<-unblock
+		select {
+		case <-inFlight:
+		default:
+			close(inFlight)
+			<-unblock
+		}
 		return ports.WASent{WAMessageID: "3EB0A"}, nil
 	}
 	done := make(chan error, 1)
 	go func() { done <- e.run(t, first.ID) }()
 	<-inFlight
-	err := e.run(t, second.ID)
-	if d := ports.RetryFor(err); !ports.IsCode(err, ports.ERateLimited) || d.CountsAsFailure || !d.Retry {
-		t.Errorf("a second send while one is in flight: got %v, want rate limited (retried, no attempt used)", err)
+	if err := e.run(t, second.ID); err != nil {
+		t.Errorf("a second job while one is in flight: got %v, want nil (the run in flight sends its message)", err)
+	}
+	if got := e.get(t, second.ID); got.Status != ports.MsgQueued || got.Attempts != 0 {
+		t.Errorf("message behind the send in flight: got %s with %d attempts, want queued with 0", got.Status, got.Attempts)
 	}
 	close(unblock)
 	if err := <-done; err != nil {
 		t.Fatalf("first send: %v", err)
 	}
-	if got := e.get(t, second.ID); got.Status != ports.MsgQueued || got.Attempts != 0 {
-		t.Errorf("deferred message: got %s with %d attempts, want queued with 0", got.Status, got.Attempts)
+	if got := e.get(t, second.ID); got.Status != ports.MsgSent || got.Attempts != 1 {
+		t.Errorf("message behind the send in flight, after it: got %s with %d attempts, want sent with 1", got.Status, got.Attempts)
+	}
+	if n := len(e.wa.Sends()); n != 2 {
+		t.Errorf("got %d sends, want 2", n)
 	}
 }
 
@@ -367,40 +379,35 @@ func TestInboundTextCleaned(t *testing.T) {
 	}
 }
 
-// A send wakes the instance's next message at once: the jobs waiting
-// behind a busy instance come back only after their retry delay (whole
-// seconds on asynq), which held a backlog to a few messages a second.
-func TestSendWakesTheNextMessage(t *testing.T) {
+// An instance drains its own queue: the job that takes the instance's
+// turn sends every message waiting, oldest first, back to back; the other
+// jobs find nothing left.
+func TestAnInstanceDrainsItsQueue(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	a, b := e.send(t, "+15550002222"), e.send(t, "+15550003333")
-	if err := e.run(t, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	wake, ok := e.queue.Take("wake:" + string(a.ID))
-	if !ok {
-		t.Fatalf("got jobs %v, want a wake-up after the send of %s", e.queue.Jobs(), a.ID)
-	}
-	if err := e.svc.HandleSend(t.Context(), ports.Delivery{Job: wake, Attempt: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if got := e.get(t, b.ID).Status; got != ports.MsgSent {
-		t.Errorf("second message after the wake-up: got %s, want sent", got)
-	}
-	// b's own job finds nothing left and ends; the last wake-up too.
+	a, b, c := e.send(t, "+15550002222"), e.send(t, "+15550003333"), e.send(t, "+15550004444")
 	if err := e.run(t, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	last, ok := e.queue.Take("wake:" + string(b.ID))
-	if !ok {
-		t.Fatalf("got jobs %v, want a wake-up after the send of %s", e.queue.Jobs(), b.ID)
+	for _, m := range []ports.Message{a, b, c} {
+		if got := e.get(t, m.ID); got.Status != ports.MsgSent || got.Attempts != 1 {
+			t.Errorf("%s after one job: got %s with %d attempts, want sent with 1", m.To, got.Status, got.Attempts)
+		}
 	}
-	if err := e.svc.HandleSend(t.Context(), ports.Delivery{Job: last, Attempt: 1}); err != nil {
-		t.Fatal(err)
+	for _, m := range []ports.Message{c, a} {
+		if err := e.run(t, m.ID); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if n := len(e.wa.Sends()); n != 2 {
-		t.Errorf("got %d sends, want 2", n)
+	if d := cmp.Diff([]string{"15550002222", "15550003333", "15550004444"}, sentTo(e.wa)); d != "" {
+		t.Errorf("sends (-want +got):\n%s", d)
 	}
 	if e.queue.Len() != 0 {
 		t.Errorf("got jobs %v left, want none", e.queue.Jobs())
+	}
+	// A wake-up job an earlier version enqueued does nothing.
+	wake := ports.Delivery{Job: ports.Job{ID: "wake:" + string(a.ID), Type: messaging.JobSend,
+		Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(a.ID) + `","wake":true}`)}, Attempt: 1}
+	if err := e.svc.HandleSend(t.Context(), wake); err != nil || len(e.wa.Sends()) != 3 {
+		t.Errorf("an old wake-up: got %v and %d sends, want nil and 3", err, len(e.wa.Sends()))
 	}
 }

@@ -12,23 +12,28 @@ import (
 // pacer keeps one send in flight per instance and a jittered pause between
 // two sends of an instance, in this process. With one node running the
 // send worker that is the whole rule; with several, the instance's lease
-// owner (SPEC §14) will be the only one sending its messages.
+// owner (SPEC §14) is the only one sending its messages.
 //
-// A job that finds its instance busy is deferred (ERateLimited, which does
-// not use up an attempt) rather than waiting: a waiting job would hold a
-// worker that other instances' messages need. Deferring does not reorder
-// an instance's messages: whichever job holds the slot sends the
-// instance's oldest message (HandleSend).
+// The send job that takes an instance's turn drains the instance's queue:
+// it sends the oldest message, pauses, sends the next, until none is left
+// (HandleSend). A send job of the instance that comes meanwhile has
+// nothing to do but say so (join marks the turn to look again before it is
+// given back) and ends: its message goes out in the holder's run, in
+// order, and the holder's job, still in the queue until its run ends,
+// comes back to finish the work should the process stop. A bulk's turn
+// (TakeTurn) sends only its own messages, so a send job that finds one
+// holding the turn is deferred (ERateLimited, which does not use up an
+// attempt), and so is a bulk step that finds the turn taken.
 type pacer struct {
 	min, max time.Duration
 
 	mu   sync.Mutex
-	busy map[ports.InstanceID]bool
+	held map[ports.InstanceID]*slot
 	last map[ports.InstanceID]time.Time // when the last send started
 }
 
 func newPacer(minDelay, maxDelay time.Duration) *pacer {
-	return &pacer{min: minDelay, max: maxDelay, busy: map[ports.InstanceID]bool{}, last: map[ports.InstanceID]time.Time{}}
+	return &pacer{min: minDelay, max: maxDelay, held: map[ports.InstanceID]*slot{}, last: map[ports.InstanceID]time.Time{}}
 }
 
 // busyRetry is how soon a job deferred by a busy instance runs again.
@@ -39,21 +44,52 @@ type slot struct {
 	p     *pacer
 	inst  ports.InstanceID
 	until time.Time // the pause since the last send ends here
+	// drains marks a send job's turn, which sends every message of the
+	// instance that is due; more, that a send job of the instance came
+	// while it was held (both guarded by p.mu).
+	drains, more bool
 }
 
-// acquire takes the instance's turn; ERateLimited if it is taken.
+// acquire takes the instance's turn for a caller that picks its own
+// messages; ERateLimited if it is taken.
 func (p *pacer) acquire(inst ports.InstanceID) (*slot, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.busy[inst] {
-		return nil, &ports.Error{Code: ports.ERateLimited, Message: "another send of the instance is in flight", RetryAfter: max(busyRetry, p.min)}
+	if p.held[inst] != nil {
+		return nil, p.busy()
 	}
-	p.busy[inst] = true
-	until := time.Time{}
+	return p.take(inst, false), nil
+}
+
+// join takes the instance's turn for a send job, which drains the
+// instance's queue. When another send job holds it, join tells the holder
+// to look for messages again before it gives the turn back and returns
+// nil, nil: the holder sends them. ERateLimited while a bulk holds it.
+func (p *pacer) join(inst ports.InstanceID) (*slot, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if h := p.held[inst]; h != nil {
+		if !h.drains {
+			return nil, p.busy()
+		}
+		h.more = true
+		return nil, nil
+	}
+	return p.take(inst, true), nil
+}
+
+func (p *pacer) busy() error {
+	return &ports.Error{Code: ports.ERateLimited, Message: "another send of the instance is in flight", RetryAfter: max(busyRetry, p.min)}
+}
+
+// take gives inst's turn to a new slot. Caller holds mu.
+func (p *pacer) take(inst ports.InstanceID, drains bool) *slot {
+	s := &slot{p: p, inst: inst, drains: drains}
 	if last, ok := p.last[inst]; ok {
-		until = last.Add(p.delay())
+		s.until = last.Add(p.delay())
 	}
-	return &slot{p: p, inst: inst, until: until}, nil
+	p.held[inst] = s
+	return s
 }
 
 // delay is a random pause between min and max.
@@ -83,13 +119,36 @@ func (s *slot) wait(ctx context.Context) error {
 // sending records that a send starts now: the next pause counts from here.
 func (s *slot) sending() {
 	s.p.mu.Lock()
-	s.p.last[s.inst] = time.Now()
+	now := time.Now()
+	s.p.last[s.inst] = now
+	s.until = now.Add(s.p.delay())
 	s.p.mu.Unlock()
 }
 
-// release gives the turn back.
+// done gives the turn back when no send job of the instance came since
+// the holder last looked for messages, and reports whether it did; else
+// the holder looks again.
+func (s *slot) done() bool {
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	if s.more {
+		s.more = false
+		return false
+	}
+	s.free()
+	return true
+}
+
+// release gives the turn back (again: a no-op after done).
 func (s *slot) release() {
 	s.p.mu.Lock()
-	delete(s.p.busy, s.inst)
+	s.free()
 	s.p.mu.Unlock()
+}
+
+// free gives the turn back. Caller holds p.mu.
+func (s *slot) free() {
+	if s.p.held[s.inst] == s {
+		delete(s.p.held, s.inst)
+	}
 }

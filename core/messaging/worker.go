@@ -50,22 +50,28 @@ func (s *Service) enqueue(ctx context.Context, m ports.Message) error {
 // HandleSend runs one send job. The job wakes its message's instance
 // rather than naming what to send: holding the instance's turn, it sends
 // the instance's oldest message still to send (queued, or sending with a
-// claim gone stale), so an instance's messages go out in the order they
-// were accepted whichever of their jobs runs first. A run sends at most one
-// message, then wakes the instance again (wake) so that the next goes out
-// without waiting for its own job's retry; a run that finds nothing left
-// (a duplicate job, or the other jobs of the instance were faster) does
-// nothing. While the instance is disconnected the oldest message goes back
-// to queued and the job is retried with backoff, until MaxAge has passed
-// (then failed, instance_not_connected): later messages wait behind it,
-// which is what order means. A recipient WhatsApp refuses fails the
-// message. Another send of the same instance in flight, its pause not yet
-// over, or an oldest message whose claim is still fresh, defers the job
-// without using an attempt.
+// claim gone stale), then the next once the pause allows, and so on until
+// none is left (drain), so an instance's messages go out in the order they
+// were accepted whichever of their jobs runs first, back to back. A job
+// of the instance that runs meanwhile tells the holder to look again and
+// ends (pacer.join); one that finds nothing left (a duplicate job) does
+// nothing. While the instance is disconnected the oldest message goes
+// back to queued and the job is retried with backoff, until MaxAge has
+// passed (then failed, instance_not_connected): later messages wait
+// behind it, which is what order means. A recipient WhatsApp refuses
+// fails the message. A bulk holding the instance's turn, or an oldest
+// message whose claim is still fresh, defers the job without using an
+// attempt.
 func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	var job sendJob
 	if err := json.Unmarshal(d.Payload, &job); err != nil || job.Sub == "" || job.ID == "" {
 		return ports.Errorf(ports.EInvalid, "send job %s: bad payload", d.ID)
+	}
+	if job.Wake {
+		// A wake-up enqueued by an earlier version, after a send: the
+		// run that sent drains the instance now, and the messages still
+		// waiting have their own jobs.
+		return nil
 	}
 	m, err := s.d.Stores.Messages.GetMessage(ctx, job.Sub, job.ID)
 	if ports.IsCode(err, ports.ENotFound) {
@@ -74,65 +80,70 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("get message %s: %w", job.ID, err)
 	}
-	sent, err := s.sendOldest(ctx, m)
-	if job.Wake && err != nil {
-		// A wake-up is a shortcut: the waiting messages' own jobs retry.
-		s.d.Log.Debug("send wake-up deferred to the messages' jobs", "instance", string(m.InstanceID), "err", err)
-		return nil
-	}
-	if err == nil && sent != nil {
-		s.wake(ctx, *sent)
-	}
-	return err
+	return s.drain(ctx, m)
 }
 
-// sendOldest sends the oldest message of m's instance while holding the
-// instance's turn; it returns the message it took (nil if none).
-func (s *Service) sendOldest(ctx context.Context, m ports.Message) (*ports.Message, error) {
+// drainFor bounds how long one run drains an instance's queue: a backlog
+// paced at seconds a message would otherwise hold a worker that other
+// instances' messages need. The run then defers its job, which comes back
+// to go on.
+const drainFor = 10 * time.Second
+
+// drain sends the messages of m's instance, oldest first, while holding
+// the instance's turn, until none is left. It returns nil once none is
+// left, or when another run drains the instance (it was told to look
+// again); an error when it stops with messages left, which keeps its job
+// in the queue to go on later: the other jobs of the instance that ended
+// while it held the turn count on it.
+func (s *Service) drain(ctx context.Context, m ports.Message) error {
 	if err := s.checkOwner(ctx, m); err != nil {
-		return nil, err
+		return err
 	}
-	slot, err := s.pace.acquire(m.InstanceID)
-	if err != nil {
-		return nil, err
+	slot, err := s.pace.join(m.InstanceID)
+	if err != nil || slot == nil {
+		return err
 	}
 	defer slot.release()
-	if err := slot.wait(ctx); err != nil {
-		return nil, ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
-	}
-	next, err := s.d.Stores.Messages.NextToSend(ctx, m.SubscriptionID, m.InstanceID)
-	if ports.IsCode(err, ports.ENotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("next message of %s: %w", m.InstanceID, err)
-	}
-	now := s.d.Clock.Now()
-	if next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(now)) {
-		// Claimed by a worker that may still be sending it (another node,
-		// or one that died a moment ago): the later messages wait until
-		// it is sent or its claim goes stale.
-		wait := max(next.UpdatedAt.Sub(s.staleBefore(now)), 0) + time.Second
-		return nil, &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message is being sent", RetryAfter: wait}
-	}
-	return &next, s.send(ctx, next, slot)
-}
-
-// wake enqueues a wake-up of the instance of sent, once its turn is free:
-// the jobs of the messages waiting behind it were deferred and come back
-// only after their retry delay (whole seconds on asynq, so a backlog of one
-// instance went out at a few messages a second); the wake-up sends the
-// next one as soon as the pause allows. Its id follows from the message
-// sent, so a run repeated after a crash enqueues it once. One that finds
-// nothing left to send ends there.
-func (s *Service) wake(ctx context.Context, sent ports.Message) {
-	payload, err := json.Marshal(sendJob{Sub: sent.SubscriptionID, ID: sent.ID, Wake: true})
-	if err != nil {
-		return
-	}
-	err = s.d.Queue.Enqueue(ctx, ports.Job{ID: "wake:" + string(sent.ID), Type: JobSend, Payload: payload, MaxAttempts: 1})
-	if err != nil && !ports.IsCode(err, ports.EConflict) {
-		s.d.Log.Debug("enqueue send wake-up; the messages' own jobs will run", "instance", string(sent.InstanceID), "err", err)
+	stop := time.Now().Add(drainFor)
+	var last ports.MessageID
+	for {
+		next, err := s.d.Stores.Messages.NextToSend(ctx, m.SubscriptionID, m.InstanceID)
+		if ports.IsCode(err, ports.ENotFound) {
+			if slot.done() {
+				return nil
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("next message of %s: %w", m.InstanceID, err)
+		}
+		now := s.d.Clock.Now()
+		if next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(now)) {
+			// Claimed by a worker that may still be sending it (another node,
+			// or one that died a moment ago): the later messages wait until
+			// it is sent or its claim goes stale.
+			wait := max(next.UpdatedAt.Sub(s.staleBefore(now)), 0) + time.Second
+			return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message is being sent", RetryAfter: wait}
+		}
+		if next.ID == last {
+			// The send left it to send: should that ever happen without an
+			// error, the job comes back rather than spin.
+			return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message did not move", RetryAfter: time.Second}
+		}
+		if last != "" && time.Now().After(stop) {
+			return &ports.Error{Code: ports.ERateLimited, Message: "drained the instance long enough; the rest goes on later",
+				RetryAfter: max(time.Until(slot.until), 0)}
+		}
+		if err := slot.wait(ctx); err != nil {
+			return ports.Errorf(ports.EUnavailable, "send %s: %v", next.ID, err)
+		}
+		if err := ctx.Err(); err != nil {
+			return ports.Errorf(ports.EUnavailable, "send %s: %v", next.ID, err)
+		}
+		if err := s.send(ctx, next, slot); err != nil {
+			return err
+		}
+		last = next.ID
 	}
 }
 

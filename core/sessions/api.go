@@ -62,6 +62,10 @@ type Deps struct {
 	// node holding it (with WhatsApp wrapped by nodecalls.NewWhatsApp);
 	// nil: this node holds every instance it was asked to connect.
 	Calls *nodecalls.Router
+	// InstanceChanged, when set, hears of an instance whose status moved
+	// or that was deleted, so that what other modules cached of it on
+	// this node goes (the accept path's instance check).
+	InstanceChanged func(ports.InstanceID)
 }
 
 // Holder claims an instance's lease for this node. EConflict when another
@@ -274,6 +278,7 @@ func (s *Service) Delete(ctx context.Context, p ports.Principal, id ports.Instan
 	defer s.forgetQR(ctx, id)
 	// Once the keys are gone, no node may keep accepting them.
 	defer s.d.Principals.Revoke(ctx, ports.Revocation{InstanceID: id})
+	defer s.changed(id)
 	return s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
 		inst, err := st.Instances.GetInstance(ctx, p.SubscriptionID, id)
 		if err != nil {

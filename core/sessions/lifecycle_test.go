@@ -638,3 +638,44 @@ func TestConcurrentEventsAndCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestInstanceChangedHearsMovesAndDeletes: what other modules cached of an
+// instance (the accept path's check) is dropped when its status moves or
+// it is deleted, and not when nothing moved.
+func TestInstanceChangedHearsMovesAndDeletes(t *testing.T) {
+	var mu sync.Mutex
+	var heard []ports.InstanceID
+	e := newLifeEnv(t, func(d *sessions.Deps, _ *lifeEnv) {
+		d.InstanceChanged = func(id ports.InstanceID) {
+			mu.Lock()
+			heard = append(heard, id)
+			mu.Unlock()
+		}
+	})
+	inst := e.instance(t, e.owner, "sales", ports.StatusConnected, "4915112345678:7@s.whatsapp.net")
+	take := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, id := range heard {
+			if id == inst.ID {
+				n++
+			}
+		}
+		heard = nil
+		return n
+	}
+	take()
+	if err := e.svc.Logout(context.Background(), e.owner, inst.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := take(); n == 0 {
+		t.Error("logout: heard nothing, want the instance")
+	}
+	if err := e.svc.Delete(context.Background(), e.owner, inst.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := take(); n == 0 {
+		t.Error("delete: heard nothing, want the instance")
+	}
+}

@@ -50,6 +50,9 @@ func (s *Service) transition(ctx context.Context, st ports.Stores, sub ports.Sub
 	if !c.changed {
 		return c, nil
 	}
+	// Before the commit, and again in the cache's own way: a read that
+	// raced the drop is not kept.
+	s.changed(id)
 	data := ports.InstanceStatusData{Status: after.Status, PreviousStatus: c.prev, Reason: after.StatusReason}
 	_, err = s.d.Events.Append(ctx, st, ports.EventInstanceStatus, sub, id, data)
 	return c, err
@@ -87,4 +90,11 @@ func timesEqual(a, b *time.Time) bool {
 		return a == b
 	}
 	return a.Equal(*b)
+}
+
+// changed tells InstanceChanged of id.
+func (s *Service) changed(id ports.InstanceID) {
+	if s.d.InstanceChanged != nil {
+		s.d.InstanceChanged(id)
+	}
 }

@@ -26,6 +26,9 @@ import (
 //	          backlog of events made while the server was stopped, and
 //	          the latency from the event to the first attempt at a paced
 //	          rate of inbound messages (message.received)
+//	drain     (issue 17) 1 and 10 instances × 100 texts to all sent,
+//	          pacing off, next to bare whatsmeow clients sending the
+//	          same through the same simulator (ceiling.go)
 type msgConfig struct {
 	conc        int
 	dur         time.Duration
@@ -34,6 +37,7 @@ type msgConfig struct {
 	deliver     bool
 	webhooks    bool
 	forward     bool    // issue 18: contact checks through a node that does not hold the instance
+	drain       bool    // issue 17: 1 and 10 instances × 100 texts next to bare whatsmeow (ceiling.go)
 	instances   int     // (b) and (c)
 	messages    int     // (b)
 	endpoints   int     // (c) per instance
@@ -80,8 +84,31 @@ func runMessaging(backends []backend, cfg msgConfig) error {
 		fmt.Println("  FAILED:", err)
 		errs = append(errs, err)
 	}
+	ceilings := map[int]ceilingFigures{}
+	if cfg.drain {
+		dir, err := os.MkdirTemp("", "wagate-bench-ceiling-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		for _, n := range drainShapes {
+			c, err := benchCeiling(sim, dir, n, drainPerInstance)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("ceiling %d clients: %w", n, err))
+				fmt.Println("  FAILED: ceiling:", err)
+				continue
+			}
+			ceilings[n] = c
+			fmt.Printf("  (bare whatsmeow, %d clients × %d texts: %.0f msgs/s in %s)\n", n, drainPerInstance, c.rate(), c.done.Round(10*time.Millisecond))
+		}
+	}
 	for _, b := range backends {
 		fmt.Printf("  (%s: load average %s before)\n", b.name, loadAverage())
+		if cfg.drain {
+			if err := benchDrain(b, sim, cfg.conc, ceilings, report); err != nil {
+				fail(b, "drain", err)
+			}
+		}
 		if cfg.send {
 			f, err := benchSend(b, sim.Addr(), cfg.conc, cfg.dur)
 			if err != nil {

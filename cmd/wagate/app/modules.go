@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -134,6 +135,12 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 		CheckProxyURL: func(ctx context.Context, url string) error { return safehttp.CheckProxyURL(ctx, url, proxyGuard(cfg)) },
 		PairCodeLimit: cfg.PairCodeRate, PairCodeSubscriptionLimit: cfg.PairCodeSubRate,
 		Principals: s.principals, QRCodes: s.qrCodes(cfg, clock),
+		// messaging is set before any status can move.
+		InstanceChanged: func(id ports.InstanceID) {
+			if s.messaging != nil {
+				s.messaging.ForgetInstance(id)
+			}
+		},
 	})
 	s.ownership.SetInstances(s.sessions)
 	return nil
@@ -165,6 +172,9 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 		SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes,
 		// The claim goes stale only once its send has certainly given up.
 		SendTimeout: cfg.SendTimeout, ClaimStaleAfter: cfg.SendTimeout * 3 / 2, RelayAfter: cfg.RelayAfter,
+		// Status moves and deletions on this node drop an entry at once
+		// (sessions' InstanceChanged); another node's within the second.
+		InstanceCacheTTL: time.Second,
 	})
 	s.messaging.Register(s.runner)
 	s.bulks = bulks.New(bulks.Deps{
