@@ -45,6 +45,7 @@ type Contact struct {
 	seen  dedup
 	log   phoneLog // what the phone received, for the sandbox's phone view
 	polls pollBook // the polls it received, to vote on
+	retry retryState
 }
 
 // Received is a message as a contact decrypted it.

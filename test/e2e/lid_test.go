@@ -16,8 +16,9 @@ import (
 // SPEC §6a "Phone numbers, not LIDs" and §15a lid:true, black-box: a
 // contact that writes from a LID-addressed chat shows up with its phone
 // number and its LID beside it; sends to its number and to its LID JID
-// both reach it and follow its receipts (sent from the LID for the LID
-// send) to read; bad LIDs are 422; another tenant sees nothing.
+// both reach it, through a retry receipt the phone sends first (from its
+// LID for the LID send), and follow its receipts to read; bad LIDs are
+// 422; another tenant sees nothing.
 
 func TestLIDContact(t *testing.T) {
 	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
@@ -64,6 +65,10 @@ func lidContact(t *testing.T, b backend, sim *wasim.Server) {
 		byLID bool
 	}{{phone, false}, {lid, true}} {
 		text := "to " + tc.to + " on " + b.name
+		// The phone cannot decrypt the first copy and asks for a retry
+		// (from its LID for the LID send): the instance's client resends.
+		contact.RefuseNext(1)
+		asked := contact.RetriesAsked()
 		r := s.do(t, "POST", "/api/v1/messages/text", key, map[string]any{"to": tc.to, "text": text})
 		wantStatus(t, r, http.StatusAccepted)
 		id := str(r.JSON, "id")
@@ -71,6 +76,9 @@ func lidContact(t *testing.T, b backend, sim *wasim.Server) {
 			st.waitFor(t, 0, "message.status "+status+" of the send to "+tc.to, messageStatusIs(inst, id, status))
 		}
 		got := nextReceived(t, contact)
+		if n := contact.RetriesAsked(); n != asked+1 {
+			t.Errorf("the phone asked for %d retries, want 1", n-asked)
+		}
 		if got.Text != text || got.LID != tc.byLID {
 			t.Errorf("the phone received %q (by LID %v), want %q (by LID %v)", got.Text, got.LID, text, tc.byLID)
 		}
