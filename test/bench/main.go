@@ -51,7 +51,7 @@ func bench() int {
 	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite (with the embedded queue)")
 	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create scratch databases on; empty skips PostgreSQL")
 	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL of the pg+redis backend of send, deliver and webhooks; empty skips that backend")
-	scenarios := flag.String("scenarios", "api,send,kinds,deliver,webhooks,idle", "comma-separated scenarios to run: api, send, kinds, deliver, webhooks, idle (resident memory of the real binary with no session)")
+	scenarios := flag.String("scenarios", "api,send,kinds,deliver,webhooks,idle,inbound", "comma-separated scenarios to run: api, send, kinds, deliver, webhooks, idle (resident memory of the real binary with no session), inbound (its resident memory around 1,000 mixed inbound messages)")
 	var mc msgConfig
 	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
 	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
@@ -84,10 +84,10 @@ func bench() int {
 	chosen := map[string]bool{}
 	for _, s := range strings.Split(*scenarios, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "api", "send", "kinds", "deliver", "webhooks", "idle":
+		case "api", "send", "kinds", "deliver", "webhooks", "idle", "inbound":
 			chosen[s] = true
 		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, deliver, webhooks or idle)\n", s)
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, deliver, webhooks, idle or inbound)\n", s)
 			return 2
 		}
 	}
@@ -104,6 +104,12 @@ func bench() int {
 	if err := runAll(chosen["api"], mc, *sqlite, *pg, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
+	}
+	if chosen["inbound"] {
+		if err := measureInbound(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: inbound:", err)
+			return 1
+		}
 	}
 	if chosen["idle"] {
 		if err := measureIdle(); err != nil {
