@@ -11,4 +11,7 @@ type WALIDResolver interface {
 	// PhoneForLID returns the phone-number JID (…@s.whatsapp.net) of lid,
 	// or "" when it is not known; an error only when the lookup failed.
 	PhoneForLID(ctx context.Context, lid string) (string, error)
+	// LIDForPhone returns the LID (…@lid) of a phone-number JID, or ""
+	// when it is not known; an error only when the lookup failed.
+	LIDForPhone(ctx context.Context, phone string) (string, error)
 }

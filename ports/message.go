@@ -96,8 +96,11 @@ type MessageFilter struct {
 	InstanceID InstanceID // required
 	Direction  Direction
 	Status     MessageStatus
-	Chat       string
-	Since      time.Time // created at or after
+	// Chat matches a message whose chat or chat LID is Chat or ChatAlt:
+	// a chat is named by its phone number or its LID alike (SPEC §6a),
+	// and ChatAlt is the other form when it is known.
+	Chat, ChatAlt string
+	Since         time.Time // created at or after
 }
 
 // MessageStore keeps messages. Lists are newest first.

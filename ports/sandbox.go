@@ -67,4 +67,14 @@ type PhoneMedia struct {
 	Animated bool   // sticker
 	Seconds  uint32 // audio: the length the sender gave
 	Waveform []byte // audio: the levels the sender drew (64, 0–100)
+	// Width and Height are an image's or a video's as the sender gave
+	// them (Seconds is a video's length too).
+	Width, Height uint32
+	Thumbnail     *PhoneThumbnail // the JPEG preview the sender attached
+}
+
+// PhoneThumbnail is a preview a phone received and decoded as a JPEG.
+type PhoneThumbnail struct {
+	Width, Height int
+	Size          int // bytes
 }

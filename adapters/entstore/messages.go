@@ -80,7 +80,11 @@ func (st *messageStore) ListMessages(ctx context.Context, sub ports.Subscription
 		where = append(where, message.Status(string(f.Status)))
 	}
 	if f.Chat != "" {
-		where = append(where, message.Chat(f.Chat))
+		forms := []string{f.Chat}
+		if f.ChatAlt != "" && f.ChatAlt != f.Chat {
+			forms = append(forms, f.ChatAlt)
+		}
+		where = append(where, message.Or(message.ChatIn(forms...), message.ChatLidIn(forms...)))
 	}
 	if !f.Since.IsZero() {
 		where = append(where, message.CreatedAtGTE(dbTime(f.Since)))

@@ -40,6 +40,16 @@ type phoneMediaDTO struct {
 	Animated bool   `json:"animated,omitempty"`
 	Seconds  uint32 `json:"seconds,omitempty"`
 	Waveform []int  `json:"waveform,omitempty"`
+	Width    uint32 `json:"width,omitempty"`
+	Height   uint32 `json:"height,omitempty"`
+	// Thumbnail is the JPEG preview the sender attached, as the phone decoded it.
+	Thumbnail *phoneThumbnailDTO `json:"thumbnail,omitempty"`
+}
+
+type phoneThumbnailDTO struct {
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	Size   int `json:"size"`
 }
 
 type phoneContactDTO struct {
@@ -53,7 +63,10 @@ func toPhoneMessage(m ports.PhoneMessage) phoneMessageDTO {
 	if m.Media != nil {
 		md := m.Media
 		d.Media = &phoneMediaDTO{MimeType: md.MimeType, Size: md.Size, FileName: md.FileName, PTT: md.PTT,
-			GIF: md.GIF, Animated: md.Animated, Seconds: md.Seconds}
+			GIF: md.GIF, Animated: md.Animated, Seconds: md.Seconds, Width: md.Width, Height: md.Height}
+		if th := md.Thumbnail; th != nil {
+			d.Media.Thumbnail = &phoneThumbnailDTO{Width: th.Width, Height: th.Height, Size: th.Size}
+		}
 		for _, l := range md.Waveform {
 			d.Media.Waveform = append(d.Media.Waveform, int(l))
 		}

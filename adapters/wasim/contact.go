@@ -45,30 +45,35 @@ type Contact struct {
 	seen  dedup
 	log   phoneLog // what the phone received, for the sandbox's phone view
 	polls pollBook // the polls it received, to vote on
+	retry retryState
 }
 
 // Received is a message as a contact decrypted it.
 type Received struct {
-	ID        string
-	From      string // sender device JID, e.g. 15550100:1@s.whatsapp.net
-	Chat      string // the chat: the sender's account for a direct message
-	Type      string // wagate's name of the kind: text, image, location…
-	Text      string
-	Caption   string
-	Media     []byte // downloaded and decrypted
-	MimeType  string
-	FileName  string
-	PTT       bool
-	Location  *Location
-	Contacts  []ports.PhoneContact
-	Poll      *ports.Poll
-	GIF       bool   // video: plays looped
-	Animated  bool   // sticker
-	Seconds   uint32 // audio: the length the sender gave
-	Waveform  []byte // audio: the levels the sender drew
-	QuotedID  string
-	LID       bool // sent to the contact's LID rather than its phone number
-	Timestamp time.Time
+	ID       string
+	From     string // sender device JID, e.g. 15550100:1@s.whatsapp.net
+	Chat     string // the chat: the sender's account for a direct message
+	Type     string // wagate's name of the kind: text, image, location…
+	Text     string
+	Caption  string
+	Media    []byte // downloaded and decrypted
+	MimeType string
+	FileName string
+	PTT      bool
+	Location *Location
+	Contacts []ports.PhoneContact
+	Poll     *ports.Poll
+	GIF      bool   // video: plays looped
+	Animated bool   // sticker
+	Seconds  uint32 // audio: the length the sender gave
+	Waveform []byte // audio: the levels the sender drew
+	// Width, Height and Thumbnail (a JPEG) are an image's or a video's as
+	// the sender gave them; Seconds is also a video's length.
+	Width, Height uint32
+	Thumbnail     []byte
+	QuotedID      string
+	LID           bool // sent to the contact's LID rather than its phone number
+	Timestamp     time.Time
 	// Mentions, IsForwarded and PreviewTitle come from the message's
 	// context; Action is set on a reaction, edit or revoke (actions.go).
 	Mentions     []string

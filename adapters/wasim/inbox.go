@@ -36,6 +36,9 @@ func (c *Contact) run() {
 		case <-c.s.done:
 			return
 		}
+		if c.refused(n) {
+			continue // asked for a retry instead (retry.go)
+		}
 		r, err := c.open(n)
 		if err != nil {
 			c.s.log.Warn("wasim: contact cannot read message", "phone", c.phone, "err", err)

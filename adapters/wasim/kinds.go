@@ -25,11 +25,13 @@ func (s *Server) fill(r *Received, m *waE2E.Message) {
 	case m.GetImageMessage() != nil:
 		im := m.GetImageMessage()
 		r.Type, r.Caption, r.MimeType, r.QuotedID = "image", im.GetCaption(), im.GetMimetype(), im.GetContextInfo().GetStanzaID()
+		r.Width, r.Height, r.Thumbnail = im.GetWidth(), im.GetHeight(), im.GetJPEGThumbnail()
 		r.Media = s.openMedia(im, mediaImage)
 	case m.GetVideoMessage() != nil:
 		vm := m.GetVideoMessage()
 		r.Type, r.Caption, r.MimeType, r.QuotedID = "video", vm.GetCaption(), vm.GetMimetype(), vm.GetContextInfo().GetStanzaID()
-		r.GIF = vm.GetGifPlayback()
+		r.GIF, r.Seconds = vm.GetGifPlayback(), vm.GetSeconds()
+		r.Width, r.Height, r.Thumbnail = vm.GetWidth(), vm.GetHeight(), vm.GetJPEGThumbnail()
 		r.Media = s.openMedia(vm, mediaVideo)
 	case m.GetAudioMessage() != nil:
 		am := m.GetAudioMessage()

@@ -40,6 +40,8 @@ func (c *conn) handleMessage(n *waBinary.Node) {
 			}
 			c.s.route(target, out)
 		}
+	} else {
+		c.resend(n, now) // a retry resend (retry.go)
 	}
 	ack := waBinary.Node{Tag: "ack", Attrs: waBinary.Attrs{"class": "message", "id": id, "t": now}}
 	if !chat.IsEmpty() {

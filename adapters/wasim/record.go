@@ -1,7 +1,9 @@
 package wasim
 
 import (
+	"bytes"
 	"context"
+	"image/jpeg"
 	"sync"
 
 	"go.mau.fi/whatsmeow/types"
@@ -46,6 +48,7 @@ func (r *Received) record() ports.PhoneMessage {
 	m.Contacts, m.Poll = r.Contacts, r.Poll
 	if m.Media != nil {
 		m.Media.GIF, m.Media.Animated, m.Media.Seconds, m.Media.Waveform = r.GIF, r.Animated, r.Seconds, r.Waveform
+		m.Media.Width, m.Media.Height, m.Media.Thumbnail = r.Width, r.Height, thumbnailOf(r.Thumbnail)
 	}
 	if r.Location != nil {
 		m.Location = &ports.WALocation{Latitude: r.Location.Latitude, Longitude: r.Location.Longitude,
@@ -76,4 +79,17 @@ func nonAD(jid string) string {
 		return j.ToNonAD().String()
 	}
 	return jid
+}
+
+// thumbnailOf decodes a received thumbnail the way a phone shows it; nil
+// when there is none, a zero size when it is not a JPEG.
+func thumbnailOf(b []byte) *ports.PhoneThumbnail {
+	if len(b) == 0 {
+		return nil
+	}
+	t := &ports.PhoneThumbnail{Size: len(b)}
+	if cfg, err := jpeg.DecodeConfig(bytes.NewReader(b)); err == nil {
+		t.Width, t.Height = cfg.Width, cfg.Height
+	}
+	return t
 }

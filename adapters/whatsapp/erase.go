@@ -18,18 +18,7 @@ import (
 
 var _ ports.WAPeerEraser = (*Manager)(nil)
 
-// LIDForPhone looks the phone number up in whatsmeow's LID map.
-func (m *Manager) LIDForPhone(ctx context.Context, phone string) (string, error) {
-	jid, err := types.ParseJID(phone)
-	if err != nil || jid.Server != types.DefaultUserServer || jid.User == "" {
-		return "", ports.Errorf(ports.EInvalid, "%q is not a phone-number JID", phone)
-	}
-	lid, err := m.container.LIDMap.GetLIDForPN(ctx, jid.ToNonAD())
-	if err != nil {
-		return "", fmt.Errorf("look up the LID of %s: %w", jid, err)
-	}
-	return jidString(lid.ToNonAD()), nil
-}
+// LIDForPhone (lid.go) answers ports.WAPeerEraser too.
 
 // peerColumns are whatsmeow's per-device tables and the columns naming
 // the peer: a JID (user@server, user:device@server) or a Signal address

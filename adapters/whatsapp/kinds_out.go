@@ -22,11 +22,24 @@ func moreMedia(out ports.WAOutbound, up wa.UploadResponse, quote *waE2E.ContextI
 			Mimetype: proto.String(md.MimeType), IsAnimated: proto.Bool(isAnimatedWebP(md.Data)), ContextInfo: quote,
 		}}
 	}
-	return &waE2E.Message{VideoMessage: &waE2E.VideoMessage{
+	vm := &waE2E.VideoMessage{
 		URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
 		FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: proto.Uint64(up.FileLength),
 		Mimetype: proto.String(md.MimeType), Caption: optString(out.Caption), GifPlayback: proto.Bool(md.GIF), ContextInfo: quote,
-	}}
+	}
+	// No thumbnail: the frames would need a video decoder (kinds_preview.go).
+	if v := mp4Info(md.Data); v.Seconds > 0 || v.Width > 0 {
+		vm.Seconds = optUint32(v.Seconds)
+		vm.Width, vm.Height = optUint32(v.Width), optUint32(v.Height)
+	}
+	return &waE2E.Message{VideoMessage: vm}
+}
+
+func optUint32(n uint32) *uint32 {
+	if n == 0 {
+		return nil
+	}
+	return proto.Uint32(n)
 }
 
 // isAnimatedWebP reports whether a WebP file is animated: its extended

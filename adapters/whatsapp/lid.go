@@ -59,3 +59,16 @@ func (m *Manager) PhoneForLID(ctx context.Context, lid string) (string, error) {
 	}
 	return jidString(pn.ToNonAD()), nil
 }
+
+// LIDForPhone looks a phone number up in whatsmeow's LID map.
+func (m *Manager) LIDForPhone(ctx context.Context, phone string) (string, error) {
+	jid, err := types.ParseJID(phone)
+	if err != nil || jid.Server != types.DefaultUserServer || jid.User == "" {
+		return "", ports.Errorf(ports.EInvalid, "%q is not a phone-number JID", phone)
+	}
+	lid, err := m.container.LIDMap.GetLIDForPN(ctx, jid.ToNonAD())
+	if err != nil {
+		return "", fmt.Errorf("look up the LID of %s: %w", jid, err)
+	}
+	return jidString(lid.ToNonAD()), nil
+}

@@ -150,11 +150,15 @@ func mediaMessage(ctx context.Context, cli *wa.Client, out ports.WAOutbound, quo
 	case ports.MediaVideo, ports.MediaSticker:
 		return moreMedia(out, up, quote), nil
 	case ports.MediaImage:
-		return &waE2E.Message{ImageMessage: &waE2E.ImageMessage{
+		im := &waE2E.ImageMessage{
 			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,
 			FileEncSHA256: up.FileEncSHA256, FileSHA256: up.FileSHA256, FileLength: length,
 			Mimetype: proto.String(md.MimeType), Caption: optString(out.Caption), ContextInfo: quote,
-		}}, nil
+		}
+		if w, h, thumb := imageInfo(md.Data); w > 0 {
+			im.Width, im.Height, im.JPEGThumbnail = proto.Uint32(w), proto.Uint32(h), thumb
+		}
+		return &waE2E.Message{ImageMessage: im}, nil
 	case ports.MediaDocument:
 		return &waE2E.Message{DocumentMessage: &waE2E.DocumentMessage{
 			URL: proto.String(up.URL), DirectPath: proto.String(up.DirectPath), MediaKey: up.MediaKey,

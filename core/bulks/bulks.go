@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/wagate/wagate/core/events"
@@ -170,6 +171,11 @@ func (s *Service) Create(ctx context.Context, p ports.Principal, inst ports.Inst
 				ID: ports.MessageID(s.d.IDs.NewID()), SubscriptionID: p.SubscriptionID, InstanceID: inst,
 				Direction: ports.DirectionOutbound, Chat: to, To: to, From: i.JID, Type: ports.MessageText,
 				Text: texts[n], Status: ports.MsgQueued, CreatedAt: now, UpdatedAt: now, BulkID: b.ID, BulkSeq: n,
+			}
+			if strings.HasSuffix(to, "@lid") {
+				// Sent to the LID as asked, and found under it (SPEC §6a); no
+				// look-up of its number for each of thousands of recipients.
+				msgs[n].ChatLID = to
 			}
 		}
 		if err := st.Bulks.CreateBulk(ctx, p.SubscriptionID, b, msgs); err != nil {

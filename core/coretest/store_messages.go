@@ -103,7 +103,7 @@ func matches(m ports.Message, f ports.MessageFilter) bool {
 	return m.InstanceID == f.InstanceID &&
 		(f.Direction == "" || m.Direction == f.Direction) &&
 		(f.Status == "" || m.Status == f.Status) &&
-		(f.Chat == "" || m.Chat == f.Chat) &&
+		(f.Chat == "" || sameChatForm(m, f.Chat, f.ChatAlt)) &&
 		(f.Since.IsZero() || !m.CreatedAt.Before(f.Since.Truncate(time.Microsecond)))
 }
 
@@ -220,4 +220,14 @@ func (v view) ListStuck(_ context.Context, olderThan time.Time, limit int) ([]po
 	}
 	slices.SortFunc(out, func(a, b ports.Message) int { return byAge(a.UpdatedAt, b.UpdatedAt, string(a.ID), string(b.ID)) })
 	return out[:min(max(limit, 0), len(out))], nil
+}
+
+// sameChatForm reports whether m's chat or chat LID is chat or alt.
+func sameChatForm(m ports.Message, chat, alt string) bool {
+	for _, c := range []string{m.Chat, m.ChatLID} {
+		if c != "" && (c == chat || alt != "" && c == alt) {
+			return true
+		}
+	}
+	return false
 }

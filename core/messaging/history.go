@@ -33,6 +33,7 @@ func (s *Service) List(ctx context.Context, p ports.Principal, inst ports.Instan
 		return ports.Page[ports.Message]{}, err
 	}
 	f.InstanceID = inst
+	f.ChatAlt = s.otherForm(ctx, f.Chat)
 	out, err := s.d.Stores.Messages.ListMessages(ctx, p.SubscriptionID, f, page)
 	if err != nil {
 		return ports.Page[ports.Message]{}, fmt.Errorf("list messages: %w", err)

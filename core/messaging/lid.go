@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"strings"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -44,4 +45,28 @@ func (s *Service) phoneForLID(ctx context.Context, lid string) string {
 		return lid
 	}
 	return pn
+}
+
+// otherForm is the LID of a phone-number chat, or the phone number of a
+// LID chat, when the adapter knows it; "" otherwise (a group, a lookup
+// that failed: the list then matches the form asked for alone).
+func (s *Service) otherForm(ctx context.Context, chat string) string {
+	if s.d.LIDs == nil || chat == "" {
+		return ""
+	}
+	var (
+		alt string
+		err error
+	)
+	switch {
+	case strings.HasSuffix(chat, "@"+lidServer):
+		alt, err = s.d.LIDs.PhoneForLID(ctx, chat)
+	case strings.HasSuffix(chat, "@"+userServer):
+		alt, err = s.d.LIDs.LIDForPhone(ctx, chat)
+	}
+	if err != nil {
+		s.d.Log.Warn("look up the other form of a chat", "err", err)
+		return ""
+	}
+	return alt
 }

@@ -24,6 +24,18 @@ func (l lidMap) PhoneForLID(_ context.Context, lid string) (string, error) {
 	return l.pn[lid], nil
 }
 
+func (l lidMap) LIDForPhone(_ context.Context, phone string) (string, error) {
+	if l.fail {
+		return "", errors.New("store down")
+	}
+	for lid, pn := range l.pn {
+		if pn == phone {
+			return lid, nil
+		}
+	}
+	return "", nil
+}
+
 // withLIDs replaces e's service by one that resolves LIDs with r.
 func (e *env) withLIDs(r ports.WALIDResolver) {
 	e.svc = messaging.New(messaging.Deps{

@@ -53,28 +53,39 @@ func startGateway(st store, simAddr string, extra map[string]string, conc int) (
 	if err != nil {
 		return nil, err
 	}
-	g := &gateway{srv: srv, st: st, env: env, c: &client{base: srv.URL, http: &http.Client{
+	g := &gateway{srv: srv, st: st, env: env, c: newClient(srv.URL, conc)}
+	if err := g.signUp(); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return g, nil
+}
+
+func newClient(base string, conc int) *client {
+	return &client{base: base, http: &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2},
-	}}}
+	}}
+}
+
+// signUp registers the gateway's account and reads its subscription.
+func (g *gateway) signUp() error {
 	var reg struct {
 		Tokens struct{ AccessToken string } `json:"tokens"`
 	}
 	body := map[string]string{"email": "bench-" + randHex(4) + "@example.com", "password": "correct horse battery", "name": "Bench"}
 	if err := g.c.do("POST", "/api/v1/auth/register", "", body, 201, &reg); err != nil {
-		srv.Stop()
-		return nil, err
+		return err
 	}
 	g.token = reg.Tokens.AccessToken
 	var me struct {
 		Subscription struct{ ID string } `json:"subscription"`
 	}
 	if err := g.c.do("GET", "/api/v1/me", g.token, nil, 200, &me); err != nil {
-		srv.Stop()
-		return nil, err
+		return err
 	}
 	g.sub = me.Subscription.ID
-	return g, nil
+	return nil
 }
 
 // stop shuts the server down; a failed graceful stop is worth a word, not

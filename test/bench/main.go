@@ -55,7 +55,7 @@ func bench() int {
 	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite (with the embedded queue)")
 	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create scratch databases on; empty skips PostgreSQL")
 	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL of the pg+redis backend of send, deliver and webhooks; empty skips that backend")
-	scenarios := flag.String("scenarios", "api,send,kinds,forward,deliver,drain,webhooks,idle", "comma-separated scenarios to run: api, send, kinds, forward (contact checks through a node that does not hold the instance), deliver, drain (1 and 10 instances × 100 texts next to bare whatsmeow clients), webhooks, idle (resident memory of the real binary with no session), purge (retention purge of -purge-messages old messages while sends go on; PostgreSQL; not in the default list)")
+	scenarios := flag.String("scenarios", "api,send,kinds,forward,deliver,drain,webhooks,idle,inbound", "comma-separated scenarios to run: api, send, kinds, forward (contact checks through a node that does not hold the instance), deliver, drain (1 and 10 instances × 100 texts next to bare whatsmeow clients), webhooks, idle (resident memory of the real binary with no session), inbound (its resident memory around 1,000 mixed inbound messages), purge (retention purge of -purge-messages old messages while sends go on; PostgreSQL; not in the default list)")
 	var mc msgConfig
 	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
 	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
@@ -89,10 +89,10 @@ func bench() int {
 	chosen := map[string]bool{}
 	for _, s := range strings.Split(*scenarios, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "api", "send", "kinds", "forward", "deliver", "drain", "webhooks", "idle", "purge":
+		case "api", "send", "kinds", "forward", "deliver", "drain", "webhooks", "idle", "inbound", "purge":
 			chosen[s] = true
 		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, forward, deliver, drain, webhooks, idle or purge)\n", s)
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, forward, deliver, drain, webhooks, idle, inbound or purge)\n", s)
 			return 2
 		}
 	}
@@ -112,6 +112,12 @@ func bench() int {
 	if err := runAll(chosen["api"], mc, *sqlite, *pg, *redisURL); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
+	}
+	if chosen["inbound"] {
+		if err := measureInbound(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: inbound:", err)
+			return 1
+		}
 	}
 	if chosen["idle"] {
 		if err := measureIdle(); err != nil {

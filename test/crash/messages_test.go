@@ -122,6 +122,7 @@ type batch struct {
 	name     string
 	phones   []string // +digits, in send order
 	texts    map[string]string
+	want     map[string]string // by phone: the signature of what it must get (kinds_test.go)
 	contacts []*wasim.Contact
 
 	mu       sync.Mutex
@@ -135,7 +136,7 @@ type batch struct {
 // newBatch creates the recipients' phones and starts reading what they
 // receive, until the test ends.
 func newBatch(t *testing.T, sim *wasim.Server, name string, base, n int) *batch {
-	b := &batch{name: name, texts: map[string]string{}, got: map[string][]wasim.Received{}, messages: map[string]bool{},
+	b := &batch{name: name, texts: map[string]string{}, want: map[string]string{}, got: map[string][]wasim.Received{}, messages: map[string]bool{},
 		newServe: make(chan struct{}, 1)}
 	stop := make(chan struct{})
 	t.Cleanup(func() { close(stop) })
@@ -143,6 +144,7 @@ func newBatch(t *testing.T, sim *wasim.Server, name string, base, n int) *batch 
 		phone := fmt.Sprintf("+1666%07d", base+i)
 		b.phones = append(b.phones, phone)
 		b.texts[phone] = fmt.Sprintf("crash %s %04d", name, i)
+		b.want[phone] = "text:" + b.texts[phone]
 		ct := sim.Contact(phone)
 		b.contacts = append(b.contacts, ct)
 		go b.read(ct, stop)
@@ -271,11 +273,11 @@ func (b *batch) finish(t *testing.T, c *client, inst string, mode sendMode, done
 		for _, r := range got {
 			ids[r.ID] = true
 		}
-		ok := len(ids) == 1 && len(got) >= 1 && got[0].Text == b.texts[phone] && got[0].ID == waID[digits]
+		ok := len(ids) == 1 && len(got) >= 1 && signature(got[0]) == b.want[phone] && got[0].ID == waID[digits]
 		if !ok {
 			if bad++; bad <= 20 {
 				t.Errorf("recipient %s: got %d messages with %d distinct ids (%s), want exactly one, %q with the server's id %q",
-					phone, len(got), len(ids), describe(got), b.texts[phone], waID[digits])
+					phone, len(got), len(ids), describe(got), b.want[phone], waID[digits])
 			}
 		}
 	}
@@ -287,20 +289,25 @@ func (b *batch) finish(t *testing.T, c *client, inst string, mode sendMode, done
 func describe(got []wasim.Received) string {
 	var parts []string
 	for _, r := range got {
-		parts = append(parts, fmt.Sprintf("%s:%q", r.ID, r.Text))
+		parts = append(parts, fmt.Sprintf("%s:%q", r.ID, signature(r)))
 	}
 	return strings.Join(parts, ", ")
 }
 
 // singles sends each recipient's message with its own POST
-// /instances/{id}/messages/text, eight at a time.
+// /instances/{id}/messages/{kind}, eight at a time, a mix of every kind
+// the outbox sends (kinds_test.go).
 var singles = sendMode{
 	name:       "singles",
 	recipients: singleRecipients,
 	start: func(t *testing.T, c *client, inst string, b *batch) func() (bool, string) {
 		t.Helper()
-		ids := sendTexts(t, c, inst, len(b.phones), func(i int) (string, string) {
-			return b.phones[i], b.texts[b.phones[i]]
+		for i, phone := range b.phones {
+			b.want[phone] = wantSignature(kindOf(i), b.texts[phone])
+		}
+		t.Logf("singles of batch %s: %s", b.name, kindsSent(len(b.phones)))
+		ids := sendKinds(t, c, inst, len(b.phones), func(i int) (string, map[string]any) {
+			return kindOf(i), kindBody(kindOf(i), b.phones[i], b.texts[b.phones[i]])
 		})
 		for _, id := range ids {
 			b.messages[id] = true
@@ -327,6 +334,16 @@ var singles = sendMode{
 // time, and returns the message ids. A failed request stops the test.
 func sendTexts(t *testing.T, c *client, inst string, n int, message func(i int) (to, text string)) []string {
 	t.Helper()
+	return sendKinds(t, c, inst, n, func(i int) (string, map[string]any) {
+		to, text := message(i)
+		return "text", map[string]any{"to": to, "text": text}
+	})
+}
+
+// sendKinds is sendTexts of any kind: message(i) gives the i-th's kind and
+// request body.
+func sendKinds(t *testing.T, c *client, inst string, n int, message func(i int) (kind string, body map[string]any)) []string {
+	t.Helper()
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -337,8 +354,8 @@ func sendTexts(t *testing.T, c *client, inst string, n int, message func(i int) 
 	for range 8 {
 		wg.Go(func() {
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				to, text := message(i)
-				_, out, err := c.call("POST", "/api/v1/instances/"+inst+"/messages/text", map[string]any{"to": to, "text": text})
+				kind, body := message(i)
+				_, out, err := c.call("POST", "/api/v1/instances/"+inst+"/messages/"+kind, body)
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
+	"image"
+	"image/jpeg"
+	"image/png"
 	"net/http"
 	"slices"
 	"strings"
@@ -69,6 +72,50 @@ func voiceNote() []byte {
 	return out
 }
 
+// realMP4 is an MP4 whose movie header says ms milliseconds and whose
+// video track is w×h, with n bytes of (random) media data.
+func realMP4(ms, w, h uint32, n int) []byte {
+	box := func(kind string, body ...[]byte) []byte {
+		b := bytes.Join(body, nil)
+		return append(append(binary.BigEndian.AppendUint32(nil, uint32(8+len(b))), kind...), b...)
+	}
+	mvhd := make([]byte, 100)
+	binary.BigEndian.PutUint32(mvhd[12:], 1000)
+	binary.BigEndian.PutUint32(mvhd[16:], ms)
+	tkhd := make([]byte, 84)
+	binary.BigEndian.PutUint32(tkhd[76:], w<<16)
+	binary.BigEndian.PutUint32(tkhd[80:], h<<16)
+	out := box("ftyp", []byte("mp42\x00\x00\x00\x00mp42isom"))
+	out = append(out, box("moov", box("mvhd", mvhd), box("trak", box("tkhd", tkhd)))...)
+	return append(out, box("mdat", fileWith("", n))...)
+}
+
+// imageThumbnail sends a real PNG: the phone gets its size and a JPEG
+// thumbnail that fits 72 pixels, which GET /sandbox/phones shows too.
+func (k *kindsEnv) imageThumbnail(t *testing.T) {
+	img := image.NewNRGBA(image.Rect(0, 0, 400, 300))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var file bytes.Buffer
+	if err := png.Encode(&file, img); err != nil {
+		t.Fatal(err)
+	}
+	phone := newPhone()
+	r := k.s.do(t, "POST", "/api/v1/messages/image", k.key, map[string]any{"to": phone, "media": map[string]any{"base64": b64(file.Bytes())}})
+	wantStatus(t, r, http.StatusAccepted)
+	got := received(t, k.sim, phone)
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(got.Thumbnail))
+	if got.Width != 400 || got.Height != 300 || err != nil || cfg.Width != 72 || cfg.Height != 54 {
+		t.Errorf("image: the phone got %d×%d and a thumbnail %d×%d (%v), want 400×300 and a 72×54 JPEG", got.Width, got.Height, cfg.Width, cfg.Height, err)
+	}
+	wantPhoneGot(t, k.s, k.a.Access, phone, k.inst, func(m map[string]any) bool {
+		md, _ := m["media"].(map[string]any)
+		th, _ := md["thumbnail"].(map[string]any)
+		return str(m, "waMessageId") == got.ID && md["width"] == 400.0 && th["width"] == 72.0 && th["height"] == 54.0 && th["size"] == float64(len(got.Thumbnail))
+	})
+}
+
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 
 // send posts a send and waits for the phone to receive it.
@@ -93,11 +140,17 @@ func (k *kindsEnv) send(t *testing.T, kind string, body map[string]any) (string,
 }
 
 func (k *kindsEnv) sendKinds(t *testing.T) {
-	video := fileWith(mp4Head, 50_000)
+	video := realMP4(12_500, 640, 360, 50_000) // 12.5 s
 	_, got := k.send(t, "video", map[string]any{"caption": "loop ✓", "gif": true, "media": map[string]any{"base64": b64(video)}})
 	if !bytes.Equal(got.Media, video) || !got.GIF || got.Caption != "loop ✓" || got.MimeType != "video/mp4" {
 		t.Errorf("video: the phone got %d bytes %q gif %v caption %q, want the MP4 as a GIF with its caption", len(got.Media), got.MimeType, got.GIF, got.Caption)
 	}
+	// The length and size come from the MP4's boxes; no thumbnail, as
+	// wagate has no video decoder.
+	if got.Seconds != 13 || got.Width != 640 || got.Height != 360 || got.Thumbnail != nil {
+		t.Errorf("video: the phone got %d s, %d×%d, a %d-byte thumbnail; want 13 s, 640×360 and no thumbnail", got.Seconds, got.Width, got.Height, len(got.Thumbnail))
+	}
+	k.imageThumbnail(t)
 
 	sticker := fileWith(animatedWebP, 4_000)
 	_, got = k.send(t, "sticker", map[string]any{"media": map[string]any{"base64": b64(sticker), "mimeType": "image/webp"}})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,9 @@ import (
 // SPEC §6a "Phone numbers, not LIDs" and §15a lid:true, black-box: a
 // contact that writes from a LID-addressed chat shows up with its phone
 // number and its LID beside it; sends to its number and to its LID JID
-// both reach it and follow its receipts (sent from the LID for the LID
-// send) to read; bad LIDs are 422; another tenant sees nothing.
+// both reach it, through a retry receipt the phone sends first (from its
+// LID for the LID send), and follow its receipts to read; bad LIDs are
+// 422; another tenant sees nothing.
 
 func TestLIDContact(t *testing.T) {
 	sim := simulator(t, wasim.Options{ReceiptDelay: receiptDelay})
@@ -62,6 +65,10 @@ func lidContact(t *testing.T, b backend, sim *wasim.Server) {
 		byLID bool
 	}{{phone, false}, {lid, true}} {
 		text := "to " + tc.to + " on " + b.name
+		// The phone cannot decrypt the first copy and asks for a retry
+		// (from its LID for the LID send): the instance's client resends.
+		contact.RefuseNext(1)
+		asked := contact.RetriesAsked()
 		r := s.do(t, "POST", "/api/v1/messages/text", key, map[string]any{"to": tc.to, "text": text})
 		wantStatus(t, r, http.StatusAccepted)
 		id := str(r.JSON, "id")
@@ -69,6 +76,9 @@ func lidContact(t *testing.T, b backend, sim *wasim.Server) {
 			st.waitFor(t, 0, "message.status "+status+" of the send to "+tc.to, messageStatusIs(inst, id, status))
 		}
 		got := nextReceived(t, contact)
+		if n := contact.RetriesAsked(); n != asked+1 {
+			t.Errorf("the phone asked for %d retries, want 1", n-asked)
+		}
 		if got.Text != text || got.LID != tc.byLID {
 			t.Errorf("the phone received %q (by LID %v), want %q (by LID %v)", got.Text, got.LID, text, tc.byLID)
 		}
@@ -95,6 +105,30 @@ func lidContact(t *testing.T, b backend, sim *wasim.Server) {
 	failed := st.waitFor(t, 0, "message.status failed", messageStatusIs(inst, str(r.JSON, "id"), "failed"))
 	if code := str(obj(t, failed.Data, "error"), "code"); code != "recipient_not_on_whatsapp" {
 		t.Errorf("failed send to an unknown LID: got error code %q, want recipient_not_on_whatsapp", code)
+	}
+
+	// GET /messages?chat= finds the chat by its number and by its LID
+	// alike: the inbound message and both sends, whichever form each was
+	// addressed by; a LID nobody knows finds its own send only; another
+	// tenant's key finds nothing of it.
+	inbound := str(ev.Data, "id")
+	for _, chat := range []string{digits(phone), pn, lid} {
+		data, _ := list(t, s.do(t, "GET", "/api/v1/messages?chat="+url.QueryEscape(chat)+"&limit=50", key, nil))
+		var ids []string
+		for _, m := range data {
+			ids = append(ids, str(m, "id"))
+		}
+		if len(ids) != 3 || !slices.Contains(ids, inbound) {
+			t.Errorf("GET /messages?chat=%s: got %v, want the inbound message and the two sends", chat, data)
+		}
+	}
+	data, _ := list(t, s.do(t, "GET", "/api/v1/messages?chat=999999999999999@lid", key, nil))
+	if len(data) != 1 || str(data[0], "id") != str(r.JSON, "id") {
+		t.Errorf("GET /messages?chat= of the unknown LID: got %v, want its failed send alone", data)
+	}
+	_, otherKey := s.createKey(t, other.Access, linkedInstance(t, s, other.Access, "lid-other"), map[string]any{"name": "other"})
+	if data, _ := list(t, s.do(t, "GET", "/api/v1/messages?chat="+lid, otherKey, nil)); len(data) != 0 {
+		t.Errorf("another tenant's GET /messages?chat=%s: got %v, want nothing", lid, data)
 	}
 
 	// Bad LIDs are field errors; another tenant cannot send through the

@@ -36,6 +36,7 @@ func RunMessages(t *testing.T, open func(t *testing.T) OutboxBackend) {
 		{"ListStuck", testMessageListStuck},
 		{"Location", testMessageLocation},
 		{"LIDs", testMessageLIDs},
+		{"ChatForms", testMessageChatForms},
 		{"Kinds", testMessageKinds},
 	}
 	for _, tc := range tests {

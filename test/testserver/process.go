@@ -223,3 +223,11 @@ func (w *lineWriter) flush() {
 		w.partial = nil
 	}
 }
+
+// Pid is the running process's id, 0 when it is not running.
+func (p *Process) Pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
