@@ -326,6 +326,11 @@ var (
 				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[2], MessagesColumns[0]},
 			},
 			{
+				Name:    "message_instance_id_chat_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[4], MessagesColumns[0]},
+			},
+			{
 				Name:    "message_instance_id_wa_message_id",
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[22]},

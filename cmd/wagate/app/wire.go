@@ -30,6 +30,7 @@ import (
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/adapters/whatsapp"
 	"github.com/wagate/wagate/core/bulks"
+	"github.com/wagate/wagate/core/contacts"
 	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
@@ -70,6 +71,8 @@ type system struct {
 	sessions  *sessions.Service
 	messaging *messaging.Service
 	bulks     *bulks.Service
+	// contacts answers the chat, contact and profile routes (SPEC §16).
+	contacts *contacts.Service
 	// ownership holds this node's instance leases: which WhatsApp
 	// connections it runs, when several nodes share the database.
 	ownership *ownership.Service
@@ -197,6 +200,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
+	sys.buildContacts(log)
 	// The log's reading side: clients catching up (GET /events, the
 	// stream's replay); the uuidv7 ids tell a purged cursor by its time.
 	sys.eventFeed = events.NewFeed(events.FeedDeps{
