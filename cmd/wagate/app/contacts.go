@@ -13,5 +13,8 @@ func (s *system) buildContacts(log *slog.Logger) {
 		Instances: s.store.Stores().Instances, Chats: s.store.Chats(),
 		Log: log.With("component", "contacts"),
 	}
+	if s.whatsapp != nil {
+		d.Contacts, d.Profile = s.whatsapp, s.whatsapp
+	}
 	s.contacts = contacts.New(d)
 }
