@@ -29,6 +29,14 @@ func chatDTO(c ports.Chat) ChatDTO {
 	return ChatDTO{Chat: c.Chat, Name: c.Name, IsGroup: c.IsGroup, LastMessageAt: c.LastMessageAt.UTC(), UnreadCount: c.UnreadCount}
 }
 
+// CallReceivedDTO is the data of call.received.
+type CallReceivedDTO struct {
+	From     string `json:"from"`
+	IsVideo  bool   `json:"isVideo"`
+	IsGroup  bool   `json:"isGroup"`
+	Rejected bool   `json:"rejected"`
+}
+
 // contactInstance is the instance of a contacts route: the path's, or the
 // API key's own on the short form.
 func contactInstance(c *gin.Context) (ports.InstanceID, error) {

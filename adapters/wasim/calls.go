@@ -148,3 +148,14 @@ func (c *conn) handleCall(n *waBinary.Node) {
 		"id": n.AttrGetter().OptionalString("id"), "class": "call", "from": types.ServerJID,
 	}})
 }
+
+// ContactCall makes the contact `from` call `to`.
+func (s *Server) ContactCall(ctx context.Context, from, to string, isVideo bool) error {
+	_, err := s.Contact(from).Call(ctx, to, isVideo)
+	return err
+}
+
+// ContactCall asks the simulator to make the contact `from` call `to`.
+func (r *Remote) ContactCall(ctx context.Context, from, to string, isVideo bool) error {
+	return r.call(ctx, "/_sim/contacts/"+digits(from)+"/call", controlRequest{To: to, Video: isVideo})
+}

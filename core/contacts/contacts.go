@@ -26,7 +26,10 @@ type Deps struct {
 }
 
 // Service is the contacts module.
-type Service struct{ d Deps }
+type Service struct {
+	d Deps
+	b BehaviourDeps
+}
 
 // New returns a Service.
 func New(d Deps) *Service {

@@ -200,7 +200,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
-	sys.buildContacts(log)
+	sys.buildContacts(clock, evlog, log)
 	// The log's reading side: clients catching up (GET /events, the
 	// stream's replay); the uuidv7 ids tell a purged cursor by its time.
 	sys.eventFeed = events.NewFeed(events.FeedDeps{
