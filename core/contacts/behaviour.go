@@ -167,4 +167,3 @@ func (s *Service) onInbound(ctx context.Context, ev ports.WAEvent) error {
 	})
 	return err
 }
-
