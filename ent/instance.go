@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/wagate/wagate/ent/instance"
+	"github.com/wagate/wagate/ent/schema"
 )
 
 // Instance is the model entity for the Instance schema.
@@ -42,7 +43,9 @@ type Instance struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// LastConnectedAt holds the value of the "last_connected_at" field.
 	LastConnectedAt *time.Time `json:"last_connected_at,omitempty"`
-	selectValues    sql.SelectValues
+	// Settings holds the value of the "settings" field.
+	Settings     schema.InstanceSettings `json:"settings,omitempty"`
+	selectValues sql.SelectValues
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -50,7 +53,7 @@ func (*Instance) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case instance.FieldMetadata:
+		case instance.FieldMetadata, instance.FieldSettings:
 			values[i] = new([]byte)
 		case instance.FieldID, instance.FieldSubscriptionID, instance.FieldName, instance.FieldStatus, instance.FieldStatusReason, instance.FieldPhoneNumber, instance.FieldJid, instance.FieldPushName, instance.FieldProxyURL:
 			values[i] = new(sql.NullString)
@@ -152,6 +155,14 @@ func (_m *Instance) assignValues(columns []string, values []any) error {
 				_m.LastConnectedAt = new(time.Time)
 				*_m.LastConnectedAt = value.Time
 			}
+		case instance.FieldSettings:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field settings", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.Settings); err != nil {
+					return fmt.Errorf("unmarshal field settings: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -224,6 +235,9 @@ func (_m *Instance) String() string {
 		builder.WriteString("last_connected_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	builder.WriteString("settings=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Settings))
 	builder.WriteByte(')')
 	return builder.String()
 }

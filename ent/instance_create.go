@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/wagate/wagate/ent/instance"
+	"github.com/wagate/wagate/ent/schema"
 )
 
 // InstanceCreate is the builder for creating a Instance entity.
@@ -139,6 +140,20 @@ func (_c *InstanceCreate) SetLastConnectedAt(v time.Time) *InstanceCreate {
 func (_c *InstanceCreate) SetNillableLastConnectedAt(v *time.Time) *InstanceCreate {
 	if v != nil {
 		_c.SetLastConnectedAt(*v)
+	}
+	return _c
+}
+
+// SetSettings sets the "settings" field.
+func (_c *InstanceCreate) SetSettings(v schema.InstanceSettings) *InstanceCreate {
+	_c.mutation.SetSettings(v)
+	return _c
+}
+
+// SetNillableSettings sets the "settings" field if the given value is not nil.
+func (_c *InstanceCreate) SetNillableSettings(v *schema.InstanceSettings) *InstanceCreate {
+	if v != nil {
+		_c.SetSettings(*v)
 	}
 	return _c
 }
@@ -367,6 +382,10 @@ func (_c *InstanceCreate) createSpec() (*Instance, *sqlgraph.CreateSpec) {
 		_spec.SetField(instance.FieldLastConnectedAt, field.TypeTime, value)
 		_node.LastConnectedAt = &value
 	}
+	if value, ok := _c.mutation.Settings(); ok {
+		_spec.SetField(instance.FieldSettings, field.TypeJSON, value)
+		_node.Settings = value
+	}
 	return _node, _spec
 }
 
@@ -548,6 +567,24 @@ func (u *InstanceUpsert) UpdateLastConnectedAt() *InstanceUpsert {
 // ClearLastConnectedAt clears the value of the "last_connected_at" field.
 func (u *InstanceUpsert) ClearLastConnectedAt() *InstanceUpsert {
 	u.SetNull(instance.FieldLastConnectedAt)
+	return u
+}
+
+// SetSettings sets the "settings" field.
+func (u *InstanceUpsert) SetSettings(v schema.InstanceSettings) *InstanceUpsert {
+	u.Set(instance.FieldSettings, v)
+	return u
+}
+
+// UpdateSettings sets the "settings" field to the value that was provided on create.
+func (u *InstanceUpsert) UpdateSettings() *InstanceUpsert {
+	u.SetExcluded(instance.FieldSettings)
+	return u
+}
+
+// ClearSettings clears the value of the "settings" field.
+func (u *InstanceUpsert) ClearSettings() *InstanceUpsert {
+	u.SetNull(instance.FieldSettings)
 	return u
 }
 
@@ -756,6 +793,27 @@ func (u *InstanceUpsertOne) UpdateLastConnectedAt() *InstanceUpsertOne {
 func (u *InstanceUpsertOne) ClearLastConnectedAt() *InstanceUpsertOne {
 	return u.Update(func(s *InstanceUpsert) {
 		s.ClearLastConnectedAt()
+	})
+}
+
+// SetSettings sets the "settings" field.
+func (u *InstanceUpsertOne) SetSettings(v schema.InstanceSettings) *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetSettings(v)
+	})
+}
+
+// UpdateSettings sets the "settings" field to the value that was provided on create.
+func (u *InstanceUpsertOne) UpdateSettings() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateSettings()
+	})
+}
+
+// ClearSettings clears the value of the "settings" field.
+func (u *InstanceUpsertOne) ClearSettings() *InstanceUpsertOne {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearSettings()
 	})
 }
 
@@ -1131,6 +1189,27 @@ func (u *InstanceUpsertBulk) UpdateLastConnectedAt() *InstanceUpsertBulk {
 func (u *InstanceUpsertBulk) ClearLastConnectedAt() *InstanceUpsertBulk {
 	return u.Update(func(s *InstanceUpsert) {
 		s.ClearLastConnectedAt()
+	})
+}
+
+// SetSettings sets the "settings" field.
+func (u *InstanceUpsertBulk) SetSettings(v schema.InstanceSettings) *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.SetSettings(v)
+	})
+}
+
+// UpdateSettings sets the "settings" field to the value that was provided on create.
+func (u *InstanceUpsertBulk) UpdateSettings() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.UpdateSettings()
+	})
+}
+
+// ClearSettings clears the value of the "settings" field.
+func (u *InstanceUpsertBulk) ClearSettings() *InstanceUpsertBulk {
+	return u.Update(func(s *InstanceUpsert) {
+		s.ClearSettings()
 	})
 }
 

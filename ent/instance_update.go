@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/predicate"
+	"github.com/wagate/wagate/ent/schema"
 )
 
 // InstanceUpdate is the builder for updating Instance entities.
@@ -172,6 +173,26 @@ func (_u *InstanceUpdate) ClearLastConnectedAt() *InstanceUpdate {
 	return _u
 }
 
+// SetSettings sets the "settings" field.
+func (_u *InstanceUpdate) SetSettings(v schema.InstanceSettings) *InstanceUpdate {
+	_u.mutation.SetSettings(v)
+	return _u
+}
+
+// SetNillableSettings sets the "settings" field if the given value is not nil.
+func (_u *InstanceUpdate) SetNillableSettings(v *schema.InstanceSettings) *InstanceUpdate {
+	if v != nil {
+		_u.SetSettings(*v)
+	}
+	return _u
+}
+
+// ClearSettings clears the value of the "settings" field.
+func (_u *InstanceUpdate) ClearSettings() *InstanceUpdate {
+	_u.mutation.ClearSettings()
+	return _u
+}
+
 // Mutation returns the InstanceMutation object of the builder.
 func (_u *InstanceUpdate) Mutation() *InstanceMutation {
 	return _u.mutation
@@ -291,6 +312,12 @@ func (_u *InstanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.LastConnectedAtCleared() {
 		_spec.ClearField(instance.FieldLastConnectedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Settings(); ok {
+		_spec.SetField(instance.FieldSettings, field.TypeJSON, value)
+	}
+	if _u.mutation.SettingsCleared() {
+		_spec.ClearField(instance.FieldSettings, field.TypeJSON)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -456,6 +483,26 @@ func (_u *InstanceUpdateOne) ClearLastConnectedAt() *InstanceUpdateOne {
 	return _u
 }
 
+// SetSettings sets the "settings" field.
+func (_u *InstanceUpdateOne) SetSettings(v schema.InstanceSettings) *InstanceUpdateOne {
+	_u.mutation.SetSettings(v)
+	return _u
+}
+
+// SetNillableSettings sets the "settings" field if the given value is not nil.
+func (_u *InstanceUpdateOne) SetNillableSettings(v *schema.InstanceSettings) *InstanceUpdateOne {
+	if v != nil {
+		_u.SetSettings(*v)
+	}
+	return _u
+}
+
+// ClearSettings clears the value of the "settings" field.
+func (_u *InstanceUpdateOne) ClearSettings() *InstanceUpdateOne {
+	_u.mutation.ClearSettings()
+	return _u
+}
+
 // Mutation returns the InstanceMutation object of the builder.
 func (_u *InstanceUpdateOne) Mutation() *InstanceMutation {
 	return _u.mutation
@@ -605,6 +652,12 @@ func (_u *InstanceUpdateOne) sqlSave(ctx context.Context) (_node *Instance, err 
 	}
 	if _u.mutation.LastConnectedAtCleared() {
 		_spec.ClearField(instance.FieldLastConnectedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Settings(); ok {
+		_spec.SetField(instance.FieldSettings, field.TypeJSON, value)
+	}
+	if _u.mutation.SettingsCleared() {
+		_spec.ClearField(instance.FieldSettings, field.TypeJSON)
 	}
 	_node = &Instance{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -6180,6 +6180,7 @@ type InstanceMutation struct {
 	created_at        *time.Time
 	updated_at        *time.Time
 	last_connected_at *time.Time
+	settings          *schema.InstanceSettings
 	clearedFields     map[string]struct{}
 	done              bool
 	oldValue          func(context.Context) (*Instance, error)
@@ -6748,6 +6749,55 @@ func (m *InstanceMutation) ResetLastConnectedAt() {
 	delete(m.clearedFields, instance.FieldLastConnectedAt)
 }
 
+// SetSettings sets the "settings" field.
+func (m *InstanceMutation) SetSettings(ss schema.InstanceSettings) {
+	m.settings = &ss
+}
+
+// Settings returns the value of the "settings" field in the mutation.
+func (m *InstanceMutation) Settings() (r schema.InstanceSettings, exists bool) {
+	v := m.settings
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSettings returns the old "settings" field's value of the Instance entity.
+// If the Instance object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *InstanceMutation) OldSettings(ctx context.Context) (v schema.InstanceSettings, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSettings is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSettings requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSettings: %w", err)
+	}
+	return oldValue.Settings, nil
+}
+
+// ClearSettings clears the value of the "settings" field.
+func (m *InstanceMutation) ClearSettings() {
+	m.settings = nil
+	m.clearedFields[instance.FieldSettings] = struct{}{}
+}
+
+// SettingsCleared returns if the "settings" field was cleared in this mutation.
+func (m *InstanceMutation) SettingsCleared() bool {
+	_, ok := m.clearedFields[instance.FieldSettings]
+	return ok
+}
+
+// ResetSettings resets all changes to the "settings" field.
+func (m *InstanceMutation) ResetSettings() {
+	m.settings = nil
+	delete(m.clearedFields, instance.FieldSettings)
+}
+
 // Where appends a list predicates to the InstanceMutation builder.
 func (m *InstanceMutation) Where(ps ...predicate.Instance) {
 	m.predicates = append(m.predicates, ps...)
@@ -6782,7 +6832,7 @@ func (m *InstanceMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *InstanceMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.subscription_id != nil {
 		fields = append(fields, instance.FieldSubscriptionID)
 	}
@@ -6819,6 +6869,9 @@ func (m *InstanceMutation) Fields() []string {
 	if m.last_connected_at != nil {
 		fields = append(fields, instance.FieldLastConnectedAt)
 	}
+	if m.settings != nil {
+		fields = append(fields, instance.FieldSettings)
+	}
 	return fields
 }
 
@@ -6851,6 +6904,8 @@ func (m *InstanceMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case instance.FieldLastConnectedAt:
 		return m.LastConnectedAt()
+	case instance.FieldSettings:
+		return m.Settings()
 	}
 	return nil, false
 }
@@ -6884,6 +6939,8 @@ func (m *InstanceMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldUpdatedAt(ctx)
 	case instance.FieldLastConnectedAt:
 		return m.OldLastConnectedAt(ctx)
+	case instance.FieldSettings:
+		return m.OldSettings(ctx)
 	}
 	return nil, fmt.Errorf("unknown Instance field %s", name)
 }
@@ -6977,6 +7034,13 @@ func (m *InstanceMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetLastConnectedAt(v)
 		return nil
+	case instance.FieldSettings:
+		v, ok := value.(schema.InstanceSettings)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSettings(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Instance field %s", name)
 }
@@ -7013,6 +7077,9 @@ func (m *InstanceMutation) ClearedFields() []string {
 	if m.FieldCleared(instance.FieldLastConnectedAt) {
 		fields = append(fields, instance.FieldLastConnectedAt)
 	}
+	if m.FieldCleared(instance.FieldSettings) {
+		fields = append(fields, instance.FieldSettings)
+	}
 	return fields
 }
 
@@ -7032,6 +7099,9 @@ func (m *InstanceMutation) ClearField(name string) error {
 		return nil
 	case instance.FieldLastConnectedAt:
 		m.ClearLastConnectedAt()
+		return nil
+	case instance.FieldSettings:
+		m.ClearSettings()
 		return nil
 	}
 	return fmt.Errorf("unknown Instance nullable field %s", name)
@@ -7076,6 +7146,9 @@ func (m *InstanceMutation) ResetField(name string) error {
 		return nil
 	case instance.FieldLastConnectedAt:
 		m.ResetLastConnectedAt()
+		return nil
+	case instance.FieldSettings:
+		m.ResetSettings()
 		return nil
 	}
 	return fmt.Errorf("unknown Instance field %s", name)

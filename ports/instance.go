@@ -64,4 +64,5 @@ type Instance struct {
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 	LastConnectedAt *time.Time
+	Settings        InstanceSettings
 }

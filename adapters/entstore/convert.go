@@ -80,6 +80,7 @@ func toInstance(e *ent.Instance) ports.Instance {
 		CreatedAt:       e.CreatedAt.UTC(),
 		UpdatedAt:       e.UpdatedAt.UTC(),
 		LastConnectedAt: utcPtr(e.LastConnectedAt),
+		Settings:        toSettings(e.Settings),
 	}
 }
 

@@ -1,6 +1,8 @@
 package entstore
 
 import (
+	"github.com/wagate/wagate/ent/schema"
+
 	"context"
 
 	"github.com/wagate/wagate/ent"
@@ -27,7 +29,8 @@ func (st *instanceStore) CreateInstance(ctx context.Context, sub ports.Subscript
 		SetProxyURL(i.ProxyURL).
 		SetCreatedAt(dbTime(i.CreatedAt)).
 		SetUpdatedAt(dbTime(i.UpdatedAt)).
-		SetNillableLastConnectedAt(dbTimePtr(i.LastConnectedAt))
+		SetNillableLastConnectedAt(dbTimePtr(i.LastConnectedAt)).
+		SetSettings(settingsRow(i.Settings))
 	if i.Metadata != nil {
 		c.SetMetadata(i.Metadata)
 	}
@@ -94,7 +97,8 @@ func (st *instanceStore) UpdateInstance(ctx context.Context, sub ports.Subscript
 			SetJid(in.JID).
 			SetPushName(in.PushName).
 			SetProxyURL(in.ProxyURL).
-			SetUpdatedAt(dbTime(in.UpdatedAt))
+			SetUpdatedAt(dbTime(in.UpdatedAt)).
+			SetSettings(settingsRow(in.Settings))
 		if in.Metadata != nil {
 			u.SetMetadata(in.Metadata)
 		} else {
@@ -145,4 +149,18 @@ func (st *instanceStore) DeleteInstance(ctx context.Context, sub ports.Subscript
 // another tenant's id reads as missing.
 func ownInstance(sub ports.SubscriptionID, id ports.InstanceID) []predicate.Instance {
 	return []predicate.Instance{instance.ID(string(id)), instance.SubscriptionID(string(sub))}
+}
+
+func settingsRow(s ports.InstanceSettings) schema.InstanceSettings {
+	return schema.InstanceSettings{
+		RejectCalls: s.RejectCalls, RejectCallMessage: s.RejectCallMessage, AutoRead: s.AutoRead,
+		AlwaysOnline: s.AlwaysOnline, IgnoreGroups: s.IgnoreGroups, IgnoreStatusBroadcasts: s.IgnoreStatusBroadcasts,
+	}
+}
+
+func toSettings(s schema.InstanceSettings) ports.InstanceSettings {
+	return ports.InstanceSettings{
+		RejectCalls: s.RejectCalls, RejectCallMessage: s.RejectCallMessage, AutoRead: s.AutoRead,
+		AlwaysOnline: s.AlwaysOnline, IgnoreGroups: s.IgnoreGroups, IgnoreStatusBroadcasts: s.IgnoreStatusBroadcasts,
+	}
 }

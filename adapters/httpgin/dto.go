@@ -56,6 +56,17 @@ type InstanceDTO struct {
 	CreatedAt       time.Time      `json:"createdAt"`
 	UpdatedAt       time.Time      `json:"updatedAt"`
 	LastConnectedAt *time.Time     `json:"lastConnectedAt"`
+	Settings        SettingsDTO    `json:"settings"`
+}
+
+// SettingsDTO is the per-instance behaviour (SPEC §16).
+type SettingsDTO struct {
+	RejectCalls            bool   `json:"rejectCalls"`
+	RejectCallMessage      string `json:"rejectCallMessage"`
+	AutoRead               bool   `json:"autoRead"`
+	AlwaysOnline           bool   `json:"alwaysOnline"`
+	IgnoreGroups           bool   `json:"ignoreGroups"`
+	IgnoreStatusBroadcasts bool   `json:"ignoreStatusBroadcasts"`
 }
 
 // APIKeyDTO is an API key; Key is only set in the create response.
@@ -125,6 +136,11 @@ func instanceDTO(i ports.Instance) InstanceDTO {
 		Metadata: md, ProxyURL: optString(redactURL(i.ProxyURL)),
 		CreatedAt: i.CreatedAt.UTC(), UpdatedAt: i.UpdatedAt.UTC(),
 		LastConnectedAt: optTime(i.LastConnectedAt),
+		Settings: SettingsDTO{
+			RejectCalls: i.Settings.RejectCalls, RejectCallMessage: i.Settings.RejectCallMessage,
+			AutoRead: i.Settings.AutoRead, AlwaysOnline: i.Settings.AlwaysOnline,
+			IgnoreGroups: i.Settings.IgnoreGroups, IgnoreStatusBroadcasts: i.Settings.IgnoreStatusBroadcasts,
+		},
 	}
 }
 

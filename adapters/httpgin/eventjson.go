@@ -42,6 +42,8 @@ func eventDataDTO(data any) (any, bool) {
 		return PollVoteDTO{MessageID: string(d.MessageID), From: d.From, Selected: d.Selected}, true
 	case ports.BulkSummary:
 		return bulkDTO(d), true
+	case ports.CallReceivedData:
+		return CallReceivedDTO{From: d.From, IsVideo: d.IsVideo, IsGroup: d.IsGroup, Rejected: d.Rejected}, true
 	case struct{}, nil:
 		return struct{}{}, true
 	}

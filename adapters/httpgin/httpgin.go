@@ -18,6 +18,7 @@ import (
 
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/core/bulks"
+	"github.com/wagate/wagate/core/contacts"
 	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/governance"
 	"github.com/wagate/wagate/core/idempotency"
@@ -55,6 +56,9 @@ type Services struct {
 	// Governance erases people, keeps the retention settings and closes
 	// accounts (SPEC §18); nil: its routes answer 503.
 	Governance *governance.Service
+	// Contacts answers the chat, contact and profile routes of SPEC §16;
+	// nil: they answer 503.
+	Contacts *contacts.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -292,6 +296,7 @@ func (a *api) routes(e *gin.Engine) {
 	r.GET("/instances/:id/messages/:messageId", a.getMessage)
 	r.GET("/instances/:id/messages/:messageId/media", a.getMedia)
 	a.messageActionRoutes(r, v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
+	a.contactRoutes(r, v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
 
 	r.POST("/instances/:id/webhooks", a.createWebhook)
 	r.GET("/instances/:id/webhooks", a.listWebhooks)
@@ -343,6 +348,7 @@ func (a *api) routes(e *gin.Engine) {
 		sb.POST("/inbound", a.sandboxInbound)
 		sb.POST("/vote", a.sandboxVote)
 		a.sandboxActionRoutes(sb)
+		sb.POST("/call", a.sandboxCall)
 		// A phone number is no UUID: this route checks its own parameters.
 		byPhone := v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate)
 		byPhone.GET("/sandbox/phones/:phone/messages", a.sandboxPhoneMessages)

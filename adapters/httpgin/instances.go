@@ -24,6 +24,27 @@ type updateInstanceReq struct {
 	Name     *string         `json:"name"`
 	Metadata *map[string]any `json:"metadata"`
 	ProxyURL *string         `json:"proxyUrl"`
+	Settings *settingsReq    `json:"settings"`
+}
+
+// settingsReq changes the per-instance behaviour; absent fields stay.
+type settingsReq struct {
+	RejectCalls            *bool   `json:"rejectCalls"`
+	RejectCallMessage      *string `json:"rejectCallMessage"`
+	AutoRead               *bool   `json:"autoRead"`
+	AlwaysOnline           *bool   `json:"alwaysOnline"`
+	IgnoreGroups           *bool   `json:"ignoreGroups"`
+	IgnoreStatusBroadcasts *bool   `json:"ignoreStatusBroadcasts"`
+}
+
+func (r *settingsReq) patch() *sessions.SettingsPatch {
+	if r == nil {
+		return nil
+	}
+	return &sessions.SettingsPatch{
+		RejectCalls: r.RejectCalls, RejectCallMessage: r.RejectCallMessage, AutoRead: r.AutoRead,
+		AlwaysOnline: r.AlwaysOnline, IgnoreGroups: r.IgnoreGroups, IgnoreStatusBroadcasts: r.IgnoreStatusBroadcasts,
+	}
 }
 
 func (a *api) createInstance(c *gin.Context) {
@@ -72,7 +93,7 @@ func (a *api) updateInstance(c *gin.Context) {
 		return
 	}
 	inst, err := a.svc.Sessions.Update(ctx(c), principal(c), ports.InstanceID(c.Param("id")), sessions.UpdateCmd{
-		Name: req.Name, Metadata: req.Metadata, ProxyURL: req.ProxyURL,
+		Name: req.Name, Metadata: req.Metadata, ProxyURL: req.ProxyURL, Settings: req.Settings.patch(),
 	})
 	if err != nil {
 		a.fail(c, err)

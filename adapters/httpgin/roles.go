@@ -114,6 +114,23 @@ var routeRoles = map[string]need{
 	"POST /api/v1/instances/:id/messages/:messageId/read":     developer,
 	"POST /api/v1/instances/:id/chats/:chat/presence":         developer,
 
+	"GET /api/v1/chats":                                  viewer,
+	"GET /api/v1/instances/:id/chats":                    viewer,
+	"GET /api/v1/contacts":                               viewer,
+	"GET /api/v1/instances/:id/contacts":                 viewer,
+	"GET /api/v1/contacts/:phone/profile":                viewer,
+	"GET /api/v1/instances/:id/contacts/:phone/profile":  viewer,
+	"GET /api/v1/contacts/blocked":                       viewer,
+	"GET /api/v1/instances/:id/contacts/blocked":         viewer,
+	"POST /api/v1/contacts/:phone/block":                 developer,
+	"POST /api/v1/contacts/:phone/unblock":               developer,
+	"POST /api/v1/instances/:id/contacts/:phone/block":   developer,
+	"POST /api/v1/instances/:id/contacts/:phone/unblock": developer,
+	"PATCH /api/v1/instance/profile":                     developer,
+	"PATCH /api/v1/instances/:id/profile":                developer,
+	"PUT /api/v1/instance/profile/picture":               developer,
+	"PUT /api/v1/instances/:id/profile/picture":          developer,
+
 	"POST /api/v1/instances/:id/webhooks":                            developer,
 	"GET /api/v1/instances/:id/webhooks":                             developer,
 	"GET /api/v1/instances/:id/webhooks/:wid":                        developer,
@@ -161,6 +178,7 @@ var routeRoles = map[string]need{
 	"POST /api/v1/sandbox/instances/:id/react":   developer,
 	"POST /api/v1/sandbox/instances/:id/revoke":  developer,
 	"GET /api/v1/sandbox/phones/:phone/messages": developer,
+	"POST /api/v1/sandbox/instances/:id/call":    developer,
 }
 
 // routeKey is the key of the request's route in routeRoles.

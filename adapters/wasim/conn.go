@@ -123,6 +123,8 @@ func (c *conn) handle(n *waBinary.Node) {
 		c.handleReceipt(n)
 	case "ack":
 		c.handleAck(n)
+	case "call":
+		c.handleCall(n)
 	}
 	// presence, chatstate, notification: the client waits for nothing.
 }

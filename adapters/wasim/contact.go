@@ -225,6 +225,11 @@ func (c *Contact) send(ctx context.Context, to string, msg *waE2E.Message, byLID
 	if len(devs) == 0 {
 		return "", fmt.Errorf("send to %s: no linked device", phone)
 	}
+	if c.s.profiles.isBlocked(phone, c.phone) {
+		// WhatsApp takes the message and never delivers it: the sender
+		// sees one tick.
+		return newID(), nil
+	}
 	plaintext, err := proto.Marshal(msg)
 	if err != nil {
 		return "", fmt.Errorf("send: marshal: %w", err)

@@ -56,6 +56,7 @@ type controlRequest struct {
 	Message  *ports.PhoneSend `json:"message,omitempty"`
 	PollID   string           `json:"pollId,omitempty"`
 	Selected []string         `json:"selected,omitempty"`
+	Video    bool             `json:"video,omitempty"` // a call's kind
 }
 
 // maxControlBody bounds a control request: a media message carries its
@@ -106,6 +107,9 @@ func (s *Server) ControlHandler() http.Handler {
 	})
 	handle("POST /_sim/contacts/{phone}/vote", func(r *http.Request, q controlRequest) error {
 		return s.ContactVote(r.Context(), r.PathValue("phone"), q.To, q.PollID, q.Selected)
+	})
+	handle("POST /_sim/contacts/{phone}/call", func(r *http.Request, q controlRequest) error {
+		return s.ContactCall(r.Context(), r.PathValue("phone"), q.To, q.Video)
 	})
 	s.actionRoutes(mux)
 	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {

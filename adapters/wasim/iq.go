@@ -36,6 +36,12 @@ func (c *conn) handleIQ(n *waBinary.Node) {
 		c.result(n, c.s.mediaConn())
 	case "md":
 		c.handlePairCodeIQ(n)
+	case "blocklist":
+		c.handleBlocklist(n)
+	case "status":
+		c.handleStatusSet(n)
+	case "w:profile:picture":
+		c.handlePicture(n)
 	default:
 		c.result(n)
 	}

@@ -48,7 +48,9 @@ type Server struct {
 	closed   bool
 	done     chan struct{} // closed by Close: stops the contacts' workers
 	contacts *contactStore
-	receipts receiptLog // receipts seen, for WaitReceipt
+	receipts receiptLog  // receipts seen, for WaitReceipt
+	profiles profileBook // about texts and block lists (profiles.go)
+	calls    callLog     // calls placed and their ends (calls.go)
 }
 
 // New creates a simulator; Start makes it listen.

@@ -19,6 +19,8 @@ func (c *conn) handleUsync(n *waBinary.Node) {
 		want.devices = want.devices || q.Tag == "devices"
 		want.contact = want.contact || q.Tag == "contact"
 		want.lid = want.lid || q.Tag == "lid"
+		want.status = want.status || q.Tag == "status"
+		want.picture = want.picture || q.Tag == "picture"
 	}
 	var users []waBinary.Node
 	for _, u := range list.GetChildren() {
@@ -34,7 +36,7 @@ func (c *conn) handleUsync(n *waBinary.Node) {
 }
 
 // usyncWant is what a usync query asks about each user.
-type usyncWant struct{ devices, contact, lid bool }
+type usyncWant struct{ devices, contact, lid, status, picture bool }
 
 func (s *Server) usyncUser(u waBinary.Node, want usyncWant) waBinary.Node {
 	var phone, query string
@@ -65,6 +67,12 @@ func (s *Server) usyncUser(u waBinary.Node, want usyncWant) waBinary.Node {
 	}
 	if want.lid {
 		children = append(children, s.lidNode(phone))
+	}
+	if want.status && exists(phone) {
+		children = append(children, waBinary.Node{Tag: "status", Content: []byte(s.profiles.aboutOf(phone))})
+	}
+	if want.picture && exists(phone) {
+		children = append(children, waBinary.Node{Tag: "picture", Attrs: waBinary.Attrs{"id": pictureID(phone)}})
 	}
 	return waBinary.Node{Tag: "user", Attrs: waBinary.Attrs{"jid": answer}, Content: children}
 }

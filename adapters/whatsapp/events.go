@@ -42,6 +42,8 @@ func (s *session) handleWA(ctx context.Context, it waEvent) []ports.WAEvent {
 		return []ports.WAEvent{s.connectedStatus(false)}
 	case *events.Disconnected:
 		return s.onDisconnected()
+	case *events.CallOffer:
+		return []ports.WAEvent{s.callEvent(evt)}
 	case *events.PushNameSetting:
 		s.dev.pushName = evt.Action.GetName()
 		return nil

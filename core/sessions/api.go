@@ -132,6 +132,7 @@ type UpdateCmd struct {
 	Name     *string
 	Metadata *map[string]any
 	ProxyURL *string
+	Settings *SettingsPatch // the behaviour of SPEC §16 (settings.go)
 }
 
 // Create makes an instance in status created. EForbidden for API keys;
@@ -332,6 +333,9 @@ func validateUpdate(cmd *UpdateCmd) error {
 	if cmd.ProxyURL != nil {
 		checks = append(checks, checkProxyURL(*cmd.ProxyURL))
 	}
+	if cmd.Settings != nil {
+		checks = append(checks, checkSettings(cmd.Settings))
+	}
 	return ports.FieldErrors(checks...)
 }
 
@@ -350,6 +354,9 @@ func apply(i *ports.Instance, cmd UpdateCmd) []string {
 	if cmd.ProxyURL != nil && *cmd.ProxyURL != i.ProxyURL {
 		i.ProxyURL = *cmd.ProxyURL
 		changed = append(changed, "proxyUrl")
+	}
+	if cmd.Settings != nil && applySettings(&i.Settings, *cmd.Settings) {
+		changed = append(changed, "settings")
 	}
 	return changed
 }

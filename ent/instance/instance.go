@@ -35,6 +35,8 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldLastConnectedAt holds the string denoting the last_connected_at field in the database.
 	FieldLastConnectedAt = "last_connected_at"
+	// FieldSettings holds the string denoting the settings field in the database.
+	FieldSettings = "settings"
 	// Table holds the table name of the instance in the database.
 	Table = "instances"
 )
@@ -54,6 +56,7 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldLastConnectedAt,
+	FieldSettings,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).

@@ -779,6 +779,16 @@ func LastConnectedAtNotNil() predicate.Instance {
 	return predicate.Instance(sql.FieldNotNull(FieldLastConnectedAt))
 }
 
+// SettingsIsNil applies the IsNil predicate on the "settings" field.
+func SettingsIsNil() predicate.Instance {
+	return predicate.Instance(sql.FieldIsNull(FieldSettings))
+}
+
+// SettingsNotNil applies the NotNil predicate on the "settings" field.
+func SettingsNotNil() predicate.Instance {
+	return predicate.Instance(sql.FieldNotNull(FieldSettings))
+}
+
 // And groups predicates with the AND operator between them.
 func And(predicates ...predicate.Instance) predicate.Instance {
 	return predicate.Instance(sql.AndPredicates(predicates...))

@@ -238,6 +238,7 @@ var (
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "last_connected_at", Type: field.TypeTime, Nullable: true},
+		{Name: "settings", Type: field.TypeJSON, Nullable: true},
 	}
 	// InstancesTable holds the schema information for the "instances" table.
 	InstancesTable = &schema.Table{
@@ -359,6 +360,11 @@ var (
 				Name:    "message_subscription_id_instance_id_id",
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[2], MessagesColumns[0]},
+			},
+			{
+				Name:    "message_instance_id_chat_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[2], MessagesColumns[4], MessagesColumns[0]},
 			},
 			{
 				Name:    "message_instance_id_wa_message_id",

@@ -25,6 +25,9 @@ func (Instance) Fields() []ent.Field {
 		field.Time("created_at").Immutable(),
 		field.Time("updated_at"),
 		field.Time("last_connected_at").Optional().Nillable(),
+		// settings is the per-instance behaviour of SPEC §16 (reject
+		// calls, auto-read, …), written and read by the store adapter.
+		field.JSON("settings", InstanceSettings{}).Optional(),
 	}
 }
 
@@ -34,4 +37,14 @@ func (Instance) Indexes() []ent.Index {
 		index.Fields("subscription_id", "name").Unique(),
 		index.Fields("status"),
 	}
+}
+
+// InstanceSettings is the stored form of the per-instance behaviour.
+type InstanceSettings struct {
+	RejectCalls            bool   `json:"rejectCalls"`
+	RejectCallMessage      string `json:"rejectCallMessage,omitempty"`
+	AutoRead               bool   `json:"autoRead"`
+	AlwaysOnline           bool   `json:"alwaysOnline"`
+	IgnoreGroups           bool   `json:"ignoreGroups"`
+	IgnoreStatusBroadcasts bool   `json:"ignoreStatusBroadcasts"`
 }

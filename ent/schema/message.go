@@ -94,6 +94,9 @@ func (Message) Indexes() []ent.Index {
 	return []ent.Index{
 		// Lists page newest first within one instance (ids are time-ordered).
 		index.Fields("subscription_id", "instance_id", "id"),
+		// The chat list (SPEC §16) groups an instance's messages by chat,
+		// and a read mark looks up a chat's earlier messages.
+		index.Fields("instance_id", "chat", "id"),
 		// Receipts name messages by WhatsApp's id.
 		index.Fields("instance_id", "wa_message_id"),
 		// The relay looks for queued rows left behind.

@@ -97,9 +97,19 @@ func (s *system) openPrincipals(ctx context.Context, cfg Config, clock ports.Clo
 func (s *system) routeWhatsAppEvent(e ports.WAEvent) {
 	switch e.Kind {
 	case ports.WAMessage, ports.WAReceipt, ports.WAPollVoteKind:
-		s.messaging.HandleEvent(e)
+		// The instance's behaviour may drop a group message or a status
+		// update (SPEC §16).
+		if s.contacts.Admit(e) {
+			s.messaging.HandleEvent(e)
+		} else {
+			return
+		}
+	case ports.WACallKind:
 	default:
 		s.sessions.HandleEvent(e)
+	}
+	if s.ownership == nil || s.ownership.Owns(e.Instance) {
+		s.contacts.HandleEvent(e)
 	}
 }
 

@@ -114,6 +114,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Templates:   sys.templates,
 		EventLog:    sys.eventFeed,
 		Governance:  sys.governance,
+		Contacts:    sys.contacts,
 	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,

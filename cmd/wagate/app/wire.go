@@ -30,6 +30,7 @@ import (
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/adapters/whatsapp"
 	"github.com/wagate/wagate/core/bulks"
+	"github.com/wagate/wagate/core/contacts"
 	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/governance"
 	"github.com/wagate/wagate/core/idempotency"
@@ -79,6 +80,8 @@ type system struct {
 	sessions  *sessions.Service
 	messaging *messaging.Service
 	bulks     *bulks.Service
+	// contacts answers the chat, contact and profile routes (SPEC §16).
+	contacts *contacts.Service
 	// ownership holds this node's instance leases: which WhatsApp
 	// connections it runs, when several nodes share the database.
 	ownership *ownership.Service
@@ -211,6 +214,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
 	sys.buildGovernance(cfg, clock, ids, log)
+	sys.buildContacts(clock, evlog, log)
 	// Every call is registered: the other nodes' may come in.
 	if err := sys.router.Serve(); err != nil {
 		return nil, fmt.Errorf("node calls: %w", err)

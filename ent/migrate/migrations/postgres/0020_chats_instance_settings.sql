@@ -1,0 +1,2 @@
+-- Modify "instances" table
+ALTER TABLE "instances" ADD COLUMN "settings" jsonb NULL;
