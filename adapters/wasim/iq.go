@@ -36,6 +36,10 @@ func (c *conn) handleIQ(n *waBinary.Node) {
 		c.result(n, c.s.mediaConn())
 	case "md":
 		c.handlePairCodeIQ(n)
+	case "w:g2":
+		c.handleGroupIQ(n)
+	case "w:profile:picture":
+		c.handlePictureIQ(n)
 	default:
 		c.result(n)
 	}

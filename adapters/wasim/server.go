@@ -49,6 +49,7 @@ type Server struct {
 	done     chan struct{} // closed by Close: stops the contacts' workers
 	contacts *contactStore
 	receipts receiptLog // receipts seen, for WaitReceipt
+	groups   groupBook
 }
 
 // New creates a simulator; Start makes it listen.
