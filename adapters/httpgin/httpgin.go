@@ -19,6 +19,7 @@ import (
 	"github.com/wagate/wagate/adapters/ratelimit"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -51,6 +52,9 @@ type Services struct {
 	// EventLog reads the event log back (GET /events, the stream's
 	// replay); nil: GET /events and ?after= on the stream answer 503.
 	EventLog *events.Feed
+	// Groups is the groups module of SPEC §16; nil: its routes answer
+	// not_supported.
+	Groups *groups.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -277,6 +281,7 @@ func (a *api) routes(e *gin.Engine) {
 	r.GET("/instances/:id/messages/:messageId", a.getMessage)
 	r.GET("/instances/:id/messages/:messageId/media", a.getMedia)
 	a.messageActionRoutes(r, v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
+	a.groupRoutes(v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
 
 	r.POST("/instances/:id/webhooks", a.createWebhook)
 	r.GET("/instances/:id/webhooks", a.listWebhooks)

@@ -24,6 +24,7 @@ import (
 	"github.com/wagate/wagate/core/ownership"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/stats"
+	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/templates"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/core/webhooks"
@@ -144,6 +145,7 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 		SendTimeout: cfg.SendTimeout, ClaimStaleAfter: cfg.SendTimeout * 3 / 2, RelayAfter: cfg.RelayAfter,
 	})
 	s.messaging.Register(s.runner)
+	s.groups = s.newGroups(clock, log)
 	s.bulks = bulks.New(bulks.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Sender: s.messaging, Clock: clock, IDs: ids, Queue: s.queue, Events: evlog,
 		// Recipients' texts are rendered by the templates module.
@@ -196,6 +198,16 @@ func (s *system) buildStoreOnly(clock ports.Clock, ids ports.IDGen, log *slog.Lo
 // saved and when dialled.
 func proxyGuard(cfg Config) safehttp.Options {
 	return safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate}
+}
+
+// newGroups wires the groups module to the WhatsApp adapter (none: its
+// routes answer not_supported).
+func (s *system) newGroups(clock ports.Clock, log *slog.Logger) *groups.Service {
+	d := groups.Deps{Instances: s.store.Stores().Instances, Limiter: s.limiter, Clock: clock, Log: log.With("component", "groups")}
+	if s.whatsapp != nil {
+		d.Groups, d.Members = s.whatsapp, s.whatsapp
+	}
+	return groups.New(d)
 }
 
 // whatsappActions is the adapter's actions on messages; nil when there is

@@ -113,6 +113,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Stats:       sys.stats,
 		Templates:   sys.templates,
 		EventLog:    sys.eventFeed,
+		Groups:      sys.groups,
 	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,

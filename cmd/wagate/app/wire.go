@@ -37,6 +37,7 @@ import (
 	"github.com/wagate/wagate/core/ownership"
 	"github.com/wagate/wagate/core/sessions"
 	"github.com/wagate/wagate/core/stats"
+	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/templates"
 	"github.com/wagate/wagate/core/tenancy"
 	"github.com/wagate/wagate/core/webhooks"
@@ -69,6 +70,7 @@ type system struct {
 	keys      *keys.Service
 	sessions  *sessions.Service
 	messaging *messaging.Service
+	groups    *groups.Service
 	bulks     *bulks.Service
 	// ownership holds this node's instance leases: which WhatsApp
 	// connections it runs, when several nodes share the database.
