@@ -118,6 +118,24 @@ const (
 	EventGroupUpdated      EventType = "group.updated"
 )
 
+// WAGroupChangeKind is the WAEvent kind of a group change; see Group.
+const WAGroupChangeKind WAEventKind = "group_change"
+
+// GroupParticipantsData is the data of a group.participants event.
+type GroupParticipantsData struct {
+	Group        string
+	Action       string
+	Participants []string
+	By           string
+}
+
+// GroupUpdatedData is the data of a group.updated event.
+type GroupUpdatedData struct {
+	Group   string
+	By      string
+	Changes map[string]any
+}
+
 // WAGroupChange is a change to a group the instance is in, made by anyone
 // (the instance itself included): members joined, left, were promoted or
 // demoted (Action and Participants, phone numbers), or settings changed

@@ -146,6 +146,7 @@ type WAEvent struct {
 	Message      *WAInbound
 	Receipt      *WAReceiptEvent
 	PollVote     *WAPollVote
+	Group        *WAGroupChange // WAGroupChangeKind
 }
 
 // WAStatusChange is a new connection status. Linked-device details are set

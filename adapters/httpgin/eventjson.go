@@ -42,6 +42,14 @@ func eventDataDTO(data any) (any, bool) {
 		return PollVoteDTO{MessageID: string(d.MessageID), From: d.From, Selected: d.Selected}, true
 	case ports.BulkSummary:
 		return bulkDTO(d), true
+	case ports.GroupParticipantsData:
+		return GroupParticipantsEventDTO{Group: d.Group, Action: d.Action, Participants: nonNil(d.Participants), By: d.By}, true
+	case ports.GroupUpdatedData:
+		changes := d.Changes
+		if changes == nil {
+			changes = map[string]any{}
+		}
+		return GroupUpdatedEventDTO{Group: d.Group, Changes: changes, By: d.By}, true
 	case struct{}, nil:
 		return struct{}{}, true
 	}

@@ -339,3 +339,25 @@ func (a *api) groupRoutes(r *gin.RouterGroup) {
 		r.POST(prefix+"/groups/:group/leave", a.leaveGroup)
 	}
 }
+
+// GroupParticipantsEventDTO is the data of a group.participants event.
+type GroupParticipantsEventDTO struct {
+	Group        string   `json:"group"`
+	Action       string   `json:"action"`
+	Participants []string `json:"participants"`
+	By           string   `json:"by"`
+}
+
+// GroupUpdatedEventDTO is the data of a group.updated event.
+type GroupUpdatedEventDTO struct {
+	Group   string         `json:"group"`
+	Changes map[string]any `json:"changes"`
+	By      string         `json:"by"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

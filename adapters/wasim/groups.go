@@ -824,3 +824,13 @@ func contentString(v any) string {
 	}
 	return ""
 }
+
+// GroupInviteCode returns a group's invite code as the admin actor's phone
+// shows it (creating one if there is none).
+func (s *Server) GroupInviteCode(actor string, jid types.JID) (string, error) {
+	n, err := s.groupInvite(digits(actor), jid, false)
+	if err != nil {
+		return "", err
+	}
+	return n.AttrGetter().String("code"), nil
+}

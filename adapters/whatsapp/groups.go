@@ -3,7 +3,6 @@ package whatsapp
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -293,23 +292,6 @@ func (m *Manager) JoinGroup(ctx context.Context, id ports.InstanceID, link strin
 		return "", ports.Errorf(ports.EUnavailable, "join group: WhatsApp answered %s", jid)
 	}
 	return jid.String(), nil
-}
-
-// groupParticipantsJIDs is for mentionAll: the JIDs of every participant
-// of a group but the instance's own number.
-func (m *Manager) groupParticipantsJIDs(ctx context.Context, cli *wa.Client, group types.JID) ([]string, error) {
-	info, err := cli.GetGroupInfo(ctx, group)
-	if err != nil {
-		return nil, fmt.Errorf("mention all: %w", groupError("group info", err))
-	}
-	own := cli.Store.GetJID().User
-	var out []string
-	for _, p := range toGroup(info).Participants {
-		if p.PhoneNumber != "" && p.PhoneNumber != own {
-			out = append(out, p.PhoneNumber+"@"+types.DefaultUserServer)
-		}
-	}
-	return out, nil
 }
 
 var timeZero time.Time

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -49,6 +50,18 @@ type Deps struct {
 	// CreateLimit and ParticipantsLimit override the defaults when set.
 	CreateLimit, ParticipantsLimit ports.Limit
 	Log                            *slog.Logger
+	// Tx and Events record group changes as events (HandleEvent); nil:
+	// changes are not recorded.
+	Tx     ports.TxRunner
+	Events *events.Log
+	// Owner tells whether this node holds an instance's connection; nil:
+	// it holds all.
+	Owner Owner
+}
+
+// Owner tells whether this node holds an instance's connection.
+type Owner interface {
+	Owns(id ports.InstanceID) bool
 }
 
 // Service is the groups module.
