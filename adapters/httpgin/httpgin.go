@@ -328,6 +328,7 @@ func (a *api) routes(e *gin.Engine) {
 		sb.POST("/inbound", a.sandboxInbound)
 		sb.POST("/vote", a.sandboxVote)
 		a.sandboxActionRoutes(sb)
+		sb.POST("/group-event", a.sandboxGroupEvent)
 		// A phone number is no UUID: this route checks its own parameters.
 		byPhone := v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate)
 		byPhone.GET("/sandbox/phones/:phone/messages", a.sandboxPhoneMessages)

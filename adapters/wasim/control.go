@@ -108,6 +108,7 @@ func (s *Server) ControlHandler() http.Handler {
 		return s.ContactVote(r.Context(), r.PathValue("phone"), q.To, q.PollID, q.Selected)
 	})
 	s.actionRoutes(mux)
+	s.groupRoutes(mux)
 	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {
 		msgs, _ := s.PhoneMessages(r.Context(), r.PathValue("phone"))
 		w.Header().Set("Content-Type", "application/json")

@@ -229,3 +229,62 @@ func wantResult(t *testing.T, results any, phone, status string) {
 	}
 	t.Errorf("results %v: got none for %s, want %q", rs, phone, status)
 }
+
+// The sandbox routes of SPEC §15a for groups: a member phone writes in a
+// group and changes it over plain HTTP; a group the instance is not in is
+// 404, bad input 422.
+func TestSandboxGroups(t *testing.T) {
+	sim := simulator(t, wasim.Options{})
+	for _, b := range []backend{sqlite, postgresRedis} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			s := startOwned(t, b.name, sandboxEnv(t, b, sim))
+			a := s.register(t)
+			inst := linkedInstance(t, s, a.Access, "sbgroups")
+			_, key := s.createKey(t, a.Access, inst, map[string]any{"name": "k"})
+			st := openStream(t, s, "", bearer(a.Access))
+			p1, p2 := randomPhone(), randomPhone()
+			sim.Contact(p1)
+			sim.Contact(p2)
+			r := s.do(t, "POST", "/api/v1/groups", key, map[string]any{"subject": "Sandbox", "participants": []string{p1, p2}})
+			wantStatus(t, r, http.StatusCreated)
+			g := str(r.JSON, "jid")
+			wantStatus(t, s.do(t, "POST", "/api/v1/groups/"+g+"/participants", key, map[string]any{"promote": []string{p1}}), http.StatusOK)
+			base := "/api/v1/sandbox/instances/" + inst
+
+			r = s.do(t, "POST", base+"/inbound", a.Access, map[string]any{"from": p1, "text": "hi group", "group": g})
+			wantStatus(t, r, http.StatusAccepted)
+			st.waitFor(t, 0, "message.received in group", func(e event) bool {
+				return e.is(inst, "message.received") && str(e.Data, "text") == "hi group" && str(e.Data, "chat") == g &&
+					strings.Contains(str(e.Data, "from"), strings.TrimPrefix(p1, "+"))
+			})
+			r = s.do(t, "POST", base+"/group-event", a.Access, map[string]any{"group": g, "from": p1, "action": "subject", "value": "Renamed"})
+			wantStatus(t, r, http.StatusAccepted)
+			st.waitFor(t, 0, "group.updated", func(e event) bool {
+				return e.is(inst, "group.updated") && str(e.Data, "group") == g && str(obj(t, e.Data, "changes"), "subject") == "Renamed"
+			})
+			r = s.do(t, "POST", base+"/group-event", a.Access, map[string]any{"group": g, "from": p1, "action": "remove", "participants": []string{p2}})
+			wantStatus(t, r, http.StatusAccepted)
+			st.waitFor(t, 0, "group.participants remove", func(e event) bool {
+				return e.is(inst, "group.participants") && str(e.Data, "action") == "remove" && strings.Contains(fmt.Sprint(e.Data["participants"]), strings.TrimPrefix(p2, "+"))
+			})
+			r = s.do(t, "POST", base+"/group-event", a.Access, map[string]any{"group": g, "from": p1, "action": "leave"})
+			wantStatus(t, r, http.StatusAccepted)
+			st.waitFor(t, 0, "group.participants leave", func(e event) bool {
+				return e.is(inst, "group.participants") && str(e.Data, "action") == "leave"
+			})
+			// A phone no longer in the group is refused by the network.
+			wantProblem(t, s.do(t, "POST", base+"/group-event", a.Access, map[string]any{"group": g, "from": p2, "action": "subject", "value": "x"}),
+				http.StatusConflict, "group_event_refused")
+			wantFieldError(t, s.do(t, "POST", base+"/group-event", a.Access, map[string]any{"group": "nope", "from": p1, "action": "dance"}), "action")
+			wantFieldError(t, s.do(t, "POST", base+"/inbound", a.Access, map[string]any{"from": p1, "text": "x", "group": "bad"}), "group")
+			// Another tenant's group: 404 whatever the phone.
+			other := s.register(t)
+			otherInst := linkedInstance(t, s, other.Access, "other")
+			wantStatus(t, s.do(t, "POST", "/api/v1/sandbox/instances/"+otherInst+"/group-event", other.Access,
+				map[string]any{"group": g, "from": p1, "action": "subject", "value": "hijack"}), http.StatusNotFound)
+			wantStatus(t, s.do(t, "POST", base+"/group-event", other.Access,
+				map[string]any{"group": g, "from": p1, "action": "subject", "value": "hijack"}), http.StatusNotFound)
+		})
+	}
+}
