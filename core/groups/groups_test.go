@@ -27,7 +27,7 @@ func (f *fakeWA) UpdateGroup(context.Context, ports.InstanceID, string, ports.Gr
 	return nil
 }
 func (f *fakeWA) SetGroupPicture(context.Context, ports.InstanceID, string, []byte) error { return nil }
-func (f *fakeWA) LeaveGroup(context.Context, ports.InstanceID, string) error             { return nil }
+func (f *fakeWA) LeaveGroup(context.Context, ports.InstanceID, string) error              { return nil }
 func (f *fakeWA) UpdateParticipants(_ context.Context, _ ports.InstanceID, _ string, a ports.ParticipantAction, ps []string) ([]ports.ParticipantResult, error) {
 	f.calls = append(f.calls, string(a)+" "+strings.Join(ps, ","))
 	out := make([]ports.ParticipantResult, len(ps))
@@ -39,7 +39,9 @@ func (f *fakeWA) UpdateParticipants(_ context.Context, _ ports.InstanceID, _ str
 func (f *fakeWA) InviteLink(context.Context, ports.InstanceID, string, bool) (string, error) {
 	return "https://chat.whatsapp.com/x", nil
 }
-func (f *fakeWA) JoinGroup(context.Context, ports.InstanceID, string) (string, error) { return "1@g.us", nil }
+func (f *fakeWA) JoinGroup(context.Context, ports.InstanceID, string) (string, error) {
+	return "1@g.us", nil
+}
 
 func setup(t *testing.T) (*groups.Service, *fakeWA, ports.Principal, ports.InstanceID) {
 	t.Helper()
