@@ -146,7 +146,8 @@ type WAEvent struct {
 	Message      *WAInbound
 	Receipt      *WAReceiptEvent
 	PollVote     *WAPollVote
-	Call         *WACall // Kind WACallKind
+	Call         *WACall        // Kind WACallKind
+	Group        *WAGroupChange // WAGroupChangeKind
 }
 
 // WAStatusChange is a new connection status. Linked-device details are set

@@ -44,6 +44,14 @@ func eventDataDTO(data any) (any, bool) {
 		return bulkDTO(d), true
 	case ports.CallReceivedData:
 		return CallReceivedDTO{From: d.From, IsVideo: d.IsVideo, IsGroup: d.IsGroup, Rejected: d.Rejected}, true
+	case ports.GroupParticipantsData:
+		return GroupParticipantsEventDTO{Group: d.Group, Action: d.Action, Participants: nonNil(d.Participants), By: d.By}, true
+	case ports.GroupUpdatedData:
+		changes := d.Changes
+		if changes == nil {
+			changes = map[string]any{}
+		}
+		return GroupUpdatedEventDTO{Group: d.Group, Changes: changes, By: d.By}, true
 	case struct{}, nil:
 		return struct{}{}, true
 	}

@@ -33,6 +33,7 @@ var eventTypes = map[ports.EventType]bool{
 	ports.EventBulkStatus: true, ports.EventWebhookTest: true,
 	ports.EventMessagePollVote: true,
 	ports.EventMessageReaction: true, ports.EventMessageEdited: true, ports.EventMessageDeleted: true,
+	ports.EventGroupParticipants: true, ports.EventGroupUpdated: true,
 }
 
 // InstanceStatusDTO is the data of instance.status.

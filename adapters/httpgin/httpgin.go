@@ -21,6 +21,7 @@ import (
 	"github.com/wagate/wagate/core/contacts"
 	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/governance"
+	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -59,6 +60,9 @@ type Services struct {
 	// Contacts answers the chat, contact and profile routes of SPEC §16;
 	// nil: they answer 503.
 	Contacts *contacts.Service
+	// Groups is the groups module of SPEC §16; nil: its routes answer
+	// not_supported.
+	Groups *groups.Service
 }
 
 // ReadyCheck is one dependency /readyz asks.
@@ -297,6 +301,7 @@ func (a *api) routes(e *gin.Engine) {
 	r.GET("/instances/:id/messages/:messageId/media", a.getMedia)
 	a.messageActionRoutes(r, v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
 	a.contactRoutes(r, v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
+	a.groupRoutes(v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate))
 
 	r.POST("/instances/:id/webhooks", a.createWebhook)
 	r.GET("/instances/:id/webhooks", a.listWebhooks)
@@ -349,6 +354,7 @@ func (a *api) routes(e *gin.Engine) {
 		sb.POST("/vote", a.sandboxVote)
 		a.sandboxActionRoutes(sb)
 		sb.POST("/call", a.sandboxCall)
+		sb.POST("/group-event", a.sandboxGroupEvent)
 		// A phone number is no UUID: this route checks its own parameters.
 		byPhone := v1.Group("", a.authenticate, a.traceTenant, a.countCall, a.apiRate)
 		byPhone.GET("/sandbox/phones/:phone/messages", a.sandboxPhoneMessages)

@@ -185,6 +185,12 @@ func setFormField(req *sendMediaReq, name, v string) error {
 		// One part holds them all, comma-separated: a part name appears
 		// once in this form.
 		req.Mentions = strings.Split(v, ",")
+	case "mentionAll":
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return ports.InvalidFields(ports.FieldError{Field: name, Message: "must be true or false"})
+		}
+		req.MentionAll = b
 	default:
 		return ports.InvalidFields(ports.FieldError{Field: name, Message: "unknown field"})
 	}

@@ -21,6 +21,7 @@ type sendTextReq struct {
 	Text        string   `json:"text"`
 	ReplyTo     string   `json:"replyTo"`
 	Mentions    []string `json:"mentions"`
+	MentionAll  bool     `json:"mentionAll"`
 	LinkPreview *bool    `json:"linkPreview"`
 }
 
@@ -36,13 +37,14 @@ type sendLocationReq struct {
 // replyReq is what every send accepts besides its content (SPEC §6a):
 // the quoted message and the mentioned numbers.
 type replyReq struct {
-	ReplyTo  string   `json:"replyTo"`
-	Mentions []string `json:"mentions"`
+	ReplyTo    string   `json:"replyTo"`
+	Mentions   []string `json:"mentions"`
+	MentionAll bool     `json:"mentionAll"`
 }
 
 // reply is the core's form of r.
 func (r replyReq) reply() messaging.Reply {
-	return messaging.Reply{ReplyTo: r.ReplyTo, Mentions: r.Mentions}
+	return messaging.Reply{ReplyTo: r.ReplyTo, Mentions: r.Mentions, MentionAll: r.MentionAll}
 }
 
 // AcceptedMessageDTO answers a send.
@@ -162,7 +164,7 @@ func (a *api) sendText(c *gin.Context) {
 		return
 	}
 	m, err := a.svc.Messaging.SendText(ctx(c), principal(c), inst, messaging.SendTextCmd{
-		To: req.To, Text: req.Text, ReplyTo: req.ReplyTo, Mentions: req.Mentions,
+		To: req.To, Text: req.Text, ReplyTo: req.ReplyTo, Mentions: req.Mentions, MentionAll: req.MentionAll,
 		NoLinkPreview: req.LinkPreview != nil && !*req.LinkPreview, Idempotency: idempotencyClaim(c, acceptedAnswer),
 	})
 	a.accepted(c, m, err)

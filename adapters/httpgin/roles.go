@@ -131,6 +131,29 @@ var routeRoles = map[string]need{
 	"PUT /api/v1/instance/profile/picture":               developer,
 	"PUT /api/v1/instances/:id/profile/picture":          developer,
 
+	"POST /api/v1/groups":                                         developer,
+	"GET /api/v1/groups":                                          viewer,
+	"GET /api/v1/groups/:group":                                   viewer,
+	"PATCH /api/v1/groups/:group":                                 developer,
+	"PUT /api/v1/groups/:group/picture":                           developer,
+	"DELETE /api/v1/groups/:group/picture":                        developer,
+	"POST /api/v1/groups/:group/participants":                     developer,
+	"GET /api/v1/groups/:group/invite-link":                       developer, // the link lets anyone join: no viewer
+	"POST /api/v1/groups/:group/invite-link/revoke":               developer,
+	"POST /api/v1/groups/join":                                    developer,
+	"POST /api/v1/groups/:group/leave":                            developer,
+	"POST /api/v1/instances/:id/groups":                           developer,
+	"GET /api/v1/instances/:id/groups":                            viewer,
+	"GET /api/v1/instances/:id/groups/:group":                     viewer,
+	"PATCH /api/v1/instances/:id/groups/:group":                   developer,
+	"PUT /api/v1/instances/:id/groups/:group/picture":             developer,
+	"DELETE /api/v1/instances/:id/groups/:group/picture":          developer,
+	"POST /api/v1/instances/:id/groups/:group/participants":       developer,
+	"GET /api/v1/instances/:id/groups/:group/invite-link":         developer, // the link lets anyone join: no viewer
+	"POST /api/v1/instances/:id/groups/:group/invite-link/revoke": developer,
+	"POST /api/v1/instances/:id/groups/join":                      developer,
+	"POST /api/v1/instances/:id/groups/:group/leave":              developer,
+
 	"POST /api/v1/instances/:id/webhooks":                            developer,
 	"GET /api/v1/instances/:id/webhooks":                             developer,
 	"GET /api/v1/instances/:id/webhooks/:wid":                        developer,
@@ -171,14 +194,15 @@ var routeRoles = map[string]need{
 	"GET /api/v1/events/ws": viewer,
 	"GET /api/v1/stats":     viewer,
 
-	"POST /api/v1/sandbox/instances/:id/scan":    developer,
-	"POST /api/v1/sandbox/instances/:id/inbound": developer,
-	"POST /api/v1/sandbox/instances/:id/vote":    developer,
-	"POST /api/v1/sandbox/instances/:id/edit":    developer,
-	"POST /api/v1/sandbox/instances/:id/react":   developer,
-	"POST /api/v1/sandbox/instances/:id/revoke":  developer,
-	"GET /api/v1/sandbox/phones/:phone/messages": developer,
-	"POST /api/v1/sandbox/instances/:id/call":    developer,
+	"POST /api/v1/sandbox/instances/:id/scan":        developer,
+	"POST /api/v1/sandbox/instances/:id/inbound":     developer,
+	"POST /api/v1/sandbox/instances/:id/vote":        developer,
+	"POST /api/v1/sandbox/instances/:id/edit":        developer,
+	"POST /api/v1/sandbox/instances/:id/react":       developer,
+	"POST /api/v1/sandbox/instances/:id/revoke":      developer,
+	"GET /api/v1/sandbox/phones/:phone/messages":     developer,
+	"POST /api/v1/sandbox/instances/:id/call":        developer,
+	"POST /api/v1/sandbox/instances/:id/group-event": developer,
 }
 
 // routeKey is the key of the request's route in routeRoles.

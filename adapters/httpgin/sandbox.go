@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/ports"
 )
 
@@ -59,6 +60,7 @@ type inboundReq struct {
 	Contacts  []ContactDTO `json:"contacts"`
 	Poll      *PollDTO     `json:"poll"`
 	LID       bool         `json:"lid"`
+	Group     string       `json:"group"`
 }
 
 type inboundResp struct {
@@ -113,6 +115,17 @@ func (a *api) sandboxInbound(c *gin.Context) {
 	// Text keeps its own simulator call, which older `wagate sim`
 	// processes also answer.
 	switch {
+	case req.Group != "":
+		gp, ok := a.opt.Sandbox.(GroupPlayer)
+		if !ok {
+			a.fail(c, ports.ReasonError(ports.EUnsupported, "not_supported", "the simulator cannot play group messages"))
+			return
+		}
+		if err = a.instanceInGroup(c, req.Group); err != nil {
+			a.fail(c, err)
+			return
+		}
+		err = gp.ContactSendGroup(ctx(c), req.From, req.Group, send)
 	case send.Type == ports.MessageText && req.LID:
 		err = a.opt.Sandbox.ContactSendTextFromLID(ctx(c), req.From, inst.PhoneNumber, req.Text)
 	case send.Type == ports.MessageText:
@@ -155,6 +168,13 @@ func checkInbound(r *inboundReq) error {
 	if r.LID && r.Type != string(ports.MessageText) {
 		// The simulator writes from a LID-addressed chat for texts only.
 		fields = append(fields, ports.FieldError{Field: "lid", Message: "is supported with type text only"})
+	}
+	if r.Group != "" {
+		if fe := groups.CheckGroupJID(r.Group); fe != nil {
+			fields = append(fields, *fe)
+		} else if r.LID {
+			fields = append(fields, ports.FieldError{Field: "lid", Message: "is not supported with group"})
+		}
 	}
 	if len(fields) > 0 {
 		return ports.InvalidFields(fields...)

@@ -112,6 +112,7 @@ func (s *Server) ControlHandler() http.Handler {
 		return s.ContactCall(r.Context(), r.PathValue("phone"), q.To, q.Video)
 	})
 	s.actionRoutes(mux)
+	s.groupRoutes(mux)
 	mux.HandleFunc("GET /_sim/phones/{phone}/messages", func(w http.ResponseWriter, r *http.Request) {
 		msgs, _ := s.PhoneMessages(r.Context(), r.PathValue("phone"))
 		w.Header().Set("Content-Type", "application/json")

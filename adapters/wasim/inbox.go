@@ -126,6 +126,17 @@ func (c *Contact) autoAck(r *Received) {
 // into a Received.
 func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	from, _ := n.Attrs["from"].(types.JID)
+	if from.Server == types.GroupServer {
+		msg, sender, err := c.openGroup(n, from)
+		if err != nil {
+			return nil, err
+		}
+		r := &Received{ID: n.AttrGetter().OptionalString("id"), From: sender.String(), Chat: from.String(), Timestamp: time.Now()}
+		c.s.fill(r, msg)
+		c.rememberPoll(r.ID, sender, msg)
+		c.s.fillActions(r, msg)
+		return r, nil
+	}
 	// One Signal session per sending device whichever address the chat
 	// used: whatsmeow keeps one (under the LID) for both forms too.
 	byLID := from.Server == types.HiddenUserServer

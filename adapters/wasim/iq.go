@@ -41,7 +41,15 @@ func (c *conn) handleIQ(n *waBinary.Node) {
 	case "status":
 		c.handleStatusSet(n)
 	case "w:profile:picture":
-		c.handlePicture(n)
+		// A group's picture is set by its admins (groups.go); an
+		// account's is read by anyone (profiles.go).
+		if target, _ := n.Attrs["target"].(types.JID); target.Server == types.GroupServer {
+			c.handlePictureIQ(n)
+		} else {
+			c.handlePicture(n)
+		}
+	case "w:g2":
+		c.handleGroupIQ(n)
 	default:
 		c.result(n)
 	}

@@ -19,6 +19,10 @@ func (c *conn) handleMessage(n *waBinary.Node) {
 		return
 	}
 	chat, _ := n.Attrs["to"].(types.JID)
+	if chat.Server == types.GroupServer {
+		c.handleGroupMessage(n, chat, id, now)
+		return
+	}
 	identity, hasIdentity := n.GetOptionalChildByTag("device-identity")
 	if parts, ok := n.GetOptionalChildByTag("participants"); ok {
 		for _, to := range parts.GetChildren() {

@@ -51,6 +51,7 @@ type Server struct {
 	receipts receiptLog  // receipts seen, for WaitReceipt
 	profiles profileBook // about texts and block lists (profiles.go)
 	calls    callLog     // calls placed and their ends (calls.go)
+	groups   groupBook
 }
 
 // New creates a simulator; Start makes it listen.

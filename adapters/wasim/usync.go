@@ -24,7 +24,7 @@ func (c *conn) handleUsync(n *waBinary.Node) {
 	}
 	var users []waBinary.Node
 	for _, u := range list.GetChildren() {
-		users = append(users, c.s.usyncUser(u, want))
+		users = append(users, c.s.usyncUser(u, want, c.dev))
 	}
 	attrs := waBinary.Attrs{}
 	for k, v := range usync.Attrs {
@@ -38,7 +38,7 @@ func (c *conn) handleUsync(n *waBinary.Node) {
 // usyncWant is what a usync query asks about each user.
 type usyncWant struct{ devices, contact, lid, status, picture bool }
 
-func (s *Server) usyncUser(u waBinary.Node, want usyncWant) waBinary.Node {
+func (s *Server) usyncUser(u waBinary.Node, want usyncWant, asker *device) waBinary.Node {
 	var phone, query string
 	var answer types.JID
 	if jid, ok := u.Attrs["jid"].(types.JID); ok {
@@ -63,7 +63,7 @@ func (s *Server) usyncUser(u waBinary.Node, want usyncWant) waBinary.Node {
 		children = append(children, waBinary.Node{Tag: "contact", Attrs: waBinary.Attrs{"type": typ}, Content: []byte(query)})
 	}
 	if want.devices {
-		children = append(children, s.deviceList(phone))
+		children = append(children, s.deviceList(phone, asker))
 	}
 	if want.lid {
 		children = append(children, s.lidNode(phone))
@@ -77,12 +77,17 @@ func (s *Server) usyncUser(u waBinary.Node, want usyncWant) waBinary.Node {
 	return waBinary.Node{Tag: "user", Attrs: waBinary.Attrs{"jid": answer}, Content: children}
 }
 
-// deviceList lists the primary phone (device 0) and every linked device.
-func (s *Server) deviceList(phone string) waBinary.Node {
+// deviceList lists the primary phone (device 0) and every linked device
+// but the asking one, as WhatsApp does: whatsmeow never drops its own
+// device from a list, and would encrypt a group's sender key to itself.
+func (s *Server) deviceList(phone string, asker *device) waBinary.Node {
 	var devs []waBinary.Node
 	if exists(phone) {
 		devs = append(devs, waBinary.Node{Tag: "device", Attrs: waBinary.Attrs{"id": "0"}})
 		for _, d := range s.linkedDevices(phone) {
+			if d == asker {
+				continue
+			}
 			devs = append(devs, waBinary.Node{Tag: "device", Attrs: waBinary.Attrs{
 				"id": strconv.Itoa(int(d.jid.Device)), "key-index": strconv.Itoa(int(d.jid.Device)),
 			}})

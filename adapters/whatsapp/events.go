@@ -23,6 +23,9 @@ func (s *session) handleWA(ctx context.Context, it waEvent) []ports.WAEvent {
 		// calls do not wait for them.
 		s.mu.Unlock()
 		return s.content(ctx, cli, evt)
+	case *events.GroupInfo, *events.JoinedGroup, *events.Picture:
+		s.mu.Unlock() // phone numbers are looked up in the store
+		return s.groupEvents(ctx, cli, evt)
 	}
 	defer s.mu.Unlock()
 	switch evt := it.evt.(type) {

@@ -18,6 +18,8 @@ type SendTextCmd struct {
 	ReplyTo string // a WhatsApp message id, or one of our message ids of the instance
 	// Mentions are phone numbers, each written @number in Text.
 	Mentions []string
+	// MentionAll, in a group, mentions every participant.
+	MentionAll bool
 	// NoLinkPreview sends a URL in Text without its preview.
 	NoLinkPreview bool
 	// Idempotency, when set, records the request's answer in the
@@ -37,6 +39,10 @@ func (s *Service) SendText(ctx context.Context, p ports.Principal, inst ports.In
 	to, toErr := NormaliseTo(cmd.To)
 	mentions, mentionErr := checkMentions(cmd.Mentions, cmd.Text)
 	if err := ports.FieldErrors(toErr, CheckText(cmd.Text), checkReplyTo(cmd.ReplyTo), mentionErr); err != nil {
+		return ports.Message{}, err
+	}
+	mentions, err := s.withMentionAll(ctx, p, inst, to, cmd.MentionAll, mentions)
+	if err != nil {
 		return ports.Message{}, err
 	}
 	draft := ports.Message{To: to, Type: ports.MessageText, Text: cmd.Text, Mentions: mentions, NoLinkPreview: cmd.NoLinkPreview}

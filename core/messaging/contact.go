@@ -45,6 +45,10 @@ func (s *Service) SendContact(ctx context.Context, p ports.Principal, inst ports
 			cards[i].Phones[j].Type = strings.ToUpper(cards[i].Phones[j].Type)
 		}
 	}
+	mentions, err := s.withMentionAll(ctx, p, inst, to, cmd.MentionAll, mentions)
+	if err != nil {
+		return ports.Message{}, err
+	}
 	draft := ports.Message{To: to, Type: ports.MessageContact, Contacts: cards, Mentions: mentions}
 	return s.accept(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency)
 }

@@ -27,6 +27,9 @@ type Reply struct {
 	// Mentions are phone numbers; on a kind with a caption each is
 	// written @number in it.
 	Mentions []string
+	// MentionAll, in a group, mentions every participant but the
+	// instance's own number (SPEC §6a).
+	MentionAll bool
 }
 
 // check returns the mentioned JIDs and the field errors of r. shown is

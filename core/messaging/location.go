@@ -44,6 +44,10 @@ func (s *Service) SendLocation(ctx context.Context, p ports.Principal, inst port
 		return ports.Message{}, err
 	}
 	loc := &ports.WALocation{Latitude: *cmd.Latitude, Longitude: *cmd.Longitude, Name: cmd.Name, Address: cmd.Address}
+	mentions, err := s.withMentionAll(ctx, p, inst, to, cmd.MentionAll, mentions)
+	if err != nil {
+		return ports.Message{}, err
+	}
 	draft := ports.Message{To: to, Type: ports.MessageLocation, Location: loc, Mentions: mentions}
 	return s.accept(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency)
 }

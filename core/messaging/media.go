@@ -104,6 +104,9 @@ func (s *Service) sendMedia(ctx context.Context, p ports.Principal, inst ports.I
 		MimeType: mimeType, FileName: sanitiseFileName(name), PTT: kind == ports.MediaAudio && cmd.PTT, GIF: kind == ports.MediaVideo && cmd.GIF,
 		Size: int64(len(data)), SHA256: sum[:], Data: data,
 	}
+	if mentions, err = s.withMentionAll(ctx, p, inst, to, cmd.MentionAll, mentions); err != nil {
+		return ports.Message{}, err
+	}
 	draft := ports.Message{To: to, Type: messageType[kind], Caption: cmd.Caption, Mentions: mentions}
 	return s.acceptWith(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency, func(ctx context.Context, st ports.Stores, m ports.Message) error {
 		md.MessageID, md.SubscriptionID, md.CreatedAt = m.ID, m.SubscriptionID, m.CreatedAt

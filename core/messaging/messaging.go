@@ -33,6 +33,9 @@ type Deps struct {
 	// LIDs maps a LID given as `to` to its phone number; nil: sends to a
 	// LID keep the LID as to and chat (SPEC §6a).
 	LIDs ports.WALIDResolver
+	// Groups lists a group's participants for mentionAll; nil: mentionAll
+	// answers not_supported.
+	Groups ports.WAGroups
 	// Events is the event log: each status move and inbound message is
 	// appended in its own transaction.
 	Events *events.Log

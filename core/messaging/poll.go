@@ -44,6 +44,10 @@ func (s *Service) SendPoll(ctx context.Context, p ports.Principal, inst ports.In
 		return ports.Message{}, err
 	}
 	poll := &ports.Poll{Question: cmd.Question, Options: slices.Clone(cmd.Options), MultipleAnswers: cmd.MultipleAnswers}
+	mentions, err := s.withMentionAll(ctx, p, inst, to, cmd.MentionAll, mentions)
+	if err != nil {
+		return ports.Message{}, err
+	}
 	draft := ports.Message{To: to, Type: ports.MessagePoll, Poll: poll, Mentions: mentions}
 	return s.accept(ctx, p, inst, draft, cmd.ReplyTo, cmd.Idempotency)
 }

@@ -58,6 +58,7 @@ func eventTypes() []ports.EventType {
 		ports.EventInstanceStatus, ports.EventInstanceQR, ports.EventMessageReceived,
 		ports.EventMessageStatus, ports.EventBulkStatus, ports.EventWebhookTest,
 		ports.EventMessagePollVote,
+		ports.EventGroupParticipants, ports.EventGroupUpdated,
 	}
 }
 

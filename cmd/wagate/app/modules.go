@@ -19,6 +19,7 @@ import (
 	"github.com/wagate/wagate/adapters/tracing"
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -104,6 +105,8 @@ func (s *system) routeWhatsAppEvent(e ports.WAEvent) {
 		} else {
 			return
 		}
+	case ports.WAGroupChangeKind:
+		s.groups.HandleEvent(e)
 	case ports.WACallKind:
 	default:
 		s.sessions.HandleEvent(e)
@@ -178,6 +181,7 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 		// Link previews pass the same guard (SPEC §6a).
 		Previews: safehttp.NewPreviewer(safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate, AllowHTTP: cfg.WebhookAllowHTTP}),
 		Actions:  s.whatsappActions(),
+		Groups:   s.whatsappGroups(),
 	}, messaging.Config{
 		SendDelayMin: cfg.SendDelayMin, SendDelayMax: cfg.SendDelayMax, MaxAge: cfg.SendMaxAge, MaxMediaBytes: cfg.MaxMediaBytes,
 		// The claim goes stale only once its send has certainly given up.
@@ -187,6 +191,7 @@ func (s *system) buildMessaging(cfg Config, clock ports.Clock, ids ports.IDGen, 
 		InstanceCacheTTL: time.Second,
 	})
 	s.messaging.Register(s.runner)
+	s.groups = s.newGroups(clock, evlog, log)
 	s.bulks = bulks.New(bulks.Deps{
 		Tx: s.store, Stores: s.store.Stores(), Sender: s.messaging, Clock: clock, IDs: ids, Queue: s.queue, Events: evlog,
 		// Recipients' texts are rendered by the templates module.
@@ -239,6 +244,25 @@ func (s *system) buildStoreOnly(clock ports.Clock, ids ports.IDGen, log *slog.Lo
 // saved and when dialled.
 func proxyGuard(cfg Config) safehttp.Options {
 	return safehttp.Options{AllowPrivate: cfg.WebhookAllowPrivate}
+}
+
+// newGroups wires the groups module to the WhatsApp adapter (none: its
+// routes answer not_supported).
+func (s *system) newGroups(clock ports.Clock, evlog *events.Log, log *slog.Logger) *groups.Service {
+	d := groups.Deps{Instances: s.store.Stores().Instances, Limiter: s.limiter, Clock: clock, Log: log.With("component", "groups"),
+		Tx: s.store, Events: evlog, Owner: s.ownership}
+	if s.whatsapp != nil {
+		d.Groups, d.Members = s.whatsapp, s.whatsapp
+	}
+	return groups.New(d)
+}
+
+// whatsappGroups is the adapter's groups port; nil without an adapter.
+func (s *system) whatsappGroups() ports.WAGroups {
+	if s.whatsapp == nil {
+		return nil
+	}
+	return s.whatsapp
 }
 
 // whatsappActions is the adapter's actions on messages; nil when there is

@@ -115,6 +115,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		EventLog:    sys.eventFeed,
 		Governance:  sys.governance,
 		Contacts:    sys.contacts,
+		Groups:      sys.groups,
 	}, httpgin.Options{
 		Log:            log,
 		Limiter:        sys.limiter,

@@ -33,6 +33,7 @@ import (
 	"github.com/wagate/wagate/core/contacts"
 	"github.com/wagate/wagate/core/events"
 	"github.com/wagate/wagate/core/governance"
+	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/idempotency"
 	"github.com/wagate/wagate/core/keys"
 	"github.com/wagate/wagate/core/messaging"
@@ -79,6 +80,7 @@ type system struct {
 	keys      *keys.Service
 	sessions  *sessions.Service
 	messaging *messaging.Service
+	groups    *groups.Service
 	bulks     *bulks.Service
 	// contacts answers the chat, contact and profile routes (SPEC §16).
 	contacts *contacts.Service
