@@ -33,7 +33,7 @@ func TestGroups(t *testing.T) {
 			r := s.do(t, "GET", "/api/v1/instances/"+inst, a.Access, nil)
 			own := strings.TrimPrefix(str(r.JSON, "phoneNumber"), "+")
 			st := openStream(t, s, "", bearer(a.Access))
-			p1, p2, p3 := randomPhone(), randomPhone(), randomPhone()
+			p1, p2, p3 := randomGroupPhone(), randomGroupPhone(), randomGroupPhone()
 			for _, p := range []string{p1, p2, p3} {
 				sim.Contact(p)
 			}
@@ -200,7 +200,7 @@ func TestGroups(t *testing.T) {
 	}
 }
 
-func randomPhone() string { return fmt.Sprintf("+1556%07d", rand.N(10_000_000)) }
+func randomGroupPhone() string { return fmt.Sprintf("+1556%07d", rand.N(10_000_000)) }
 
 // roleOf is a participant's role in a group answer.
 func roleOf(g map[string]any, phone string) string {
@@ -243,7 +243,7 @@ func TestSandboxGroups(t *testing.T) {
 			inst := linkedInstance(t, s, a.Access, "sbgroups")
 			_, key := s.createKey(t, a.Access, inst, map[string]any{"name": "k"})
 			st := openStream(t, s, "", bearer(a.Access))
-			p1, p2 := randomPhone(), randomPhone()
+			p1, p2 := randomGroupPhone(), randomGroupPhone()
 			sim.Contact(p1)
 			sim.Contact(p2)
 			r := s.do(t, "POST", "/api/v1/groups", key, map[string]any{"subject": "Sandbox", "participants": []string{p1, p2}})
