@@ -20,7 +20,9 @@ func (s *system) buildContacts(clock ports.Clock, evlog *events.Log, log *slog.L
 		Tx: s.store, Messages: s.store.Stores().Messages, Events: evlog, Clock: clock,
 	}
 	if s.whatsapp != nil {
-		d.Contacts, d.Profile = s.whatsapp, s.whatsapp
+		// Address book, profiles and block list live on the connection:
+		// they run on the instance's holder (SPEC §14).
+		d.Contacts, d.Profile = s.forwardedContacts, s.forwardedContacts
 		b.Calls, b.Actions, b.WhatsApp = s.whatsapp, s.whatsapp, s.whatsapp
 	}
 	s.contacts = contacts.New(d).WithBehaviour(b)

@@ -137,6 +137,10 @@ func (s *system) buildSessions(cfg Config, clock ports.Clock, ids ports.IDGen, e
 	}
 	s.router = nodecalls.New(s.ownership, transport)
 	s.forwarded = nodecalls.NewWhatsApp(s.router, s.whatsapp)
+	if s.whatsapp != nil {
+		s.forwardedGroups = nodecalls.NewGroups(s.router, s.whatsapp)
+		s.forwardedContacts = nodecalls.NewContacts(s.router, s.whatsapp)
+	}
 	var calls *nodecalls.Router
 	if transport != nil {
 		calls = s.router
@@ -252,17 +256,17 @@ func (s *system) newGroups(clock ports.Clock, evlog *events.Log, log *slog.Logge
 	d := groups.Deps{Instances: s.store.Stores().Instances, Limiter: s.limiter, Clock: clock, Log: log.With("component", "groups"),
 		Tx: s.store, Events: evlog, Owner: s.ownership}
 	if s.whatsapp != nil {
-		d.Groups, d.Members = s.whatsapp, s.whatsapp
+		d.Groups, d.Members = s.forwardedGroups, s.forwardedGroups
 	}
 	return groups.New(d)
 }
 
 // whatsappGroups is the adapter's groups port; nil without an adapter.
 func (s *system) whatsappGroups() ports.WAGroups {
-	if s.whatsapp == nil {
+	if s.forwardedGroups == nil {
 		return nil
 	}
-	return s.whatsapp
+	return s.forwardedGroups
 }
 
 // whatsappActions is the adapter's actions on messages; nil when there is

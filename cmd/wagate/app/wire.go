@@ -72,6 +72,10 @@ type system struct {
 	// forwarded is whatsapp with its live-connection calls run on the
 	// instance's holder (core/nodecalls).
 	forwarded *nodecalls.WhatsApp
+	// forwardedGroups and forwardedContacts are the group, contact and
+	// profile calls, run on the instance's holder likewise.
+	forwardedGroups   *nodecalls.Groups
+	forwardedContacts *nodecalls.Contacts
 	// sim is the simulated network of sandbox mode (nil when live);
 	// simServer is set when it runs in this process, which then owns it.
 	sim       wasim.Controller
