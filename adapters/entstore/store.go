@@ -150,6 +150,17 @@ func openDB(opts Options) (*sql.DB, string, error) {
 const sqlitePragmas = "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 	"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 
+// sqliteURIEscaper escapes what a SQLite URI filename reads as syntax: a
+// data directory named "x#1" or "a?b" must not cut the path short and drop
+// the parameters (t.TempDir names subtests "name#01").
+var sqliteURIEscaper = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+
+// SQLiteURI is the "file:" URI of the database at path with the driver
+// parameters params (without the "?").
+func SQLiteURI(path, params string) string {
+	return "file:" + sqliteURIEscaper.Replace(path) + "?" + params
+}
+
 func openSQLite(dir string, tp trace.TracerProvider) (*sql.DB, string, error) {
 	if dir == "" {
 		return nil, "", errors.New("open database: no data directory for SQLite")
@@ -158,7 +169,7 @@ func openSQLite(dir string, tp trace.TracerProvider) (*sql.DB, string, error) {
 		return nil, "", fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, "wagate.db")
-	db, err := openSQL("sqlite", "file:"+path+"?"+sqlitePragmas, "sqlite", tp)
+	db, err := openSQL("sqlite", SQLiteURI(path, sqlitePragmas), "sqlite", tp)
 	if err != nil {
 		return nil, "", fmt.Errorf("open %s: %w", path, err)
 	}

@@ -83,3 +83,26 @@ func TestDBErrorKeepsPortErrors(t *testing.T) {
 		t.Errorf("driver error: got code %q, want internal", ports.ErrorCodeOf(got))
 	}
 }
+
+// TestOpenSQLiteInDirectoryWithURISyntax: a data directory whose name holds
+// what a SQLite URI reads as syntax ("#", "?", "%") still gets its own
+// database file, with the pragmas applied (before, "x#01" cut the path at
+// "#" and two data directories shared one stray file, without WAL).
+func TestOpenSQLiteInDirectoryWithURISyntax(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "sub#01?a=b%41")
+	st, err := Open(t.Context(), Options{DataDir: dir})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer st.Close()
+	if err := st.Migrate(t.Context()); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "wagate.db")); err != nil {
+		t.Fatalf("database file in the data directory: %v", err)
+	}
+	var mode string
+	if err := st.db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal mode: got %q, %v; want wal (the pragmas reached the driver)", mode, err)
+	}
+}

@@ -19,6 +19,8 @@ import (
 	"strings"
 
 	_ "modernc.org/sqlite" // the SQLite driver, as entstore uses it
+
+	"github.com/wagate/wagate/adapters/entstore"
 )
 
 // sqliteFile is the database file in the data directory (entstore's).
@@ -140,7 +142,7 @@ func checkSnapshot(ctx context.Context, path string) error {
 }
 
 func openSQLiteFile(path string, readOnly bool) (*sql.DB, error) {
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)"
+	dsn := entstore.SQLiteURI(path, "_pragma=busy_timeout(10000)")
 	if readOnly {
 		dsn += "&mode=ro"
 	}
