@@ -518,6 +518,7 @@ async function bulkProgress(el, id) {
   const st = h("p", { id: "bulk-counts", "aria-live": "polite" });
   const btns = h("div", { class: "row" });
   let b = null;
+  let shown = "";
   const render = () => {
     const done = b.total - b.queued;
     bar.max = b.total;
@@ -525,14 +526,22 @@ async function bulkProgress(el, id) {
     bar.dataset.done = String(done);
     bar.dataset.sent = String(b.sent + b.delivered + b.read);
     clear(st, badge(b.status, "bulk-status"), ` ${done} of ${b.total} processed · sent ${b.sent} · delivered ${b.delivered} · read ${b.read} · failed ${b.failed}`);
+    // The buttons are rebuilt only when the status changes: rebuilding
+    // them on every poll would take the keyboard focus away and could
+    // swap a button out from under a click.
+    if (b.status === shown) return;
+    shown = b.status;
     const act = (label, verb) => h("button", { type: "button", class: "secondary", id: "bulk-" + verb, onclick: (e) =>
-      action(e.target, () => A.post(`/bulk/${id}/${verb}`).then((x) => { if (x && x.status) { b = { ...b, ...x }; render(); } }), label + ": done.") }, label);
+      action(e.target, () => A.post(`/bulk/${id}/${verb}`).then((x) => { gen++; if (x && x.status) { b = { ...b, ...x }; render(); } }), label + ": done.") }, label);
     clear(btns,
       b.status === "running" || b.status === "scheduled" ? act("Pause", "pause") : null,
       b.status === "paused" ? act("Resume", "resume") : null,
       ["running", "paused", "scheduled"].includes(b.status) ? act("Cancel", "cancel") : null);
   };
-  const load = async () => { b = await A.get("/bulk/" + enc(id)); render(); };
+  // gen drops a poll that was under way when an action answered, so a
+  // stale "running" cannot undo a fresh "paused".
+  let gen = 0;
+  const load = async () => { const g = gen; const x = await A.get("/bulk/" + enc(id)); if (g === gen) { b = x; render(); } };
   clear(el, h("p", {}, h("a", { href: "#/bulk" }, "← New bulk send")), h("h1", { id: "bulk-h" }, "Bulk progress"), bar, st, btns);
   await load();
   listen((ev) => {
