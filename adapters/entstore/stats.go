@@ -2,6 +2,7 @@ package entstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/wagate/wagate/ent"
@@ -16,29 +17,42 @@ var _ ports.StatsStore = (*statsStore)(nil)
 
 // AddStats is one INSERT … ON CONFLICT DO UPDATE SET x = x + n: the
 // database adds, so that concurrent increments of one row never lose each
-// other, on both dialects and without a lock taken by us.
+// other, on both dialects and without a lock taken by us. The row is
+// written only while its subscription exists: counts flushed after an
+// account was closed (the closing request's own API call, counted a few
+// seconds later) would otherwise bring a row of the closed subscription
+// back.
 func (st *statsStore) AddStats(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID, day time.Time, c ports.Counters) error {
 	if c.IsZero() {
 		return nil
 	}
-	err := st.s.client.DailyStat.Create().
-		SetSubscriptionID(string(sub)).
-		SetInstanceID(string(inst)).
-		SetDay(ports.StatsDay(day)).
-		SetSent(c.Sent).
-		SetFailed(c.Failed).
-		SetDelivered(c.Delivered).
-		SetRead(c.Read).
-		SetReceived(c.Received).
-		SetAPICalls(c.APICalls).
-		OnConflictColumns(dailystat.FieldSubscriptionID, dailystat.FieldInstanceID, dailystat.FieldDay).
-		Update(func(u *ent.DailyStatUpsert) {
-			u.AddSent(c.Sent).AddFailed(c.Failed).AddDelivered(c.Delivered).
-				AddRead(c.Read).AddReceived(c.Received).AddAPICalls(c.APICalls)
-		}).
-		Exec(ctx)
+	q := addStatsSQLite
+	if st.s.postgres() {
+		q = addStatsPostgres
+	}
+	_, err := st.s.client.ExecContext(ctx, q, string(sub), string(inst), ports.StatsDay(day),
+		c.Sent, c.Failed, c.Delivered, c.Read, c.Received, c.APICalls)
 	return dbError("add stats", "stats", err)
 }
+
+// The upsert of AddStats. INSERT … SELECT … WHERE EXISTS, since VALUES
+// cannot be conditional; PostgreSQL types a SELECT list's parameters as
+// text unless they are cast.
+const (
+	addStatsTail = ` WHERE EXISTS (SELECT 1 FROM subscriptions WHERE id = %[1]s)
+ON CONFLICT (subscription_id, instance_id, day) DO UPDATE SET
+  sent = daily_stats.sent + excluded.sent, failed = daily_stats.failed + excluded.failed,
+  delivered = daily_stats.delivered + excluded.delivered, read = daily_stats.read + excluded.read,
+  received = daily_stats.received + excluded.received, api_calls = daily_stats.api_calls + excluded.api_calls`
+	addStatsHead = `INSERT INTO daily_stats (subscription_id, instance_id, day, sent, failed, delivered, read, received, api_calls) `
+)
+
+var (
+	addStatsPostgres = addStatsHead +
+		`SELECT $1::text, $2::text, $3::date, $4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::bigint, $9::bigint` +
+		fmt.Sprintf(addStatsTail, "$1")
+	addStatsSQLite = addStatsHead + `SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9` + fmt.Sprintf(addStatsTail, "?1")
+)
 
 // dayRow is one row of the per-day sums.
 type dayRow struct {

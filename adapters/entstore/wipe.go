@@ -1,7 +1,7 @@
 package entstore
 
 // Closing an account (SPEC §18): every row of the subscription, a batch
-// per statement, the subscription row last.
+// per statement, the subscription row last but for its counters.
 
 import (
 	"context"
@@ -59,10 +59,13 @@ func (w *wiper) DeleteSubscriptionData(ctx context.Context, sub ports.Subscripti
 			}
 		}
 	}
+	// The counters go after the subscription row: AddStats writes only
+	// for an existing subscription, so a count flushed after this point
+	// writes nothing, and one flushed before is deleted here.
 	for _, q := range []string{
-		"DELETE FROM daily_stats WHERE subscription_id = ?",
 		"DELETE FROM event_cursors WHERE id = ?",
 		"DELETE FROM subscriptions WHERE id = ?",
+		"DELETE FROM daily_stats WHERE subscription_id = ?",
 	} {
 		if _, err := exec(q, string(sub)); err != nil {
 			return dbError("close subscription", "subscription", err)

@@ -24,7 +24,8 @@ func (v view) AddStats(_ context.Context, sub ports.SubscriptionID, inst ports.I
 		return err
 	}
 	defer done()
-	if c.IsZero() {
+	// Like the real stores: no row for a subscription that does not exist.
+	if _, ok := d.subs[sub]; c.IsZero() || !ok {
 		return nil
 	}
 	k := statsKey{sub, inst, ports.StatsDay(day)}

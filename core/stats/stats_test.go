@@ -147,7 +147,7 @@ func TestQuery(t *testing.T) {
 
 func TestAPICallsFlushedInBatches(t *testing.T) {
 	e := newEnv(t)
-	fresh := ports.SubscriptionID("sub_fresh")
+	fresh := e.store.SeedAccount(&coretest.IDs{Prefix: "fresh-"}, e.clock, ports.TierBasic, "fresh@example.com").SubscriptionID
 	for range 7 {
 		e.svc.CountAPICall(fresh, "inst_x")
 	}
@@ -175,7 +175,7 @@ func TestAPICallsFlushedInBatches(t *testing.T) {
 
 func TestAPICallsKeptWhenFlushFails(t *testing.T) {
 	e := newEnv(t)
-	fresh := ports.SubscriptionID("sub_fresh")
+	fresh := e.store.SeedAccount(&coretest.IDs{Prefix: "fresh-"}, e.clock, ports.TierBasic, "fresh@example.com").SubscriptionID
 	e.svc.CountAPICall(fresh, "inst_x")
 	e.svc.CountAPICall(fresh, "inst_y")
 	e.store.Hook = func(m string) error {

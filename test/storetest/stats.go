@@ -27,6 +27,7 @@ func RunStats(t *testing.T, open func(t *testing.T) StatsBackend) {
 		{"AddAndQuery", testStatsAddQuery},
 		{"ConcurrentAdds", testStatsConcurrent},
 		{"RollbackDropsIncrement", testStatsRollback},
+		{"NoSubscriptionNoRow", testStatsClosedSubscription},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -35,9 +36,21 @@ func RunStats(t *testing.T, open func(t *testing.T) StatsBackend) {
 
 var statsDay1 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 
+// statsSubscription creates a subscription: counters are kept only for
+// one that exists.
+func statsSubscription(t *testing.T, b StatsBackend) ports.SubscriptionID {
+	t.Helper()
+	s := ports.Subscription{ID: ports.SubscriptionID(newID()), Tier: ports.TierBasic, CreatedAt: base, UpdatedAt: base}
+	if err := b.Stores().Subscriptions.CreateSubscription(t.Context(), s); err != nil {
+		t.Fatalf("create subscription: %v", err)
+	}
+	return s.ID
+}
+
 func testStatsAddQuery(t *testing.T, b StatsBackend) {
 	ctx := t.Context()
 	st := b.Stores().Stats
+	subA, subB := statsSubscription(t, b), statsSubscription(t, b)
 	add := func(sub ports.SubscriptionID, inst ports.InstanceID, day time.Time, c ports.Counters) {
 		t.Helper()
 		if err := st.AddStats(ctx, sub, inst, day, c); err != nil {
@@ -46,17 +59,17 @@ func testStatsAddQuery(t *testing.T, b StatsBackend) {
 	}
 	// A time late in the day and in another zone lands on its UTC date.
 	late := time.Date(2026, 3, 1, 23, 59, 0, 0, time.FixedZone("X", -3600)) // 2 March UTC
-	add("sub_a", "inst_1", statsDay1.Add(13*time.Hour), ports.Counters{Sent: 1, Failed: 2})
-	add("sub_a", "inst_1", statsDay1, ports.Counters{Sent: 3, APICalls: 4})
-	add("sub_a", "inst_2", statsDay1, ports.Counters{Delivered: 5, Read: 6, Received: 7})
-	add("sub_a", "", statsDay1, ports.Counters{APICalls: 8})
-	add("sub_a", "inst_1", late, ports.Counters{Sent: 9})
-	add("sub_a", "inst_1", statsDay1.AddDate(0, 0, 10), ports.Counters{Sent: 100}) // out of range
-	add("sub_b", "inst_9", statsDay1, ports.Counters{Sent: 1000})                  // another tenant
-	add("sub_a", "inst_1", statsDay1, ports.Counters{})                            // nothing
+	add(subA, "inst_1", statsDay1.Add(13*time.Hour), ports.Counters{Sent: 1, Failed: 2})
+	add(subA, "inst_1", statsDay1, ports.Counters{Sent: 3, APICalls: 4})
+	add(subA, "inst_2", statsDay1, ports.Counters{Delivered: 5, Read: 6, Received: 7})
+	add(subA, "", statsDay1, ports.Counters{APICalls: 8})
+	add(subA, "inst_1", late, ports.Counters{Sent: 9})
+	add(subA, "inst_1", statsDay1.AddDate(0, 0, 10), ports.Counters{Sent: 100}) // out of range
+	add(subB, "inst_9", statsDay1, ports.Counters{Sent: 1000})                  // another tenant
+	add(subA, "inst_1", statsDay1, ports.Counters{})                            // nothing
 
 	day2 := statsDay1.AddDate(0, 0, 1)
-	got, err := st.QueryStats(ctx, "sub_a", "", statsDay1, day2.Add(5*time.Hour))
+	got, err := st.QueryStats(ctx, subA, "", statsDay1, day2.Add(5*time.Hour))
 	if err != nil {
 		t.Fatalf("query stats: %v", err)
 	}
@@ -67,7 +80,7 @@ func testStatsAddQuery(t *testing.T, b StatsBackend) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("query all instances (-want +got):\n%s", diff)
 	}
-	got, err = st.QueryStats(ctx, "sub_a", "inst_2", statsDay1, day2)
+	got, err = st.QueryStats(ctx, subA, "inst_2", statsDay1, day2)
 	if err != nil {
 		t.Fatalf("query one instance: %v", err)
 	}
@@ -86,12 +99,13 @@ func testStatsAddQuery(t *testing.T, b StatsBackend) {
 func testStatsConcurrent(t *testing.T, b StatsBackend) {
 	ctx := t.Context()
 	st := b.Stores().Stats
+	sub := statsSubscription(t, b)
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
 	for range 20 {
 		wg.Go(func() {
 			for range 10 {
-				errs <- st.AddStats(ctx, "sub_a", "inst_1", statsDay1, ports.Counters{Sent: 1, APICalls: 2})
+				errs <- st.AddStats(ctx, sub, "inst_1", statsDay1, ports.Counters{Sent: 1, APICalls: 2})
 			}
 		})
 	}
@@ -102,7 +116,7 @@ func testStatsConcurrent(t *testing.T, b StatsBackend) {
 			t.Fatalf("add stats: %v", err)
 		}
 	}
-	got, err := st.QueryStats(ctx, "sub_a", "inst_1", statsDay1, statsDay1)
+	got, err := st.QueryStats(ctx, sub, "inst_1", statsDay1, statsDay1)
 	if err != nil {
 		t.Fatalf("query stats: %v", err)
 	}
@@ -116,8 +130,9 @@ func testStatsConcurrent(t *testing.T, b StatsBackend) {
 // is gone, which is what lets a status move and its count commit together.
 func testStatsRollback(t *testing.T, b StatsBackend) {
 	ctx := t.Context()
+	sub := statsSubscription(t, b)
 	err := b.InTx(ctx, func(ctx context.Context, s ports.Stores) error {
-		if err := s.Stats.AddStats(ctx, "sub_a", "inst_1", statsDay1, ports.Counters{Read: 1}); err != nil {
+		if err := s.Stats.AddStats(ctx, sub, "inst_1", statsDay1, ports.Counters{Read: 1}); err != nil {
 			return err
 		}
 		return ports.Errorf(ports.EConflict, "abort")
@@ -125,8 +140,23 @@ func testStatsRollback(t *testing.T, b StatsBackend) {
 	if !ports.IsCode(err, ports.EConflict) {
 		t.Fatalf("transaction: got %v, want the closure's conflict", err)
 	}
-	got, err := b.Stores().Stats.QueryStats(ctx, "sub_a", "inst_1", statsDay1, statsDay1)
+	got, err := b.Stores().Stats.QueryStats(ctx, sub, "inst_1", statsDay1, statsDay1)
 	if err != nil || len(got) != 0 {
 		t.Errorf("after rollback: got %v, %v; want no rows", got, err)
+	}
+}
+
+// testStatsClosedSubscription: counts for a subscription that does not
+// exist (closed, or never made) write nothing, so a flush that comes
+// after an account was closed leaves no row of it.
+func testStatsClosedSubscription(t *testing.T, b StatsBackend) {
+	ctx := t.Context()
+	gone := ports.SubscriptionID(newID())
+	if err := b.Stores().Stats.AddStats(ctx, gone, "inst_1", statsDay1, ports.Counters{APICalls: 1}); err != nil {
+		t.Fatalf("add stats of a missing subscription: got %v, want no error", err)
+	}
+	got, err := b.Stores().Stats.QueryStats(ctx, gone, "", statsDay1, statsDay1)
+	if err != nil || len(got) != 0 {
+		t.Errorf("a missing subscription's stats: got %v, %v; want no rows", got, err)
 	}
 }
