@@ -11,6 +11,7 @@ import (
 	wa "go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -51,7 +52,7 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 	}
 	s.epoch++
 	epoch := s.epoch
-	cli.AddEventHandler(func(evt any) { s.q.push(waEvent{epoch: epoch, evt: evt}) })
+	cli.AddEventHandlerWithSuccessStatus(s.waHandler(epoch))
 	s.cli = cli
 	s.dev = known
 	s.active = true
@@ -298,4 +299,32 @@ func (m *Manager) Release(ctx context.Context, id ports.InstanceID) error {
 		cli.Disconnect()
 	}
 	return nil
+}
+
+// waHandler queues whatsmeow's events for run. whatsmeow acks a message
+// or a receipt to WhatsApp when its handlers return (SynchronousAck), and
+// WhatsApp sends an unacked one again at the next login; so for those the
+// handler waits until run has handled the event (stored it): a crash
+// before then costs a resend, never the message. It reports failure (no
+// ack; the plaintext stays in whatsmeow's event buffer) if the adapter
+// shuts down first. Other events are queued and return at once.
+func (s *session) waHandler(epoch uint64) wa.EventHandlerWithSuccessStatus {
+	return func(evt any) bool {
+		switch evt.(type) {
+		case *events.Message, *events.Receipt:
+		default:
+			s.q.push(waEvent{epoch: epoch, evt: evt})
+			return true
+		}
+		done := make(chan struct{})
+		if !s.q.push(waEvent{epoch: epoch, evt: evt, done: done}) {
+			return false
+		}
+		select {
+		case <-done:
+			return true
+		case <-s.m.ctx.Done():
+			return false
+		}
+	}
 }

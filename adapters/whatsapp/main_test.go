@@ -121,6 +121,7 @@ type recorder struct {
 	events []ports.WAEvent
 	seen   map[ports.InstanceID]int // per instance: how many were consumed
 	wake   chan struct{}
+	hold   chan struct{} // if set, add returns for a message once it is closed
 }
 
 func newRecorder() *recorder {
@@ -130,11 +131,22 @@ func newRecorder() *recorder {
 func (r *recorder) add(ev ports.WAEvent) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
+	hold := r.hold
 	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
 	default:
 	}
+	if hold != nil && ev.Kind == ports.WAMessage {
+		<-hold // a slow handler: storing the message takes until hold closes
+	}
+}
+
+// holdMessages makes add block on message events until release is closed.
+func (r *recorder) holdMessages(release chan struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hold = release
 }
 
 // next consumes id's events up to and including the first that matches;

@@ -94,6 +94,27 @@ func TestInboundTextArrivesAsEvent(t *testing.T) {
 	}
 }
 
+// TestMessageAckedOnceHandled: WhatsApp sends an unacked message again,
+// so the receipt that acks it waits until OnEvent has returned (stored
+// it); acked before, a crash in between lost it.
+func TestMessageAckedOnceHandled(t *testing.T) {
+	e := newEnv(t)
+	e.link("inst1", ownPhone)
+	release := make(chan struct{})
+	e.events.holdMessages(release)
+	if err := e.sim.Contact(contactPhone).SendText(context.Background(), ownPhone, "store me first"); err != nil {
+		t.Fatalf("SendText: %v", err)
+	}
+	id := e.events.next(t, "inst1", isKind(ports.WAMessage)).Message.WAMessageID
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := e.sim.WaitReceipt(ctx, id); err == nil {
+		t.Error("the message was acked while its handler still ran, want the ack after it returns")
+	}
+	close(release)
+	e.waitReceipt(t, id)
+}
+
 func TestDeliveryAndReadReceipts(t *testing.T) {
 	e := newEnv(t)
 	e.link("inst1", ownPhone)

@@ -3,8 +3,8 @@ package whatsapp
 import "sync"
 
 // queue is an unbounded FIFO with a wake-up channel. whatsmeow's event
-// handlers push to it and return at once, whatever the consumer is doing
-// (downloading media, calling OnEvent), so they never block whatsmeow.
+// handlers push to it; all but messages and receipts return at once,
+// whatever the consumer is doing (downloading media, calling OnEvent).
 type queue struct {
 	mu     sync.Mutex
 	items  []any
@@ -16,12 +16,12 @@ func newQueue() *queue {
 	return &queue{wake: make(chan struct{}, 1)}
 }
 
-// push appends v; after close it drops v.
-func (q *queue) push(v any) {
+// push appends v; after close it drops v and returns false.
+func (q *queue) push(v any) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
-		return
+		return false
 	}
 	q.items = append(q.items, v)
 	q.mu.Unlock()
@@ -29,6 +29,7 @@ func (q *queue) push(v any) {
 	case q.wake <- struct{}{}:
 	default:
 	}
+	return true
 }
 
 // take returns everything queued so far, or nil and false once the queue

@@ -62,6 +62,9 @@ type (
 	waEvent struct {
 		epoch uint64
 		evt   any
+		// done, if set, is closed once the event was handled: whatsmeow
+		// waits for it before it acks (waHandler).
+		done chan struct{}
 	}
 	emit struct{ ev ports.WAEvent }
 	// pairTimeout: the QR code (or pair code) on screen expired.
@@ -111,6 +114,9 @@ func (s *session) run(ctx context.Context) {
 			for _, ev := range s.handle(ctx, it) {
 				ev.Subscription = sub
 				s.m.opt.OnEvent(ev)
+			}
+			if w, ok := it.(waEvent); ok && w.done != nil {
+				close(w.done)
 			}
 		}
 	}
