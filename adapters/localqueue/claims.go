@@ -20,44 +20,78 @@ type claimed struct {
 	claim    string
 }
 
-// dueWhere selects the jobs of a type that may be claimed: pending ones
-// that are due, and running ones whose lease ran out (their runner crashed).
-const dueWhere = `type = ? AND ((state = 'pending' AND run_at <= ?) OR (state = 'running' AND locked_until < ?))`
+// The jobs of a type that may be claimed: running ones whose lease ran
+// out (their runner crashed), and pending ones that are due. Two
+// conditions, not one with OR: ORed, they could not walk the
+// (type, state, run_at) index in order, and each claim sorted every due
+// job of the type; with thousands queued that took most of the process's
+// time.
+const (
+	staleCond = `state = 'running' AND locked_until < ?`
+	dueCond   = `state = 'pending' AND run_at <= ?`
+)
 
-// claim takes the next due job of typ, or returns nil if there is none.
-// The attempt is counted at once, so that a run that crashes the process
-// uses it up like any failure.
+// claim takes the next due job of typ, or returns nil if there is none:
+// one whose runner crashed first (they are few and old), then the first
+// pending one by run_at. The attempt is counted at once, so that a run
+// that crashes the process uses it up like any failure.
 func (q *Queue) claim(ctx context.Context, typ string) (*claimed, error) {
 	now := time.Now().UTC()
-	if !q.postgres {
-		// A read first: on SQLite an UPDATE takes the database's write
-		// lock even when it matches nothing, and idle polls would contend
-		// with the API's writes.
-		var one int
-		err := q.db.QueryRowContext(ctx, `SELECT 1 FROM jobs WHERE `+dueWhere+` LIMIT 1`, typ, now, now).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
+	for _, cond := range []string{staleCond, dueCond} {
+		// A read first: an UPDATE takes SQLite's write lock even when it
+		// matches nothing, and idle polls would contend with the API's
+		// writes; on PostgreSQL it is only worth it for the rare stale
+		// jobs.
+		if cond == staleCond || !q.postgres {
+			found, err := q.any(ctx, typ, cond, now)
+			if err != nil {
+				return nil, err
+			}
+			if !found {
+				continue
+			}
 		}
-		if err != nil {
-			return nil, fmt.Errorf("claim %s: %w", typ, err)
+		c, err := q.claimWhere(ctx, typ, cond, now)
+		if c != nil || err != nil {
+			return c, err
 		}
 	}
+	return nil, nil
+}
+
+// any tells whether a job of typ matches cond (with one parameter, at).
+func (q *Queue) any(ctx context.Context, typ, cond string, at time.Time) (bool, error) {
+	var one int
+	err := q.db.QueryRowContext(ctx, q.rebind(`SELECT 1 FROM jobs WHERE type = ? AND `+cond+` LIMIT 1`), typ, at).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", typ, err)
+	}
+	return true, nil
+}
+
+// claimWhere claims the first job of typ, by run_at, that matches cond
+// (with one parameter, at); nil if there is none.
+func (q *Queue) claimWhere(ctx context.Context, typ, cond string, at time.Time) (*claimed, error) {
+	now := time.Now().UTC()
 	lock := ""
 	if q.postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
 	token := newToken()
 	query := `UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = ?, claim = ?, updated_at = ?
-		WHERE id = (SELECT id FROM jobs WHERE ` + dueWhere + ` ORDER BY run_at, id LIMIT 1` + lock + `)
+		WHERE id = (SELECT id FROM jobs WHERE type = ? AND ` + cond + ` ORDER BY run_at, id LIMIT 1` + lock + `)
 		RETURNING id, payload, trace, attempts, max_attempts`
 	var (
 		d     ports.Delivery
 		trace []byte
 	)
-	err := q.db.QueryRowContext(ctx, q.rebind(query), now.Add(q.opts.Lease), token, now, typ, now, now).
+	err := q.db.QueryRowContext(ctx, q.rebind(query), now.Add(q.opts.Lease), token, now, typ, at).
 		Scan(&d.ID, &d.Payload, &trace, &d.Attempt, &d.MaxAttempts)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil // another runner was quicker
+		return nil, nil // none, or another runner was quicker
 	}
 	if err != nil {
 		return nil, fmt.Errorf("claim %s: %w", typ, err)
