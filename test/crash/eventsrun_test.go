@@ -90,10 +90,16 @@ func (r *logRun) startInbound(ctx context.Context) <-chan error {
 	done := make(chan error, 1)
 	go func() {
 		for i := range logInbound {
+			// The sends must keep moving: a stall fails the test with what
+			// was served instead of waiting for the test's timeout.
+			stalled := time.After(phaseWait)
 			for int(r.served.Load()) < i*logSends/logInbound-logAhead {
 				select {
 				case <-r.newServe:
 				case <-time.After(50 * time.Millisecond):
+				case <-stalled:
+					done <- fmt.Errorf("message %d waits for the sends, stalled at %d served for %s", i, r.served.Load(), phaseWait)
+					return
 				case <-ctx.Done():
 					done <- ctx.Err()
 					return
