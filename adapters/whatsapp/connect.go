@@ -306,8 +306,9 @@ func (m *Manager) Release(ctx context.Context, id ports.InstanceID) error {
 // WhatsApp sends an unacked one again at the next login; so for those the
 // handler waits until run has handled the event (stored it): a crash
 // before then costs a resend, never the message. It reports failure (no
-// ack; the plaintext stays in whatsmeow's event buffer) if the adapter
-// shuts down first. Other events are queued and return at once.
+// ack; the plaintext stays in whatsmeow's event buffer) when OnEvent
+// failed, or if the adapter shuts down first. Other events are queued and
+// return at once.
 func (s *session) waHandler(epoch uint64) wa.EventHandlerWithSuccessStatus {
 	return func(evt any) bool {
 		switch evt.(type) {
@@ -316,13 +317,13 @@ func (s *session) waHandler(epoch uint64) wa.EventHandlerWithSuccessStatus {
 			s.q.push(waEvent{epoch: epoch, evt: evt})
 			return true
 		}
-		done := make(chan struct{})
+		done := make(chan bool, 1)
 		if !s.q.push(waEvent{epoch: epoch, evt: evt, done: done}) {
 			return false
 		}
 		select {
-		case <-done:
-			return true
+		case handled := <-done:
+			return handled
 		case <-s.m.ctx.Done():
 			return false
 		}

@@ -122,16 +122,21 @@ type recorder struct {
 	seen   map[ports.InstanceID]int // per instance: how many were consumed
 	wake   chan struct{}
 	hold   chan struct{} // if set, add returns for a message once it is closed
+	fail   int           // add fails this many message events (not stored)
 }
 
 func newRecorder() *recorder {
 	return &recorder{seen: map[ports.InstanceID]int{}, wake: make(chan struct{}, 1)}
 }
 
-func (r *recorder) add(ev ports.WAEvent) {
+func (r *recorder) add(ev ports.WAEvent) error {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	hold := r.hold
+	fail := r.fail > 0 && ev.Kind == ports.WAMessage
+	if fail {
+		r.fail--
+	}
 	r.mu.Unlock()
 	select {
 	case r.wake <- struct{}{}:
@@ -140,6 +145,17 @@ func (r *recorder) add(ev ports.WAEvent) {
 	if hold != nil && ev.Kind == ports.WAMessage {
 		<-hold // a slow handler: storing the message takes until hold closes
 	}
+	if fail {
+		return ports.Errorf(ports.EUnavailable, "the database is down (test)")
+	}
+	return nil
+}
+
+// failMessages makes add fail the next n message events.
+func (r *recorder) failMessages(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fail = n
 }
 
 // holdMessages makes add block on message events until release is closed.

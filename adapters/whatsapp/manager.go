@@ -43,8 +43,10 @@ type Options struct {
 	ProxyDial func(ctx context.Context, network, address string) (net.Conn, error)
 	// OnEvent receives the events of all instances from one goroutine per
 	// instance: in order for an instance, concurrently across instances.
-	// It should be quick: the instance's next events wait for it.
-	OnEvent func(ports.WAEvent)
+	// It should be quick: the instance's next events wait for it. An error
+	// for a message or a receipt leaves it unacked, so WhatsApp sends it
+	// again (at the next login); for other events it is ignored.
+	OnEvent func(ports.WAEvent) error
 	Log     *slog.Logger
 	// QRFirstTimeout is how long the first QR code of a connect lives
 	// [60s], QRTimeout the next ones [20s]; MaxQRCodes how many are shown
@@ -72,7 +74,7 @@ func (o *Options) defaults() {
 		o.ProxyDial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	}
 	if o.OnEvent == nil {
-		o.OnEvent = func(ports.WAEvent) {}
+		o.OnEvent = func(ports.WAEvent) error { return nil }
 	}
 	if o.QRFirstTimeout <= 0 {
 		o.QRFirstTimeout = 60 * time.Second

@@ -115,6 +115,32 @@ func TestMessageAckedOnceHandled(t *testing.T) {
 	e.waitReceipt(t, id)
 }
 
+// TestMessageNotStoredComesAgain: a message OnEvent could not store is
+// left unacked, and WhatsApp sends it again at the next login.
+func TestMessageNotStoredComesAgain(t *testing.T) {
+	e := newEnv(t)
+	jid := e.link("inst1", ownPhone)
+	e.events.failMessages(1)
+	if err := e.sim.Contact(contactPhone).SendText(context.Background(), ownPhone, "the database is down"); err != nil {
+		t.Fatalf("SendText: %v", err)
+	}
+	id := e.events.next(t, "inst1", isKind(ports.WAMessage)).Message.WAMessageID
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := e.sim.WaitReceipt(ctx, id); err == nil {
+		t.Fatal("a message OnEvent failed on was acked, want it left for WhatsApp to send again")
+	}
+	e.restart()
+	if err := e.m.Connect(context.Background(), "inst1", ports.ConnectOptions{JID: jid}); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	again := e.events.next(t, "inst1", isKind(ports.WAMessage)).Message
+	if again.WAMessageID != id || again.Text != "the database is down" {
+		t.Errorf("after the login: got %s %q, want %s again", again.WAMessageID, again.Text, id)
+	}
+	e.waitReceipt(t, id)
+}
+
 func TestDeliveryAndReadReceipts(t *testing.T) {
 	e := newEnv(t)
 	e.link("inst1", ownPhone)

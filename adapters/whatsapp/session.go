@@ -62,9 +62,9 @@ type (
 	waEvent struct {
 		epoch uint64
 		evt   any
-		// done, if set, is closed once the event was handled: whatsmeow
-		// waits for it before it acks (waHandler).
-		done chan struct{}
+		// done, if set, gets whether the event was handled once it was:
+		// whatsmeow waits for it before it acks (waHandler).
+		done chan bool
 	}
 	emit struct{ ev ports.WAEvent }
 	// pairTimeout: the QR code (or pair code) on screen expired.
@@ -111,12 +111,15 @@ func (s *session) run(ctx context.Context) {
 		}
 		sub := s.subscription()
 		for _, it := range items {
+			handled := true
 			for _, ev := range s.handle(ctx, it) {
 				ev.Subscription = sub
-				s.m.opt.OnEvent(ev)
+				if err := s.m.opt.OnEvent(ev); err != nil {
+					handled = false
+				}
 			}
 			if w, ok := it.(waEvent); ok && w.done != nil {
-				close(w.done)
+				w.done <- handled
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package messaging
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -18,13 +19,20 @@ const eventTimeout = 15 * time.Second
 // move outbound messages forward (never back), those still sending too, inbound texts are stored with
 // status received and announced as message.received. Other kinds are not
 // this module's; the composition root routes them to sessions. Events of
-// an instance this node does not hold (Deps.Owner) are dropped.
-func (s *Service) HandleEvent(ev ports.WAEvent) {
+// an instance this node does not hold (Deps.Owner) are not handled.
+//
+// An error says the event was not stored and should come again: the
+// adapter then leaves the message or receipt unacked, and WhatsApp sends
+// it again (at the connection's next login). That is the answer for a
+// database that cannot serve now and for an instance held elsewhere;
+// other failures are logged and the event is let go, since it would fail
+// the same way each time it came.
+func (s *Service) HandleEvent(ev ports.WAEvent) error {
 	if !s.owns(ev.Instance) {
 		// A connection this node just let go of, reporting late: the
-		// instance's new holder reports for it now.
-		s.d.Log.Debug("WhatsApp event of an instance held elsewhere dropped", "instance", string(ev.Instance), "kind", string(ev.Kind))
-		return
+		// instance's new holder gets the event from WhatsApp instead.
+		s.d.Log.Debug("WhatsApp event of an instance held elsewhere left unacked", "instance", string(ev.Instance), "kind", string(ev.Kind))
+		return ports.Errorf(ports.EUnavailable, "instance %s is held by another node", ev.Instance)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
@@ -37,11 +45,16 @@ func (s *Service) HandleEvent(ev ports.WAEvent) {
 	case ev.Kind == ports.WAPollVoteKind && ev.PollVote != nil:
 		err = s.onPollVote(ctx, ev)
 	default:
-		return
+		return nil
 	}
-	if err != nil {
-		s.d.Log.Error("handle WhatsApp message event", "instance", string(ev.Instance), "kind", string(ev.Kind), "err", err)
+	if err == nil {
+		return nil
 	}
+	s.d.Log.Error("handle WhatsApp message event", "instance", string(ev.Instance), "kind", string(ev.Kind), "err", err)
+	if ports.IsCode(err, ports.EUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
 }
 
 // rank orders the outbound statuses; a receipt only moves a message to a

@@ -94,16 +94,18 @@ func (s *system) openPrincipals(ctx context.Context, cfg Config, clock ports.Clo
 // routeWhatsAppEvent hands an event of the WhatsApp adapter to the module
 // it belongs to; each module leaves alone the events of instances this
 // node does not hold. build sets both modules before it returns, and no
-// connection (so no event) exists before then.
-func (s *system) routeWhatsAppEvent(e ports.WAEvent) {
+// connection (so no event) exists before then. An error leaves a message
+// or receipt unacked, for WhatsApp to send again (messaging.HandleEvent).
+func (s *system) routeWhatsAppEvent(e ports.WAEvent) error {
 	switch e.Kind {
 	case ports.WAMessage, ports.WAReceipt, ports.WAPollVoteKind:
 		// The instance's behaviour may drop a group message or a status
 		// update (SPEC §16).
-		if s.contacts.Admit(e) {
-			s.messaging.HandleEvent(e)
-		} else {
-			return
+		if !s.contacts.Admit(e) {
+			return nil
+		}
+		if err := s.messaging.HandleEvent(e); err != nil {
+			return err
 		}
 	case ports.WAGroupChangeKind:
 		s.groups.HandleEvent(e)
@@ -114,6 +116,7 @@ func (s *system) routeWhatsAppEvent(e ports.WAEvent) {
 	if s.ownership == nil || s.ownership.Owns(e.Instance) {
 		s.contacts.HandleEvent(e)
 	}
+	return nil
 }
 
 // buildSessions wires the instances' lifecycle and this node's leases.

@@ -51,7 +51,7 @@ func (t *tracker) watchLocked(id ports.InstanceID) *watch {
 }
 
 // add is the manager's OnEvent.
-func (t *tracker) add(ev ports.WAEvent) {
+func (t *tracker) add(ev ports.WAEvent) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	w := t.watchLocked(ev.Instance)
@@ -63,6 +63,7 @@ func (t *tracker) add(ev ports.WAEvent) {
 	case ports.WAStatus:
 		t.status(w, ev.Status)
 	}
+	return nil
 }
 
 // status counts the instances connected now. Caller holds mu.
