@@ -98,7 +98,12 @@ export async function route() {
   } else if (needAuth && !state.me) {
     await loadMe();
   }
-  if (!needAuth && A.signedIn() && state.me) { go("#/instances"); return; }
+  if (!needAuth && A.signedIn() && state.me) {
+    // An invitation link opened while signed in would replace this session.
+    if (page === M.acceptPage) toast("You are signed in: log out first, then open the invitation link again.", true);
+    go("#/instances");
+    return;
+  }
   if (n !== routing) return;
   renderNav();
   clear(main);
