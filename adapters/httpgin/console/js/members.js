@@ -100,7 +100,7 @@ export async function membersPage(el) {
   };
 
   const invite = form({ id: "invite-form" }, [h("div", { class: "fields" },
-    field("Email", "email", { type: "email", required: true, maxlength: 254, autocomplete: "off" }),
+    field("Email", "email", { type: "email", required: true, maxlength: 254, autocomplete: "off" }, "They get a link that works once, for 7 days."),
     field("Role", "role", { tag: "select", options: invitable }))], async (v, f) => {
     const inv = await A.post("/members/invitations", { email: v.email, role: v.role });
     showOnce(shown, inv);
@@ -114,7 +114,6 @@ export async function membersPage(el) {
     h("div", { class: "table-wrap gap", id: "member-list" }, h("table", {}, head(["Name", "Email", "Role", "Joined", admin ? null : undefined]), rows)),
     admin ? h("section", { class: "card", "aria-labelledby": "invite-h" },
       h("h2", { id: "invite-h" }, "Invite a member"),
-      h("p", { class: "muted" }, "The invitation is a link that works once, for 7 days; whoever opens it picks a name and a password."),
       invite, shown) : null,
     admin ? h("section", { "aria-labelledby": "pending-h", id: "invitation-list" },
       h("h2", { id: "pending-h" }, "Pending invitations"), noInv, invTable) : null);
@@ -161,8 +160,7 @@ function showOnce(box, inv) {
   clear(box, h("div", { class: "card", id: "invitation-once" },
     h("p", {}, h("strong", {}, "Shown only once: "), `copy the link now and send it to ${inv.email}. It works once, until ${when(inv.expiresAt)}; it cannot be shown again (revoke it and invite again if it is lost).`),
     h("p", { class: "secret", id: "invite-link" }, link),
-    h("p", { class: "muted" }, "Token alone (for POST /api/v1/auth/accept-invitation): ", h("code", { id: "invite-token" }, inv.token)),
-    h("div", { class: "row" }, copyButton(link, "Copy link"), copyButton(inv.token, "Copy token"),
+    h("div", { class: "row" }, copyButton(link, "Copy link"), copyButton(inv.token, "Copy the token alone"),
       h("button", { type: "button", class: "secondary", onclick: () => clear(box) }, "Done"))));
 }
 
