@@ -162,6 +162,11 @@ func (f *flow) manageMembers(chromium string) {
 	v.waitJS("removed viewer at the login page", `!!document.querySelector('#login-form')`)
 	v.do("reload", chromedp.Reload())
 	v.waitJS("still at the login page", `!!document.querySelector('#login-form')`)
+	// The revoked invitation's link is refused in the console too.
+	v.do("open the revoked link", chromedp.Navigate(extraLink))
+	v.fill("#accept-form", map[string]string{"name": "Ex Tra", "password": "extra password"})
+	v.submit("#accept-form")
+	v.waitJS("revoked link refused", `document.querySelector('#accept-form .result.error')?.textContent.includes("401")`)
 
 	// Ownership goes to the (former) developer; the old owner is an admin
 	// and the transfer buttons are gone.

@@ -236,7 +236,8 @@ const mediaKinds = new Set(["image", "sticker", "video", "audio", "document"]);
 function content(id, m) {
   const text = m.text || m.caption || (m.location ? `📍 ${m.location.latitude}, ${m.location.longitude}` : "");
   const box = h("div", { class: "preview" }, text ? h("div", {}, text) : null, h("div", { class: "muted" }, m.type));
-  if (mediaKinds.has(m.type)) {
+  // Media files are beyond a viewer's metadata and text.
+  if (mediaKinds.has(m.type) && can("developer")) {
     const btn = h("button", { type: "button", class: "secondary", onclick: async (e) => {
       const blob = await action(e.target, () => A.get(`/instances/${id}/messages/${m.id}/media`, { want: "blob" }));
       if (!blob) return;
