@@ -139,3 +139,39 @@ func TestConsoleCookieRefresh(t *testing.T) {
 		t.Fatalf("refresh after logout: got %d, want 401", w.Code)
 	}
 }
+
+// TestConsoleCookieAcceptInvitation checks that accepting an invitation
+// from the console ends in the same cookie session as a login: the refresh
+// token in the HttpOnly cookie, not in the body, and the cookie refreshes.
+func TestConsoleCookieAcceptInvitation(t *testing.T) {
+	e := newTestEnv(t, Options{})
+	ownerTok, _ := e.account("owner@example.com")
+	w := e.do(req{method: "POST", path: "/api/v1/members/invitations", token: ownerTok,
+		body: `{"email":"dev@example.com","role":"developer"}`})
+	if w.Code != http.StatusCreated {
+		t.Fatalf("invite: got %d %s, want 201", w.Code, w.Body)
+	}
+	var inv InvitationDTO
+	decodeBody(t, w, &inv)
+	w = e.do(req{method: "POST", path: "/api/v1/auth/accept-invitation", header: map[string]string{consoleHeader: "1"},
+		body: `{"token":"` + inv.Token + `","password":"correct horse","name":"Dev"}`})
+	if w.Code != http.StatusCreated {
+		t.Fatalf("accept: got %d %s, want 201", w.Code, w.Body)
+	}
+	var out struct {
+		User   UserDTO   `json:"user"`
+		Tokens TokensDTO `json:"tokens"`
+	}
+	decodeBody(t, w, &out)
+	if out.Tokens.RefreshToken != "" || out.Tokens.AccessToken == "" || out.User.MemberRole != "developer" {
+		t.Fatalf("got user %+v tokens %+v, want a developer with an access token and no refresh token in the body", out.User, out.Tokens)
+	}
+	ck := refreshCookieOf(t, w.Header())
+	if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/api/v1/auth" || ck.Value == "" {
+		t.Fatalf("got cookie %+v, want HttpOnly SameSite=Strict on /api/v1/auth", ck)
+	}
+	w = e.do(req{method: "POST", path: "/api/v1/auth/refresh", header: map[string]string{"Cookie": refreshCookie + "=" + ck.Value, consoleHeader: "1"}})
+	if w.Code != http.StatusOK {
+		t.Fatalf("cookie refresh after accept: got %d %s, want 200", w.Code, w.Body)
+	}
+}

@@ -110,7 +110,9 @@ func (a *api) acceptInvitation(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	sub, t := subscriptionDTO(acc.Subscription), tokensDTO(tok)
+	// Like register and login: in console mode the refresh token goes into
+	// the HttpOnly cookie, so the new member lands signed in.
+	sub, t := subscriptionDTO(acc.Subscription), a.issueTokens(c, tok)
 	c.JSON(http.StatusCreated, accountResp{User: userDTO(acc.User), Subscription: &sub, Tokens: &t})
 }
 

@@ -94,6 +94,16 @@ func startSandbox(t *testing.T, b backend, extra map[string]string) *testserver.
 	return srv
 }
 
+// eachBackend runs fn as a subtest per backend, with a sandbox server
+// started with extra and the path of the browser.
+func eachBackend(t *testing.T, backends []backend, extra map[string]string, fn func(t *testing.T, srv *testserver.Server, chromium string)) {
+	t.Helper()
+	chromium := chromiumPath(t)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { fn(t, startSandbox(t, b, extra), chromium) })
+	}
+}
+
 // browser opens a headless Chromium tab for the test.
 func browser(t *testing.T, chromium string, w, h int) context.Context {
 	t.Helper()

@@ -107,6 +107,14 @@ export async function register(name, email, password) {
   return out;
 }
 
+// acceptInvitation joins the inviting subscription and signs in, with the
+// same cookie session as login.
+export async function acceptInvitation(token, password, name) {
+  const out = await parse(await raw("POST", "/auth/accept-invitation", { token, password, name }, { noAuth: true }));
+  setTokens(out.tokens);
+  return out;
+}
+
 export async function logout() {
   try { await raw("POST", "/auth/logout"); } finally { setTokens(null); }
 }

@@ -2,6 +2,7 @@
 import * as A from "./api.js";
 import { h, clear, toast, field, form, badge, action, when, table } from "./ui.js";
 import * as P from "./pages.js";
+import * as M from "./members.js";
 
 export const events = new A.Events();
 export const state = { me: null, sandbox: false, hasMembers: false, pageCleanup: [] };
@@ -14,6 +15,11 @@ export function onPage(fn) { state.pageCleanup.push(fn); }
 export function listen(fn) { onPage(events.on(fn)); }
 export function every(ms, fn) { const t = setInterval(fn, ms); onPage(() => clearInterval(t)); }
 
+// can reports whether the signed-in member's role reaches need: controls
+// beyond it are not drawn (the API refuses them anyway).
+const rank = { viewer: 1, developer: 2, admin: 3, owner: 4 };
+export function can(need) { return !!state.me && (rank[state.me.user.memberRole] || 0) >= rank[need]; }
+
 export function go(hash) { if (location.hash === hash) route(); else location.hash = hash; }
 
 function renderNav() {
@@ -22,20 +28,33 @@ function renderNav() {
   const link = (href, label, key) => h("a", { href, "aria-current": here === key ? "page" : null }, label);
   clear(nav,
     link("#/instances", "Instances", "instances"),
-    link("#/templates", "Templates", "templates"),
-    link("#/bulk", "Bulk", "bulk"),
+    can("developer") ? link("#/templates", "Templates", "templates") : null,
+    can("developer") ? link("#/bulk", "Bulk", "bulk") : null,
     link("#/stats", "Statistics", "stats"),
-    link("#/audit", "Audit log", "audit"),
+    can("admin") ? link("#/audit", "Audit log", "audit") : null,
     state.hasMembers ? link("#/members", "Members", "members") : null,
     state.me.user.role === "admin" ? link("#/admin", "Admin", "admin") : null,
     h("button", { type: "button", id: "logout", onclick: async (e) => {
+      leaving = true;
       await action(e.target, () => A.logout(), "Signed out.");
+      leaving = false;
       state.me = null; events.stop(); go("#/login");
     } }, "Log out"));
   nav.hidden = false;
 }
 
-async function loadMe() {
+// A session that ends under the page (the member was removed, the refresh
+// token revoked) goes back to the login page.
+let leaving = false;
+A.onAuthChange((t) => {
+  if (t || !state.me || leaving) return;
+  state.me = null;
+  events.stop();
+  toast("Your session has ended: sign in again.", true);
+  go("#/login");
+});
+
+export async function loadMe() {
   state.me = await A.get("/me");
   // Optional features, found through the public API itself.
   const [sb, mem] = await Promise.allSettled([
@@ -50,6 +69,7 @@ async function loadMe() {
 const routes = [
   [/^#\/login$/, loginPage, false],
   [/^#\/register$/, registerPage, false],
+  [/^#\/accept(\?.*)?$/, M.acceptPage, false],
   [/^#\/instances$/, P.instancesPage],
   [/^#\/instances\/([^/]+)$/, P.instancePage],
   [/^#\/instances\/([^/]+)\/(messages|keys|webhooks|stats)$/, P.instancePage],
@@ -58,12 +78,12 @@ const routes = [
   [/^#\/bulk\/([^/]+)$/, P.bulkPage],
   [/^#\/stats$/, P.statsPage],
   [/^#\/audit$/, P.auditPage],
-  [/^#\/members$/, P.membersPage],
+  [/^#\/members$/, M.membersPage],
   [/^#\/admin$/, P.adminPage],
 ];
 
 let routing = 0;
-async function route() {
+export async function route() {
   const n = ++routing;
   for (const fn of state.pageCleanup.splice(0)) fn();
   let hash = location.hash || "#/instances";
@@ -78,13 +98,20 @@ async function route() {
   } else if (needAuth && !state.me) {
     await loadMe();
   }
-  if (!needAuth && A.signedIn() && state.me) { go("#/instances"); return; }
+  if (!needAuth && A.signedIn() && state.me) {
+    // An invitation link opened while signed in would replace this session.
+    if (page === M.acceptPage) toast("You are signed in: log out first, then open the invitation link again.", true);
+    go("#/instances");
+    return;
+  }
   if (n !== routing) return;
   renderNav();
   clear(main);
   try {
-    await page(main, ...match.slice(1).map(decodeURIComponent));
+    await page(main, ...match.slice(1).map((p) => p === undefined ? undefined : decodeURIComponent(p)));
   } catch (err) {
+    // A route left meanwhile (the session ended, the user moved on) draws nothing.
+    if (n !== routing) return;
     clear(main, h("h1", {}, "Something went wrong"), h("p", { class: "error" }, err.message || String(err)));
   }
   if (n === routing) {

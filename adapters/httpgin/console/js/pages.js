@@ -1,7 +1,7 @@
 // The console's pages. Every call goes to the public API (api.js).
 import * as A from "./api.js";
 import { h, clear, toast, field, form, badge, action, when, table, copyButton, values } from "./ui.js";
-import { state, listen, every, onPage, go } from "./main.js";
+import { state, listen, every, onPage, go, can } from "./main.js";
 import { chart } from "./chart.js";
 import { parseCSV } from "./csv.js";
 
@@ -17,7 +17,7 @@ export async function instancesPage(el) {
     h("p", { class: "muted" }, `Tier ${sub.tier}: ${sub.instancesUsed} of ${sub.instanceLimit} instances used. `,
       h("span", { id: "stream-state" }, "Live updates: ", events_state())),
     list,
-    h("section", { class: "card", "aria-labelledby": "new-inst" },
+    can("developer") && h("section", { class: "card", "aria-labelledby": "new-inst" },
       h("h2", { id: "new-inst" }, "New instance"),
       form({ id: "create-instance" }, [
         field("Name", "name", { required: true, maxlength: 100, placeholder: "support-line" }, "A label for this WhatsApp number."),
@@ -47,7 +47,8 @@ export async function instancesPage(el) {
 
 function events_state() { return h("span", {}, "on"); }
 
-const tabs = [["", "Overview"], ["messages", "Messages"], ["keys", "API keys"], ["webhooks", "Webhooks"], ["stats", "Statistics"]];
+// The tabs, with the role each needs: keys and webhooks are secrets.
+const tabs = [["", "Overview", "viewer"], ["messages", "Messages", "viewer"], ["keys", "API keys", "developer"], ["webhooks", "Webhooks", "developer"], ["stats", "Statistics", "viewer"]];
 
 export async function instancePage(el, id, tab = "") {
   let inst = await A.get("/instances/" + enc(id));
@@ -59,7 +60,7 @@ export async function instancePage(el, id, tab = "") {
       inst.statusReason ? ` Last reason: ${inst.statusReason}.` : ""));
   renderHead();
   clear(el, h("p", {}, h("a", { href: "#/instances" }, "← Instances")), head,
-    h("nav", { class: "tabs", "aria-label": "Instance" }, tabs.map(([t, label]) =>
+    h("nav", { class: "tabs", "aria-label": "Instance" }, tabs.filter((x) => can(x[2])).map(([t, label]) =>
       h("a", { href: `#/instances/${id}${t ? "/" + t : ""}`, "aria-current": t === tab ? "page" : null }, label))),
     body);
   listen((ev) => {
@@ -82,16 +83,17 @@ async function overview(el, id, cur) {
   clear(el,
     h("section", { class: "card", "aria-labelledby": "conn-h" },
       h("h2", { id: "conn-h" }, "Connection"),
-      h("div", { class: "row" },
+      // A viewer watches the status; linking needs a developer, deleting an admin.
+      can("developer") && h("div", { class: "row" },
         h("button", { type: "button", id: "connect", onclick: (e) => action(e.target, () => A.post(`/instances/${id}/connect`), "Connecting…") }, "Connect"),
         danger("Disconnect", "disconnect", "Disconnecting."),
         danger("Log out (unlink)", "logout", "Unlinking the phone."),
-        h("button", { type: "button", class: "danger", onclick: async (e) => {
+        can("admin") && h("button", { type: "button", class: "danger", onclick: async (e) => {
           if (!confirm("Delete this instance, its keys and webhooks?")) return;
           if (await action(e.target, () => A.del("/instances/" + id).then(() => true), "Deleted.")) { state.me = await A.get("/me"); go("#/instances"); }
         } }, "Delete")),
       linkBox),
-    sendBox);
+    can("developer") && sendBox);
 
   // The QR code: fetched when the status is qr and again on every
   // instance.qr event; a countdown runs to its expiry.
@@ -121,6 +123,7 @@ async function overview(el, id, cur) {
   }, "Get pair code");
   const renderLink = () => {
     const st = cur().status;
+    if (!can("developer")) { clear(linkBox, h("p", { class: "muted" }, st === "connected" ? "Connected." : "Not connected.")); return; }
     if (st === "connected") { expires = 0; clear(linkBox, h("p", { class: "s-connected" }, "Connected. Send a test message below.")); return; }
     if (st !== "qr") {
       expires = 0;
@@ -144,7 +147,7 @@ async function overview(el, id, cur) {
     if (ev.type === "instance.status") setTimeout(renderLink);
     if (ev.type === "instance.qr" && cur().status === "qr") loadQR();
   });
-  sendTest(sendBox, id);
+  if (can("developer")) sendTest(sendBox, id);
 }
 
 function sendTest(box, id) {
@@ -233,7 +236,8 @@ const mediaKinds = new Set(["image", "sticker", "video", "audio", "document"]);
 function content(id, m) {
   const text = m.text || m.caption || (m.location ? `📍 ${m.location.latitude}, ${m.location.longitude}` : "");
   const box = h("div", { class: "preview" }, text ? h("div", {}, text) : null, h("div", { class: "muted" }, m.type));
-  if (mediaKinds.has(m.type)) {
+  // Media files are beyond a viewer's metadata and text.
+  if (mediaKinds.has(m.type) && can("developer")) {
     const btn = h("button", { type: "button", class: "secondary", onclick: async (e) => {
       const blob = await action(e.target, () => A.get(`/instances/${id}/messages/${m.id}/media`, { want: "blob" }));
       if (!blob) return;
@@ -552,7 +556,7 @@ async function bulkProgress(el, id) {
   every(1500, () => { if (b && !["completed", "cancelled"].includes(b.status)) load().catch(() => {}); });
 }
 
-// ---------- audit, members, admin ----------
+// ---------- audit, admin ----------
 
 export async function auditPage(el) {
   const list = h("div", { id: "audit-list" });
@@ -573,15 +577,6 @@ export async function auditPage(el) {
   };
   clear(el, h("h1", {}, "Audit log"), list, more);
   await load();
-}
-
-export async function membersPage(el) {
-  const out = await A.get("/members?limit=200");
-  clear(el, h("h1", {}, "Members"), table([
-    ["Name", (m) => m.name || (m.user && m.user.name) || "—"],
-    ["Email", (m) => m.email || (m.user && m.user.email) || "—"],
-    ["Role", (m) => m.role || "—"],
-  ], out.data || [], "No members."));
 }
 
 export async function adminPage(el) {

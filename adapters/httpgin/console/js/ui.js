@@ -156,6 +156,33 @@ export function table(cols, rows, empty = "Nothing yet.") {
     h("tbody", {}, rows.map((r) => h("tr", {}, cols.map((c) => h("td", {}, c[1](r))))))));
 }
 
+// keyed renders items as parent's children by key and rebuilds only the
+// children whose signature changed, so a poll that finds nothing new leaves
+// the controls (and the keyboard focus) alone. A rebuilt child that held the
+// focus hands it to its counterpart with the same data-k.
+export function keyed(parent, items, key, sig, build) {
+  const old = new Map([...parent.children].map((c) => [c.dataset.key, c]));
+  let prev = null;
+  for (const it of items) {
+    const k = String(key(it)), s = sig(it);
+    let el = old.get(k);
+    old.delete(k);
+    if (!el || el.dataset.sig !== s) {
+      const next = build(it);
+      next.dataset.key = k;
+      next.dataset.sig = s;
+      const focus = el && el.contains(document.activeElement) ? document.activeElement.dataset.k : "";
+      if (el) el.replaceWith(next);
+      el = next;
+      if (focus) { const f = el.querySelector(`[data-k="${CSS.escape(focus)}"]`); if (f) f.focus(); }
+    }
+    const want = prev ? prev.nextSibling : parent.firstChild;
+    if (want !== el) parent.insertBefore(el, want);
+    prev = el;
+  }
+  for (const el of old.values()) el.remove();
+}
+
 export function copyButton(text, label = "Copy") {
   const b = h("button", { type: "button", class: "secondary", onclick: async () => {
     try { await navigator.clipboard.writeText(text); toast("Copied."); } catch { toast("Copy failed: select the text and copy it.", true); }
