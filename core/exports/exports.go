@@ -74,6 +74,12 @@ func (s *Service) Request(ctx context.Context, p ports.Principal) (ports.Export,
 	if err := s.d.Exports.CreateExport(ctx, e); err != nil {
 		return ports.Export{}, err
 	}
+	// Audited before the job is queued, so that the export's own audit
+	// log holds its request.
+	if err := ports.AppendAudit(ctx, s.d.Audit, s.d.IDs, s.d.Clock, p.AuditEntry("export.requested", "export", string(e.ID))); err != nil {
+		s.fail(ctx, e.SubscriptionID, e.ID, "the request could not be audited")
+		return ports.Export{}, err
+	}
 	payload, err := json.Marshal(runJob{Sub: e.SubscriptionID, ID: e.ID})
 	if err != nil {
 		return ports.Export{}, fmt.Errorf("encode export job: %w", err)
@@ -83,9 +89,6 @@ func (s *Service) Request(ctx context.Context, p ports.Principal) (ports.Export,
 		// expires: fail it now, so that the client can ask again.
 		s.fail(ctx, e.SubscriptionID, e.ID, "the export could not be queued")
 		return ports.Export{}, fmt.Errorf("enqueue export: %w", err)
-	}
-	if err := ports.AppendAudit(ctx, s.d.Audit, s.d.IDs, s.d.Clock, p.AuditEntry("export.requested", "export", string(e.ID))); err != nil {
-		return e, err
 	}
 	return e, nil
 }
