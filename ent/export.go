@@ -34,7 +34,9 @@ type Export struct {
 	// CompletedAt holds the value of the "completed_at" field.
 	CompletedAt *time.Time `json:"completed_at,omitempty"`
 	// ExpiresAt holds the value of the "expires_at" field.
-	ExpiresAt    time.Time `json:"expires_at,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitempty"`
+	// UnfinishedOf holds the value of the "unfinished_of" field.
+	UnfinishedOf *string `json:"unfinished_of,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -45,7 +47,7 @@ func (*Export) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case export.FieldSizeBytes:
 			values[i] = new(sql.NullInt64)
-		case export.FieldID, export.FieldSubscriptionID, export.FieldRequestedBy, export.FieldStatus, export.FieldError:
+		case export.FieldID, export.FieldSubscriptionID, export.FieldRequestedBy, export.FieldStatus, export.FieldError, export.FieldUnfinishedOf:
 			values[i] = new(sql.NullString)
 		case export.FieldCreatedAt, export.FieldUpdatedAt, export.FieldCompletedAt, export.FieldExpiresAt:
 			values[i] = new(sql.NullTime)
@@ -125,6 +127,13 @@ func (_m *Export) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.ExpiresAt = value.Time
 			}
+		case export.FieldUnfinishedOf:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field unfinished_of", values[i])
+			} else if value.Valid {
+				_m.UnfinishedOf = new(string)
+				*_m.UnfinishedOf = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -189,6 +198,11 @@ func (_m *Export) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("expires_at=")
 	builder.WriteString(_m.ExpiresAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.UnfinishedOf; v != nil {
+		builder.WriteString("unfinished_of=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

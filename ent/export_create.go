@@ -109,6 +109,20 @@ func (_c *ExportCreate) SetExpiresAt(v time.Time) *ExportCreate {
 	return _c
 }
 
+// SetUnfinishedOf sets the "unfinished_of" field.
+func (_c *ExportCreate) SetUnfinishedOf(v string) *ExportCreate {
+	_c.mutation.SetUnfinishedOf(v)
+	return _c
+}
+
+// SetNillableUnfinishedOf sets the "unfinished_of" field if the given value is not nil.
+func (_c *ExportCreate) SetNillableUnfinishedOf(v *string) *ExportCreate {
+	if v != nil {
+		_c.SetUnfinishedOf(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *ExportCreate) SetID(v string) *ExportCreate {
 	_c.mutation.SetID(v)
@@ -210,6 +224,11 @@ func (_c *ExportCreate) check() error {
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "Export.expires_at"`)}
 	}
+	if v, ok := _c.mutation.UnfinishedOf(); ok {
+		if err := export.UnfinishedOfValidator(v); err != nil {
+			return &ValidationError{Name: "unfinished_of", err: fmt.Errorf(`ent: validator failed for field "Export.unfinished_of": %w`, err)}
+		}
+	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := export.IDValidator(v); err != nil {
 			return &ValidationError{Name: "id", err: fmt.Errorf(`ent: validator failed for field "Export.id": %w`, err)}
@@ -286,6 +305,10 @@ func (_c *ExportCreate) createSpec() (*Export, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.ExpiresAt(); ok {
 		_spec.SetField(export.FieldExpiresAt, field.TypeTime, value)
 		_node.ExpiresAt = value
+	}
+	if value, ok := _c.mutation.UnfinishedOf(); ok {
+		_spec.SetField(export.FieldUnfinishedOf, field.TypeString, value)
+		_node.UnfinishedOf = &value
 	}
 	return _node, _spec
 }
@@ -420,6 +443,24 @@ func (u *ExportUpsert) SetExpiresAt(v time.Time) *ExportUpsert {
 // UpdateExpiresAt sets the "expires_at" field to the value that was provided on create.
 func (u *ExportUpsert) UpdateExpiresAt() *ExportUpsert {
 	u.SetExcluded(export.FieldExpiresAt)
+	return u
+}
+
+// SetUnfinishedOf sets the "unfinished_of" field.
+func (u *ExportUpsert) SetUnfinishedOf(v string) *ExportUpsert {
+	u.Set(export.FieldUnfinishedOf, v)
+	return u
+}
+
+// UpdateUnfinishedOf sets the "unfinished_of" field to the value that was provided on create.
+func (u *ExportUpsert) UpdateUnfinishedOf() *ExportUpsert {
+	u.SetExcluded(export.FieldUnfinishedOf)
+	return u
+}
+
+// ClearUnfinishedOf clears the value of the "unfinished_of" field.
+func (u *ExportUpsert) ClearUnfinishedOf() *ExportUpsert {
+	u.SetNull(export.FieldUnfinishedOf)
 	return u
 }
 
@@ -575,6 +616,27 @@ func (u *ExportUpsertOne) SetExpiresAt(v time.Time) *ExportUpsertOne {
 func (u *ExportUpsertOne) UpdateExpiresAt() *ExportUpsertOne {
 	return u.Update(func(s *ExportUpsert) {
 		s.UpdateExpiresAt()
+	})
+}
+
+// SetUnfinishedOf sets the "unfinished_of" field.
+func (u *ExportUpsertOne) SetUnfinishedOf(v string) *ExportUpsertOne {
+	return u.Update(func(s *ExportUpsert) {
+		s.SetUnfinishedOf(v)
+	})
+}
+
+// UpdateUnfinishedOf sets the "unfinished_of" field to the value that was provided on create.
+func (u *ExportUpsertOne) UpdateUnfinishedOf() *ExportUpsertOne {
+	return u.Update(func(s *ExportUpsert) {
+		s.UpdateUnfinishedOf()
+	})
+}
+
+// ClearUnfinishedOf clears the value of the "unfinished_of" field.
+func (u *ExportUpsertOne) ClearUnfinishedOf() *ExportUpsertOne {
+	return u.Update(func(s *ExportUpsert) {
+		s.ClearUnfinishedOf()
 	})
 }
 
@@ -897,6 +959,27 @@ func (u *ExportUpsertBulk) SetExpiresAt(v time.Time) *ExportUpsertBulk {
 func (u *ExportUpsertBulk) UpdateExpiresAt() *ExportUpsertBulk {
 	return u.Update(func(s *ExportUpsert) {
 		s.UpdateExpiresAt()
+	})
+}
+
+// SetUnfinishedOf sets the "unfinished_of" field.
+func (u *ExportUpsertBulk) SetUnfinishedOf(v string) *ExportUpsertBulk {
+	return u.Update(func(s *ExportUpsert) {
+		s.SetUnfinishedOf(v)
+	})
+}
+
+// UpdateUnfinishedOf sets the "unfinished_of" field to the value that was provided on create.
+func (u *ExportUpsertBulk) UpdateUnfinishedOf() *ExportUpsertBulk {
+	return u.Update(func(s *ExportUpsert) {
+		s.UpdateUnfinishedOf()
+	})
+}
+
+// ClearUnfinishedOf clears the value of the "unfinished_of" field.
+func (u *ExportUpsertBulk) ClearUnfinishedOf() *ExportUpsertBulk {
+	return u.Update(func(s *ExportUpsert) {
+		s.ClearUnfinishedOf()
 	})
 }
 

@@ -125,6 +125,26 @@ func (_u *ExportUpdate) SetNillableExpiresAt(v *time.Time) *ExportUpdate {
 	return _u
 }
 
+// SetUnfinishedOf sets the "unfinished_of" field.
+func (_u *ExportUpdate) SetUnfinishedOf(v string) *ExportUpdate {
+	_u.mutation.SetUnfinishedOf(v)
+	return _u
+}
+
+// SetNillableUnfinishedOf sets the "unfinished_of" field if the given value is not nil.
+func (_u *ExportUpdate) SetNillableUnfinishedOf(v *string) *ExportUpdate {
+	if v != nil {
+		_u.SetUnfinishedOf(*v)
+	}
+	return _u
+}
+
+// ClearUnfinishedOf clears the value of the "unfinished_of" field.
+func (_u *ExportUpdate) ClearUnfinishedOf() *ExportUpdate {
+	_u.mutation.ClearUnfinishedOf()
+	return _u
+}
+
 // Mutation returns the ExportMutation object of the builder.
 func (_u *ExportUpdate) Mutation() *ExportMutation {
 	return _u.mutation
@@ -169,6 +189,11 @@ func (_u *ExportUpdate) check() error {
 			return &ValidationError{Name: "error", err: fmt.Errorf(`ent: validator failed for field "Export.error": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UnfinishedOf(); ok {
+		if err := export.UnfinishedOfValidator(v); err != nil {
+			return &ValidationError{Name: "unfinished_of", err: fmt.Errorf(`ent: validator failed for field "Export.unfinished_of": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -207,6 +232,12 @@ func (_u *ExportUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(export.FieldExpiresAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.UnfinishedOf(); ok {
+		_spec.SetField(export.FieldUnfinishedOf, field.TypeString, value)
+	}
+	if _u.mutation.UnfinishedOfCleared() {
+		_spec.ClearField(export.FieldUnfinishedOf, field.TypeString)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -325,6 +356,26 @@ func (_u *ExportUpdateOne) SetNillableExpiresAt(v *time.Time) *ExportUpdateOne {
 	return _u
 }
 
+// SetUnfinishedOf sets the "unfinished_of" field.
+func (_u *ExportUpdateOne) SetUnfinishedOf(v string) *ExportUpdateOne {
+	_u.mutation.SetUnfinishedOf(v)
+	return _u
+}
+
+// SetNillableUnfinishedOf sets the "unfinished_of" field if the given value is not nil.
+func (_u *ExportUpdateOne) SetNillableUnfinishedOf(v *string) *ExportUpdateOne {
+	if v != nil {
+		_u.SetUnfinishedOf(*v)
+	}
+	return _u
+}
+
+// ClearUnfinishedOf clears the value of the "unfinished_of" field.
+func (_u *ExportUpdateOne) ClearUnfinishedOf() *ExportUpdateOne {
+	_u.mutation.ClearUnfinishedOf()
+	return _u
+}
+
 // Mutation returns the ExportMutation object of the builder.
 func (_u *ExportUpdateOne) Mutation() *ExportMutation {
 	return _u.mutation
@@ -382,6 +433,11 @@ func (_u *ExportUpdateOne) check() error {
 			return &ValidationError{Name: "error", err: fmt.Errorf(`ent: validator failed for field "Export.error": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.UnfinishedOf(); ok {
+		if err := export.UnfinishedOfValidator(v); err != nil {
+			return &ValidationError{Name: "unfinished_of", err: fmt.Errorf(`ent: validator failed for field "Export.unfinished_of": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -437,6 +493,12 @@ func (_u *ExportUpdateOne) sqlSave(ctx context.Context) (_node *Export, err erro
 	}
 	if value, ok := _u.mutation.ExpiresAt(); ok {
 		_spec.SetField(export.FieldExpiresAt, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.UnfinishedOf(); ok {
+		_spec.SetField(export.FieldUnfinishedOf, field.TypeString, value)
+	}
+	if _u.mutation.UnfinishedOfCleared() {
+		_spec.ClearField(export.FieldUnfinishedOf, field.TypeString)
 	}
 	_node = &Export{config: _u.config}
 	_spec.Assign = _node.assignValues

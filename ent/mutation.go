@@ -5358,6 +5358,7 @@ type ExportMutation struct {
 	updated_at      *time.Time
 	completed_at    *time.Time
 	expires_at      *time.Time
+	unfinished_of   *string
 	clearedFields   map[string]struct{}
 	done            bool
 	oldValue        func(context.Context) (*Export, error)
@@ -5825,6 +5826,55 @@ func (m *ExportMutation) ResetExpiresAt() {
 	m.expires_at = nil
 }
 
+// SetUnfinishedOf sets the "unfinished_of" field.
+func (m *ExportMutation) SetUnfinishedOf(s string) {
+	m.unfinished_of = &s
+}
+
+// UnfinishedOf returns the value of the "unfinished_of" field in the mutation.
+func (m *ExportMutation) UnfinishedOf() (r string, exists bool) {
+	v := m.unfinished_of
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnfinishedOf returns the old "unfinished_of" field's value of the Export entity.
+// If the Export object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExportMutation) OldUnfinishedOf(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnfinishedOf is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnfinishedOf requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnfinishedOf: %w", err)
+	}
+	return oldValue.UnfinishedOf, nil
+}
+
+// ClearUnfinishedOf clears the value of the "unfinished_of" field.
+func (m *ExportMutation) ClearUnfinishedOf() {
+	m.unfinished_of = nil
+	m.clearedFields[export.FieldUnfinishedOf] = struct{}{}
+}
+
+// UnfinishedOfCleared returns if the "unfinished_of" field was cleared in this mutation.
+func (m *ExportMutation) UnfinishedOfCleared() bool {
+	_, ok := m.clearedFields[export.FieldUnfinishedOf]
+	return ok
+}
+
+// ResetUnfinishedOf resets all changes to the "unfinished_of" field.
+func (m *ExportMutation) ResetUnfinishedOf() {
+	m.unfinished_of = nil
+	delete(m.clearedFields, export.FieldUnfinishedOf)
+}
+
 // Where appends a list predicates to the ExportMutation builder.
 func (m *ExportMutation) Where(ps ...predicate.Export) {
 	m.predicates = append(m.predicates, ps...)
@@ -5859,7 +5909,7 @@ func (m *ExportMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ExportMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.subscription_id != nil {
 		fields = append(fields, export.FieldSubscriptionID)
 	}
@@ -5887,6 +5937,9 @@ func (m *ExportMutation) Fields() []string {
 	if m.expires_at != nil {
 		fields = append(fields, export.FieldExpiresAt)
 	}
+	if m.unfinished_of != nil {
+		fields = append(fields, export.FieldUnfinishedOf)
+	}
 	return fields
 }
 
@@ -5913,6 +5966,8 @@ func (m *ExportMutation) Field(name string) (ent.Value, bool) {
 		return m.CompletedAt()
 	case export.FieldExpiresAt:
 		return m.ExpiresAt()
+	case export.FieldUnfinishedOf:
+		return m.UnfinishedOf()
 	}
 	return nil, false
 }
@@ -5940,6 +5995,8 @@ func (m *ExportMutation) OldField(ctx context.Context, name string) (ent.Value, 
 		return m.OldCompletedAt(ctx)
 	case export.FieldExpiresAt:
 		return m.OldExpiresAt(ctx)
+	case export.FieldUnfinishedOf:
+		return m.OldUnfinishedOf(ctx)
 	}
 	return nil, fmt.Errorf("unknown Export field %s", name)
 }
@@ -6012,6 +6069,13 @@ func (m *ExportMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetExpiresAt(v)
 		return nil
+	case export.FieldUnfinishedOf:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnfinishedOf(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Export field %s", name)
 }
@@ -6060,6 +6124,9 @@ func (m *ExportMutation) ClearedFields() []string {
 	if m.FieldCleared(export.FieldCompletedAt) {
 		fields = append(fields, export.FieldCompletedAt)
 	}
+	if m.FieldCleared(export.FieldUnfinishedOf) {
+		fields = append(fields, export.FieldUnfinishedOf)
+	}
 	return fields
 }
 
@@ -6076,6 +6143,9 @@ func (m *ExportMutation) ClearField(name string) error {
 	switch name {
 	case export.FieldCompletedAt:
 		m.ClearCompletedAt()
+		return nil
+	case export.FieldUnfinishedOf:
+		m.ClearUnfinishedOf()
 		return nil
 	}
 	return fmt.Errorf("unknown Export nullable field %s", name)
@@ -6111,6 +6181,9 @@ func (m *ExportMutation) ResetField(name string) error {
 		return nil
 	case export.FieldExpiresAt:
 		m.ResetExpiresAt()
+		return nil
+	case export.FieldUnfinishedOf:
+		m.ResetUnfinishedOf()
 		return nil
 	}
 	return fmt.Errorf("unknown Export field %s", name)

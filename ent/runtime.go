@@ -533,6 +533,10 @@ func init() {
 	export.DefaultError = exportDescError.Default.(string)
 	// export.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
 	export.ErrorValidator = exportDescError.Validators[0].(func(string) error)
+	// exportDescUnfinishedOf is the schema descriptor for unfinished_of field.
+	exportDescUnfinishedOf := exportFields[10].Descriptor()
+	// export.UnfinishedOfValidator is a validator for the "unfinished_of" field. It is called by the builders before save.
+	export.UnfinishedOfValidator = exportDescUnfinishedOf.Validators[0].(func(string) error)
 	// exportDescID is the schema descriptor for id field.
 	exportDescID := exportFields[0].Descriptor()
 	// export.IDValidator is a validator for the "id" field. It is called by the builders before save.

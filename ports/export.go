@@ -96,7 +96,7 @@ type ExportField struct {
 // ExportRow is one exported row, its fields in a stable order.
 type ExportRow struct {
 	// Key is the row's keyset cursor: pass the last row's Key as after
-	// for the next page.
+	// for the next page. In the media section it is the message id.
 	Key    string
 	Fields []ExportField
 }

@@ -31,6 +31,7 @@ func (st *exportStore) CreateExport(ctx context.Context, e ports.Export) error {
 		SetUpdatedAt(dbTime(e.UpdatedAt)).
 		SetNillableCompletedAt(dbTimePtr(e.CompletedAt)).
 		SetExpiresAt(dbTime(e.ExpiresAt)).
+		SetNillableUnfinishedOf(unfinishedOf(e)).
 		Exec(ctx)
 	if err != nil && ent.IsConstraintError(err) {
 		// The only unique key a fresh id can clash with is the one
@@ -80,8 +81,13 @@ func (st *exportStore) UpdateExport(ctx context.Context, sub ports.SubscriptionI
 		if err := fn(&v); err != nil {
 			return err
 		}
-		err = tx.client.Export.UpdateOneID(e.ID).
-			SetStatus(string(v.Status)).
+		u := tx.client.Export.UpdateOneID(e.ID)
+		if of := unfinishedOf(v); of != nil {
+			u.SetUnfinishedOf(*of)
+		} else {
+			u.ClearUnfinishedOf()
+		}
+		err = u.SetStatus(string(v.Status)).
 			SetSizeBytes(v.SizeBytes).
 			SetError(v.Error).
 			SetUpdatedAt(dbTime(v.UpdatedAt)).
@@ -117,6 +123,17 @@ func (st *exportStore) DeleteExports(ctx context.Context, sub ports.Subscription
 	n, err := st.s.client.Export.Delete().
 		Where(export.SubscriptionID(string(sub)), export.IDIn(keys...)).Exec(ctx)
 	return n, dbError("delete exports", "export", err)
+}
+
+// unfinishedOf is the value of the column whose unique index allows one
+// unfinished export per subscription: the subscription while pending or
+// running, NULL after.
+func unfinishedOf(e ports.Export) *string {
+	if e.Status != ports.ExportPending && e.Status != ports.ExportRunning {
+		return nil
+	}
+	s := string(e.SubscriptionID)
+	return &s
 }
 
 func toExport(e *ent.Export) ports.Export {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,11 @@ type column struct {
 type exportTable struct {
 	table  string
 	intKey bool // the key is an integer (daily_stats) rather than an id string
-	cols   []column
+	// by are the columns before id in the table's (subscription_id, …,
+	// id) index, which the pages follow: a page is then a range of that
+	// index, and a deep page costs what the first one does.
+	by   []string
+	cols []column
 }
 
 func c(name string, kind colKind) column { return column{name: name, kind: kind} }
@@ -78,7 +83,7 @@ var exportTables = map[ports.ExportSection]exportTable{
 		c("id", kString), c("instance_id", kString), c("name", kString), c("prefix", kString),
 		c("scopes", kJSON), c("created_at", kTime), c("expires_at", kTime), c("last_used_at", kTime),
 	}},
-	ports.ExportMessages: {table: "messages", cols: []column{
+	ports.ExportMessages: {table: "messages", by: []string{"instance_id"}, cols: []column{
 		c("id", kString), c("instance_id", kString), c("direction", kString), c("chat", kString),
 		c("to", kString), c("from", kString), c("chat_lid", kString), c("from_lid", kString),
 		c("type", kString), c("text", kString), c("caption", kString),
@@ -105,13 +110,13 @@ var exportTables = map[ports.ExportSection]exportTable{
 		c("scheduled_at", kTime), c("created_at", kTime), c("updated_at", kTime),
 		c("started_at", kTime), c("completed_at", kTime),
 	}},
-	ports.ExportWebhooks: {table: "webhook_endpoints", cols: []column{
+	ports.ExportWebhooks: {table: "webhook_endpoints", by: []string{"instance_id"}, cols: []column{
 		c("id", kString), c("instance_id", kString), c("url", kRedactURL), c("events", kJSON),
 		c("description", kString), c("enabled", kBool), c("rotated_at", kTime),
 		c("created_at", kTime), c("updated_at", kTime), c("last_success_at", kTime),
 		c("first_failure_at", kTime), c("disabled_reason", kString),
 	}},
-	ports.ExportDeliveries: {table: "webhook_deliveries", cols: []column{
+	ports.ExportDeliveries: {table: "webhook_deliveries", by: []string{"endpoint_id"}, cols: []column{
 		c("id", kString), c("instance_id", kString), {name: "endpoint_id", as: "webhookId", kind: kString},
 		c("event_id", kString), c("event_type", kString), c("payload", kPayload), c("status", kString),
 		c("attempts", kInt), c("last_status_code", kInt), c("last_error", kString), c("last_response", kString),
@@ -138,32 +143,31 @@ func (x *exportSource) ExportPage(ctx context.Context, sub ports.SubscriptionID,
 	for i, col := range t.cols {
 		names[i] = `"` + col.name + `"`
 	}
-	var key any = after
-	if t.intKey {
-		n := int64(0)
-		if after != "" {
-			v, err := strconv.ParseInt(after, 10, 64)
-			if err != nil {
-				return nil, ports.Errorf(ports.EInvalid, "bad export cursor %q", after)
-			}
-			n = v
-		}
-		key = n
+	key, err := t.cursorArgs(after)
+	if err != nil {
+		return nil, err
 	}
-	// The key is the table's primary key: the page is an index range,
-	// however deep the export is.
-	q := fmt.Sprintf(`SELECT %s FROM %q WHERE subscription_id = ? AND id > ? ORDER BY id LIMIT %d`,
-		strings.Join(names, ", "), t.table, limit)
-	rows, err := x.s.client.QueryContext(ctx, rebind(x.s.dialect, q), string(sub), key)
+	keyCols := append(slices.Clone(t.by), "id")
+	for _, k := range t.by {
+		names = append(names, `"`+k+`"`) // read back for the cursor
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %q WHERE subscription_id = ? AND (%s) > (%s) ORDER BY %s LIMIT %d`,
+		strings.Join(names, ", "), t.table, strings.Join(keyCols, ", "),
+		strings.TrimSuffix(strings.Repeat("?, ", len(keyCols)), ", "), strings.Join(keyCols, ", "), limit)
+	rows, err := x.s.client.QueryContext(ctx, rebind(x.s.dialect, q), append([]any{string(sub)}, key...)...)
 	if err != nil {
 		return nil, dbError("export "+string(s), string(s), err)
 	}
 	defer rows.Close()
 	var out []ports.ExportRow
 	for rows.Next() {
-		dest := make([]any, len(t.cols))
+		dest := make([]any, len(t.cols), len(t.cols)+len(t.by))
 		for i, col := range t.cols {
 			dest[i] = scanTarget(col.kind)
+		}
+		by := make([]string, len(t.by))
+		for i := range by {
+			dest = append(dest, &by[i])
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, dbError("export "+string(s), string(s), err)
@@ -176,13 +180,42 @@ func (x *exportSource) ExportPage(ctx context.Context, sub ports.SubscriptionID,
 			}
 			row.Fields[i] = ports.ExportField{Name: name, Value: exportValue(col.kind, dest[i])}
 		}
-		row.Key = keyString(dest[0])
+		row.Key = strings.Join(append(by, keyString(dest[0])), "\n")
 		out = append(out, row)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, dbError("export "+string(s), string(s), err)
 	}
 	return out, nil
+}
+
+// cursorArgs are the values of the key columns (t.by, then id) that a
+// page follows after. Every column's values are above "" (and ids above
+// 0), so the first page needs no query of its own.
+func (t exportTable) cursorArgs(after string) ([]any, error) {
+	parts := make([]string, len(t.by)+1)
+	if after != "" {
+		parts = strings.Split(after, "\n")
+		if len(parts) != len(t.by)+1 {
+			return nil, ports.Errorf(ports.EInvalid, "bad export cursor")
+		}
+	}
+	args := make([]any, len(parts))
+	for i, p := range parts {
+		args[i] = p
+	}
+	if t.intKey {
+		n := int64(0)
+		if last := parts[len(parts)-1]; last != "" {
+			v, err := strconv.ParseInt(last, 10, 64)
+			if err != nil {
+				return nil, ports.Errorf(ports.EInvalid, "bad export cursor")
+			}
+			n = v
+		}
+		args[len(args)-1] = n
+	}
+	return args, nil
 }
 
 // scanTarget returns where a column of kind k is scanned to.

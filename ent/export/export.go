@@ -29,6 +29,8 @@ const (
 	FieldCompletedAt = "completed_at"
 	// FieldExpiresAt holds the string denoting the expires_at field in the database.
 	FieldExpiresAt = "expires_at"
+	// FieldUnfinishedOf holds the string denoting the unfinished_of field in the database.
+	FieldUnfinishedOf = "unfinished_of"
 	// Table holds the table name of the export in the database.
 	Table = "exports"
 )
@@ -45,6 +47,7 @@ var Columns = []string{
 	FieldUpdatedAt,
 	FieldCompletedAt,
 	FieldExpiresAt,
+	FieldUnfinishedOf,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -72,6 +75,8 @@ var (
 	DefaultError string
 	// ErrorValidator is a validator for the "error" field. It is called by the builders before save.
 	ErrorValidator func(string) error
+	// UnfinishedOfValidator is a validator for the "unfinished_of" field. It is called by the builders before save.
+	UnfinishedOfValidator func(string) error
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
@@ -127,4 +132,9 @@ func ByCompletedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByExpiresAt orders the results by the expires_at field.
 func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldExpiresAt, opts...).ToFunc()
+}
+
+// ByUnfinishedOf orders the results by the unfinished_of field.
+func ByUnfinishedOf(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUnfinishedOf, opts...).ToFunc()
 }

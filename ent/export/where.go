@@ -109,6 +109,11 @@ func ExpiresAt(v time.Time) predicate.Export {
 	return predicate.Export(sql.FieldEQ(FieldExpiresAt, v))
 }
 
+// UnfinishedOf applies equality check predicate on the "unfinished_of" field. It's identical to UnfinishedOfEQ.
+func UnfinishedOf(v string) predicate.Export {
+	return predicate.Export(sql.FieldEQ(FieldUnfinishedOf, v))
+}
+
 // SubscriptionIDEQ applies the EQ predicate on the "subscription_id" field.
 func SubscriptionIDEQ(v string) predicate.Export {
 	return predicate.Export(sql.FieldEQ(FieldSubscriptionID, v))
@@ -577,6 +582,81 @@ func ExpiresAtLT(v time.Time) predicate.Export {
 // ExpiresAtLTE applies the LTE predicate on the "expires_at" field.
 func ExpiresAtLTE(v time.Time) predicate.Export {
 	return predicate.Export(sql.FieldLTE(FieldExpiresAt, v))
+}
+
+// UnfinishedOfEQ applies the EQ predicate on the "unfinished_of" field.
+func UnfinishedOfEQ(v string) predicate.Export {
+	return predicate.Export(sql.FieldEQ(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfNEQ applies the NEQ predicate on the "unfinished_of" field.
+func UnfinishedOfNEQ(v string) predicate.Export {
+	return predicate.Export(sql.FieldNEQ(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfIn applies the In predicate on the "unfinished_of" field.
+func UnfinishedOfIn(vs ...string) predicate.Export {
+	return predicate.Export(sql.FieldIn(FieldUnfinishedOf, vs...))
+}
+
+// UnfinishedOfNotIn applies the NotIn predicate on the "unfinished_of" field.
+func UnfinishedOfNotIn(vs ...string) predicate.Export {
+	return predicate.Export(sql.FieldNotIn(FieldUnfinishedOf, vs...))
+}
+
+// UnfinishedOfGT applies the GT predicate on the "unfinished_of" field.
+func UnfinishedOfGT(v string) predicate.Export {
+	return predicate.Export(sql.FieldGT(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfGTE applies the GTE predicate on the "unfinished_of" field.
+func UnfinishedOfGTE(v string) predicate.Export {
+	return predicate.Export(sql.FieldGTE(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfLT applies the LT predicate on the "unfinished_of" field.
+func UnfinishedOfLT(v string) predicate.Export {
+	return predicate.Export(sql.FieldLT(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfLTE applies the LTE predicate on the "unfinished_of" field.
+func UnfinishedOfLTE(v string) predicate.Export {
+	return predicate.Export(sql.FieldLTE(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfContains applies the Contains predicate on the "unfinished_of" field.
+func UnfinishedOfContains(v string) predicate.Export {
+	return predicate.Export(sql.FieldContains(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfHasPrefix applies the HasPrefix predicate on the "unfinished_of" field.
+func UnfinishedOfHasPrefix(v string) predicate.Export {
+	return predicate.Export(sql.FieldHasPrefix(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfHasSuffix applies the HasSuffix predicate on the "unfinished_of" field.
+func UnfinishedOfHasSuffix(v string) predicate.Export {
+	return predicate.Export(sql.FieldHasSuffix(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfIsNil applies the IsNil predicate on the "unfinished_of" field.
+func UnfinishedOfIsNil() predicate.Export {
+	return predicate.Export(sql.FieldIsNull(FieldUnfinishedOf))
+}
+
+// UnfinishedOfNotNil applies the NotNil predicate on the "unfinished_of" field.
+func UnfinishedOfNotNil() predicate.Export {
+	return predicate.Export(sql.FieldNotNull(FieldUnfinishedOf))
+}
+
+// UnfinishedOfEqualFold applies the EqualFold predicate on the "unfinished_of" field.
+func UnfinishedOfEqualFold(v string) predicate.Export {
+	return predicate.Export(sql.FieldEqualFold(FieldUnfinishedOf, v))
+}
+
+// UnfinishedOfContainsFold applies the ContainsFold predicate on the "unfinished_of" field.
+func UnfinishedOfContainsFold(v string) predicate.Export {
+	return predicate.Export(sql.FieldContainsFold(FieldUnfinishedOf, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -204,6 +204,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
 		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "unfinished_of", Type: field.TypeString, Nullable: true, Size: 64},
 	}
 	// ExportsTable holds the schema information for the "exports" table.
 	ExportsTable = &schema.Table{
@@ -217,12 +218,9 @@ var (
 				Columns: []*schema.Column{ExportsColumns[1], ExportsColumns[0]},
 			},
 			{
-				Name:    "export_one_unfinished",
+				Name:    "export_unfinished_of",
 				Unique:  true,
-				Columns: []*schema.Column{ExportsColumns[1]},
-				Annotation: &entsql.IndexAnnotation{
-					Where: "status IN ('pending', 'running')",
-				},
+				Columns: []*schema.Column{ExportsColumns[10]},
 			},
 			{
 				Name:    "export_expires_at",
@@ -458,6 +456,11 @@ var (
 				Name:    "messagemedia_subscription_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{MessageMediaColumns[1], MessageMediaColumns[9]},
+			},
+			{
+				Name:    "messagemedia_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessageMediaColumns[1], MessageMediaColumns[0]},
 			},
 		},
 	}
