@@ -1,8 +1,10 @@
 // Package exportfs keeps the files of data exports (SPEC §18) in a
-// directory: <id>.zip once complete, <id>.zip.part while being written.
-// The rename from the one to the other is the commit, so a crash mid-way
-// never leaves a half file under the name that is served; a job that runs
-// again truncates the part file and starts over.
+// directory: <id>.zip once complete, <id>.<random>.part while being
+// written. The rename from the one to the other is the commit, so a crash
+// mid-way never leaves a half file under the name that is served; a job
+// that runs again starts a part file of its own (two runs of one job at
+// once, after a lost queue lease, cannot write into each other's), and
+// the last whole file committed wins.
 //
 // Several nodes must share the directory (a shared volume), since the
 // node that writes an export need not be the one a download reaches.
@@ -53,7 +55,7 @@ func (d *Dir) Create(id ports.ExportID) (ports.ExportFileWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(name+".part", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	f, err := os.CreateTemp(d.path, string(id)+".*.part")
 	if err != nil {
 		return nil, fmt.Errorf("create export file: %w", err)
 	}
@@ -76,14 +78,19 @@ func (d *Dir) Open(id ports.ExportID) (io.ReadSeekCloser, error) {
 	return f, nil
 }
 
-// Remove deletes the file of id and its part file.
+// Remove deletes the file of id and the part files runs of its job left
+// (a crash leaves one).
 func (d *Dir) Remove(id ports.ExportID) error {
 	name, err := d.name(id)
 	if err != nil {
 		return nil // no such file can exist
 	}
+	parts, err := filepath.Glob(filepath.Join(d.path, string(id)+".*.part"))
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, n := range []string{name, name + ".part"} {
+	for _, n := range append(parts, name) {
 		if err := os.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
 		}
