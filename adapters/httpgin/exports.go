@@ -140,5 +140,25 @@ func (a *api) downloadExport(c *gin.Context) {
 	if e.CompletedAt != nil {
 		modified = *e.CompletedAt
 	}
-	http.ServeContent(c.Writer, c.Request, "", modified, f)
+	http.ServeContent(&downloadWriter{ResponseWriter: c.Writer, rc: http.NewResponseController(c.Writer)}, c.Request, "", modified, f)
+}
+
+// downloadIdle bounds how long one write of a download may take. The
+// server's WriteTimeout (60 s) bounds a whole response, which would cut a
+// large export on a slow link; a download instead gets this much time per
+// write, so that it lasts as long as the client keeps reading.
+const downloadIdle = 60 * time.Second
+
+// downloadWriter pushes the connection's write deadline forward before
+// each write.
+type downloadWriter struct {
+	http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func (w *downloadWriter) Write(p []byte) (int, error) {
+	// Not every writer supports deadlines (a test recorder): the
+	// server's own timeout stays then.
+	_ = w.rc.SetWriteDeadline(time.Now().Add(downloadIdle))
+	return w.ResponseWriter.Write(p)
 }

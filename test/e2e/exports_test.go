@@ -278,6 +278,21 @@ func exportFlow(t *testing.T, b backend, sim *wasim.Server) {
 		left, _ := filepath.Glob(filepath.Join(dir, "*"))
 		return len(left) == 0
 	})
+
+	// Closing the account deletes its exports too.
+	r = s.do(t, "POST", "/api/v1/exports", a.Access, nil)
+	wantStatus(t, r, http.StatusAccepted)
+	third := str(r.JSON, "id")
+	waitUntil(t, "the third export completed", func() bool {
+		return str(s.do(t, "GET", "/api/v1/exports/"+third, a.Access, nil).JSON, "status") == "completed"
+	})
+	wantStatus(t, s.do(t, "DELETE", "/api/v1/subscription", a.Access, map[string]any{"password": a.Password}), http.StatusNoContent)
+	if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) > 0 {
+		t.Errorf("after closing the account its export files are still there: %v", left)
+	}
+	if n := count(t, db, "exports", a.SubID); n != 0 {
+		t.Errorf("after closing the account %d of its exports are still in the database", n)
+	}
 }
 
 // count counts a subscription's rows of a table.
