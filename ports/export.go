@@ -79,10 +79,13 @@ const (
 	ExportStats      ExportSection = "stats"      // daily counts
 )
 
-// ExportSections lists every section, in the order an export writes them.
-var ExportSections = []ExportSection{
-	ExportMembers, ExportInstances, ExportAPIKeys, ExportMessages, ExportMedia,
-	ExportTemplates, ExportBulks, ExportWebhooks, ExportDeliveries, ExportAudit, ExportStats,
+// ExportSections lists every section, in the order an export writes them
+// (a function: no package-level state a caller could change).
+func ExportSections() []ExportSection {
+	return []ExportSection{
+		ExportMembers, ExportInstances, ExportAPIKeys, ExportMessages, ExportMedia,
+		ExportTemplates, ExportBulks, ExportWebhooks, ExportDeliveries, ExportAudit, ExportStats,
+	}
 }
 
 // ExportField is one named value of an exported row. Value is nil, a

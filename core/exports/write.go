@@ -46,7 +46,7 @@ func (s *Service) write(ctx context.Context, sub ports.SubscriptionID, id ports.
 	zw := zip.NewWriter(buf)
 	counts := map[ports.ExportSection]int{}
 	var line bytes.Buffer
-	for _, sec := range ports.ExportSections {
+	for _, sec := range ports.ExportSections() {
 		w, err := zw.Create(string(sec) + ".jsonl")
 		if err != nil {
 			return nil, 0, err
@@ -74,7 +74,7 @@ func (s *Service) write(ctx context.Context, sub ports.SubscriptionID, id ports.
 	// already.
 	files := 0
 	err = s.eachRow(ctx, sub, ports.ExportMedia, func(r ports.ExportRow) error {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: mediaDir + r.Key, Method: zip.Store, Modified: time.Now()})
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: mediaDir + r.Key, Method: zip.Store, Modified: s.d.Clock.Now()})
 		if err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (s *Service) writeManifest(zw *zip.Writer, sub ports.SubscriptionID, id por
 		Sections       []section `json:"sections"`
 		MediaFiles     int       `json:"mediaFiles"`
 	}{Format: FormatVersion, ExportID: string(id), SubscriptionID: string(sub), CreatedAt: s.d.Clock.Now().UTC(), MediaFiles: files}
-	for _, sec := range ports.ExportSections {
+	for _, sec := range ports.ExportSections() {
 		m.Sections = append(m.Sections, section{File: string(sec) + ".jsonl", Rows: counts[sec]})
 	}
 	w, err := zw.Create(manifestName)

@@ -198,7 +198,7 @@ func testExportSourceSecrets(t *testing.T, f *fixture, b ExportBackend) {
 	f.delivery(w, base)
 	f.template(sub.ID, "welcome")
 	secrets := [][]byte{[]byte(u.PasswordHash), []byte(w.Secret), k.Hash, []byte(fmt.Sprintf("%x", k.Hash))}
-	for _, s := range ports.ExportSections {
+	for _, s := range ports.ExportSections() {
 		rows := allRows(t, f, src, sub.ID, s, 100)
 		enc, err := json.Marshal(rows)
 		mustOK(t, "encode "+string(s), err)
