@@ -188,6 +188,16 @@ func exportFlow(t *testing.T, b backend, sim *wasim.Server) {
 			t.Errorf("the ZIP's %s has %d bytes, want the %d bytes sent", str(m, "file"), len(got), len(png))
 		}
 	}
+	if st := rows["stats.jsonl"]; len(st) > 0 {
+		if d, _ := time.Parse(time.DateOnly, str(st[0], "date")); d.IsZero() {
+			t.Errorf("got the stats line %v, want a date YYYY-MM-DD", st[0])
+		}
+	}
+	for _, m := range rows["members.jsonl"] {
+		if str(m, "email") == "" || str(m, "role") == "" {
+			t.Errorf("got the member line %v, want an email and a role", m)
+		}
+	}
 	var texts []string
 	for _, m := range rows["messages.jsonl"] {
 		texts = append(texts, str(m, "text"))
