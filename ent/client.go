@@ -21,6 +21,7 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/event"
 	"github.com/wagate/wagate/ent/eventcursor"
+	"github.com/wagate/wagate/ent/export"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
@@ -57,6 +58,8 @@ type Client struct {
 	Event *EventClient
 	// EventCursor is the client for interacting with the EventCursor builders.
 	EventCursor *EventCursorClient
+	// Export is the client for interacting with the Export builders.
+	Export *ExportClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Instance is the client for interacting with the Instance builders.
@@ -101,6 +104,7 @@ func (c *Client) init() {
 	c.DeniedToken = NewDeniedTokenClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventCursor = NewEventCursorClient(c.config)
+	c.Export = NewExportClient(c.config)
 	c.IdempotencyKey = NewIdempotencyKeyClient(c.config)
 	c.Instance = NewInstanceClient(c.config)
 	c.InstanceLease = NewInstanceLeaseClient(c.config)
@@ -213,6 +217,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		Event:           NewEventClient(cfg),
 		EventCursor:     NewEventCursorClient(cfg),
+		Export:          NewExportClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
@@ -252,6 +257,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		DeniedToken:     NewDeniedTokenClient(cfg),
 		Event:           NewEventClient(cfg),
 		EventCursor:     NewEventCursorClient(cfg),
+		Export:          NewExportClient(cfg),
 		IdempotencyKey:  NewIdempotencyKeyClient(cfg),
 		Instance:        NewInstanceClient(cfg),
 		InstanceLease:   NewInstanceLeaseClient(cfg),
@@ -295,9 +301,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.Event,
-		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Invitation,
-		c.Message, c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template,
-		c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.EventCursor, c.Export, c.IdempotencyKey, c.Instance, c.InstanceLease,
+		c.Invitation, c.Message, c.MessageMedia, c.Node, c.RefreshToken,
+		c.Subscription, c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -308,9 +314,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.AuditLog, c.Bulk, c.DailyStat, c.DeniedToken, c.Event,
-		c.EventCursor, c.IdempotencyKey, c.Instance, c.InstanceLease, c.Invitation,
-		c.Message, c.MessageMedia, c.Node, c.RefreshToken, c.Subscription, c.Template,
-		c.User, c.WebhookDelivery, c.WebhookEndpoint,
+		c.EventCursor, c.Export, c.IdempotencyKey, c.Instance, c.InstanceLease,
+		c.Invitation, c.Message, c.MessageMedia, c.Node, c.RefreshToken,
+		c.Subscription, c.Template, c.User, c.WebhookDelivery, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -333,6 +339,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *EventCursorMutation:
 		return c.EventCursor.mutate(ctx, m)
+	case *ExportMutation:
+		return c.Export.mutate(ctx, m)
 	case *IdempotencyKeyMutation:
 		return c.IdempotencyKey.mutate(ctx, m)
 	case *InstanceMutation:
@@ -1292,6 +1300,139 @@ func (c *EventCursorClient) mutate(ctx context.Context, m *EventCursorMutation) 
 		return (&EventCursorDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EventCursor mutation op: %q", m.Op())
+	}
+}
+
+// ExportClient is a client for the Export schema.
+type ExportClient struct {
+	config
+}
+
+// NewExportClient returns a client for the Export from the given config.
+func NewExportClient(c config) *ExportClient {
+	return &ExportClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `export.Hooks(f(g(h())))`.
+func (c *ExportClient) Use(hooks ...Hook) {
+	c.hooks.Export = append(c.hooks.Export, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `export.Intercept(f(g(h())))`.
+func (c *ExportClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Export = append(c.inters.Export, interceptors...)
+}
+
+// Create returns a builder for creating a Export entity.
+func (c *ExportClient) Create() *ExportCreate {
+	mutation := newExportMutation(c.config, OpCreate)
+	return &ExportCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Export entities.
+func (c *ExportClient) CreateBulk(builders ...*ExportCreate) *ExportCreateBulk {
+	return &ExportCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ExportClient) MapCreateBulk(slice any, setFunc func(*ExportCreate, int)) *ExportCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ExportCreateBulk{err: fmt.Errorf("calling to ExportClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ExportCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ExportCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Export.
+func (c *ExportClient) Update() *ExportUpdate {
+	mutation := newExportMutation(c.config, OpUpdate)
+	return &ExportUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ExportClient) UpdateOne(_m *Export) *ExportUpdateOne {
+	mutation := newExportMutation(c.config, OpUpdateOne, withExport(_m))
+	return &ExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ExportClient) UpdateOneID(id string) *ExportUpdateOne {
+	mutation := newExportMutation(c.config, OpUpdateOne, withExportID(id))
+	return &ExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Export.
+func (c *ExportClient) Delete() *ExportDelete {
+	mutation := newExportMutation(c.config, OpDelete)
+	return &ExportDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ExportClient) DeleteOne(_m *Export) *ExportDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ExportClient) DeleteOneID(id string) *ExportDeleteOne {
+	builder := c.Delete().Where(export.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ExportDeleteOne{builder}
+}
+
+// Query returns a query builder for Export.
+func (c *ExportClient) Query() *ExportQuery {
+	return &ExportQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeExport},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Export entity by its id.
+func (c *ExportClient) Get(ctx context.Context, id string) (*Export, error) {
+	return c.Query().Where(export.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ExportClient) GetX(ctx context.Context, id string) *Export {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ExportClient) Hooks() []Hook {
+	return c.hooks.Export
+}
+
+// Interceptors returns the client interceptors.
+func (c *ExportClient) Interceptors() []Interceptor {
+	return c.inters.Export
+}
+
+func (c *ExportClient) mutate(ctx context.Context, m *ExportMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ExportCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ExportUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ExportUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ExportDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Export mutation op: %q", m.Op())
 	}
 }
 
@@ -3027,13 +3168,13 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor,
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor, Export,
 		IdempotencyKey, Instance, InstanceLease, Invitation, Message, MessageMedia,
 		Node, RefreshToken, Subscription, Template, User, WebhookDelivery,
 		WebhookEndpoint []ent.Hook
 	}
 	inters struct {
-		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor,
+		APIKey, AuditLog, Bulk, DailyStat, DeniedToken, Event, EventCursor, Export,
 		IdempotencyKey, Instance, InstanceLease, Invitation, Message, MessageMedia,
 		Node, RefreshToken, Subscription, Template, User, WebhookDelivery,
 		WebhookEndpoint []ent.Interceptor

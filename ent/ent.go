@@ -19,6 +19,7 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/event"
 	"github.com/wagate/wagate/ent/eventcursor"
+	"github.com/wagate/wagate/ent/export"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
@@ -99,6 +100,7 @@ func checkColumn(t, c string) error {
 			deniedtoken.Table:     deniedtoken.ValidColumn,
 			event.Table:           event.ValidColumn,
 			eventcursor.Table:     eventcursor.ValidColumn,
+			export.Table:          export.ValidColumn,
 			idempotencykey.Table:  idempotencykey.ValidColumn,
 			instance.Table:        instance.ValidColumn,
 			instancelease.Table:   instancelease.ValidColumn,

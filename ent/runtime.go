@@ -10,6 +10,7 @@ import (
 	"github.com/wagate/wagate/ent/deniedtoken"
 	"github.com/wagate/wagate/ent/event"
 	"github.com/wagate/wagate/ent/eventcursor"
+	"github.com/wagate/wagate/ent/export"
 	"github.com/wagate/wagate/ent/idempotencykey"
 	"github.com/wagate/wagate/ent/instance"
 	"github.com/wagate/wagate/ent/instancelease"
@@ -479,6 +480,68 @@ func init() {
 	// eventcursor.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	eventcursor.IDValidator = func() func(string) error {
 		validators := eventcursorDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	exportFields := schema.Export{}.Fields()
+	_ = exportFields
+	// exportDescSubscriptionID is the schema descriptor for subscription_id field.
+	exportDescSubscriptionID := exportFields[1].Descriptor()
+	// export.SubscriptionIDValidator is a validator for the "subscription_id" field. It is called by the builders before save.
+	export.SubscriptionIDValidator = func() func(string) error {
+		validators := exportDescSubscriptionID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(subscription_id string) error {
+			for _, fn := range fns {
+				if err := fn(subscription_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// exportDescRequestedBy is the schema descriptor for requested_by field.
+	exportDescRequestedBy := exportFields[2].Descriptor()
+	// export.DefaultRequestedBy holds the default value on creation for the requested_by field.
+	export.DefaultRequestedBy = exportDescRequestedBy.Default.(string)
+	// export.RequestedByValidator is a validator for the "requested_by" field. It is called by the builders before save.
+	export.RequestedByValidator = exportDescRequestedBy.Validators[0].(func(string) error)
+	// exportDescStatus is the schema descriptor for status field.
+	exportDescStatus := exportFields[3].Descriptor()
+	// export.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	export.StatusValidator = exportDescStatus.Validators[0].(func(string) error)
+	// exportDescSizeBytes is the schema descriptor for size_bytes field.
+	exportDescSizeBytes := exportFields[4].Descriptor()
+	// export.DefaultSizeBytes holds the default value on creation for the size_bytes field.
+	export.DefaultSizeBytes = exportDescSizeBytes.Default.(int64)
+	// exportDescError is the schema descriptor for error field.
+	exportDescError := exportFields[5].Descriptor()
+	// export.DefaultError holds the default value on creation for the error field.
+	export.DefaultError = exportDescError.Default.(string)
+	// export.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	export.ErrorValidator = exportDescError.Validators[0].(func(string) error)
+	// exportDescUnfinishedOf is the schema descriptor for unfinished_of field.
+	exportDescUnfinishedOf := exportFields[10].Descriptor()
+	// export.UnfinishedOfValidator is a validator for the "unfinished_of" field. It is called by the builders before save.
+	export.UnfinishedOfValidator = exportDescUnfinishedOf.Validators[0].(func(string) error)
+	// exportDescID is the schema descriptor for id field.
+	exportDescID := exportFields[0].Descriptor()
+	// export.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	export.IDValidator = func() func(string) error {
+		validators := exportDescID.Validators
 		fns := [...]func(string) error{
 			validators[0].(func(string) error),
 			validators[1].(func(string) error),

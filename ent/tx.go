@@ -28,6 +28,8 @@ type Tx struct {
 	Event *EventClient
 	// EventCursor is the client for interacting with the EventCursor builders.
 	EventCursor *EventCursorClient
+	// Export is the client for interacting with the Export builders.
+	Export *ExportClient
 	// IdempotencyKey is the client for interacting with the IdempotencyKey builders.
 	IdempotencyKey *IdempotencyKeyClient
 	// Instance is the client for interacting with the Instance builders.
@@ -192,6 +194,7 @@ func (tx *Tx) init() {
 	tx.DeniedToken = NewDeniedTokenClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventCursor = NewEventCursorClient(tx.config)
+	tx.Export = NewExportClient(tx.config)
 	tx.IdempotencyKey = NewIdempotencyKeyClient(tx.config)
 	tx.Instance = NewInstanceClient(tx.config)
 	tx.InstanceLease = NewInstanceLeaseClient(tx.config)

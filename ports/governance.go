@@ -26,6 +26,7 @@ type ErasureCounts struct {
 	Events          int // event-log entries whose payload named the person
 	IdempotencyKeys int // kept responses of sends that named the person
 	Contacts        int // WhatsApp store rows (contacts, sessions, keys)
+	Exports         int // data exports of the subscription, which held the person's data
 }
 
 // PersonEraser deletes what a subscription's tables hold about a person.

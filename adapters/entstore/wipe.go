@@ -23,6 +23,7 @@ const wipeBatch = 1000
 // subscriptionTables are the tables whose rows carry subscription_id,
 // with their key column; children before parents.
 var subscriptionTables = []struct{ table, key string }{
+	{"exports", "id"}, // the files go first, in core/governance
 	{"message_media", "id"},
 	{"messages", "id"},
 	{"webhook_deliveries", "id"},

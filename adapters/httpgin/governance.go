@@ -30,6 +30,7 @@ type ErasureDTO struct {
 	Events          int `json:"events"`
 	IdempotencyKeys int `json:"idempotencyKeys"`
 	Contacts        int `json:"contacts"`
+	Exports         int `json:"exports"` // the subscription's data exports, deleted whole
 }
 
 // RetentionDTO is a subscription's retention, in days (0: forever).
@@ -90,6 +91,7 @@ func (a *api) erasePerson(c *gin.Context) {
 	c.JSON(http.StatusOK, ErasureDTO{
 		Messages: n.Messages, BulkRecipients: n.BulkRecipients, Media: n.Media,
 		Deliveries: n.Deliveries, Events: n.Events, IdempotencyKeys: n.IdempotencyKeys, Contacts: n.Contacts,
+		Exports: n.Exports,
 	})
 }
 

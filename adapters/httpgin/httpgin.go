@@ -20,6 +20,7 @@ import (
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/contacts"
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/exports"
 	"github.com/wagate/wagate/core/governance"
 	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/idempotency"
@@ -57,6 +58,9 @@ type Services struct {
 	// Governance erases people, keeps the retention settings and closes
 	// accounts (SPEC §18); nil: its routes answer 503.
 	Governance *governance.Service
+	// Exports writes and serves the data exports (SPEC §18); nil: its
+	// routes answer 503.
+	Exports *exports.Service
 	// Contacts answers the chat, contact and profile routes of SPEC §16;
 	// nil: they answer 503.
 	Contacts *contacts.Service
@@ -339,6 +343,11 @@ func (a *api) routes(e *gin.Engine) {
 	r.GET("/subscription", a.getOwnSubscription)
 	r.PATCH("/subscription", a.patchOwnSubscription)
 	r.DELETE("/subscription", a.closeSubscription)
+
+	r.POST("/exports", a.createExport)
+	r.GET("/exports", a.listExports)
+	r.GET("/exports/:id", a.getExport)
+	r.GET("/exports/:id/download", a.downloadExport)
 
 	r.GET("/stats", a.stats)
 	r.GET("/instances/:id/stats", a.instanceStats)

@@ -43,6 +43,8 @@ var reasonStatus = map[string]int{
 	"invalid_json":   http.StatusBadRequest,
 	"bad_request":    http.StatusBadRequest,
 	"cursor_expired": http.StatusGone,
+	// A data export past its 24 hours (until the purge deletes it).
+	"export_expired": http.StatusGone,
 	// A WhatsApp feature the adapter cannot perform (SPEC §12).
 	"not_supported": http.StatusNotImplemented,
 }

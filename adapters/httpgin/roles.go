@@ -175,6 +175,11 @@ var routeRoles = map[string]need{
 	"PATCH /api/v1/subscription":  admin, // retention
 	"DELETE /api/v1/subscription": owner, // closes the account
 
+	"POST /api/v1/exports":             admin, // the whole subscription's data
+	"GET /api/v1/exports":              admin,
+	"GET /api/v1/exports/:id":          admin,
+	"GET /api/v1/exports/:id/download": admin,
+
 	"POST /api/v1/templates":            developer,
 	"GET /api/v1/templates":             developer,
 	"GET /api/v1/templates/:id":         developer,

@@ -45,6 +45,13 @@ func (s *Service) Close(ctx context.Context, p ports.Principal, password string)
 	if err != nil {
 		return err
 	}
+	// The export files first: the wipe takes their rows, which are what
+	// finds the files.
+	if s.d.Exports != nil {
+		if _, err := s.d.Exports.DeleteAll(ctx, p.SubscriptionID); err != nil {
+			return fmt.Errorf("delete the subscription's exports: %w", err)
+		}
+	}
 	if err := s.d.Wipe.DeleteSubscriptionData(ctx, p.SubscriptionID); err != nil {
 		return fmt.Errorf("delete the subscription's data: %w", err)
 	}

@@ -30,6 +30,9 @@ type Deps struct {
 	Retention ports.RetentionStore
 	// Wipe deletes a closed subscription's rows.
 	Wipe ports.SubscriptionEraser
+	// Exports deletes the subscription's data exports, files and rows
+	// (nil: there are none to delete).
+	Exports ExportDeleter
 	// Instances deletes an instance, unlinking its device from WhatsApp
 	// (the sessions module's Delete).
 	Instances InstanceDeleter
@@ -39,6 +42,12 @@ type Deps struct {
 	// number instead of the number.
 	AuditKey []byte
 	Log      *slog.Logger
+}
+
+// ExportDeleter deletes every data export of a subscription (the
+// exports module's DeleteAll); it returns how many went.
+type ExportDeleter interface {
+	DeleteAll(ctx context.Context, sub ports.SubscriptionID) (int, error)
 }
 
 // InstanceDeleter deletes an instance on behalf of a user.
@@ -98,6 +107,17 @@ func (s *Service) Erase(ctx context.Context, p ports.Principal, phone string) (p
 	if err != nil {
 		return n, fmt.Errorf("erase: %w", err)
 	}
+	// An export already written holds the person's messages. Rewriting
+	// ZIPs to take them out would be slow and easy to get wrong; deleting
+	// the subscription's exports is simple and surely complete (the
+	// client may export again).
+	if s.d.Exports != nil {
+		x, err := s.d.Exports.DeleteAll(ctx, p.SubscriptionID)
+		n.Exports = x
+		if err != nil {
+			return n, fmt.Errorf("erase: delete exports: %w", err)
+		}
+	}
 	if s.d.Peers != nil {
 		c, err := s.d.Peers.ErasePeer(ctx, devices, person.JIDs)
 		n.Contacts += c
@@ -110,6 +130,7 @@ func (s *Service) Erase(ctx context.Context, p ports.Principal, phone string) (p
 		"numberHmac": s.numberHMAC(digits),
 		"messages":   n.Messages, "media": n.Media, "deliveries": n.Deliveries,
 		"bulkRecipients": n.BulkRecipients, "contacts": n.Contacts, "events": n.Events,
+		"exports": n.Exports,
 	}
 	if err := ports.AppendAudit(ctx, s.d.Stores.Audit, s.d.IDs, s.d.Clock, e); err != nil {
 		return n, err

@@ -192,6 +192,43 @@ var (
 		Columns:    EventCursorsColumns,
 		PrimaryKey: []*schema.Column{EventCursorsColumns[0]},
 	}
+	// ExportsColumns holds the columns for the "exports" table.
+	ExportsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "subscription_id", Type: field.TypeString, Size: 64},
+		{Name: "requested_by", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "status", Type: field.TypeString, Size: 16},
+		{Name: "size_bytes", Type: field.TypeInt64, Default: 0},
+		{Name: "error", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "unfinished_of", Type: field.TypeString, Nullable: true, Size: 64},
+	}
+	// ExportsTable holds the schema information for the "exports" table.
+	ExportsTable = &schema.Table{
+		Name:       "exports",
+		Columns:    ExportsColumns,
+		PrimaryKey: []*schema.Column{ExportsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "export_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{ExportsColumns[1], ExportsColumns[0]},
+			},
+			{
+				Name:    "export_unfinished_of",
+				Unique:  true,
+				Columns: []*schema.Column{ExportsColumns[10]},
+			},
+			{
+				Name:    "export_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{ExportsColumns[9]},
+			},
+		},
+	}
 	// IdempotencyKeysColumns holds the columns for the "idempotency_keys" table.
 	IdempotencyKeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 64},
@@ -419,6 +456,11 @@ var (
 				Name:    "messagemedia_subscription_id_created_at",
 				Unique:  false,
 				Columns: []*schema.Column{MessageMediaColumns[1], MessageMediaColumns[9]},
+			},
+			{
+				Name:    "messagemedia_subscription_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{MessageMediaColumns[1], MessageMediaColumns[0]},
 			},
 		},
 	}
@@ -649,6 +691,7 @@ var (
 		DeniedTokensTable,
 		EventsTable,
 		EventCursorsTable,
+		ExportsTable,
 		IdempotencyKeysTable,
 		InstancesTable,
 		InstanceLeasesTable,

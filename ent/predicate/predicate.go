@@ -27,6 +27,9 @@ type Event func(*sql.Selector)
 // EventCursor is the predicate function for eventcursor builders.
 type EventCursor func(*sql.Selector)
 
+// Export is the predicate function for export builders.
+type Export func(*sql.Selector)
+
 // IdempotencyKey is the predicate function for idempotencykey builders.
 type IdempotencyKey func(*sql.Selector)
 

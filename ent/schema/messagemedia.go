@@ -36,7 +36,8 @@ func (MessageMedia) Fields() []ent.Field {
 	}
 }
 
-// Indexes of MessageMedia: the retention purge walks media by age.
+// Indexes of MessageMedia: the retention purge walks media by age; an
+// export pages through a subscription's files by id.
 func (MessageMedia) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("subscription_id", "created_at")}
+	return []ent.Index{index.Fields("subscription_id", "created_at"), index.Fields("subscription_id", "id")}
 }

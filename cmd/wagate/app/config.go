@@ -69,6 +69,7 @@ var settings = []setting{
 	{"WAGATE_SEND_TIMEOUT", "20s", "bounds one send to WhatsApp; a message a dead process left sending is sent again (same WhatsApp id) 1.5 times this after its claim", false},
 	{"WAGATE_RETENTION", "messages=0,media=0,deliveries=0,audit=0", "platform default retention in days of subscriptions without their own (SPEC §18): messages, media, deliveries, audit; 0 keeps forever", false},
 	{"WAGATE_RETENTION_PURGE_EVERY", "1h", "how often the retention purge runs (one node at a time, in batches)", false},
+	{"WAGATE_EXPORT_DIR", "", "where data exports (SPEC §18) are written and served from; every node must see the same directory (a shared volume); empty: <WAGATE_DATA_DIR>/exports", false},
 	{"WAGATE_EVENT_RETENTION", "168h", "how long the event log keeps an event; older ones are purged in batches", false},
 	{"WAGATE_RELAY_AFTER", "30s", "how long a queued message or a due webhook delivery may sit untouched before the relay enqueues its job again (lost by the queue, or by a process that died before enqueuing)", false},
 	{"WAGATE_QUEUE_LEASE", "30s", "embedded queue (no WAGATE_REDIS_URL): how long a running job's claim lasts unrenewed (renewed every third of it); a crashed process's jobs run again after about this long", false},
@@ -115,6 +116,7 @@ type Config struct {
 	RefreshTTL       time.Duration
 	AuthCacheTTL     time.Duration // 0: no principal cache
 	PprofAddr        string        // empty: no profiling listener
+	ExportDir        string        // empty: <DataDir>/exports
 	ReleaseAfter     time.Duration // 0: keep the start's pages
 	Tiers            ports.TierTable
 	AuthRatePerMin   int
@@ -207,6 +209,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SandboxAddr:    v("WAGATE_SANDBOX_ADDR"),
 		MetricsToken:   v("WAGATE_METRICS_TOKEN"),
 		PprofAddr:      v("WAGATE_PPROF_ADDR"),
+		ExportDir:      v("WAGATE_EXPORT_DIR"),
 	}
 	var err error
 	durations := []struct {

@@ -18,6 +18,10 @@ const (
 	webhookSweepEvery = 5 * time.Minute
 	// eventPurgeEvery: the log only needs trimming to its retention.
 	eventPurgeEvery = 10 * time.Minute
+	// exportPurgeEvery: an export's file is a whole subscription's data,
+	// gone within minutes of its 24 hours rather than within the hour of
+	// the retention purge.
+	exportPurgeEvery = 5 * time.Minute
 	// statsFlushEvery bounds what a crash loses of the API call counts.
 	statsFlushEvery = 5 * time.Second
 )
@@ -51,6 +55,7 @@ func (s *system) passes(cfg Config) []pass {
 		}},
 		{"webhook auto-disable", webhookSweepEvery, s.webhooks.DisableStaleOnce},
 		{"retention purge", cfg.RetentionEvery, s.governance.Purge},
+		{"expired export purge", exportPurgeEvery, s.exports.Purge},
 		{"idempotency key purge", idemPurgeEvery, s.idempotency.PurgeOnce},
 		{"flush API call counts; kept for the next flush", statsFlushEvery, func(ctx context.Context) (int, error) {
 			return 0, s.stats.Flush(ctx)

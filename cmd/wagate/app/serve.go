@@ -114,6 +114,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Templates:   sys.templates,
 		EventLog:    sys.eventFeed,
 		Governance:  sys.governance,
+		Exports:     sys.exports,
 		Contacts:    sys.contacts,
 		Groups:      sys.groups,
 	}, httpgin.Options{

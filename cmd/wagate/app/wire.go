@@ -32,6 +32,7 @@ import (
 	"github.com/wagate/wagate/core/bulks"
 	"github.com/wagate/wagate/core/contacts"
 	"github.com/wagate/wagate/core/events"
+	"github.com/wagate/wagate/core/exports"
 	"github.com/wagate/wagate/core/governance"
 	"github.com/wagate/wagate/core/groups"
 	"github.com/wagate/wagate/core/idempotency"
@@ -103,6 +104,8 @@ type system struct {
 	// (SPEC §18); jwtSecret keys its audit HMAC.
 	governance *governance.Service
 	jwtSecret  []byte
+	// exports writes and serves the data exports (SPEC §18).
+	exports *exports.Service
 	// eventLog appends the modules' events and wakes their dispatcher;
 	// eventFeed reads the log back for clients (SPEC §10).
 	eventLog  *events.Log
@@ -219,6 +222,9 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.buildMessaging(cfg, clock, ids, evlog, log)
 	sys.buildStoreOnly(clock, ids, log)
+	if err := sys.buildExports(cfg, clock, ids, log); err != nil {
+		return nil, err
+	}
 	sys.buildGovernance(cfg, clock, ids, log)
 	sys.buildContacts(clock, evlog, log)
 	// Every call is registered: the other nodes' may come in.
