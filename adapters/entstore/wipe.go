@@ -36,6 +36,7 @@ var subscriptionTables = []struct{ table, key string }{
 	{"refresh_tokens", "id"},
 	{"audit_logs", "id"},
 	{"instances", "id"},
+	{"invitations", "id"}, // they hold the invited email addresses
 	{"users", "id"},
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"encoding/base64"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -363,7 +364,10 @@ func retentionAndClosing(t *testing.T, b backend, sim *wasim.Server) {
 		wantStatus(t, s.do(t, "GET", "/api/v1/messages/"+m.id, m.key, nil), http.StatusOK)
 	}
 
-	// Closing A's account.
+	// Closing A's account, with an invitation pending: its email address
+	// must go too.
+	invited := fmt.Sprintf("invited-%d@example.com", rand.N(1_000_000_000))
+	wantStatus(t, s.do(t, "POST", "/api/v1/members/invitations", a.a.Access, map[string]any{"email": invited, "role": "viewer"}), http.StatusCreated)
 	wantProblem(t, s.do(t, "DELETE", "/api/v1/subscription", a.a.Access, map[string]any{"password": "wrong password"}), http.StatusUnauthorized, "invalid_credentials")
 	wantFieldError(t, s.do(t, "DELETE", "/api/v1/subscription", a.a.Access, map[string]any{}), "password")
 	wantProblem(t, s.do(t, "DELETE", "/api/v1/subscription", a.key, map[string]any{"password": a.a.Password}), http.StatusForbidden, "forbidden")
@@ -392,7 +396,7 @@ func retentionAndClosing(t *testing.T, b backend, sim *wasim.Server) {
 	if found["audit_logs"] != 1 || len(found) != 1 {
 		t.Errorf("%s: the closed subscription's id is in %v, want only its platform audit entry", b.name, found)
 	}
-	for _, needle := range []string{a.a.Email, a.inst, a.a.UserID, strings.TrimPrefix(a.oldTo, "+"), a.jid} {
+	for _, needle := range []string{a.a.Email, invited, a.inst, a.a.UserID, strings.TrimPrefix(a.oldTo, "+"), a.jid} {
 		if found := searchDB(t, db, needle); len(found) > 0 {
 			t.Errorf("%s: %q of the closed account is still in %v", b.name, needle, found)
 		}
