@@ -46,6 +46,7 @@ type Contact struct {
 	log   phoneLog // what the phone received, for the sandbox's phone view
 	polls pollBook // the polls it received, to vote on
 	retry retryState
+	sent  sentLog // recent direct messages, for retry receipts (retry_answer.go)
 }
 
 // Received is a message as a contact decrypted it.
@@ -236,6 +237,7 @@ func (c *Contact) send(ctx context.Context, to string, msg *waE2E.Message, byLID
 	}
 	typ, edit := stanzaKind(msg)
 	id := newID()
+	c.sent.add(id, sentMsg{plaintext: plaintext, typ: typ, edit: edit, byLID: byLID})
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, d := range devs {

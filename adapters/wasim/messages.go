@@ -74,7 +74,8 @@ func (s *Server) route(target types.JID, n waBinary.Node) {
 }
 
 // handleReceipt forwards a delivery/read receipt to every linked device of
-// the user it is addressed to (contacts ignore receipts).
+// the user it is addressed to; contacts ignore receipts but for retry
+// receipts, which they answer (retry_answer.go).
 func (c *conn) handleReceipt(n *waBinary.Node) {
 	if c.dev == nil {
 		return
@@ -92,6 +93,9 @@ func (c *conn) handleReceipt(n *waBinary.Node) {
 		from = c.s.lidOf(from)
 	}
 	to = c.s.pnOf(to)
+	if n.AttrGetter().OptionalString("type") == "retry" {
+		c.retryAsked(to, ids) // a contact's phone answers it
+	}
 	attrs := waBinary.Attrs{"from": from, "t": strconv.FormatInt(time.Now().Unix(), 10)}
 	for _, k := range []string{"id", "type"} {
 		if v := n.AttrGetter().OptionalString(k); v != "" {

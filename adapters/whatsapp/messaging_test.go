@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/ports"
 )
@@ -139,6 +142,34 @@ func TestMessageNotStoredComesAgain(t *testing.T) {
 		t.Errorf("after the login: got %s %q, want %s again", again.WAMessageID, again.Text, id)
 	}
 	e.waitReceipt(t, id)
+}
+
+// TestLostSessionHealsByRetry: a device that lost its Signal session
+// with a contact cannot decrypt the contact's next message; whatsmeow
+// asks the phone for it again (a retry receipt), the phone answers from a
+// new session, and the message arrives after all.
+func TestLostSessionHealsByRetry(t *testing.T) {
+	e := newEnv(t)
+	e.link("inst1", ownPhone)
+	contact := e.sim.Contact(contactPhone)
+	if err := contact.SendText(context.Background(), ownPhone, "one"); err != nil {
+		t.Fatalf("SendText: %v", err)
+	}
+	e.waitReceipt(t, e.events.next(t, "inst1", isKind(ports.WAMessage)).Message.WAMessageID)
+	// The contact is the device's only peer; its session is kept under
+	// the contact's LID.
+	res, err := e.db.DB().ExecContext(context.Background(), "DELETE FROM whatsmeow_sessions")
+	if n, _ := res.RowsAffected(); err != nil || n == 0 {
+		t.Fatalf("drop the device's session with the contact: %d rows, %v", n, err)
+	}
+	id, err := contact.Send(context.Background(), ownPhone, &waE2E.Message{Conversation: proto.String("two")})
+	if err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	in := e.events.next(t, "inst1", isKind(ports.WAMessage)).Message
+	if in.WAMessageID != id || in.Text != "two" {
+		t.Errorf("got %s %q, want %s \"two\" (sent again after the retry receipt)", in.WAMessageID, in.Text, id)
+	}
 }
 
 func TestDeliveryAndReadReceipts(t *testing.T) {
