@@ -42,6 +42,11 @@ func (c *Contact) run() {
 		r, err := c.open(n)
 		if err != nil {
 			c.s.log.Warn("wasim: contact cannot read message", "phone", c.phone, "err", err)
+			if from, _ := n.Attrs["from"].(types.JID); n.Tag == "message" && from.Server != types.GroupServer {
+				// As a phone does: the sender sends it again from a new
+				// session (whatsmeow can lose a session update on its side).
+				c.askRetry(n, true)
+			}
 			continue
 		}
 		if r == nil {

@@ -34,7 +34,8 @@ func (c *Contact) RefuseNext(n int) {
 	c.retry.mu.Unlock()
 }
 
-// RetriesAsked is how many retry receipts the contact sent.
+// RetriesAsked is how many retry receipts the contact sent for messages
+// it refused (RefuseNext).
 func (c *Contact) RetriesAsked() int {
 	c.retry.mu.Lock()
 	defer c.retry.mu.Unlock()
@@ -55,13 +56,16 @@ func (c *Contact) refused(n waBinary.Node) bool {
 	c.retry.refuse--
 	c.retry.asked++
 	c.retry.mu.Unlock()
-	c.askRetry(n)
+	c.askRetry(n, false)
 	return true
 }
 
 // askRetry sends <receipt type=retry> for message n to the device that
 // sent it, from the contact's address in the chat's form (LID or phone).
-func (c *Contact) askRetry(n waBinary.Node) {
+// withKeys adds the contact's key bundle, as whatsmeow does from the
+// second retry on: the sender then starts a new session from it rather
+// than encrypting again in the session that failed.
+func (c *Contact) askRetry(n waBinary.Node, withKeys bool) {
 	sender, ok := n.Attrs["from"].(types.JID)
 	if !ok {
 		return
@@ -76,11 +80,23 @@ func (c *Contact) askRetry(n waBinary.Node) {
 		binary.BigEndian.PutUint32(reg, dev.RegistrationID)
 	}
 	now := strconv.FormatInt(time.Now().Unix(), 10)
+	count := "1"
+	content := []waBinary.Node{{Tag: "registration", Content: reg}}
+	if withKeys {
+		b, err := c.bundle()
+		if err != nil {
+			return
+		}
+		count = "2"
+		// The children of a prekey answer, but for the registration,
+		// which the receipt carries on its own.
+		keys := bundleNode(c.jid, b)
+		content = append(content, waBinary.Node{Tag: "keys", Content: keys.GetChildren()[1:]})
+	}
 	receipt := waBinary.Node{Tag: "receipt", Attrs: waBinary.Attrs{"id": id, "from": self, "type": "retry", "t": now},
-		Content: []waBinary.Node{
-			{Tag: "retry", Attrs: waBinary.Attrs{"count": "1", "id": id, "t": n.AttrGetter().OptionalString("t"), "v": "1"}},
-			{Tag: "registration", Content: reg},
-		}}
+		Content: append([]waBinary.Node{
+			{Tag: "retry", Attrs: waBinary.Attrs{"count": count, "id": id, "t": n.AttrGetter().OptionalString("t"), "v": "1"}},
+		}, content...)}
 	to := c.s.pnOf(sender) // takes s.mu itself
 	c.s.mu.Lock()
 	d := c.s.devices[to]

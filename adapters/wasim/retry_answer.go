@@ -118,3 +118,21 @@ func (c *conn) retryAsked(to types.JID, ids []string) {
 		}
 	}()
 }
+
+// ForgetSession drops the phone's Signal session with a linked device
+// (its JID), as a phone does that lost its state: it can decrypt the
+// device's next message only after asking for it again (a retry receipt
+// with its keys).
+func (c *Contact) ForgetSession(ctx context.Context, device string) error {
+	jid, err := types.ParseJID(device)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	dev, err := c.signalDevice()
+	if err != nil {
+		return err
+	}
+	return dev.Sessions.DeleteSession(ctx, c.s.pnOf(jid).SignalAddress().String())
+}

@@ -172,6 +172,35 @@ func TestLostSessionHealsByRetry(t *testing.T) {
 	}
 }
 
+// TestPhoneLostSessionAsksAgain: a phone that lost its session with the
+// device cannot decrypt the device's next message; it asks for it again
+// with its keys, and whatsmeow sends it again from a new session.
+func TestPhoneLostSessionAsksAgain(t *testing.T) {
+	e := newEnv(t)
+	jid := e.link("inst1", ownPhone)
+	contact := e.sim.Contact(contactPhone)
+	for i, text := range []string{"one", "two"} {
+		if i == 1 {
+			// The phone answers first, so that the device's next message
+			// is a plain one in the session, not a prekey message that
+			// would start a new session by itself.
+			if err := contact.SendText(context.Background(), ownPhone, "answer"); err != nil {
+				t.Fatalf("SendText: %v", err)
+			}
+			e.waitReceipt(t, e.events.next(t, "inst1", isKind(ports.WAMessage)).Message.WAMessageID)
+			if err := contact.ForgetSession(context.Background(), jid); err != nil {
+				t.Fatalf("ForgetSession: %v", err)
+			}
+		}
+		if _, err := e.m.Send(context.Background(), "inst1", ports.WAOutbound{To: contactJID, Text: text}); err != nil {
+			t.Fatalf("Send %q: %v", text, err)
+		}
+		if got := received(t, contact); got.Text != text {
+			t.Errorf("the phone got %q, want %q", got.Text, text)
+		}
+	}
+}
+
 func TestDeliveryAndReadReceipts(t *testing.T) {
 	e := newEnv(t)
 	e.link("inst1", ownPhone)
