@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"go.mau.fi/whatsmeow/proto/waE2E"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/wagate/wagate/adapters/wasim"
 )
 
@@ -45,6 +48,7 @@ func TestChatsAndContacts(t *testing.T) {
 			t.Run("Blocking", x.blocking)
 			t.Run("Profile", x.profile)
 			t.Run("Behaviour", x.behaviour)
+			t.Run("Ignore", x.ignore)
 		})
 	}
 }
@@ -341,4 +345,71 @@ func (x *chatsEnv) behaviour(t *testing.T) {
 	}
 	wantFieldError(t, x.s.do(t, "POST", "/api/v1/sandbox/instances/"+x.inst+"/call", x.a.Access, map[string]any{"from": "12ab"}), "from")
 	wantProblem(t, x.s.do(t, "POST", "/api/v1/sandbox/instances/"+x.inst+"/call", x.other.Access, map[string]any{"from": caller}), http.StatusNotFound, "not_found")
+}
+
+// ignore: by default a message in a group the instance is in and a
+// contact's status update (status@broadcast) arrive as message.received;
+// with ignoreGroups and ignoreStatusBroadcasts on, neither becomes an
+// event (so no webhook either) nor a stored message, while a direct
+// message sent after them still does.
+func (x *chatsEnv) ignore(t *testing.T) {
+	path := "/api/v1/instances/" + x.inst
+	own := str(x.s.do(t, "GET", path, x.a.Access, nil).JSON, "phoneNumber")
+	member, poster := randomPhone(), randomPhone()
+	g, err := x.sim.GroupCreate(member, "Ignored", []string{own})
+	if err != nil {
+		t.Fatalf("a phone creates a group with the instance: %v", err)
+	}
+	inGroup := func(text string) {
+		t.Helper()
+		wantStatus(t, x.s.do(t, "POST", "/api/v1/sandbox/instances/"+x.inst+"/inbound", x.a.Access,
+			map[string]any{"from": member, "text": text, "group": g.String()}), http.StatusAccepted)
+	}
+	status := func(text string) {
+		t.Helper()
+		if _, err := x.sim.Contact(poster).SendStatus(t.Context(), []string{own}, &waE2E.Message{Conversation: proto.String(text)}); err != nil {
+			t.Fatalf("post a status: %v", err)
+		}
+	}
+	received := func(text, chat string) func(event) bool {
+		return func(e event) bool {
+			return e.is(x.inst, "message.received") && str(e.Data, "text") == text && str(e.Data, "chat") == chat
+		}
+	}
+
+	inGroup("group, kept")
+	x.st.waitFor(t, 0, "message.received in the group", received("group, kept", g.String()))
+	status("status, kept")
+	ev := x.st.waitFor(t, 0, "message.received of a status", received("status, kept", "status@broadcast"))
+	if !strings.Contains(str(ev.Data, "from"), digits(poster)) {
+		t.Errorf("status update: got from %q, want the poster %s", str(ev.Data, "from"), poster)
+	}
+
+	r := x.s.do(t, "PATCH", path, x.a.Access, map[string]any{"settings": map[string]any{"ignoreGroups": true, "ignoreStatusBroadcasts": true}})
+	wantStatus(t, r, http.StatusOK)
+	if set := obj(t, r.JSON, "settings"); set["ignoreGroups"] != true || set["ignoreStatusBroadcasts"] != true {
+		t.Fatalf("settings after PATCH: got %v, want both ignores on", set)
+	}
+	from := x.st.mark()
+	inGroup("group, ignored")
+	status("status, ignored")
+	x.inbound(t, randomPhone(), "direct, after the ignored ones")
+	if n := x.st.count(from, func(e event) bool {
+		return e.is(x.inst, "message.received") && strings.HasSuffix(str(e.Data, "text"), ", ignored")
+	}); n != 0 {
+		t.Errorf("with both ignores on: got %d message.received of the group message and the status, want none", n)
+	}
+	stored, _ := list(t, x.s.do(t, "GET", "/api/v1/messages?direction=inbound&limit=200", x.key, nil))
+	for _, m := range stored {
+		if strings.HasSuffix(str(m, "text"), ", ignored") {
+			t.Errorf("with both ignores on: got stored %v, want it dropped", m)
+		}
+	}
+
+	// Off again: both arrive again.
+	wantStatus(t, x.s.do(t, "PATCH", path, x.a.Access, map[string]any{"settings": map[string]any{"ignoreGroups": false, "ignoreStatusBroadcasts": false}}), http.StatusOK)
+	inGroup("group, kept again")
+	status("status, kept again")
+	x.st.waitFor(t, 0, "message.received in the group again", received("group, kept again", g.String()))
+	x.st.waitFor(t, 0, "message.received of a status again", received("status, kept again", "status@broadcast"))
 }
