@@ -53,6 +53,7 @@ type Server struct {
 	calls     callLog     // calls placed and their ends (calls.go)
 	groups    groupBook
 	presences presenceBook // what each account last announced (presence.go)
+	appState  appStateBook // the accounts' app-state patches (appstate.go)
 }
 
 // New creates a simulator; Start makes it listen.

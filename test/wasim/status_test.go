@@ -2,7 +2,9 @@ package wasim_test
 
 import (
 	"testing"
+	"time"
 
+	"go.mau.fi/whatsmeow/appstate"
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
@@ -55,5 +57,35 @@ func TestPresence(t *testing.T) {
 	}
 	if _, err := sim.WaitPresence(ctxTimeout(t), "15550930", false); err != nil {
 		t.Fatalf("presence after unavailable: %v", err)
+	}
+}
+
+// TestSharePushName: once the phone shares its app-state key, a linked
+// whatsmeow client syncs the phone's push name, can announce its presence
+// with it, and can change it by a patch of its own.
+func TestSharePushName(t *testing.T) {
+	sim := newSim(t, wasimOptions())
+	alice := pairQR(t, sim, newContainer(t), "15550940")
+	if err := sim.SharePushName(ctxTimeout(t), "15550940", "Alice's shop"); err != nil {
+		t.Fatalf("share push name: %v", err)
+	}
+	if evt := waitEvent[*events.AppStateSyncComplete](t, alice); evt.Name != appstate.WAPatchCriticalBlock {
+		t.Errorf("first app state synced: got %s, want %s", evt.Name, appstate.WAPatchCriticalBlock)
+	}
+	deadline := time.Now().Add(waitTimeout)
+	for alice.Store.PushName != "Alice's shop" {
+		if time.Now().After(deadline) {
+			t.Fatalf("push name after the sync: got %q, want %q", alice.Store.PushName, "Alice's shop")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := alice.SendPresence(ctxTimeout(t), types.PresenceAvailable); err != nil {
+		t.Fatalf("send presence: %v", err)
+	}
+	if p, err := sim.WaitPresence(ctxTimeout(t), "15550940", true); err != nil || p.Name != "Alice's shop" {
+		t.Fatalf("presence: got %+v, %v, want available as Alice's shop", p, err)
+	}
+	if err := alice.SendAppState(ctxTimeout(t), appstate.BuildSettingPushName("Alice")); err != nil {
+		t.Fatalf("a patch of the device's own: %v", err)
 	}
 }
