@@ -9,8 +9,12 @@ import (
 	"time"
 
 	wa "go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
+	"go.mau.fi/whatsmeow/proto/waSyncAction"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
+	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -51,7 +55,7 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 	}
 	s.epoch++
 	epoch := s.epoch
-	cli.AddEventHandler(func(evt any) { s.q.push(waEvent{epoch: epoch, evt: evt}) })
+	cli.AddEventHandler(func(evt any) { s.q.push(waEvent{epoch: epoch, evt: ownPushName(cli, evt)}) })
 	s.cli = cli
 	s.dev = known
 	s.active = true
@@ -65,6 +69,18 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 		return ports.Errorf(ports.EUnavailable, "connect to WhatsApp: %v", err)
 	}
 	return nil
+}
+
+// ownPushName turns the end of a full sync of the settings (critical_block)
+// into the push name it set: whatsmeow sets Store.PushName from it without
+// a PushNameSetting event (it emits those only for later changes), and it
+// runs handlers on the goroutine that wrote the name, where reading it is
+// safe. Other events pass as they are.
+func ownPushName(cli *wa.Client, evt any) any {
+	if done, ok := evt.(*events.AppStateSyncComplete); ok && done.Name == appstate.WAPatchCriticalBlock {
+		return &events.PushNameSetting{Action: &waSyncAction.PushNameSetting{Name: proto.String(cli.Store.PushName)}}
+	}
+	return evt
 }
 
 // device returns the credentials to connect with, and what is known of

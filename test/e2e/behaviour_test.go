@@ -175,58 +175,53 @@ func (x *chatsEnv) ignore(t *testing.T) {
 }
 
 // alwaysOnline: once the phone has shared its app-state key and push name
-// (as it does when a device links), the push name can be changed, and
-// with alwaysOnline the instance announces itself available under it when
-// it connects; without it, it announces nothing.
+// (as it does when a device links), the instance shows the name and can
+// change it, and with alwaysOnline it announces itself available under it
+// when it connects.
 func (x *chatsEnv) alwaysOnline(t *testing.T) {
 	path := "/api/v1/instances/" + x.inst
 	own := str(x.s.do(t, "GET", path, x.a.Access, nil).JSON, "phoneNumber")
 	if err := x.sim.SharePushName(t.Context(), own, "Shop"); err != nil {
 		t.Fatalf("the phone shares its push name: %v", err)
 	}
-	// The device syncs the key and the name on its own time; until then
-	// the push name cannot change (501).
-	deadline := time.Now().Add(flowWait)
-	for {
-		r := x.s.do(t, "PATCH", "/api/v1/instance/profile", x.key, map[string]any{"pushName": "Shop & Co"})
-		if r.Status == http.StatusNoContent {
-			break
-		}
-		if r.Status != http.StatusNotImplemented || time.Now().After(deadline) {
-			t.Fatalf("push name with the phone's keys: got %d %v, want 204", r.Status, r.JSON)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	x.reconnect(t)
+	x.waitPushName(t, "Shop")
 	if p, ok := x.sim.Presence(own); ok && p.Available {
 		t.Errorf("without alwaysOnline: got presence %+v, want none available", p)
 	}
+	wantStatus(t, x.s.do(t, "PATCH", "/api/v1/instance/profile", x.key, map[string]any{"pushName": "Shop & Co"}), http.StatusNoContent)
+	x.waitPushName(t, "Shop & Co")
 
 	r := x.s.do(t, "PATCH", path, x.a.Access, map[string]any{"settings": map[string]any{"alwaysOnline": true}})
 	wantStatus(t, r, http.StatusOK)
 	if set := obj(t, r.JSON, "settings"); set["alwaysOnline"] != true {
 		t.Fatalf("settings after PATCH: got %v, want alwaysOnline", set)
 	}
-	x.reconnect(t)
-	ctx, cancel := context.WithTimeout(t.Context(), flowWait)
-	defer cancel()
-	p, err := x.sim.WaitPresence(ctx, own, true)
-	if err != nil || p.Name != "Shop & Co" {
-		t.Errorf("with alwaysOnline, the network sees %s as: %+v, %v; want available as %q", own, p, err, "Shop & Co")
-	}
-	if got := str(x.s.do(t, "GET", path, x.a.Access, nil).JSON, "pushName"); got != "Shop & Co" {
-		t.Errorf("the instance's push name: got %q, want %q", got, "Shop & Co")
-	}
-}
-
-// reconnect disconnects the instance and connects it again.
-func (x *chatsEnv) reconnect(t *testing.T) {
-	t.Helper()
-	path := "/api/v1/instances/" + x.inst
 	mark := x.st.mark()
 	wantStatus(t, x.s.do(t, "POST", path+"/disconnect", x.a.Access, nil), http.StatusAccepted)
 	x.st.waitFor(t, mark, "disconnected", statusIs(x.inst, "disconnected"))
 	mark = x.st.mark()
 	wantStatus(t, x.s.do(t, "POST", path+"/connect", x.a.Access, nil), http.StatusAccepted)
 	x.st.waitFor(t, mark, "connected again", statusIs(x.inst, "connected"))
+	ctx, cancel := context.WithTimeout(t.Context(), flowWait)
+	defer cancel()
+	p, err := x.sim.WaitPresence(ctx, own, true)
+	if err != nil || p.Name != "Shop & Co" {
+		t.Errorf("with alwaysOnline, the network sees %s as: %+v, %v; want available as %q", own, p, err, "Shop & Co")
+	}
+}
+
+// waitPushName waits until the instance shows the push name.
+func (x *chatsEnv) waitPushName(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(flowWait)
+	for {
+		got := str(x.s.do(t, "GET", "/api/v1/instances/"+x.inst, x.a.Access, nil).JSON, "pushName")
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the instance's push name: got %q, want %q", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
