@@ -208,6 +208,17 @@ func (x *chatsEnv) alwaysOnline(t *testing.T) {
 	if err != nil || p.Name != "Shop & Co" {
 		t.Errorf("with alwaysOnline, the network sees %s as: %+v, %v; want available as %q", own, p, err, "Shop & Co")
 	}
+	// A new name is announced at once, without a reconnect.
+	wantStatus(t, x.s.do(t, "PATCH", "/api/v1/instance/profile", x.key, map[string]any{"pushName": "Shop 3"}), http.StatusNoContent)
+	for p.Name != "Shop 3" && err == nil {
+		p, err = x.sim.WaitPresence(ctx, own, true)
+		if p.Name != "Shop 3" {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if err != nil {
+		t.Errorf("after a new push name with alwaysOnline: got %+v, %v, want available as %q", p, err, "Shop 3")
+	}
 }
 
 // waitPushName waits until the instance shows the push name.
