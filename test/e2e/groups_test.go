@@ -191,6 +191,23 @@ func TestGroups(t *testing.T) {
 			wantFieldError(t, s.do(t, "POST", "/api/v1/groups/join", key, map[string]any{"link": "ftp://x y"}), "link")
 			wantStatus(t, s.do(t, "POST", "/api/v1/groups/join", key, map[string]any{"link": "https://chat.whatsapp.com/NoSuchCode123"}), http.StatusNotFound)
 
+			// Remove and demote: per-number results, the events, the network.
+			r = s.do(t, "POST", "/api/v1/groups/"+g+"/participants", key, map[string]any{"remove": []string{p3}, "demote": []string{p1}})
+			wantStatus(t, r, http.StatusOK)
+			wantResult(t, r.JSON["data"], strings.TrimPrefix(p3, "+"), "ok")
+			wantResult(t, r.JSON["data"], strings.TrimPrefix(p1, "+"), "ok")
+			for _, ch := range []struct{ action, phone string }{{"remove", p3}, {"demote", p1}} {
+				st.waitFor(t, 0, "group.participants "+ch.action, func(e event) bool {
+					return e.is(inst, "group.participants") && str(e.Data, "group") == g && str(e.Data, "action") == ch.action &&
+						strings.Contains(fmt.Sprint(e.Data["participants"]), strings.TrimPrefix(ch.phone, "+"))
+				})
+			}
+			if info, _ := sim.Group(gj); info.Members[strings.TrimPrefix(p1, "+")] != "" {
+				t.Errorf("after demote, p1 is %q on the network, want a plain member", info.Members[strings.TrimPrefix(p1, "+")])
+			} else if _, in := info.Members[strings.TrimPrefix(p3, "+")]; in {
+				t.Errorf("after remove, p3 is still in the network's group: %v", info.Members)
+			}
+
 			// Another tenant sees none of it.
 			b := s.register(t)
 			wantProblem(t, s.do(t, "GET", "/api/v1/instances/"+inst+"/groups", b.Access, nil), http.StatusNotFound, "not_found")
