@@ -36,7 +36,8 @@ fuzz:
 
 ## bench: Go benchmarks, the HTTP load generator (API latency, then sends
 ## accepted next to an INSERT + enqueue baseline, messages delivered across 50
-## instances and webhook deliveries, on SQLite and on PostgreSQL + Redis), then
+## instances and webhook deliveries, on SQLite and on PostgreSQL + Redis; a
+## text to a group of 256 phones and the memory of 100 such groups), then
 ## the cost of N connected simulated instances and their restore at start,
 ## then the takeover time of a killed node's instances (PostgreSQL + Redis)
 bench:

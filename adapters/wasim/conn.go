@@ -125,8 +125,10 @@ func (c *conn) handle(n *waBinary.Node) {
 		c.handleAck(n)
 	case "call":
 		c.handleCall(n)
+	case "presence":
+		c.handlePresence(n)
 	}
-	// presence, chatstate, notification: the client waits for nothing.
+	// chatstate, notification: the client waits for nothing.
 }
 
 // send writes one node to the client.

@@ -164,6 +164,30 @@ func (c *Contact) SendGroup(ctx context.Context, group types.JID, msg *waE2E.Mes
 	if !c.s.groupMayPost(group, c.phone) {
 		return "", fmt.Errorf("send to %s: %s may not post there", group, c.phone)
 	}
+	var others []string
+	for _, phone := range c.s.groupMembers(group) {
+		if phone != c.phone {
+			others = append(others, phone)
+		}
+	}
+	return c.sendSenderKey(ctx, group, others, msg)
+}
+
+// SendStatus makes the contact post a status update (a story) that the
+// given phones (numbers or JIDs) may see: like a group message, in the
+// chat status@broadcast, to their linked devices. It returns the message
+// id.
+func (c *Contact) SendStatus(ctx context.Context, audience []string, msg *waE2E.Message) (string, error) {
+	phones := make([]string, 0, len(audience))
+	for _, a := range audience {
+		phones = append(phones, c.s.phoneOfAddress(a))
+	}
+	return c.sendSenderKey(ctx, types.StatusBroadcastJID, phones, msg)
+}
+
+// sendSenderKey encrypts msg once with the contact's sender key of chat
+// and sends it, with the key pairwise, to every linked device of phones.
+func (c *Contact) sendSenderKey(ctx context.Context, chat types.JID, phones []string, msg *waE2E.Message) (string, error) {
 	dev, err := c.signalDevice()
 	if err != nil {
 		return "", err
@@ -175,19 +199,19 @@ func (c *Contact) SendGroup(ctx context.Context, group types.JID, msg *waE2E.Mes
 	ser := store.SignalProtobufSerializer
 	c.mu.Lock()
 	builder := groups.NewGroupSessionBuilder(dev, ser)
-	name := senderKeyName(group, c.jid)
+	name := senderKeyName(chat, c.jid)
 	skdm, err := builder.Create(ctx, name)
 	if err != nil {
 		c.mu.Unlock()
-		return "", fmt.Errorf("send to %s: create sender key: %w", group, err)
+		return "", fmt.Errorf("send to %s: create sender key: %w", chat, err)
 	}
 	enc, err := groups.NewGroupCipher(builder, name, dev).Encrypt(ctx, pad(plaintext))
 	c.mu.Unlock()
 	if err != nil {
-		return "", fmt.Errorf("send to %s: encrypt: %w", group, err)
+		return "", fmt.Errorf("send to %s: encrypt: %w", chat, err)
 	}
 	skd, err := proto.Marshal(&waE2E.Message{SenderKeyDistributionMessage: &waE2E.SenderKeyDistributionMessage{
-		GroupID: proto.String(group.String()), AxolotlSenderKeyDistributionMessage: skdm.Serialize(),
+		GroupID: proto.String(chat.String()), AxolotlSenderKeyDistributionMessage: skdm.Serialize(),
 	}})
 	if err != nil {
 		return "", fmt.Errorf("send: marshal skdm: %w", err)
@@ -195,19 +219,16 @@ func (c *Contact) SendGroup(ctx context.Context, group types.JID, msg *waE2E.Mes
 	typ, edit := stanzaKind(msg)
 	id := newID()
 	skmsg := waBinary.Node{Tag: "enc", Attrs: waBinary.Attrs{"v": "2", "type": "skmsg"}, Content: enc.SignedSerialize()}
-	for _, phone := range c.s.groupMembers(group) {
-		if phone == c.phone {
-			continue
-		}
+	for _, phone := range phones {
 		for _, d := range c.s.linkedDevices(phone) {
 			c.mu.Lock()
 			ct, encType, err := c.encryptFor(ctx, d, skd)
 			c.mu.Unlock()
 			if err != nil {
-				return "", fmt.Errorf("send to %s: %w", group, err)
+				return "", fmt.Errorf("send to %s: %w", chat, err)
 			}
 			attrs := waBinary.Attrs{"id": id, "t": strconv.FormatInt(time.Now().Unix(), 10), "type": typ,
-				"notify": c.pushName(), "from": group, "participant": c.jid, "participant_lid": c.LID()}
+				"notify": c.pushName(), "from": chat, "participant": c.jid, "participant_lid": c.LID()}
 			if edit != "" {
 				attrs["edit"] = edit
 			}

@@ -50,6 +50,8 @@ func (c *conn) handleIQ(n *waBinary.Node) {
 		}
 	case "w:g2":
 		c.handleGroupIQ(n)
+	case "w:sync:app:state":
+		c.handleAppState(n)
 	default:
 		c.result(n)
 	}

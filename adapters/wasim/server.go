@@ -37,21 +37,23 @@ type Server struct {
 	ln   net.Listener
 	http *http.Server
 
-	mu       sync.Mutex
-	accounts map[string]*account    // by phone digits
-	devices  map[types.JID]*device  // linked (companion) devices by AD-JID
-	pending  map[[32]byte]*conn     // connections waiting for a QR scan, by noise key
-	codes    map[string]*pairCode   // pair-code registrations by phone
-	conns    map[*conn]struct{}     // every live connection
-	media    map[string]mediaObject // uploaded media by path
-	nextLID  uint64
-	closed   bool
-	done     chan struct{} // closed by Close: stops the contacts' workers
-	contacts *contactStore
-	receipts receiptLog  // receipts seen, for WaitReceipt
-	profiles profileBook // about texts and block lists (profiles.go)
-	calls    callLog     // calls placed and their ends (calls.go)
-	groups   groupBook
+	mu        sync.Mutex
+	accounts  map[string]*account    // by phone digits
+	devices   map[types.JID]*device  // linked (companion) devices by AD-JID
+	pending   map[[32]byte]*conn     // connections waiting for a QR scan, by noise key
+	codes     map[string]*pairCode   // pair-code registrations by phone
+	conns     map[*conn]struct{}     // every live connection
+	media     map[string]mediaObject // uploaded media by path
+	nextLID   uint64
+	closed    bool
+	done      chan struct{} // closed by Close: stops the contacts' workers
+	contacts  *contactStore
+	receipts  receiptLog  // receipts seen, for WaitReceipt
+	profiles  profileBook // about texts and block lists (profiles.go)
+	calls     callLog     // calls placed and their ends (calls.go)
+	groups    groupBook
+	presences presenceBook // what each account last announced (presence.go)
+	appState  appStateBook // the accounts' app-state patches (appstate.go)
 }
 
 // New creates a simulator; Start makes it listen.

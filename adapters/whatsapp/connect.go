@@ -9,9 +9,12 @@ import (
 	"time"
 
 	wa "go.mau.fi/whatsmeow"
+	"go.mau.fi/whatsmeow/appstate"
+	"go.mau.fi/whatsmeow/proto/waSyncAction"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
 	"go.mau.fi/whatsmeow/types/events"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -52,7 +55,7 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 	}
 	s.epoch++
 	epoch := s.epoch
-	cli.AddEventHandlerWithSuccessStatus(s.waHandler(epoch))
+	cli.AddEventHandlerWithSuccessStatus(s.waHandler(cli, epoch))
 	s.cli = cli
 	s.dev = known
 	s.active = true
@@ -66,6 +69,18 @@ func (m *Manager) Connect(ctx context.Context, id ports.InstanceID, opt ports.Co
 		return ports.Errorf(ports.EUnavailable, "connect to WhatsApp: %v", err)
 	}
 	return nil
+}
+
+// ownPushName turns the end of a full sync of the settings (critical_block)
+// into the push name it set: whatsmeow sets Store.PushName from it without
+// a PushNameSetting event (it emits those only for later changes), and it
+// runs handlers on the goroutine that wrote the name, where reading it is
+// safe. Other events pass as they are.
+func ownPushName(cli *wa.Client, evt any) any {
+	if done, ok := evt.(*events.AppStateSyncComplete); ok && done.Name == appstate.WAPatchCriticalBlock {
+		return &events.PushNameSetting{Action: &waSyncAction.PushNameSetting{Name: proto.String(cli.Store.PushName)}}
+	}
+	return evt
 }
 
 // device returns the credentials to connect with, and what is known of
@@ -309,12 +324,12 @@ func (m *Manager) Release(ctx context.Context, id ports.InstanceID) error {
 // ack; the plaintext stays in whatsmeow's event buffer) when OnEvent
 // failed, or if the adapter shuts down first. Other events are queued and
 // return at once.
-func (s *session) waHandler(epoch uint64) wa.EventHandlerWithSuccessStatus {
+func (s *session) waHandler(cli *wa.Client, epoch uint64) wa.EventHandlerWithSuccessStatus {
 	return func(evt any) bool {
 		switch evt.(type) {
 		case *events.Message, *events.Receipt:
 		default:
-			s.q.push(waEvent{epoch: epoch, evt: evt})
+			s.q.push(waEvent{epoch: epoch, evt: ownPushName(cli, evt)})
 			return true
 		}
 		done := make(chan bool, 1)

@@ -145,10 +145,13 @@ func (m *Manager) SetPushName(ctx context.Context, id ports.InstanceID, name str
 		return ports.ReasonError(ports.EUnsupported, "not_supported",
 			"changing the push name needs app-state keys from the phone, which this linked device has not received, and whatsmeow cannot create them")
 	}
+	// whatsmeow fetches the collection after sending and applies the patch
+	// as WhatsApp keeps it, which sets Store.PushName before the
+	// PushNameSetting event reaches the session; writing it here as well
+	// would race with the session's reads (SendPresence).
 	if err := cli.SendAppState(ctx, appstate.BuildSettingPushName(name)); err != nil {
 		return sendError("set the push name", err)
 	}
-	cli.Store.PushName = name
 	return nil
 }
 

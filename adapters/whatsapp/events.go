@@ -49,7 +49,13 @@ func (s *session) handleWA(ctx context.Context, it waEvent) []ports.WAEvent {
 		return []ports.WAEvent{s.callEvent(evt)}
 	case *events.PushNameSetting:
 		s.dev.pushName = evt.Action.GetName()
-		return nil
+		if !s.loggedIn {
+			return nil
+		}
+		// Still connected, under the new name: the instance shows it at
+		// once, and an alwaysOnline one can announce itself now that
+		// whatsmeow has a name to announce.
+		return []ports.WAEvent{s.connectedStatus(s.degraded)}
 	case *events.LoggedOut:
 		// whatsmeow deletes the credentials.
 		s.dev = linkedDevice{}

@@ -37,7 +37,11 @@ func (s *session) content(ctx context.Context, cli *wa.Client, evt any) []ports.
 // inbound converts a message received from someone else.
 func (s *session) inbound(ctx context.Context, cli *wa.Client, evt *events.Message) *ports.WAInbound {
 	info := evt.Info
-	if info.IsFromMe || info.Chat.Server == types.BroadcastServer {
+	// Status updates (status@broadcast) pass, for the instance's
+	// ignoreStatusBroadcasts setting to decide (core/contacts); no other
+	// broadcast chat reaches a recipient, who gets a list's messages as
+	// direct ones.
+	if info.IsFromMe || info.Chat.Server == types.BroadcastServer && info.Chat != types.StatusBroadcastJID {
 		return nil
 	}
 	from, fromLID := phoneOf(ctx, cli, info.Sender, info.SenderAlt)

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
-
-	"github.com/wagate/wagate/test/testserver"
 )
 
 // The idle scenario (issue 17, d): the real binary on the embedded default
@@ -40,15 +37,11 @@ func mib(kib int64) float64 { return float64(kib) / 1024 }
 // issue 17) and with the default release, so that the two compare under
 // the same load.
 func measureIdle() error {
-	dir, err := os.MkdirTemp("", "wagate-bench-idle-")
+	dir, bin, err := buildScratch("wagate-bench-idle-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin, err := testserver.Build(context.Background(), dir, false)
-	if err != nil {
-		return err
-	}
 	for _, release := range []string{"0", ""} {
 		if err := idleOnce(bin, filepath.Join(dir, "data"+release), release); err != nil {
 			return err

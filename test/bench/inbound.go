@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/wagate/wagate/adapters/wasim"
-	"github.com/wagate/wagate/test/testserver"
 )
 
 // The inbound scenario (issue 13): the real binary on the embedded
@@ -36,27 +31,12 @@ const (
 
 // measureInbound builds wagate, starts it with a simulator and measures.
 func measureInbound() error {
-	dir, err := os.MkdirTemp("", "wagate-bench-inbound-")
+	dir, bin, sim, done, err := scratchSandbox("wagate-bench-inbound-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := testserver.Build(context.Background(), dir, false)
-	if err != nil {
-		return err
-	}
-	sim := wasim.New(wasim.Options{})
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		return fmt.Errorf("start simulator: %w", err)
-	}
-	defer sim.Close()
-	data := filepath.Join(dir, "data")
-	p, err := testserver.StartProcess(context.Background(), bin, map[string]string{
-		"HOME": data, "WAGATE_DATA_DIR": data, "WAGATE_LOG_LEVEL": "error",
-		"WAGATE_AUTH_RATE_PER_MIN": "100000000", "WAGATE_TIERS": "basic=100:100000000,pro=100:100000000,max=100:100000000",
-		"WAGATE_JWT_SECRET": strings.Repeat("b", 32), "WAGATE_ACCESS_TOKEN_TTL": "2h",
-		"WAGATE_WHATSAPP": "sandbox", "WAGATE_SANDBOX_ADDR": sim.Addr(), "WAGATE_MAX_MEDIA_BYTES": "1000000",
-	})
+	defer done()
+	p, err := startSandboxBinary(bin, filepath.Join(dir, "data"), sim.Addr(), map[string]string{"WAGATE_MAX_MEDIA_BYTES": "1000000"})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,10 @@
 //     PostgreSQL + Redis, in sandbox mode against a simulator in this process;
 //   - drain: 1 and 10 instances × 100 texts to all sent, pacing off, next
 //     to bare whatsmeow clients against the same simulator (ceiling.go);
-//   - idle: the resident memory of the real binary with no session (idle.go).
+//   - idle: the resident memory of the real binary with no session (idle.go);
+//   - groups: a text to a group of 256 phones, until sent and until every
+//     phone decrypted it, and the memory of 100 such groups' sender-key
+//     state (issue 14, groups.go).
 //
 // -scenarios picks which run; -sqlite=false, -pg= and -redis= drop backends.
 package main
@@ -55,7 +58,7 @@ func bench() int {
 	sqlite := flag.Bool("sqlite", true, "run the scenarios on SQLite (with the embedded queue)")
 	pg := flag.String("pg", envOr("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL URL to create scratch databases on; empty skips PostgreSQL")
 	redisURL := flag.String("redis", envOr("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"), "Redis URL of the pg+redis backend of send, deliver and webhooks; empty skips that backend")
-	scenarios := flag.String("scenarios", "api,send,kinds,forward,deliver,drain,webhooks,idle,inbound", "comma-separated scenarios to run: api, send, kinds, forward (contact checks through a node that does not hold the instance), deliver, drain (1 and 10 instances × 100 texts next to bare whatsmeow clients), webhooks, idle (resident memory of the real binary with no session), inbound (its resident memory around 1,000 mixed inbound messages), purge (retention purge of -purge-messages old messages while sends go on; PostgreSQL; not in the default list), export (time and peak memory of a data export of -export-messages messages; not in the default list)")
+	scenarios := flag.String("scenarios", "api,send,kinds,forward,deliver,drain,webhooks,idle,inbound,groups", "comma-separated scenarios to run: api, send, kinds, forward (contact checks through a node that does not hold the instance), deliver, drain (1 and 10 instances × 100 texts next to bare whatsmeow clients), webhooks, idle (resident memory of the real binary with no session), inbound (its resident memory around 1,000 mixed inbound messages), groups (a text to a group of -group-size phones until all decrypted it, and the memory of -groups such groups), purge (retention purge of -purge-messages old messages while sends go on; PostgreSQL; not in the default list), export (time and peak memory of a data export of -export-messages messages; not in the default list)")
 	var mc msgConfig
 	flag.IntVar(&mc.instances, "instances", 50, "linked instances of deliver and webhooks")
 	flag.IntVar(&mc.messages, "messages", 1000, "messages deliver sends across the instances")
@@ -65,6 +68,9 @@ func bench() int {
 	flag.IntVar(&mc.backlog, "backlog", 10_000, "deliveries of the webhook backlog phase (events appended while the server is stopped)")
 	flag.IntVar(&mc.purgeMessages, "purge-messages", 1_000_000, "old messages the purge scenario seeds and purges (PostgreSQL)")
 	exportMessages := flag.Int("export-messages", 100_000, "messages the export scenario seeds and exports (a tenth of them first, for comparison)")
+	var gc groupConfig
+	flag.IntVar(&gc.size, "group-size", 256, "phones in each group of the groups scenario, besides the instance")
+	flag.IntVar(&gc.groups, "groups", 100, "groups of the groups scenario's memory figure")
 	flag.Parse()
 	if *profile != "" {
 		f, err := os.Create(*profile)
@@ -90,10 +96,10 @@ func bench() int {
 	chosen := map[string]bool{}
 	for _, s := range strings.Split(*scenarios, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "api", "send", "kinds", "forward", "deliver", "drain", "webhooks", "idle", "inbound", "purge", "export":
+		case "api", "send", "kinds", "forward", "deliver", "drain", "webhooks", "idle", "inbound", "groups", "purge", "export":
 			chosen[s] = true
 		default:
-			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, forward, deliver, drain, webhooks, idle, inbound, purge or export)\n", s)
+			fmt.Fprintf(os.Stderr, "bench: unknown scenario %q (want api, send, kinds, forward, deliver, drain, webhooks, idle, inbound, groups, purge or export)\n", s)
 			return 2
 		}
 	}
@@ -117,6 +123,12 @@ func bench() int {
 	if chosen["export"] {
 		if err := measureExport(*sqlite, *pg, *exportMessages); err != nil {
 			fmt.Fprintln(os.Stderr, "bench: export:", err)
+			return 1
+		}
+	}
+	if chosen["groups"] {
+		if err := measureGroups(gc); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: groups:", err)
 			return 1
 		}
 	}

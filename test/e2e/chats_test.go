@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"context"
 	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wagate/wagate/adapters/wasim"
 )
@@ -45,6 +43,8 @@ func TestChatsAndContacts(t *testing.T) {
 			t.Run("Blocking", x.blocking)
 			t.Run("Profile", x.profile)
 			t.Run("Behaviour", x.behaviour)
+			t.Run("Ignore", x.ignore)
+			t.Run("AlwaysOnline", x.alwaysOnline)
 		})
 	}
 }
@@ -248,97 +248,4 @@ func (x *chatsEnv) profile(t *testing.T) {
 	wantFieldError(t, x.s.do(t, "PATCH", "/api/v1/instance/profile", x.key, map[string]any{"pushName": ""}), "pushName")
 	wantProblem(t, x.s.do(t, "PATCH", "/api/v1/instance/profile", x.key, map[string]any{"bio": "x"}), http.StatusUnprocessableEntity, "validation_failed")
 	wantProblem(t, x.s.do(t, "PATCH", "/api/v1/instances/"+x.inst+"/profile", x.other.Access, map[string]any{"about": "x"}), http.StatusNotFound, "not_found")
-}
-
-// behaviour: settings default off, are validated, stored and shown; every
-// call is a call.received event; with rejectCalls the caller's phone sees
-// the reject and gets the message; autoRead marks what arrives read.
-func (x *chatsEnv) behaviour(t *testing.T) {
-	path := "/api/v1/instances/" + x.inst
-	r := x.s.do(t, "GET", path, x.a.Access, nil)
-	wantStatus(t, r, http.StatusOK)
-	set := obj(t, r.JSON, "settings")
-	wantKeys(t, "settings", set, "rejectCalls", "rejectCallMessage", "autoRead", "alwaysOnline", "ignoreGroups", "ignoreStatusBroadcasts")
-	for k, v := range set {
-		if v != false && v != "" {
-			t.Errorf("default setting %s: got %v, want off", k, v)
-		}
-	}
-	own := str(r.JSON, "phoneNumber")
-
-	// A call with the defaults: an event, not rejected.
-	caller := randomPhone()
-	wantStatus(t, x.s.do(t, "POST", "/api/v1/sandbox/instances/"+x.inst+"/call", x.a.Access, map[string]any{"from": caller}), http.StatusAccepted)
-	ev := x.st.waitFor(t, 0, "call.received", func(e event) bool {
-		return e.is(x.inst, "call.received") && str(e.Data, "from") == digits(caller)+"@s.whatsapp.net"
-	})
-	if ev.Data["rejected"] != false || ev.Data["isVideo"] != false || ev.Data["isGroup"] != false {
-		t.Errorf("call.received without rejectCalls: got %v, want a voice call not rejected", ev.Data)
-	}
-
-	// Bad settings are refused, other tenants do not see the instance.
-	wantFieldError(t, x.s.do(t, "PATCH", path, x.a.Access, map[string]any{"settings": map[string]any{"rejectCallMessage": strings.Repeat("a", 1025)}}), "settings.rejectCallMessage")
-	wantProblem(t, x.s.do(t, "PATCH", path, x.a.Access, map[string]any{"settings": map[string]any{"rejectAll": true}}), http.StatusUnprocessableEntity, "validation_failed")
-	wantProblem(t, x.s.do(t, "PATCH", path, x.a.Access, map[string]any{"settings": map[string]any{"autoRead": "yes"}}), http.StatusUnprocessableEntity, "validation_failed")
-	wantProblem(t, x.s.do(t, "PATCH", path, x.other.Access, map[string]any{"settings": map[string]any{"rejectCalls": true}}), http.StatusNotFound, "not_found")
-
-	msg := "Sorry, no calls here. Please write."
-	r = x.s.do(t, "PATCH", path, x.a.Access, map[string]any{"settings": map[string]any{"rejectCalls": true, "rejectCallMessage": msg, "autoRead": true}})
-	wantStatus(t, r, http.StatusOK)
-	set = obj(t, r.JSON, "settings")
-	if set["rejectCalls"] != true || str(set, "rejectCallMessage") != msg || set["autoRead"] != true || set["alwaysOnline"] != false {
-		t.Errorf("settings after PATCH: got %v, want rejectCalls, the message and autoRead", set)
-	}
-	if got := obj(t, x.s.do(t, "GET", "/api/v1/instance", x.key, nil).JSON, "settings"); got["rejectCalls"] != true {
-		t.Errorf("settings through the API key: got %v, want them stored", got)
-	}
-
-	// A video call now: rejected, the caller's phone sees the reject and
-	// receives the message.
-	video := randomPhone()
-	phone := x.sim.Contact(video)
-	callID, err := phone.Call(t.Context(), own, true)
-	if err != nil {
-		t.Fatalf("call the instance: %v", err)
-	}
-	ev = x.st.waitFor(t, 0, "call.received rejected", func(e event) bool {
-		return e.is(x.inst, "call.received") && str(e.Data, "from") == digits(video)+"@s.whatsapp.net"
-	})
-	if ev.Data["rejected"] != true || ev.Data["isVideo"] != true {
-		t.Errorf("call.received with rejectCalls: got %v, want a rejected video call", ev.Data)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), flowWait)
-	defer cancel()
-	rec, err := x.sim.WaitCallRejected(ctx, callID)
-	if err != nil || rec.From != digits(video) || !rec.IsVideo {
-		t.Errorf("the caller's phone: got %+v, %v, want its video call rejected", rec, err)
-	}
-	select {
-	case got := <-phone.Messages():
-		if got.Text != msg {
-			t.Errorf("the rejected caller received %q, want %q", got.Text, msg)
-		}
-	case <-time.After(flowWait):
-		t.Errorf("the rejected caller %s received no message", video)
-	}
-
-	// autoRead: a message that arrives is read at once.
-	reader := randomPhone()
-	in := x.inbound(t, reader, "read me")
-	deadline := time.Now().Add(flowWait)
-	for {
-		m := x.s.do(t, "GET", "/api/v1/messages/"+str(in, "id"), x.key, nil)
-		if str(m.JSON, "readAt") != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("with autoRead, message %s: got no readAt, want it marked read", str(in, "id"))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if got := x.unread(t, digits(reader)+"@s.whatsapp.net"); got != 0 {
-		t.Errorf("with autoRead, unread of %s: got %v, want 0", reader, got)
-	}
-	wantFieldError(t, x.s.do(t, "POST", "/api/v1/sandbox/instances/"+x.inst+"/call", x.a.Access, map[string]any{"from": "12ab"}), "from")
-	wantProblem(t, x.s.do(t, "POST", "/api/v1/sandbox/instances/"+x.inst+"/call", x.other.Access, map[string]any{"from": caller}), http.StatusNotFound, "not_found")
 }
