@@ -1,6 +1,7 @@
 package wasim
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -110,7 +111,9 @@ func (s *Server) openMedia(m mediaRef, kind whatsmeow.MediaType) []byte {
 		s.log.Warn("wasim: media mac mismatch", "path", path)
 		return nil
 	}
-	data, err := cbcutil.Decrypt(cipherKey, iv, body)
+	// cbcutil.Decrypt works in place: on a copy, or the stored file would
+	// be garbage for the next phone that downloads it (a group's members).
+	data, err := cbcutil.Decrypt(cipherKey, iv, bytes.Clone(body))
 	if err != nil {
 		s.log.Warn("wasim: media decrypt", "err", err)
 		return nil
