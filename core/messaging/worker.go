@@ -83,70 +83,6 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	return s.drain(ctx, m)
 }
 
-// drainFor bounds how long one run drains an instance's queue: a backlog
-// paced at seconds a message would otherwise hold a worker that other
-// instances' messages need. The run then defers its job, which comes back
-// to go on.
-const drainFor = 10 * time.Second
-
-// drain sends the messages of m's instance, oldest first, while holding
-// the instance's turn, until none is left. It returns nil once none is
-// left, or when another run drains the instance (it was told to look
-// again); an error when it stops with messages left, which keeps its job
-// in the queue to go on later: the other jobs of the instance that ended
-// while it held the turn count on it.
-func (s *Service) drain(ctx context.Context, m ports.Message) error {
-	if err := s.checkOwner(ctx, m); err != nil {
-		return err
-	}
-	slot, err := s.pace.join(m.InstanceID)
-	if err != nil || slot == nil {
-		return err
-	}
-	defer slot.release()
-	stop := time.Now().Add(drainFor)
-	var last ports.MessageID
-	for {
-		next, err := s.d.Stores.Messages.NextToSend(ctx, m.SubscriptionID, m.InstanceID)
-		if ports.IsCode(err, ports.ENotFound) {
-			if slot.done() {
-				return nil
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("next message of %s: %w", m.InstanceID, err)
-		}
-		now := s.d.Clock.Now()
-		if next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(now)) {
-			// Claimed by a worker that may still be sending it (another node,
-			// or one that died a moment ago): the later messages wait until
-			// it is sent or its claim goes stale.
-			wait := max(next.UpdatedAt.Sub(s.staleBefore(now)), 0) + time.Second
-			return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message is being sent", RetryAfter: wait}
-		}
-		if next.ID == last {
-			// The send left it to send: should that ever happen without an
-			// error, the job comes back rather than spin.
-			return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message did not move", RetryAfter: time.Second}
-		}
-		if last != "" && time.Now().After(stop) {
-			return &ports.Error{Code: ports.ERateLimited, Message: "drained the instance long enough; the rest goes on later",
-				RetryAfter: max(time.Until(slot.until), 0)}
-		}
-		if err := slot.wait(ctx); err != nil {
-			return ports.Errorf(ports.EUnavailable, "send %s: %v", next.ID, err)
-		}
-		if err := ctx.Err(); err != nil {
-			return ports.Errorf(ports.EUnavailable, "send %s: %v", next.ID, err)
-		}
-		if err := s.send(ctx, next, slot); err != nil {
-			return err
-		}
-		last = next.ID
-	}
-}
-
 // staleBefore is the time before which a claim is stale: its worker had
 // SendTimeout to send and ClaimStaleAfter has passed.
 func (s *Service) staleBefore(now time.Time) time.Time {
@@ -206,57 +142,107 @@ func (s *Service) heldElsewhere(ctx context.Context, sub ports.SubscriptionID, i
 // EUnavailable when the instance is only disconnected or WhatsApp did not
 // answer (m is queued again, with its id, for a later try).
 func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
+	p, err := s.prepare(ctx, m)
+	if err != nil || p == nil {
+		return err
+	}
+	defer p.cancel()
+	slot.sending()
+	sent, err := s.d.WhatsApp.Send(p.ctx, p.claimed.InstanceID, p.out)
+	record, retry := s.outcome(ctx, p, sent, err)
+	if err := record(); err != nil {
+		return err
+	}
+	return retry
+}
+
+// prepared is a message claimed for its send, with what goes out.
+type prepared struct {
+	claimed ports.Message
+	out     ports.WAOutbound
+	// ctx bounds the send: SendTimeout from before the claim, so that the
+	// claim is stale only once this send has certainly given up.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timeout time.Duration
+}
+
+// fresh reports whether p has at least half of SendTimeout left to send:
+// a message claimed ahead waited for the send before it.
+func (p *prepared) fresh() bool {
+	d, ok := p.ctx.Deadline()
+	return !ok || time.Until(d) >= p.timeout/2
+}
+
+// prepare readies m's send and claims it. It returns nil, nil when m is
+// not to be sent by this run: another run has it, it is past sending, or
+// it could not go out at all (its instance unlinked, its file gone: then
+// it is failed here).
+func (s *Service) prepare(ctx context.Context, m ports.Message) (*prepared, error) {
 	inst, err := s.d.Stores.Instances.GetInstance(ctx, m.SubscriptionID, m.InstanceID)
 	if err != nil && !ports.IsCode(err, ports.ENotFound) {
-		return fmt.Errorf("get instance: %w", err)
+		return nil, fmt.Errorf("get instance: %w", err)
 	}
 	if err != nil || inst.Status.Unlinked() {
 		// Unlinked since it was accepted: it will not come back by itself.
-		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, ports.ErrNotConnected()) }))
+		return nil, s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, ports.ErrNotConnected()) }))
 	}
 	md, err := s.loadMedia(ctx, m)
 	if ports.IsCode(err, ports.ENotFound) {
-		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) {
+		return nil, s.finish(ctx, m, s.unclaimed(func(m *ports.Message) {
 			s.failed(m, ports.ReasonError(ports.EInternal, "media_missing", "the file of the message is gone"))
 		}))
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	extras := s.extras(ctx, m)
-	// The deadline starts before the claim, so that the claim is stale
-	// only once this send has certainly given up.
 	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
-	defer cancel()
-	now := s.d.Clock.Now()
-	claimed, err := s.claim(sendCtx, m, now)
-	if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
-		return nil // another run has it, or it is past sending
-	}
+	claimed, err := s.claim(sendCtx, m, s.d.Clock.Now())
 	if err != nil {
-		return fmt.Errorf("claim %s: %w", m.ID, err)
+		cancel()
+		if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
+			return nil, nil // another run has it, or it is past sending
+		}
+		return nil, fmt.Errorf("claim %s: %w", m.ID, err)
 	}
-	slot.sending()
 	out := outbound(claimed, md)
 	out.ID = claimed.WAMessageID
 	extras.apply(claimed, &out)
-	sent, err := s.d.WhatsApp.Send(sendCtx, claimed.InstanceID, out)
+	return &prepared{claimed: claimed, out: out, ctx: sendCtx, cancel: cancel, timeout: s.cfg.SendTimeout}, nil
+}
+
+// outcome is what p's send came to: record stores it (sent, failed, or
+// queued again), and retry is EUnavailable when the send may pass later
+// (the instance only disconnected, or WhatsApp did not answer, within
+// MaxAge), to retry the job with backoff; nil otherwise.
+func (s *Service) outcome(ctx context.Context, p *prepared, sent ports.WASent, err error) (record func() error, retry error) {
+	claimed := p.claimed
+	var move func(*ports.Message) bool
 	switch {
 	case err == nil:
-		return s.finish(ctx, claimed, func(m *ports.Message) bool { return s.sent(m, claimed, sent) })
-	case !retryable(err):
-		return s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) }))
-	case s.d.Clock.Now().Sub(claimed.CreatedAt) >= s.cfg.MaxAge:
-		return s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) }))
+		move = func(m *ports.Message) bool { return s.sent(m, claimed, sent) }
+	case !retryable(err), s.d.Clock.Now().Sub(claimed.CreatedAt) >= s.cfg.MaxAge:
+		move = s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) })
+	default:
+		// Back to queued with its id: should this send have gone out after
+		// all, the next one carries the same id and the recipient drops it.
+		move = s.stillClaimed(claimed, requeue(err))
+		// The queue retries with backoff; instance_not_connected is a
+		// conflict for a caller, but for the job it is a wait.
+		retry = ports.Errorf(ports.EUnavailable, "send %s: %v", claimed.ID, err)
 	}
-	// Back to queued with its id: should this send have gone out after
-	// all, the next one carries the same id and the recipient drops it.
-	if ferr := s.finish(ctx, claimed, s.stillClaimed(claimed, requeue(err))); ferr != nil {
-		return ferr
-	}
-	// The queue retries with backoff; instance_not_connected is a
-	// conflict for a caller, but for the job it is a wait.
-	return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
+	return func() error { return s.finish(ctx, claimed, move) }, retry
+}
+
+// unclaim gives back the claim of p, which was never sent: the message is
+// queued again with its id, and the attempt is not counted.
+func (s *Service) unclaim(ctx context.Context, p *prepared) error {
+	p.cancel()
+	return s.finish(ctx, p.claimed, s.stillClaimed(p.claimed, func(m *ports.Message) {
+		m.Status = ports.MsgQueued
+		m.Attempts--
+	}))
 }
 
 // requeue puts a message whose send did not pass back to queued. When
