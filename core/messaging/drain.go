@@ -43,13 +43,13 @@ func (s *Service) drain(ctx context.Context, m ports.Message) error {
 	stop := time.Now().Add(drainFor)
 	var (
 		last ports.MessageID
-		cur  *prepared    // claimed, to send next
-		rec  func() error // records the outcome of the last send, when still to do
+		cur  *prepared // claimed, to send next
+		rec  *pending  // the outcome of the last send, when still to record
 	)
 	for {
 		if cur == nil {
 			if rec != nil {
-				if err := rec(); err != nil {
+				if err := s.record(ctx, rec); err != nil {
 					return err
 				}
 				rec = nil
@@ -59,8 +59,15 @@ func (s *Service) drain(ctx context.Context, m ports.Message) error {
 				return err
 			}
 			last = next.ID
-			if cur, err = s.prepare(ctx, *next); err != nil {
+			r, err := s.ready(ctx, *next)
+			if err != nil {
 				return err
+			}
+			if r != nil {
+				cur, err = s.claimReady(ctx, r, nil)
+				if err != nil {
+					return err
+				}
 			}
 			if cur == nil {
 				continue // not to be sent by this run: look again
@@ -68,11 +75,11 @@ func (s *Service) drain(ctx context.Context, m ports.Message) error {
 		}
 		slot.sending()
 		ahead := make(chan lookahead, 1)
-		go func(cur *prepared, rec func() error) { ahead <- s.ahead(ctx, cur, rec, slot, stop) }(cur, rec)
+		go func(cur *prepared, rec *pending) { ahead <- s.ahead(ctx, cur, rec, slot, stop) }(cur, rec)
 		sent, err := s.d.WhatsApp.Send(cur.ctx, cur.claimed.InstanceID, cur.out)
 		cur.cancel()
 		next := <-ahead
-		record, retry := s.outcome(ctx, cur, sent, err)
+		done, retry := s.outcome(cur, sent, err)
 		if retry != nil || next.err != nil {
 			// The run stops here: the message readied behind this one is
 			// given back, this one's outcome recorded.
@@ -81,7 +88,7 @@ func (s *Service) drain(ctx context.Context, m ports.Message) error {
 					return err
 				}
 			}
-			if err := record(); err != nil {
+			if err := s.record(ctx, done); err != nil {
 				return err
 			}
 			if retry != nil {
@@ -97,7 +104,7 @@ func (s *Service) drain(ctx context.Context, m ports.Message) error {
 			}
 			next.p = nil
 		}
-		cur, rec = next.p, record
+		cur, rec = next.p, done
 		if cur != nil {
 			last = cur.claimed.ID
 		}
@@ -112,29 +119,41 @@ type lookahead struct {
 	err error
 }
 
-// ahead runs while cur is on the wire: it records the outcome of the send
-// before cur (rec, nil when there is none to record) and then claims and
-// readies the message after cur, once the pause allows.
-func (s *Service) ahead(ctx context.Context, cur *prepared, rec func() error, slot *slot, stop time.Time) lookahead {
-	if rec != nil {
-		if err := rec(); err != nil {
-			return lookahead{err: err}
-		}
+// ahead runs while cur is on the wire: it readies the message after cur
+// and, once the pause allows, claims it in the transaction that records
+// the outcome of the send before cur (rec, nil when there is none); with
+// no message to claim, it records rec on its own.
+func (s *Service) ahead(ctx context.Context, cur *prepared, rec *pending, slot *slot, stop time.Time) lookahead {
+	var r *readied
+	var err error
+	if next, ok := s.following(ctx, cur, stop); ok {
+		r, err = s.ready(ctx, next)
 	}
+	if r == nil || err != nil || slot.wait(ctx) != nil {
+		if rec != nil {
+			if rerr := s.record(ctx, rec); rerr != nil {
+				return lookahead{err: rerr}
+			}
+		}
+		return lookahead{err: err}
+	}
+	p, err := s.claimReady(ctx, r, rec)
+	return lookahead{p: p, err: err}
+}
+
+// following returns the message after cur when it can be claimed ahead:
+// false when there is none, when it is another worker's fresh claim, on
+// an error (the run looks again, as on its first message, once cur is
+// done), or when the run has drained long enough.
+func (s *Service) following(ctx context.Context, cur *prepared, stop time.Time) (ports.Message, bool) {
 	if time.Now().After(stop) {
-		return lookahead{}
+		return ports.Message{}, false
 	}
 	next, err := s.d.Stores.Messages.NextToSend(ctx, cur.claimed.SubscriptionID, cur.claimed.InstanceID, cur.claimed.ID)
 	if err != nil || (next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(s.d.Clock.Now()))) {
-		// None, a fresh claim of another worker, or an error: the run
-		// looks again, as on its first message, once cur is done.
-		return lookahead{}
+		return ports.Message{}, false
 	}
-	if err := slot.wait(ctx); err != nil {
-		return lookahead{}
-	}
-	p, err := s.prepare(ctx, next)
-	return lookahead{p: p, err: err}
+	return next, true
 }
 
 // nextToSend returns the instance's oldest message to send, once the

@@ -3,7 +3,7 @@ package messaging
 import (
 	"context"
 	"encoding/json"
-	"errors"
+
 	"fmt"
 	"time"
 
@@ -142,107 +142,22 @@ func (s *Service) heldElsewhere(ctx context.Context, sub ports.SubscriptionID, i
 // EUnavailable when the instance is only disconnected or WhatsApp did not
 // answer (m is queued again, with its id, for a later try).
 func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
-	p, err := s.prepare(ctx, m)
+	r, err := s.ready(ctx, m)
+	if err != nil || r == nil {
+		return err
+	}
+	p, err := s.claimReady(ctx, r, nil)
 	if err != nil || p == nil {
 		return err
 	}
 	defer p.cancel()
 	slot.sending()
 	sent, err := s.d.WhatsApp.Send(p.ctx, p.claimed.InstanceID, p.out)
-	record, retry := s.outcome(ctx, p, sent, err)
-	if err := record(); err != nil {
+	rec, retry := s.outcome(p, sent, err)
+	if err := s.record(ctx, rec); err != nil {
 		return err
 	}
 	return retry
-}
-
-// prepared is a message claimed for its send, with what goes out.
-type prepared struct {
-	claimed ports.Message
-	out     ports.WAOutbound
-	// ctx bounds the send: SendTimeout from before the claim, so that the
-	// claim is stale only once this send has certainly given up.
-	ctx     context.Context
-	cancel  context.CancelFunc
-	timeout time.Duration
-}
-
-// fresh reports whether p has at least half of SendTimeout left to send:
-// a message claimed ahead waited for the send before it.
-func (p *prepared) fresh() bool {
-	d, ok := p.ctx.Deadline()
-	return !ok || time.Until(d) >= p.timeout/2
-}
-
-// prepare readies m's send and claims it. It returns nil, nil when m is
-// not to be sent by this run: another run has it, it is past sending, or
-// it could not go out at all (its instance unlinked, its file gone: then
-// it is failed here).
-func (s *Service) prepare(ctx context.Context, m ports.Message) (*prepared, error) {
-	inst, err := s.d.Stores.Instances.GetInstance(ctx, m.SubscriptionID, m.InstanceID)
-	if err != nil && !ports.IsCode(err, ports.ENotFound) {
-		return nil, fmt.Errorf("get instance: %w", err)
-	}
-	if err != nil || inst.Status.Unlinked() {
-		// Unlinked since it was accepted: it will not come back by itself.
-		return nil, s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, ports.ErrNotConnected()) }))
-	}
-	md, err := s.loadMedia(ctx, m)
-	if ports.IsCode(err, ports.ENotFound) {
-		return nil, s.finish(ctx, m, s.unclaimed(func(m *ports.Message) {
-			s.failed(m, ports.ReasonError(ports.EInternal, "media_missing", "the file of the message is gone"))
-		}))
-	}
-	if err != nil {
-		return nil, err
-	}
-	extras := s.extras(ctx, m)
-	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
-	claimed, err := s.claim(sendCtx, m, s.d.Clock.Now())
-	if err != nil {
-		cancel()
-		if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
-			return nil, nil // another run has it, or it is past sending
-		}
-		return nil, fmt.Errorf("claim %s: %w", m.ID, err)
-	}
-	out := outbound(claimed, md)
-	out.ID = claimed.WAMessageID
-	extras.apply(claimed, &out)
-	return &prepared{claimed: claimed, out: out, ctx: sendCtx, cancel: cancel, timeout: s.cfg.SendTimeout}, nil
-}
-
-// outcome is what p's send came to: record stores it (sent, failed, or
-// queued again), and retry is EUnavailable when the send may pass later
-// (the instance only disconnected, or WhatsApp did not answer, within
-// MaxAge), to retry the job with backoff; nil otherwise.
-func (s *Service) outcome(ctx context.Context, p *prepared, sent ports.WASent, err error) (record func() error, retry error) {
-	claimed := p.claimed
-	var move func(*ports.Message) bool
-	switch {
-	case err == nil:
-		move = func(m *ports.Message) bool { return s.sent(m, claimed, sent) }
-	case !retryable(err), s.d.Clock.Now().Sub(claimed.CreatedAt) >= s.cfg.MaxAge:
-		move = s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) })
-	default:
-		// Back to queued with its id: should this send have gone out after
-		// all, the next one carries the same id and the recipient drops it.
-		move = s.stillClaimed(claimed, requeue(err))
-		// The queue retries with backoff; instance_not_connected is a
-		// conflict for a caller, but for the job it is a wait.
-		retry = ports.Errorf(ports.EUnavailable, "send %s: %v", claimed.ID, err)
-	}
-	return func() error { return s.finish(ctx, claimed, move) }, retry
-}
-
-// unclaim gives back the claim of p, which was never sent: the message is
-// queued again with its id, and the attempt is not counted.
-func (s *Service) unclaim(ctx context.Context, p *prepared) error {
-	p.cancel()
-	return s.finish(ctx, p.claimed, s.stillClaimed(p.claimed, func(m *ports.Message) {
-		m.Status = ports.MsgQueued
-		m.Attempts--
-	}))
 }
 
 // requeue puts a message whose send did not pass back to queued. When
@@ -336,49 +251,4 @@ func (s *Service) failed(m *ports.Message, err error) {
 	if len(m.ErrorMessage) > 1000 {
 		m.ErrorMessage = m.ErrorMessage[:1000]
 	}
-}
-
-// finish applies a status move to m, stores it and announces it. move
-// reports whether it changed anything; when it did not, nothing is
-// written or announced.
-func (s *Service) finish(ctx context.Context, m ports.Message, move func(*ports.Message) bool) error {
-	// The outcome must be recorded even if the run was just abandoned.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_, err := s.updateCounted(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
-		if !move(m) {
-			return errUnchanged
-		}
-		m.UpdatedAt = s.d.Clock.Now()
-		return nil
-	})
-	if errors.Is(err, errUnchanged) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("record %s: %w", m.ID, err)
-	}
-	return nil
-}
-
-// errUnchanged aborts an update that has nothing to write.
-var errUnchanged = errors.New("unchanged")
-
-// claim moves m to sending under its WhatsApp id, with the sending
-// event in the same transaction; a reclaim (m was sending already) is no
-// news and appends none.
-func (s *Service) claim(ctx context.Context, m ports.Message, now time.Time) (ports.Message, error) {
-	var claimed ports.Message
-	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
-		var err error
-		claimed, err = st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
-		if err != nil || m.Status == ports.MsgSending {
-			return err
-		}
-		return s.appendStatus(ctx, st, claimed)
-	})
-	if err == nil && m.Status != ports.MsgSending {
-		s.d.Events.Wake(ctx, m.SubscriptionID)
-	}
-	return claimed, err
 }
