@@ -78,16 +78,11 @@ func (s *Service) claimReady(ctx context.Context, r *readied, prev *pending) (*p
 	var claimErr error
 	var news bool
 	err := s.inRecordTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		// The claim first, then the record: rows are locked in the order a
+		// receipt's transaction takes them (the message, the day's
+		// counters, the event cursor), so the two never wait on each
+		// other in a circle. Both commit together.
 		var events []ports.Message
-		if prev != nil {
-			out, moved, err := s.apply(ctx, st, prev.claimed, prev.move)
-			if err != nil {
-				return fmt.Errorf("record %s: %w", prev.claimed.ID, err)
-			}
-			if moved {
-				events = append(events, out)
-			}
-		}
 		claimed, claimErr = st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
 		switch {
 		case claimErr == nil && m.Status != ports.MsgSending:
@@ -95,6 +90,15 @@ func (s *Service) claimReady(ctx context.Context, r *readied, prev *pending) (*p
 			events = append(events, claimed)
 		case claimErr != nil && !ports.IsCode(claimErr, ports.EConflict) && !ports.IsCode(claimErr, ports.ENotFound):
 			return fmt.Errorf("claim %s: %w", m.ID, claimErr)
+		}
+		if prev != nil {
+			out, moved, err := s.apply(ctx, st, prev.claimed, prev.move)
+			if err != nil {
+				return fmt.Errorf("record %s: %w", prev.claimed.ID, err)
+			}
+			if moved {
+				events = append([]ports.Message{out}, events...)
+			}
 		}
 		// The events last: appending locks the subscription's event
 		// cursor until the commit.
