@@ -131,10 +131,11 @@ type MessageStore interface {
 	// is empty.
 	ClaimForSend(ctx context.Context, sub SubscriptionID, id MessageID, at, staleBefore time.Time, waID string) (Message, error)
 	// NextToSend returns the instance's oldest (by id) outbound message
-	// that is queued or sending and not part of a bulk: the message its
-	// send jobs must send next, or wait for when its claim is fresh.
-	// ENotFound if there is none.
-	NextToSend(ctx context.Context, sub SubscriptionID, inst InstanceID) (Message, error)
+	// that is queued or sending and not part of a bulk, with an id after
+	// after ("" for any): the message its send jobs must send next, or
+	// wait for when its claim is fresh; with after, the one that follows
+	// the message in flight. ENotFound if there is none.
+	NextToSend(ctx context.Context, sub SubscriptionID, inst InstanceID, after MessageID) (Message, error)
 }
 
 // MessageOutbox is the system-level view of the send backlog, across every

@@ -216,15 +216,19 @@ func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.Subscription
 }
 
 // NextToSend walks the (instance_id, status, id) index.
-func (st *messageStore) NextToSend(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID) (ports.Message, error) {
+func (st *messageStore) NextToSend(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID, after ports.MessageID) (ports.Message, error) {
+	where := []predicate.Message{
+		message.InstanceID(string(inst)),
+		message.StatusIn(string(ports.MsgQueued), string(ports.MsgSending)),
+		message.SubscriptionID(string(sub)),
+		message.Direction(string(ports.DirectionOutbound)),
+		message.BulkIDIsNil(),
+	}
+	if after != "" {
+		where = append(where, message.IDGT(string(after)))
+	}
 	e, err := st.s.client.Message.Query().
-		Where(
-			message.InstanceID(string(inst)),
-			message.StatusIn(string(ports.MsgQueued), string(ports.MsgSending)),
-			message.SubscriptionID(string(sub)),
-			message.Direction(string(ports.DirectionOutbound)),
-			message.BulkIDIsNil(),
-		).
+		Where(where...).
 		Order(ent.Asc(message.FieldID)).First(ctx)
 	if err != nil {
 		return ports.Message{}, dbError("next message to send", "message", err)

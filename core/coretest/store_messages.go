@@ -178,8 +178,8 @@ func (v view) ClaimForSend(_ context.Context, sub ports.SubscriptionID, id ports
 }
 
 // NextToSend returns the instance's oldest outbound message, not of a
-// bulk, that is queued or sending.
-func (v view) NextToSend(_ context.Context, sub ports.SubscriptionID, inst ports.InstanceID) (ports.Message, error) {
+// bulk, that is queued or sending, with an id after after ("" for any).
+func (v view) NextToSend(_ context.Context, sub ports.SubscriptionID, inst ports.InstanceID, after ports.MessageID) (ports.Message, error) {
 	d, done, err := v.enter("NextToSend")
 	if err != nil {
 		return ports.Message{}, err
@@ -187,7 +187,7 @@ func (v view) NextToSend(_ context.Context, sub ports.SubscriptionID, inst ports
 	defer done()
 	var found *ports.Message
 	for _, m := range d.messages {
-		if m.SubscriptionID == sub && m.InstanceID == inst && pending(m) && (found == nil || m.ID < found.ID) {
+		if m.SubscriptionID == sub && m.InstanceID == inst && pending(m) && m.ID > after && (found == nil || m.ID < found.ID) {
 			found = &m
 		}
 	}

@@ -3,7 +3,7 @@ package messaging
 import (
 	"context"
 	"encoding/json"
-	"errors"
+
 	"fmt"
 	"time"
 
@@ -83,70 +83,6 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	return s.drain(ctx, m)
 }
 
-// drainFor bounds how long one run drains an instance's queue: a backlog
-// paced at seconds a message would otherwise hold a worker that other
-// instances' messages need. The run then defers its job, which comes back
-// to go on.
-const drainFor = 10 * time.Second
-
-// drain sends the messages of m's instance, oldest first, while holding
-// the instance's turn, until none is left. It returns nil once none is
-// left, or when another run drains the instance (it was told to look
-// again); an error when it stops with messages left, which keeps its job
-// in the queue to go on later: the other jobs of the instance that ended
-// while it held the turn count on it.
-func (s *Service) drain(ctx context.Context, m ports.Message) error {
-	if err := s.checkOwner(ctx, m); err != nil {
-		return err
-	}
-	slot, err := s.pace.join(m.InstanceID)
-	if err != nil || slot == nil {
-		return err
-	}
-	defer slot.release()
-	stop := time.Now().Add(drainFor)
-	var last ports.MessageID
-	for {
-		next, err := s.d.Stores.Messages.NextToSend(ctx, m.SubscriptionID, m.InstanceID)
-		if ports.IsCode(err, ports.ENotFound) {
-			if slot.done() {
-				return nil
-			}
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("next message of %s: %w", m.InstanceID, err)
-		}
-		now := s.d.Clock.Now()
-		if next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(now)) {
-			// Claimed by a worker that may still be sending it (another node,
-			// or one that died a moment ago): the later messages wait until
-			// it is sent or its claim goes stale.
-			wait := max(next.UpdatedAt.Sub(s.staleBefore(now)), 0) + time.Second
-			return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message is being sent", RetryAfter: wait}
-		}
-		if next.ID == last {
-			// The send left it to send: should that ever happen without an
-			// error, the job comes back rather than spin.
-			return &ports.Error{Code: ports.ERateLimited, Message: "the instance's oldest message did not move", RetryAfter: time.Second}
-		}
-		if last != "" && time.Now().After(stop) {
-			return &ports.Error{Code: ports.ERateLimited, Message: "drained the instance long enough; the rest goes on later",
-				RetryAfter: max(time.Until(slot.until), 0)}
-		}
-		if err := slot.wait(ctx); err != nil {
-			return ports.Errorf(ports.EUnavailable, "send %s: %v", next.ID, err)
-		}
-		if err := ctx.Err(); err != nil {
-			return ports.Errorf(ports.EUnavailable, "send %s: %v", next.ID, err)
-		}
-		if err := s.send(ctx, next, slot); err != nil {
-			return err
-		}
-		last = next.ID
-	}
-}
-
 // staleBefore is the time before which a claim is stale: its worker had
 // SendTimeout to send and ClaimStaleAfter has passed.
 func (s *Service) staleBefore(now time.Time) time.Time {
@@ -206,57 +142,22 @@ func (s *Service) heldElsewhere(ctx context.Context, sub ports.SubscriptionID, i
 // EUnavailable when the instance is only disconnected or WhatsApp did not
 // answer (m is queued again, with its id, for a later try).
 func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
-	inst, err := s.d.Stores.Instances.GetInstance(ctx, m.SubscriptionID, m.InstanceID)
-	if err != nil && !ports.IsCode(err, ports.ENotFound) {
-		return fmt.Errorf("get instance: %w", err)
-	}
-	if err != nil || inst.Status.Unlinked() {
-		// Unlinked since it was accepted: it will not come back by itself.
-		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, ports.ErrNotConnected()) }))
-	}
-	md, err := s.loadMedia(ctx, m)
-	if ports.IsCode(err, ports.ENotFound) {
-		return s.finish(ctx, m, s.unclaimed(func(m *ports.Message) {
-			s.failed(m, ports.ReasonError(ports.EInternal, "media_missing", "the file of the message is gone"))
-		}))
-	}
-	if err != nil {
+	r, err := s.ready(ctx, m)
+	if err != nil || r == nil {
 		return err
 	}
-	extras := s.extras(ctx, m)
-	// The deadline starts before the claim, so that the claim is stale
-	// only once this send has certainly given up.
-	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
-	defer cancel()
-	now := s.d.Clock.Now()
-	claimed, err := s.claim(sendCtx, m, now)
-	if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
-		return nil // another run has it, or it is past sending
+	p, err := s.claimReady(ctx, r, nil)
+	if err != nil || p == nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("claim %s: %w", m.ID, err)
-	}
+	defer p.cancel()
 	slot.sending()
-	out := outbound(claimed, md)
-	out.ID = claimed.WAMessageID
-	extras.apply(claimed, &out)
-	sent, err := s.d.WhatsApp.Send(sendCtx, claimed.InstanceID, out)
-	switch {
-	case err == nil:
-		return s.finish(ctx, claimed, func(m *ports.Message) bool { return s.sent(m, claimed, sent) })
-	case !retryable(err):
-		return s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) }))
-	case s.d.Clock.Now().Sub(claimed.CreatedAt) >= s.cfg.MaxAge:
-		return s.finish(ctx, claimed, s.stillClaimed(claimed, func(m *ports.Message) { s.failed(m, err) }))
+	sent, err := s.d.WhatsApp.Send(p.ctx, p.claimed.InstanceID, p.out)
+	rec, retry := s.outcome(p, sent, err)
+	if err := s.record(ctx, rec); err != nil {
+		return err
 	}
-	// Back to queued with its id: should this send have gone out after
-	// all, the next one carries the same id and the recipient drops it.
-	if ferr := s.finish(ctx, claimed, s.stillClaimed(claimed, requeue(err))); ferr != nil {
-		return ferr
-	}
-	// The queue retries with backoff; instance_not_connected is a
-	// conflict for a caller, but for the job it is a wait.
-	return ports.Errorf(ports.EUnavailable, "send %s: %v", m.ID, err)
+	return retry
 }
 
 // requeue puts a message whose send did not pass back to queued. When
@@ -350,49 +251,4 @@ func (s *Service) failed(m *ports.Message, err error) {
 	if len(m.ErrorMessage) > 1000 {
 		m.ErrorMessage = m.ErrorMessage[:1000]
 	}
-}
-
-// finish applies a status move to m, stores it and announces it. move
-// reports whether it changed anything; when it did not, nothing is
-// written or announced.
-func (s *Service) finish(ctx context.Context, m ports.Message, move func(*ports.Message) bool) error {
-	// The outcome must be recorded even if the run was just abandoned.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	_, err := s.updateCounted(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
-		if !move(m) {
-			return errUnchanged
-		}
-		m.UpdatedAt = s.d.Clock.Now()
-		return nil
-	})
-	if errors.Is(err, errUnchanged) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("record %s: %w", m.ID, err)
-	}
-	return nil
-}
-
-// errUnchanged aborts an update that has nothing to write.
-var errUnchanged = errors.New("unchanged")
-
-// claim moves m to sending under its WhatsApp id, with the sending
-// event in the same transaction; a reclaim (m was sending already) is no
-// news and appends none.
-func (s *Service) claim(ctx context.Context, m ports.Message, now time.Time) (ports.Message, error) {
-	var claimed ports.Message
-	err := s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
-		var err error
-		claimed, err = st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
-		if err != nil || m.Status == ports.MsgSending {
-			return err
-		}
-		return s.appendStatus(ctx, st, claimed)
-	})
-	if err == nil && m.Status != ports.MsgSending {
-		s.d.Events.Wake(ctx, m.SubscriptionID)
-	}
-	return claimed, err
 }

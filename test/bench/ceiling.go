@@ -220,8 +220,9 @@ func drainLine(name string, f drainFigures) string {
 	if c.done > 0 {
 		ratio = g.rate() / c.rate()
 	}
-	line := fmt.Sprintf("drain %s %d×%d: %.0f msgs/s (all sent after %s) vs bare whatsmeow %.0f msgs/s (%s), ratio %.2f",
-		name, g.instances, drainPerInstance, g.rate(), g.done.Round(10*time.Millisecond), c.rate(), c.done.Round(10*time.Millisecond), ratio)
+	line := fmt.Sprintf("drain %s %d×%d: %.0f msgs/s (all accepted after %s, sent after %s) vs bare whatsmeow %.0f msgs/s (%s), ratio %.2f",
+		name, g.instances, drainPerInstance, g.rate(), g.accepted.Round(10*time.Millisecond), g.done.Round(10*time.Millisecond),
+		c.rate(), c.done.Round(10*time.Millisecond), ratio)
 	if g.failed > 0 || g.refused > 0 || g.sent+g.failed < g.messages {
 		line += fmt.Sprintf(" (%d sent, %d failed, %d refused)", g.sent, g.failed, g.refused)
 	}

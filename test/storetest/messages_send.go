@@ -134,7 +134,7 @@ func testMessageNextToSend(t *testing.T, f *fixture, _ ports.MessageOutbox) {
 	inst, inst2 := f.instance(sub.ID, "one"), f.instance(sub.ID, "two")
 	next := func(sub ports.SubscriptionID, inst ports.InstanceID) (ports.Message, error) {
 		t.Helper()
-		return f.s.Messages.NextToSend(f.ctx, sub, inst)
+		return f.s.Messages.NextToSend(f.ctx, sub, inst, "")
 	}
 	_, err := next(sub.ID, inst.ID)
 	wantCode(t, "next of an instance without messages", err, ports.ENotFound)
@@ -161,6 +161,12 @@ func testMessageNextToSend(t *testing.T, f *fixture, _ ports.MessageOutbox) {
 	if got, err := next(sub.ID, inst.ID); err != nil || got.ID != first.ID || got.Status != ports.MsgSending {
 		t.Errorf("next while the oldest is being sent: got %q %s, %v; want it (%q), sending: the later ones wait", got.ID, got.Status, err, first.ID)
 	}
+	// The send of the one in flight looks at what follows it.
+	if got, err := f.s.Messages.NextToSend(f.ctx, sub.ID, inst.ID, first.ID); err != nil || got.ID != second.ID {
+		t.Errorf("next after the one being sent: got %q, %v; want %q", got.ID, err, second.ID)
+	}
+	_, err = f.s.Messages.NextToSend(f.ctx, sub.ID, inst.ID, second.ID)
+	wantCode(t, "next after the newest", err, ports.ENotFound)
 	if _, err := f.s.Messages.UpdateMessage(f.ctx, sub.ID, first.ID, func(m *ports.Message) error {
 		m.Status = ports.MsgSent
 		return nil
