@@ -57,6 +57,8 @@ type controlRequest struct {
 	PollID   string           `json:"pollId,omitempty"`
 	Selected []string         `json:"selected,omitempty"`
 	Video    bool             `json:"video,omitempty"` // a call's kind
+	// ID is the message whose receipt wait-receipt waits for.
+	ID string `json:"id,omitempty"`
 }
 
 // maxControlBody bounds a control request: a media message carries its
@@ -107,6 +109,11 @@ func (s *Server) ControlHandler() http.Handler {
 	})
 	handle("POST /_sim/contacts/{phone}/vote", func(r *http.Request, q controlRequest) error {
 		return s.ContactVote(r.Context(), r.PathValue("phone"), q.To, q.PollID, q.Selected)
+	})
+	handle("POST /_sim/wait-receipt", func(r *http.Request, q controlRequest) error {
+		ctx, cancel := context.WithTimeout(r.Context(), receiptWaitMax)
+		defer cancel()
+		return s.WaitReceipt(ctx, q.ID)
 	})
 	handle("POST /_sim/contacts/{phone}/call", func(r *http.Request, q controlRequest) error {
 		return s.ContactCall(r.Context(), r.PathValue("phone"), q.To, q.Video)
@@ -199,6 +206,17 @@ func (r *Remote) PhoneMessages(ctx context.Context, phone string) ([]ports.Phone
 // maxRecordJSON bounds the answer of the phone record: recordSize
 // messages of at most a few KiB each.
 const maxRecordJSON = 16 << 20
+
+// receiptWaitMax bounds one wait-receipt call.
+const receiptWaitMax = 30 * time.Second
+
+// WaitReceipt waits until a linked device has sent a receipt for the
+// message id, as Server.WaitReceipt: a device acks a message only after
+// its handlers returned, and closing it while the receipt is being written
+// is a data race inside whatsmeow.
+func (r *Remote) WaitReceipt(ctx context.Context, msgID string) error {
+	return r.call(ctx, "/_sim/wait-receipt", controlRequest{ID: msgID})
+}
 
 // DropConnection, StopPings and ReplaceStream mirror the Server's faults.
 func (r *Remote) DropConnection(ctx context.Context, deviceJID string) error {
