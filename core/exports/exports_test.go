@@ -16,7 +16,9 @@ import (
 )
 
 // fakeExports keeps export rows in a map.
-type fakeExports struct{ rows map[ports.ExportID]ports.Export }
+type fakeExports struct {
+	rows map[ports.ExportID]ports.Export
+}
 
 func (f *fakeExports) CreateExport(_ context.Context, e ports.Export) error {
 	for _, r := range f.rows {
