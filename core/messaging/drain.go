@@ -150,7 +150,7 @@ func (s *Service) following(ctx context.Context, cur *prepared, stop time.Time) 
 		return ports.Message{}, false
 	}
 	next, err := s.d.Stores.Messages.NextToSend(ctx, cur.claimed.SubscriptionID, cur.claimed.InstanceID, cur.claimed.ID)
-	if err != nil || (next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(s.d.Clock.Now()))) {
+	if err != nil || s.claimedFresh(next, s.d.Clock.Now()) {
 		return ports.Message{}, false
 	}
 	return next, true
@@ -174,7 +174,7 @@ func (s *Service) nextToSend(ctx context.Context, m ports.Message, slot *slot, l
 			return nil, fmt.Errorf("next message of %s: %w", m.InstanceID, err)
 		}
 		now := s.d.Clock.Now()
-		if next.Status == ports.MsgSending && !next.UpdatedAt.Before(s.staleBefore(now)) {
+		if s.claimedFresh(next, now) {
 			// Claimed by a worker that may still be sending it (another node,
 			// or one that died a moment ago): the later messages wait until
 			// it is sent or its claim goes stale.

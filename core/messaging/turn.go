@@ -41,9 +41,9 @@ func (s *Service) TakeTurn(ctx context.Context, sub ports.SubscriptionID, inst p
 // another worker's claim of m is fresh (it may still be sending it: an
 // old run on this node or a dead one).
 func (t *Turn) Send(ctx context.Context, m ports.Message) error {
-	stale := t.s.staleBefore(t.s.d.Clock.Now())
-	if m.Status == ports.MsgSending && !m.UpdatedAt.Before(stale) {
-		wait := max(m.UpdatedAt.Sub(stale), time.Second)
+	now := t.s.d.Clock.Now()
+	if t.s.claimedFresh(m, now) {
+		wait := max(m.UpdatedAt.Sub(t.s.staleBefore(now)), time.Second)
 		return &ports.Error{Code: ports.ERateLimited, Message: "the message is being sent", RetryAfter: wait}
 	}
 	return t.s.send(ctx, m, t.slot)

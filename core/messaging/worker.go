@@ -89,6 +89,12 @@ func (s *Service) staleBefore(now time.Time) time.Time {
 	return now.Add(-s.cfg.ClaimStaleAfter)
 }
 
+// claimedFresh reports whether m is claimed by a worker that may still be
+// sending it: sending, with a claim that is not stale at now.
+func (s *Service) claimedFresh(m ports.Message, now time.Time) bool {
+	return m.Status == ports.MsgSending && !m.UpdatedAt.Before(s.staleBefore(now))
+}
+
 // ownerRetry is how soon a send job (or bulk step) that reached a node
 // other than its instance's owner comes back: jobs go to any node's
 // workers, so it takes a few tries to land on the owner, and at 1 s a
