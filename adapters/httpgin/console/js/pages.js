@@ -63,11 +63,16 @@ export async function instancePage(el, id, tab = "") {
     h("nav", { class: "tabs", "aria-label": "Instance" }, tabs.filter((x) => can(x[2])).map(([t, label]) =>
       h("a", { href: `#/instances/${id}${t ? "/" + t : ""}`, "aria-current": t === tab ? "page" : null }, label))),
     body);
+  // gen drops a read answered after a newer status event: under load the
+  // read that followed "connecting" could land after "qr" and put the
+  // page back to connecting, with the QR code never shown.
+  let gen = 0;
   listen((ev) => {
     if (ev.type === "instance.status" && ev.instanceId === id) {
       inst.status = ev.data.status;
       inst.statusReason = ev.data.reason || null;
-      A.get("/instances/" + enc(id)).then((i) => { inst = i; renderHead(); }).catch(() => {});
+      const g = ++gen;
+      A.get("/instances/" + enc(id)).then((i) => { if (g === gen) { inst = i; renderHead(); } }).catch(() => {});
       renderHead();
     }
   });
