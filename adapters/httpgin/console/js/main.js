@@ -117,7 +117,10 @@ export async function route() {
   if (n === routing) {
     const h1 = main.querySelector("h1");
     if (h1) document.title = h1.textContent + " · wagate";
-    main.focus({ preventScroll: true });
+    // Focus moves to the new page, unless the user is already in it: a
+    // page that draws its form and then waits for data must not take
+    // the focus from a field being typed into.
+    if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
   }
 }
 
