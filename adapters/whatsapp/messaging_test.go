@@ -170,6 +170,7 @@ func TestLostSessionHealsByRetry(t *testing.T) {
 	if in.WAMessageID != id || in.Text != "two" {
 		t.Errorf("got %s %q, want %s \"two\" (sent again after the retry receipt)", in.WAMessageID, in.Text, id)
 	}
+	e.waitReceipt(t, id) // before the manager closes (a race inside whatsmeow)
 }
 
 // TestPhoneLostSessionAsksAgain: a phone that lost its session with the
