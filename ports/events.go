@@ -80,11 +80,13 @@ type EventCursor struct {
 // EventStore is the event log: every event, appended in the transaction
 // of the change it reports, read back in order by the dispatcher.
 type EventStore interface {
-	// AppendEvent stores e at its subscription's next position and returns
-	// that position. Inside a transaction it holds the subscription's
-	// counter until commit, so positions commit in order and a reader that
-	// has seen position n has seen every position before it. EConflict if
-	// the id exists.
+	// AppendEvent stores e at its subscription's next position. Inside a
+	// transaction the store may hand the position out only at commit (and
+	// return 0): it holds the subscription's counter from the position's
+	// hand-out until commit, so positions commit in order and a reader
+	// that has seen position n has seen every position before it.
+	// Outside a transaction it returns the position. EConflict if the id
+	// exists (at the latest, from the commit).
 	AppendEvent(ctx context.Context, e Event) (int64, error)
 	// ListEventsAfter returns up to limit of the subscription's events
 	// whose position is greater than after, in position order.

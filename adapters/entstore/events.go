@@ -1,8 +1,11 @@
 package entstore
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -28,33 +31,90 @@ var (
 // EventBacklog returns the system-level view of the event log.
 func (s *Store) EventBacklog() ports.EventBacklog { return &eventBacklog{s.pool} }
 
-// AppendEvent bumps the subscription's counter, which locks its row until
-// commit (the upsert is a write), then stores the event at that position.
+// AppendEvent queues e on the transaction, which writes it as its last
+// statements (flushEvents): the subscription's counter row, which every
+// append of the subscription locks until commit, is then held only for
+// those statements and the commit, not for the rest of the change. Inside
+// a transaction the position is not known before the commit and 0 is
+// returned; outside one the event is written at once, its position
+// returned.
 func (st *eventStore) AppendEvent(ctx context.Context, e ports.Event) (int64, error) {
+	if st.s.tx {
+		*st.s.events = append(*st.s.events, e)
+		return 0, nil
+	}
 	var pos int64
 	err := st.s.inTx(ctx, func(tx *conn) error {
-		err := tx.client.EventCursor.Create().SetID(string(e.SubscriptionID)).SetAppended(1).
-			OnConflictColumns(eventcursor.FieldID).AddAppended(1).Exec(ctx)
-		if err != nil {
-			return dbError("append event", "event cursor", err)
+		*tx.events = append(*tx.events, e)
+		return nil
+	})
+	if err == nil {
+		pos, err = st.positionOf(ctx, e.ID)
+	}
+	return pos, err
+}
+
+func (st *eventStore) positionOf(ctx context.Context, id string) (int64, error) {
+	r, err := st.s.client.Event.Get(ctx, id)
+	if err != nil {
+		return 0, dbError("append event", "event", err)
+	}
+	return r.Position, nil
+}
+
+// bumpCursor adds n to sub's appended counter and returns the new value,
+// in one statement (the row lock it takes is held until commit).
+const bumpCursor = `INSERT INTO event_cursors (id, appended, dispatched) VALUES (?, ?, 0)
+ON CONFLICT (id) DO UPDATE SET appended = event_cursors.appended + excluded.appended
+RETURNING appended`
+
+// flushEvents writes the transaction's queued events, each subscription's
+// at the positions after its counter, in the order they were appended.
+// The subscriptions go in id order, so that two transactions that both
+// append to the same two never wait on each other in a cycle.
+func (c *conn) flushEvents(ctx context.Context) error {
+	if len(*c.events) == 0 {
+		return nil
+	}
+	bySub := map[ports.SubscriptionID][]ports.Event{}
+	for _, e := range *c.events {
+		bySub[e.SubscriptionID] = append(bySub[e.SubscriptionID], e)
+	}
+	*c.events = nil
+	for _, sub := range slices.Sorted(maps.Keys(bySub)) {
+		if err := c.writeEvents(ctx, sub, bySub[sub]); err != nil {
+			return err
 		}
-		c, err := tx.client.EventCursor.Get(ctx, string(e.SubscriptionID))
-		if err != nil {
-			return dbError("append event", "event cursor", err)
-		}
-		pos = c.Appended
-		err = tx.client.Event.Create().
+	}
+	return nil
+}
+
+func (c *conn) writeEvents(ctx context.Context, sub ports.SubscriptionID, evs []ports.Event) error {
+	rows, err := c.client.QueryContext(ctx, rebind(c.dialect, bumpCursor), string(sub), len(evs))
+	if err != nil {
+		return dbError("append event", "event cursor", err)
+	}
+	var last int64
+	if rows.Next() {
+		err = rows.Scan(&last)
+	}
+	err = errors.Join(err, rows.Err(), rows.Close())
+	if err != nil || last == 0 {
+		return dbError("append event", "event cursor", cmp.Or(err, errors.New("no counter returned")))
+	}
+	first := last - int64(len(evs)) + 1
+	creates := make([]*ent.EventCreate, len(evs))
+	for i, e := range evs {
+		creates[i] = c.client.Event.Create().
 			SetID(e.ID).
-			SetSubscriptionID(string(e.SubscriptionID)).
-			SetPosition(pos).
+			SetSubscriptionID(string(sub)).
+			SetPosition(first + int64(i)).
 			SetInstanceID(string(e.InstanceID)).
 			SetType(string(e.Type)).
 			SetData(slices.Clone(e.Data)).
-			SetCreatedAt(dbTime(e.At)).
-			Exec(ctx)
-		return dbError("append event", "event", err)
-	})
-	return pos, err
+			SetCreatedAt(dbTime(e.At))
+	}
+	return dbError("append event", "event", c.client.Event.CreateBulk(creates...).Exec(ctx))
 }
 
 func (st *eventStore) ListEventsAfter(ctx context.Context, sub ports.SubscriptionID, after int64, limit int) ([]ports.Event, error) {

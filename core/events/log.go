@@ -48,7 +48,8 @@ func New(d Deps) *Log {
 
 // Append encodes data, stamps the event with its id and time and appends
 // it through st, which must be the stores of the change's transaction.
-// The caller wakes the dispatcher (Wake) after the commit.
+// The caller wakes the dispatcher (Wake) after the commit. The event's
+// Position may be 0: the store can hand it out at commit.
 func (l *Log) Append(ctx context.Context, st ports.Stores, t ports.EventType, sub ports.SubscriptionID, inst ports.InstanceID, data any) (ports.Event, error) {
 	raw, err := l.d.Encode(data)
 	if err != nil {

@@ -33,6 +33,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventBackend) {
 		{"AppendRollsBack", testEventAppendRollsBack},
 		{"SubscriptionsApart", testEventIsolation},
 		{"ConcurrentAppends", testEventConcurrentAppends},
+		{"AppendsOfOneTransaction", testEventsOfOneTransaction},
 		{"Cursor", testEventCursor},
 		{"Purge", testEventPurge},
 		{"OneDeliveryPerEndpoint", testDeliveryPerEventEndpoint},
@@ -174,6 +175,59 @@ func testEventConcurrentAppends(t *testing.T, f *fixture, _ ports.EventBacklog) 
 	}
 	if len(got) != n {
 		t.Fatalf("events: got %d, want %d", len(got), n)
+	}
+}
+
+// testEventsOfOneTransaction: the events a transaction appends, to two
+// subscriptions in turn, take their subscriptions' next positions in the
+// order they were appended; a duplicate id among them fails the
+// transaction, which leaves none of them.
+func testEventsOfOneTransaction(t *testing.T, f *fixture, _ ports.EventBacklog) {
+	a := f.instance(f.subscription().ID, "a")
+	b := f.instance(f.subscription().ID, "b")
+	first := f.appendEvent(a, base)
+	var appended []ports.Event
+	err := f.b.InTx(f.ctx, func(ctx context.Context, s ports.Stores) error {
+		for i, inst := range []ports.Instance{a, b, a, a, b} {
+			e := newEvent(inst, base.Add(time.Duration(i)*time.Second))
+			if _, err := s.Events.AppendEvent(ctx, e); err != nil {
+				return err
+			}
+			appended = append(appended, e)
+		}
+		return nil
+	})
+	mustOK(t, "append in one transaction", err)
+	wantIDs := map[ports.SubscriptionID][]string{
+		a.SubscriptionID: {first.ID, appended[0].ID, appended[2].ID, appended[3].ID},
+		b.SubscriptionID: {appended[1].ID, appended[4].ID},
+	}
+	for sub, want := range wantIDs {
+		got, err := f.s.Events.ListEventsAfter(f.ctx, sub, 0, 10)
+		mustOK(t, "list events", err)
+		var ids []string
+		for i, e := range got {
+			if e.Position != int64(i+1) {
+				t.Fatalf("%s: position %d is %d", sub, i+1, e.Position)
+			}
+			ids = append(ids, e.ID)
+		}
+		if diff := cmp.Diff(want, ids); diff != "" {
+			t.Fatalf("%s's events in position order (-want +got):\n%s", sub, diff)
+		}
+	}
+	err = f.b.InTx(f.ctx, func(ctx context.Context, s ports.Stores) error {
+		if _, err := s.Events.AppendEvent(ctx, newEvent(b, base)); err != nil {
+			return err
+		}
+		_, err := s.Events.AppendEvent(ctx, appended[1]) // b's, stored already
+		return err
+	})
+	wantErr(t, "a transaction appending a duplicate id", err, ports.EConflict, "")
+	c, err := f.s.Events.GetEventCursor(f.ctx, b.SubscriptionID)
+	mustOK(t, "b's cursor", err)
+	if c.Appended != 2 {
+		t.Fatalf("b's cursor after the failed transaction: appended %d, want 2", c.Appended)
 	}
 }
 

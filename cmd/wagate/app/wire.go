@@ -210,7 +210,7 @@ func build(ctx context.Context, cfg Config, log *slog.Logger) (_ *system, err er
 	}
 	sys.webhooks.Register(sys.runner)
 	if sys.whatsapp, err = whatsapp.New(ctx, whatsapp.Options{
-		DB: st.DB(), Dialect: st.Dialect(), HTTPClient: network, ProxyDial: safehttp.NewProxyDialer(proxyGuard(cfg)),
+		DB: st.DeviceDB(), Dialect: st.Dialect(), HTTPClient: network, ProxyDial: safehttp.NewProxyDialer(proxyGuard(cfg)),
 		OnEvent: sys.routeWhatsAppEvent,
 		Log:     log.With("component", "whatsapp"), Clock: clock,
 		QRFirstTimeout: cfg.QRTimeout, QRTimeout: cfg.QRNextTimeout,
