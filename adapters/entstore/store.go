@@ -201,10 +201,8 @@ func openSQLite(dir string, tp trace.TracerProvider) (*sql.DB, string, error) {
 		return nil, "", fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, "wagate.db")
-	db, err := openSQL("sqlite", SQLiteURI(path, sqlitePragmas), "sqlite", tp)
-	if err != nil {
-		return nil, "", fmt.Errorf("open %s: %w", path, err)
-	}
+	// Its writers queue in the process (sqlitegate.go).
+	db := openConnector(newGatedConnector(SQLiteURI(path, sqlitePragmas)), "sqlite", tp)
 	// One writer at a time anyway; a few connections let reads proceed
 	// alongside it under WAL.
 	db.SetMaxOpenConns(8)

@@ -2,6 +2,7 @@ package entstore
 
 import (
 	"database/sql"
+	"database/sql/driver"
 
 	"github.com/XSAM/otelsql"
 	"go.opentelemetry.io/otel/attribute"
@@ -18,7 +19,19 @@ func openSQL(driverName, dsn, system string, tp trace.TracerProvider) (*sql.DB, 
 	if tp == nil {
 		return sql.Open(driverName, dsn)
 	}
-	return otelsql.Open(driverName, dsn,
+	return otelsql.Open(driverName, dsn, traceOptions(system, tp)...)
+}
+
+// openConnector is openSQL for a connector.
+func openConnector(c driver.Connector, system string, tp trace.TracerProvider) *sql.DB {
+	if tp == nil {
+		return sql.OpenDB(c)
+	}
+	return otelsql.OpenDB(c, traceOptions(system, tp)...)
+}
+
+func traceOptions(system string, tp trace.TracerProvider) []otelsql.Option {
+	return []otelsql.Option{
 		otelsql.WithTracerProvider(tp),
 		// wagate's metrics are Prometheus's; no OpenTelemetry meter.
 		otelsql.WithMeterProvider(noop.NewMeterProvider()),
@@ -26,5 +39,5 @@ func openSQL(driverName, dsn, system string, tp trace.TracerProvider) (*sql.DB, 
 		otelsql.WithSpanOptions(otelsql.SpanOptions{
 			OmitRows: true, OmitConnPrepare: true, OmitConnResetSession: true, DisableErrSkip: true,
 		}),
-	)
+	}
 }
