@@ -53,6 +53,11 @@ func benchDeliver(g *gateway, sim *wasim.Server, insts []linked, m, conc int) (d
 	defer drains.Wait()
 	defer close(stop)
 
+	// Totals of an earlier round on the same server are not this one's.
+	base, err := sentTotals(g)
+	if err != nil {
+		return f, err
+	}
 	var refused atomic.Int64
 	start := time.Now()
 	generate(m, 0, conc, func(i int) error {
@@ -66,13 +71,11 @@ func benchDeliver(g *gateway, sim *wasim.Server, insts []linked, m, conc int) (d
 	f.refused = refused.Load()
 	want := m - int(f.refused)
 	for {
-		var s struct {
-			Totals struct{ Sent, Failed int } `json:"totals"`
-		}
-		if err := g.c.do("GET", "/api/v1/stats", g.token, nil, http.StatusOK, &s); err != nil {
+		t, err := sentTotals(g)
+		if err != nil {
 			return f, err
 		}
-		f.sent, f.failed = s.Totals.Sent, s.Totals.Failed
+		f.sent, f.failed = t.Sent-base.Sent, t.Failed-base.Failed
 		f.done = time.Since(start)
 		if f.sent+f.failed >= want {
 			break
@@ -87,6 +90,17 @@ func benchDeliver(g *gateway, sim *wasim.Server, insts []linked, m, conc int) (d
 		return f, errors.New("no message was sent")
 	}
 	return f, nil
+}
+
+// totals are the tenant's sent and failed counts.
+type totals struct{ Sent, Failed int }
+
+func sentTotals(g *gateway) (totals, error) {
+	var s struct {
+		Totals totals `json:"totals"`
+	}
+	err := g.c.do("GET", "/api/v1/stats", g.token, nil, http.StatusOK, &s)
+	return s.Totals, err
 }
 
 // drainNow empties what an inbox holds from an earlier scenario.

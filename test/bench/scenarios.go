@@ -99,7 +99,7 @@ func runMessaging(backends []backend, cfg msgConfig) error {
 				continue
 			}
 			ceilings[n] = c
-			fmt.Printf("  (bare whatsmeow, %d clients × %d texts: %.0f msgs/s in %s)\n", n, drainPerInstance, c.rate(), c.done.Round(10*time.Millisecond))
+			fmt.Printf("  (bare whatsmeow, %d clients × %d texts, median of %d rounds: %.0f msgs/s in %s)\n", n, drainPerInstance, drainRounds, c.rate(), c.done.Round(10*time.Millisecond))
 		}
 	}
 	for _, b := range backends {
