@@ -168,11 +168,17 @@ func (st *messageStore) UpdateMessage(ctx context.Context, sub ports.Subscriptio
 	return out, err
 }
 
-// ClaimForSend is one conditional UPDATE: the database, not a read before
-// the write, decides which of two concurrent claims wins (on PostgreSQL
-// the loser waits for the winner's row lock and then finds the claim
-// fresh; SQLite has one writer). The WhatsApp id is written by a second
-// UPDATE in the same transaction, while the claim's lock is held.
+// claimMessage claims a queued message, or one whose claim went stale,
+// and fixes its WhatsApp id unless an earlier claim did: a reclaim keeps
+// the first id, so that the recipient drops a second copy.
+const claimMessage = `UPDATE messages SET status = ?, attempts = attempts + 1, updated_at = ?,
+wa_message_id = CASE WHEN wa_message_id = '' THEN ? ELSE wa_message_id END
+WHERE id = ? AND subscription_id = ? AND (status = ? OR (status = ? AND updated_at < ?))`
+
+// ClaimForSend is one conditional UPDATE (claimMessage): the database, not
+// a read before the write, decides which of two concurrent claims wins
+// (on PostgreSQL the loser waits for the winner's row lock and then finds
+// the claim fresh; SQLite has one writer).
 func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.SubscriptionID, id ports.MessageID, at, staleBefore time.Time, waID string) (ports.Message, error) {
 	if waID == "" {
 		return ports.Message{}, ports.Errorf(ports.EInvalid, "claim message: no WhatsApp id")
@@ -180,27 +186,15 @@ func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.Subscription
 	var out ports.Message
 	err := st.s.inTx(ctx, func(tx *conn) error {
 		c := tx.client
-		claimable := message.Or(
-			message.Status(string(ports.MsgQueued)),
-			message.And(message.Status(string(ports.MsgSending)), message.UpdatedAtLT(dbTime(staleBefore))),
-		)
-		n, err := c.Message.Update().
-			Where(append(ownMessage(sub, id), claimable)...).
-			SetStatus(string(ports.MsgSending)).
-			AddAttempts(1).
-			SetUpdatedAt(dbTime(at)).
-			Save(ctx)
+		res, err := c.ExecContext(ctx, rebind(tx.dialect, claimMessage),
+			string(ports.MsgSending), dbTime(at), waID, string(id), string(sub),
+			string(ports.MsgQueued), string(ports.MsgSending), dbTime(staleBefore))
 		if err != nil {
 			return dbError("claim message", "message", err)
 		}
-		if n == 1 {
-			_, err = c.Message.Update().
-				Where(append(ownMessage(sub, id), message.WaMessageID(""))...).
-				SetWaMessageID(waID).
-				Save(ctx)
-			if err != nil {
-				return dbError("claim message", "message", err)
-			}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return dbError("claim message", "message", err)
 		}
 		e, err := c.Message.Query().Where(ownMessage(sub, id)...).Only(ctx)
 		if err != nil {
