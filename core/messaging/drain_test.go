@@ -73,6 +73,51 @@ func TestDrainDefersNoJob(t *testing.T) {
 	}
 }
 
+// A send job of an instance whose queue a run of this process drains
+// tells the run to look again without reading anything; its message
+// goes out in the run, after the one on the wire.
+func TestJobOfADrainedInstanceReadsNothing(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	onWire, release := make(chan struct{}), make(chan struct{})
+	var first sync.Once
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
+		first.Do(func() { close(onWire); <-release })
+		return echo(out)
+	}
+	a, b := e.send(t, "+15550000001"), e.send(t, "+15550000002")
+	// The run's look-ahead reads the store meanwhile, but never a message
+	// by id: GetMessage calls are the second job's.
+	var armed atomic.Bool
+	var reads atomic.Int64
+	e.store.Hook = func(method string) error {
+		if armed.Load() && method == "GetMessage" {
+			reads.Add(1)
+		}
+		return nil
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- e.run(t, a.ID) }()
+	<-onWire
+	armed.Store(true)
+	if err := e.run(t, b.ID); err != nil {
+		t.Fatalf("the second job: %v", err)
+	}
+	armed.Store(false)
+	if n := reads.Load(); n != 0 {
+		t.Errorf("the second job read its message %d times, want none", n)
+	}
+	close(release)
+	if err := <-ran; err != nil {
+		t.Fatalf("the draining job: %v", err)
+	}
+	if d := cmp.Diff([]string{"15550000001", "15550000002"}, sentTo(e.wa)); d != "" {
+		t.Errorf("sends (-want +got):\n%s", d)
+	}
+	if got := e.get(t, b.ID); got.Status != ports.MsgSent {
+		t.Errorf("the second message: %s, want sent", got.Status)
+	}
+}
+
 // A bulk's turn sends only its own messages: a send job that finds one
 // holding the instance's turn is deferred, and runs once it is given back.
 func TestSendJobWaitsForABulkTurn(t *testing.T) {

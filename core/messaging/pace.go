@@ -78,6 +78,22 @@ func (p *pacer) join(inst ports.InstanceID) (*slot, error) {
 	return p.take(inst, true), nil
 }
 
+// joinDraining is join for a job that has not read its message: when a
+// send job holds inst's turn, it tells the holder to look again and
+// reports true; else it changes nothing (the job reads its message and
+// goes the usual way: a drain here owns the instance, so the owner check
+// is moot only then).
+func (p *pacer) joinDraining(inst ports.InstanceID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	h := p.held[inst]
+	if h == nil || !h.drains {
+		return false
+	}
+	h.more = true
+	return true
+}
+
 func (p *pacer) busy() error {
 	return &ports.Error{Code: ports.ERateLimited, Message: "another send of the instance is in flight", RetryAfter: max(busyRetry, p.min)}
 }

@@ -22,6 +22,9 @@ const maxBackoff = time.Minute
 type sendJob struct {
 	Sub ports.SubscriptionID `json:"sub"`
 	ID  ports.MessageID      `json:"id"`
+	// Inst is the message's instance (empty in jobs of earlier versions):
+	// a job that finds it drained here needs no read (HandleSend).
+	Inst ports.InstanceID `json:"inst,omitempty"`
 	// Wake marks a wake-up after a send (wake), not a message's own job.
 	Wake bool `json:"wake,omitempty"`
 }
@@ -37,7 +40,7 @@ func (s *Service) Register(r ports.Runner) {
 // enqueue enqueues the send job of m. EConflict means the job is there
 // already.
 func (s *Service) enqueue(ctx context.Context, m ports.Message) error {
-	payload, err := json.Marshal(sendJob{Sub: m.SubscriptionID, ID: m.ID})
+	payload, err := json.Marshal(sendJob{Sub: m.SubscriptionID, ID: m.ID, Inst: m.InstanceID})
 	if err != nil {
 		return fmt.Errorf("encode send job: %w", err)
 	}
@@ -71,6 +74,12 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 		// A wake-up enqueued by an earlier version, after a send: the
 		// run that sent drains the instance now, and the messages still
 		// waiting have their own jobs.
+		return nil
+	}
+	if job.Inst != "" && s.pace.joinDraining(job.Inst) {
+		// A run of this process drains the instance and will look again:
+		// the message goes out in it, without this job reading it (at a
+		// high accept rate, most jobs end here).
 		return nil
 	}
 	m, err := s.d.Stores.Messages.GetMessage(ctx, job.Sub, job.ID)
