@@ -92,7 +92,9 @@ func (m *Manager) device(ctx context.Context, s *session, jid string) (*store.De
 		if s.cli != nil && !s.dev.jid.IsEmpty() {
 			return s.cli.Store, s.dev, nil
 		}
-		return m.container.NewDevice(), linkedDevice{}, nil
+		dev := m.container.NewDevice()
+		m.cacheIdentities(dev)
+		return dev, linkedDevice{}, nil
 	}
 	parsed, err := types.ParseJID(jid)
 	if err != nil || parsed.User == "" {
@@ -105,7 +107,8 @@ func (m *Manager) device(ctx context.Context, s *session, jid string) (*store.De
 	if dev == nil {
 		return nil, linkedDevice{}, nil
 	}
-	// No client uses the device yet: its fields are safe to read.
+	// No client uses the device yet: its fields are safe to read and set.
+	m.cacheIdentities(dev)
 	return dev, linkedDevice{jid: *dev.ID, pushName: dev.PushName}, nil
 }
 

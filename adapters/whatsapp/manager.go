@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	wa "go.mau.fi/whatsmeow"
@@ -110,6 +111,10 @@ type Manager struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	// identityGen is bumped when identity keys are deleted behind the
+	// devices' caches (identitycache.go), which then start over.
+	identityGen atomic.Uint64
 
 	mu       sync.Mutex
 	sessions map[ports.InstanceID]*session
