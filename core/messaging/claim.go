@@ -52,6 +52,14 @@ func (s *Service) ready(ctx context.Context, m ports.Message) (*readied, error) 
 		// Unlinked since it was accepted: it will not come back by itself.
 		return nil, s.finish(ctx, m, s.unclaimed(func(m *ports.Message) { s.failed(m, ports.ErrNotConnected()) }))
 	}
+	return s.readyLinked(ctx, m)
+}
+
+// readyLinked is ready for a message whose instance is known to be
+// linked: the one after a message whose send has just gone out. Should
+// the instance be unlinked meanwhile, that send fails as not connected,
+// which stops the run; the next run's ready fails the messages.
+func (s *Service) readyLinked(ctx context.Context, m ports.Message) (*readied, error) {
 	md, err := s.loadMedia(ctx, m)
 	if ports.IsCode(err, ports.ENotFound) {
 		return nil, s.finish(ctx, m, s.unclaimed(func(m *ports.Message) {

@@ -127,7 +127,8 @@ func (s *Service) ahead(ctx context.Context, cur *prepared, rec *pending, slot *
 	var r *readied
 	var err error
 	if next, ok := s.following(ctx, cur, stop); ok {
-		r, err = s.ready(ctx, next)
+		// cur is on the wire: its instance was linked a moment ago.
+		r, err = s.readyLinked(ctx, next)
 	}
 	if r == nil || err != nil || slot.wait(ctx) != nil {
 		if rec != nil {
