@@ -93,12 +93,18 @@ func (s *Service) dispatchOnce(ctx context.Context, sub ports.SubscriptionID) (n
 	if err != nil {
 		return 0, false, err
 	}
-	err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
-		if err := createDeliveries(ctx, st, rows); err != nil {
-			return err
-		}
-		return st.Events.AdvanceEventCursor(ctx, sub, cur.Dispatched, to)
-	})
+	if len(rows) == 0 {
+		// Nothing to write with the move: its one conditional statement
+		// needs no transaction around it.
+		err = st.Events.AdvanceEventCursor(ctx, sub, cur.Dispatched, to)
+	} else {
+		err = s.d.Tx.InTx(ctx, func(ctx context.Context, st ports.Stores) error {
+			if err := createDeliveries(ctx, st, rows); err != nil {
+				return err
+			}
+			return st.Events.AdvanceEventCursor(ctx, sub, cur.Dispatched, to)
+		})
+	}
 	if ports.IsCode(err, ports.EConflict) {
 		return 0, false, nil // another dispatcher took this batch
 	}
