@@ -48,7 +48,8 @@ func dbError(op, what string, err error) error {
 // rather than that the request was wrong: a client may retry (503), and
 // a job is retried with backoff. PostgreSQL's classes 08 (connection
 // exception) and 53 (insufficient resources: "too many clients"), and
-// 57P (shutdown, cannot connect now); SQLite's BUSY and LOCKED; a
+// 57P (shutdown, cannot connect now); SQLite's BUSY and LOCKED, and no
+// turn at the write gate (errLocked); a
 // connection the driver or the network lost.
 func unavailable(err error) bool {
 	var state interface{ SQLState() string }
@@ -62,7 +63,8 @@ func unavailable(err error) bool {
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 	}
 	var ne net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.As(err, &ne)
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.As(err, &ne) ||
+		errors.Is(err, errLocked)
 }
 
 // uniqueOn reports whether err is a unique violation on an index or column

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -26,12 +27,25 @@ import (
 // writeGate admits one writer at a time, in the order they come.
 type writeGate chan struct{}
 
+// gateWait bounds a wait at the gate as busy_timeout bounded SQLite's
+// (sqlitePragmas): a writer that cannot get in fails as "locked" rather
+// than wait for ever, should a transaction ever wait on a write of its
+// own goroutine outside it.
+const gateWait = 10 * time.Second
+
+// errLocked is what a writer gets after gateWait.
+var errLocked = errors.New("database is locked: no turn to write after 10s")
+
 func (g writeGate) enter(ctx context.Context) error {
+	t := time.NewTimer(gateWait)
+	defer t.Stop()
 	select {
 	case g <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-t.C:
+		return errLocked
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/wagate/wagate/ports"
 )
 
 func openGated(t *testing.T) *sql.DB {
@@ -115,5 +117,15 @@ func TestIsRead(t *testing.T) {
 		if got := isRead(q); got != want {
 			t.Errorf("isRead(%q) = %v, want %v", q, got, want)
 		}
+	}
+}
+
+// A writer that gets no turn within gateWait fails as the database being
+// busy, which the stores report as unavailable (503), as SQLite's own
+// busy timeout did.
+func TestGateTimeoutIsUnavailable(t *testing.T) {
+	err := dbError("write", "row", errLocked)
+	if !ports.IsCode(err, ports.EUnavailable) {
+		t.Fatalf("got %v, want EUnavailable", err)
 	}
 }
