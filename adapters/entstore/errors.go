@@ -49,8 +49,8 @@ func dbError(op, what string, err error) error {
 // a job is retried with backoff. PostgreSQL's classes 08 (connection
 // exception) and 53 (insufficient resources: "too many clients"), and
 // 57P (shutdown, cannot connect now); SQLite's BUSY and LOCKED, and no
-// turn at the write gate (errLocked); a
-// connection the driver or the network lost.
+// turn at the write gate (errLocked); a connection the driver or the
+// network lost.
 func unavailable(err error) bool {
 	var state interface{ SQLState() string }
 	if errors.As(err, &state) {
