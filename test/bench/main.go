@@ -205,6 +205,12 @@ func run(conc int, dur time.Duration, sqlite bool, pgURL string) error {
 	}, conc, dur)
 }
 
+// Issue 17's aim for authenticated reads on PostgreSQL.
+const (
+	aimReadRate = 8000.0
+	aimReadP99  = 20 * time.Millisecond
+)
+
 func benchBackend(name string, env map[string]string, conc int, dur time.Duration) error {
 	// The benchmark measures the server, not the rate limits.
 	env["WAGATE_AUTH_RATE_PER_MIN"] = "100000000"
@@ -246,7 +252,12 @@ func benchBackend(name string, env map[string]string, conc int, dur time.Duratio
 	}
 	for _, s := range scenarios {
 		r := load(conc, dur, s.call)
-		fmt.Printf("%-10s %-28s %10.0f %10s %10s %8d\n", name, s.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors)
+		line := fmt.Sprintf("%-10s %-28s %10.0f %10s %10s %8d", name, s.name, r.rps, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond), r.errors)
+		if name == "postgres" && strings.HasPrefix(s.name, "GET") {
+			// Issue 17 (c): authenticated reads on PostgreSQL.
+			line += aims(aim{fmt.Sprintf("≥%.0f/s at p99≤%s", aimReadRate, ms(aimReadP99)), r.rps >= aimReadRate && r.p99 <= aimReadP99})
+		}
+		fmt.Println(line)
 	}
 	return nil
 }
