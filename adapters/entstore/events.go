@@ -103,19 +103,28 @@ func (c *conn) writeEvents(ctx context.Context, sub ports.SubscriptionID, evs []
 		return dbError("append event", "event cursor", cmp.Or(err, errors.New("no counter returned")))
 	}
 	first := last - int64(len(evs)) + 1
-	creates := make([]*ent.EventCreate, len(evs))
-	for i, e := range evs {
-		creates[i] = c.client.Event.Create().
-			SetID(e.ID).
-			SetSubscriptionID(string(sub)).
-			SetPosition(first + int64(i)).
-			SetInstanceID(string(e.InstanceID)).
-			SetType(string(e.Type)).
-			SetData(slices.Clone(e.Data)).
-			SetCreatedAt(dbTime(e.At))
+	for i, chunk := range slices.Collect(slices.Chunk(evs, eventInsertChunk)) {
+		creates := make([]*ent.EventCreate, len(chunk))
+		for j, e := range chunk {
+			creates[j] = c.client.Event.Create().
+				SetID(e.ID).
+				SetSubscriptionID(string(sub)).
+				SetPosition(first + int64(i*eventInsertChunk+j)).
+				SetInstanceID(string(e.InstanceID)).
+				SetType(string(e.Type)).
+				SetData(slices.Clone(e.Data)).
+				SetCreatedAt(dbTime(e.At))
+		}
+		if err := c.client.Event.CreateBulk(creates...).Exec(ctx); err != nil {
+			return dbError("append event", "event", err)
+		}
 	}
-	return dbError("append event", "event", c.client.Event.CreateBulk(creates...).Exec(ctx))
+	return nil
 }
+
+// eventInsertChunk bounds the rows of one insert, well under both
+// databases' limits on a statement's parameters (7 a row).
+const eventInsertChunk = 500
 
 func (st *eventStore) ListEventsAfter(ctx context.Context, sub ports.SubscriptionID, after int64, limit int) ([]ports.Event, error) {
 	rows, err := st.s.client.Event.Query().

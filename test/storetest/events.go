@@ -34,6 +34,7 @@ func RunEvents(t *testing.T, open func(t *testing.T) EventBackend) {
 		{"SubscriptionsApart", testEventIsolation},
 		{"ConcurrentAppends", testEventConcurrentAppends},
 		{"AppendsOfOneTransaction", testEventsOfOneTransaction},
+		{"ManyAppendsOfOneTransaction", testManyEventsOfOneTransaction},
 		{"Cursor", testEventCursor},
 		{"Purge", testEventPurge},
 		{"OneDeliveryPerEndpoint", testDeliveryPerEventEndpoint},
@@ -228,6 +229,35 @@ func testEventsOfOneTransaction(t *testing.T, f *fixture, _ ports.EventBacklog) 
 	mustOK(t, "b's cursor", err)
 	if c.Appended != 2 {
 		t.Fatalf("b's cursor after the failed transaction: appended %d, want 2", c.Appended)
+	}
+}
+
+// testManyEventsOfOneTransaction: more events than one insert takes, in
+// one transaction, are stored at positions 1..n in append order.
+func testManyEventsOfOneTransaction(t *testing.T, f *fixture, _ ports.EventBacklog) {
+	inst := f.instance(f.subscription().ID, "one")
+	const n = 1201
+	ids := make([]string, n)
+	err := f.b.InTx(f.ctx, func(ctx context.Context, s ports.Stores) error {
+		for i := range n {
+			e := newEvent(inst, base)
+			ids[i] = e.ID
+			if _, err := s.Events.AppendEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	mustOK(t, "append in one transaction", err)
+	got, err := f.s.Events.ListEventsAfter(f.ctx, inst.SubscriptionID, 0, n+1)
+	mustOK(t, "list events", err)
+	if len(got) != n {
+		t.Fatalf("events: got %d, want %d", len(got), n)
+	}
+	for i, e := range got {
+		if e.Position != int64(i+1) || e.ID != ids[i] {
+			t.Fatalf("event %d: position %d id %s, want position %d id %s", i, e.Position, e.ID, i+1, ids[i])
+		}
 	}
 }
 
