@@ -36,7 +36,8 @@ type Options struct {
 	// TracerProvider, when set, receives a span per query (otelsql);
 	// nil: the driver is not wrapped.
 	TracerProvider trace.TracerProvider
-	// MaxConns bounds PostgreSQL's connection pool; zero: DefaultMaxConns.
+	// MaxConns bounds the node's PostgreSQL connections, the device
+	// stores' pool included (postgresPools); zero: DefaultMaxConns.
 	MaxConns int
 }
 
@@ -111,9 +112,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// DeviceMaxConns is the size of PostgreSQL's second pool, for WhatsApp's
-// device stores (DeviceDB).
-const DeviceMaxConns = 8
+// postgresPools splits a node's PostgreSQL connections (MaxConns, zero:
+// DefaultMaxConns) between the gateway's pool and the WhatsApp device
+// stores' (DeviceDB): a quarter, at least 2, for the devices, so that
+// the node's total stays what the operator set.
+func postgresPools(maxConns int) (main, devices int) {
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
+	devices = max(2, maxConns/4)
+	return max(2, maxConns-devices), devices
+}
 
 // openDevicePool opens the pool of the WhatsApp device stores on
 // PostgreSQL. A send encrypts through the store (sessions, identities)
@@ -126,8 +135,9 @@ func openDevicePool(opts Options) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	db.SetMaxOpenConns(DeviceMaxConns)
-	db.SetMaxIdleConns(DeviceMaxConns)
+	_, n := postgresPools(opts.MaxConns)
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
@@ -167,7 +177,8 @@ func openDB(opts Options) (*sql.DB, string, error) {
 	}
 	switch strings.ToLower(u.Scheme) {
 	case "postgres", "postgresql":
-		return openPostgres(opts.URL, opts.TracerProvider, opts.MaxConns)
+		main, _ := postgresPools(opts.MaxConns)
+		return openPostgres(opts.URL, opts.TracerProvider, main)
 	default:
 		return nil, "", fmt.Errorf("open database: unsupported URL scheme %q (want postgres:// or empty for SQLite)", u.Scheme)
 	}
@@ -234,7 +245,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 func (s *Store) Dialect() string { return s.dialect }
 
 // DeviceDB returns the pool for WhatsApp's device stores: on PostgreSQL
-// a pool of its own (DeviceMaxConns), so that encrypting a send never
+// a pool of its own (a quarter of MaxConns: postgresPools), so that encrypting a send never
 // waits behind the gateway's own queries; on SQLite the one pool, as the
 // file takes one writer at a time anyway.
 func (s *Store) DeviceDB() *sql.DB { return s.devices }

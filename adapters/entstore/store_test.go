@@ -106,3 +106,16 @@ func TestOpenSQLiteInDirectoryWithURISyntax(t *testing.T) {
 		t.Fatalf("journal mode: got %q, %v; want wal (the pragmas reached the driver)", mode, err)
 	}
 }
+
+// The device stores' pool is a share of the node's PostgreSQL
+// connections, not more on top of them.
+func TestPostgresPoolsShareMaxConns(t *testing.T) {
+	for _, c := range []struct{ max, main, devices int }{
+		{0, 12, 4}, {16, 12, 4}, {32, 24, 8}, {4, 2, 2}, {1, 2, 2},
+	} {
+		main, devices := postgresPools(c.max)
+		if main != c.main || devices != c.devices {
+			t.Errorf("postgresPools(%d) = %d, %d; want %d, %d", c.max, main, devices, c.main, c.devices)
+		}
+	}
+}
