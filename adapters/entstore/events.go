@@ -36,8 +36,8 @@ func (s *Store) EventBacklog() ports.EventBacklog { return &eventBacklog{s.pool}
 // append of the subscription locks until commit, is then held only for
 // those statements and the commit, not for the rest of the change. Inside
 // a transaction the position is not known before the commit and 0 is
-// returned; outside one the event is written at once, its position
-// returned.
+// returned; outside one the event is written at once, in a transaction
+// of its own, and its position returned.
 func (st *eventStore) AppendEvent(ctx context.Context, e ports.Event) (int64, error) {
 	if st.s.tx {
 		*st.s.events = append(*st.s.events, e)
@@ -45,21 +45,11 @@ func (st *eventStore) AppendEvent(ctx context.Context, e ports.Event) (int64, er
 	}
 	var pos int64
 	err := st.s.inTx(ctx, func(tx *conn) error {
-		*tx.events = append(*tx.events, e)
-		return nil
+		var err error
+		pos, err = tx.writeEvents(ctx, e.SubscriptionID, []ports.Event{e})
+		return err
 	})
-	if err == nil {
-		pos, err = st.positionOf(ctx, e.ID)
-	}
 	return pos, err
-}
-
-func (st *eventStore) positionOf(ctx context.Context, id string) (int64, error) {
-	r, err := st.s.client.Event.Get(ctx, id)
-	if err != nil {
-		return 0, dbError("append event", "event", err)
-	}
-	return r.Position, nil
 }
 
 // bumpCursor adds n to sub's appended counter and returns the new value,
@@ -82,17 +72,19 @@ func (c *conn) flushEvents(ctx context.Context) error {
 	}
 	*c.events = nil
 	for _, sub := range slices.Sorted(maps.Keys(bySub)) {
-		if err := c.writeEvents(ctx, sub, bySub[sub]); err != nil {
+		if _, err := c.writeEvents(ctx, sub, bySub[sub]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *conn) writeEvents(ctx context.Context, sub ports.SubscriptionID, evs []ports.Event) error {
+// writeEvents stores evs, all of sub, at the positions after sub's
+// counter and returns the last of them.
+func (c *conn) writeEvents(ctx context.Context, sub ports.SubscriptionID, evs []ports.Event) (int64, error) {
 	rows, err := c.client.QueryContext(ctx, rebind(c.dialect, bumpCursor), string(sub), len(evs))
 	if err != nil {
-		return dbError("append event", "event cursor", err)
+		return 0, dbError("append event", "event cursor", err)
 	}
 	var last int64
 	if rows.Next() {
@@ -100,7 +92,7 @@ func (c *conn) writeEvents(ctx context.Context, sub ports.SubscriptionID, evs []
 	}
 	err = errors.Join(err, rows.Err(), rows.Close())
 	if err != nil || last == 0 {
-		return dbError("append event", "event cursor", cmp.Or(err, errors.New("no counter returned")))
+		return 0, dbError("append event", "event cursor", cmp.Or(err, errors.New("no counter returned")))
 	}
 	first := last - int64(len(evs)) + 1
 	for i, chunk := range slices.Collect(slices.Chunk(evs, eventInsertChunk)) {
@@ -116,10 +108,10 @@ func (c *conn) writeEvents(ctx context.Context, sub ports.SubscriptionID, evs []
 				SetCreatedAt(dbTime(e.At))
 		}
 		if err := c.client.Event.CreateBulk(creates...).Exec(ctx); err != nil {
-			return dbError("append event", "event", err)
+			return 0, dbError("append event", "event", err)
 		}
 	}
-	return nil
+	return last, nil
 }
 
 // eventInsertChunk bounds the rows of one insert, well under both
