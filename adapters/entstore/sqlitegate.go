@@ -92,6 +92,7 @@ type gatedConn struct {
 	inner sqliteConn
 	gate  writeGate
 	inTx  bool
+	stmts connStmts // statements it ran, to run again (connstmts.go)
 }
 
 var _ sqliteConn = (*gatedConn)(nil)
@@ -108,7 +109,10 @@ func (c *gatedConn) PrepareContext(ctx context.Context, query string) (driver.St
 	return &gatedStmt{inner: s.(sqliteStmt), conn: c, read: isRead(query)}, nil
 }
 
-func (c *gatedConn) Close() error { return c.inner.Close() }
+func (c *gatedConn) Close() error {
+	c.stmts.close()
+	return c.inner.Close()
+}
 
 func (c *gatedConn) Begin() (driver.Tx, error) {
 	return c.BeginTx(context.Background(), driver.TxOptions{})
@@ -129,23 +133,23 @@ func (c *gatedConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 
 func (c *gatedConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	if c.inTx {
-		return c.inner.ExecContext(ctx, query, args)
+		return c.stmts.exec(ctx, c.inner, query, args)
 	}
 	if err := c.gate.enter(ctx); err != nil {
 		return nil, err
 	}
 	defer c.gate.leave()
-	return c.inner.ExecContext(ctx, query, args)
+	return c.stmts.exec(ctx, c.inner, query, args)
 }
 
 func (c *gatedConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if c.inTx || isRead(query) {
-		return c.inner.QueryContext(ctx, query, args)
+		return c.stmts.query(ctx, c.inner, query, args)
 	}
 	if err := c.gate.enter(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := c.inner.QueryContext(ctx, query, args)
+	rows, err := c.stmts.query(ctx, c.inner, query, args)
 	return c.gate.holdWhile(rows, err)
 }
 

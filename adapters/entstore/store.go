@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	_ "github.com/lib/pq" // the "postgres" database/sql driver
 	"go.opentelemetry.io/otel/trace"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, no cgo
@@ -96,7 +97,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{
 		db:      db,
-		client:  ent.NewClient(ent.Driver(newPreparingDriver(dia, db))),
+		client:  ent.NewClient(ent.Driver(entsql.OpenDB(dia, db))),
 		dialect: dia,
 		log:     log,
 	}
@@ -131,7 +132,7 @@ func postgresPools(maxConns int) (main, devices int) {
 // quarter of a send's time in the drain bench went to waiting for a
 // connection). sql.Open connects only on first use.
 func openDevicePool(opts Options) (*sql.DB, error) {
-	db, err := openSQL("postgres", opts.URL, "postgresql", opts.TracerProvider)
+	db, err := openPostgresDB(opts.URL, opts.TracerProvider)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
@@ -222,7 +223,7 @@ func openSQLite(dir string, tp trace.TracerProvider) (*sql.DB, string, error) {
 }
 
 func openPostgres(dsn string, tp trace.TracerProvider, maxConns int) (*sql.DB, string, error) {
-	db, err := openSQL("postgres", dsn, "postgresql", tp)
+	db, err := openPostgresDB(dsn, tp)
 	if err != nil {
 		return nil, "", fmt.Errorf("open postgres: %w", err)
 	}
@@ -236,6 +237,16 @@ func openPostgres(dsn string, tp trace.TracerProvider, maxConns int) (*sql.DB, s
 	db.SetMaxIdleConns(maxConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, dialect.Postgres, nil
+}
+
+// openPostgresDB opens a pool of lib/pq connections that keep the
+// statements they run (pgconn.go).
+func openPostgresDB(dsn string, tp trace.TracerProvider) (*sql.DB, error) {
+	c, err := newKeepingConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return openConnector(c, "postgresql", tp), nil
 }
 
 // DB returns the underlying connection pool.

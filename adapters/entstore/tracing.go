@@ -10,19 +10,11 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// openSQL opens the database through driverName, wrapped by otelsql when
-// tp is set. system is the conventions' db.system.name. The spans keep the
-// query text (ent writes placeholders, so no value is in it) and leave
-// out the arguments, the row iterations, the prepares and the session
-// resets, which would only bury the queries.
-func openSQL(driverName, dsn, system string, tp trace.TracerProvider) (*sql.DB, error) {
-	if tp == nil {
-		return sql.Open(driverName, dsn)
-	}
-	return otelsql.Open(driverName, dsn, traceOptions(system, tp)...)
-}
-
-// openConnector is openSQL for a connector.
+// openConnector opens a pool on c, wrapped by otelsql when tp is set.
+// system is the conventions' db.system.name. The spans keep the query
+// text (ent writes placeholders, so no value is in it) and leave out the
+// arguments, the row iterations, the prepares and the session resets,
+// which would only bury the queries.
 func openConnector(c driver.Connector, system string, tp trace.TracerProvider) *sql.DB {
 	if tp == nil {
 		return sql.OpenDB(c)
