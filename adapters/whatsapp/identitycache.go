@@ -19,18 +19,28 @@ import (
 // nothing once the keys are known, and on SQLite two writes that wait
 // for the file's one writer. The cache answers the check and skips a
 // save of the key already stored; a new or changed key, and every
-// deletion, still go to the database first.
+// deletion, still go to the database.
 //
 // One client uses a device at a time (the instance's lease holder), and
 // all its reads and writes of identities go through here; rows deleted
 // behind it (ErasePeer) bump gen, which makes every cache start over.
+//
+// mu is never held across a database call: whatsmeow checks identities
+// inside its decryption transaction, which holds SQLite's one writer (or
+// PostgreSQL row locks) while it waits for mu, so a save that held mu
+// while it waited for the writer deadlocked with it (until the write
+// gate gave up after 10 s). A write instead marks itself in flight, and
+// its key is cached only when no other write of the device overlapped
+// it: then the database holds what the cache says.
 type identityCache struct {
 	store.IdentityStore
 	gen *atomic.Uint64
 
-	mu   sync.Mutex // held across the database writes, so the map follows them in order
-	seen uint64     // gen when keys was last emptied
-	keys map[string][32]byte
+	mu       sync.Mutex
+	seen     uint64 // gen when keys was last emptied
+	started  uint64 // writes started
+	inFlight int    // writes started and not ended
+	keys     map[string][32]byte
 	// migrated are the numbers (Signal address users) whose keys moved to
 	// their LID's (migratingSessions).
 	migrated map[string]bool
@@ -52,18 +62,55 @@ func (c *identityCache) known(address string) ([32]byte, bool) {
 	return k, ok
 }
 
-func (c *identityCache) PutIdentity(ctx context.Context, address string, key [32]byte) error {
+// write is a database write of identities, from its start to its end.
+type write struct {
+	c     *identityCache
+	n     uint64 // its number among the writes started
+	alone bool   // no other write was in flight when it started
+	gen   uint64
+}
+
+// begin starts a write after forget has dropped what it changes from
+// the cache. Caller holds mu.
+func (c *identityCache) begin(forget func()) write {
+	c.known("") // start over first if the rows were erased
+	forget()
+	c.started++
+	w := write{c: c, n: c.started, alone: c.inFlight == 0, gen: c.seen}
+	c.inFlight++
+	return w
+}
+
+// end ends w: forget drops again what it changed (a write that
+// overlapped it may have cached the old value); keep caches its result
+// when no other write overlapped it and no erasure came meanwhile.
+func (w write) end(forget, keep func()) {
+	c := w.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.inFlight--
+	forget()
+	if keep != nil && w.alone && c.started == w.n && c.gen.Load() == w.gen {
+		keep()
+	}
+}
+
+func (c *identityCache) PutIdentity(ctx context.Context, address string, key [32]byte) error {
+	c.mu.Lock()
 	if k, ok := c.known(address); ok && k == key {
+		c.mu.Unlock()
 		return nil
 	}
-	if err := c.IdentityStore.PutIdentity(ctx, address, key); err != nil {
-		delete(c.keys, address)
-		return err
+	forget := func() { delete(c.keys, address) }
+	w := c.begin(forget)
+	c.mu.Unlock()
+	err := c.IdentityStore.PutIdentity(ctx, address, key)
+	var keep func()
+	if err == nil {
+		keep = func() { c.keys[address] = key }
 	}
-	c.keys[address] = key
-	return nil
+	w.end(forget, keep)
+	return err
 }
 
 // IsTrustedIdentity answers as the store does: a known key must match; an
@@ -79,17 +126,23 @@ func (c *identityCache) IsTrustedIdentity(ctx context.Context, address string, k
 }
 
 func (c *identityCache) DeleteIdentity(ctx context.Context, address string) error {
+	forget := func() { delete(c.keys, address) }
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.keys, address)
-	return c.IdentityStore.DeleteIdentity(ctx, address)
+	w := c.begin(forget)
+	c.mu.Unlock()
+	err := c.IdentityStore.DeleteIdentity(ctx, address)
+	w.end(forget, nil)
+	return err
 }
 
 func (c *identityCache) DeleteAllIdentities(ctx context.Context, phone string) error {
+	forget := func() { clear(c.keys) }
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.keys)
-	return c.IdentityStore.DeleteAllIdentities(ctx, phone)
+	w := c.begin(forget)
+	c.mu.Unlock()
+	err := c.IdentityStore.DeleteAllIdentities(ctx, phone)
+	w.end(forget, nil)
+	return err
 }
 
 // migratingSessions makes the identity cache forget a contact's keys
@@ -102,24 +155,30 @@ type migratingSessions struct {
 
 func (s migratingSessions) MigratePNToLID(ctx context.Context, pn, lid types.JID) error {
 	c := s.ids
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	// whatsmeow asks on every send to a number with a LID; the store
 	// copies the keys of the number's addresses (user:device) to the
 	// LID's the first time and then does nothing, so the cache forgets
 	// the two users' keys the first time only.
-	from := pn.SignalAddressUser()
+	from, to := pn.SignalAddressUser(), lid.SignalAddressUser()
+	c.mu.Lock()
+	c.known("")
 	if c.migrated[from] {
+		c.mu.Unlock()
 		return s.SessionStore.MigratePNToLID(ctx, pn, lid)
 	}
-	to := lid.SignalAddressUser()
-	maps.DeleteFunc(c.keys, func(addr string, _ [32]byte) bool {
-		return strings.HasPrefix(addr, from+":") || strings.HasPrefix(addr, to+":")
-	})
-	err := s.SessionStore.MigratePNToLID(ctx, pn, lid)
-	if err == nil {
-		c.migrated[from] = true
+	forget := func() {
+		maps.DeleteFunc(c.keys, func(addr string, _ [32]byte) bool {
+			return strings.HasPrefix(addr, from+":") || strings.HasPrefix(addr, to+":")
+		})
 	}
+	w := c.begin(forget)
+	c.mu.Unlock()
+	err := s.SessionStore.MigratePNToLID(ctx, pn, lid)
+	var keep func()
+	if err == nil {
+		keep = func() { c.migrated[from] = true }
+	}
+	w.end(forget, keep)
 	return err
 }
 

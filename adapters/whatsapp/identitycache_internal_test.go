@@ -3,8 +3,10 @@ package whatsapp
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/types"
@@ -16,9 +18,18 @@ type identityRows struct {
 	rows               map[string][32]byte
 	reads, writes      int
 	failPut            error
+	// onPut, when set, runs first in PutIdentity, outside mu: a save
+	// waiting for the database.
+	onPut func(addr string)
+	mu    sync.Mutex
 }
 
 func (r *identityRows) PutIdentity(_ context.Context, addr string, key [32]byte) error {
+	if r.onPut != nil {
+		r.onPut(addr)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.writes++
 	if r.failPut != nil {
 		return r.failPut
@@ -28,6 +39,8 @@ func (r *identityRows) PutIdentity(_ context.Context, addr string, key [32]byte)
 }
 
 func (r *identityRows) IsTrustedIdentity(_ context.Context, addr string, key [32]byte) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.reads++
 	k, ok := r.rows[addr]
 	return !ok || k == key, nil
@@ -133,4 +146,60 @@ func TestIdentityCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("a later move call keeps the cache", lid.SignalAddressUser()+":0", a, true, 5)
+}
+
+// A save waiting for the database does not hold the cache: whatsmeow's
+// decryption transaction holds the database's writer while it checks an
+// identity, so a check waiting for the save would wait for ever (on
+// SQLite, until the write gate gave up after 10 s). And a key saved
+// while another save overlapped it is not cached: the database's order
+// of the two is unknown.
+func TestIdentityCacheSaveHoldsNoLock(t *testing.T) {
+	ctx := t.Context()
+	rows := &identityRows{rows: map[string][32]byte{"1555:0": {1}}}
+	var gen atomic.Uint64
+	c := newIdentityCache(rows, &gen)
+	a, b := [32]byte{1}, [32]byte{2}
+
+	inPut, release := make(chan string, 2), make(chan struct{})
+	rows.onPut = func(addr string) {
+		inPut <- addr
+		<-release
+	}
+	saved := make(chan error, 2)
+	go func() { saved <- c.PutIdentity(ctx, "1666:0", a) }()
+	<-inPut
+	checked := make(chan bool, 1)
+	go func() {
+		ok, _ := c.IsTrustedIdentity(ctx, "1555:0", a)
+		checked <- ok
+	}()
+	select {
+	case ok := <-checked:
+		if !ok {
+			t.Error("the stored key: not trusted")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a check waited for a save in flight")
+	}
+
+	go func() { saved <- c.PutIdentity(ctx, "1666:0", b) }() // overlaps the first
+	<-inPut
+	close(release)
+	for range 2 {
+		if err := <-saved; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows.onPut = nil
+	reads := rows.reads
+	if _, err := c.IsTrustedIdentity(ctx, "1666:0", b); err != nil || rows.reads != reads+1 {
+		t.Errorf("after two overlapping saves: %v, %d store reads; want the check to ask the store", err, rows.reads-reads)
+	}
+	if err := c.PutIdentity(ctx, "1666:0", b); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutIdentity(ctx, "1666:0", b); err != nil || rows.writes != 3 {
+		t.Errorf("a save alone is cached: %v, %d writes; want 3 (the same key again is not written)", err, rows.writes)
+	}
 }
