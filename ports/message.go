@@ -136,6 +136,11 @@ type MessageStore interface {
 	// wait for when its claim is fresh; with after, the one that follows
 	// the message in flight. ENotFound if there is none.
 	NextToSend(ctx context.Context, sub SubscriptionID, inst InstanceID, after MessageID) (Message, error)
+	// FollowingToSend returns up to limit of the messages NextToSend
+	// would return one after another with after set to the one before:
+	// the ones to claim behind the message in flight, oldest first; none
+	// (an empty slice) when there are none.
+	FollowingToSend(ctx context.Context, sub SubscriptionID, inst InstanceID, after MessageID, limit int) ([]Message, error)
 }
 
 // MessageOutbox is the system-level view of the send backlog, across every

@@ -211,6 +211,32 @@ func (st *messageStore) ClaimForSend(ctx context.Context, sub ports.Subscription
 
 // NextToSend walks the (instance_id, status, id) index.
 func (st *messageStore) NextToSend(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID, after ports.MessageID) (ports.Message, error) {
+	e, err := st.toSend(sub, inst, after).First(ctx)
+	if err != nil {
+		return ports.Message{}, dbError("next message to send", "message", err)
+	}
+	return toMessage(e), nil
+}
+
+// FollowingToSend walks the same index as NextToSend.
+func (st *messageStore) FollowingToSend(ctx context.Context, sub ports.SubscriptionID, inst ports.InstanceID, after ports.MessageID, limit int) ([]ports.Message, error) {
+	if limit <= 0 {
+		return []ports.Message{}, nil
+	}
+	rows, err := st.toSend(sub, inst, after).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, dbError("messages to send", "message", err)
+	}
+	out := make([]ports.Message, len(rows))
+	for i, e := range rows {
+		out[i] = toMessage(e)
+	}
+	return out, nil
+}
+
+// toSend queries the instance's messages to send after after, oldest
+// first.
+func (st *messageStore) toSend(sub ports.SubscriptionID, inst ports.InstanceID, after ports.MessageID) *ent.MessageQuery {
 	where := []predicate.Message{
 		message.InstanceID(string(inst)),
 		message.StatusIn(string(ports.MsgQueued), string(ports.MsgSending)),
@@ -221,13 +247,7 @@ func (st *messageStore) NextToSend(ctx context.Context, sub ports.SubscriptionID
 	if after != "" {
 		where = append(where, message.IDGT(string(after)))
 	}
-	e, err := st.s.client.Message.Query().
-		Where(where...).
-		Order(ent.Asc(message.FieldID)).First(ctx)
-	if err != nil {
-		return ports.Message{}, dbError("next message to send", "message", err)
-	}
-	return toMessage(e), nil
+	return st.s.client.Message.Query().Where(where...).Order(ent.Asc(message.FieldID))
 }
 
 // messageOutbox answers the relay's query, which crosses subscriptions on

@@ -197,6 +197,24 @@ func (v view) NextToSend(_ context.Context, sub ports.SubscriptionID, inst ports
 	return cloneMessage(*found), nil
 }
 
+// FollowingToSend returns up to limit of the instance's messages that
+// NextToSend would return, after after, oldest first.
+func (v view) FollowingToSend(_ context.Context, sub ports.SubscriptionID, inst ports.InstanceID, after ports.MessageID, limit int) ([]ports.Message, error) {
+	d, done, err := v.enter("FollowingToSend")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	out := []ports.Message{}
+	for _, m := range d.messages {
+		if m.SubscriptionID == sub && m.InstanceID == inst && pending(m) && m.ID > after {
+			out = append(out, cloneMessage(m))
+		}
+	}
+	slices.SortFunc(out, func(a, b ports.Message) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return out[:min(len(out), max(limit, 0))], nil
+}
+
 // pending reports whether m is an outbound message, not of a bulk, that
 // send jobs still have to send.
 func pending(m ports.Message) bool {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/wagate/wagate/ports"
@@ -72,69 +74,119 @@ func (s *Service) readyLinked(ctx context.Context, m ports.Message) (*readied, e
 	return &readied{m: m, md: md, extras: s.extras(ctx, m)}, nil
 }
 
-// claimReady claims r's message under its WhatsApp id, with its sending
-// event, and records prev (the outcome of the send before it; nil when
-// there is none) in the same transaction, so that a pipelined run writes
-// once a message. It returns nil, nil when the message is not to be sent
-// by this run (another run has it, or it is past sending); prev is
-// recorded all the same.
-func (s *Service) claimReady(ctx context.Context, r *readied, prev *pending) (*prepared, error) {
-	m := r.m
-	sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
-	now := s.d.Clock.Now()
-	var claimed ports.Message
-	var claimErr error
-	var news bool
-	err := s.inRecordTx(ctx, func(ctx context.Context, st ports.Stores) error {
-		// The claim first, then the record: rows are locked in the order a
-		// receipt's transaction takes them (the message, the day's
-		// counters, the event cursor), so the two never wait on each
-		// other in a circle. Both commit together.
-		var events []ports.Message
-		claimed, claimErr = st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
-		switch {
-		case claimErr == nil && m.Status != ports.MsgSending:
-			// A reclaim (m was sending already) is no news.
-			events = append(events, claimed)
-		case claimErr != nil && !ports.IsCode(claimErr, ports.EConflict) && !ports.IsCode(claimErr, ports.ENotFound):
-			return fmt.Errorf("claim %s: %w", m.ID, claimErr)
-		}
-		if prev != nil {
-			out, moved, err := s.apply(ctx, st, prev.claimed, prev.move)
-			if err != nil {
-				return fmt.Errorf("record %s: %w", prev.claimed.ID, err)
-			}
-			if moved {
-				events = append([]ports.Message{out}, events...)
-			}
-		}
-		// The events last: appending locks the subscription's event
-		// cursor until the commit.
-		for _, e := range events {
-			if err := s.appendStatus(ctx, st, e); err != nil {
-				return err
-			}
-		}
-		news = len(events) > 0
-		return nil
-	})
-	if err != nil && prev != nil {
-		// Not even the claim is written: the outcome before it still is.
-		if rerr := s.record(ctx, prev); rerr != nil {
+// claimReady claims the messages of rs, in order, each under its
+// WhatsApp id with its sending event, and records recs (the outcomes of
+// the sends before them) in the same transaction, so that a pipelined
+// run writes once a batch. The claims stop at the first message not to
+// be sent by this run (another run has it, or it is past sending): the
+// ones after it wait behind it, for order. It returns the claimed ones,
+// in order; none when the first is not to be sent. recs are recorded
+// all the same.
+func (s *Service) claimReady(ctx context.Context, rs []*readied, recs []*pending) ([]*prepared, error) {
+	// Each send's time counts from before its claim, so that the claim
+	// is stale only once the send has certainly given up.
+	out := make([]*prepared, len(rs))
+	for i := range rs {
+		sendCtx, cancel := context.WithTimeout(ctx, s.cfg.SendTimeout)
+		out[i] = &prepared{ctx: sendCtx, cancel: cancel, timeout: s.cfg.SendTimeout}
+	}
+	claimed, err := s.writeBatch(ctx, rs, recs)
+	if err != nil && len(recs) > 0 {
+		// Not even the claims are written: the outcomes still are.
+		if _, rerr := s.writeBatch(ctx, nil, recs); rerr != nil {
 			err = errors.Join(err, rerr)
 		}
 	}
-	if err == nil && news {
-		s.d.Events.Wake(ctx, m.SubscriptionID)
+	for i, p := range out {
+		if i >= len(claimed) {
+			p.cancel()
+			continue
+		}
+		p.claimed = claimed[i]
+		p.out = outbound(claimed[i], rs[i].md)
+		p.out.ID = claimed[i].WAMessageID
+		rs[i].extras.apply(claimed[i], &p.out)
 	}
-	if err != nil || claimErr != nil {
-		cancel()
-		return nil, err // EConflict, ENotFound: another run has it, or it is past sending
+	return out[:len(claimed)], err
+}
+
+// writeBatch is claimReady's transaction: it returns the messages
+// claimed, none on an error.
+func (s *Service) writeBatch(ctx context.Context, rs []*readied, recs []*pending) ([]ports.Message, error) {
+	now := s.d.Clock.Now()
+	var claimed []ports.Message
+	var sub ports.SubscriptionID
+	err := s.inRecordTx(ctx, func(ctx context.Context, st ports.Stores) error {
+		// The claims first, then the records' message rows, then the
+		// day's counters, then the event cursor: the order a receipt's
+		// transaction locks its rows in, so that the two never wait on
+		// each other in a circle. All commit together.
+		claimed, sub = claimed[:0], ""
+		var events []ports.Message
+		for _, r := range rs {
+			m := r.m
+			c, err := st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
+			if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
+				break
+			}
+			if err != nil {
+				return fmt.Errorf("claim %s: %w", m.ID, err)
+			}
+			claimed = append(claimed, c)
+			if m.Status != ports.MsgSending { // a reclaim is no news
+				events = append(events, c)
+			}
+		}
+		recorded, err := s.applyAll(ctx, st, recs)
+		if err != nil {
+			return err
+		}
+		// The events last: appending locks the subscription's event
+		// cursor until the commit. The outcomes happened first.
+		for _, e := range append(recorded, events...) {
+			if err := s.appendStatus(ctx, st, e); err != nil {
+				return err
+			}
+			sub = e.SubscriptionID
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	out := outbound(claimed, r.md)
-	out.ID = claimed.WAMessageID
-	r.extras.apply(claimed, &out)
-	return &prepared{claimed: claimed, out: out, ctx: sendCtx, cancel: cancel, timeout: s.cfg.SendTimeout}, nil
+	if sub != "" {
+		s.d.Events.Wake(ctx, sub)
+	}
+	return claimed, nil
+}
+
+// applyAll applies the moves of recs through st, then counts them: the
+// message rows first, then each instance's counters once, in the order
+// of the instances' ids (claimReady's lock order). It returns the
+// messages whose status moved, to announce.
+func (s *Service) applyAll(ctx context.Context, st ports.Stores, recs []*pending) ([]ports.Message, error) {
+	var moved []ports.Message
+	counts := map[ports.InstanceID]ports.Counters{}
+	counted := map[ports.InstanceID]ports.Message{} // the instance's tenant and a message, to count on
+	for _, rec := range recs {
+		out, c, statusMoved, err := s.update(ctx, st, rec.claimed, rec.move)
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", rec.claimed.ID, err)
+		}
+		if statusMoved {
+			moved = append(moved, out)
+		}
+		if !c.IsZero() {
+			counts[out.InstanceID] = counts[out.InstanceID].Add(c)
+			counted[out.InstanceID] = out
+		}
+	}
+	for _, inst := range slices.Sorted(maps.Keys(counts)) {
+		if err := s.addStats(ctx, st, counted[inst], counts[inst]); err != nil {
+			return nil, err
+		}
+	}
+	return moved, nil
 }
 
 // pending is the outcome of a send, to record: the message as claimed and
@@ -172,14 +224,27 @@ func (s *Service) record(ctx context.Context, rec *pending) error {
 	return s.finish(ctx, rec.claimed, rec.move)
 }
 
-// unclaim gives back the claim of p, which was never sent: the message is
-// queued again with its id, and the attempt is not counted.
-func (s *Service) unclaim(ctx context.Context, p *prepared) error {
-	p.cancel()
-	return s.finish(ctx, p.claimed, s.stillClaimed(p.claimed, func(m *ports.Message) {
-		m.Status = ports.MsgQueued
-		m.Attempts--
-	}))
+// recordAll stores outcomes, in one transaction.
+func (s *Service) recordAll(ctx context.Context, recs []*pending) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	_, err := s.writeBatch(ctx, nil, recs)
+	return err
+}
+
+// unclaimAll gives back the claims of ps, which were never sent (the
+// messages are queued again with their ids, the attempts not counted),
+// and records recs, in one transaction.
+func (s *Service) unclaimAll(ctx context.Context, ps []*prepared, recs []*pending) error {
+	for _, p := range ps {
+		p.cancel()
+		recs = append(recs, &pending{claimed: p.claimed, move: s.stillClaimed(p.claimed, func(m *ports.Message) {
+			m.Status = ports.MsgQueued
+			m.Attempts--
+		})})
+	}
+	return s.recordAll(ctx, recs)
 }
 
 // finish applies a status move to m, stores it and announces it. move
@@ -216,6 +281,19 @@ func (s *Service) inRecordTx(ctx context.Context, fn func(ctx context.Context, s
 // it; moved reports whether the status moved (its event is the caller's
 // to append). Nothing is written when move changes nothing.
 func (s *Service) apply(ctx context.Context, st ports.Stores, m ports.Message, move func(*ports.Message) bool) (out ports.Message, moved bool, err error) {
+	out, c, moved, err := s.update(ctx, st, m, move)
+	if err != nil {
+		return out, false, err
+	}
+	if err := s.addStats(ctx, st, out, c); err != nil {
+		return out, false, err
+	}
+	return out, moved, nil
+}
+
+// update is apply without the counting: it returns what the move adds
+// to the day's counters.
+func (s *Service) update(ctx context.Context, st ports.Stores, m ports.Message, move func(*ports.Message) bool) (out ports.Message, c ports.Counters, moved bool, err error) {
 	var before ports.Message
 	out, err = st.Messages.UpdateMessage(ctx, m.SubscriptionID, m.ID, func(m *ports.Message) error {
 		before = *m // the moves replace the time pointers, never write through them
@@ -226,15 +304,12 @@ func (s *Service) apply(ctx context.Context, st ports.Stores, m ports.Message, m
 		return nil
 	})
 	if errors.Is(err, errUnchanged) {
-		return out, false, nil
+		return out, c, false, nil
 	}
 	if err != nil {
-		return out, false, err
+		return out, c, false, err
 	}
-	if err := s.addStats(ctx, st, out, statusCounters(before, out)); err != nil {
-		return out, false, err
-	}
-	return out, out.Status != before.Status, nil
+	return out, statusCounters(before, out), out.Status != before.Status, nil
 }
 
 // errUnchanged aborts an update that has nothing to write.

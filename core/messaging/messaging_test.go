@@ -38,6 +38,12 @@ type env struct {
 
 func newEnv(t *testing.T, status ports.InstanceStatus) *env {
 	t.Helper()
+	return newEnvWith(t, status, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
+}
+
+// newEnvWith is newEnv with the service configured by cfg.
+func newEnvWith(t *testing.T, status ports.InstanceStatus, cfg messaging.Config) *env {
+	t.Helper()
 	e := &env{
 		store: coretest.NewStore(), clock: coretest.NewClock(),
 		wa:    &coretest.WhatsApp{SendFunc: func(ports.WAOutbound) (ports.WASent, error) { return ports.WASent{WAMessageID: "3EB0SENT"}, nil }},
@@ -49,7 +55,7 @@ func newEnv(t *testing.T, status ports.InstanceStatus) *env {
 	e.svc = messaging.New(messaging.Deps{
 		Tx: e.store, Stores: e.store.Stores(), Outbox: e.store.Outbox(),
 		Clock: e.clock, IDs: ids, Queue: e.queue, WhatsApp: e.wa, Events: coretest.NewEventLog(e.clock, nil),
-	}, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second})
+	}, cfg)
 	e.p = e.store.SeedAccount(ids, e.clock, ports.TierBasic, "owner@example.com")
 	e.inst = ports.Instance{ID: ports.InstanceID(ids.NewID()), SubscriptionID: e.p.SubscriptionID, Name: "one",
 		Status: status, JID: "15550001:1@s.whatsapp.net", CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}

@@ -7,40 +7,51 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wagate/wagate/core/messaging"
 	"github.com/wagate/wagate/ports"
 )
 
 // TestNextIsClaimedWhileTheSendIsOnTheWire: while a send waits for
-// WhatsApp's answer, the message after it is claimed already, under its
-// WhatsApp id, and the outcome of the send before it is recorded; it goes
-// out only once the answer is in.
+// WhatsApp's answer, the messages after it are claimed already, in one
+// batch, under their WhatsApp ids; while the last of them is on the wire
+// the outcomes of the sends before it are recorded; each goes out only
+// once the answer to the one before is in.
 func TestNextIsClaimedWhileTheSendIsOnTheWire(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	a, b, c := e.send(t, "+15550000001"), e.send(t, "+15550000002"), e.send(t, "+15550000003")
-	seen := map[string]map[ports.MessageID]ports.Message{} // by recipient on the wire: the stored a, b, c
+	a, b, c, d := e.send(t, "+15550000001"), e.send(t, "+15550000002"), e.send(t, "+15550000003"), e.send(t, "+15550000004")
+	all := []ports.Message{a, b, c, d}
+	seen := map[string]map[ports.MessageID]ports.Message{} // by recipient on the wire: the stored a, b, c, d
 	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
 		to := strings.TrimSuffix(out.To, "@s.whatsapp.net")
-		if to == "15550000002" {
-			// Hold b on the wire until c is claimed (ahead runs meanwhile).
-			waitFor(t, "c claimed", func() bool { return e.get(t, c.ID).Status == ports.MsgSending })
+		if to == "15550000004" {
+			// Hold d, the last claimed, on the wire until the outcomes
+			// before it are in (ahead runs meanwhile).
+			waitFor(t, "c recorded", func() bool { return e.get(t, c.ID).Status == ports.MsgSent })
 		}
-		seen[to] = map[ports.MessageID]ports.Message{a.ID: e.get(t, a.ID), b.ID: e.get(t, b.ID), c.ID: e.get(t, c.ID)}
+		seen[to] = map[ports.MessageID]ports.Message{}
+		for _, m := range all {
+			seen[to][m.ID] = e.get(t, m.ID)
+		}
 		return echo(out)
 	}
 	if err := e.run(t, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]string{"15550000001", "15550000002", "15550000003"}, sentTo(e.wa)); d != "" {
-		t.Errorf("sends (-want +got):\n%s", d)
+	if diff := cmp.Diff([]string{"15550000001", "15550000002", "15550000003", "15550000004"}, sentTo(e.wa)); diff != "" {
+		t.Errorf("sends (-want +got):\n%s", diff)
 	}
-	onB := seen["15550000002"]
-	if got := onB[a.ID]; got.Status != ports.MsgSent {
-		t.Errorf("a while b is on the wire: got %s, want sent (recorded meanwhile)", got.Status)
-	}
-	if got := onB[c.ID]; got.Status != ports.MsgSending || got.WAMessageID == "" || got.Attempts != 1 {
-		t.Errorf("c while b is on the wire: got %s %q after %d attempts, want claimed under its id", got.Status, got.WAMessageID, got.Attempts)
+	onB, onD := seen["15550000002"], seen["15550000004"]
+	for _, m := range []ports.Message{c, d} {
+		if got := onB[m.ID]; got.Status != ports.MsgSending || got.WAMessageID == "" || got.Attempts != 1 {
+			t.Errorf("%s while b is on the wire: got %s %q after %d attempts, want claimed under its id (with b, while a was on the wire)", m.To, got.Status, got.WAMessageID, got.Attempts)
+		}
 	}
 	for _, m := range []ports.Message{a, b, c} {
+		if got := onD[m.ID]; got.Status != ports.MsgSent {
+			t.Errorf("%s while d is on the wire: got %s, want sent (recorded meanwhile)", m.To, got.Status)
+		}
+	}
+	for _, m := range all {
 		got := e.get(t, m.ID)
 		if got.Status != ports.MsgSent || got.Attempts != 1 {
 			t.Errorf("%s: got %s after %d attempts, want sent after 1", m.To, got.Status, got.Attempts)
@@ -49,8 +60,8 @@ func TestNextIsClaimedWhileTheSendIsOnTheWire(t *testing.T) {
 			t.Errorf("%s: got events %s, want sending>sent", m.To, s)
 		}
 	}
-	if got := e.get(t, c.ID); got.WAMessageID != onB[c.ID].WAMessageID {
-		t.Errorf("c went out under %q, want the id claimed ahead %q", got.WAMessageID, onB[c.ID].WAMessageID)
+	if got := e.get(t, d.ID); got.WAMessageID != onB[d.ID].WAMessageID {
+		t.Errorf("d went out under %q, want the id claimed ahead %q", got.WAMessageID, onB[d.ID].WAMessageID)
 	}
 }
 
@@ -107,5 +118,61 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Errorf("%s: not after 5 s", what)
 			return
 		}
+	}
+}
+
+// TestBatchStopsAtAnotherWorkersClaim: the messages claimed ahead stop
+// before one another worker holds a fresh claim on; the ones after it
+// wait behind it, for order, and the run leaves them to a later try.
+func TestBatchStopsAtAnotherWorkersClaim(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	a, b, c, d := e.send(t, "+15550000001"), e.send(t, "+15550000002"), e.send(t, "+15550000003"), e.send(t, "+15550000004")
+	now := e.clock.Now()
+	if _, err := e.store.Stores().Messages.ClaimForSend(t.Context(), e.p.SubscriptionID, c.ID, now, now.Add(-time.Minute), "3EB0OTHER"); err != nil {
+		t.Fatal(err)
+	}
+	err := e.run(t, a.ID)
+	if !ports.IsCode(err, ports.ERateLimited) {
+		t.Fatalf("run: got %v, want rate limited (c is being sent elsewhere)", err)
+	}
+	if diff := cmp.Diff([]string{"15550000001", "15550000002"}, sentTo(e.wa)); diff != "" {
+		t.Errorf("sends (-want +got):\n%s", diff)
+	}
+	if got := e.get(t, c.ID); got.Status != ports.MsgSending || got.WAMessageID != "3EB0OTHER" || got.Attempts != 1 {
+		t.Errorf("c: got %s %q after %d attempts, want the other worker's claim untouched", got.Status, got.WAMessageID, got.Attempts)
+	}
+	if got := e.get(t, d.ID); got.Status != ports.MsgQueued || got.Attempts != 0 {
+		t.Errorf("d: got %s after %d attempts, want queued, never claimed", got.Status, got.Attempts)
+	}
+	for _, m := range []ports.Message{a, b} {
+		if got := e.get(t, m.ID); got.Status != ports.MsgSent {
+			t.Errorf("%s: got %s, want sent", m.To, got.Status)
+		}
+	}
+}
+
+// TestPacedRunClaimsOneAhead: with a pause between sends the run claims
+// one message at a time behind the one on the wire, once the pause is
+// over; a batch would wait out several pauses under claims going stale.
+func TestPacedRunClaimsOneAhead(t *testing.T) {
+	e := newEnvWith(t, ports.StatusConnected, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second,
+		SendDelayMin: time.Millisecond, SendDelayMax: 2 * time.Millisecond})
+	a, b, c := e.send(t, "+15550000001"), e.send(t, "+15550000002"), e.send(t, "+15550000003")
+	var onA ports.Message
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
+		if strings.HasPrefix(out.To, "15550000001") {
+			waitFor(t, "b claimed", func() bool { return e.get(t, b.ID).Status == ports.MsgSending })
+			onA = e.get(t, c.ID)
+		}
+		return echo(out)
+	}
+	if err := e.run(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if onA.Status != ports.MsgQueued {
+		t.Errorf("c while a is on the wire: got %s, want queued (one claimed ahead at a time)", onA.Status)
+	}
+	if diff := cmp.Diff([]string{"15550000001", "15550000002", "15550000003"}, sentTo(e.wa)); diff != "" {
+		t.Errorf("sends (-want +got):\n%s", diff)
 	}
 }

@@ -161,10 +161,11 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	if err != nil || r == nil {
 		return err
 	}
-	p, err := s.claimReady(ctx, r, nil)
-	if err != nil || p == nil {
+	ps, err := s.claimReady(ctx, []*readied{r}, nil)
+	if err != nil || len(ps) == 0 {
 		return err
 	}
+	p := ps[0]
 	defer p.cancel()
 	slot.sending()
 	sent, err := s.d.WhatsApp.Send(p.ctx, p.claimed.InstanceID, p.out)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -167,6 +168,33 @@ func testMessageNextToSend(t *testing.T, f *fixture, _ ports.MessageOutbox) {
 	}
 	_, err = f.s.Messages.NextToSend(f.ctx, sub.ID, inst.ID, second.ID)
 	wantCode(t, "next after the newest", err, ports.ENotFound)
+	following := func(after ports.MessageID, limit int) string {
+		t.Helper()
+		ms, err := f.s.Messages.FollowingToSend(f.ctx, sub.ID, inst.ID, after, limit)
+		if err != nil {
+			t.Fatalf("following %q, limit %d: %v", after, limit, err)
+		}
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = string(m.ID)
+		}
+		return strings.Join(ids, ",")
+	}
+	for _, c := range []struct {
+		after ports.MessageID
+		limit int
+		want  string
+	}{
+		{"", 10, string(first.ID) + "," + string(second.ID)},
+		{"", 1, string(first.ID)},
+		{first.ID, 10, string(second.ID)},
+		{second.ID, 10, ""},
+		{"", 0, ""},
+	} {
+		if got := following(c.after, c.limit); got != c.want {
+			t.Errorf("following %q, limit %d: got [%s], want [%s] (no bulk, sent, failed, inbound or other instance's)", c.after, c.limit, got, c.want)
+		}
+	}
 	if _, err := f.s.Messages.UpdateMessage(f.ctx, sub.ID, first.ID, func(m *ports.Message) error {
 		m.Status = ports.MsgSent
 		return nil
