@@ -30,7 +30,8 @@ import (
 type Options struct {
 	// URL is a postgres:// or postgresql:// URL; empty selects SQLite.
 	URL string
-	// DataDir holds the SQLite file wagate.db; it is created (0700) if missing.
+	// DataDir holds the SQLite files wagate.db and, for WhatsApp's device
+	// stores, whatsapp.db (DeviceFile); it is created (0700) if missing.
 	DataDir string
 	// Log receives migration progress; nil discards it.
 	Log *slog.Logger
@@ -61,6 +62,7 @@ type Store struct {
 	log     *slog.Logger
 	pool    *conn        // the stores' queries outside transactions
 	devices *sql.DB      // WhatsApp's device stores (DeviceDB)
+	path    string       // of wagate.db, on SQLite
 	stores  ports.Stores // on pool
 }
 
@@ -104,6 +106,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.pool = &conn{client: s.client, dialect: dia}
 	s.stores = newStores(s.pool)
 	s.devices = db
+	if dia == dialect.SQLite {
+		s.path = filepath.Join(opts.DataDir, "wagate.db")
+		s.devices = openSQLiteFile(filepath.Join(opts.DataDir, DeviceFile), opts.TracerProvider)
+	}
 	if dia == dialect.Postgres {
 		if s.devices, err = openDevicePool(opts); err != nil {
 			db.Close()
@@ -212,14 +218,18 @@ func openSQLite(dir string, tp trace.TracerProvider) (*sql.DB, string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("create data directory: %w", err)
 	}
-	path := filepath.Join(dir, "wagate.db")
-	// Its writers queue in the process (sqlitegate.go).
+	return openSQLiteFile(filepath.Join(dir, "wagate.db"), tp), dialect.SQLite, nil
+}
+
+// openSQLiteFile opens the pool of one SQLite file, whose writers queue
+// in the process (sqlitegate.go).
+func openSQLiteFile(path string, tp trace.TracerProvider) *sql.DB {
 	db := openConnector(newGatedConnector(SQLiteURI(path, sqlitePragmas)), "sqlite", tp)
 	// One writer at a time anyway; a few connections let reads proceed
 	// alongside it under WAL.
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
-	return db, dialect.SQLite, nil
+	return db
 }
 
 func openPostgres(dsn string, tp trace.TracerProvider, maxConns int) (*sql.DB, string, error) {
@@ -256,9 +266,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 func (s *Store) Dialect() string { return s.dialect }
 
 // DeviceDB returns the pool for WhatsApp's device stores: on PostgreSQL
-// a pool of its own (a quarter of MaxConns: postgresPools), so that encrypting a send never
-// waits behind the gateway's own queries; on SQLite the one pool, as the
-// file takes one writer at a time anyway.
+// a pool of its own (a quarter of MaxConns: postgresPools), so that
+// encrypting a send never waits behind the gateway's own queries; on
+// SQLite the file of its own, DeviceFile (devicefile.go).
 func (s *Store) DeviceDB() *sql.DB { return s.devices }
 
 // Close closes the prepared statements and the connection pools.

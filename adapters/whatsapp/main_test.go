@@ -64,7 +64,7 @@ func newEnvOn(t *testing.T, sim *wasim.Server, dbOpt entstore.Options, opts ...e
 	t.Cleanup(func() { db.Close() })
 	e := &env{t: t, sim: sim, db: db}
 	e.opt = whatsapp.Options{
-		DB:         db.DB(),
+		DB:         db.DeviceDB(),
 		Dialect:    db.Dialect(),
 		HTTPClient: sim.HTTPClient(),
 		Watchdog:   time.Second,

@@ -158,7 +158,7 @@ func TestLostSessionHealsByRetry(t *testing.T) {
 	e.waitReceipt(t, e.events.next(t, "inst1", isKind(ports.WAMessage)).Message.WAMessageID)
 	// The contact is the device's only peer; its session is kept under
 	// the contact's LID.
-	res, err := e.db.DB().ExecContext(context.Background(), "DELETE FROM whatsmeow_sessions")
+	res, err := e.db.DeviceDB().ExecContext(context.Background(), "DELETE FROM whatsmeow_sessions")
 	if n, _ := res.RowsAffected(); err != nil || n == 0 {
 		t.Fatalf("drop the device's session with the contact: %d rows, %v", n, err)
 	}

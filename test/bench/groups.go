@@ -18,6 +18,7 @@ import (
 
 	_ "modernc.org/sqlite" // the "sqlite" driver, to read what whatsmeow stored
 
+	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/test/testserver"
 )
@@ -387,7 +388,7 @@ func (b *groupBench) memory() (groupMemory, error) {
 		return m, err
 	}
 	m.rss, m.anon = s.rss, s.anon
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.data, "wagate.db")+"?_pragma=busy_timeout(10000)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.data, entstore.DeviceFile)+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return m, err
 	}

@@ -86,6 +86,10 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("the snapshot holds %d messages, want some of the %d sends", len(want), sends)
 	}
 	t.Logf("the snapshot holds %d of %d messages", len(want), sends)
+	var ndev int
+	if err := db.QueryRow("SELECT count(*) FROM whatsmeow_device").Scan(&ndev); err != nil || ndev != 1 {
+		t.Fatalf("the snapshot's WhatsApp devices: %d, %v; want the instance's", ndev, err)
+	}
 
 	// Restore into a fresh data directory.
 	env2 := maps.Clone(env)

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/base64"
@@ -14,8 +15,9 @@ import (
 	"time"
 
 	_ "github.com/lib/pq"
-	_ "modernc.org/sqlite"
+	msqlite "modernc.org/sqlite"
 
+	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/wasim"
 )
 
@@ -145,7 +147,7 @@ func openTestDB(t *testing.T, env map[string]string) *sql.DB {
 	if url := env["WAGATE_DATABASE_URL"]; url != "" {
 		db, err = sql.Open("postgres", url)
 	} else {
-		db, err = sql.Open("sqlite", "file:"+filepath.Join(env["WAGATE_DATA_DIR"], "wagate.db")+"?_pragma=busy_timeout(10000)&_time_format=sqlite")
+		db = openSQLiteWithDevices(env["WAGATE_DATA_DIR"])
 	}
 	if err != nil {
 		t.Fatalf("open the database: %v", err)
@@ -153,6 +155,28 @@ func openTestDB(t *testing.T, env map[string]string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// openSQLiteWithDevices opens wagate.db of dir with WhatsApp's device
+// file attached on every connection as "devices": the tables of both
+// answer by their names (whatsmeow's all start with whatsmeow_).
+func openSQLiteWithDevices(dir string) *sql.DB {
+	d := &msqlite.Driver{}
+	devices := entstore.SQLiteURI(filepath.Join(dir, entstore.DeviceFile), "")
+	d.RegisterConnectionHook(func(c msqlite.ExecQuerierContext, _ string) error {
+		_, err := c.ExecContext(context.Background(), "ATTACH DATABASE ? AS devices", []driver.NamedValue{{Ordinal: 1, Value: devices}})
+		return err
+	})
+	return sql.OpenDB(dsnConnector{d: d, dsn: "file:" + filepath.Join(dir, "wagate.db") + "?_pragma=busy_timeout(10000)&_time_format=sqlite"})
+}
+
+// dsnConnector opens d's connections to dsn.
+type dsnConnector struct {
+	d   *msqlite.Driver
+	dsn string
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.d.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.d }
 
 func isPostgres(db *sql.DB) bool {
 	_, sqlite := db.Driver().(interface {
@@ -195,7 +219,8 @@ func searchDB(t *testing.T, db *sql.DB, needle string) map[string]int {
 		}
 		rows.Close()
 	} else {
-		rows, err := db.Query(`SELECT m.name, p.name, p.type FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'`)
+		rows, err := db.Query(`SELECT m.name, p.name, p.type FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table'
+			UNION ALL SELECT m.name, p.name, p.type FROM devices.sqlite_master m JOIN pragma_table_info(m.name, 'devices') p WHERE m.type = 'table'`)
 		if err != nil {
 			t.Fatalf("list columns: %v", err)
 		}
@@ -237,12 +262,12 @@ func searchDB(t *testing.T, db *sql.DB, needle string) map[string]int {
 	return found
 }
 
-// searchFiles fails the test when a file of dir other than the database
+// searchFiles fails the test when a file of dir other than the databases
 // (which searchDB reads through SQL) holds needle.
 func searchFiles(t *testing.T, dir, needle string) {
 	t.Helper()
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), "wagate.db") {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), "wagate.db") || strings.HasPrefix(d.Name(), entstore.DeviceFile) {
 			return err
 		}
 		b, err := os.ReadFile(path)

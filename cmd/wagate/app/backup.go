@@ -2,9 +2,10 @@ package app
 
 // wagate backup and wagate restore (SPEC §18): a consistent snapshot of an
 // embedded (SQLite) deployment while it serves, and bringing one back
-// while it is stopped. The snapshot holds everything wagate keeps,
-// WhatsApp device credentials included (they live in the same database),
-// so restored instances reconnect without a QR. PostgreSQL deployments
+// while it is stopped. The snapshot is one SQLite file that holds
+// everything wagate keeps, WhatsApp device credentials included (copied in
+// from their own file, entstore.DeviceFile), so restored instances
+// reconnect without a QR. PostgreSQL deployments
 // use pg_dump or point-in-time recovery (README).
 
 import (
@@ -62,6 +63,10 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if err := os.Chmod(*out, 0o600); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
+	if err := addDevices(ctx, *out, filepath.Join(cfg.DataDir, entstore.DeviceFile)); err != nil {
+		os.Remove(*out)
+		return fmt.Errorf("backup: WhatsApp's device stores: %w", err)
+	}
 	info, err := os.Stat(*out)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
@@ -103,8 +108,12 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if err := copyFile(*in, tmp); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	for _, suffix := range []string{"-wal", "-shm"} {
-		if err := os.Remove(dst + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// The device stores' file goes too: the next start moves the
+	// snapshot's device tables out of wagate.db into a new one
+	// (entstore.DeviceFile), where an old file would win over them.
+	devices := filepath.Join(cfg.DataDir, entstore.DeviceFile)
+	for _, f := range []string{dst + "-wal", dst + "-shm", devices, devices + "-wal", devices + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			os.Remove(tmp)
 			return fmt.Errorf("restore: %w", err)
 		}
@@ -115,6 +124,27 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "restored %s into %s\n", *in, dst)
 	return nil
+}
+
+// addDevices copies the device stores of the file at devices, when there
+// is one, into the snapshot at snap. It reads them in a transaction of
+// its own, a moment after the snapshot of wagate.db: an instance linked
+// in that moment may need its QR again after a restore.
+func addDevices(ctx context.Context, snap, devices string) error {
+	if _, err := os.Stat(devices); errors.Is(err, os.ErrNotExist) {
+		return nil // an older server, whose snapshot holds them already
+	}
+	db, err := openSQLiteFile(snap, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return entstore.CopyDeviceTables(ctx, conn, devices)
 }
 
 // checkSnapshot refuses a file that is not a sound SQLite database.

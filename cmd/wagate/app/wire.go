@@ -115,8 +115,9 @@ type system struct {
 	metrics *prometheus.Registry
 }
 
-// openStore opens the database chosen by the configuration and applies
-// migrations when asked to.
+// openStore opens the database chosen by the configuration, moves
+// WhatsApp's device tables into their own file on SQLite (an upgrade, or
+// a restored snapshot) and applies migrations when asked to.
 func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) (*entstore.Store, error) {
 	st, err := entstore.Open(ctx, entstore.Options{
 		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Log: log, MaxConns: cfg.DatabaseMaxConns,
@@ -124,6 +125,10 @@ func openStore(ctx context.Context, cfg Config, log *slog.Logger, migrate bool) 
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := st.MoveDeviceTables(ctx); err != nil {
+		st.Close()
+		return nil, err
 	}
 	pending, err := st.Pending(ctx)
 	if err != nil {

@@ -118,7 +118,7 @@ type fleet struct {
 func startFleet(ctx context.Context, db *entstore.Store, simAddr string, n int) (*fleet, error) {
 	t := newTracker(n)
 	m, err := whatsapp.New(ctx, whatsapp.Options{
-		DB:         db.DB(),
+		DB:         db.DeviceDB(),
 		Dialect:    db.Dialect(),
 		HTTPClient: wasim.HTTPClientFor(simAddr),
 		OnEvent:    t.add,
