@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 )
 
+// MainFile is the gateway's SQLite file in the data directory.
+const MainFile = "wagate.db"
+
 // DeviceFile is the SQLite file of WhatsApp's device stores (whatsmeow's
 // tables: keys, sessions, contacts), beside wagate.db in the data
 // directory. With both in one file, every Signal session whatsmeow saved

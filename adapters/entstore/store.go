@@ -107,7 +107,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.stores = newStores(s.pool)
 	s.devices = db
 	if dia == dialect.SQLite {
-		s.path = filepath.Join(opts.DataDir, "wagate.db")
+		s.path = filepath.Join(opts.DataDir, MainFile)
 		s.devices = openSQLiteFile(filepath.Join(opts.DataDir, DeviceFile), opts.TracerProvider)
 	}
 	if dia == dialect.Postgres {
@@ -218,7 +218,7 @@ func openSQLite(dir string, tp trace.TracerProvider) (*sql.DB, string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("create data directory: %w", err)
 	}
-	return openSQLiteFile(filepath.Join(dir, "wagate.db"), tp), dialect.SQLite, nil
+	return openSQLiteFile(filepath.Join(dir, MainFile), tp), dialect.SQLite, nil
 }
 
 // openSQLiteFile opens the pool of one SQLite file, whose writers queue

@@ -62,55 +62,42 @@ func (c *identityCache) known(address string) ([32]byte, bool) {
 	return k, ok
 }
 
-// write is a database write of identities, from its start to its end.
-type write struct {
-	c     *identityCache
-	n     uint64 // its number among the writes started
-	alone bool   // no other write was in flight when it started
-	gen   uint64
-}
-
-// begin starts a write after forget has dropped what it changes from
-// the cache. Caller holds mu.
-func (c *identityCache) begin(forget func()) write {
+// write runs do, a database write of identities, without holding mu:
+// forget drops what it changes from the cache before and after it (a
+// write that overlapped it may have cached the old value), and keep,
+// when set, caches its result once do succeeded, if no other write
+// overlapped it and no erasure came meanwhile.
+func (c *identityCache) write(forget func(), do func() error, keep func()) error {
+	c.mu.Lock()
 	c.known("") // start over first if the rows were erased
 	forget()
 	c.started++
-	w := write{c: c, n: c.started, alone: c.inFlight == 0, gen: c.seen}
+	n, alone, gen := c.started, c.inFlight == 0, c.seen
 	c.inFlight++
-	return w
-}
+	c.mu.Unlock()
 
-// end ends w: forget drops again what it changed (a write that
-// overlapped it may have cached the old value); keep caches its result
-// when no other write overlapped it and no erasure came meanwhile.
-func (w write) end(forget, keep func()) {
-	c := w.c
+	err := do()
+
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inFlight--
 	forget()
-	if keep != nil && w.alone && c.started == w.n && c.gen.Load() == w.gen {
+	if err == nil && keep != nil && alone && c.started == n && c.gen.Load() == gen {
 		keep()
 	}
+	return err
 }
 
 func (c *identityCache) PutIdentity(ctx context.Context, address string, key [32]byte) error {
 	c.mu.Lock()
-	if k, ok := c.known(address); ok && k == key {
-		c.mu.Unlock()
+	k, ok := c.known(address)
+	c.mu.Unlock()
+	if ok && k == key {
 		return nil
 	}
-	forget := func() { delete(c.keys, address) }
-	w := c.begin(forget)
-	c.mu.Unlock()
-	err := c.IdentityStore.PutIdentity(ctx, address, key)
-	var keep func()
-	if err == nil {
-		keep = func() { c.keys[address] = key }
-	}
-	w.end(forget, keep)
-	return err
+	return c.write(func() { delete(c.keys, address) },
+		func() error { return c.IdentityStore.PutIdentity(ctx, address, key) },
+		func() { c.keys[address] = key })
 }
 
 // IsTrustedIdentity answers as the store does: a known key must match; an
@@ -126,23 +113,13 @@ func (c *identityCache) IsTrustedIdentity(ctx context.Context, address string, k
 }
 
 func (c *identityCache) DeleteIdentity(ctx context.Context, address string) error {
-	forget := func() { delete(c.keys, address) }
-	c.mu.Lock()
-	w := c.begin(forget)
-	c.mu.Unlock()
-	err := c.IdentityStore.DeleteIdentity(ctx, address)
-	w.end(forget, nil)
-	return err
+	return c.write(func() { delete(c.keys, address) },
+		func() error { return c.IdentityStore.DeleteIdentity(ctx, address) }, nil)
 }
 
 func (c *identityCache) DeleteAllIdentities(ctx context.Context, phone string) error {
-	forget := func() { clear(c.keys) }
-	c.mu.Lock()
-	w := c.begin(forget)
-	c.mu.Unlock()
-	err := c.IdentityStore.DeleteAllIdentities(ctx, phone)
-	w.end(forget, nil)
-	return err
+	return c.write(func() { clear(c.keys) },
+		func() error { return c.IdentityStore.DeleteAllIdentities(ctx, phone) }, nil)
 }
 
 // migratingSessions makes the identity cache forget a contact's keys
@@ -162,24 +139,17 @@ func (s migratingSessions) MigratePNToLID(ctx context.Context, pn, lid types.JID
 	from, to := pn.SignalAddressUser(), lid.SignalAddressUser()
 	c.mu.Lock()
 	c.known("")
-	if c.migrated[from] {
-		c.mu.Unlock()
-		return s.SessionStore.MigratePNToLID(ctx, pn, lid)
+	done := c.migrated[from]
+	c.mu.Unlock()
+	move := func() error { return s.SessionStore.MigratePNToLID(ctx, pn, lid) }
+	if done {
+		return move()
 	}
-	forget := func() {
+	return c.write(func() {
 		maps.DeleteFunc(c.keys, func(addr string, _ [32]byte) bool {
 			return strings.HasPrefix(addr, from+":") || strings.HasPrefix(addr, to+":")
 		})
-	}
-	w := c.begin(forget)
-	c.mu.Unlock()
-	err := s.SessionStore.MigratePNToLID(ctx, pn, lid)
-	var keep func()
-	if err == nil {
-		keep = func() { c.migrated[from] = true }
-	}
-	w.end(forget, keep)
-	return err
+	}, move, func() { c.migrated[from] = true })
 }
 
 // cacheIdentities puts a cache in front of dev's identity store: at once

@@ -175,7 +175,7 @@ func (v view) enter(method string) (*state, func(), error) {
 
 // readOnly tells the store methods that only read by their names.
 func readOnly(method string) bool {
-	for _, p := range []string{"Get", "List", "Count", "Query", "Find", "Lookup", "Next", "Due", "Leases", "LiveNodes", "Oldest"} {
+	for _, p := range []string{"Get", "List", "Count", "Query", "Find", "Lookup", "Next", "Following", "Due", "Leases", "LiveNodes", "Oldest"} {
 		if strings.HasPrefix(method, p) {
 			return true
 		}

@@ -185,16 +185,11 @@ func (v view) NextToSend(_ context.Context, sub ports.SubscriptionID, inst ports
 		return ports.Message{}, err
 	}
 	defer done()
-	var found *ports.Message
-	for _, m := range d.messages {
-		if m.SubscriptionID == sub && m.InstanceID == inst && pending(m) && m.ID > after && (found == nil || m.ID < found.ID) {
-			found = &m
-		}
-	}
-	if found == nil {
+	next := d.toSend(sub, inst, after)
+	if len(next) == 0 {
 		return ports.Message{}, notFound("message")
 	}
-	return cloneMessage(*found), nil
+	return next[0], nil
 }
 
 // FollowingToSend returns up to limit of the instance's messages that
@@ -205,6 +200,13 @@ func (v view) FollowingToSend(_ context.Context, sub ports.SubscriptionID, inst 
 		return nil, err
 	}
 	defer done()
+	next := d.toSend(sub, inst, after)
+	return next[:min(len(next), max(limit, 0))], nil
+}
+
+// toSend returns copies of the instance's messages to send with an id
+// after after, oldest first.
+func (d *state) toSend(sub ports.SubscriptionID, inst ports.InstanceID, after ports.MessageID) []ports.Message {
 	out := []ports.Message{}
 	for _, m := range d.messages {
 		if m.SubscriptionID == sub && m.InstanceID == inst && pending(m) && m.ID > after {
@@ -212,7 +214,7 @@ func (v view) FollowingToSend(_ context.Context, sub ports.SubscriptionID, inst 
 		}
 	}
 	slices.SortFunc(out, func(a, b ports.Message) int { return strings.Compare(string(a.ID), string(b.ID)) })
-	return out[:min(len(out), max(limit, 0))], nil
+	return out
 }
 
 // pending reports whether m is an outbound message, not of a bulk, that

@@ -121,7 +121,6 @@ func (s *Service) writeBatch(ctx context.Context, rs []*readied, recs []*pending
 		// day's counters, then the event cursor: the order a receipt's
 		// transaction locks its rows in, so that the two never wait on
 		// each other in a circle. All commit together.
-		claimed, sub = claimed[:0], ""
 		var events []ports.Message
 		for _, r := range rs {
 			m := r.m
@@ -217,11 +216,6 @@ func (s *Service) outcome(p *prepared, sent ports.WASent, err error) (rec *pendi
 		retry = ports.Errorf(ports.EUnavailable, "send %s: %v", claimed.ID, err)
 	}
 	return rec, retry
-}
-
-// record stores an outcome on its own.
-func (s *Service) record(ctx context.Context, rec *pending) error {
-	return s.finish(ctx, rec.claimed, rec.move)
 }
 
 // recordAll stores outcomes, in one transaction.

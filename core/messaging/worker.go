@@ -170,7 +170,7 @@ func (s *Service) send(ctx context.Context, m ports.Message, slot *slot) error {
 	slot.sending()
 	sent, err := s.d.WhatsApp.Send(p.ctx, p.claimed.InstanceID, p.out)
 	rec, retry := s.outcome(p, sent, err)
-	if err := s.record(ctx, rec); err != nil {
+	if err := s.recordAll(ctx, []*pending{rec}); err != nil {
 		return err
 	}
 	return retry

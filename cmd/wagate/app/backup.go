@@ -24,9 +24,6 @@ import (
 	"github.com/wagate/wagate/adapters/entstore"
 )
 
-// sqliteFile is the database file in the data directory (entstore's).
-const sqliteFile = "wagate.db"
-
 func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	fs := newFlags("backup", stdout)
 	out := fs.String("out", "", "file to write the snapshot to (must not exist)")
@@ -43,7 +40,7 @@ func runBackup(ctx context.Context, args []string, getenv func(string) string, s
 	if cfg.DatabaseURL != "" {
 		return errors.New("backup: WAGATE_DATABASE_URL is set: back PostgreSQL up with pg_dump or point-in-time recovery (see the README)")
 	}
-	src := filepath.Join(cfg.DataDir, sqliteFile)
+	src := filepath.Join(cfg.DataDir, entstore.MainFile)
 	if _, err := os.Stat(src); err != nil {
 		return fmt.Errorf("backup: no database at %s: %w", src, err)
 	}
@@ -98,7 +95,7 @@ func runRestore(ctx context.Context, args []string, getenv func(string) string, 
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	dst := filepath.Join(cfg.DataDir, sqliteFile)
+	dst := filepath.Join(cfg.DataDir, entstore.MainFile)
 	if _, err := os.Stat(dst); err == nil && !*force {
 		return fmt.Errorf("restore: %s exists; stop the server and pass --force to replace it", dst)
 	}
