@@ -93,7 +93,7 @@ func (m *Manager) device(ctx context.Context, s *session, jid string) (*store.De
 			return s.cli.Store, s.dev, nil
 		}
 		dev := m.container.NewDevice()
-		m.cacheIdentities(dev)
+		m.cacheDevice(dev)
 		return dev, linkedDevice{}, nil
 	}
 	parsed, err := types.ParseJID(jid)
@@ -108,7 +108,7 @@ func (m *Manager) device(ctx context.Context, s *session, jid string) (*store.De
 		return nil, linkedDevice{}, nil
 	}
 	// No client uses the device yet: its fields are safe to read and set.
-	m.cacheIdentities(dev)
+	m.cacheDevice(dev)
 	return dev, linkedDevice{jid: *dev.ID, pushName: dev.PushName}, nil
 }
 

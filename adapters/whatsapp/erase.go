@@ -50,8 +50,8 @@ func (m *Manager) ErasePeer(ctx context.Context, devices []string, jids []string
 		return 0, nil
 	}
 	total := 0
-	// The devices' identity caches forget what is deleted here.
-	defer m.identityGen.Add(1)
+	// The devices' caches forget what is deleted here.
+	defer m.cacheGen.Add(1)
 	if len(devices) > 0 {
 		for _, pc := range peerColumns {
 			match, args := userMatch(pc.column, users)

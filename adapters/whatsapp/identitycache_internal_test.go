@@ -126,7 +126,7 @@ func TestIdentityCache(t *testing.T) {
 
 	// A number's keys moved to its LID: the first move forgets both
 	// users' keys, the later calls (every send) keep the cache.
-	sessions := migratingSessions{SessionStore: rows, ids: c}
+	sessions := newSessionCache(rows, nil, "", c, &gen)
 	pn := types.NewJID("1888", types.DefaultUserServer)
 	lid := types.NewJID("9999", types.HiddenUserServer)
 	if err := c.PutIdentity(ctx, "1888:0", a); err != nil {

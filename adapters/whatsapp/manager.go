@@ -20,9 +20,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.mau.fi/util/dbutil"
 	wa "go.mau.fi/whatsmeow"
 	"go.mau.fi/whatsmeow/store"
 	"go.mau.fi/whatsmeow/store/sqlstore"
+	"go.mau.fi/whatsmeow/store/sqlstore/upgrades"
 
 	"github.com/wagate/wagate/ports"
 )
@@ -112,9 +114,12 @@ type Manager struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	// identityGen is bumped when identity keys are deleted behind the
-	// devices' caches (identitycache.go), which then start over.
-	identityGen atomic.Uint64
+	// deviceDB is the device store's database handle: the session cache
+	// writes through it, inside whatsmeow's transaction when there is one.
+	deviceDB *dbutil.Database
+	// cacheGen is bumped when rows are deleted behind the devices' caches
+	// (rowcache.go), which then start over.
+	cacheGen atomic.Uint64
 
 	mu       sync.Mutex
 	sessions map[ports.InstanceID]*session
@@ -131,7 +136,7 @@ func New(ctx context.Context, opt Options) (*Manager, error) {
 	}
 	opt.defaults()
 	setupSignalLogging(opt.Log)
-	container, err := newContainer(ctx, opt.DB, opt.Dialect, newLogger(opt.Log.With("component", "whatsmeow_store")))
+	container, deviceDB, err := newContainer(ctx, opt.DB, opt.Dialect, newLogger(opt.Log.With("component", "whatsmeow_store")))
 	if err != nil {
 		return nil, err
 	}
@@ -140,29 +145,30 @@ func New(ctx context.Context, opt Options) (*Manager, error) {
 		opt:       opt,
 		log:       opt.Log,
 		container: container,
+		deviceDB:  deviceDB,
 		ctx:       bg,
 		cancel:    cancel,
 		sessions:  make(map[ports.InstanceID]*session),
 	}, nil
 }
 
-func newContainer(ctx context.Context, db *sql.DB, dialect string, log slogLogger) (c *sqlstore.Container, err error) {
-	// NewWithDB panics on an unknown dialect instead of returning an error.
-	defer func() {
-		if p := recover(); p != nil {
-			c, err = nil, fmt.Errorf("whatsmeow store: unsupported dialect %q", dialect)
-		}
-	}()
-	c = sqlstore.NewWithDB(db, dialect, log)
+func newContainer(ctx context.Context, db *sql.DB, dialect string, log slogLogger) (*sqlstore.Container, *dbutil.Database, error) {
+	wrapped, err := dbutil.NewWithDB(db, dialect)
+	if err != nil {
+		return nil, nil, fmt.Errorf("whatsmeow store: unsupported dialect %q", dialect)
+	}
+	wrapped.UpgradeTable = upgrades.Table // as sqlstore.NewWithDB sets them
+	wrapped.VersionTable = "whatsmeow_version"
+	c := sqlstore.NewWithWrappedDB(wrapped, log)
 	unlock, err := lockUpgrade(ctx, db, dialect)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer unlock()
 	if err := c.Upgrade(ctx); err != nil {
-		return nil, fmt.Errorf("upgrade whatsmeow tables: %w", err)
+		return nil, nil, fmt.Errorf("upgrade whatsmeow tables: %w", err)
 	}
-	return c, nil
+	return c, wrapped, nil
 }
 
 // upgradeLockKey names the PostgreSQL advisory lock held around

@@ -17,7 +17,18 @@ import (
 // scenario's backlog never runs under the next one's figures.
 type backend struct {
 	name  string
+	pgURL string // the server PostgreSQL databases are made on; empty on SQLite
 	fresh func() (store, error)
+}
+
+// pgURLOf is the PostgreSQL server of the first backend on one.
+func pgURLOf(backends []backend) string {
+	for _, b := range backends {
+		if b.pgURL != "" {
+			return b.pgURL
+		}
+	}
+	return ""
 }
 
 // store is one fresh database (and Redis prefix): the server's environment
@@ -48,7 +59,7 @@ func embedded(dir string) backend {
 // pgRedis is a scratch PostgreSQL database and a Redis key prefix per store.
 func pgRedis(dir, pgURL, redisURL string) backend {
 	n := 0
-	return backend{name: "pg+redis", fresh: func() (store, error) {
+	return backend{name: "pg+redis", pgURL: pgURL, fresh: func() (store, error) {
 		n++
 		dsn, drop, err := scratchDatabase(pgURL)
 		if err != nil {

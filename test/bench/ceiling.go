@@ -52,12 +52,35 @@ func (f ceilingFigures) rate() float64 { return float64(f.messages) / f.done.Sec
 // other work makes single rounds vary by half.
 const drainRounds = 3
 
-// benchCeiling links n whatsmeow clients (SQLite device stores, as the
-// embedded default keeps them) to phones of their own and has each send
-// per texts one after another to the bench's contacts, all clients at
-// once, drainRounds times; it measures each round from the first send to
-// the last ack and returns the median round.
-func benchCeiling(sim *wasim.Server, dir string, n, per int) (ceilingFigures, error) {
+// deviceStores opens the device store of the i-th bare client.
+type deviceStores func(i int) (*sqlstore.Container, error)
+
+// sqliteStores gives each bare client an SQLite file of its own under dir,
+// as the embedded default keeps its devices.
+func sqliteStores(dir string, n int) deviceStores {
+	return func(i int) (*sqlstore.Container, error) {
+		path := filepath.Join(dir, fmt.Sprintf("ceiling-%d-%d.db", n, i))
+		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
+		return sqlstore.New(context.Background(), "sqlite", dsn, nil)
+	}
+}
+
+// postgresStores keeps every bare client's device in one PostgreSQL
+// database, as a deployment on PostgreSQL keeps its instances'.
+func postgresStores(dsn string) (deviceStores, func(), error) {
+	c, err := sqlstore.New(context.Background(), "postgres", dsn, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return func(int) (*sqlstore.Container, error) { return c, nil }, func() { c.Close() }, nil
+}
+
+// benchCeiling links n whatsmeow clients, their devices in stores, to
+// phones of their own and has each send per texts one after another to
+// the bench's contacts, all clients at once, drainRounds times; it
+// measures each round from the first send to the last ack and returns the
+// median round.
+func benchCeiling(sim *wasim.Server, stores deviceStores, phonePrefix string, n, per int) (ceilingFigures, error) {
 	wasim.InstallCert() // as the server's sandbox mode does
 	clis := make([]*whatsmeow.Client, n)
 	defer func() {
@@ -71,7 +94,7 @@ func benchCeiling(sim *wasim.Server, dir string, n, per int) (ceilingFigures, er
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			clis[i], errs[i] = linkBare(sim, filepath.Join(dir, fmt.Sprintf("ceiling-%d-%d.db", n, i)), fmt.Sprintf("1666%07d", n*100+i))
+			clis[i], errs[i] = linkBare(sim, stores, i, fmt.Sprintf("%s%07d", phonePrefix, n*100+i))
 		})
 	}
 	wg.Wait()
@@ -122,13 +145,12 @@ func ceilingRound(clis []*whatsmeow.Client, per int) (ceilingFigures, error) {
 	return f, nil
 }
 
-// linkBare pairs a fresh whatsmeow device, stored in an SQLite file at
-// path, to phone by a simulated QR scan, and waits until it is connected.
-func linkBare(sim *wasim.Server, path, phone string) (*whatsmeow.Client, error) {
+// linkBare pairs a fresh whatsmeow device, kept in the i-th of stores, to
+// phone by a simulated QR scan, and waits until it is connected.
+func linkBare(sim *wasim.Server, stores deviceStores, i int, phone string) (*whatsmeow.Client, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), linkWait)
 	defer cancel()
-	dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate"
-	container, err := sqlstore.New(ctx, "sqlite", dsn, nil)
+	container, err := stores(i)
 	if err != nil {
 		return nil, fmt.Errorf("open device store: %w", err)
 	}
@@ -204,17 +226,50 @@ func drainContacts(sim *wasim.Server, m int) func() {
 type drainFigures struct {
 	gateway deliverFigures
 	ceiling ceilingFigures
+	// pgCeiling is bare whatsmeow with its devices on PostgreSQL, shown
+	// next to the pg+redis figures (zero elsewhere).
+	pgCeiling ceilingFigures
+}
+
+// measureCeilings measures the bare clients of every drain shape, their
+// devices in the stores open gives for the shape; a failed shape is
+// reported into errs and left out.
+func measureCeilings(sim *wasim.Server, storeName, phonePrefix string, open func(n int) (deviceStores, func(), error), errs *[]error) map[int]ceilingFigures {
+	out := map[int]ceilingFigures{}
+	for _, n := range drainShapes {
+		c, err := func() (ceilingFigures, error) {
+			stores, done, err := open(n)
+			if err != nil {
+				return ceilingFigures{}, err
+			}
+			defer done()
+			return benchCeiling(sim, stores, phonePrefix, n, drainPerInstance)
+		}()
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("ceiling %d clients on %s: %w", n, storeName, err))
+			fmt.Printf("  FAILED: ceiling on %s: %v\n", storeName, err)
+			continue
+		}
+		out[n] = c
+		fmt.Printf("  (bare whatsmeow, devices on %s, %d clients × %d texts, median of %d rounds: %.0f msgs/s in %s)\n",
+			storeName, n, drainPerInstance, drainRounds, c.rate(), c.done.Round(10*time.Millisecond))
+	}
+	return out
 }
 
 // benchDrain runs the shapes on a fresh server each, pacing off, and
 // takes each shape's ceiling from ceilings (measured once per shape).
-func benchDrain(b backend, sim *wasim.Server, conc int, ceilings map[int]ceilingFigures, report func(string)) error {
+func benchDrain(b backend, sim *wasim.Server, conc int, ceilings, pgCeilings map[int]ceilingFigures, report func(string)) error {
 	for _, n := range drainShapes {
 		f, err := drainOnce(b, sim, n, conc)
 		if err != nil {
 			return fmt.Errorf("%d instances: %w", n, err)
 		}
-		report(drainLine(b.name, drainFigures{gateway: f, ceiling: ceilings[n]}))
+		figs := drainFigures{gateway: f, ceiling: ceilings[n]}
+		if b.pgURL != "" {
+			figs.pgCeiling = pgCeilings[n]
+		}
+		report(drainLine(b.name, figs))
 	}
 	return nil
 }
@@ -257,6 +312,10 @@ func drainLine(name string, f drainFigures) string {
 		c.rate(), c.done.Round(10*time.Millisecond), ratio)
 	if g.failed > 0 || g.refused > 0 || g.sent+g.failed < g.messages {
 		line += fmt.Sprintf(" (%d sent, %d failed, %d refused)", g.sent, g.failed, g.refused)
+	}
+	if p := f.pgCeiling; p.done > 0 {
+		line += fmt.Sprintf("; bare whatsmeow with its devices on PostgreSQL %.0f msgs/s (%s), ratio %.2f",
+			p.rate(), p.done.Round(10*time.Millisecond), g.rate()/p.rate())
 	}
 	return line + aims(aim{fmt.Sprintf("≥%.1f of the ceiling", aimDrainRatio), ratio >= aimDrainRatio})
 }

@@ -87,28 +87,37 @@ func runMessaging(backends []backend, cfg msgConfig) error {
 		fmt.Println("  FAILED:", err)
 		errs = append(errs, err)
 	}
-	ceilings := map[int]ceilingFigures{}
+	var ceilings, pgCeilings map[int]ceilingFigures
 	if cfg.drain {
 		dir, err := os.MkdirTemp("", "wagate-bench-ceiling-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		for _, n := range drainShapes {
-			c, err := benchCeiling(sim, dir, n, drainPerInstance)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("ceiling %d clients: %w", n, err))
-				fmt.Println("  FAILED: ceiling:", err)
-				continue
-			}
-			ceilings[n] = c
-			fmt.Printf("  (bare whatsmeow, %d clients × %d texts, median of %d rounds: %.0f msgs/s in %s)\n", n, drainPerInstance, drainRounds, c.rate(), c.done.Round(10*time.Millisecond))
+		ceilings = measureCeilings(sim, "SQLite", "1666", func(n int) (deviceStores, func(), error) {
+			return sqliteStores(dir, n), func() {}, nil
+		}, &errs)
+		if pg := pgURLOf(backends); pg != "" {
+			// Not the aim's ceiling: whatsmeow's own cost on PostgreSQL,
+			// to tell the gateway's share of a gap from the store's.
+			pgCeilings = measureCeilings(sim, "PostgreSQL", "1667", func(int) (deviceStores, func(), error) {
+				dsn, drop, err := scratchDatabase(pg)
+				if err != nil {
+					return nil, nil, err
+				}
+				stores, done, err := postgresStores(dsn)
+				if err != nil {
+					drop()
+					return nil, nil, err
+				}
+				return stores, func() { done(); drop() }, nil
+			}, &errs)
 		}
 	}
 	for _, b := range backends {
 		fmt.Printf("  (%s: load average %s before)\n", b.name, loadAverage())
 		if cfg.drain {
-			if err := benchDrain(b, sim, cfg.conc, ceilings, report); err != nil {
+			if err := benchDrain(b, sim, cfg.conc, ceilings, pgCeilings, report); err != nil {
 				fail(b, "drain", err)
 			}
 		}
