@@ -28,14 +28,14 @@ const aheadBatch = 8
 // in the queue to go on later: the other jobs of the instance that ended
 // while it held the turn count on it.
 //
-// The run is a two-stage pipeline: while the last message claimed waits
-// for WhatsApp's answer (whatsmeow sends one message of a client at a
-// time), the run records the outcomes of the sends before it and claims
-// and readies the next messages (ahead, up to aheadBatch), so that the
-// next send starts as soon as the answer is in. Each message is still
+// The run is a two-stage pipeline: while the messages claimed go out one
+// after another (whatsmeow sends one message of a client at a time,
+// waiting for WhatsApp's answer), the run records the outcomes of the
+// sends before and claims and readies the next messages (ahead, up to
+// aheadBatch), so that the next send starts as soon as the answer is in
+// and the database's work hides behind the wire's. Each message is still
 // claimed, under its fixed WhatsApp id, before it goes out, and goes out
-// only once the one before it has its answer; outcomes are recorded
-// before the batch after next is claimed. A send that may pass later
+// only once the one before it has its answer. A send that may pass later
 // (the instance disconnected, no answer) stops the run: the messages
 // claimed behind it are given back unsent (unclaim), so order holds on
 // the next try.
@@ -48,63 +48,146 @@ func (s *Service) drain(ctx context.Context, m ports.Message) error {
 		return err
 	}
 	defer slot.release()
-	stop := time.Now().Add(drainFor)
-	var (
-		last  ports.MessageID
-		queue []*prepared // claimed, to send in this order
-		recs  []*pending  // outcomes of sends, still to record
-	)
+	// Every return below waits for a look-ahead still running first.
+	r := &run{s: s, ctx: ctx, slot: slot, stop: time.Now().Add(drainFor)}
 	for {
-		if len(queue) == 0 {
-			if err := s.recordAll(ctx, recs); err != nil {
+		if len(r.queue) == 0 && r.ahead != nil {
+			if err := r.join(); err != nil {
+				return r.halt(err)
+			}
+		}
+		if len(r.queue) == 0 {
+			if err := s.recordAll(ctx, r.recs); err != nil {
 				return err
 			}
-			recs = nil
-			if queue, err = s.claimFirst(ctx, m, slot, &last, stop); err != nil || queue == nil {
+			r.recs = nil
+			if r.queue, err = s.claimFirst(ctx, m, slot, &r.last, r.stop); err != nil || r.queue == nil {
 				return err
 			}
-			if len(queue) == 0 {
+			if len(r.queue) == 0 {
 				continue // not to be sent by this run: look again
 			}
 		}
-		cur := queue[0]
+		cur := r.queue[0]
 		if !cur.fresh() {
 			// Claimed while the sends before it took long: fresh claims
 			// give them their whole time to send.
-			if err := s.unclaimAll(ctx, queue, recs); err != nil {
+			aheadErr, err := r.giveBack()
+			if err == nil {
+				err = aheadErr
+			}
+			if err != nil {
 				return err
 			}
-			queue, recs = nil, nil
 			continue
 		}
-		queue, last = queue[1:], cur.claimed.ID
+		r.queue, r.last = r.queue[1:], cur.claimed.ID
 		slot.sending()
-		var ahead chan lookahead
-		if len(queue) == 0 {
-			ahead = make(chan lookahead, 1)
-			go func(cur *prepared, recs []*pending) { ahead <- s.ahead(ctx, cur, recs, slot, stop) }(cur, recs)
-			recs = nil // ahead records them
-		}
+		r.lookAhead(cur)
+		began := time.Now()
 		sent, err := s.d.WhatsApp.Send(cur.ctx, cur.claimed.InstanceID, cur.out)
 		cur.cancel()
-		var next lookahead
-		if ahead != nil {
-			next = <-ahead
-		}
+		r.timed(time.Since(began))
 		done, retry := s.outcome(cur, sent, err)
-		queue, recs = append(queue, next.ps...), append(recs, done)
-		if retry != nil || next.err != nil {
-			// The run stops here: the messages claimed behind this one
-			// are given back, the outcomes recorded.
-			if err := s.unclaimAll(ctx, queue, recs); err != nil {
-				return err
-			}
-			if retry != nil {
-				return retry
-			}
-			return next.err
+		r.recs = append(r.recs, done)
+		if retry != nil {
+			return r.halt(retry)
+		}
+		if err := r.poll(); err != nil {
+			return r.halt(err)
 		}
 	}
+}
+
+// run is the state of one draining run: the messages claimed and not
+// yet sent, in order, the outcomes still to record, and the look-ahead
+// in flight, if any.
+type run struct {
+	s     *Service
+	ctx   context.Context
+	slot  *slot
+	stop  time.Time
+	last  ports.MessageID
+	queue []*prepared
+	recs  []*pending
+	ahead chan lookahead // nil when no look-ahead runs
+	// perSend is how long a send of this run takes, a moving average.
+	perSend time.Duration
+}
+
+// timed adds a send's time to the average.
+func (r *run) timed(d time.Duration) {
+	if r.perSend == 0 {
+		r.perSend = d
+		return
+	}
+	r.perSend = (3*r.perSend + d) / 4
+}
+
+// lookAhead starts the next look-ahead when none runs: it claims the
+// messages after the last one claimed and records the outcomes so far.
+// With messages still queued it starts only if the last of the batch it
+// claims will likely go out within a quarter of the send timeout, so that
+// claims made ahead stay fresh (half of it left) on a slow connection.
+// With a pause between sends the queue is empty here, and the look-ahead
+// waits for the pause.
+func (r *run) lookAhead(cur *prepared) {
+	if r.ahead != nil {
+		return
+	}
+	if n := len(r.queue); n > 0 && time.Duration(n+aheadBatch)*r.perSend > r.s.cfg.SendTimeout/4 {
+		return
+	}
+	tail := cur
+	if len(r.queue) > 0 {
+		tail = r.queue[len(r.queue)-1]
+	}
+	ch := make(chan lookahead, 1)
+	go func(recs []*pending, until time.Time) { ch <- r.s.ahead(r.ctx, tail, recs, until, r.stop) }(r.recs, r.slot.until)
+	r.ahead, r.recs = ch, nil // the look-ahead records them
+}
+
+// join waits for the look-ahead and queues what it claimed.
+func (r *run) join() error {
+	next := <-r.ahead
+	r.ahead = nil
+	r.queue = append(r.queue, next.ps...)
+	return next.err
+}
+
+// poll takes the look-ahead's claims if it is done, without waiting.
+func (r *run) poll() error {
+	select {
+	case next := <-r.ahead: // never ready while nil
+		r.ahead = nil
+		r.queue = append(r.queue, next.ps...)
+		return next.err
+	default:
+		return nil
+	}
+}
+
+// giveBack waits for a look-ahead still running, then gives back every
+// claim not yet sent and records the outcomes so far. It returns the
+// look-ahead's error apart from its own.
+func (r *run) giveBack() (aheadErr, err error) {
+	if r.ahead != nil {
+		aheadErr = r.join()
+	}
+	if err := r.s.unclaimAll(r.ctx, r.queue, r.recs); err != nil {
+		return aheadErr, err
+	}
+	r.queue, r.recs = nil, nil
+	return aheadErr, nil
+}
+
+// halt stops the run with err: the claims not sent are given back, the
+// outcomes recorded.
+func (r *run) halt(err error) error {
+	if _, gerr := r.giveBack(); gerr != nil {
+		return gerr
+	}
+	return err
 }
 
 // claimFirst claims the instance's oldest message to send, once the
@@ -136,15 +219,15 @@ type lookahead struct {
 	err error
 }
 
-// ahead runs while cur is on the wire: it readies the messages after cur
-// and, once the pause allows, claims them in the transaction that
-// records recs, the outcomes of the sends before cur; with no message to
-// claim, it records recs on their own.
-func (s *Service) ahead(ctx context.Context, cur *prepared, recs []*pending, slot *slot, stop time.Time) lookahead {
+// ahead runs while the run's sends go out: it readies the messages after
+// tail, the last one claimed, and, once the pause allows (until), claims
+// them in the transaction that records recs, the outcomes of the sends
+// so far; with no message to claim, it records recs on their own.
+func (s *Service) ahead(ctx context.Context, tail *prepared, recs []*pending, until time.Time, stop time.Time) lookahead {
 	var rs []*readied
 	var err error
-	// cur is on the wire: its instance was linked a moment ago.
-	for _, next := range s.following(ctx, cur, stop) {
+	// The run is sending: the instance was linked a moment ago.
+	for _, next := range s.following(ctx, tail, stop) {
 		r, rerr := s.readyLinked(ctx, next)
 		if rerr != nil {
 			err = rerr
@@ -161,7 +244,7 @@ func (s *Service) ahead(ctx context.Context, cur *prepared, recs []*pending, slo
 	if len(rs) > 0 {
 		err = nil // the one that failed to ready comes again
 	}
-	if len(rs) == 0 || slot.wait(ctx) != nil {
+	if len(rs) == 0 || waitUntil(ctx, until) != nil {
 		if rerr := s.recordAll(ctx, recs); rerr != nil {
 			return lookahead{err: rerr}
 		}
@@ -171,12 +254,12 @@ func (s *Service) ahead(ctx context.Context, cur *prepared, recs []*pending, slo
 	return lookahead{ps: ps, err: err}
 }
 
-// following returns the messages after cur that can be claimed ahead,
+// following returns the messages after tail that can be claimed ahead,
 // oldest first, up to the batch: none when there are none, after an
-// error (the run looks again, as on its first message, once cur is done),
-// or when the run has drained long enough; they stop before another
-// worker's fresh claim.
-func (s *Service) following(ctx context.Context, cur *prepared, stop time.Time) []ports.Message {
+// error (the run looks again, as on its first message, once its queue is
+// sent), or when the run has drained long enough; they stop before
+// another worker's fresh claim.
+func (s *Service) following(ctx context.Context, tail *prepared, stop time.Time) []ports.Message {
 	if time.Now().After(stop) {
 		return nil
 	}
@@ -184,7 +267,7 @@ func (s *Service) following(ctx context.Context, cur *prepared, stop time.Time) 
 	if s.pace.max > 0 {
 		n = 1
 	}
-	next, err := s.d.Stores.Messages.FollowingToSend(ctx, cur.claimed.SubscriptionID, cur.claimed.InstanceID, cur.claimed.ID, n)
+	next, err := s.d.Stores.Messages.FollowingToSend(ctx, tail.claimed.SubscriptionID, tail.claimed.InstanceID, tail.claimed.ID, n)
 	if err != nil {
 		return nil
 	}

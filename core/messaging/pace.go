@@ -117,8 +117,11 @@ func (p *pacer) delay() time.Duration {
 }
 
 // wait sleeps until the pause is over or ctx ends.
-func (s *slot) wait(ctx context.Context) error {
-	d := time.Until(s.until)
+func (s *slot) wait(ctx context.Context) error { return waitUntil(ctx, s.until) }
+
+// waitUntil waits until the time, or for ctx to end.
+func waitUntil(ctx context.Context, until time.Time) error {
+	d := time.Until(until)
 	if d <= 0 {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package messaging_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +14,9 @@ import (
 
 // TestNextIsClaimedWhileTheSendIsOnTheWire: while a send waits for
 // WhatsApp's answer, the messages after it are claimed already, in one
-// batch, under their WhatsApp ids; while the last of them is on the wire
-// the outcomes of the sends before it are recorded; each goes out only
-// once the answer to the one before is in.
+// batch, under their WhatsApp ids; while the later ones go out the
+// outcomes of the sends before are recorded; each goes out only once the
+// answer to the one before is in.
 func TestNextIsClaimedWhileTheSendIsOnTheWire(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	a, b, c, d := e.send(t, "+15550000001"), e.send(t, "+15550000002"), e.send(t, "+15550000003"), e.send(t, "+15550000004")
@@ -24,9 +25,9 @@ func TestNextIsClaimedWhileTheSendIsOnTheWire(t *testing.T) {
 	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
 		to := strings.TrimSuffix(out.To, "@s.whatsapp.net")
 		if to == "15550000004" {
-			// Hold d, the last claimed, on the wire until the outcomes
-			// before it are in (ahead runs meanwhile).
-			waitFor(t, "c recorded", func() bool { return e.get(t, c.ID).Status == ports.MsgSent })
+			// Hold d, the last claimed, on the wire until a's outcome
+			// is in: the look-ahead that started with b's send records it.
+			waitFor(t, "a recorded", func() bool { return e.get(t, a.ID).Status == ports.MsgSent })
 		}
 		seen[to] = map[ports.MessageID]ports.Message{}
 		for _, m := range all {
@@ -46,10 +47,8 @@ func TestNextIsClaimedWhileTheSendIsOnTheWire(t *testing.T) {
 			t.Errorf("%s while b is on the wire: got %s %q after %d attempts, want claimed under its id (with b, while a was on the wire)", m.To, got.Status, got.WAMessageID, got.Attempts)
 		}
 	}
-	for _, m := range []ports.Message{a, b, c} {
-		if got := onD[m.ID]; got.Status != ports.MsgSent {
-			t.Errorf("%s while d is on the wire: got %s, want sent (recorded meanwhile)", m.To, got.Status)
-		}
+	if got := onD[a.ID]; got.Status != ports.MsgSent {
+		t.Errorf("a while d is on the wire: got %s, want sent (recorded meanwhile)", got.Status)
 	}
 	for _, m := range all {
 		got := e.get(t, m.ID)
@@ -62,6 +61,51 @@ func TestNextIsClaimedWhileTheSendIsOnTheWire(t *testing.T) {
 	}
 	if got := e.get(t, d.ID); got.WAMessageID != onB[d.ID].WAMessageID {
 		t.Errorf("d went out under %q, want the id claimed ahead %q", got.WAMessageID, onB[d.ID].WAMessageID)
+	}
+}
+
+// TestNextBatchIsClaimedWhileThisOneGoesOut: the run claims the next
+// batch while the sends of the one before still go out, not only once
+// the last of them is on the wire, so that the claims' transaction hides
+// behind several sends; every message still goes out once, in order,
+// under the id it was claimed with.
+func TestNextBatchIsClaimedWhileThisOneGoesOut(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	var all []ports.Message
+	for i := range 12 {
+		all = append(all, e.send(t, fmt.Sprintf("+155500000%02d", i+1)))
+	}
+	// The first claim takes one, the look-ahead the next batch of 8
+	// (2 to 9), and the look-ahead that starts with the 2nd send the 10th
+	// on: the 5th is held on the wire until then.
+	tenth := all[9]
+	var claimedEarly ports.Message
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
+		if strings.HasPrefix(out.To, "15550000005") {
+			waitFor(t, "the 10th claimed", func() bool { return e.get(t, tenth.ID).Status == ports.MsgSending })
+			claimedEarly = e.get(t, tenth.ID)
+		}
+		return echo(out)
+	}
+	if err := e.run(t, all[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range all {
+		want = append(want, strings.TrimSuffix(m.To, "@s.whatsapp.net"))
+		got := e.get(t, m.ID)
+		if got.Status != ports.MsgSent || got.Attempts != 1 {
+			t.Errorf("%s: got %s after %d attempts, want sent after 1", m.To, got.Status, got.Attempts)
+		}
+		if s := strings.Join(statuses(e.bus, m.ID), ">"); s != "sending>sent" {
+			t.Errorf("%s: got events %s, want sending>sent", m.To, s)
+		}
+	}
+	if diff := cmp.Diff(want, sentTo(e.wa)); diff != "" {
+		t.Errorf("sends (-want +got):\n%s", diff)
+	}
+	if got := e.get(t, tenth.ID); claimedEarly.WAMessageID == "" || got.WAMessageID != claimedEarly.WAMessageID {
+		t.Errorf("the 10th went out under %q, want the id claimed while the 5th was on the wire (%q)", got.WAMessageID, claimedEarly.WAMessageID)
 	}
 }
 
@@ -174,5 +218,40 @@ func TestPacedRunClaimsOneAhead(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"15550000001", "15550000002", "15550000003"}, sentTo(e.wa)); diff != "" {
 		t.Errorf("sends (-want +got):\n%s", diff)
+	}
+}
+
+// TestSlowSendsClaimNoFurtherAhead: when sends are slow next to the send
+// timeout, the run claims the next batch only once its queue is sent, so
+// that no claim made ahead waits long enough to go stale (and be given
+// back and claimed again, which a webhook would see as queued again).
+func TestSlowSendsClaimNoFurtherAhead(t *testing.T) {
+	e := newEnvWith(t, ports.StatusConnected, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second,
+		SendTimeout: 2 * time.Second})
+	var all []ports.Message
+	for i := range 12 {
+		all = append(all, e.send(t, fmt.Sprintf("+155500000%02d", i+1)))
+	}
+	tenth := all[9]
+	var onFifth ports.Message
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
+		// 60 ms a send: a batch of 8 behind 7 more would wait 0.9 s,
+		// over a quarter of the timeout.
+		time.Sleep(60 * time.Millisecond)
+		if strings.HasPrefix(out.To, "15550000005") {
+			onFifth = e.get(t, tenth.ID)
+		}
+		return echo(out)
+	}
+	if err := e.run(t, all[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if onFifth.Status != ports.MsgQueued {
+		t.Errorf("the 10th while the 5th is on the wire: got %s, want queued (the batch before it not yet sent)", onFifth.Status)
+	}
+	for _, m := range all {
+		if s := strings.Join(statuses(e.bus, m.ID), ">"); s != "sending>sent" {
+			t.Errorf("%s: got events %s, want sending>sent (no claim given back)", m.To, s)
+		}
 	}
 }
