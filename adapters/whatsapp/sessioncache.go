@@ -14,10 +14,11 @@ import (
 	"go.mau.fi/whatsmeow/types"
 )
 
-// sessionsKept bounds a device's cached Signal sessions (a few KiB each):
-// the conversations it is busy with; the others are read from the
-// database as before.
-const sessionsKept = 256
+// sessionsKept bounds a device's cached Signal sessions: the
+// conversations it is busy with; the others are read from the database as
+// before. A session is about 1 KiB (more once it holds archived states), so a
+// device holds at most a few hundred KiB of them, 0 while idle.
+const sessionsKept = 128
 
 // putManyRows is how many sessions one statement saves; more go in one
 // transaction of several (the parameters of a statement are bounded).
