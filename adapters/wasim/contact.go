@@ -74,7 +74,10 @@ type Received struct {
 	Thumbnail     []byte
 	QuotedID      string
 	LID           bool // sent to the contact's LID rather than its phone number
-	Timestamp     time.Time
+	// PreKey: it came as a PreKeySignalMessage, which a sender uses until
+	// its session has seen an answer (or after it lost its session).
+	PreKey    bool
+	Timestamp time.Time
 	// Mentions, IsForwarded and PreviewTitle come from the message's
 	// context; Action is set on a reaction, edit or revoke (actions.go).
 	Mentions     []string

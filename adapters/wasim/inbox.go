@@ -152,7 +152,8 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 		return nil, errors.New("message without enc")
 	}
 	ct, _ := enc.Content.([]byte)
-	plaintext, err := c.decrypt(from, enc.AttrGetter().OptionalString("type"), ct)
+	typ := enc.AttrGetter().OptionalString("type")
+	plaintext, err := c.decrypt(from, typ, ct)
 	if err != nil {
 		return nil, fmt.Errorf("decrypt from %s: %w", from, err)
 	}
@@ -163,7 +164,8 @@ func (c *Contact) open(n waBinary.Node) (*Received, error) {
 	if msg.GetDeviceSentMessage() != nil {
 		return nil, nil
 	}
-	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: chat.String(), LID: byLID, Timestamp: time.Now()}
+	r := &Received{ID: n.AttrGetter().OptionalString("id"), From: from.String(), Chat: chat.String(), LID: byLID,
+		PreKey: typ == "pkmsg", Timestamp: time.Now()}
 	c.s.fill(r, &msg)
 	c.rememberPoll(r.ID, from, &msg)
 	c.s.fillActions(r, &msg)

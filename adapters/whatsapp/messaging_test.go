@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -12,8 +13,10 @@ import (
 	"go.mau.fi/whatsmeow/proto/waE2E"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/wagate/wagate/adapters/entstore"
 	"github.com/wagate/wagate/adapters/wasim"
 	"github.com/wagate/wagate/ports"
+	"github.com/wagate/wagate/test/testdb"
 )
 
 const (
@@ -304,5 +307,57 @@ func TestSendDocumentAudioAndLocation(t *testing.T) {
 	r := received(t, contact)
 	if r.Location == nil || r.Location.Latitude != loc.Latitude || r.Location.Longitude != loc.Longitude || r.Location.Name != loc.Name {
 		t.Errorf("got location %+v, want %+v", r.Location, loc)
+	}
+}
+
+// TestConversationSurvivesRestartPostgres: Signal sessions saved through
+// the session cache (one statement for a send's sessions, a decryption's
+// inside its transaction) are what a restarted manager, its caches empty,
+// reads back: after the restart the conversation goes on in the same
+// sessions both ways, with no new session and no retry.
+func TestConversationSurvivesRestartPostgres(t *testing.T) {
+	url := testdb.Postgres(t)
+	sim := newEnv(t).sim // its SQLite manager stays unused
+	e := newEnvOn(t, sim, entstore.Options{URL: url})
+	jid := e.link("inst1", ownPhone)
+	contact := e.sim.Contact(contactPhone)
+	in := func(text string) {
+		t.Helper()
+		if err := contact.SendText(context.Background(), ownPhone, text); err != nil {
+			t.Fatalf("SendText: %v", err)
+		}
+		if got := e.events.next(t, "inst1", isKind(ports.WAMessage)).Message; got.Text != text {
+			t.Fatalf("got %q, want %q", got.Text, text)
+		}
+	}
+	out := func(text string) wasim.Received {
+		t.Helper()
+		if _, err := e.m.Send(context.Background(), "inst1", ports.WAOutbound{To: contactJID, Text: text}); err != nil {
+			t.Fatalf("Send %q: %v", text, err)
+		}
+		r := received(t, contact)
+		if r.Text != text {
+			t.Fatalf("the contact got %q, want %q", r.Text, text)
+		}
+		return r
+	}
+	out("hello")
+	for i := range 3 {
+		in(fmt.Sprint("in ", i))
+		if r := out(fmt.Sprint("out ", i)); r.PreKey {
+			t.Fatalf("out %d: a new session, want the one the answer confirmed", i)
+		}
+	}
+	e.restart() // the last write before it was a send's
+	if err := e.m.Connect(context.Background(), "inst1", ports.ConnectOptions{JID: jid}); err != nil {
+		t.Fatalf("Connect after restart: %v", err)
+	}
+	e.events.next(t, "inst1", isStatus(ports.StatusConnected, ""))
+	if r := out("after"); r.PreKey {
+		t.Error("the first send after the restart started a new session, want the stored one")
+	}
+	in("answer after")
+	if n := contact.Duplicates(); n != 0 {
+		t.Errorf("the contact dropped %d messages as seen before", n)
 	}
 }
