@@ -142,3 +142,38 @@ func TestSendJobWaitsForABulkTurn(t *testing.T) {
 		t.Errorf("got %s, want sent", got.Status)
 	}
 }
+
+// TestAcceptWhileDrainingNeedsNoJob: a message accepted while a run of
+// this process drains its instance gets no job: the run is told to look
+// again and sends it after the ones before, so the queue does not carry
+// (and run) one job a message at a high accept rate.
+func TestAcceptWhileDrainingNeedsNoJob(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	a := e.send(t, "+15550000001")
+	var b ports.Message
+	jobs := -1
+	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
+		if strings.HasPrefix(out.To, "15550000001") {
+			b = e.send(t, "+15550000002") // while the run holds the turn
+			jobs = e.queue.Len()
+		}
+		return echo(out)
+	}
+	if err := e.run(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if jobs != 0 {
+		t.Errorf("jobs after the accept during the drain: %d, want none", jobs)
+	}
+	if got := e.get(t, b.ID); got.Status != ports.MsgSent || got.Attempts != 1 {
+		t.Errorf("b: got %s after %d attempts, want sent by the run after 1", got.Status, got.Attempts)
+	}
+	if diff := cmp.Diff([]string{"15550000001", "15550000002"}, sentTo(e.wa)); diff != "" {
+		t.Errorf("sends (-want +got):\n%s", diff)
+	}
+	// Once the run gave the turn back, an accept gets its job again.
+	c := e.send(t, "+15550000003")
+	if _, ok := e.queue.Job(string(c.ID)); !ok {
+		t.Errorf("a message accepted with no run: no job")
+	}
+}

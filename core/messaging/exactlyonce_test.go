@@ -129,8 +129,9 @@ func TestRetryKeepsTheID(t *testing.T) {
 }
 
 // TestOrderOldestFirst: messages accepted while the instance is busy go
-// out oldest first, whichever of their jobs runs first: their jobs leave
-// them to the run in flight, which sends them in order.
+// out oldest first, whichever of their jobs runs first: their jobs (the
+// relay's: an accept during a run enqueues none) leave them to the run in
+// flight, which sends them in order.
 func TestOrderOldestFirst(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	inFlight, unblock := make(chan struct{}), make(chan struct{})
@@ -148,6 +149,7 @@ func TestOrderOldestFirst(t *testing.T) {
 	var later []ports.Message
 	for _, to := range []string{"+15550000001", "+15550000002", "+15550000003"} {
 		m := e.send(t, to)
+		e.requeue(m.ID)
 		if err := e.run(t, m.ID); err != nil {
 			t.Errorf("job of %s while the instance is busy: got %v, want nil (left to the run in flight)", to, err)
 		}

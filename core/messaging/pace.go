@@ -78,11 +78,12 @@ func (p *pacer) join(inst ports.InstanceID) (*slot, error) {
 	return p.take(inst, true), nil
 }
 
-// joinDraining is join for a job that has not read its message: when a
-// send job holds inst's turn, it tells the holder to look again and
-// reports true; else it changes nothing, and the job reads its message
-// and goes the usual way. Skipping the owner check is sound only here: a
-// drain in this process holds the instance.
+// joinDraining is join for a job that has not read its message, or for a
+// message just accepted: when a send job holds inst's turn, it tells the
+// holder to look again and reports true; else it changes nothing, and the
+// job reads its message (the message gets its job) and goes the usual
+// way. Skipping the owner check is sound only here: a drain in this
+// process holds the instance.
 func (p *pacer) joinDraining(inst ports.InstanceID) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
