@@ -145,8 +145,9 @@ func (c *rowCache[V]) put(key string, v V) {
 // a write inside it is only done once the transaction commits, and undone
 // when it rolls back.
 type txEnds struct {
-	mu  sync.Mutex
-	fns []func(committed bool)
+	mu   sync.Mutex
+	fns  []func(committed bool)
+	over bool // the transaction ended: a write under its context now is not known to be in it
 }
 
 type txEndsKey struct{}
@@ -157,8 +158,14 @@ type txEndsKey struct{}
 func afterCommit(ctx context.Context, err error, end func(committed bool)) {
 	if t, ok := ctx.Value(txEndsKey{}).(*txEnds); ok {
 		t.mu.Lock()
-		t.fns = append(t.fns, func(committed bool) { end(committed && err == nil) })
+		over := t.over
+		if !over {
+			t.fns = append(t.fns, func(committed bool) { end(committed && err == nil) })
+		}
 		t.mu.Unlock()
+		if over {
+			end(false) // whether it holds is unknown: not cached
+		}
 		return
 	}
 	end(err == nil)
@@ -179,6 +186,7 @@ func (d decryptions) DoDecryptionTxn(ctx context.Context, fn func(context.Contex
 	defer func() { // also when fn panics: the writes are then undone
 		t.mu.Lock()
 		fns := t.fns
+		t.over = true
 		t.mu.Unlock()
 		for _, end := range fns {
 			end(committed)

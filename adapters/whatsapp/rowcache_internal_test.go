@@ -63,6 +63,19 @@ func TestRowCacheWaitsForTheTransaction(t *testing.T) {
 	known("after two overlapping writes", "a", 0)
 	known("after two overlapping writes", "b", 0)
 
+	// A write under the context of a transaction that is over (a
+	// goroutine that outlived it) is not known to be in it: not cached,
+	// and nothing is left waiting for an end that already came.
+	var stale context.Context
+	_ = txns.DoDecryptionTxn(t.Context(), func(ctx context.Context) error { stale = ctx; return nil })
+	if err := c.write(stale, []string{"c:1"}, done, map[string]int{"c:1": 6}); err != nil {
+		t.Fatal(err)
+	}
+	known("written after its transaction", "c:1", 0)
+	if len(c.busy) != 0 {
+		t.Errorf("writes left in flight: %v", c.busy)
+	}
+
 	if err := c.writeWide(t.Context(), ofUser("c"), done); err != nil {
 		t.Fatal(err)
 	}
