@@ -28,7 +28,9 @@ func (d *dummyHash) get(h ports.PasswordHasher) (string, error) {
 func loginFailKey(email string) string { return "login-fail:" + email }
 
 // takeAttempt counts the attempt against the account before its password
-// is checked and refuses it once the window's count is over the limit. The
+// is checked and refuses it once the window's count is over the limit
+// (so more than the limit of logins at once, even right ones, are refused
+// too, which the message says: "login attempts", not "failed logins"). The
 // count is one atomic increment in the limiter, so parallel guesses cannot
 // all pass a check made before any of them is counted: at most the limit
 // of attempts per window reach the password. A success clears the count,
@@ -39,7 +41,7 @@ func (s *Service) takeAttempt(ctx context.Context, email string) error {
 		return fmt.Errorf("count login attempt: %w", err)
 	}
 	if res.Reached {
-		return rateLimited(res.Reset, s.d.Clock.Now(), "too many failed logins for this account; try again later")
+		return rateLimited(res.Reset, s.d.Clock.Now(), "too many login attempts for this account; try again later")
 	}
 	return nil
 }
