@@ -3,6 +3,7 @@ package whatsapp
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -100,13 +101,7 @@ func (s *sessionCache) PutManySessions(ctx context.Context, sessions map[string]
 	if len(sessions) == 0 {
 		return nil
 	}
-	addresses := slices.Sorted(func(yield func(string) bool) { // rows locked in one order
-		for a := range sessions {
-			if !yield(a) {
-				return
-			}
-		}
-	})
+	addresses := slices.Sorted(maps.Keys(sessions)) // rows locked in one order
 	return s.sessions.write(ctx, addresses, func() error { return s.putMany(ctx, addresses, sessions) }, sessions)
 }
 

@@ -72,12 +72,12 @@ func (s *Service) drain(ctx context.Context, m ports.Message) error {
 		if !cur.fresh() {
 			// Claimed while the sends before it took long: fresh claims
 			// give them their whole time to send.
-			aheadErr, err := r.giveBack()
-			if err == nil {
-				err = aheadErr
-			}
-			if err != nil {
+			aheadErr := r.wait()
+			if err := r.giveBack(); err != nil {
 				return err
+			}
+			if aheadErr != nil {
+				return aheadErr
 			}
 			continue
 		}
@@ -148,43 +148,49 @@ func (r *run) lookAhead(cur *prepared) {
 }
 
 // join waits for the look-ahead and queues what it claimed.
-func (r *run) join() error {
-	next := <-r.ahead
-	r.ahead = nil
-	r.queue = append(r.queue, next.ps...)
-	return next.err
-}
+func (r *run) join() error { return r.take(<-r.ahead) }
 
 // poll takes the look-ahead's claims if it is done, without waiting.
 func (r *run) poll() error {
 	select {
 	case next := <-r.ahead: // never ready while nil
-		r.ahead = nil
-		r.queue = append(r.queue, next.ps...)
-		return next.err
+		return r.take(next)
 	default:
 		return nil
 	}
 }
 
-// giveBack waits for a look-ahead still running, then gives back every
-// claim not yet sent and records the outcomes so far. It returns the
-// look-ahead's error apart from its own.
-func (r *run) giveBack() (aheadErr, err error) {
-	if r.ahead != nil {
-		aheadErr = r.join()
-	}
-	if err := r.s.unclaimAll(r.ctx, r.queue, r.recs); err != nil {
-		return aheadErr, err
-	}
-	r.queue, r.recs = nil, nil
-	return aheadErr, nil
+// take queues what a finished look-ahead claimed and returns its error.
+func (r *run) take(next lookahead) error {
+	r.ahead = nil
+	r.queue = append(r.queue, next.ps...)
+	return next.err
 }
 
-// halt stops the run with err: the claims not sent are given back, the
-// outcomes recorded.
+// wait joins a look-ahead still running, if any.
+func (r *run) wait() error {
+	if r.ahead == nil {
+		return nil
+	}
+	return r.join()
+}
+
+// giveBack gives back every claim not yet sent and records the outcomes
+// so far. Caller has waited for the look-ahead.
+func (r *run) giveBack() error {
+	if err := r.s.unclaimAll(r.ctx, r.queue, r.recs); err != nil {
+		return err
+	}
+	r.queue, r.recs = nil, nil
+	return nil
+}
+
+// halt stops the run with err: the look-ahead is waited for (err wins
+// over its error), the claims not sent are given back, the outcomes
+// recorded.
 func (r *run) halt(err error) error {
-	if _, gerr := r.giveBack(); gerr != nil {
+	_ = r.wait()
+	if gerr := r.giveBack(); gerr != nil {
 		return gerr
 	}
 	return err

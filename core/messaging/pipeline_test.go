@@ -71,10 +71,7 @@ func TestNextIsClaimedWhileTheSendIsOnTheWire(t *testing.T) {
 // under the id it was claimed with.
 func TestNextBatchIsClaimedWhileThisOneGoesOut(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
-	var all []ports.Message
-	for i := range 12 {
-		all = append(all, e.send(t, fmt.Sprintf("+155500000%02d", i+1)))
-	}
+	all := e.sendMany(t, 12)
 	// The first claim takes one, the look-ahead the next batch of 8
 	// (2 to 9), and the look-ahead that starts with the 2nd send the 10th
 	// on: the 5th is held on the wire until then.
@@ -228,10 +225,7 @@ func TestPacedRunClaimsOneAhead(t *testing.T) {
 func TestSlowSendsClaimNoFurtherAhead(t *testing.T) {
 	e := newEnvWith(t, ports.StatusConnected, messaging.Config{MaxAge: time.Hour, RelayAfter: 30 * time.Second,
 		SendTimeout: 2 * time.Second})
-	var all []ports.Message
-	for i := range 12 {
-		all = append(all, e.send(t, fmt.Sprintf("+155500000%02d", i+1)))
-	}
+	all := e.sendMany(t, 12)
 	tenth := all[9]
 	var onFifth ports.Message
 	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
@@ -254,4 +248,14 @@ func TestSlowSendsClaimNoFurtherAhead(t *testing.T) {
 			t.Errorf("%s: got events %s, want sending>sent (no claim given back)", m.To, s)
 		}
 	}
+}
+
+// sendMany accepts n texts to +15550000001, +15550000002 and so on.
+func (e *env) sendMany(t *testing.T, n int) []ports.Message {
+	t.Helper()
+	all := make([]ports.Message, n)
+	for i := range all {
+		all[i] = e.send(t, fmt.Sprintf("+155500000%02d", i+1))
+	}
+	return all
 }
