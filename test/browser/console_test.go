@@ -308,6 +308,11 @@ func (f *flow) run(h *hook) {
 	var seen []int
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
+		// The status first: the page shows it with the progress of the
+		// same poll, so once it reads completed the progress read after
+		// it is the final one (read the other way round, a poll landing
+		// between the two reads left the last value seen one short).
+		status := eval[string](f, `document.querySelector('#bulk-status')?.dataset.status || ""`)
 		done := eval[int](f, `Number(document.querySelector('#bulk-progress').value)`)
 		if !slices.Contains(seen, done) {
 			seen = append(seen, done)
@@ -315,7 +320,7 @@ func (f *flow) run(h *hook) {
 		if done == recipients && len(seen) > 1 && f.shots && !slices.Contains(seen, -1) {
 			seen = append(seen, -1) // marker: screenshot taken
 		}
-		if eval[string](f, `document.querySelector('#bulk-status')?.dataset.status || ""`) == "completed" {
+		if status == "completed" {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
