@@ -263,3 +263,15 @@ func byAge(at1, at2 time.Time, id1, id2 string) int {
 func notFound(what string) error { return ports.Errorf(ports.ENotFound, "%s not found", what) }
 
 func timePtr(t time.Time) *time.Time { return &t }
+
+// DeleteMessageRow deletes a message's row as an erasure or a retention
+// purge would, outside the stores' API.
+func (s *Store) DeleteMessageRow(id ports.MessageID) {
+	s.writer.Lock()
+	defer s.writer.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	msgs := maps.Clone(s.data.messages)
+	delete(msgs, id)
+	s.data.messages = msgs
+}

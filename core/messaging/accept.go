@@ -117,16 +117,17 @@ func (s *Service) acceptWith(ctx context.Context, p ports.Principal, inst ports.
 		return ports.Message{}, err
 	}
 	// After the commit: the row is the outbox. A run of this process
-	// that drains the instance is told to look again and sends it, so it
-	// needs no job (at a high accept rate, most messages go this way);
-	// should that run stop first, its job comes back for the rest, and
-	// after a crash the relay enqueues what is left. Should the enqueue
-	// fail, the message stays queued and the relay enqueues it later, so
-	// the caller still gets its 202.
-	if s.pace.joinDraining(inst) {
+	// that drains the instance, or one of the instance's jobs still to
+	// start, sends it, so it needs no job of its own (needsJob); should
+	// that run stop first, its job comes back for the rest, and after a
+	// crash the relay enqueues what is left. Should the enqueue fail, the
+	// message stays queued and the relay enqueues it later, so the
+	// caller still gets its 202.
+	if !s.pace.needsJob(inst, s.owns(inst)) {
 		return m, nil
 	}
 	if err := s.enqueue(ctx, m); err != nil {
+		s.pace.unqueued(inst)
 		s.d.Log.Warn("enqueue send; the relay will retry", "message", string(m.ID), "err", err)
 	}
 	return m, nil

@@ -286,6 +286,24 @@ func (s *Service) following(ctx context.Context, tail *prepared, stop time.Time)
 	return next
 }
 
+// lingerFor is how long a run with pacing off keeps the instance's turn
+// once its queue is empty, for the next message to come: a message
+// accepted meanwhile goes out in the run, without a send job of its own
+// (enqueued, taken, acknowledged) nor a new run. At a steady rate of
+// sends, as from an application sending one message after another, the
+// run goes on; an instance with nothing more to send holds a worker this
+// much longer.
+const lingerFor = 20 * time.Millisecond
+
+// linger is how long a run keeps the turn with nothing to send: none with
+// a pause between sends, which is longer than the gap a linger bridges.
+func (s *Service) linger() time.Duration {
+	if s.pace.max > 0 {
+		return 0
+	}
+	return lingerFor
+}
+
 // nextToSend returns the instance's oldest message to send, once the
 // pause allows; nil, nil when there is none left and the turn is given
 // back (or another job of the instance came meanwhile: then it looks
@@ -295,7 +313,7 @@ func (s *Service) nextToSend(ctx context.Context, m ports.Message, slot *slot, l
 	for {
 		next, err := s.d.Stores.Messages.NextToSend(ctx, m.SubscriptionID, m.InstanceID, "")
 		if ports.IsCode(err, ports.ENotFound) {
-			if slot.done() {
+			if slot.done(ctx, s.linger()) {
 				return nil, nil
 			}
 			continue

@@ -14,11 +14,12 @@ import (
 	"github.com/wagate/wagate/ports"
 )
 
-// TestDrainDefersNoJob: 100 messages of one instance, their jobs run by 8
-// workers at once, half taking the oldest job and half the newest, with
-// pacing off: every message goes out once, in the order accepted, and no
-// job run is deferred (before, each job that found the instance busy came
-// back after 500 ms, some 25 times a message).
+// TestDrainDefersNoJob: 100 messages of one instance, a job each (as the
+// relay enqueues a backlog), run by 8 workers at once, half taking the
+// oldest job and half the newest, with pacing off: every message goes out
+// once, in the order accepted, and no job run is deferred (before, each
+// job that found the instance busy came back after 500 ms, some 25 times
+// a message).
 func TestDrainDefersNoJob(t *testing.T) {
 	e := newEnv(t, ports.StatusConnected)
 	e.wa.SendFunc = func(out ports.WAOutbound) (ports.WASent, error) {
@@ -30,6 +31,7 @@ func TestDrainDefersNoJob(t *testing.T) {
 	var ids []ports.MessageID
 	for i := range n {
 		m := e.send(t, fmt.Sprintf("+1555%07d", i))
+		e.requeue(m.ID)
 		want, ids = append(want, strings.TrimSuffix(m.To, "@s.whatsapp.net")), append(ids, m.ID)
 	}
 	var runs, deferred atomic.Int64
@@ -99,6 +101,7 @@ func TestJobOfADrainedInstanceReadsNothing(t *testing.T) {
 	go func() { ran <- e.run(t, a.ID) }()
 	<-onWire
 	armed.Store(true)
+	e.requeue(b.ID) // b counted on a's job; the relay enqueues one all the same
 	if err := e.run(t, b.ID); err != nil {
 		t.Fatalf("the second job: %v", err)
 	}
@@ -175,5 +178,47 @@ func TestAcceptWhileDrainingNeedsNoJob(t *testing.T) {
 	c := e.send(t, "+15550000003")
 	if _, ok := e.queue.Job(string(c.ID)); !ok {
 		t.Errorf("a message accepted with no run: no job")
+	}
+}
+
+// A burst of messages to an idle instance makes one send job: the later
+// messages count on the first one's job, whose run finds them all. A
+// message accepted once that job has started and its run has given the
+// turn back gets a job of its own again.
+func TestABurstMakesOneJob(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	var burst []ports.Message
+	for i := range 5 {
+		burst = append(burst, e.send(t, fmt.Sprintf("+155500000%02d", i)))
+	}
+	if n := e.queue.Len(); n != 1 {
+		t.Fatalf("jobs after a burst of 5: %d, want 1", n)
+	}
+	if err := e.run(t, burst[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range burst {
+		if got := e.get(t, m.ID); got.Status != ports.MsgSent || got.Attempts != 1 {
+			t.Errorf("%s: got %s after %d attempts, want sent after 1", m.To, got.Status, got.Attempts)
+		}
+	}
+	later := e.send(t, "+15550000099")
+	if _, ok := e.queue.Job(string(later.ID)); !ok {
+		t.Errorf("a message accepted after the burst's job ran: no job")
+	}
+}
+
+// A message whose job's own message is gone still gets sent: the job
+// drains its instance, since other messages counted on it.
+func TestJobOfADeletedMessageStillDrains(t *testing.T) {
+	e := newEnv(t, ports.StatusConnected)
+	a, b := e.send(t, "+15550000001"), e.send(t, "+15550000002")
+	// a's row goes (as an erasure would) while its job waits.
+	e.store.DeleteMessageRow(a.ID)
+	if err := e.run(t, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.get(t, b.ID); got.Status != ports.MsgSent {
+		t.Errorf("the message that counted on the job: %s, want sent", got.Status)
 	}
 }

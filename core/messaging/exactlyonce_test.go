@@ -187,6 +187,7 @@ func TestOrderWaitsForDisconnected(t *testing.T) {
 		return echo(out)
 	}
 	first, second := e.send(t, "+15550000001"), e.send(t, "+15550000002")
+	e.requeue(second.ID) // a job of its own, as the relay enqueues
 	if err := e.run(t, second.ID); !ports.IsCode(err, ports.EUnavailable) {
 		t.Fatalf("the second message's job while disconnected: got %v, want unavailable (a retry)", err)
 	}

@@ -30,11 +30,20 @@ type pacer struct {
 	mu   sync.Mutex
 	held map[ports.InstanceID]*slot
 	last map[ports.InstanceID]time.Time // when the last send started
+	// queued holds when this process enqueued a send job of an instance
+	// that has not started here since (needsJob).
+	queued map[ports.InstanceID]time.Time
 }
 
 func newPacer(minDelay, maxDelay time.Duration) *pacer {
-	return &pacer{min: minDelay, max: maxDelay, held: map[ports.InstanceID]*slot{}, last: map[ports.InstanceID]time.Time{}}
+	return &pacer{min: minDelay, max: maxDelay, held: map[ports.InstanceID]*slot{},
+		last: map[ports.InstanceID]time.Time{}, queued: map[ports.InstanceID]time.Time{}}
 }
+
+// queuedFor bounds how long a send job enqueued here is counted on to
+// start here (needsJob): should it run elsewhere (the instance moved to
+// another node), a message accepted later gets its own job again.
+const queuedFor = 2 * time.Second
 
 // busyRetry is how soon a job deferred by a busy instance runs again.
 const busyRetry = 500 * time.Millisecond
@@ -48,6 +57,8 @@ type slot struct {
 	// instance that is due; more, that a send job of the instance came
 	// while it was held (both guarded by p.mu).
 	drains, more bool
+	// wake holds a token while more is set, for a holder that lingers.
+	wake chan struct{}
 }
 
 // acquire takes the instance's turn for a caller that picks its own
@@ -72,27 +83,77 @@ func (p *pacer) join(inst ports.InstanceID) (*slot, error) {
 		if !h.drains {
 			return nil, p.busy()
 		}
-		h.more = true
+		h.tell()
 		return nil, nil
 	}
 	return p.take(inst, true), nil
 }
 
-// joinDraining is join for a job that has not read its message, or for a
-// message just accepted: when a send job holds inst's turn, it tells the
-// holder to look again and reports true; else it changes nothing, and the
-// job reads its message (the message gets its job) and goes the usual
-// way. Skipping the owner check is sound only here: a drain in this
-// process holds the instance.
+// joinDraining is join for a send job that starts and has not read its
+// message: when a send job holds inst's turn, it tells the holder to look
+// again and reports true; else the job reads its message and goes the
+// usual way. Skipping the owner check is sound only here: a drain in this
+// process holds the instance. Either way a message accepted from now on
+// no longer counts on a job of inst enqueued before (needsJob).
 func (p *pacer) joinDraining(inst ports.InstanceID) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	delete(p.queued, inst)
+	return p.tellDrain(inst)
+}
+
+// tellDrain tells a run of inst's that drains it to look again, and
+// reports whether there is one. Caller holds mu.
+func (p *pacer) tellDrain(inst ports.InstanceID) bool {
 	h := p.held[inst]
 	if h == nil || !h.drains {
 		return false
 	}
-	h.more = true
+	h.tell()
 	return true
+}
+
+// needsJob reports whether a message of inst just committed needs a send
+// job. It does not when a run of this process drains the instance (told
+// to look again, it sends the message) nor, if this process owns the
+// instance (own), while a send job of it enqueued here has not started:
+// that job's run looks for messages after it starts, so it finds this
+// one. At a high accept rate most messages go without a job, and a
+// burst to an idle instance makes one job, not one a message. Else
+// needsJob counts the job the caller enqueues as queued (unqueued undoes
+// that should the enqueue fail).
+func (p *pacer) needsJob(inst ports.InstanceID, own bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tellDrain(inst) {
+		return false
+	}
+	if !own {
+		return true
+	}
+	now := time.Now()
+	if at, ok := p.queued[inst]; ok && now.Sub(at) < queuedFor {
+		return false
+	}
+	p.queued[inst] = now
+	return true
+}
+
+// unqueued forgets a job of inst that could not be enqueued.
+func (p *pacer) unqueued(inst ports.InstanceID) {
+	p.mu.Lock()
+	delete(p.queued, inst)
+	p.mu.Unlock()
+}
+
+// tell marks that a send job of the instance came, and wakes the holder
+// should it linger. Caller holds p.mu.
+func (s *slot) tell() {
+	s.more = true
+	select {
+	case s.wake <- struct{}{}:
+	default: // a token is there already
+	}
 }
 
 func (p *pacer) busy() error {
@@ -101,7 +162,7 @@ func (p *pacer) busy() error {
 
 // take gives inst's turn to a new slot. Caller holds mu.
 func (p *pacer) take(inst ports.InstanceID, drains bool) *slot {
-	s := &slot{p: p, inst: inst, drains: drains}
+	s := &slot{p: p, inst: inst, drains: drains, wake: make(chan struct{}, 1)}
 	if last, ok := p.last[inst]; ok {
 		s.until = last.Add(p.delay())
 	}
@@ -147,8 +208,12 @@ func (s *slot) sending() {
 
 // done gives the turn back when no send job of the instance came since
 // the holder last looked for messages, and reports whether it did; else
-// the holder looks again.
-func (s *slot) done() bool {
+// the holder looks again. With linger > 0 the holder first waits that
+// long for one to come (or for ctx to end).
+func (s *slot) done(ctx context.Context, linger time.Duration) bool {
+	if linger > 0 && s.waitMore(ctx, linger) {
+		return false
+	}
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
 	if s.more {
@@ -157,6 +222,34 @@ func (s *slot) done() bool {
 	}
 	s.free()
 	return true
+}
+
+// waitMore waits up to d for a send job of the instance to come, and
+// reports whether one did (more is then cleared: the holder looks again).
+func (s *slot) waitMore(ctx context.Context, d time.Duration) bool {
+	s.p.mu.Lock()
+	if s.more {
+		s.more = false
+		s.p.mu.Unlock()
+		return true
+	}
+	select {
+	case <-s.wake: // left by a job whose more was already taken
+	default:
+	}
+	s.p.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-s.wake:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	s.p.mu.Lock()
+	defer s.p.mu.Unlock()
+	came := s.more
+	s.more = false
+	return came
 }
 
 // release gives the turn back (again: a no-op after done).

@@ -124,6 +124,7 @@ func TestStatsRolledBackWithTheMove(t *testing.T) {
 // requeue puts the send job of id back, as a queue retry would.
 func (e *env) requeue(id ports.MessageID) {
 	if _, ok := e.queue.Job(string(id)); !ok {
-		e.queue.Put(ports.Job{ID: string(id), Type: "message.send", Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(id) + `"}`)})
+		e.queue.Put(ports.Job{ID: string(id), Type: "message.send",
+			Payload: []byte(`{"sub":"` + string(e.p.SubscriptionID) + `","id":"` + string(id) + `","inst":"` + string(e.inst.ID) + `"}`)})
 	}
 }

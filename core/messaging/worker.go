@@ -84,7 +84,13 @@ func (s *Service) HandleSend(ctx context.Context, d ports.Delivery) error {
 	}
 	m, err := s.d.Stores.Messages.GetMessage(ctx, job.Sub, job.ID)
 	if ports.IsCode(err, ports.ENotFound) {
-		return nil // deleted meanwhile: its instance has nothing of it to send
+		if job.Inst == "" {
+			return nil // deleted meanwhile: its instance has nothing of it to send
+		}
+		// Deleted meanwhile; messages accepted while this job waited may
+		// count on it (needsJob), so its run looks for them.
+		m = ports.Message{SubscriptionID: job.Sub, InstanceID: job.Inst, CreatedAt: s.d.Clock.Now()}
+		err = nil
 	}
 	if err != nil {
 		return fmt.Errorf("get message %s: %w", job.ID, err)
