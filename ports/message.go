@@ -119,6 +119,22 @@ type MessageStore interface {
 	// it. ENotFound if missing; fn's error aborts the update and is
 	// returned.
 	UpdateMessage(ctx context.Context, sub SubscriptionID, id MessageID, fn func(*Message) error) (Message, error)
+	// ClaimKnown is ClaimForSend for a caller that holds the message as
+	// the store returned it (known): when the row is still known (its
+	// status, UpdatedAt, attempts and WhatsApp id) and claimable, it is
+	// claimed in one write without a read, and known as claimed is
+	// returned with true; else nothing is written and false returned (the
+	// caller then calls ClaimForSend, which says why).
+	ClaimKnown(ctx context.Context, known Message, at, staleBefore time.Time, waID string) (Message, bool, error)
+	// SetSendOutcome writes the columns a send's outcome moves (Status,
+	// Attempts, ErrorCode, ErrorMessage, WAMessageID, SentAt, UpdatedAt)
+	// from out to the message known, without reading it first, provided
+	// its row still has known's Status and UpdatedAt: known is the message
+	// as the store returned it (from ClaimForSend), and no write since
+	// changed it. It returns known with out's outcome columns, as stored,
+	// and true; false and nothing written when the row moved on or is
+	// gone (the caller then takes UpdateMessage's way).
+	SetSendOutcome(ctx context.Context, known, out Message) (Message, bool, error)
 	// ClaimForSend atomically moves a message that is queued, or sending
 	// with a claim older than staleBefore (UpdatedAt before it: the worker
 	// that claimed it is taken for dead), to sending, counts one attempt

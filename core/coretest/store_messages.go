@@ -148,6 +148,46 @@ func (v view) UpdateMessage(_ context.Context, sub ports.SubscriptionID, id port
 	return cloneMessage(d.messages[id]), nil
 }
 
+// ClaimKnown claims the message while it is still known.
+func (v view) ClaimKnown(_ context.Context, known ports.Message, at, staleBefore time.Time, waID string) (ports.Message, bool, error) {
+	if waID == "" {
+		return ports.Message{}, false, ports.Errorf(ports.EInvalid, "claim message: no WhatsApp id")
+	}
+	d, done, err := v.enter("ClaimKnown")
+	if err != nil {
+		return ports.Message{}, false, err
+	}
+	defer done()
+	m, ok := d.messages[known.ID]
+	if !ok || m.SubscriptionID != known.SubscriptionID || m.Status != known.Status || !m.UpdatedAt.Equal(known.UpdatedAt) ||
+		m.Attempts != known.Attempts || m.WAMessageID != known.WAMessageID {
+		return ports.Message{}, false, nil
+	}
+	if !claimable(m, staleBefore) {
+		return ports.Message{}, false, nil
+	}
+	return claim(d, m, at, waID), true, nil
+}
+
+// SetSendOutcome writes out's outcome columns while the message still
+// has known's status and UpdatedAt.
+func (v view) SetSendOutcome(_ context.Context, known, out ports.Message) (ports.Message, bool, error) {
+	d, done, err := v.enter("SetSendOutcome")
+	if err != nil {
+		return ports.Message{}, false, err
+	}
+	defer done()
+	m, ok := d.messages[known.ID]
+	if !ok || m.SubscriptionID != known.SubscriptionID || m.Status != known.Status || !m.UpdatedAt.Equal(known.UpdatedAt) {
+		return ports.Message{}, false, nil
+	}
+	m = cloneMessage(m)
+	m.Status, m.Attempts, m.ErrorCode, m.ErrorMessage = out.Status, out.Attempts, out.ErrorCode, out.ErrorMessage
+	m.WAMessageID, m.SentAt, m.UpdatedAt = out.WAMessageID, out.SentAt, out.UpdatedAt
+	d.messages[known.ID] = stored(m)
+	return cloneMessage(d.messages[known.ID]), true, nil
+}
+
 // ClaimForSend moves a queued message, or a sending one claimed before
 // staleBefore, to sending, counts an attempt and gives it waID unless it
 // has a WhatsApp id.
@@ -164,17 +204,29 @@ func (v view) ClaimForSend(_ context.Context, sub ports.SubscriptionID, id ports
 	if !ok || m.SubscriptionID != sub {
 		return ports.Message{}, notFound("message")
 	}
-	stale := m.Status == ports.MsgSending && m.UpdatedAt.Before(staleBefore.Truncate(time.Microsecond))
-	if m.Status != ports.MsgQueued && !stale {
+	if !claimable(m, staleBefore) {
 		return ports.Message{}, ports.Errorf(ports.EConflict, "the message is %s, not queued or stale", m.Status)
 	}
+	return claim(d, m, at, waID), nil
+}
+
+// claimable reports whether m is queued, or sending with a claim from
+// before staleBefore.
+func claimable(m ports.Message, staleBefore time.Time) bool {
+	stale := m.Status == ports.MsgSending && m.UpdatedAt.Before(staleBefore.Truncate(time.Microsecond))
+	return m.Status == ports.MsgQueued || stale
+}
+
+// claim moves m to sending at at, counts an attempt and gives it waID
+// unless it has a WhatsApp id.
+func claim(d *state, m ports.Message, at time.Time, waID string) ports.Message {
 	m = cloneMessage(m)
 	m.Status, m.Attempts, m.UpdatedAt = ports.MsgSending, m.Attempts+1, at
 	if m.WAMessageID == "" {
 		m.WAMessageID = waID
 	}
-	d.messages[id] = stored(m)
-	return cloneMessage(d.messages[id]), nil
+	d.messages[m.ID] = stored(m)
+	return cloneMessage(d.messages[m.ID])
 }
 
 // NextToSend returns the instance's oldest outbound message, not of a

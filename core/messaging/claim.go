@@ -123,16 +123,15 @@ func (s *Service) writeBatch(ctx context.Context, rs []*readied, recs []*pending
 		// each other in a circle. All commit together.
 		var events []ports.Message
 		for _, r := range rs {
-			m := r.m
-			c, err := st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), newWAMessageID(now, m.From))
+			c, err := s.claim(ctx, st, r.m, now)
 			if ports.IsCode(err, ports.EConflict) || ports.IsCode(err, ports.ENotFound) {
 				break
 			}
 			if err != nil {
-				return fmt.Errorf("claim %s: %w", m.ID, err)
+				return fmt.Errorf("claim %s: %w", r.m.ID, err)
 			}
 			claimed = append(claimed, c)
-			if m.Status != ports.MsgSending { // a reclaim is no news
+			if r.m.Status != ports.MsgSending { // a reclaim is no news
 				events = append(events, c)
 			}
 		}
@@ -159,6 +158,18 @@ func (s *Service) writeBatch(ctx context.Context, rs []*readied, recs []*pending
 	return claimed, nil
 }
 
+// claim claims m, read a moment ago, under a new WhatsApp id unless it
+// has one: in one write while it is as read, else by ClaimForSend, which
+// says why it cannot be claimed.
+func (s *Service) claim(ctx context.Context, st ports.Stores, m ports.Message, now time.Time) (ports.Message, error) {
+	waID := newWAMessageID(now, m.From)
+	c, ok, err := st.Messages.ClaimKnown(ctx, m, now, s.staleBefore(now), waID)
+	if err != nil || ok {
+		return c, err
+	}
+	return st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), waID)
+}
+
 // applyAll applies the moves of recs through st, then counts them: the
 // message rows first, then each instance's counters once, in the order
 // of the instances' ids (claimReady's lock order). It returns the
@@ -168,7 +179,7 @@ func (s *Service) applyAll(ctx context.Context, st ports.Stores, recs []*pending
 	counts := map[ports.InstanceID]ports.Counters{}
 	counted := map[ports.InstanceID]ports.Message{} // the instance's tenant and a message, to count on
 	for _, rec := range recs {
-		out, c, statusMoved, err := s.update(ctx, st, rec.claimed, rec.move)
+		out, c, statusMoved, err := s.updateClaimed(ctx, st, rec.claimed, rec.move)
 		if err != nil {
 			return nil, fmt.Errorf("record %s: %w", rec.claimed.ID, err)
 		}
@@ -304,6 +315,27 @@ func (s *Service) update(ctx context.Context, st ports.Stores, m ports.Message, 
 		return out, c, false, err
 	}
 	return out, statusCounters(before, out), out.Status != before.Status, nil
+}
+
+// updateClaimed is update for the outcome of a send, whose move changes
+// only the columns an outcome does (SetSendOutcome): it writes the move
+// applied to the message as claimed, without reading it, unless the
+// message moved on since its claim (a receipt came first, a claim went
+// stale and another worker took it); then it takes update's way, and
+// the move applies to the message as it is by now.
+func (s *Service) updateClaimed(ctx context.Context, st ports.Stores, claimed ports.Message, move func(*ports.Message) bool) (out ports.Message, c ports.Counters, moved bool, err error) {
+	next := claimed // the moves replace the time pointers, never write through them
+	if move(&next) {
+		next.UpdatedAt = s.d.Clock.Now()
+		out, ok, err := st.Messages.SetSendOutcome(ctx, claimed, next)
+		if err != nil {
+			return out, c, false, err
+		}
+		if ok {
+			return out, statusCounters(claimed, out), out.Status != claimed.Status, nil
+		}
+	}
+	return s.update(ctx, st, claimed, move)
 }
 
 // errUnchanged aborts an update that has nothing to write.

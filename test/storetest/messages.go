@@ -32,6 +32,8 @@ func RunMessages(t *testing.T, open func(t *testing.T) OutboxBackend) {
 		{"ClaimConcurrently", testMessageClaimRace},
 		{"ReclaimStale", testMessageReclaim},
 		{"ReclaimConcurrently", testMessageReclaimRace},
+		{"SendOutcome", testMessageSendOutcome},
+		{"ClaimKnown", testMessageClaimKnown},
 		{"NextToSend", testMessageNextToSend},
 		{"ListStuck", testMessageListStuck},
 		{"Location", testMessageLocation},
