@@ -17,9 +17,13 @@ var (
 	_ ports.MessageOutbox = (*messageOutbox)(nil)
 )
 
+// CreateMessage inserts m; on SQLite, outside a transaction, together
+// with the inserts that come meanwhile (insertbatch.go).
 func (st *messageStore) CreateMessage(ctx context.Context, sub ports.SubscriptionID, m ports.Message) error {
-	err := messageCreate(st.s.client, sub, m).Exec(ctx)
-	return dbError("create message", "message", err)
+	if st.s.inserts != nil && !st.s.tx {
+		return st.s.inserts.insert(ctx, sub, m)
+	}
+	return insertOne(ctx, st.s, insertRow{sub: sub, m: m})
 }
 
 // messageCreate is the INSERT of m, alone or in a batch.

@@ -75,6 +75,8 @@ type conn struct {
 	// events are the transaction's appended events, written at its commit
 	// (flushEvents); nil outside a transaction.
 	events *[]ports.Event
+	// inserts batches lone message inserts: the pool's on SQLite, else nil.
+	inserts *inserter
 }
 
 var (
@@ -104,6 +106,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		log:     log,
 	}
 	s.pool = &conn{client: s.client, dialect: dia}
+	if dia == dialect.SQLite {
+		s.pool.inserts = &inserter{pool: &conn{client: s.client, dialect: dia}}
+	}
 	s.stores = newStores(s.pool)
 	s.devices = db
 	if dia == dialect.SQLite {
