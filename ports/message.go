@@ -90,6 +90,14 @@ type Message struct {
 	ChatLID, FromLID string
 }
 
+// WithSendOutcome returns m with the columns a send's outcome moves
+// (MessageStore.SetSendOutcome) taken from out.
+func (m Message) WithSendOutcome(out Message) Message {
+	m.Status, m.Attempts, m.ErrorCode, m.ErrorMessage = out.Status, out.Attempts, out.ErrorCode, out.ErrorMessage
+	m.WAMessageID, m.SentAt, m.UpdatedAt = out.WAMessageID, out.SentAt, out.UpdatedAt
+	return m
+}
+
 // MessageFilter selects the messages of one instance; empty fields match
 // all, a zero Since any creation time.
 type MessageFilter struct {

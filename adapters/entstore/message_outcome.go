@@ -25,18 +25,14 @@ func (st *messageStore) ClaimKnown(ctx context.Context, known ports.Message, at,
 	if m.WAMessageID == "" {
 		m.WAMessageID = waID
 	}
-	res, err := st.s.client.ExecContext(ctx, rebind(st.s.dialect, claimKnown),
+	ok, err := st.updateOne(ctx, "claim message", claimKnown,
 		string(m.Status), m.Attempts, m.UpdatedAt, m.WAMessageID,
 		string(known.ID), string(known.SubscriptionID), string(known.Status), dbTime(known.UpdatedAt), known.Attempts, known.WAMessageID,
 		string(ports.MsgQueued), string(ports.MsgSending), dbTime(staleBefore))
-	if err != nil {
-		return ports.Message{}, false, dbError("claim message", "message", err)
+	if err != nil || !ok {
+		return ports.Message{}, false, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return ports.Message{}, false, dbError("claim message", "message", err)
-	}
-	return m, n == 1, nil
+	return m, true, nil
 }
 
 // setSendOutcome writes the outcome columns of a message still as its
@@ -52,22 +48,26 @@ WHERE id = ? AND subscription_id = ? AND status = ? AND updated_at = ?`
 // writing. The result is known with the columns written, as a read
 // returns them (times in UTC to the microsecond).
 func (st *messageStore) SetSendOutcome(ctx context.Context, known, out ports.Message) (ports.Message, bool, error) {
-	res, err := st.s.client.ExecContext(ctx, rebind(st.s.dialect, setSendOutcome),
-		string(out.Status), out.Attempts, out.ErrorCode, out.ErrorMessage,
-		out.WAMessageID, dbTimePtr(out.SentAt), dbTime(out.UpdatedAt),
+	out.SentAt, out.UpdatedAt = dbTimePtr(out.SentAt), dbTime(out.UpdatedAt)
+	ok, err := st.updateOne(ctx, "record send outcome", setSendOutcome,
+		string(out.Status), out.Attempts, out.ErrorCode, out.ErrorMessage, out.WAMessageID, out.SentAt, out.UpdatedAt,
 		string(known.ID), string(known.SubscriptionID), string(known.Status), dbTime(known.UpdatedAt))
+	if err != nil || !ok {
+		return ports.Message{}, false, err
+	}
+	return known.WithSendOutcome(out), true, nil
+}
+
+// updateOne runs a conditional UPDATE of one message row and reports
+// whether it changed the row.
+func (st *messageStore) updateOne(ctx context.Context, what, query string, args ...any) (bool, error) {
+	res, err := st.s.client.ExecContext(ctx, rebind(st.s.dialect, query), args...)
 	if err != nil {
-		return ports.Message{}, false, dbError("record send outcome", "message", err)
+		return false, dbError(what, "message", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return ports.Message{}, false, dbError("record send outcome", "message", err)
+		return false, dbError(what, "message", err)
 	}
-	if n == 0 {
-		return ports.Message{}, false, nil
-	}
-	m := known
-	m.Status, m.Attempts, m.ErrorCode, m.ErrorMessage = out.Status, out.Attempts, out.ErrorCode, out.ErrorMessage
-	m.WAMessageID, m.SentAt, m.UpdatedAt = out.WAMessageID, dbTimePtr(out.SentAt), dbTime(out.UpdatedAt)
-	return m, true, nil
+	return n == 1, nil
 }

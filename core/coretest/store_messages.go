@@ -181,10 +181,7 @@ func (v view) SetSendOutcome(_ context.Context, known, out ports.Message) (ports
 	if !ok || m.SubscriptionID != known.SubscriptionID || m.Status != known.Status || !m.UpdatedAt.Equal(known.UpdatedAt) {
 		return ports.Message{}, false, nil
 	}
-	m = cloneMessage(m)
-	m.Status, m.Attempts, m.ErrorCode, m.ErrorMessage = out.Status, out.Attempts, out.ErrorCode, out.ErrorMessage
-	m.WAMessageID, m.SentAt, m.UpdatedAt = out.WAMessageID, out.SentAt, out.UpdatedAt
-	d.messages[known.ID] = stored(m)
+	d.messages[known.ID] = stored(cloneMessage(m).WithSendOutcome(out))
 	return cloneMessage(d.messages[known.ID]), true, nil
 }
 

@@ -162,12 +162,12 @@ func (s *Service) writeBatch(ctx context.Context, rs []*readied, recs []*pending
 // has one: in one write while it is as read, else by ClaimForSend, which
 // says why it cannot be claimed.
 func (s *Service) claim(ctx context.Context, st ports.Stores, m ports.Message, now time.Time) (ports.Message, error) {
-	waID := newWAMessageID(now, m.From)
-	c, ok, err := st.Messages.ClaimKnown(ctx, m, now, s.staleBefore(now), waID)
+	waID, stale := newWAMessageID(now, m.From), s.staleBefore(now)
+	c, ok, err := st.Messages.ClaimKnown(ctx, m, now, stale, waID)
 	if err != nil || ok {
 		return c, err
 	}
-	return st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, s.staleBefore(now), waID)
+	return st.Messages.ClaimForSend(ctx, m.SubscriptionID, m.ID, now, stale, waID)
 }
 
 // applyAll applies the moves of recs through st, then counts them: the

@@ -211,8 +211,8 @@ func (s *slot) sending() {
 // the holder looks again. With linger > 0 the holder first waits that
 // long for one to come (or for ctx to end).
 func (s *slot) done(ctx context.Context, linger time.Duration) bool {
-	if linger > 0 && s.waitMore(ctx, linger) {
-		return false
+	if linger > 0 {
+		s.linger(ctx, linger)
 	}
 	s.p.mu.Lock()
 	defer s.p.mu.Unlock()
@@ -224,20 +224,21 @@ func (s *slot) done(ctx context.Context, linger time.Duration) bool {
 	return true
 }
 
-// waitMore waits up to d for a send job of the instance to come, and
-// reports whether one did (more is then cleared: the holder looks again).
-func (s *slot) waitMore(ctx context.Context, d time.Duration) bool {
+// linger waits up to d for a send job of the instance to come, unless one
+// came already.
+func (s *slot) linger(ctx context.Context, d time.Duration) {
 	s.p.mu.Lock()
-	if s.more {
-		s.more = false
-		s.p.mu.Unlock()
-		return true
-	}
-	select {
-	case <-s.wake: // left by a job whose more was already taken
-	default:
+	came := s.more
+	if !came {
+		select {
+		case <-s.wake: // left by a job whose more was already taken
+		default:
+		}
 	}
 	s.p.mu.Unlock()
+	if came {
+		return
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -245,11 +246,6 @@ func (s *slot) waitMore(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-	s.p.mu.Lock()
-	defer s.p.mu.Unlock()
-	came := s.more
-	s.more = false
-	return came
 }
 
 // release gives the turn back (again: a no-op after done).
